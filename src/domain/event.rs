@@ -1,0 +1,137 @@
+//! Timeline events and their hash chain. Each event's hash is the SHA-256 of
+//! a canonical encoding of its fields *including the previous event's hash*,
+//! so altering, reordering or removing any event breaks every hash after it.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first event.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Tag mixed into every hash so a future encoding can be told apart.
+const ENCODING_TAG: &[u8] = b"warroom-event-v1";
+
+/// Event kinds, as stored. Kept as strings so old databases stay readable
+/// when kinds are added.
+pub mod kinds {
+    pub const INCIDENT_CREATED: &str = "incident.created";
+    pub const INCIDENT_UPDATED: &str = "incident.updated";
+    pub const INCIDENT_ACKNOWLEDGED: &str = "incident.acknowledged";
+    pub const CHECKLIST_CHANGED: &str = "checklist.changed";
+    pub const ROLE_ASSIGNED: &str = "role.assigned";
+    pub const ROSTER_CHANGED: &str = "roster.changed";
+    pub const NOTE_ADDED: &str = "note.added";
+    pub const CUSTOMER_NOTIFIED: &str = "comms.customer_notified";
+}
+
+/// One timeline entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    #[serde(serialize_with = "ser_time")]
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub incident: Option<String>,
+    pub kind: String,
+    /// One line a person reads ("severity P3 -> P1").
+    pub detail: String,
+    /// The structured form of the change, JSON text exactly as stored.
+    #[serde(skip)]
+    pub data: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*t))
+}
+
+/// The one stored time format: RFC 3339, UTC, milliseconds, `Z`. Sorts
+/// lexicographically in time order.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Fields of an event that go into its hash.
+pub struct HashInput<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub actor: &'a str,
+    pub incident: Option<&'a str>,
+    pub kind: &'a str,
+    pub detail: &'a str,
+    pub data: &'a str,
+    pub prev_hash: &'a str,
+}
+
+/// SHA-256 (hex) over a length-prefixed encoding of every field, so no two
+/// different field sets encode to the same bytes.
+pub fn event_hash(e: &HashInput<'_>) -> String {
+    let mut h = Sha256::new();
+    let seq = e.seq.to_string();
+    let fields: [&[u8]; 9] = [
+        ENCODING_TAG,
+        seq.as_bytes(),
+        e.at.as_bytes(),
+        e.actor.as_bytes(),
+        e.incident.unwrap_or("").as_bytes(),
+        e.kind.as_bytes(),
+        e.detail.as_bytes(),
+        e.data.as_bytes(),
+        e.prev_hash.as_bytes(),
+    ];
+    for f in fields {
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f);
+    }
+    // Tell "no incident" apart from an empty incident id.
+    h.update([u8::from(e.incident.is_some())]);
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input<'a>(detail: &'a str, prev: &'a str) -> HashInput<'a> {
+        HashInput {
+            seq: 1,
+            at: "2026-01-01T00:00:00.000Z",
+            actor: "alice",
+            incident: Some("INC-2026-001"),
+            kind: kinds::INCIDENT_CREATED,
+            detail,
+            data: "{}",
+            prev_hash: prev,
+        }
+    }
+
+    #[test]
+    fn hash_is_stable_and_sensitive_to_every_field() {
+        let a = event_hash(&input("created", GENESIS_HASH));
+        assert_eq!(a, event_hash(&input("created", GENESIS_HASH)));
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, event_hash(&input("created.", GENESIS_HASH)));
+        assert_ne!(a, event_hash(&input("created", &a)));
+        let mut other = input("created", GENESIS_HASH);
+        other.incident = None;
+        assert_ne!(a, event_hash(&other));
+    }
+
+    #[test]
+    fn length_prefixes_prevent_field_shifting() {
+        let mut x = input("ab", GENESIS_HASH);
+        x.actor = "alice";
+        let mut y = input("b", GENESIS_HASH);
+        y.actor = "alicea";
+        assert_ne!(event_hash(&x), event_hash(&y));
+    }
+
+    #[test]
+    fn times_are_rfc3339_utc_millis() {
+        use chrono::TimeZone;
+        let t = Utc.with_ymd_and_hms(2026, 11, 22, 18, 9, 17).unwrap();
+        assert_eq!(format_time(t), "2026-11-22T18:09:17.000Z");
+    }
+}

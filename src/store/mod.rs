@@ -1,0 +1,273 @@
+//! The store: the only place SQL lives. One SQLite file, opened with the
+//! settings of DESIGN.md; every change is one IMMEDIATE transaction that
+//! updates current state and appends the timeline event(s) describing it.
+
+mod incidents;
+mod schema;
+pub mod timeline;
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
+pub use schema::APPLICATION_ID;
+pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What went wrong in the store, phrased for the person who has to act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no incident {0}")]
+    IncidentNotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: not a warroom database ({detail})")]
+    NotWarroom { path: PathBuf, detail: String },
+    #[error("{path}: the file is corrupt or not an SQLite database ({detail})")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("{path}: the database is read-only; nothing was changed")]
+    ReadOnly { path: PathBuf },
+    #[error("{path}: the database stayed locked by another process for over {secs}s; nothing was changed", secs = BUSY_TIMEOUT.as_secs())]
+    Busy { path: PathBuf },
+    #[error("{path}: the disk is full; nothing was changed")]
+    DiskFull { path: PathBuf },
+    #[error("{path}: made by a newer warroom (schema {found}, this build knows up to {known})")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open warroom database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed, with owner-only permissions) and migrates.
+    pub fn open(path: &Path) -> Result<Store> {
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io)?;
+        }
+        if !path.exists() {
+            // Create the file ourselves so it is 0600 from the first byte;
+            // SQLite gives its -wal and -shm files the same permissions.
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(io)?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| sqlite_error(path, e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        // The first read tells a corrupt or foreign file apart early.
+        let app_id: i32 = self
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+            return Err(StoreError::NotWarroom {
+                path: self.path.clone(),
+                detail: if app_id == 0 {
+                    format!("it already holds {tables} other schema objects")
+                } else {
+                    format!("application id {app_id:#x}")
+                },
+            });
+        }
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.err(e))?;
+        // WAL fails on a read-only file; reads still work then, and every
+        // write reports ReadOnly.
+        let _ = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+        self.conn
+            .execute_batch(
+                "PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA trusted_schema = OFF;",
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = schema::MIGRATIONS.len() as i64;
+        let version = self.user_version()?;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        if version == known {
+            return Ok(());
+        }
+        self.write(|tx| {
+            // Re-read under the write lock: another process may have won.
+            let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+                tx.execute_batch(sql)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            }
+            tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))?;
+            Ok(())
+        })
+    }
+
+    fn user_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Changes whenever another connection commits; cheap enough to poll
+    /// every tick (it reads no pages).
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// `PRAGMA integrity_check`: "ok" or the problems found.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction and commits it. Waiting for
+    /// other writers is SQLite's busy timeout; a failure rolls back whole.
+    fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T, WriteError>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sqlite_error(&path, e))?;
+        let value = f(&tx).map_err(|e| e.into_store(&path))?;
+        tx.commit().map_err(|e| sqlite_error(&path, e))?;
+        Ok(value)
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        sqlite_error(&self.path, e)
+    }
+}
+
+/// The error type inside a write closure: SQLite errors become StoreErrors
+/// with the path once the closure returns.
+enum WriteError {
+    Sqlite(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for WriteError {
+    fn from(e: rusqlite::Error) -> Self {
+        WriteError::Sqlite(e)
+    }
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        WriteError::Store(e)
+    }
+}
+
+impl WriteError {
+    fn into_store(self, path: &Path) -> StoreError {
+        match self {
+            WriteError::Sqlite(e) => sqlite_error(path, e),
+            WriteError::Store(e) => e,
+        }
+    }
+}
+
+/// Turns SQLite's codes into the errors a user can act on.
+fn sqlite_error(path: &Path, e: rusqlite::Error) -> StoreError {
+    let path = path.to_path_buf();
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        let detail = msg.clone().unwrap_or_else(|| f.to_string());
+        match f.code {
+            ErrorCode::ReadOnly => return StoreError::ReadOnly { path },
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                return StoreError::Busy { path };
+            }
+            ErrorCode::DiskFull => return StoreError::DiskFull { path },
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
+                return StoreError::Corrupt { path, detail };
+            }
+            ErrorCode::CannotOpen if !path.exists() => {
+                return StoreError::Io {
+                    path,
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, detail),
+                };
+            }
+            _ => {}
+        }
+    }
+    StoreError::Sqlite { path, source: e }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+//! Versioned migrations. `PRAGMA user_version` holds how many have run; each
+//! runs once, inside the same IMMEDIATE transaction that bumps the version,
+//! so two processes opening a new file at once cannot both apply it.
+
+/// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
+/// write into somebody else's SQLite file.
+pub const APPLICATION_ID: i32 = 0x5752_524D;
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: incidents, checklist, roles, roster, the hash-chained timeline.
+    r#"
+CREATE TABLE id_sequences (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+
+CREATE TABLE incidents (
+    id TEXT PRIMARY KEY,
+    year INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    severity TEXT NOT NULL CHECK (severity IN ('P1', 'P2', 'P3', 'P4')),
+    status TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    source TEXT NOT NULL,
+    affected TEXT NOT NULL DEFAULT '',
+    cia_confidentiality TEXT NOT NULL DEFAULT 'none',
+    cia_integrity TEXT NOT NULL DEFAULT 'none',
+    cia_availability TEXT NOT NULL DEFAULT 'none',
+    customer_impact TEXT NOT NULL DEFAULT '',
+    personal_data_breach INTEGER NOT NULL DEFAULT 0,
+    drill INTEGER NOT NULL DEFAULT 0,
+    detected_at TEXT NOT NULL,
+    declared_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    contained_at TEXT,
+    resolved_at TEXT,
+    closed_at TEXT,
+    customer_notified_at TEXT,
+    regulator_notified_at TEXT,
+    last_update_at TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (year, seq)
+);
+CREATE INDEX incidents_by_status ON incidents (status);
+
+CREATE TABLE checklist (
+    incident_id TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    item_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    text TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'not_applicable')),
+    reason TEXT,
+    changed_by TEXT,
+    changed_at TEXT,
+    PRIMARY KEY (incident_id, item_id)
+) WITHOUT ROWID;
+
+CREATE TABLE people (
+    handle TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    contact TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE role_assignments (
+    id INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    person TEXT NOT NULL,
+    since TEXT NOT NULL,
+    until TEXT,
+    assigned_by TEXT NOT NULL
+);
+-- One current holder per role and incident.
+CREATE UNIQUE INDEX role_current ON role_assignments (incident_id, role) WHERE until IS NULL;
+CREATE INDEX role_by_incident ON role_assignments (incident_id, role, since);
+
+-- The timeline. Two chains: 'live' for real incidents and the roster,
+-- 'drill' for exercises, so drills can be purged as a set without breaking
+-- the live chain. chain_seq counts 1, 2, 3... within its chain.
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    chain TEXT NOT NULL CHECK (chain IN ('live', 'drill')),
+    chain_seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    incident_id TEXT,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (chain, chain_seq)
+);
+CREATE INDEX events_by_incident ON events (incident_id, seq);
+
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'timeline events are append-only');
+END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN
+    SELECT RAISE(ABORT, 'timeline events are append-only');
+END;
+"#,
+];
