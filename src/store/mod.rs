@@ -2,6 +2,7 @@
 //! settings of DESIGN.md; every change is one IMMEDIATE transaction that
 //! updates current state and appends the timeline event(s) describing it.
 
+mod drafts;
 mod incidents;
 mod schema;
 pub mod timeline;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
+pub use drafts::Draft;
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use schema::APPLICATION_ID;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};

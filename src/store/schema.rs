@@ -105,4 +105,16 @@ BEGIN
     SELECT RAISE(ABORT, 'timeline events are append-only');
 END;
 "#,
+    // 2: drafts in progress (forms, messages), autosaved so a dropped SSH
+    // link or a crash loses at most the last few seconds of typing. Not part
+    // of the timeline: a draft is scratch until it is submitted or sent.
+    r#"
+CREATE TABLE drafts (
+    owner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (owner, key)
+) WITHOUT ROWID;
+"#,
 ];
