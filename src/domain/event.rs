@@ -53,9 +53,12 @@ pub fn format_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Fields of an event that go into its hash.
+/// Fields of an event that go into its hash: all of them, including its row
+/// number (the order the timeline is shown in) and its place in its chain.
 pub struct HashInput<'a> {
     pub seq: i64,
+    pub chain: &'a str,
+    pub chain_seq: i64,
     pub at: &'a str,
     pub actor: &'a str,
     pub incident: Option<&'a str>,
@@ -70,9 +73,12 @@ pub struct HashInput<'a> {
 pub fn event_hash(e: &HashInput<'_>) -> String {
     let mut h = Sha256::new();
     let seq = e.seq.to_string();
-    let fields: [&[u8]; 9] = [
+    let chain_seq = e.chain_seq.to_string();
+    let fields: [&[u8]; 11] = [
         ENCODING_TAG,
         seq.as_bytes(),
+        e.chain.as_bytes(),
+        chain_seq.as_bytes(),
         e.at.as_bytes(),
         e.actor.as_bytes(),
         e.incident.unwrap_or("").as_bytes(),
@@ -97,6 +103,8 @@ mod tests {
     fn input<'a>(detail: &'a str, prev: &'a str) -> HashInput<'a> {
         HashInput {
             seq: 1,
+            chain: "live",
+            chain_seq: 1,
             at: "2026-01-01T00:00:00.000Z",
             actor: "alice",
             incident: Some("INC-2026-001"),

@@ -33,7 +33,9 @@ pub enum StoreError {
     NotWarroom { path: PathBuf, detail: String },
     #[error("{path}: the file is corrupt or not an SQLite database ({detail})")]
     Corrupt { path: PathBuf, detail: String },
-    #[error("{path}: the database is read-only; nothing was changed")]
+    #[error(
+        "{path}: the database is read-only for this user (the file, or the directory that holds its WAL, is not writable); nothing was changed"
+    )]
     ReadOnly { path: PathBuf },
     #[error("{path}: the database stayed locked by another process for over {secs}s; nothing was changed", secs = BUSY_TIMEOUT.as_secs())]
     Busy { path: PathBuf },

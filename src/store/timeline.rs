@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
@@ -42,11 +43,18 @@ pub(super) fn append(tx: &Transaction<'_>, e: NewEvent<'_>) -> rusqlite::Result<
         Some((n, h)) => (n + 1, h),
         None => (1, GENESIS_HASH.to_string()),
     };
+    // The row number is allocated here rather than by SQLite so that it can
+    // be hashed; the write lock makes max + 1 safe.
+    let seq: i64 = tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM events", [], |r| {
+        r.get(0)
+    })?;
     let at = format_time(e.at);
     // serde_json's default map is ordered, so this text is canonical.
     let data = e.data.to_string();
     let hash = event_hash(&HashInput {
-        seq: chain_seq,
+        seq,
+        chain,
+        chain_seq,
         at: &at,
         actor: e.actor,
         incident: e.incident,
@@ -56,12 +64,12 @@ pub(super) fn append(tx: &Transaction<'_>, e: NewEvent<'_>) -> rusqlite::Result<
         prev_hash: &prev_hash,
     });
     tx.execute(
-        "INSERT INTO events (chain, chain_seq, at, actor, incident_id, kind, detail, data, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![chain, chain_seq, at, e.actor, e.incident, e.kind, e.detail, data, prev_hash, hash],
+        "INSERT INTO events (seq, chain, chain_seq, at, actor, incident_id, kind, detail, data, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![seq, chain, chain_seq, at, e.actor, e.incident, e.kind, e.detail, data, prev_hash, hash],
     )?;
     Ok(Event {
-        seq: tx.last_insert_rowid(),
+        seq,
         at: e.at,
         actor: e.actor.to_string(),
         incident: e.incident.map(str::to_string),
@@ -181,19 +189,33 @@ impl Store {
         };
         let mut current: Option<ChainHead> = None;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
-            let text = |i: usize| r.get_ref(i).map(|v| v.as_str().unwrap_or("").to_string());
-            let seq: i64 = r.get(0).map_err(|e| self.err(e))?;
-            let chain: String = r.get(1).map_err(|e| self.err(e))?;
-            let chain_seq: i64 = r.get(2).map_err(|e| self.err(e))?;
-            let incident: Option<String> = r.get(5).map_err(|e| self.err(e))?;
-            let fields: Vec<String> = [3, 4, 6, 7, 8, 9, 10]
-                .iter()
-                .map(|&i| text(i))
-                .collect::<rusqlite::Result<_>>()
-                .map_err(|e| self.err(e))?;
-            let [at, actor, kind, detail, data, prev_hash, hash] = &fields[..] else {
-                unreachable!("seven fields were read")
+            // Read every column as text, whatever its stored type: a value
+            // tampered into another type then fails its hash, not the read.
+            let text = |i: usize| -> String {
+                match r.get_ref(i) {
+                    Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                    Ok(ValueRef::Integer(n)) => n.to_string(),
+                    Ok(ValueRef::Real(f)) => f.to_string(),
+                    Ok(ValueRef::Blob(b)) => String::from_utf8_lossy(b).into_owned(),
+                    Ok(ValueRef::Null) | Err(_) => String::new(),
+                }
             };
+            let seq: i64 = r.get(0).map_err(|e| self.err(e))?;
+            let chain = text(1);
+            let chain_seq: i64 = r.get(2).map_err(|e| self.err(e))?;
+            let incident: Option<String> = match r.get_ref(5) {
+                Ok(ValueRef::Null) => None,
+                _ => Some(text(5)),
+            };
+            let (at, actor, kind, detail, data, prev_hash, hash) = (
+                text(3),
+                text(4),
+                text(6),
+                text(7),
+                text(8),
+                text(9),
+                text(10),
+            );
             report.events += 1;
 
             if current.as_ref().is_some_and(|h| h.chain != chain) {
@@ -217,16 +239,18 @@ impl Store {
                 Some("does not link to the event before it (prev_hash differs); events were removed or reordered".to_string())
             } else {
                 let computed = event_hash(&HashInput {
-                    seq: chain_seq,
-                    at,
-                    actor,
+                    seq,
+                    chain: &chain,
+                    chain_seq,
+                    at: &at,
+                    actor: &actor,
                     incident: incident.as_deref(),
-                    kind,
-                    detail,
-                    data,
-                    prev_hash,
+                    kind: &kind,
+                    detail: &detail,
+                    data: &data,
+                    prev_hash: &prev_hash,
                 });
-                (computed != *hash).then(|| {
+                (computed != hash).then(|| {
                     "its contents do not match its hash; the event was altered".to_string()
                 })
             };
@@ -237,7 +261,7 @@ impl Store {
             current = Some(ChainHead {
                 chain,
                 chain_seq,
-                hash: hash.clone(),
+                hash,
             });
         }
         report.heads.extend(current);
