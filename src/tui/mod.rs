@@ -1,7 +1,19 @@
-//! The console. (Being built: see issue 3.)
+//! The console: a full-screen terminal UI in the Elm style. `App` is the
+//! state, `update` the only place it changes (pure, returning effects),
+//! `views` draw it, and `runtime` feeds events in and runs the effects
+//! against the store. See issue 3.
+
+pub mod action;
+pub mod app;
+pub mod input;
+pub mod runtime;
+pub mod terminal;
+pub mod update;
+pub mod views;
 
 use crate::cli::AppContext;
 
-pub fn run(_ctx: &AppContext) -> anyhow::Result<()> {
-    anyhow::bail!("the console is not built yet; use the incident subcommands")
+/// Opens the console on the context's database until the user quits.
+pub fn run(ctx: &AppContext) -> anyhow::Result<()> {
+    runtime::run(ctx)
 }

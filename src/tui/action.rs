@@ -1,0 +1,655 @@
+//! Actions and the one keymap. The same table drives key handling
+//! ([`resolve`]) and the `?` help overlay ([`help_for`]), so the help can
+//! never list a key that does nothing, nor miss one that does something.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::domain::Incident;
+use crate::domain::roles::Person;
+use crate::store::{BoardRow, Draft, IncidentDetail};
+
+/// Something the console was asked to do, by a key or by the runtime.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A command from the keymap.
+    Command(Command),
+    /// A key typed into a text field (not bound in its context).
+    Input(KeyEvent),
+    /// Text pasted into the focused text field.
+    Paste(String),
+    /// The once-a-second tick (clocks advance, drafts autosave, the store is polled).
+    Tick,
+    /// The terminal changed size (views re-lay themselves out).
+    Resize,
+    /// Results reported by the store worker.
+    BoardLoaded(Vec<BoardRow>),
+    DetailLoaded(Box<IncidentDetail>),
+    PeopleLoaded(Vec<Person>),
+    DraftsLoaded(Vec<Draft>),
+    Created(Box<Incident>),
+    Saved(String),
+    StoreFailed(String),
+    /// SIGTERM / SIGHUP: save what is in progress and leave.
+    Terminate,
+}
+
+/// What a key can mean. Named for what happens, not for the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Help,
+    NewIncident,
+    Open,
+    Back,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Filter,
+    CycleSort,
+    CycleSeverityFilter,
+    CycleStatusFilter,
+    ToggleClosed,
+    NextPane,
+    PrevPane,
+    ToggleItem,
+    MarkNotApplicable,
+    AdvancePhase,
+    StepBackPhase,
+    Assign,
+    SetSeverity,
+    SetStatus,
+    EditTitle,
+    EditSummary,
+    AddNote,
+    // In forms and dialogs:
+    NextField,
+    PrevField,
+    ChoiceNext,
+    ChoicePrev,
+    Submit,
+    Cancel,
+    ConfirmYes,
+    ConfirmNo,
+    ConfirmDiscard,
+}
+
+/// Where keys are looked up: the innermost thing that has focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Works everywhere, even in text fields.
+    Always,
+    /// Board and incident view (not while typing).
+    Navigation,
+    Board,
+    FilterInput,
+    Incident,
+    Checklist,
+    Roles,
+    Timeline,
+    Form,
+    Picker,
+    TextDialog,
+    AssignDialog,
+    Confirm,
+    Help,
+}
+
+impl Context {
+    /// Contexts whose unbound printable keys are text, not commands.
+    pub fn takes_text(self) -> bool {
+        matches!(
+            self,
+            Context::FilterInput | Context::Form | Context::TextDialog | Context::AssignDialog
+        )
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Always => "Everywhere",
+            Context::Navigation => "Board and incident",
+            Context::Board => "Board",
+            Context::FilterInput => "Filter",
+            Context::Incident => "Incident",
+            Context::Checklist => "Checklist pane",
+            Context::Roles => "Roles pane",
+            Context::Timeline => "Timeline pane",
+            Context::Form => "New incident form",
+            Context::Picker => "Choice",
+            Context::TextDialog => "Text edit",
+            Context::AssignDialog => "Assign role",
+            Context::Confirm => "Question",
+            Context::Help => "Help",
+        }
+    }
+}
+
+/// One key, as the table spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn k(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn code(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+
+impl Key {
+    fn matches(&self, ev: &KeyEvent) -> bool {
+        if self.code != ev.code {
+            return false;
+        }
+        // Shift is part of the character for letters and symbols.
+        let relevant = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match self.code {
+            KeyCode::Char(_) => relevant == self.mods,
+            _ => (ev.modifiers & !KeyModifiers::SHIFT) == self.mods,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            other => format!("{other:?}"),
+        };
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
+    }
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    pub command: Command,
+    pub help: &'static str,
+}
+
+const fn bind(
+    context: Context,
+    keys: &'static [Key],
+    command: Command,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        command,
+        help,
+    }
+}
+
+use Command as C;
+use Context as X;
+
+/// THE keymap. Earlier entries win when a key is bound twice in reach.
+pub static KEYMAP: &[Binding] = &[
+    bind(
+        X::Always,
+        &[ctrl('c')],
+        C::Quit,
+        "quit (asks if a form is unsaved)",
+    ),
+    // Board
+    bind(
+        X::Board,
+        &[code(KeyCode::Enter)],
+        C::Open,
+        "open the selected incident",
+    ),
+    bind(
+        X::Board,
+        &[k('/')],
+        C::Filter,
+        "filter by text (id, title, commander)",
+    ),
+    bind(
+        X::Board,
+        &[k('o')],
+        C::CycleSort,
+        "sort by urgency / severity / newest / status",
+    ),
+    bind(
+        X::Board,
+        &[k('f')],
+        C::CycleSeverityFilter,
+        "filter by severity (P1..P4, all)",
+    ),
+    bind(
+        X::Board,
+        &[k('F')],
+        C::CycleStatusFilter,
+        "filter by status",
+    ),
+    bind(
+        X::Board,
+        &[k('c')],
+        C::ToggleClosed,
+        "show or hide closed incidents",
+    ),
+    bind(X::Board, &[code(KeyCode::Esc)], C::Back, "clear the filter"),
+    bind(
+        X::FilterInput,
+        &[code(KeyCode::Enter)],
+        C::Submit,
+        "keep the filter",
+    ),
+    bind(
+        X::FilterInput,
+        &[code(KeyCode::Esc)],
+        C::Cancel,
+        "clear the filter",
+    ),
+    // Navigation (board and incident)
+    bind(
+        X::Navigation,
+        &[k('q')],
+        C::Quit,
+        "quit (asks if a draft is unsaved)",
+    ),
+    bind(X::Navigation, &[k('?')], C::Help, "this help"),
+    bind(
+        X::Navigation,
+        &[k('n')],
+        C::NewIncident,
+        "declare a new incident",
+    ),
+    bind(
+        X::Navigation,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "move up",
+    ),
+    bind(
+        X::Navigation,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "move down",
+    ),
+    bind(
+        X::Navigation,
+        &[k('g'), code(KeyCode::Home)],
+        C::Top,
+        "go to the top",
+    ),
+    bind(
+        X::Navigation,
+        &[k('G'), code(KeyCode::End)],
+        C::Bottom,
+        "go to the bottom",
+    ),
+    bind(
+        X::Navigation,
+        &[code(KeyCode::PageUp)],
+        C::PageUp,
+        "page up",
+    ),
+    bind(
+        X::Navigation,
+        &[code(KeyCode::PageDown)],
+        C::PageDown,
+        "page down",
+    ),
+    // Incident view
+    bind(
+        X::Incident,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the board",
+    ),
+    bind(X::Incident, &[code(KeyCode::Tab)], C::NextPane, "next pane"),
+    bind(
+        X::Incident,
+        &[code(KeyCode::BackTab)],
+        C::PrevPane,
+        "previous pane",
+    ),
+    bind(X::Incident, &[k('s')], C::SetSeverity, "set severity"),
+    bind(X::Incident, &[k('u')], C::SetStatus, "set status"),
+    bind(X::Incident, &[k('e')], C::EditTitle, "edit the title"),
+    bind(X::Incident, &[k('E')], C::EditSummary, "edit the summary"),
+    bind(
+        X::Incident,
+        &[k('>')],
+        C::AdvancePhase,
+        "advance to the next phase",
+    ),
+    bind(
+        X::Incident,
+        &[k('<')],
+        C::StepBackPhase,
+        "step back a phase",
+    ),
+    bind(
+        X::Incident,
+        &[k('a')],
+        C::Assign,
+        "assign or hand off a role",
+    ),
+    bind(
+        X::Incident,
+        &[k('m')],
+        C::AddNote,
+        "add a note to the timeline",
+    ),
+    bind(
+        X::Checklist,
+        &[k(' ')],
+        C::ToggleItem,
+        "toggle the item done / open",
+    ),
+    bind(
+        X::Checklist,
+        &[k('x')],
+        C::MarkNotApplicable,
+        "mark not applicable (asks why)",
+    ),
+    bind(
+        X::Roles,
+        &[code(KeyCode::Enter)],
+        C::Assign,
+        "assign the selected role",
+    ),
+    // New incident form
+    bind(
+        X::Form,
+        &[code(KeyCode::Tab), code(KeyCode::Down)],
+        C::NextField,
+        "next field",
+    ),
+    bind(
+        X::Form,
+        &[code(KeyCode::BackTab), code(KeyCode::Up)],
+        C::PrevField,
+        "previous field",
+    ),
+    bind(
+        X::Form,
+        &[code(KeyCode::Right)],
+        C::ChoiceNext,
+        "next choice (severity, source)",
+    ),
+    bind(
+        X::Form,
+        &[code(KeyCode::Left)],
+        C::ChoicePrev,
+        "previous choice (severity, source)",
+    ),
+    bind(
+        X::Form,
+        &[code(KeyCode::Enter)],
+        C::Submit,
+        "declare the incident",
+    ),
+    bind(
+        X::Form,
+        &[code(KeyCode::Esc)],
+        C::Cancel,
+        "close (the form is kept as a draft)",
+    ),
+    // Pickers (severity, status)
+    bind(
+        X::Picker,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "previous choice",
+    ),
+    bind(
+        X::Picker,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "next choice",
+    ),
+    bind(X::Picker, &[code(KeyCode::Enter)], C::Submit, "apply"),
+    bind(
+        X::Picker,
+        &[code(KeyCode::Esc), k('q')],
+        C::Cancel,
+        "cancel",
+    ),
+    // Text dialogs (title, summary, note, reason)
+    bind(X::TextDialog, &[code(KeyCode::Enter)], C::Submit, "save"),
+    bind(
+        X::TextDialog,
+        &[code(KeyCode::Esc)],
+        C::Cancel,
+        "close (kept as a draft)",
+    ),
+    // Assign dialog
+    bind(
+        X::AssignDialog,
+        &[code(KeyCode::Up)],
+        C::Up,
+        "previous person on the roster",
+    ),
+    bind(
+        X::AssignDialog,
+        &[code(KeyCode::Down)],
+        C::Down,
+        "next person on the roster",
+    ),
+    bind(
+        X::AssignDialog,
+        &[code(KeyCode::Tab)],
+        C::ChoiceNext,
+        "next role",
+    ),
+    bind(
+        X::AssignDialog,
+        &[code(KeyCode::BackTab)],
+        C::ChoicePrev,
+        "previous role",
+    ),
+    bind(
+        X::AssignDialog,
+        &[code(KeyCode::Enter)],
+        C::Submit,
+        "assign (selected person, or the typed name)",
+    ),
+    bind(X::AssignDialog, &[code(KeyCode::Esc)], C::Cancel, "cancel"),
+    // Questions
+    bind(X::Confirm, &[k('y')], C::ConfirmYes, "yes"),
+    bind(
+        X::Confirm,
+        &[k('n'), code(KeyCode::Esc)],
+        C::ConfirmNo,
+        "no",
+    ),
+    bind(
+        X::Confirm,
+        &[k('d')],
+        C::ConfirmDiscard,
+        "discard the draft and quit",
+    ),
+    // Help
+    bind(
+        X::Help,
+        &[code(KeyCode::Esc), k('?'), k('q')],
+        C::Back,
+        "close help",
+    ),
+    bind(X::Help, &[k('k'), code(KeyCode::Up)], C::Up, "scroll up"),
+    bind(
+        X::Help,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "scroll down",
+    ),
+];
+
+/// The contexts consulted, innermost first, when `focus` has the focus.
+pub fn chain(focus: Context) -> Vec<Context> {
+    let mut out = vec![focus];
+    match focus {
+        X::Board => out.push(X::Navigation),
+        X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
+        X::Incident => out.push(X::Navigation),
+        _ => {}
+    }
+    out.push(X::Always);
+    out
+}
+
+/// The action a key means where `focus` has the focus: a command from the
+/// keymap, else typed text in a text context, else nothing.
+pub fn resolve(focus: Context, key: KeyEvent) -> Option<Action> {
+    for ctx in chain(focus) {
+        if let Some(b) = KEYMAP
+            .iter()
+            .find(|b| b.context == ctx && b.keys.iter().any(|k| k.matches(&key)))
+        {
+            return Some(Action::Command(b.command));
+        }
+    }
+    focus.takes_text().then_some(Action::Input(key))
+}
+
+/// Help sections for `focus`: (section title, [(keys, what they do)]).
+pub fn help_for(focus: Context) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    chain(focus)
+        .into_iter()
+        .map(|ctx| {
+            let rows = KEYMAP
+                .iter()
+                .filter(|b| b.context == ctx)
+                .map(|b| {
+                    let keys: Vec<String> = b.keys.iter().map(Key::label).collect();
+                    (keys.join("/"), b.help)
+                })
+                .collect();
+            (ctx.title(), rows)
+        })
+        .collect()
+}
+
+/// Short hints for the footer: the first few bindings of the focus.
+pub fn hints(focus: Context, max: usize) -> Vec<(String, &'static str)> {
+    chain(focus)
+        .into_iter()
+        .flat_map(|ctx| KEYMAP.iter().filter(move |b| b.context == ctx))
+        .filter(|b| b.context != X::Always)
+        .take(max)
+        .map(|b| {
+            let key = b.keys.first().map(Key::label).unwrap_or_default();
+            let short = b.help.split(" (").next().unwrap_or(b.help);
+            (key, short)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn letters_are_commands_on_the_board_but_text_in_forms() {
+        assert!(matches!(
+            resolve(Context::Board, key('n')),
+            Some(Action::Command(Command::NewIncident))
+        ));
+        assert!(matches!(
+            resolve(Context::Form, key('n')),
+            Some(Action::Input(_))
+        ));
+        assert!(matches!(
+            resolve(Context::Form, key('q')),
+            Some(Action::Input(_))
+        ));
+        assert!(matches!(
+            resolve(
+                Context::Form,
+                KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Command(Command::Quit))
+        ));
+        assert!(matches!(
+            resolve(Context::Checklist, key(' ')),
+            Some(Action::Command(Command::ToggleItem))
+        ));
+        assert!(resolve(Context::Board, key(' ')).is_none());
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_chain() {
+        for focus in [
+            X::Board,
+            X::FilterInput,
+            X::Checklist,
+            X::Roles,
+            X::Timeline,
+            X::Form,
+            X::Picker,
+            X::TextDialog,
+            X::AssignDialog,
+            X::Confirm,
+            X::Help,
+        ] {
+            let mut seen: Vec<Key> = Vec::new();
+            for ctx in chain(focus) {
+                for b in KEYMAP.iter().filter(|b| b.context == ctx) {
+                    for key in b.keys {
+                        // An inner binding may shadow an outer one on purpose
+                        // (Esc), but never within one context.
+                        let dup = KEYMAP
+                            .iter()
+                            .filter(|o| o.context == ctx && o.keys.contains(key))
+                            .count();
+                        assert_eq!(dup, 1, "{key:?} bound twice in {ctx:?}");
+                        seen.push(*key);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn help_lists_every_binding_of_the_focus() {
+        let help = help_for(Context::Checklist);
+        let all: Vec<&str> = help
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().map(|r| r.1))
+            .collect();
+        assert!(all.contains(&"toggle the item done / open"));
+        assert!(all.contains(&"set severity"));
+        assert!(all.contains(&"declare a new incident"));
+    }
+}
