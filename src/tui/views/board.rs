@@ -166,7 +166,11 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         Constraint::Length(25),
         Constraint::Min(8),
     ]);
-    header.extend(["COMMANDER", "MOST URGENT CLOCK", "TITLE"]);
+    header.extend([
+        if wide { "COMMANDER" } else { "IC" },
+        "MOST URGENT CLOCK",
+        "TITLE",
+    ]);
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.bold()))
         .column_spacing(1)

@@ -11,7 +11,7 @@ use super::{Theme, Urgency, short_time};
 use crate::domain::Phase;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::Role;
-use crate::domain::sla::{clocks, format_countdown};
+use crate::domain::sla::{ClockKind, clocks, format_countdown};
 use crate::store::IncidentDetail;
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::{App, IncidentState, Pane};
@@ -30,8 +30,12 @@ pub fn render(app: &App, state: &IncidentState, frame: &mut Frame, area: Rect, n
         Constraint::Length(timeline_h),
     ])
     .areas(area);
-    let [summary, clocks_area] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    let summary_share = if area.width >= 110 { 55 } else { 48 };
+    let [summary, clocks_area] = Layout::horizontal([
+        Constraint::Percentage(summary_share),
+        Constraint::Percentage(100 - summary_share),
+    ])
+    .areas(top);
     let [checklist, roles] =
         Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(middle);
     render_summary(app, state, detail, frame, summary);
@@ -150,6 +154,7 @@ fn render_clocks(
     now: DateTime<Utc>,
 ) {
     let t = Theme::new(app);
+    let narrow = area.width < 50;
     let rows: Vec<Row> = clocks(&d.incident, &app.policy, now)
         .into_iter()
         .map(|c| {
@@ -163,8 +168,14 @@ fn render_clocks(
                 }
                 _ => u.marker().to_string(),
             };
+            let label = match (&c.kind, narrow) {
+                (ClockKind::CustomerNotice, true) => "Notice".to_string(),
+                (ClockKind::NextUpdate, true) => "Update".to_string(),
+                (ClockKind::Regulatory(_), true) => "Regulator".to_string(),
+                (kind, _) => kind.label(),
+            };
             Row::new(vec![
-                Cell::from(display_safe(&c.kind.label()).into_owned()),
+                Cell::from(display_safe(&label).into_owned()),
                 Cell::from(due),
                 Cell::from(if c.met_at.is_some() {
                     String::new()
@@ -183,10 +194,10 @@ fn render_clocks(
     let table = Table::new(
         rows,
         [
-            Constraint::Min(8),
+            Constraint::Min(9),
             Constraint::Length(11),
-            Constraint::Length(9),
-            Constraint::Length(9),
+            Constraint::Length(if narrow { 8 } else { 9 }),
+            Constraint::Length(8),
         ],
     )
     .header(Row::new(vec!["CLOCK", "DUE (UTC)", "LEFT", "STATE"]).style(t.bold()))
@@ -302,7 +313,11 @@ fn render_roles(
             let (who, since) = match d.holder(*role) {
                 Some(a) => (
                     display_safe(&a.person).into_owned(),
-                    format!("since {}", short_time(a.since, now)),
+                    if wide {
+                        format!("since {}", short_time(a.since, now))
+                    } else {
+                        short_time(a.since, now)
+                    },
                 ),
                 None => ("—".to_string(), String::new()),
             };
@@ -326,7 +341,7 @@ fn render_roles(
             Constraint::Length(1),
             Constraint::Length(if wide { 19 } else { 9 }),
             Constraint::Min(6),
-            Constraint::Length(15),
+            Constraint::Length(if wide { 15 } else { 11 }),
         ],
     )
     .column_spacing(1)

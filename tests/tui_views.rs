@@ -1,0 +1,309 @@
+//! Snapshot tests of the console's views (ratatui TestBackend + insta) at
+//! 80x24 and 120x40 with a fixed clock, and a size sweep that renders every
+//! view at every small size without panicking.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tempfile::TempDir;
+
+use warroom::domain::playbook::ItemState;
+use warroom::domain::roles::{Person, Role};
+use warroom::domain::{Playbook, Policy, Severity, Source, Status};
+use warroom::store::{IncidentPatch, NewIncident, Store};
+use warroom::tui::action::{Action, Command};
+use warroom::tui::app::App;
+use warroom::tui::update::update;
+use warroom::tui::views::render;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 18, 30, 0).unwrap()
+}
+
+/// A database with a handful of incidents in different states, all written
+/// at fixed times so the screens are the same on every run.
+fn fixture() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let pb = Playbook::builtin();
+    let at = |m: i64| now() - Duration::minutes(m);
+    for (handle, name) in [("alice", "Alice Chen"), ("bob", "Bob Okafor")] {
+        let p = Person {
+            handle: handle.into(),
+            name: name.into(),
+            contact: String::new(),
+        };
+        store.upsert_person(&p, "setup", at(600)).unwrap();
+    }
+    let mut p1 = NewIncident::new(
+        "Credential stuffing against customer login API",
+        Severity::P1,
+    );
+    p1.summary = "Over 4,000 failed logins a minute from a rotating pool.\nA few hundred accounts logged in.".into();
+    p1.source = Source::RuleWatcher;
+    p1.affected = "eu-west-1: auth-api, web".into();
+    p1.personal_data_breach = true;
+    let p1 = store.create_incident(&p1, &pb, "alice", at(20)).unwrap();
+    store
+        .assign_role(&p1.id, Role::Commander, "alice", "alice", at(18))
+        .unwrap();
+    store
+        .assign_role(&p1.id, Role::Security, "bob", "alice", at(17))
+        .unwrap();
+    store
+        .set_checklist_item(&p1.id, "detect.siem", ItemState::Done, None, "bob", at(15))
+        .unwrap();
+    store
+        .set_checklist_item(
+            &p1.id,
+            "detect.reports",
+            ItemState::NotApplicable,
+            Some("no reports yet"),
+            "alice",
+            at(14),
+        )
+        .unwrap();
+    let patch = IncidentPatch {
+        status: Some(Status::Identified),
+        phase: Some(warroom::domain::Phase::Triage),
+        ..IncidentPatch::default()
+    };
+    store
+        .update_incident(&p1.id, &patch, "alice", at(12))
+        .unwrap();
+    store
+        .add_note(&p1.id, "Rate limiting raised on /login.", "bob", at(10))
+        .unwrap();
+
+    let mut drill = NewIncident::new(
+        "Ransom note found on build server ci-runner-07",
+        Severity::P2,
+    );
+    drill.drill = true;
+    drill.source = Source::Siem;
+    store.create_incident(&drill, &pb, "demo", at(50)).unwrap();
+
+    let p3 = NewIncident::new("Phishing campaign targeting finance staff", Severity::P3);
+    let p3 = store.create_incident(&p3, &pb, "carol", at(300)).unwrap();
+    store
+        .assign_role(&p3.id, Role::Commander, "carol", "carol", at(290))
+        .unwrap();
+
+    let p4 = NewIncident::new("Expired TLS certificate on status page", Severity::P4);
+    let p4 = store.create_incident(&p4, &pb, "dave", at(200)).unwrap();
+    let closed = IncidentPatch {
+        status: Some(Status::Closed),
+        ..IncidentPatch::default()
+    };
+    store
+        .update_incident(&p4.id, &closed, "dave", at(100))
+        .unwrap();
+    (dir, store)
+}
+
+fn board_app(store: &Store) -> App {
+    let mut app = App::new("alice", Policy::builtin(), true);
+    update(
+        &mut app,
+        Action::BoardLoaded(store.board(false).unwrap()),
+        now(),
+    );
+    update(
+        &mut app,
+        Action::PeopleLoaded(store.people().unwrap()),
+        now(),
+    );
+    app
+}
+
+fn cmd(app: &mut App, c: Command) {
+    update(app, Action::Command(c), now());
+}
+
+fn incident_app(store: &Store) -> App {
+    let mut app = board_app(store);
+    // The P1 is on the board; select it by id and open it.
+    let pos = app
+        .board
+        .order
+        .iter()
+        .position(|i| app.rows[*i].incident.severity == Severity::P1)
+        .unwrap();
+    app.board.selected = pos;
+    cmd(&mut app, Command::Open);
+    let id = app.incident.as_ref().unwrap().id.clone();
+    let detail = store.detail(&id, None).unwrap();
+    update(&mut app, Action::DetailLoaded(Box::new(detail)), now());
+    app
+}
+
+fn draw(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(app, f, now())).unwrap();
+    // TestBackend's own Display cannot show a zero-width buffer.
+    if w == 0 {
+        return String::new();
+    }
+    t.backend().to_string()
+}
+
+fn typed(app: &mut App, text: &str) {
+    use crossterm::event::{KeyCode, KeyEvent};
+    for c in text.chars() {
+        update(app, Action::Input(KeyEvent::from(KeyCode::Char(c))), now());
+    }
+}
+
+/// Every view the sweep and snapshots cover, by name.
+fn all_views() -> Vec<(&'static str, App, TempDir)> {
+    let mut out = Vec::new();
+    let (dir, store) = fixture();
+    out.push(("board", board_app(&store), dir));
+
+    let empty_dir = tempfile::tempdir().unwrap();
+    let empty = Store::open(&empty_dir.path().join("e.db")).unwrap();
+    out.push(("board_empty", board_app(&empty), empty_dir));
+
+    let (dir, store) = fixture();
+    out.push(("incident", incident_app(&store), dir));
+
+    let (dir, store) = fixture();
+    let mut help = incident_app(&store);
+    cmd(&mut help, Command::Help);
+    out.push(("help", help, dir));
+
+    let (dir, store) = fixture();
+    let mut form = board_app(&store);
+    cmd(&mut form, Command::NewIncident);
+    typed(&mut form, "Suspicious admin login from new country");
+    cmd(&mut form, Command::NextField);
+    cmd(&mut form, Command::NextField);
+    cmd(&mut form, Command::Submit); // no severity: inline error
+    out.push(("new_incident", form, dir));
+
+    let (dir, store) = fixture();
+    let mut picker = incident_app(&store);
+    cmd(&mut picker, Command::SetSeverity);
+    out.push(("severity_picker", picker, dir));
+
+    let (dir, store) = fixture();
+    let mut assign = incident_app(&store);
+    cmd(&mut assign, Command::Assign);
+    out.push(("assign", assign, dir));
+
+    let (dir, store) = fixture();
+    let mut edit = incident_app(&store);
+    cmd(&mut edit, Command::EditTitle);
+    out.push(("edit_title", edit, dir));
+
+    let (dir, store) = fixture();
+    let mut quit = board_app(&store);
+    cmd(&mut quit, Command::NewIncident);
+    typed(&mut quit, "x");
+    cmd(&mut quit, Command::Quit);
+    out.push(("confirm_quit", quit, dir));
+    out
+}
+
+#[test]
+fn snapshots_at_80x24_and_120x40() {
+    for (name, app, _dir) in all_views() {
+        if !matches!(
+            name,
+            "board" | "board_empty" | "incident" | "help" | "new_incident"
+        ) {
+            continue;
+        }
+        for (w, h) in [(80, 24), (120, 40)] {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&app, w, h));
+        }
+    }
+}
+
+#[test]
+fn dialogs_at_80x24() {
+    for (name, app, _dir) in all_views() {
+        if matches!(
+            name,
+            "severity_picker" | "assign" | "edit_title" | "confirm_quit"
+        ) {
+            insta::assert_snapshot!(format!("{name}_80x24"), draw(&app, 80, 24));
+        }
+    }
+}
+
+#[test]
+fn every_view_at_every_size_without_panic() {
+    let views = all_views();
+    let mut sizes: Vec<(u16, u16)> = Vec::new();
+    for w in 0..=40 {
+        for h in 0..=15 {
+            sizes.push((w, h));
+        }
+    }
+    // Around the minimum, where the real layouts get tight.
+    for w in (60..=130).step_by(7) {
+        for h in (16..=44).step_by(4) {
+            sizes.push((w, h));
+        }
+    }
+    sizes.extend([
+        (400, 120),
+        (1, 120),
+        (400, 1),
+        (70, 20),
+        (69, 20),
+        (70, 19),
+        (255, 255),
+    ]);
+    for (name, app, _dir) in &views {
+        for (w, h) in &sizes {
+            let result = std::panic::catch_unwind(|| draw(app, *w, *h));
+            assert!(result.is_ok(), "{name} panicked at {w}x{h}");
+        }
+    }
+}
+
+#[test]
+fn too_small_says_so() {
+    let (_dir, store) = fixture();
+    let app = board_app(&store);
+    let screen = draw(&app, 40, 15);
+    assert!(screen.contains("too small"), "{screen}");
+}
+
+#[test]
+fn resizing_in_the_middle_of_a_form_keeps_the_text() {
+    let (_dir, store) = fixture();
+    let mut app = board_app(&store);
+    cmd(&mut app, Command::NewIncident);
+    typed(&mut app, "Half typed");
+    for (w, h) in [(120, 40), (10, 5), (0, 0), (80, 24)] {
+        update(&mut app, Action::Resize, now());
+        draw(&app, w, h);
+    }
+    assert!(draw(&app, 80, 24).contains("Half typed"));
+}
+
+#[test]
+fn closed_incidents_are_behind_a_toggle() {
+    let (_dir, store) = fixture();
+    let mut app = board_app(&store);
+    assert!(!draw(&app, 120, 40).contains("Expired TLS"));
+    cmd(&mut app, Command::ToggleClosed);
+    update(
+        &mut app,
+        Action::BoardLoaded(store.board(true).unwrap()),
+        now(),
+    );
+    assert!(draw(&app, 120, 40).contains("Expired TLS"));
+}
+
+#[test]
+fn drill_and_breached_are_marked_in_text() {
+    let (_dir, store) = fixture();
+    let app = board_app(&store);
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("DRILL Ransom note"), "{screen}");
+    assert!(screen.contains("BREACHED"), "{screen}");
+}
