@@ -1,0 +1,233 @@
+//! End to end through a real pseudo-terminal: the built binary, keys typed
+//! as a person would, the screen read back through a vt100 emulator, and the
+//! database checked afterwards through the CLI.
+
+mod tui_support;
+
+use std::time::Duration;
+
+use tui_support::{Sandbox, find_id};
+
+/// "Next update" countdown in the clocks pane, as seconds.
+fn next_update_left(screen: &str) -> Option<i64> {
+    let line = screen.lines().find(|l| l.contains("Next update"))?;
+    // The due time comes first on the line; the countdown is the last time.
+    line.split_whitespace()
+        .rev()
+        .find(|w| {
+            w.contains(':')
+                && w.len() >= 5
+                && !w.starts_with('+')
+                && w.chars().all(|c| c.is_ascii_digit() || c == ':')
+        })
+        .and_then(|w| {
+            let parts: Vec<i64> = w.split(':').filter_map(|p| p.parse().ok()).collect();
+            match parts[..] {
+                [m, s] => Some(m * 60 + s),
+                [h, m, s] => Some(h * 3600 + m * 60 + s),
+                _ => None,
+            }
+        })
+}
+
+/// The parameter strings of every SGR (`CSI ... m`) sequence in `raw`.
+fn sgr_params(raw: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < raw.len() {
+        if raw[i] == 0x1b && raw[i + 1] == b'[' {
+            let start = i + 2;
+            let mut j = start;
+            while j < raw.len() && !(0x40..=0x7e).contains(&raw[j]) {
+                j += 1;
+            }
+            if j < raw.len() && raw[j] == b'm' {
+                out.push(String::from_utf8_lossy(&raw[start..j]).into_owned());
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn declare_assign_tick_watch_the_clock_and_quit() {
+    let sb = Sandbox::new();
+    let mut c = sb.console(120, 40, &[]);
+    c.wait_text("No incidents yet");
+
+    // Declare a P1 through the form.
+    c.type_text("n");
+    c.wait_text("New incident");
+    c.type_text("Database exfiltration from prod replica");
+    c.key_tab();
+    c.type_text("1");
+    c.key_tab();
+    c.type_text("Large egress to an unknown ASN");
+    c.key_enter();
+    let screen = c.wait_text("Checklist");
+    let id = find_id(&screen).expect("incident id on screen");
+    assert!(
+        screen.contains("Database exfiltration from prod replica"),
+        "{screen}"
+    );
+
+    // Assign a commander by typing a name (the roster is empty).
+    c.type_text("a");
+    c.wait_text("Assign role");
+    c.type_text("alice");
+    c.key_enter();
+    c.wait_text("commander assigned: alice");
+
+    // Tick the first checklist item.
+    c.type_text(" ");
+    c.wait_text("done: SIEM monitoring reviewed");
+    let screen = c.wait_text("[x] SIEM monitoring reviewed");
+    assert!(screen.contains("[x] SIEM monitoring reviewed"), "{screen}");
+
+    // The clock counts down without a key press.
+    let first = next_update_left(&screen).expect("next update countdown");
+    let later = c.wait_for("the clock to tick", Duration::from_secs(8), |s| {
+        next_update_left(s).is_some_and(|v| v < first)
+    });
+    assert!(next_update_left(&later).unwrap() < first);
+
+    // Back to the board, where it is listed, then quit.
+    c.key_esc();
+    let board = c.wait_text("MOST URGENT CLOCK");
+    assert!(board.contains(&id), "{board}");
+    assert!(board.contains("alice"), "{board}");
+    c.type_text("q");
+    let status = c.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+
+    // The database agrees.
+    let v = sb.show_json(&id);
+    assert_eq!(v["severity"], "P1");
+    assert_eq!(v["title"], "Database exfiltration from prod replica");
+    assert_eq!(v["summary"], "Large egress to an unknown ASN");
+    assert_eq!(v["roles"]["commander"]["person"], "alice");
+    assert_eq!(v["roles"]["commander"]["assigned_by"], "tester");
+    let item = v["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "detect.siem")
+        .unwrap();
+    assert_eq!(item["state"], "done");
+    assert_eq!(item["by"], "tester");
+    // The terminal was restored: we left the alternate screen.
+    let raw = c.raw();
+    let tail = &raw[raw.len().saturating_sub(200)..];
+    assert!(
+        tail.windows(8).any(|w| w == b"\x1b[?1049l"),
+        "no leave-alternate-screen at exit"
+    );
+}
+
+#[test]
+fn a_cli_change_appears_on_a_running_console() {
+    let sb = Sandbox::new();
+    let id = sb
+        .cli(&[
+            "incident",
+            "new",
+            "--title",
+            "Before the change",
+            "--severity",
+            "P3",
+        ])
+        .trim()
+        .to_string();
+    let mut c = sb.console(120, 40, &[]);
+    c.wait_text("Before the change");
+    sb.cli(&[
+        "incident",
+        "set",
+        &id,
+        "--title",
+        "Changed from the CLI",
+        "--severity",
+        "P1",
+    ]);
+    // Polled once a second; allow a generous deadline on a busy machine.
+    let screen = c.wait_for("the CLI change", Duration::from_secs(5), |s| {
+        s.contains("Changed from the CLI")
+    });
+    assert!(screen.contains("P1"), "{screen}");
+
+    // And in the incident view too.
+    c.key_enter();
+    c.wait_text("Checklist");
+    sb.cli(&["incident", "assign", &id, "commander", "bob"]);
+    c.wait_for("the assignment", Duration::from_secs(5), |s| {
+        s.contains("commander assigned: bob")
+    });
+    c.key_esc();
+    c.type_text("q");
+    assert!(c.wait_exit(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal_and_keep_the_draft() {
+    for signal in ["TERM", "HUP"] {
+        let sb = Sandbox::new();
+        let mut c = sb.console(100, 30, &[]);
+        c.wait_text("No incidents yet");
+        c.type_text("n");
+        c.wait_text("New incident");
+        c.type_text("Half-typed when the link dropped");
+        // Let an autosave tick pass, then signal.
+        std::thread::sleep(Duration::from_millis(1300));
+        let pid = c.pid().expect("pid").to_string();
+        let ok = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        c.wait_exit(Duration::from_secs(10));
+        let raw = c.raw();
+        assert!(
+            raw.windows(8).any(|w| w == b"\x1b[?1049l"),
+            "SIG{signal}: terminal not restored"
+        );
+        // Next start restores the form with the text.
+        let mut again = sb.console(100, 30, &[]);
+        again.wait_text("Half-typed when the link dropped");
+        again.wait_text("restored");
+    }
+}
+
+#[test]
+fn no_color_still_shows_state_in_text() {
+    let sb = Sandbox::new();
+    sb.cli(&[
+        "incident",
+        "new",
+        "--title",
+        "Breached at once",
+        "--severity",
+        "P1",
+    ]);
+    let mut c = sb.console(120, 40, &[("NO_COLOR", "1")]);
+    c.wait_text("BREACHED");
+    std::thread::sleep(Duration::from_millis(300));
+    let raw = c.raw();
+    // No SGR sequence sets a foreground or background colour.
+    let text = String::from_utf8_lossy(&raw);
+    for params in sgr_params(&raw) {
+        let first = params.split(';').next().unwrap_or("");
+        let n: u32 = first.parse().unwrap_or(0);
+        let colour = matches!(n, 30..=38 | 40..=48 | 90..=97 | 100..=107);
+        assert!(!colour, "colour SGR {params:?} under NO_COLOR");
+    }
+    // The selection is visible by reverse video.
+    assert!(
+        text.contains("\x1b[7m"),
+        "no reverse video for the selection"
+    );
+    c.type_text("q");
+    c.wait_exit(Duration::from_secs(10));
+}
