@@ -325,10 +325,17 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_json(v: &serde_json::Value) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+/// Stdout is line-buffered; a list of 10,000 incidents is hundreds of
+/// thousands of lines, so buffer whole and flush once.
+fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    let mut out = stdout();
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -367,9 +374,9 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
             if as_json {
                 let list: Vec<_> = rows
                     .iter()
-                    .map(|r| json::board_row(r, policy, now))
+                    .map(|r| json::BoardRowJson::new(r, policy, now))
                     .collect();
-                print_json(&serde_json::Value::Array(list))?;
+                print_json(&list)?;
             } else {
                 print_list(&rows, ctx, now)?;
             }
@@ -470,7 +477,7 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
 }
 
 fn print_list(rows: &[crate::store::BoardRow], ctx: &AppContext, now: DateTime<Utc>) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     if rows.is_empty() {
         writeln!(
             out,
@@ -514,6 +521,7 @@ fn print_list(rows: &[crate::store::BoardRow], ctx: &AppContext, now: DateTime<U
             display_safe(&i.title)
         )?;
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -524,7 +532,7 @@ fn print_detail(
 ) -> Result<()> {
     let i = &d.incident;
     let level = ctx.settings.policy.level(i.severity);
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let drill = if i.drill { "  [DRILL]" } else { "" };
     writeln!(out, "{}  {} {}{drill}", i.id, i.severity, level.label)?;
     writeln!(out, "Title:     {}", display_safe(&i.title))?;
@@ -604,6 +612,7 @@ fn print_detail(
     for e in &d.timeline {
         print_event(&mut out, e)?;
     }
+    out.flush()?;
     Ok(())
 }
 

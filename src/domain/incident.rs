@@ -35,6 +35,11 @@ macro_rules! vocabulary {
         impl FromStr for $name {
             type Err = ParseError;
             fn from_str(s: &str) -> Result<Self, ParseError> {
+                // Fast path: the canonical spelling, as stored in the database.
+                match s {
+                    $($slug => return Ok($name::$variant),)+
+                    _ => {}
+                }
                 let lower = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
                 match lower.as_str() {
                     $($slug $(| $alias)* => Ok($name::$variant),)+
@@ -106,6 +111,14 @@ impl FromStr for Severity {
     /// Accepts `P1`..`P4` (any case), `1`..`4`, and the level names
     /// critical/high/medium/low that detection rules use.
     fn from_str(s: &str) -> Result<Self, ParseError> {
+        // Fast path: the stored spelling.
+        match s {
+            "P1" => return Ok(Severity::P1),
+            "P2" => return Ok(Severity::P2),
+            "P3" => return Ok(Severity::P3),
+            "P4" => return Ok(Severity::P4),
+            _ => {}
+        }
         match s.trim().to_ascii_lowercase().as_str() {
             "p1" | "1" | "critical" => Ok(Severity::P1),
             "p2" | "2" | "high" => Ok(Severity::P2),

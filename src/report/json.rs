@@ -3,9 +3,10 @@
 //! add fields, never rename or remove them.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::domain::event::{Event, format_time};
+use crate::domain::event::{Event, TimeText, format_time};
 use crate::domain::roles::Role;
 use crate::domain::sla::{Clock, clocks, most_urgent};
 use crate::domain::{Incident, Policy};
@@ -15,66 +16,160 @@ fn time(t: Option<DateTime<Utc>>) -> Value {
     t.map_or(Value::Null, |t| Value::String(format_time(t)))
 }
 
+/// Serializes a time as the stored RFC 3339 form.
+fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    match TimeText::new(*t) {
+        Some(text) => s.serialize_str(text.as_str()),
+        None => s.serialize_str(&format_time(*t)),
+    }
+}
+
+fn ser_opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => ser_time(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// A clock as JSON. Typed and borrowing (not a `Value` tree) because lists
+/// of ten thousand incidents are serialized through these.
+#[derive(Serialize)]
+pub struct ClockJson {
+    kind: String,
+    label: String,
+    #[serde(serialize_with = "ser_time")]
+    started: DateTime<Utc>,
+    #[serde(serialize_with = "ser_time")]
+    due: DateTime<Utc>,
+    state: &'static str,
+    #[serde(serialize_with = "ser_opt_time")]
+    met_at: Option<DateTime<Utc>>,
+    remaining_seconds: i64,
+}
+
+impl From<&Clock> for ClockJson {
+    fn from(c: &Clock) -> Self {
+        ClockJson {
+            kind: c.kind.key(),
+            label: c.kind.label(),
+            started: c.started,
+            due: c.due,
+            state: c.state.as_str(),
+            met_at: c.met_at,
+            remaining_seconds: c.remaining.num_seconds(),
+        }
+    }
+}
+
 pub fn clock(c: &Clock) -> Value {
-    json!({
-        "kind": c.kind.key(),
-        "label": c.kind.label(),
-        "started": format_time(c.started),
-        "due": format_time(c.due),
-        "state": c.state.as_str(),
-        "met_at": time(c.met_at),
-        "remaining_seconds": c.remaining.num_seconds(),
-    })
+    serde_json::to_value(ClockJson::from(c)).unwrap_or(Value::Null)
+}
+
+#[derive(Serialize)]
+struct CiaJson {
+    confidentiality: &'static str,
+    integrity: &'static str,
+    availability: &'static str,
 }
 
 /// The incident's own fields (no checklist, roles or timeline).
+#[derive(Serialize)]
+pub struct IncidentJson<'a> {
+    id: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    severity: &'static str,
+    severity_label: &'a str,
+    criteria: &'a str,
+    status: &'static str,
+    phase: &'static str,
+    source: &'static str,
+    affected: &'a str,
+    cia: CiaJson,
+    customer_impact: &'a str,
+    personal_data_breach: bool,
+    drill: bool,
+    #[serde(serialize_with = "ser_time")]
+    detected_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_time")]
+    declared_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_opt_time")]
+    acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_time")]
+    contained_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_time")]
+    resolved_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_time")]
+    closed_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_time")]
+    customer_notified_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_time")]
+    regulator_notified_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_time")]
+    last_update_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_time")]
+    updated_at: DateTime<Utc>,
+}
+
+impl<'a> IncidentJson<'a> {
+    pub fn new(i: &'a Incident, policy: &'a Policy) -> Self {
+        let level = policy.level(i.severity);
+        IncidentJson {
+            id: i.id.as_str(),
+            title: &i.title,
+            summary: &i.summary,
+            severity: i.severity.as_str(),
+            severity_label: &level.label,
+            criteria: &level.criteria,
+            status: i.status.as_str(),
+            phase: i.phase.as_str(),
+            source: i.source.as_str(),
+            affected: &i.affected,
+            cia: CiaJson {
+                confidentiality: i.cia.confidentiality.as_str(),
+                integrity: i.cia.integrity.as_str(),
+                availability: i.cia.availability.as_str(),
+            },
+            customer_impact: &i.customer_impact,
+            personal_data_breach: i.personal_data_breach,
+            drill: i.drill,
+            detected_at: i.detected_at,
+            declared_at: i.declared_at,
+            acknowledged_at: i.acknowledged_at,
+            contained_at: i.contained_at,
+            resolved_at: i.resolved_at,
+            closed_at: i.closed_at,
+            customer_notified_at: i.customer_notified_at,
+            regulator_notified_at: i.regulator_notified_at,
+            last_update_at: i.last_update_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
 pub fn incident(i: &Incident, policy: &Policy) -> Value {
-    let level = policy.level(i.severity);
-    json!({
-        "id": i.id.as_str(),
-        "title": i.title,
-        "summary": i.summary,
-        "severity": i.severity.as_str(),
-        "severity_label": level.label,
-        "criteria": level.criteria,
-        "status": i.status.as_str(),
-        "phase": i.phase.as_str(),
-        "source": i.source.as_str(),
-        "affected": i.affected,
-        "cia": {
-            "confidentiality": i.cia.confidentiality.as_str(),
-            "integrity": i.cia.integrity.as_str(),
-            "availability": i.cia.availability.as_str(),
-        },
-        "customer_impact": i.customer_impact,
-        "personal_data_breach": i.personal_data_breach,
-        "drill": i.drill,
-        "detected_at": format_time(i.detected_at),
-        "declared_at": format_time(i.declared_at),
-        "acknowledged_at": time(i.acknowledged_at),
-        "contained_at": time(i.contained_at),
-        "resolved_at": time(i.resolved_at),
-        "closed_at": time(i.closed_at),
-        "customer_notified_at": time(i.customer_notified_at),
-        "regulator_notified_at": time(i.regulator_notified_at),
-        "last_update_at": time(i.last_update_at),
-        "updated_at": format_time(i.updated_at),
-    })
+    serde_json::to_value(IncidentJson::new(i, policy)).unwrap_or(Value::Null)
 }
 
 /// One line of `incident list --json`: the incident, its commander and its
 /// most urgent clock.
-pub fn board_row(row: &BoardRow, policy: &Policy, now: DateTime<Utc>) -> Value {
-    let mut v = incident(&row.incident, policy);
-    let all = clocks(&row.incident, policy, now);
-    if let Value::Object(m) = &mut v {
-        m.insert("commander".into(), json!(row.commander));
-        m.insert(
-            "urgent_clock".into(),
-            most_urgent(&all).map_or(Value::Null, clock),
-        );
+#[derive(Serialize)]
+pub struct BoardRowJson<'a> {
+    #[serde(flatten)]
+    incident: IncidentJson<'a>,
+    commander: Option<&'a str>,
+    urgent_clock: Option<ClockJson>,
+}
+
+impl<'a> BoardRowJson<'a> {
+    pub fn new(row: &'a BoardRow, policy: &'a Policy, now: DateTime<Utc>) -> Self {
+        let all = clocks(&row.incident, policy, now);
+        BoardRowJson {
+            incident: IncidentJson::new(&row.incident, policy),
+            commander: row.commander.as_deref(),
+            urgent_clock: most_urgent(&all).map(ClockJson::from),
+        }
     }
-    v
 }
 
 pub fn event(e: &Event) -> Value {

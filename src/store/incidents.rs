@@ -117,13 +117,17 @@ fn parse_col<T: std::str::FromStr>(r: &Row<'_>, i: usize) -> rusqlite::Result<T>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
-    let s: String = r.get(i)?;
-    s.parse().map_err(|e| conversion(i, e))
+    // Borrow the column's text: no allocation per enum column per row.
+    r.get_ref(i)?
+        .as_str()
+        .map_err(|e| conversion(i, e))?
+        .parse()
+        .map_err(|e| conversion(i, e))
 }
 
 pub(super) fn parse_time(r: &Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let s: String = r.get(i)?;
-    DateTime::parse_from_rfc3339(&s)
+    let s = r.get_ref(i)?.as_str().map_err(|e| conversion(i, e))?;
+    DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| conversion(i, e))
 }

@@ -180,6 +180,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Trades durability for speed on this connection (`synchronous = OFF`)
+    /// while loading a large data set that can be rebuilt, such as a
+    /// benchmark's. Never used by the console or the CLI.
+    pub fn relax_durability_for_bulk_load(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA synchronous = OFF")
+            .map_err(|e| self.err(e))
+    }
+
     /// Changes whenever another connection commits; cheap enough to poll
     /// every tick (it reads no pages).
     pub fn data_version(&self) -> Result<i64> {

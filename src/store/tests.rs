@@ -390,3 +390,39 @@ fn a_newer_schema_is_refused_not_downgraded() {
     let e = Store::open(&path).err().expect("refused");
     assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
 }
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_keeps_what_was_committed() {
+    let (_d, mut s) = open_temp();
+    let first = new(
+        &mut s,
+        "committed before the disk filled",
+        Severity::P1,
+        t0(),
+    );
+    // SQLite reports a database that cannot grow exactly as it reports a
+    // full disk (SQLITE_FULL); cap the file at its current size.
+    let pages: i64 = s
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    s.conn
+        .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap();
+    let big = "x".repeat(64 * 1024);
+    let mut failure = None;
+    for i in 0..64 {
+        if let Err(e) = s.add_note(&first.id, &format!("{i} {big}"), "alice", t0()) {
+            failure = Some(e);
+            break;
+        }
+    }
+    let e = failure.expect("the capped database filled up");
+    assert!(matches!(e, StoreError::DiskFull { .. }), "{e}");
+    assert!(e.to_string().contains("disk is full; nothing was changed"));
+    let still = s.incident(&first.id).unwrap();
+    assert_eq!(still.title, "committed before the disk filled");
+    assert_eq!(s.verify_chain().unwrap().failure, None);
+}
