@@ -1162,9 +1162,11 @@ mod tests {
     #[test]
     fn a_saved_draft_reopens_the_form_at_start() {
         let mut app = App::new("alice", Policy::builtin(), true);
-        let mut form = NewIncidentForm::default();
-        form.title = LineInput::new("from last time");
-        form.severity = Some(Severity::P3);
+        let form = NewIncidentForm {
+            title: LineInput::new("from last time"),
+            severity: Some(Severity::P3),
+            ..NewIncidentForm::default()
+        };
         let draft = crate::store::Draft {
             owner: "alice".into(),
             key: NEW_INCIDENT_DRAFT.into(),

@@ -112,6 +112,7 @@ impl Sandbox {
             master: pair.master,
             writer,
             bytes,
+            log: self.log(),
             parser: vt100::Parser::new(
                 std::num::NonZeroU16::new(rows).expect("rows"),
                 std::num::NonZeroU16::new(cols).expect("cols"),
@@ -129,6 +130,7 @@ pub struct Console {
     bytes: Arc<Mutex<Vec<u8>>>,
     parser: vt100::Parser,
     fed: usize,
+    log: PathBuf,
 }
 
 impl Console {
@@ -168,7 +170,7 @@ impl Console {
                 let log = std::fs::read_to_string(self.log_hint()).unwrap_or_default();
                 panic!("timed out waiting for {what}; screen:\n{screen}\nlog:\n{log}");
             }
-            thread::sleep(Duration::from_millis(50));
+            thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -177,7 +179,7 @@ impl Console {
     }
 
     fn log_hint(&self) -> PathBuf {
-        PathBuf::from("/nonexistent")
+        self.log.clone()
     }
 
     /// Types bytes, then pauses a little so Esc is never read as Alt-<next key>.
