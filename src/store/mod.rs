@@ -165,9 +165,12 @@ impl Store {
         self.write(|tx| {
             // Re-read under the write lock: another process may have won.
             let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-                tx.execute_batch(sql)?;
-                tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            let mut pending: Vec<&schema::Migration> =
+                schema::MIGRATIONS.iter().filter(|m| m.version > version).collect();
+            pending.sort_by_key(|m| m.version);
+            for m in pending {
+                tx.execute_batch(m.sql)?;
+                tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
             }
             tx.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))?;
             Ok(())

@@ -1,14 +1,25 @@
-//! Versioned migrations. `PRAGMA user_version` holds how many have run; each
-//! runs once, inside the same IMMEDIATE transaction that bumps the version,
-//! so two processes opening a new file at once cannot both apply it.
+//! Versioned migrations. `PRAGMA user_version` holds the newest applied;
+//! each runs once, inside the same IMMEDIATE transaction that bumps the
+//! version, so two processes opening a new file at once cannot both apply it.
+//! Each room owns its migrations and lists them in `MIGRATIONS`; versions
+//! must count 1, 2, 3... (a unit test checks). Reserved: 3 detect (rule
+//! watcher), 4 evidence and review, 5 comms.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
 pub const APPLICATION_ID: i32 = 0x5752_524D;
 
-pub const MIGRATIONS: &[&str] = &[
-    // 1: incidents, checklist, roles, roster, the hash-chained timeline.
-    r#"
+pub struct Migration {
+    pub version: i64,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[CORE, DRAFTS];
+
+/// 1: incidents, checklist, roles, roster, the hash-chained timeline.
+const CORE: Migration = Migration {
+    version: 1,
+    sql: r#"
 CREATE TABLE id_sequences (
     year INTEGER PRIMARY KEY,
     last INTEGER NOT NULL
@@ -105,10 +116,14 @@ BEGIN
     SELECT RAISE(ABORT, 'timeline events are append-only');
 END;
 "#,
-    // 2: drafts in progress (forms, messages), autosaved so a dropped SSH
-    // link or a crash loses at most the last few seconds of typing. Not part
-    // of the timeline: a draft is scratch until it is submitted or sent.
-    r#"
+};
+
+/// 2: drafts in progress (forms, messages), autosaved so a dropped SSH link
+/// or a crash loses at most the last few seconds of typing. Not part of the
+/// timeline: a draft is scratch until it is submitted or sent.
+const DRAFTS: Migration = Migration {
+    version: 2,
+    sql: r#"
 CREATE TABLE drafts (
     owner TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -117,4 +132,17 @@ CREATE TABLE drafts (
     PRIMARY KEY (owner, key)
 ) WITHOUT ROWID;
 "#,
-];
+};
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    #[test]
+    fn migration_versions_count_from_one_without_gaps() {
+        let mut versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        versions.sort();
+        let expected: Vec<i64> = (1..=MIGRATIONS.len() as i64).collect();
+        assert_eq!(versions, expected);
+    }
+}
