@@ -231,3 +231,88 @@ fn no_color_still_shows_state_in_text() {
     c.type_text("q");
     c.wait_exit(Duration::from_secs(10));
 }
+
+#[test]
+fn two_consoles_editing_one_incident_keep_both_changes() {
+    let sb = Sandbox::new();
+    let id = sb
+        .cli(&[
+            "incident",
+            "new",
+            "--title",
+            "Shared incident",
+            "--severity",
+            "P3",
+        ])
+        .trim()
+        .to_string();
+    let mut a = sb.console_as("anna", 120, 40, &[]);
+    let mut b = sb.console_as("ben", 120, 40, &[]);
+    for c in [&mut a, &mut b] {
+        c.wait_text("Shared incident");
+        c.key_enter();
+        c.wait_text("Checklist");
+    }
+    // Anna raises the severity (P3 preselected; up twice is P1) ...
+    a.type_text("s");
+    a.wait_text("Set severity");
+    a.type_text("kk");
+    a.key_enter();
+    // ... while Ben, whose screen still says P3, ticks an item.
+    b.type_text(" ");
+    a.wait_for("Ben's tick on Anna's screen", Duration::from_secs(5), |s| {
+        s.contains("done: SIEM monitoring reviewed")
+    });
+    b.wait_for(
+        "Anna's change on Ben's screen",
+        Duration::from_secs(5),
+        |s| s.contains("severity P3 → P1"),
+    );
+    for c in [&mut a, &mut b] {
+        c.key_esc();
+        c.type_text("q");
+        assert!(c.wait_exit(Duration::from_secs(10)).success());
+    }
+    let v = sb.show_json(&id);
+    assert_eq!(v["severity"], "P1");
+    let siem = v["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "detect.siem")
+        .unwrap()
+        .clone();
+    assert_eq!(siem["state"], "done");
+    assert_eq!(siem["by"], "ben");
+    let actors: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["actor"].as_str())
+        .collect();
+    assert!(
+        actors.contains(&"anna") && actors.contains(&"ben"),
+        "{actors:?}"
+    );
+}
+
+#[test]
+fn resizing_mid_form_shows_too_small_then_the_form_again() {
+    let sb = Sandbox::new();
+    let mut c = sb.console(100, 30, &[]);
+    c.wait_text("No incidents yet");
+    c.type_text("n");
+    c.wait_text("New incident");
+    c.type_text("Typed before the resize");
+    c.resize(30, 10);
+    c.wait_text("too small");
+    c.resize(1, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    c.resize(80, 24);
+    c.wait_text("Typed before the resize");
+    c.key_esc();
+    c.type_text("q");
+    c.wait_text("Quit warroom?");
+    c.type_text("y");
+    assert!(c.wait_exit(Duration::from_secs(10)).success());
+}

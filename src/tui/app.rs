@@ -337,6 +337,8 @@ pub enum Modal {
 pub struct Message {
     pub text: String,
     pub error: bool,
+    /// Ticks it has been shown; it makes way for the key hints after a few.
+    pub age: u8,
 }
 
 /// All of the console's state.
@@ -358,6 +360,9 @@ pub struct App {
     /// Saved drafts by key, as loaded at start or last saved.
     pub drafts: HashMap<String, String>,
     pub message: Option<Message>,
+    /// A submitted new-incident form waiting for the store: reopened if
+    /// the write fails, so nothing typed is lost.
+    pub pending_form: Option<NewIncidentForm>,
     pub loaded: bool,
     pub quit: bool,
 }
@@ -377,6 +382,7 @@ impl App {
             people: Vec::new(),
             drafts: HashMap::new(),
             message: None,
+            pending_form: None,
             loaded: false,
             quit: false,
         }

@@ -83,6 +83,13 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Tick => {
+            if let Some(m) = app.message.as_mut() {
+                m.age = m.age.saturating_add(1);
+                let keep = if m.error { 10 } else { 5 };
+                if m.age > keep {
+                    app.message = None;
+                }
+            }
             if let Some(e) = autosave(app) {
                 fx.push(e);
             }
@@ -124,13 +131,25 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Created(incident) => {
+            if app.pending_form.take().is_some() {
+                discard_draft(app, NEW_INCIDENT_DRAFT, &mut fx);
+            }
             say(app, format!("{} declared", incident.id), false);
             app.screen = Screen::Incident;
             app.incident = Some(IncidentState::new(incident.id.clone()));
             fx.push(Effect::LoadDetail(incident.id));
         }
         Action::Saved(text) => say(app, text, false),
-        Action::StoreFailed(text) => say(app, text, true),
+        Action::StoreFailed(text) => {
+            // A declaration that failed goes back on screen, as typed.
+            if let Some(mut form) = app.pending_form.take()
+                && app.modal.is_none()
+            {
+                form.restored = Some(format!("not declared: {text}"));
+                app.modal = Some(Modal::NewIncident(form));
+            }
+            say(app, text, true);
+        }
         Action::Terminate => {
             fx.extend(autosave(app));
             fx.push(Effect::Quit);
@@ -164,7 +183,11 @@ fn pick_by_key(f: &mut NewIncidentForm, c: char) -> bool {
 }
 
 fn say(app: &mut App, text: String, error: bool) {
-    app.message = Some(Message { text, error });
+    app.message = Some(Message {
+        text,
+        error,
+        age: 0,
+    });
 }
 
 fn open_id(app: &App) -> Option<IncidentId> {
@@ -918,13 +941,17 @@ fn form_command(
         Command::Submit => match validate_form(&form) {
             Ok(new) => {
                 fx.push(Effect::Create(Box::new(new)));
-                discard_draft(app, NEW_INCIDENT_DRAFT, fx);
-                if !fx.iter().any(|e| matches!(e, Effect::DeleteDraft { .. })) && form.dirty {
-                    // A draft may have been saved this very second.
-                    fx.push(Effect::DeleteDraft {
-                        key: NEW_INCIDENT_DRAFT.into(),
-                    });
+                // Save the draft as it stands; it is deleted once the store
+                // confirms the incident, and the form comes back on failure.
+                if !form.is_blank() {
+                    fx.push(save_or_delete(
+                        &mut app.drafts,
+                        NEW_INCIDENT_DRAFT.into(),
+                        Some(form.to_draft()),
+                    ));
                 }
+                form.dirty = false;
+                app.pending_form = Some(form);
                 return;
             }
             Err(errors) => {
@@ -1033,8 +1060,8 @@ mod tests {
         assert_eq!(new.severity, Severity::P1);
         assert_eq!(new.summary, "EDR flagged mass renames");
         assert_eq!(new.source, Source::Siem);
-        assert!(fx.iter().any(|e| matches!(e, Effect::DeleteDraft { .. })));
         assert!(app.modal.is_none());
+        assert!(app.pending_form.is_some());
 
         // The store's answer opens the new incident.
         let mut incident = crate::store::NewIncident::new("x", Severity::P1);
@@ -1046,7 +1073,31 @@ mod tests {
             .unwrap();
         let fx = update(&mut app, Action::Created(Box::new(i.clone())), now());
         assert_eq!(app.screen, Screen::Incident);
-        assert!(matches!(&fx[..], [Effect::LoadDetail(id)] if *id == i.id));
+        // Declared: the draft goes, and the new incident loads.
+        assert!(
+            matches!(&fx[..], [Effect::DeleteDraft { .. }, Effect::LoadDetail(id)] if *id == i.id)
+        );
+    }
+
+    #[test]
+    fn a_failed_declaration_brings_the_form_back() {
+        let mut app = App::new("alice", Policy::builtin(), true);
+        cmd(&mut app, Command::NewIncident);
+        typed(&mut app, "Disk full on db-3");
+        cmd(&mut app, Command::NextField);
+        typed(&mut app, "2");
+        let fx = cmd(&mut app, Command::Submit);
+        assert!(fx.iter().any(|e| matches!(e, Effect::Create(_))));
+        assert!(app.modal.is_none());
+        update(
+            &mut app,
+            Action::StoreFailed("database is locked".into()),
+            now(),
+        );
+        match &app.modal {
+            Some(Modal::NewIncident(f)) => assert_eq!(f.title.text(), "Disk full on db-3"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -71,6 +71,17 @@ impl Sandbox {
 
     /// Starts the console in a `cols`x`rows` pseudo-terminal.
     pub fn console(&self, cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Console {
+        self.console_as("tester", cols, rows, extra_env)
+    }
+
+    /// Starts the console acting as `actor`.
+    pub fn console_as(
+        &self,
+        actor: &str,
+        cols: u16,
+        rows: u16,
+        extra_env: &[(&str, &str)],
+    ) -> Console {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -81,7 +92,7 @@ impl Sandbox {
             })
             .expect("openpty");
         let mut cmd = CommandBuilder::new(BIN);
-        cmd.args(["--as", "tester"]);
+        cmd.args(["--as", actor]);
         cmd.env_clear();
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
         cmd.env("TERM", "xterm-256color");
@@ -225,7 +236,11 @@ impl Console {
         }
     }
 
-    pub fn resize(&self, cols: u16, rows: u16) {
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        // Bytes drawn at the old size are read at the old size.
+        self.screen();
+        let nz = |n: u16| std::num::NonZeroU16::new(n.max(1)).expect("non-zero");
+        self.parser.screen_mut().set_size(nz(rows), nz(cols));
         self.master
             .resize(PtySize {
                 rows,
