@@ -172,7 +172,7 @@ fn a_cli_change_appears_on_a_running_console() {
 
 #[test]
 fn sigterm_and_sighup_restore_the_terminal_and_keep_the_draft() {
-    for signal in ["TERM", "HUP"] {
+    for signal in ["TERM", "HUP", "INT"] {
         let sb = Sandbox::new();
         let mut c = sb.console(100, 30, &[]);
         c.wait_text("No incidents yet");

@@ -92,6 +92,8 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // Raw mode turns Ctrl-C into a key, but `kill -INT` still arrives.
+    let mut sigint = signal(SignalKind::interrupt())?;
 
     terminal::draw(term, &app, Utc::now())?;
     tracing::info!("console: first frame after {:?}", started.elapsed());
@@ -112,6 +114,7 @@ async fn event_loop(
             Some(action) = from_worker.recv() => Some(action),
             _ = sigterm.recv() => Some(Action::Terminate),
             _ = sighup.recv() => Some(Action::Terminate),
+            _ = sigint.recv() => Some(Action::Terminate),
         };
         let Some(action) = action else { continue };
         dispatch(&mut app, action, &to_worker);

@@ -108,9 +108,21 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             if let Some(state) = app.incident.as_mut()
                 && state.id == detail.incident.id
             {
-                state.checklist_cursor = state
-                    .checklist_cursor
-                    .min(detail.checklist.len().saturating_sub(1));
+                state.checklist_cursor = if state.detail.is_none() {
+                    // First look: start at the current phase's first open item.
+                    let phase = detail.incident.phase;
+                    let in_phase = |c: &&crate::domain::ChecklistItem| c.phase == phase;
+                    detail
+                        .checklist
+                        .iter()
+                        .position(|c| in_phase(&c) && c.state == ItemState::Open)
+                        .or_else(|| detail.checklist.iter().position(|c| in_phase(&c)))
+                        .unwrap_or(0)
+                } else {
+                    state
+                        .checklist_cursor
+                        .min(detail.checklist.len().saturating_sub(1))
+                };
                 state.timeline_scroll = state
                     .timeline_scroll
                     .min(detail.timeline.len().saturating_sub(1));

@@ -266,11 +266,10 @@ pub fn confirm_quit(app: &App, frame: &mut Frame, body: Rect) {
     let why = if app.has_unsaved_form() {
         "The form in progress is kept as a draft and restored next time.".to_string()
     } else {
-        format!(
-            "You have {} saved draft{}; they stay for next time.",
-            app.drafts.len(),
-            if app.drafts.len() == 1 { "" } else { "s" }
-        )
+        match app.drafts.len() {
+            1 => "You have 1 saved draft; it stays for next time.".to_string(),
+            n => format!("You have {n} saved drafts; they stay for next time."),
+        }
     };
     let lines = vec![
         Line::from(""),

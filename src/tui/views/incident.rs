@@ -30,7 +30,7 @@ pub fn render(app: &App, state: &IncidentState, frame: &mut Frame, area: Rect, n
         Constraint::Length(timeline_h),
     ])
     .areas(area);
-    let summary_share = if area.width >= 110 { 55 } else { 48 };
+    let summary_share = if area.width >= 110 { 55 } else { 46 };
     let [summary, clocks_area] = Layout::horizontal([
         Constraint::Percentage(summary_share),
         Constraint::Percentage(100 - summary_share),
@@ -196,7 +196,7 @@ fn render_clocks(
         [
             Constraint::Min(9),
             Constraint::Length(11),
-            Constraint::Length(if narrow { 8 } else { 9 }),
+            Constraint::Length(9),
             Constraint::Length(8),
         ],
     )
