@@ -230,6 +230,19 @@ fn no_color_still_shows_state_in_text() {
     );
     c.type_text("q");
     c.wait_exit(Duration::from_secs(10));
+
+    // Without NO_COLOR the same screen does use colour (so the check above
+    // can tell the difference).
+    let mut c = sb.console(120, 40, &[]);
+    c.wait_text("BREACHED");
+    std::thread::sleep(Duration::from_millis(300));
+    let coloured = sgr_params(&c.raw()).iter().any(|p| {
+        let n: u32 = p.split(';').next().unwrap_or("").parse().unwrap_or(0);
+        matches!(n, 30..=38 | 90..=97)
+    });
+    assert!(coloured, "no colour without NO_COLOR");
+    c.type_text("q");
+    c.wait_exit(Duration::from_secs(10));
 }
 
 #[test]
