@@ -378,11 +378,15 @@ fn render_timeline(
     let extra = if d.timeline.is_empty() {
         " (empty)".to_string()
     } else {
+        let of = if d.timeline.len() >= crate::tui::app::TIMELINE_LIMIT {
+            format!("the latest {}", d.timeline.len())
+        } else {
+            d.timeline.len().to_string()
+        };
         format!(
-            " newest first, {}–{} of {}",
+            " newest first, {}–{} of {of}",
             start + 1,
             (start + inner_h).min(d.timeline.len()),
-            d.timeline.len()
         )
     };
     frame.render_widget(
