@@ -165,8 +165,10 @@ impl Store {
         self.write(|tx| {
             // Re-read under the write lock: another process may have won.
             let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            let mut pending: Vec<&schema::Migration> =
-                schema::MIGRATIONS.iter().filter(|m| m.version > version).collect();
+            let mut pending: Vec<&schema::Migration> = schema::MIGRATIONS
+                .iter()
+                .filter(|m| m.version > version)
+                .collect();
             pending.sort_by_key(|m| m.version);
             for m in pending {
                 tx.execute_batch(m.sql)?;
