@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod detect;
 pub mod domain;
 pub mod logging;
 pub mod report;

@@ -19,6 +19,8 @@ use crate::report::json;
 use crate::store::{Checkpoint, IncidentPatch, NewIncident, Store, StoreError};
 use crate::text::display_safe;
 
+mod detect;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "warroom",
@@ -61,6 +63,11 @@ pub enum Command {
     /// The people who can hold roles
     #[command(subcommand)]
     Roster(RosterCmd),
+    /// Replay log files through detection rules by log time (like fail2ban-regex)
+    Scan(detect::ScanArgs),
+    /// Detection rule files
+    #[command(subcommand)]
+    Rules(detect::RulesCmd),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -320,6 +327,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Incident(cmd) => incident(&ctx, cmd, now)?,
         Command::Roster(cmd) => roster(&ctx, cmd, now)?,
+        Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
+        Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
     }
     Ok(ExitCode::SUCCESS)

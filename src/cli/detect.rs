@@ -1,0 +1,237 @@
+//! `warroom scan` and `warroom rules check`: the detection room's commands.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::detect::engine::window_of;
+use crate::detect::rules::{Matcher, Rule};
+use crate::detect::scan::scan_files;
+use crate::detect::{DEFAULT_MAX_KEYS, Detection, Engine, RuleSet};
+use crate::domain::event::format_time;
+use crate::text::display_safe;
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Rule files (warroom YAML/JSON or Sigma) [default: the shipped Linux rules]
+    #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+    /// Log files to replay, oldest first
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// One JSON object per detection on each line
+    #[arg(long)]
+    pub json: bool,
+    /// Most keys (e.g. source addresses) each rule tracks at once
+    #[arg(long, default_value_t = DEFAULT_MAX_KEYS, value_name = "N")]
+    pub max_keys: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// Validate rule files: every problem with file:line:col; exits 1 if any rule is refused
+    Check {
+        /// Rule files [default: the shipped Linux rules]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn load_rules(files: &[PathBuf]) -> RuleSet {
+    if files.is_empty() {
+        RuleSet::builtin()
+    } else {
+        RuleSet::load(files)
+    }
+}
+
+/// A detection as `scan --json` prints it.
+#[derive(Serialize)]
+struct DetectionJson<'a> {
+    rule: &'a str,
+    key: &'a str,
+    count: u64,
+    first_seen: String,
+    last_seen: String,
+    severity: &'static str,
+    group_by: &'a str,
+    window_seconds: Option<i64>,
+    notify: &'a [String],
+    create_incident: bool,
+    lines: &'a [String],
+}
+
+fn detection_json<'a>(rule: &'a Rule, d: &'a Detection) -> DetectionJson<'a> {
+    DetectionJson {
+        rule: &d.rule,
+        key: &d.key,
+        count: d.count,
+        first_seen: format_time(d.first_seen),
+        last_seen: format_time(d.last_seen),
+        severity: rule.severity.as_str(),
+        group_by: rule.group_by.describe(),
+        window_seconds: window_of(rule).map(|w| w.num_seconds()),
+        notify: &rule.notify,
+        create_incident: rule.create_incident,
+        lines: &d.lines,
+    }
+}
+
+pub fn scan(args: ScanArgs, now: DateTime<Utc>) -> Result<ExitCode> {
+    let set = load_rules(&args.rules);
+    for p in &set.problems {
+        eprintln!("warning: {} (rule refused)", display_safe(&p.to_string()));
+    }
+    if set.rules.is_empty() {
+        anyhow::bail!("no rules loaded; nothing to scan for");
+    }
+    let mut engine = Engine::new(Arc::new(set), args.max_keys);
+    let started = Instant::now();
+    let stats = scan_files(&mut engine, &args.logs, now, |_, _| {})
+        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let elapsed = started.elapsed();
+
+    let mut detections: Vec<(usize, &Detection)> = engine.detections().collect();
+    detections
+        .sort_by(|a, b| (a.1.first_seen, a.0, &a.1.key).cmp(&(b.1.first_seen, b.0, &b.1.key)));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if args.json {
+        for (ri, d) in &detections {
+            serde_json::to_writer(&mut out, &detection_json(engine.rule(*ri), d))?;
+            writeln!(out)?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    writeln!(
+        out,
+        "scanned {} lines ({:.1} MB) from {} file(s) in {:.3}s: {:.0} lines/s",
+        stats.lines,
+        stats.bytes as f64 / 1e6,
+        stats.files.len(),
+        secs,
+        stats.lines as f64 / secs
+    )?;
+    if stats.truncated + stats.lossy + stats.untimed > 0 {
+        writeln!(
+            out,
+            "  {} lines cut at the length limit, {} not valid UTF-8, {} without a timestamp",
+            stats.truncated, stats.lossy, stats.untimed
+        )?;
+    }
+    writeln!(out, "\n{:<40} {:>8} {:>10}", "RULE", "HITS", "DETECTIONS")?;
+    for (ri, rule) in engine.rules().rules.iter().enumerate() {
+        let n = detections.iter().filter(|(r, _)| *r == ri).count();
+        writeln!(
+            out,
+            "{:<40} {:>8} {:>10}",
+            display_safe(&rule.name),
+            engine.hits[ri],
+            n
+        )?;
+    }
+    writeln!(out, "\n{} detection(s)", detections.len())?;
+    for (ri, d) in &detections {
+        let rule = engine.rule(*ri);
+        let action = match (rule.create_incident, rule.notify.is_empty()) {
+            (true, _) => "incident",
+            (false, false) => "notify",
+            (false, true) => "record",
+        };
+        writeln!(
+            out,
+            "  {} {:<32} {}={:<18} count={:<5} {} .. {}  [{action}]",
+            rule.severity,
+            display_safe(&d.rule),
+            rule.group_by.describe(),
+            display_safe(&d.key),
+            d.count,
+            format_time(d.first_seen),
+            format_time(d.last_seen),
+        )?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    loaded: Vec<LoadedJson<'a>>,
+    refused: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct LoadedJson<'a> {
+    rule: &'a str,
+    kind: &'static str,
+    condition: &'a str,
+    severity: &'static str,
+    group_by: &'a str,
+    at: String,
+}
+
+pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
+    let RulesCmd::Check { files, json } = cmd;
+    let set = load_rules(&files);
+    let loaded: Vec<LoadedJson<'_>> = set
+        .rules
+        .iter()
+        .map(|r| LoadedJson {
+            rule: &r.name,
+            kind: match r.matcher {
+                Matcher::Event(_) => "warroom",
+                Matcher::Sigma(_) => "sigma",
+            },
+            condition: &r.condition,
+            severity: r.severity.as_str(),
+            group_by: r.group_by.describe(),
+            at: r.at.to_string(),
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        let report = CheckJson {
+            loaded,
+            refused: set.problems.iter().map(ToString::to_string).collect(),
+        };
+        serde_json::to_writer_pretty(&mut out, &report).context("encoding report")?;
+        writeln!(out)?;
+    } else {
+        for l in &loaded {
+            writeln!(
+                out,
+                "loaded   {} [{}] {} ({}, per {}) at {}",
+                display_safe(l.rule),
+                l.kind,
+                display_safe(l.condition),
+                l.severity,
+                l.group_by,
+                display_safe(&l.at)
+            )?;
+        }
+        for p in &set.problems {
+            writeln!(out, "refused  {}", display_safe(&p.to_string()))?;
+        }
+        writeln!(
+            out,
+            "{} rule(s) loaded, {} problem(s)",
+            loaded.len(),
+            set.problems.len()
+        )?;
+    }
+    out.flush()?;
+    Ok(if set.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

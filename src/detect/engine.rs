@@ -1,0 +1,538 @@
+//! The detection engine: one for all three drivers (scan, watch, the
+//! console). Feed it prepared lines with their time; it keeps a sliding
+//! window of event times per rule and key, opens a detection when a rule's
+//! threshold is passed, and attaches later hits to the open detection (one
+//! detection per rule and key while it is open). The engine does no I/O:
+//! the drivers persist what it reports.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use regex::RegexSet;
+use serde::{Deserialize, Serialize};
+
+use super::rules::{GroupBy, Matcher, Rule, RuleSet};
+
+/// Evidence lines kept per detection (the first ones; the count goes on).
+pub const MAX_EVIDENCE_LINES: usize = 50;
+
+/// Default cap on keys (e.g. source addresses) tracked per rule.
+pub const DEFAULT_MAX_KEYS: usize = 50_000;
+
+/// The key used when a rule counts globally, or the capture is absent.
+pub const GLOBAL_KEY: &str = "*";
+
+/// A detection: a rule that fired for a key, with what it saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detection {
+    pub rule: String,
+    pub key: String,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// The first matching lines, as read (raw; sanitize to display).
+    pub lines: Vec<String>,
+}
+
+/// What processing one line changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A rule fired for a key that had no open detection.
+    Opened { rule: usize, key: String },
+    /// More hits for an open detection.
+    Attached {
+        rule: usize,
+        key: String,
+        added: u64,
+    },
+}
+
+/// One entry of a window: when, how many events, and the line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowEntry {
+    pub at_ms: i64,
+    pub count: u32,
+    pub line: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub entries: VecDeque<WindowEntry>,
+    pub total: u64,
+}
+
+impl Window {
+    fn last_ms(&self) -> i64 {
+        self.entries.back().map_or(i64::MIN, |e| e.at_ms)
+    }
+}
+
+#[derive(Debug, Default)]
+struct RuleState {
+    windows: HashMap<String, Window>,
+    open: HashMap<String, Detection>,
+}
+
+/// Window keys changed or dropped since the last [`Engine::take_dirty`],
+/// so a driver can persist only those.
+#[derive(Debug, Default)]
+pub struct Dirty {
+    pub windows: HashSet<(usize, String)>,
+    pub dropped: HashSet<(usize, String)>,
+}
+
+pub struct Engine {
+    rules: Arc<RuleSet>,
+    /// Every event pattern of every event, for one pass over each line.
+    set: RegexSet,
+    /// For each pattern in `set`: (event index, pattern index in the event).
+    owners: Vec<(usize, usize)>,
+    /// For each event: the rules counting it.
+    by_event: Vec<Vec<usize>>,
+    sigma: Vec<usize>,
+    state: Vec<RuleState>,
+    max_keys: usize,
+    dirty: Dirty,
+    /// Per-rule hit counts since start (matching lines, weighted).
+    pub hits: Vec<u64>,
+    /// Scratch for set matches, kept to avoid an allocation per line.
+    matched_events: Vec<usize>,
+}
+
+impl Engine {
+    pub fn new(rules: Arc<RuleSet>, max_keys: usize) -> Engine {
+        let mut owners = Vec::new();
+        let mut patterns = Vec::new();
+        for (ei, e) in rules.events.iter().enumerate() {
+            for (pi, p) in e.patterns.iter().enumerate() {
+                owners.push((ei, pi));
+                patterns.push(p.as_str().to_string());
+            }
+        }
+        // Every pattern already compiled on its own, so the set compiles.
+        let set = RegexSet::new(&patterns).unwrap_or_else(|_| RegexSet::empty());
+        let mut by_event = vec![Vec::new(); rules.events.len()];
+        let mut sigma = Vec::new();
+        for (ri, r) in rules.rules.iter().enumerate() {
+            match &r.matcher {
+                Matcher::Event(e) => by_event[*e].push(ri),
+                Matcher::Sigma(_) => sigma.push(ri),
+            }
+        }
+        let n = rules.rules.len();
+        Engine {
+            set,
+            owners,
+            by_event,
+            sigma,
+            state: (0..n).map(|_| RuleState::default()).collect(),
+            max_keys: max_keys.max(1),
+            dirty: Dirty::default(),
+            hits: vec![0; n],
+            matched_events: Vec::new(),
+            rules,
+        }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn rule(&self, i: usize) -> &Rule {
+        &self.rules.rules[i]
+    }
+
+    /// Matches one line (its `text`, for `count` events) at time `at`,
+    /// appending what changed to `out`. `raw` is the line kept as evidence.
+    pub fn process(
+        &mut self,
+        text: &str,
+        raw: &str,
+        count: u32,
+        at: DateTime<Utc>,
+        out: &mut Vec<Change>,
+    ) {
+        let count = count.max(1);
+        if !self.set.is_empty() {
+            let matches = self.set.matches(text);
+            if matches.matched_any() {
+                self.matched_events.clear();
+                for p in matches.iter() {
+                    let (event, pattern) = self.owners[p];
+                    // One match per event: its first matching pattern.
+                    if self.matched_events.contains(&event) {
+                        continue;
+                    }
+                    self.matched_events.push(event);
+                    let rules = self.by_event[event].clone();
+                    if rules.is_empty() {
+                        continue;
+                    }
+                    let regex = &self.rules.events[event].patterns[pattern];
+                    let Some(caps) = regex.captures(text) else {
+                        continue;
+                    };
+                    for ri in rules {
+                        let key = match &self.rules.rules[ri].group_by {
+                            GroupBy::Global => GLOBAL_KEY,
+                            GroupBy::Capture(name) => {
+                                caps.name(name).map_or(GLOBAL_KEY, |m| m.as_str())
+                            }
+                        };
+                        let key = key.to_string();
+                        self.hit(ri, key, raw, count, at, out);
+                    }
+                }
+            }
+        }
+        for i in 0..self.sigma.len() {
+            let ri = self.sigma[i];
+            let fires = match &self.rules.rules[ri].matcher {
+                Matcher::Sigma(d) => d.matches(text),
+                Matcher::Event(_) => false,
+            };
+            if fires {
+                self.hit(ri, GLOBAL_KEY.to_string(), raw, count, at, out);
+            }
+        }
+    }
+
+    fn hit(
+        &mut self,
+        ri: usize,
+        key: String,
+        raw: &str,
+        count: u32,
+        at: DateTime<Utc>,
+        out: &mut Vec<Change>,
+    ) {
+        self.hits[ri] += u64::from(count);
+        let state = &mut self.state[ri];
+        // Suppression: while a detection is open, hits attach to it.
+        if let Some(d) = state.open.get_mut(&key) {
+            d.count += u64::from(count);
+            d.last_seen = d.last_seen.max(at);
+            if d.lines.len() < MAX_EVIDENCE_LINES {
+                d.lines.push(raw.to_string());
+            }
+            out.push(Change::Attached {
+                rule: ri,
+                key,
+                added: u64::from(count),
+            });
+            return;
+        }
+        let rule = &self.rules.rules[ri];
+        let Some(threshold) = rule.threshold else {
+            state.open.insert(
+                key.clone(),
+                Detection {
+                    rule: rule.name.clone(),
+                    key: key.clone(),
+                    count: u64::from(count),
+                    first_seen: at,
+                    last_seen: at,
+                    lines: vec![raw.to_string()],
+                },
+            );
+            out.push(Change::Opened { rule: ri, key });
+            return;
+        };
+        let window_ms = i64::try_from(threshold.window.as_millis()).unwrap_or(i64::MAX);
+        let at_ms = at.timestamp_millis();
+        let w = state.windows.entry(key.clone()).or_default();
+        // Keep entries within the window, inclusive: t - e <= window.
+        while let Some(front) = w.entries.front() {
+            if at_ms.saturating_sub(front.at_ms) > window_ms {
+                w.total -= u64::from(front.count);
+                w.entries.pop_front();
+            } else {
+                break;
+            }
+        }
+        w.entries.push_back(WindowEntry {
+            at_ms,
+            count,
+            line: raw.to_string(),
+        });
+        w.total += u64::from(count);
+        if threshold.reached(w.total) {
+            let w = state.windows.remove(&key).unwrap_or_default();
+            let first_ms = w.entries.front().map_or(at_ms, |e| e.at_ms);
+            let detection = Detection {
+                rule: rule.name.clone(),
+                key: key.clone(),
+                count: w.total,
+                first_seen: from_ms(first_ms),
+                last_seen: at,
+                lines: w
+                    .entries
+                    .into_iter()
+                    .take(MAX_EVIDENCE_LINES)
+                    .map(|e| e.line)
+                    .collect(),
+            };
+            state.open.insert(key.clone(), detection);
+            self.dirty.windows.remove(&(ri, key.clone()));
+            self.dirty.dropped.insert((ri, key.clone()));
+            out.push(Change::Opened { rule: ri, key });
+            return;
+        }
+        self.dirty.dropped.remove(&(ri, key.clone()));
+        self.dirty.windows.insert((ri, key));
+        if state.windows.len() > self.max_keys {
+            self.evict(ri, at_ms, window_ms);
+        }
+    }
+
+    /// Keeps a rule's window map under the cap: first drop windows that
+    /// have expired, then the least recently seen tenth.
+    fn evict(&mut self, ri: usize, now_ms: i64, window_ms: i64) {
+        let state = &mut self.state[ri];
+        let mut gone: Vec<String> = state
+            .windows
+            .iter()
+            .filter(|(_, w)| now_ms.saturating_sub(w.last_ms()) > window_ms)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let target = self.max_keys - self.max_keys / 10;
+        if state.windows.len() - gone.len() > target {
+            let mut by_age: Vec<(i64, &String)> = state
+                .windows
+                .iter()
+                .filter(|(_, w)| now_ms.saturating_sub(w.last_ms()) <= window_ms)
+                .map(|(k, w)| (w.last_ms(), k))
+                .collect();
+            let excess = state.windows.len() - gone.len() - target;
+            if excess < by_age.len() {
+                by_age.select_nth_unstable(excess);
+            }
+            gone.extend(by_age.into_iter().take(excess).map(|(_, k)| k.clone()));
+        }
+        for k in gone {
+            state.windows.remove(&k);
+            self.dirty.windows.remove(&(ri, k.clone()));
+            self.dirty.dropped.insert((ri, k));
+        }
+    }
+
+    /// The open detection of a rule for a key.
+    pub fn detection(&self, rule: usize, key: &str) -> Option<&Detection> {
+        self.state.get(rule)?.open.get(key)
+    }
+
+    /// Every open detection, by rule index.
+    pub fn detections(&self) -> impl Iterator<Item = (usize, &Detection)> {
+        self.state
+            .iter()
+            .enumerate()
+            .flat_map(|(ri, s)| s.open.values().map(move |d| (ri, d)))
+    }
+
+    /// Forgets an open detection (its incident was closed), so the next
+    /// hits for that key start counting afresh.
+    pub fn close(&mut self, rule: usize, key: &str) {
+        if let Some(s) = self.state.get_mut(rule) {
+            s.open.remove(key);
+        }
+    }
+
+    /// Restores an open detection (from the database, after a restart).
+    pub fn restore_open(&mut self, rule: usize, detection: Detection) {
+        if let Some(s) = self.state.get_mut(rule) {
+            s.open.insert(detection.key.clone(), detection);
+        }
+    }
+
+    /// Restores a window (from the database, after a restart).
+    pub fn restore_window(&mut self, rule: usize, key: String, window: Window) {
+        if let Some(s) = self.state.get_mut(rule) {
+            s.windows.insert(key, window);
+        }
+    }
+
+    pub fn window(&self, rule: usize, key: &str) -> Option<&Window> {
+        self.state.get(rule)?.windows.get(key)
+    }
+
+    pub fn tracked_keys(&self) -> usize {
+        self.state.iter().map(|s| s.windows.len()).sum()
+    }
+
+    /// Windows changed since the last call, for persisting.
+    pub fn take_dirty(&mut self) -> Dirty {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn rule_index(&self, name: &str) -> Option<usize> {
+        self.rules.rules.iter().position(|r| r.name == name)
+    }
+}
+
+fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(|| Utc.timestamp_nanos(0))
+}
+
+/// `Duration` of a window as chrono, for display.
+pub fn window_of(rule: &Rule) -> Option<Duration> {
+    rule.threshold
+        .and_then(|t| Duration::from_std(t.window).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn engine(text: &str, cap: usize) -> Engine {
+        let mut set = RuleSet::default();
+        set.add_texts(&[(PathBuf::from("t.yml"), text.to_string())]);
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        Engine::new(Arc::new(set), cap)
+    }
+
+    const RULES: &str = r#"
+events:
+  fail:
+    match: 'Failed password for (?P<user>\S+) from (?P<src>\S+)'
+rules:
+  - rule: brute
+    condition: fail > 3 in 1 minute
+  - rule: each
+    condition: fail
+    group_by: user
+"#;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn feed(e: &mut Engine, line: &str, n: u32, at: DateTime<Utc>) -> Vec<Change> {
+        let mut out = Vec::new();
+        e.process(line, line, n, at, &mut out);
+        out
+    }
+
+    #[test]
+    fn fires_once_past_the_threshold_then_attaches() {
+        let mut e = engine(RULES, 100);
+        for i in 0..3 {
+            let ch = feed(
+                &mut e,
+                "Failed password for root from 1.2.3.4",
+                1,
+                t(i * 10),
+            );
+            assert!(
+                !ch.iter()
+                    .any(|c| matches!(c, Change::Opened { rule: 0, .. }))
+            );
+        }
+        let ch = feed(&mut e, "Failed password for root from 1.2.3.4", 1, t(30));
+        assert!(ch.contains(&Change::Opened {
+            rule: 0,
+            key: "1.2.3.4".into()
+        }));
+        let d = e.detection(0, "1.2.3.4").unwrap();
+        assert_eq!((d.count, d.first_seen, d.last_seen), (4, t(0), t(30)));
+        assert_eq!(d.lines.len(), 4);
+        let ch = feed(&mut e, "Failed password for root from 1.2.3.4", 1, t(500));
+        assert!(ch.contains(&Change::Attached {
+            rule: 0,
+            key: "1.2.3.4".into(),
+            added: 1
+        }));
+        assert_eq!(e.detection(0, "1.2.3.4").unwrap().count, 5);
+    }
+
+    #[test]
+    fn events_outside_the_window_do_not_count() {
+        let mut e = engine(RULES, 100);
+        for i in 0..10 {
+            // One every 25 s: never more than 3 within a minute.
+            feed(
+                &mut e,
+                "Failed password for root from 5.5.5.5",
+                1,
+                t(i * 25),
+            );
+        }
+        assert!(e.detection(0, "5.5.5.5").is_none());
+        // The window is inclusive: 4 events spanning exactly 60 s fire.
+        let mut e = engine(RULES, 100);
+        for s in [0, 20, 40, 60] {
+            feed(&mut e, "Failed password for root from 6.6.6.6", 1, t(s));
+        }
+        assert!(e.detection(0, "6.6.6.6").is_some());
+    }
+
+    #[test]
+    fn keys_are_counted_apart_and_repeats_weigh_n() {
+        let mut e = engine(RULES, 100);
+        feed(&mut e, "Failed password for root from 1.1.1.1", 1, t(0));
+        feed(&mut e, "Failed password for root from 2.2.2.2", 1, t(1));
+        assert!(e.detection(0, "1.1.1.1").is_none());
+        let ch = feed(&mut e, "Failed password for root from 1.1.1.1", 3, t(2));
+        assert!(ch.contains(&Change::Opened {
+            rule: 0,
+            key: "1.1.1.1".into()
+        }));
+        assert_eq!(e.detection(0, "1.1.1.1").unwrap().count, 4);
+        assert!(e.detection(0, "2.2.2.2").is_none());
+    }
+
+    #[test]
+    fn single_event_rules_fire_per_key_once_while_open() {
+        let mut e = engine(RULES, 100);
+        let ch = feed(&mut e, "Failed password for alice from 1.1.1.1", 1, t(0));
+        assert!(ch.contains(&Change::Opened {
+            rule: 1,
+            key: "alice".into()
+        }));
+        let ch = feed(&mut e, "Failed password for alice from 9.9.9.9", 1, t(1));
+        assert!(ch.contains(&Change::Attached {
+            rule: 1,
+            key: "alice".into(),
+            added: 1
+        }));
+        e.close(1, "alice");
+        let ch = feed(&mut e, "Failed password for alice from 9.9.9.9", 1, t(2));
+        assert!(
+            ch.contains(&Change::Opened {
+                rule: 1,
+                key: "alice".into()
+            }),
+            "after close, a new one"
+        );
+    }
+
+    #[test]
+    fn window_state_stays_under_the_cap() {
+        let mut e = engine(RULES, 1000);
+        for i in 0..20_000 {
+            let line = format!("Failed password for root from 10.0.{}.{}", i / 256, i % 256);
+            feed(&mut e, &line, 1, t(i / 100));
+        }
+        assert!(e.tracked_keys() <= 1000, "{}", e.tracked_keys());
+    }
+
+    #[test]
+    fn dirty_windows_are_reported_once() {
+        let mut e = engine(RULES, 100);
+        feed(&mut e, "Failed password for root from 1.1.1.1", 1, t(0));
+        let d = e.take_dirty();
+        assert!(d.windows.contains(&(0, "1.1.1.1".to_string())));
+        assert!(e.take_dirty().windows.is_empty());
+        for s in 1..4 {
+            feed(&mut e, "Failed password for root from 1.1.1.1", 1, t(s));
+        }
+        let d = e.take_dirty();
+        assert!(
+            d.dropped.contains(&(0, "1.1.1.1".to_string())),
+            "window consumed by the detection"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! The rule watcher's room: rule files (warroom's and a Sigma subset), log
+//! lines made ready for matching, the one detection engine, and the drivers
+//! that feed it (`scan` replays files by log time).
+
+pub mod engine;
+pub mod logline;
+pub mod reader;
+pub mod rules;
+pub mod scan;
+pub mod sigma;
+
+pub use engine::{Change, DEFAULT_MAX_KEYS, Detection, Engine};
+pub use rules::{Problem, Rule, RuleSet};
