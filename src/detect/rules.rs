@@ -747,10 +747,7 @@ fn sigma_keywords(value: &Node) -> Result<(Vec<String>, bool), (Span, String)> {
                     Node::Sequence(_) | Node::Scalar(_) => {
                         sigma_keywords(v).map(|(kw, _)| (kw, true))
                     }
-                    other => Err((
-                        *other.span(),
-                        "'|all' needs a list of keywords".into(),
-                    )),
+                    other => Err((*other.span(), "'|all' needs a list of keywords".into())),
                 },
                 (Some((k, _)), _) => {
                     let field = k.as_str();
