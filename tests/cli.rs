@@ -182,6 +182,15 @@ fn list_sorts_by_id_hides_closed_and_reports_the_urgent_clock() {
     let env = Env::new();
     let a = env.new_incident("first", "P4");
     let b = env.new_incident("second", "P1");
+    env.ok(&[
+        "review",
+        "set",
+        &a,
+        "--root-cause",
+        "expired certificate",
+        "--no-action",
+        "vendor fault",
+    ]);
     env.ok(&["incident", "set", &a, "--status", "closed"]);
     let open = env.json(&["incident", "list"]);
     let ids: Vec<&str> = open

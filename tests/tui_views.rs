@@ -95,6 +95,15 @@ fn fixture() -> (TempDir, Store) {
         status: Some(Status::Closed),
         ..IncidentPatch::default()
     };
+    // The closing gate wants a finished review.
+    let review = warroom::store::ReviewPatch {
+        root_cause: Some("certificate renewal was manual".into()),
+        no_action_reason: Some(Some("renewal automated since".into())),
+        ..Default::default()
+    };
+    store
+        .update_review(&p4.id, &review, "dave", at(101))
+        .unwrap();
     store
         .update_incident(&p4.id, &closed, "dave", at(100))
         .unwrap();

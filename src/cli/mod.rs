@@ -19,7 +19,9 @@ use crate::report::json;
 use crate::store::{Checkpoint, IncidentPatch, NewIncident, Store, StoreError};
 use crate::text::display_safe;
 
-mod detect;
+mod evidence;
+mod report;
+mod review;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,11 +65,19 @@ pub enum Command {
     /// The people who can hold roles
     #[command(subcommand)]
     Roster(RosterCmd),
-    /// Replay log files through detection rules by log time (like fail2ban-regex)
-    Scan(detect::ScanArgs),
-    /// Detection rule files
+    /// Evidence with chain of custody: add, list, verify, transfer, export
     #[command(subcommand)]
-    Rules(detect::RulesCmd),
+    Evidence(evidence::EvidenceCmd),
+    /// Post-incident review: 5 whys, root cause, corrective actions, lessons
+    #[command(subcommand)]
+    Review(review::ReviewCmd),
+    /// Write an incident's report as Markdown, JSON or HTML
+    Report(report::ReportArgs),
+    /// Counts, response times and SLA compliance over a period
+    Metrics(report::MetricsArgs),
+    /// Exercises: delete every drill incident as a set
+    #[command(subcommand)]
+    Drill(evidence::DrillCmd),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -127,6 +137,8 @@ pub enum IncidentCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Place an incident under legal hold, or lift it with --release
+    Hold(evidence::HoldArgs),
     /// Add a note to the timeline
     Note {
         id: IncidentId,
@@ -192,6 +204,9 @@ pub struct SetArgs {
     /// true or false
     #[arg(long, value_name = "BOOL")]
     pub personal_data: Option<bool>,
+    /// Close although the review is incomplete (the commander only), with the reason
+    #[arg(long, value_name = "REASON")]
+    pub override_reason: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -327,8 +342,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Incident(cmd) => incident(&ctx, cmd, now)?,
         Command::Roster(cmd) => roster(&ctx, cmd, now)?,
-        Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
-        Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
+        Command::Evidence(cmd) => return evidence::run(&ctx, cmd, now),
+        Command::Review(cmd) => review::run(&ctx, cmd, now)?,
+        Command::Report(a) => report::report(&ctx, a, now)?,
+        Command::Metrics(a) => report::metrics(&ctx, a, now)?,
+        Command::Drill(cmd) => evidence::drill(&ctx, cmd, now)?,
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
     }
     Ok(ExitCode::SUCCESS)
@@ -381,9 +399,13 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
             let store = ctx.open_store()?;
             let rows = store.board(all)?;
             if as_json {
+                let complete = review::completeness(&store)?;
                 let list: Vec<_> = rows
                     .iter()
-                    .map(|r| json::BoardRowJson::new(r, policy, now))
+                    .map(|r| {
+                        let done = complete.contains(r.incident.id.as_str());
+                        json::BoardRowJson::new(r, policy, now).with_review(r, done, policy, now)
+                    })
                     .collect();
                 print_json(&list)?;
             } else {
@@ -411,6 +433,7 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
                 cia: a.cia,
                 customer_impact: a.customer_impact,
                 personal_data_breach: a.personal_data,
+                close_override: a.override_reason,
             };
             if patch.is_empty() {
                 return Err(Failure::Usage(
@@ -468,6 +491,7 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
                 println!("{id}: {} is {}", c.id, c.state.as_str().replace('_', " "));
             }
         }
+        IncidentCmd::Hold(a) => evidence::hold(ctx, a, now)?,
         IncidentCmd::Note {
             id,
             text,

@@ -2,9 +2,11 @@
 //! function that needs "now" takes it as a parameter).
 
 pub mod event;
+pub mod evidence;
 pub mod incident;
 pub mod playbook;
 pub mod policy;
+pub mod review;
 pub mod roles;
 pub mod sla;
 

@@ -24,6 +24,8 @@ pub struct LevelPolicy {
     pub customer_notice: Option<Duration>,
     /// `None` = no update cadence.
     pub update_every: Option<Duration>,
+    /// How long after resolution the post-incident review is due.
+    pub review_within: Duration,
 }
 
 /// Which incident flag starts a regulatory clock.
@@ -71,6 +73,7 @@ impl Policy {
             response: resp,
             customer_notice: notice,
             update_every: upd,
+            review_within: default_review_within(s),
         };
         Policy {
             levels: [
@@ -125,6 +128,12 @@ impl Policy {
                         .map_err(|e| at("update_every", s, e))?,
                     None => None,
                 },
+                review_within: match &l.review_within {
+                    Some(s) => {
+                        parse_duration(s.get_ref()).map_err(|e| at("review_within", s, e))?
+                    }
+                    None => default_review_within(sev),
+                },
             });
         }
         if let Some(extra) = raw.levels.keys().find(|k| k.parse::<Severity>().is_err()) {
@@ -172,6 +181,7 @@ struct RawLevel {
     response: Spanned<String>,
     customer_notice: Spanned<String>,
     update_every: Option<Spanned<String>>,
+    review_within: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +190,13 @@ struct RawRegulatory {
     name: String,
     within: Spanned<String>,
     applies_to: RegulatoryTrigger,
+}
+
+/// The review period when the policy file does not say: 3 days for P1,
+/// 5 days otherwise.
+pub fn default_review_within(severity: Severity) -> Duration {
+    let days = if severity == Severity::P1 { 3 } else { 5 };
+    Duration::from_secs(days * 24 * 3600)
 }
 
 /// "15m", "1h", "4 hours", "72h", "immediately" (zero).

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::domain::event::{Event, TimeText, format_time};
+use crate::domain::review::{review_due, review_overdue};
 use crate::domain::roles::Role;
 use crate::domain::sla::{Clock, clocks, most_urgent};
 use crate::domain::{Incident, Policy};
@@ -159,6 +160,12 @@ pub struct BoardRowJson<'a> {
     incident: IncidentJson<'a>,
     commander: Option<&'a str>,
     urgent_clock: Option<ClockJson>,
+    /// When the post-incident review is due (resolution + the policy's
+    /// review period); null until resolved.
+    #[serde(serialize_with = "ser_opt_time")]
+    review_due: Option<DateTime<Utc>>,
+    /// Resolved, review incomplete and past `review_due`.
+    review_overdue: bool,
 }
 
 impl<'a> BoardRowJson<'a> {
@@ -168,7 +175,22 @@ impl<'a> BoardRowJson<'a> {
             incident: IncidentJson::new(&row.incident, policy),
             commander: row.commander.as_deref(),
             urgent_clock: most_urgent(&all).map(ClockJson::from),
+            review_due: None,
+            review_overdue: false,
         }
+    }
+
+    /// Adds the review's due time and overdue flag.
+    pub fn with_review(
+        mut self,
+        row: &BoardRow,
+        review_complete: bool,
+        policy: &Policy,
+        now: DateTime<Utc>,
+    ) -> Self {
+        self.review_due = review_due(&row.incident, policy);
+        self.review_overdue = review_overdue(&row.incident, review_complete, policy, now);
+        self
     }
 }
 

@@ -1,4 +1,9 @@
-//! Turning what the store holds into documents: the stable JSON shapes (and,
-//! later, Markdown and HTML reports and metrics).
+//! Turning what the store holds into documents: the stable JSON shapes, the
+//! incident report (JSON, Markdown, HTML) and metrics.
 
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod metrics;
+pub mod model;
+pub mod outline;

@@ -61,6 +61,9 @@ pub struct IncidentPatch {
     pub cia: Option<Cia>,
     pub customer_impact: Option<String>,
     pub personal_data_breach: Option<bool>,
+    /// Closing without a complete review: the commander's reason (see
+    /// `review::close_gate`). Not a change by itself.
+    pub close_override: Option<String>,
 }
 
 impl IncidentPatch {
@@ -132,14 +135,14 @@ pub(super) fn parse_time(r: &Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc
         .map_err(|e| conversion(i, e))
 }
 
-fn parse_opt_time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+pub(super) fn parse_opt_time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
     match r.get_ref(i)? {
         rusqlite::types::ValueRef::Null => Ok(None),
         _ => parse_time(r, i).map(Some),
     }
 }
 
-fn incident_from_row(r: &Row<'_>) -> rusqlite::Result<Incident> {
+pub(super) fn incident_from_row(r: &Row<'_>) -> rusqlite::Result<Incident> {
     Ok(Incident {
         id: parse_col(r, 0)?,
         title: r.get(1)?,
@@ -199,14 +202,14 @@ fn opt_time(t: Option<DateTime<Utc>>) -> Option<String> {
 
 /// Reads an incident inside a write transaction (the state the change is
 /// applied on top of).
-fn load_in_tx(tx: &Transaction<'_>, id: &str) -> Result<Incident, WriteError> {
+pub(super) fn load_in_tx(tx: &Transaction<'_>, id: &str) -> Result<Incident, WriteError> {
     let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1");
     tx.query_row(&sql, [id], incident_from_row)
         .optional()?
         .ok_or_else(|| StoreError::IncidentNotFound(id.to_string()).into())
 }
 
-fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result<()> {
+pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE incidents SET title = ?2, summary = ?3, severity = ?4, status = ?5, phase = ?6,
             source = ?7, affected = ?8, cia_confidentiality = ?9, cia_integrity = ?10,
@@ -438,6 +441,15 @@ impl Store {
     ) -> Result<Incident> {
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
+            if patch.status == Some(Status::Closed) && incident.status != Status::Closed {
+                super::review::close_gate(
+                    tx,
+                    &incident,
+                    patch.close_override.as_deref(),
+                    actor,
+                    now,
+                )?;
+            }
             let changes = apply_patch(&mut incident, patch, now)?;
             if changes.is_empty() {
                 return Ok(incident);

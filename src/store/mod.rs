@@ -3,7 +3,9 @@
 //! updates current state and appends the timeline event(s) describing it.
 
 mod drafts;
+mod evidence;
 mod incidents;
+mod review;
 mod schema;
 pub mod timeline;
 
@@ -15,7 +17,12 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 pub use drafts::Draft;
+pub use evidence::{
+    EvidenceContent, ExportSummary, ItemCheck, LegalHold, NewEvidence, PurgeSummary,
+    STORE_CUSTODIAN,
+};
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
+pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
 
@@ -150,7 +157,13 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let known = schema::MIGRATIONS.len() as i64;
+        // The newest version known (rooms own their versions, so the list
+        // may be out of order while one is being written).
+        let known = schema::MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
         let version = self.user_version()?;
         if version > known {
             return Err(StoreError::TooNew {

@@ -14,7 +14,7 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[CORE, DRAFTS];
+pub const MIGRATIONS: &[Migration] = &[CORE, DRAFTS, EVIDENCE_REVIEW];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
 const CORE: Migration = Migration {
@@ -131,6 +131,87 @@ CREATE TABLE drafts (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (owner, key)
 ) WITHOUT ROWID;
+"#,
+};
+
+/// 4: evidence with chain of custody, legal holds, post-incident reviews
+/// and corrective actions. Evidence rows are append-only like the timeline;
+/// drill rows (and the drill chain of the timeline) may be deleted, so that
+/// `drill purge` can remove exercises as a set while the live record stays.
+const EVIDENCE_REVIEW: Migration = Migration {
+    version: 4,
+    sql: r#"
+CREATE TABLE evidence (
+    id INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id),
+    kind TEXT NOT NULL CHECK (kind IN ('file', 'excerpt', 'note')),
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    collected_by TEXT NOT NULL,
+    collected_at TEXT NOT NULL,
+    collected_at_local TEXT NOT NULL,
+    source_host TEXT NOT NULL,
+    source_path TEXT,
+    description TEXT NOT NULL DEFAULT '',
+    content TEXT,
+    stored_path TEXT NOT NULL,
+    drill INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX evidence_by_incident ON evidence (incident_id, id);
+CREATE INDEX evidence_by_hash ON evidence (sha256);
+
+CREATE TRIGGER evidence_append_only_update BEFORE UPDATE ON evidence
+BEGIN
+    SELECT RAISE(ABORT, 'evidence is append-only');
+END;
+CREATE TRIGGER evidence_append_only_delete BEFORE DELETE ON evidence
+WHEN OLD.drill = 0
+BEGIN
+    SELECT RAISE(ABORT, 'evidence is append-only');
+END;
+
+-- The live chain stays append-only; the drill chain may be purged whole.
+DROP TRIGGER events_append_only_delete;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+WHEN OLD.chain <> 'drill'
+BEGIN
+    SELECT RAISE(ABORT, 'timeline events are append-only');
+END;
+
+-- Current legal holds; setting and lifting are in the timeline.
+CREATE TABLE legal_holds (
+    incident_id TEXT PRIMARY KEY REFERENCES incidents (id) ON DELETE CASCADE,
+    reason TEXT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE reviews (
+    incident_id TEXT PRIMARY KEY REFERENCES incidents (id) ON DELETE CASCADE,
+    statement TEXT NOT NULL DEFAULT '',
+    whys TEXT NOT NULL DEFAULT '[]',
+    root_cause TEXT NOT NULL DEFAULT '',
+    lessons TEXT NOT NULL DEFAULT '',
+    went_well TEXT NOT NULL DEFAULT '',
+    went_badly TEXT NOT NULL DEFAULT '',
+    no_action_reason TEXT,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE corrective_actions (
+    id INTEGER PRIMARY KEY,
+    incident_id TEXT NOT NULL REFERENCES incidents (id) ON DELETE CASCADE,
+    description TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    due TEXT,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'dropped')),
+    reason TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX actions_by_incident ON corrective_actions (incident_id, id);
 "#,
 };
 

@@ -164,6 +164,14 @@ fn status_moves_set_lifecycle_times() {
     assert_eq!(c.contained_at, Some(t0() + Duration::minutes(10)));
     let r = set(&mut s, Status::Resolved, 20);
     assert_eq!(r.resolved_at, Some(t0() + Duration::minutes(20)));
+    // The closing gate wants a finished review.
+    let review = ReviewPatch {
+        root_cause: Some("expired certificate".into()),
+        no_action_reason: Some(Some("vendor fault, fixed upstream".into())),
+        ..Default::default()
+    };
+    s.update_review(&i.id, &review, "alice", t0() + Duration::minutes(25))
+        .unwrap();
     let closed = set(&mut s, Status::Closed, 30);
     assert_eq!(closed.closed_at, Some(t0() + Duration::minutes(30)));
     assert!(
