@@ -19,6 +19,7 @@ use crate::report::json;
 use crate::store::{Checkpoint, IncidentPatch, NewIncident, Store, StoreError};
 use crate::text::display_safe;
 
+mod detect;
 mod evidence;
 mod report;
 mod review;
@@ -65,6 +66,11 @@ pub enum Command {
     /// The people who can hold roles
     #[command(subcommand)]
     Roster(RosterCmd),
+    /// Replay log files through detection rules by log time (like fail2ban-regex)
+    Scan(detect::ScanArgs),
+    /// Detection rule files
+    #[command(subcommand)]
+    Rules(detect::RulesCmd),
     /// Evidence with chain of custody: add, list, verify, transfer, export
     #[command(subcommand)]
     Evidence(evidence::EvidenceCmd),
@@ -342,6 +348,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Incident(cmd) => incident(&ctx, cmd, now)?,
         Command::Roster(cmd) => roster(&ctx, cmd, now)?,
+        Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
+        Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Evidence(cmd) => return evidence::run(&ctx, cmd, now),
         Command::Review(cmd) => review::run(&ctx, cmd, now)?,
         Command::Report(a) => report::report(&ctx, a, now)?,
