@@ -135,6 +135,8 @@ fn scenarios() -> Vec<Scenario> {
                     200,
                     Step::NotApplicable("recover.services", "no service was affected"),
                 ),
+                // Its last status update went out half an hour ago.
+                (26 * 60 - 30, Step::CustomerNotified),
             ],
         },
     ]

@@ -66,11 +66,6 @@ pub enum Command {
     /// The people who can hold roles
     #[command(subcommand)]
     Roster(RosterCmd),
-    /// Replay log files through detection rules by log time (like fail2ban-regex)
-    Scan(detect::ScanArgs),
-    /// Detection rule files
-    #[command(subcommand)]
-    Rules(detect::RulesCmd),
     /// Evidence with chain of custody: add, list, verify, transfer, export
     #[command(subcommand)]
     Evidence(evidence::EvidenceCmd),
@@ -84,6 +79,11 @@ pub enum Command {
     /// Exercises: delete every drill incident as a set
     #[command(subcommand)]
     Drill(evidence::DrillCmd),
+    /// Replay log files through detection rules by log time (like fail2ban-regex)
+    Scan(detect::ScanArgs),
+    /// Detection rule files
+    #[command(subcommand)]
+    Rules(detect::RulesCmd),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -348,13 +348,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Incident(cmd) => incident(&ctx, cmd, now)?,
         Command::Roster(cmd) => roster(&ctx, cmd, now)?,
-        Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
-        Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Evidence(cmd) => return evidence::run(&ctx, cmd, now),
         Command::Review(cmd) => review::run(&ctx, cmd, now)?,
         Command::Report(a) => report::report(&ctx, a, now)?,
         Command::Metrics(a) => report::metrics(&ctx, a, now)?,
         Command::Drill(cmd) => evidence::drill(&ctx, cmd, now)?,
+        Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
+        Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
     }
     Ok(ExitCode::SUCCESS)
