@@ -2,8 +2,8 @@
 //! each runs once, inside the same IMMEDIATE transaction that bumps the
 //! version, so two processes opening a new file at once cannot both apply it.
 //! Each room owns its migrations and lists them in `MIGRATIONS`; versions
-//! must count 1, 2, 3... (a unit test checks). Reserved: 3 detect (rule
-//! watcher), 4 evidence and review, 5 comms.
+//! must count 1, 2, 3... (a unit test checks). Next free: 4 (the rule
+//! watcher's checkpoints and detections), then 5 (comms).
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -139,7 +139,7 @@ CREATE TABLE drafts (
 /// drill rows (and the drill chain of the timeline) may be deleted, so that
 /// `drill purge` can remove exercises as a set while the live record stays.
 const EVIDENCE_REVIEW: Migration = Migration {
-    version: 4,
+    version: 3,
     sql: r#"
 CREATE TABLE evidence (
     id INTEGER PRIMARY KEY,
