@@ -134,7 +134,7 @@ CREATE TABLE drafts (
 "#,
 };
 
-/// 4: evidence with chain of custody, legal holds, post-incident reviews
+/// 3: evidence with chain of custody, legal holds, post-incident reviews
 /// and corrective actions. Evidence rows are append-only like the timeline;
 /// drill rows (and the drill chain of the timeline) may be deleted, so that
 /// `drill purge` can remove exercises as a set while the live record stays.
