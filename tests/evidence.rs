@@ -201,6 +201,51 @@ fn exported_bundles_verify_with_sha256sum_and_record_the_legal_hold() {
         "disk imaging",
     ]);
 
+    // Copying an item out checks it and is an access in the custody log.
+    let copy = env.dir.path().join("copy.sql");
+    assert_fails(
+        &env.run(&[
+            "evidence",
+            "copy",
+            &id,
+            "1",
+            "--out",
+            copy.to_str().unwrap(),
+            "--purpose",
+            " ",
+        ]),
+        2,
+        "needs a purpose",
+    );
+    env.ok(&[
+        "evidence",
+        "copy",
+        &id,
+        "1",
+        "--out",
+        copy.to_str().unwrap(),
+        "--purpose",
+        "query analysis",
+    ]);
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        b"INSERT INTO users VALUES (1, 'a@example.com');\n"
+    );
+    assert_fails(
+        &env.run(&[
+            "evidence",
+            "copy",
+            &id,
+            "1",
+            "--out",
+            copy.to_str().unwrap(),
+            "--purpose",
+            "x",
+        ]),
+        1,
+        "copy.sql",
+    );
+
     let dir = env.dir.path().join("bundle");
     env.ok(&["evidence", "export", &id, "--out", dir.to_str().unwrap()]);
     let check = Command::new("sha256sum")
@@ -227,6 +272,10 @@ fn exported_bundles_verify_with_sha256sum_and_record_the_legal_hold() {
     let custody = std::fs::read_to_string(dir.join("custody.log")).unwrap();
     assert!(
         custody.contains("transferred\tevidence-store\tforensics-lab\tdisk imaging"),
+        "{custody}"
+    );
+    assert!(
+        custody.contains("accessed\tevidence-store\ttester: "),
         "{custody}"
     );
 

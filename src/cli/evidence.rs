@@ -43,6 +43,19 @@ pub enum EvidenceCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Copy one item out to a new file for analysis (hash checked; recorded as an access)
+    Copy {
+        id: IncidentId,
+        /// The item number that `evidence list` shows
+        item: i64,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Why
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write a bundle (items, SHA256SUMS, custody log, manifest.json) to a new directory or FILE.tar
     Export {
         id: IncidentId,
@@ -281,6 +294,21 @@ pub(super) fn run(
                     display_safe(&c.from),
                     display_safe(&c.to)
                 );
+            }
+        }
+        EvidenceCmd::Copy {
+            id,
+            item,
+            out,
+            purpose,
+            json,
+        } => {
+            let mut store = ctx.open_store()?;
+            let c = store.copy_evidence_out(&id, item, &out, &purpose, &ctx.actor, now)?;
+            if json {
+                print_json(&c)?;
+            } else {
+                println!("{id}: evidence #{item} copied to {}", out.display());
             }
         }
         EvidenceCmd::Export { id, out, json } => {

@@ -19,13 +19,17 @@ pub mod kinds {
     pub const TRANSFERRED: &str = "evidence.transferred";
     pub const VERIFIED: &str = "evidence.verified";
     pub const EXPORTED: &str = "evidence.exported";
+    pub const ACCESSED: &str = "evidence.accessed";
     pub const HOLD_SET: &str = "incident.hold_set";
     pub const HOLD_RELEASED: &str = "incident.hold_released";
     pub const DRILLS_PURGED: &str = "drill.purged";
 
     /// Is this a custody event of one item?
     pub fn is_custody(kind: &str) -> bool {
-        matches!(kind, COLLECTED | TRANSFERRED | VERIFIED | EXPORTED)
+        matches!(
+            kind,
+            COLLECTED | TRANSFERRED | VERIFIED | EXPORTED | ACCESSED
+        )
     }
 }
 
@@ -140,7 +144,7 @@ pub struct CustodyEvent {
     #[serde(serialize_with = "ser_time")]
     pub at: DateTime<Utc>,
     pub actor: String,
-    /// collected, transferred, verified, exported.
+    /// collected, transferred, verified, exported, accessed.
     pub action: String,
     pub from: String,
     pub to: String,

@@ -591,6 +591,76 @@ impl Store {
         Ok(checks)
     }
 
+    /// Copies one stored item out to `out` (a new file) for someone to work
+    /// on, after checking its hash, and records the access as a custody
+    /// event. The stored copy never leaves the store.
+    pub fn copy_evidence_out(
+        &mut self,
+        id: &IncidentId,
+        item: i64,
+        out: &Path,
+        purpose: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CustodyEvent> {
+        let purpose = purpose.trim();
+        if purpose.is_empty() {
+            return Err(StoreError::Invalid(
+                "accessing evidence needs a purpose".into(),
+            ));
+        }
+        let ev = self.evidence_item(id, item)?;
+        let path = self.evidence_dir().join(&ev.stored_path);
+        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        if sha256_hex(&bytes) != ev.sha256 {
+            return Err(StoreError::Io {
+                path,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "evidence #{item} no longer matches its recorded hash; nothing copied (run `warroom evidence verify`)"
+                    ),
+                ),
+            });
+        }
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(out)
+            .map_err(io_err(out))?;
+        f.write_all(&bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(io_err(out))?;
+        let to = format!("{actor}: {}", out.display());
+        self.write(|tx| {
+            let incident = load_in_tx(tx, id.as_str())?;
+            let e = append(
+                tx,
+                NewEvent {
+                    drill: incident.drill,
+                    at: now,
+                    actor,
+                    incident: Some(id.as_str()),
+                    kind: kinds::ACCESSED,
+                    detail: format!(
+                        "evidence #{item} copied out to {} ({purpose})",
+                        out.display()
+                    ),
+                    data: json!({
+                        "item": item,
+                        "sha256": ev.sha256,
+                        "from": STORE_CUSTODIAN,
+                        "to": to,
+                        "purpose": purpose,
+                    }),
+                },
+            )?;
+            CustodyEvent::from_event(&e)
+                .ok_or_else(|| StoreError::Invalid("custody event not readable".into()).into())
+        })
+    }
+
     /// The legal hold in force on an incident, if any.
     pub fn legal_hold(&self, id: &IncidentId) -> Result<Option<LegalHold>> {
         self.conn
