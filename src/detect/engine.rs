@@ -520,6 +520,26 @@ rules:
     }
 
     #[test]
+    fn shipped_rules_take_the_real_source_not_one_hidden_in_the_user_name() {
+        let mut e = Engine::new(Arc::new(RuleSet::builtin()), 100);
+        let rule = e.rule_index("Multiple failed logins").unwrap();
+        for s in 0..11 {
+            let line = "Dec 10 08:24:35 h sshd[1]: Failed password for invalid user x from 6.6.6.6 port 1 from 10.1.1.1 port 36279 ssh2";
+            feed(&mut e, line, 1, t(s));
+            // An empty or space-holding user name is still a failure.
+            feed(
+                &mut e,
+                "Dec 10 08:24:35 h sshd[1]: Failed password for invalid user  0101 from 10.2.2.2 port 1 ssh2",
+                1,
+                t(s),
+            );
+        }
+        assert!(e.detection(rule, "10.1.1.1").is_some());
+        assert!(e.detection(rule, "6.6.6.6").is_none());
+        assert!(e.detection(rule, "10.2.2.2").is_some());
+    }
+
+    #[test]
     fn dirty_windows_are_reported_once() {
         let mut e = engine(RULES, 100);
         feed(&mut e, "Failed password for root from 1.1.1.1", 1, t(0));
