@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::incidents::{load_in_tx, parse_time, save_in_tx};
+use super::incidents::{load_in_tx, parse_time, record_change, save_in_tx};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError};
 use crate::domain::IncidentId;
@@ -485,27 +485,20 @@ impl Store {
         let from = self.custodian(id, item)?;
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            let e = append(
+            let e = record_change(
                 tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::TRANSFERRED,
-                    detail: format!(
-                        "evidence #{item} transferred: {from} \u{2192} {to} ({purpose})"
-                    ),
-                    data: json!({
-                        "item": item,
-                        "sha256": ev.sha256,
-                        "from": from,
-                        "to": to,
-                        "purpose": purpose,
-                    }),
-                },
+                &mut incident,
+                actor,
+                now,
+                kinds::TRANSFERRED,
+                format!("evidence #{item} transferred: {from} \u{2192} {to} ({purpose})"),
+                json!({
+                    "item": item,
+                    "sha256": ev.sha256,
+                    "from": from,
+                    "to": to,
+                    "purpose": purpose,
+                }),
             )?;
             CustodyEvent::from_event(&e)
                 .ok_or_else(|| StoreError::Invalid("custody event not readable".into()).into())
@@ -732,20 +725,7 @@ impl Store {
                 "INSERT INTO legal_holds (incident_id, reason, set_by, set_at) VALUES (?1, ?2, ?3, ?4)",
                 params![id.as_str(), reason, actor, format_time(now)],
             )?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            append(
-                tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::HOLD_SET,
-                    detail: format!("legal hold set: {reason}"),
-                    data: json!({ "reason": reason }),
-                },
-            )?;
+            record_change(tx, &mut incident, actor, now, kinds::HOLD_SET, format!("legal hold set: {reason}"), json!({ "reason": reason }))?;
             Ok(LegalHold {
                 incident: id.as_str().to_string(),
                 reason: reason.to_string(),
@@ -792,25 +772,12 @@ impl Store {
                 "DELETE FROM legal_holds WHERE incident_id = ?1",
                 [id.as_str()],
             )?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            append(
-                tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::HOLD_RELEASED,
-                    detail: format!("legal hold lifted: {reason}"),
-                    data: json!({
+            record_change(tx, &mut incident, actor, now, kinds::HOLD_RELEASED, format!("legal hold lifted: {reason}"), json!({
                         "reason": reason,
                         "hold_reason": held.reason,
                         "set_by": held.set_by,
                         "set_at": format_time(held.set_at),
-                    }),
-                },
-            )?;
+                    }))?;
             Ok(held)
         })
     }

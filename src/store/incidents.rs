@@ -209,6 +209,34 @@ pub(super) fn load_in_tx(tx: &Transaction<'_>, id: &str) -> Result<Incident, Wri
         .ok_or_else(|| StoreError::IncidentNotFound(id.to_string()).into())
 }
 
+/// How most changes end: stamp the incident, save it, and append the event
+/// describing the change to the incident's chain, all in the caller's
+/// transaction.
+pub(super) fn record_change(
+    tx: &Transaction<'_>,
+    incident: &mut Incident,
+    actor: &str,
+    now: DateTime<Utc>,
+    kind: &str,
+    detail: String,
+    data: serde_json::Value,
+) -> rusqlite::Result<Event> {
+    incident.updated_at = now;
+    save_in_tx(tx, incident)?;
+    append(
+        tx,
+        NewEvent {
+            drill: incident.drill,
+            at: now,
+            actor,
+            incident: Some(incident.id.as_str()),
+            kind,
+            detail,
+            data,
+        },
+    )
+}
+
 pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE incidents SET title = ?2, summary = ?3, severity = ?4, status = ?5, phase = ?6,
@@ -490,19 +518,14 @@ impl Store {
                 return Ok(incident);
             }
             incident.acknowledged_at = Some(now);
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            append(
+            record_change(
                 tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::INCIDENT_ACKNOWLEDGED,
-                    detail: format!("acknowledged by {actor}"),
-                    data: json!({}),
-                },
+                &mut incident,
+                actor,
+                now,
+                kinds::INCIDENT_ACKNOWLEDGED,
+                format!("acknowledged by {actor}"),
+                json!({}),
             )?;
             Ok(incident)
         })
@@ -689,19 +712,14 @@ impl Store {
             let mut incident = load_in_tx(tx, id.as_str())?;
             incident.customer_notified_at.get_or_insert(now);
             incident.last_update_at = Some(now);
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            append(
+            record_change(
                 tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::CUSTOMER_NOTIFIED,
-                    detail: "customers notified".into(),
-                    data: json!({}),
-                },
+                &mut incident,
+                actor,
+                now,
+                kinds::CUSTOMER_NOTIFIED,
+                "customers notified".into(),
+                json!({}),
             )?;
             Ok(incident)
         })
@@ -721,19 +739,14 @@ impl Store {
         }
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            Ok(append(
+            Ok(record_change(
                 tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::NOTE_ADDED,
-                    detail: text.to_string(),
-                    data: json!({}),
-                },
+                &mut incident,
+                actor,
+                now,
+                kinds::NOTE_ADDED,
+                text.to_string(),
+                json!({}),
             )?)
         })
     }

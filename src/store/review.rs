@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde_json::json;
 
-use super::incidents::{load_in_tx, parse_opt_time, parse_time, save_in_tx};
+use super::incidents::{load_in_tx, parse_opt_time, parse_time, record_change};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::format_time;
@@ -276,28 +276,23 @@ impl Store {
             save_review(tx, id.as_str(), &r, actor, now)?;
             r.updated_by = Some(actor.to_string());
             r.updated_at = Some(now);
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            append(
+            record_change(
                 tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::UPDATED,
-                    detail: format!("review: {} updated", changed.join(", ")),
-                    data: json!({
-                        "changed": changed,
-                        "statement": r.statement,
-                        "whys": r.whys,
-                        "root_cause": r.root_cause,
-                        "lessons": r.lessons,
-                        "went_well": r.went_well,
-                        "went_badly": r.went_badly,
-                        "no_action_reason": r.no_action_reason,
-                    }),
-                },
+                &mut incident,
+                actor,
+                now,
+                kinds::UPDATED,
+                format!("review: {} updated", changed.join(", ")),
+                json!({
+                    "changed": changed,
+                    "statement": r.statement,
+                    "whys": r.whys,
+                    "root_cause": r.root_cause,
+                    "lessons": r.lessons,
+                    "went_well": r.went_well,
+                    "went_badly": r.went_badly,
+                    "no_action_reason": r.no_action_reason,
+                }),
             )?;
             Ok(r)
         })
@@ -335,28 +330,23 @@ impl Store {
                 ],
                 |r| r.get(0),
             )?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            append(
+            record_change(
                 tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::ACTION_ADDED,
-                    detail: format!(
-                        "corrective action #{action_id} ({owner}{}): {description}",
-                        due.as_deref()
-                            .map_or(String::new(), |d| format!(", due {d}"))
-                    ),
-                    data: json!({
-                        "action": action_id,
-                        "description": description,
-                        "owner": owner,
-                        "due": due,
-                    }),
-                },
+                &mut incident,
+                actor,
+                now,
+                kinds::ACTION_ADDED,
+                format!(
+                    "corrective action #{action_id} ({owner}{}): {description}",
+                    due.as_deref()
+                        .map_or(String::new(), |d| format!(", due {d}"))
+                ),
+                json!({
+                    "action": action_id,
+                    "description": description,
+                    "owner": owner,
+                    "due": due,
+                }),
             )?;
             Ok(CorrectiveAction {
                 id: action_id,
@@ -422,30 +412,25 @@ impl Store {
                     format_time(now)
                 ],
             )?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            append(
+            record_change(
                 tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::ACTION_CHANGED,
-                    detail: format!(
-                        "corrective action #{action} {from} \u{2192} {status}{}",
-                        current
-                            .reason
-                            .as_deref()
-                            .map_or(String::new(), |r| format!(" ({r})"))
-                    ),
-                    data: json!({
-                        "action": action,
-                        "from": from.as_str(),
-                        "to": status.as_str(),
-                        "reason": current.reason,
-                    }),
-                },
+                &mut incident,
+                actor,
+                now,
+                kinds::ACTION_CHANGED,
+                format!(
+                    "corrective action #{action} {from} \u{2192} {status}{}",
+                    current
+                        .reason
+                        .as_deref()
+                        .map_or(String::new(), |r| format!(" ({r})"))
+                ),
+                json!({
+                    "action": action,
+                    "from": from.as_str(),
+                    "to": status.as_str(),
+                    "reason": current.reason,
+                }),
             )?;
             Ok(current)
         })
