@@ -2,12 +2,14 @@
 //! settings of DESIGN.md; every change is one IMMEDIATE transaction that
 //! updates current state and appends the timeline event(s) describing it.
 
+mod comms;
 mod drafts;
 mod evidence;
 mod incidents;
 mod review;
 mod schema;
 pub mod timeline;
+mod watcher;
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};

@@ -2,8 +2,8 @@
 //! each runs once, inside the same IMMEDIATE transaction that bumps the
 //! version, so two processes opening a new file at once cannot both apply it.
 //! Each room owns its migrations and lists them in `MIGRATIONS`; versions
-//! must count 1, 2, 3... (a unit test checks). Next free: 4 (the rule
-//! watcher's checkpoints and detections), then 5 (comms).
+//! must count 1, 2, 3... (a unit test checks). 4 is the rule watcher's
+//! (`store/watcher.rs`), 5 is comms' (`store/comms.rs`); next free: 6.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -14,7 +14,13 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[CORE, DRAFTS, EVIDENCE_REVIEW];
+pub const MIGRATIONS: &[Migration] = &[
+    CORE,
+    DRAFTS,
+    EVIDENCE_REVIEW,
+    super::watcher::MIGRATION,
+    super::comms::MIGRATION,
+];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
 const CORE: Migration = Migration {
