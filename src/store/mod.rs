@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
+pub use comms::NewAlert;
 pub use drafts::Draft;
 pub use evidence::{
     EvidenceContent, ExportSummary, ItemCheck, LegalHold, NewEvidence, PurgeSummary,
