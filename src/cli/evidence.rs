@@ -120,11 +120,8 @@ pub enum DrillCmd {
 pub const LIST_PURPOSE: &str = "listed (warroom evidence list)";
 
 /// This machine's name, for "source host".
-pub fn host() -> String {
-    whoami::fallible::hostname()
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into())
+fn host() -> String {
+    crate::store::this_host()
 }
 
 pub(super) fn run(

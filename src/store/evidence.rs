@@ -53,6 +53,15 @@ pub struct NewEvidence {
     pub tz: FixedOffset,
 }
 
+/// This machine's name, recorded as the source host of what is collected
+/// here.
+pub fn this_host() -> String {
+    whoami::fallible::hostname()
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
 /// A legal hold in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LegalHold {

@@ -22,7 +22,7 @@ pub use comms::NewAlert;
 pub use drafts::Draft;
 pub use evidence::{
     EvidenceContent, ExportSummary, ItemCheck, LegalHold, NewEvidence, PurgeSummary,
-    STORE_CUSTODIAN, open_regular_file,
+    STORE_CUSTODIAN, open_regular_file, this_host,
 };
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use review::{NewAction, ReviewPatch};
