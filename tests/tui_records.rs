@@ -64,9 +64,21 @@ fn evidence_review_and_report_from_the_console() {
     c.type_text("Attacker used VPN exit 198.51.100.7");
     c.key_enter();
     c.wait_text("evidence #3 stored");
+    // A file by its path: the kind chosen by its initial, the path typed.
+    let dump = sb.dir.path().join("proc-dump.bin");
+    std::fs::write(&dump, b"\x00\x01binary\xff").unwrap();
+    c.type_text("a");
+    c.wait_text("Add evidence to");
+    c.send(b"\x1b[Z"); // Shift-Tab: to the kind
+    c.type_text("f");
+    c.wait_text("File path");
+    c.key_tab();
+    c.type_text(dump.to_str().unwrap());
+    c.key_enter();
+    c.wait_text("evidence #4 stored");
     // v: verify every item; the result shows per item.
     c.type_text("v");
-    c.wait_text("3 item(s) verified, every hash matches");
+    c.wait_text("4 item(s) verified, every hash matches");
     c.wait_text("ok ");
     // t: transfer the selected item.
     c.type_text("t");
@@ -143,7 +155,14 @@ fn evidence_review_and_report_from_the_console() {
 
     let list = json(&sb, &["evidence", "list", &id]);
     let items = list["items"].as_array().unwrap();
-    assert_eq!(items.len(), 3);
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[3]["kind"], "file");
+    assert_eq!(items[3]["source_path"], dump.to_str().unwrap());
+    assert_eq!(items[3]["size"], 9);
+    assert_eq!(
+        items[3]["sha256"],
+        warroom::domain::evidence::sha256_hex(&std::fs::read(&dump).unwrap()).as_str()
+    );
     assert_eq!(items[2]["kind"], "note");
     assert_eq!(items[2]["content"], "Attacker used VPN exit 198.51.100.7");
     assert_eq!(items[2]["collected_by"], "tester");
@@ -158,7 +177,7 @@ fn evidence_review_and_report_from_the_console() {
         assert_eq!(viewed[0]["to"], "tester");
     }
     // The report was an access to every item too.
-    for n in [1, 2, 3] {
+    for n in [1, 2, 3, 4] {
         let reported = custody(&list, n, "accessed")
             .into_iter()
             .filter(|c| {
@@ -291,4 +310,102 @@ fn a_closing_refused_to_someone_else_is_explained_and_nothing_changes() {
     assert!(c.wait_exit(Duration::from_secs(10)).success());
     let v = sb.show_json(&id);
     assert_eq!(v["status"], "investigating");
+}
+
+#[test]
+fn hostile_text_in_evidence_and_review_never_reaches_the_terminal() {
+    const OSC52: &str = "\u{1b}]52;c;ZXZpbA==\u{7}clip";
+    const CSI: &str = "\u{1b}[2J\u{1b}[31mwiped";
+    const BIDI: &str = "invoice\u{202E}fdp.exe";
+    const C1: &str = "\u{9b}2Jc1";
+    let sb = Sandbox::new();
+    let id = sb
+        .cli(&[
+            "incident",
+            "new",
+            "--title",
+            "Hostile records",
+            "--severity",
+            "P3",
+        ])
+        .trim()
+        .to_string();
+    let lines = format!("{OSC52}\n{CSI}\n{BIDI}\n{C1}\n");
+    sb.cli(&[
+        "evidence",
+        "add",
+        &id,
+        "--excerpt",
+        &lines,
+        "--source-path",
+        OSC52,
+        "--description",
+        CSI,
+    ]);
+    sb.cli(&["evidence", "add", &id, "--note", BIDI, "--description", C1]);
+    sb.cli(&[
+        "evidence",
+        "transfer",
+        &id,
+        "1",
+        "--to",
+        OSC52,
+        "--purpose",
+        CSI,
+    ]);
+    sb.cli(&["incident", "hold", &id, "--reason", OSC52]);
+    sb.cli(&[
+        "review",
+        "set",
+        &id,
+        "--statement",
+        OSC52,
+        "--why",
+        CSI,
+        "--why",
+        BIDI,
+        "--root-cause",
+        C1,
+        "--lessons",
+        &lines,
+    ]);
+    sb.cli(&[
+        "review",
+        "action",
+        "add",
+        &id,
+        "--description",
+        CSI,
+        "--owner",
+        OSC52,
+    ]);
+
+    let mut c = sb.console(120, 40, &[]);
+    c.wait_text("Hostile records");
+    c.key_enter();
+    c.wait_text("Checklist");
+    c.type_text("e");
+    // Made visible: ESC as ␛, bidi as <U+202E>.
+    c.wait_text("␛]52;c;ZXZpbA==␇clip");
+    c.type_text("j");
+    c.wait_text("<U+202E>fdp.exe");
+    c.key_esc();
+    c.wait_text("Checklist");
+    c.type_text("r");
+    c.wait_text("Closing gate");
+    for _ in 0..12 {
+        c.type_text("j");
+    }
+    c.wait_text("[open]");
+    c.key_esc();
+    c.type_text("q");
+    c.wait_exit(Duration::from_secs(10));
+
+    let raw = c.raw();
+    let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    assert!(!contains(b"\x1b]"), "an OSC sequence reached the terminal");
+    assert!(!raw.contains(&0x07), "a BEL reached the terminal");
+    assert!(!contains(b"\x1b[2J\x1b[31mwiped"));
+    assert!(!contains("\u{202E}".as_bytes()));
+    assert!(!contains("\u{9b}".as_bytes()));
 }

@@ -503,6 +503,11 @@ impl Store {
                 "accessing evidence needs a purpose".into(),
             ));
         }
+        // Nothing to record: no write transaction.
+        if self.evidence(id)?.is_empty() {
+            self.incident(id)?;
+            return Ok(0);
+        }
         self.write(|tx| {
             let incident = load_in_tx(tx, id.as_str())?;
             let items: Vec<(i64, String)> = tx
