@@ -3,6 +3,8 @@
 //! one, and dialogs to add, transfer, hold and export. Opening the screen
 //! records one access per item in the chain of custody (a reload does not).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::action::Command;
@@ -28,15 +30,36 @@ pub struct EvidenceData {
     /// Oldest first.
     pub custody: Vec<CustodyEvent>,
     pub hold: Option<LegalHold>,
+    /// Each item's latest check, as a position in `custody` (found once per
+    /// load, not per item per frame).
+    last_checks: HashMap<i64, usize>,
 }
 
 impl EvidenceData {
+    pub fn new(
+        items: Vec<EvidenceItem>,
+        custody: Vec<CustodyEvent>,
+        hold: Option<LegalHold>,
+    ) -> EvidenceData {
+        let last_checks = custody
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.action == "verified")
+            .map(|(i, c)| (c.item, i))
+            .collect();
+        EvidenceData {
+            items,
+            custody,
+            hold,
+            last_checks,
+        }
+    }
+
     /// The item's latest integrity check, if it was ever checked.
     pub fn last_check(&self, item: i64) -> Option<&CustodyEvent> {
-        self.custody
-            .iter()
-            .rev()
-            .find(|c| c.item == item && c.action == "verified")
+        self.last_checks
+            .get(&item)
+            .and_then(|i| self.custody.get(*i))
     }
 
     /// The item's custody events, oldest first.

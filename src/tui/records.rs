@@ -236,11 +236,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             if let Some(e) = app.evidence.as_mut().filter(|e| e.id == id) {
                 e.cursor = e.cursor.min(items.len().saturating_sub(1));
                 e.error = None;
-                e.data = Some(super::evidence::EvidenceData {
-                    items,
-                    custody,
-                    hold,
-                });
+                e.data = Some(super::evidence::EvidenceData::new(items, custody, hold));
             }
         }
         RecordsLoaded::EvidenceFailed { id, message } => {
