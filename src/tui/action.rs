@@ -643,13 +643,13 @@ pub static KEYMAP: &[Binding] = &[
         X::Fields,
         &[code(KeyCode::Right)],
         C::ChoiceNext,
-        "next choice",
+        "next choice (in text: cursor right)",
     ),
     bind(
         X::Fields,
         &[code(KeyCode::Left)],
         C::ChoicePrev,
-        "previous choice",
+        "previous choice (in text: cursor left)",
     ),
     bind(X::Fields, &[code(KeyCode::Enter)], C::Submit, "save"),
     bind(

@@ -262,9 +262,26 @@ pub fn autosave(
     }
 }
 
+/// The most a paste puts into a field (a one-line editor is not the place
+/// for whole log files: `warroom evidence add --excerpt-file` is).
+pub const MAX_PASTE: usize = 256 * 1024;
+
 /// Pasted text goes into the focused field; newlines are kept only where
-/// the field takes several lines.
+/// the field takes several lines. Very large pastes are cut, and the dialog
+/// says so.
 pub fn paste(d: &mut FieldsDialog, text: &str) {
+    let mut text = text;
+    if text.len() > MAX_PASTE {
+        let mut end = MAX_PASTE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text = &text[..end];
+        d.error = Some(format!(
+            "the paste was cut at {} KiB; for more, use `warroom evidence add --excerpt-file`",
+            MAX_PASTE / 1024
+        ));
+    }
     let multiline = d.focused_is_multiline();
     if let Some(input) = d.focused_input() {
         if multiline {
@@ -448,5 +465,11 @@ mod tests {
         d.focus = 1;
         paste(&mut d, "c\r\nd");
         assert_eq!(d.text(1), "c\nd");
+        assert!(d.error.is_none());
+        // A huge paste is cut on a character boundary, and said so.
+        let huge = "é".repeat(MAX_PASTE);
+        paste(&mut d, &huge);
+        assert!(d.text(1).len() <= MAX_PASTE + 3);
+        assert!(d.error.as_deref().unwrap().contains("cut"));
     }
 }

@@ -84,9 +84,12 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Paste(text) => {
-            if let Some(Modal::Fields(d)) = &mut app.modal {
-                super::fields::paste(d, &text);
+            if let Some(Modal::Fields(_)) = &app.modal {
+                // Marked changed first: the paste may leave a note (cut).
                 text_changed(app, now);
+                if let Some(Modal::Fields(d)) = &mut app.modal {
+                    super::fields::paste(d, &text);
+                }
                 return fx;
             }
             // One line fields: newlines become spaces; display_safe shows the rest.
