@@ -5,7 +5,10 @@
 //!   view with 10,000 timeline events (TestBackend, 120x40);
 //! - start-up to first frame of the real binary on a 10,000-incident DB;
 //! - bytes written per second and CPU while idle with 10 running clocks;
-//! - peak memory (VmHWM) with 10,000 incidents.
+//! - peak memory (VmHWM) with 10,000 incidents;
+//! - the metrics screen over 10,000 incidents: the per-tick recompute and
+//!   its render; the evidence screen with 1,000 items and 10,000 custody
+//!   events (issue 6).
 
 #[path = "../tests/tui_support/mod.rs"]
 mod tui_support;
@@ -267,8 +270,113 @@ fn bench_process() {
     c.wait_exit(Duration::from_secs(10));
 }
 
+/// The metrics and evidence screens (issue 6).
+fn bench_records() {
+    use warroom::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
+    use warroom::tui::records::RecordsLoaded;
+
+    let incidents: Vec<Incident> = (0..10_000)
+        .map(|n| {
+            let mut i = incident(n);
+            i.acknowledged_at = Some(i.detected_at + chrono::Duration::minutes(i64::from(n % 90)));
+            if n % 3 == 0 {
+                i.contained_at = Some(i.detected_at + chrono::Duration::hours(2));
+            }
+            i
+        })
+        .collect();
+    let mut app = App::new("bench", Policy::builtin(), false);
+    update(&mut app, Action::Command(Command::OpenMetrics), t0());
+    let loaded = RecordsLoaded::Metrics {
+        incidents,
+        reviews: Default::default(),
+    };
+    let start = Instant::now();
+    update(&mut app, Action::Records(Box::new(loaded)), t0());
+    println!(
+        "metrics: load + compute over 10,000 incidents: {:.2?}",
+        start.elapsed()
+    );
+    let ticks: Vec<Duration> = (0..200)
+        .map(|i| {
+            let now = t0() + chrono::Duration::seconds(i64::from(i));
+            let start = Instant::now();
+            update(&mut app, Action::Tick, now);
+            start.elapsed()
+        })
+        .collect();
+    println!(
+        "metrics: tick (recompute at the new time), 10,000 incidents: {}",
+        stats(ticks).replace("frames", "ticks")
+    );
+    println!(
+        "metrics render, 10,000 incidents, 120x40: {}",
+        stats(time_frames(&app, 500))
+    );
+
+    // Evidence: 1,000 items, ten custody events each.
+    let id = IncidentId::new(2026, 1);
+    let items: Vec<EvidenceItem> = (1..=1_000)
+        .map(|n| EvidenceItem {
+            id: n,
+            incident: id.to_string(),
+            kind: EvidenceKind::Excerpt,
+            sha256: format!("{n:064x}"),
+            size: 4096,
+            collected_by: "alice".into(),
+            collected_at: t0(),
+            collected_at_local: "2026-11-22T13:00:00.000+01:00".into(),
+            source_host: "web1".into(),
+            source_path: Some("/var/log/auth.log".into()),
+            description: format!("auth log lines, batch {n}"),
+            content: Some("Failed password for root from 203.0.113.9\n".repeat(3)),
+            stored_path: String::new(),
+            drill: false,
+        })
+        .collect();
+    let custody: Vec<CustodyEvent> = (0..10_000)
+        .map(|n| CustodyEvent {
+            seq: n,
+            item: n % 1_000 + 1,
+            at: t0(),
+            actor: "bob".into(),
+            action: if n % 2 == 0 { "verified" } else { "accessed" }.into(),
+            from: "evidence-store".into(),
+            to: "bob".into(),
+            purpose: "integrity check".into(),
+            result: (n % 2 == 0).then(|| "ok".to_string()),
+        })
+        .collect();
+    let rows: Vec<BoardRow> = vec![BoardRow {
+        incident: Incident {
+            id: id.clone(),
+            ..incident(0)
+        },
+        commander: None,
+    }];
+    let mut app = App::new("bench", Policy::builtin(), false);
+    update(&mut app, Action::BoardLoaded(rows), t0());
+    update(&mut app, Action::Command(Command::Open), t0());
+    update(&mut app, Action::Command(Command::OpenEvidence), t0());
+    let loaded = RecordsLoaded::Evidence {
+        id,
+        items,
+        custody,
+        hold: None,
+    };
+    update(&mut app, Action::Records(Box::new(loaded)), t0());
+    if let Some(e) = app.evidence.as_mut() {
+        e.cursor = 500;
+    }
+    println!(
+        "evidence render, 1,000 items and 10,000 custody events, 120x40: {}",
+        stats(time_frames(&app, 500))
+    );
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` would too: both run it.
+    bench_records();
     bench_render();
     bench_process();
 }

@@ -468,8 +468,9 @@ fn drill_purge_removes_drills_as_a_set_and_keeps_the_live_record() {
     );
     env.ok(&["evidence", "verify"]);
     let shown = env.json(&["incident", "show", &live]);
-    // Created, collected, note, and the verification just run.
-    assert_eq!(shown["timeline"].as_array().unwrap().len(), 4);
+    // Created, collected, note, the listing above (an access) and the
+    // verification just run.
+    assert_eq!(shown["timeline"].as_array().unwrap().len(), 5);
     // New drills start a fresh drill chain that verifies.
     env.ok(&[
         "incident",
@@ -480,5 +481,107 @@ fn drill_purge_removes_drills_as_a_set_and_keeps_the_live_record() {
         "P4",
         "--drill",
     ]);
+    env.ok(&["verify"]);
+}
+
+/// Runs warroom and waits at most `secs` for it: a command that hangs
+/// (e.g. reading a FIFO nobody writes to) fails the test instead of
+/// hanging the suite.
+fn run_with_deadline(env: &Env, args: &[&str], secs: u64) -> std::process::Output {
+    use std::time::{Duration, Instant};
+    let mut child = env
+        .cmd()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run warroom");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("warroom {args:?} still running after {secs}s: it hung");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_fifo_or_device_is_refused_at_once_not_read() {
+    let env = Env::new();
+    let id = env.new_incident("Collect a pipe", "P3");
+    let fifo = env.dir.path().join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let f = fifo.to_str().unwrap();
+    // Nobody ever writes to the FIFO: a read would block forever.
+    let out = run_with_deadline(&env, &["evidence", "add", &id, "--file", f], 60);
+    assert_fails(&out, 2, "is a FIFO (named pipe); only regular files");
+    let out = run_with_deadline(&env, &["evidence", "add", &id, "--excerpt-file", f], 60);
+    assert_fails(&out, 2, "is a FIFO (named pipe)");
+    let out = run_with_deadline(
+        &env,
+        &["evidence", "add", &id, "--file", "/dev/urandom"],
+        60,
+    );
+    assert_fails(&out, 2, "/dev/urandom is a character device");
+    // Nothing was collected, and the store holds no partial copy.
+    let list = env.json(&["evidence", "list", &id]);
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+    let tmp = evidence_dir(&env).join("tmp");
+    if tmp.exists() {
+        assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn listing_and_reporting_evidence_are_recorded_accesses() {
+    let env = Env::new();
+    let id = env.new_incident("Who looked", "P2");
+    env.ok(&["evidence", "add", &id, "--note", "first"]);
+    env.ok(&["evidence", "add", &id, "--excerpt", "sshd: Failed password"]);
+    let accesses = |v: &Value, item: usize| -> Vec<String> {
+        v["items"][item]["custody"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["action"] == "accessed")
+            .map(|c| c["purpose"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The listing records itself, once per item, before it reads.
+    let v = env.json(&["evidence", "list", &id]);
+    assert_eq!(accesses(&v, 0), ["listed (warroom evidence list)"]);
+    assert_eq!(accesses(&v, 1), ["listed (warroom evidence list)"]);
+    let text = env.ok(&["evidence", "list", &id]);
+    assert_eq!(text.matches("accessed").count(), 4, "{text}");
+
+    // A report to standard output and one to a file are accesses too.
+    env.ok(&["report", &id, "--format", "json"]);
+    let out = env.dir.path().join("r.md");
+    env.ok(&["report", &id, "--out", out.to_str().unwrap()]);
+    let v = env.json(&["evidence", "list", &id]);
+    let purposes = accesses(&v, 1);
+    assert!(
+        purposes.contains(&"included in a report (json) written to standard output".to_string()),
+        "{purposes:?}"
+    );
+    assert!(
+        purposes.contains(&format!(
+            "included in a report (md) written to {}",
+            out.display()
+        )),
+        "{purposes:?}"
+    );
+    // Custody events are timeline events: the chain still verifies.
     env.ok(&["verify"]);
 }

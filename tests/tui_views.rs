@@ -13,6 +13,7 @@ use warroom::domain::{Playbook, Policy, Severity, Source, Status};
 use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::app::App;
+use warroom::tui::records::RecordsLoaded;
 use warroom::tui::update::update;
 use warroom::tui::views::render;
 
@@ -110,6 +111,139 @@ fn fixture() -> (TempDir, Store) {
     (dir, store)
 }
 
+/// The fixture plus evidence, a legal hold and a review on the P1, and a
+/// P2 resolved eight days ago whose review is overdue.
+fn fixture_with_records() -> (TempDir, Store) {
+    use chrono::FixedOffset;
+    use warroom::store::{EvidenceContent, NewAction, NewEvidence, ReviewPatch};
+    let (dir, mut store) = fixture();
+    let at = |m: i64| now() - Duration::minutes(m);
+    let p1 = store
+        .board(false)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.incident.severity == Severity::P1)
+        .unwrap()
+        .incident
+        .id;
+    let tz = FixedOffset::east_opt(3600).unwrap();
+    let excerpt = NewEvidence {
+        content: EvidenceContent::Excerpt {
+            text: "Nov 22 18:05:01 web1 sshd[811]: Failed password for \u{1b}[31mroot\u{1b}[0m from 203.0.113.9\nNov 22 18:05:02 web1 sshd[811]: Failed password for admin from 203.0.113.9\n".into(),
+            source_path: Some("/var/log/auth.log".into()),
+        },
+        description: "auth log lines at onset".into(),
+        source_host: "web1".into(),
+        tz,
+    };
+    store.add_evidence(&p1, &excerpt, "bob", at(16)).unwrap();
+    let note = NewEvidence {
+        content: EvidenceContent::Note("Pool of 2,300 residential proxy IPs".into()),
+        description: "source analysis".into(),
+        source_host: "soc-ws4".into(),
+        tz,
+    };
+    store.add_evidence(&p1, &note, "alice", at(13)).unwrap();
+    store
+        .transfer_evidence(&p1, 1, "forensics-lab", "timeline analysis", "alice", at(9))
+        .unwrap();
+    store.verify_evidence(Some(&p1), "bob", at(8)).unwrap();
+    store
+        .set_legal_hold(&p1, "regulator inquiry 2026-44", "alice", at(7))
+        .unwrap();
+    let review = ReviewPatch {
+        statement: Some("Attackers replayed leaked credentials against /login".into()),
+        whys: Some(vec![
+            "No rate limit per account".into(),
+            "The limit was per IP only".into(),
+        ]),
+        lessons: Some("Alert on login failure ratio, not volume".into()),
+        ..ReviewPatch::default()
+    };
+    store.update_review(&p1, &review, "alice", at(6)).unwrap();
+    let action = NewAction {
+        description: "Per-account login rate limit".into(),
+        owner: "bob".into(),
+        due: chrono::NaiveDate::from_ymd_opt(2026, 12, 1),
+    };
+    store.add_action(&p1, &action, "alice", at(5)).unwrap();
+
+    let days = |d: i64| now() - Duration::days(d);
+    let old = store
+        .create_incident(
+            &NewIncident::new("Malware on a kiosk PC", Severity::P2),
+            &Playbook::builtin(),
+            "carol",
+            days(8),
+        )
+        .unwrap();
+    let resolved = IncidentPatch {
+        status: Some(Status::Resolved),
+        ..IncidentPatch::default()
+    };
+    store
+        .update_incident(&old.id, &resolved, "carol", days(7))
+        .unwrap();
+    (dir, store)
+}
+
+/// Feeds what the store worker would report for the open screen.
+fn records(app: &mut App, r: RecordsLoaded) {
+    update(app, Action::Records(Box::new(r)), now());
+}
+
+fn records_board_app(store: &Store) -> App {
+    let mut app = board_app(store);
+    records(
+        &mut app,
+        RecordsLoaded::ReviewsComplete(store.resolved_complete_reviews().unwrap()),
+    );
+    app
+}
+
+fn evidence_app(store: &Store) -> App {
+    let mut app = incident_app(store);
+    cmd(&mut app, Command::OpenEvidence);
+    let id = app.evidence.as_ref().unwrap().id.clone();
+    records(
+        &mut app,
+        RecordsLoaded::Evidence {
+            items: store.evidence(&id).unwrap(),
+            custody: store.custody(&id).unwrap(),
+            hold: store.legal_hold(&id).unwrap(),
+            id,
+        },
+    );
+    app
+}
+
+fn review_app(store: &Store) -> App {
+    let mut app = incident_app(store);
+    cmd(&mut app, Command::OpenReview);
+    let id = app.review.as_ref().unwrap().id.clone();
+    records(
+        &mut app,
+        RecordsLoaded::Review {
+            review: store.review(&id).unwrap(),
+            id,
+        },
+    );
+    app
+}
+
+fn metrics_app(store: &Store) -> App {
+    let mut app = records_board_app(store);
+    cmd(&mut app, Command::OpenMetrics);
+    records(
+        &mut app,
+        RecordsLoaded::Metrics {
+            incidents: store.incidents(true).unwrap(),
+            reviews: store.reviews().unwrap().into_iter().collect(),
+        },
+    );
+    app
+}
+
 fn board_app(store: &Store) -> App {
     let mut app = App::new("alice", Policy::builtin(), true);
     update(
@@ -205,6 +339,59 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
     cmd(&mut edit, Command::EditTitle);
     out.push(("edit_title", edit, dir));
 
+    let (dir, store) = fixture_with_records();
+    out.push(("board_review_overdue", records_board_app(&store), dir));
+
+    let (dir, store) = fixture_with_records();
+    out.push(("evidence", evidence_app(&store), dir));
+
+    let (dir, store) = fixture();
+    out.push(("evidence_empty", evidence_app(&store), dir));
+
+    let (dir, store) = fixture_with_records();
+    out.push(("review", review_app(&store), dir));
+
+    let (dir, store) = fixture_with_records();
+    out.push(("metrics", metrics_app(&store), dir));
+
+    let (dir, store) = fixture_with_records();
+    let mut add = evidence_app(&store);
+    cmd(&mut add, Command::AddEvidence);
+    cmd(&mut add, Command::PrevField);
+    cmd(&mut add, Command::ChoiceNext);
+    cmd(&mut add, Command::NextField);
+    typed(
+        &mut add,
+        "Failed password for root \u{1b}]52;c;ZXZpbA==\u{7}",
+    );
+    out.push(("evidence_add", add, dir));
+
+    let (dir, store) = fixture_with_records();
+    let mut edit = review_app(&store);
+    cmd(&mut edit, Command::Down);
+    cmd(&mut edit, Command::Down);
+    cmd(&mut edit, Command::Edit);
+    out.push(("review_edit", edit, dir));
+
+    let (dir, store) = fixture_with_records();
+    let mut gate = incident_app(&store);
+    let id = gate.incident.as_ref().unwrap().id.clone();
+    records(
+        &mut gate,
+        RecordsLoaded::GateRefused {
+            id: id.clone(),
+            message: format!(
+                "{id} cannot be closed: the review has no root cause; complete the review (root cause, and a corrective action or a \"no action\" reason), or the commander may override with a reason"
+            ),
+        },
+    );
+    out.push(("close_gate", gate, dir));
+
+    let (dir, store) = fixture_with_records();
+    let mut report = incident_app(&store);
+    cmd(&mut report, Command::WriteReport);
+    out.push(("report", report, dir));
+
     let (dir, store) = fixture();
     let mut quit = board_app(&store);
     cmd(&mut quit, Command::NewIncident);
@@ -239,6 +426,49 @@ fn dialogs_at_80x24() {
             insta::assert_snapshot!(format!("{name}_80x24"), draw(&app, 80, 24));
         }
     }
+}
+
+#[test]
+fn evidence_review_and_metrics_at_80x24_and_120x40() {
+    for (name, app, _dir) in all_views() {
+        if matches!(
+            name,
+            "board_review_overdue" | "evidence" | "evidence_empty" | "review" | "metrics"
+        ) {
+            for (w, h) in [(80, 24), (120, 40)] {
+                insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&app, w, h));
+            }
+        }
+        if matches!(
+            name,
+            "evidence_add" | "review_edit" | "close_gate" | "report"
+        ) {
+            insta::assert_snapshot!(format!("{name}_80x24"), draw(&app, 80, 24));
+        }
+    }
+}
+
+#[test]
+fn overdue_reviews_legal_holds_and_hostile_text_are_marked_in_text() {
+    let views = all_views();
+    let get = |n: &str| &views.iter().find(|v| v.0 == n).unwrap().1;
+    let board = draw(get("board_review_overdue"), 120, 40);
+    assert!(
+        board.contains("REVIEW OVERDUE Malware on a kiosk PC"),
+        "{board}"
+    );
+    let evidence = draw(get("evidence"), 120, 40);
+    assert!(evidence.contains("LEGAL HOLD"), "{evidence}");
+    // The excerpt's escape shows as a visible ␛, never raw.
+    assert!(evidence.contains("␛[31mroot"), "{evidence}");
+    assert!(!evidence.contains('\u{1b}'));
+    let add = draw(get("evidence_add"), 80, 24);
+    assert!(add.contains("␛]52;c;ZXZpbA==␇"), "{add}");
+    let review = draw(get("review"), 120, 40);
+    assert!(
+        review.contains("✗ the review has no root cause"),
+        "{review}"
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use super::{AppContext, Failure, human_time, print_json};
 use crate::domain::IncidentId;
 use crate::domain::evidence::CheckResult;
 use crate::report::model;
-use crate::store::{EvidenceContent, NewEvidence};
+use crate::store::{EvidenceContent, NewEvidence, open_regular_file};
 use crate::text::display_safe;
 
 #[derive(Debug, Subcommand)]
@@ -116,12 +116,12 @@ pub enum DrillCmd {
     },
 }
 
+/// The purpose recorded when `evidence list` shows an incident's evidence.
+pub const LIST_PURPOSE: &str = "listed (warroom evidence list)";
+
 /// This machine's name, for "source host".
 fn host() -> String {
-    whoami::fallible::hostname()
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into())
+    crate::store::this_host()
 }
 
 pub(super) fn run(
@@ -139,7 +139,10 @@ pub(super) fn run(
                     source_path: a.source_path,
                 }
             } else if let Some(path) = a.excerpt_file {
-                let text = std::fs::read_to_string(&path)
+                // A FIFO or device given as the excerpt file is refused, not
+                // read (it would wait for a writer, or never end).
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut open_regular_file(&path)?, &mut text)
                     .map_err(|e| Failure::Runtime(anyhow::anyhow!("{}: {e}", path.display())))?;
                 let abs = std::path::absolute(&path).unwrap_or(path);
                 EvidenceContent::Excerpt {
@@ -174,8 +177,10 @@ pub(super) fn run(
             }
         }
         EvidenceCmd::List { id, json } => {
-            let store = ctx.open_store()?;
+            let mut store = ctx.open_store()?;
             let drill = store.incident(&id)?.drill;
+            // Listing is an access: recorded first, so the list shows it.
+            store.record_evidence_access(&id, LIST_PURPOSE, &ctx.actor, now)?;
             let items = store.evidence(&id)?;
             let custody = store.custody(&id)?;
             let hold = store.legal_hold(&id)?;

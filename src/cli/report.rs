@@ -10,9 +10,9 @@ use clap::{Args, ValueEnum};
 
 use super::{AppContext, Failure, print_json, stdout};
 use crate::domain::IncidentId;
+use crate::report::file::{self, ReportFormat};
 use crate::report::metrics::{self, Metrics, Period};
 use crate::report::model::{Report, ReportInput, human_duration};
-use crate::report::{html, markdown};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -47,21 +47,24 @@ pub struct MetricsArgs {
 }
 
 pub(super) fn report(ctx: &AppContext, a: ReportArgs, now: DateTime<Utc>) -> Result<(), Failure> {
-    let store = ctx.open_store()?;
-    let input = ReportInput::load(&store, &a.id)?;
-    let report = Report::build(&input, &ctx.settings.policy, now);
-    let text = match a.format {
-        Format::Md => markdown::render(&report),
-        Format::Html => html::render(&report),
-        Format::Json => report.to_json(),
+    let format = match a.format {
+        Format::Md => ReportFormat::Md,
+        Format::Html => ReportFormat::Html,
+        Format::Json => ReportFormat::Json,
     };
+    let mut store = ctx.open_store()?;
     match &a.out {
         Some(path) => {
-            std::fs::write(path, text.as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            println!("{}: report written to {}", a.id, path.display());
+            let policy = &ctx.settings.policy;
+            let w = file::write_report(&mut store, &a.id, format, path, policy, &ctx.actor, now)?;
+            println!("{}: report written to {}", a.id, w.path.display());
         }
         None => {
+            let input = ReportInput::load(&store, &a.id)?;
+            let text = format.render(&Report::build(&input, &ctx.settings.policy, now));
+            // A report that includes evidence is an access to it.
+            let purpose = file::access_purpose(format, "standard output");
+            store.record_evidence_access(&a.id, &purpose, &ctx.actor, now)?;
             let mut out = stdout();
             out.write_all(text.as_bytes()).context("writing report")?;
             out.flush().context("writing report")?;

@@ -232,3 +232,85 @@ fn closing_needs_a_review_or_the_commanders_override() {
         Err(StoreError::Invalid(_))
     ));
 }
+
+#[test]
+fn fifos_and_devices_are_refused_without_blocking() {
+    let (dir, mut s) = open_temp();
+    let i = new(&mut s, "a", false);
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let file = |p: &std::path::Path| NewEvidence {
+        content: EvidenceContent::File(p.to_path_buf()),
+        ..note("x")
+    };
+    // Nobody writes to the FIFO: reading it would wait forever.
+    let e = s
+        .add_evidence(&i.id, &file(&fifo), "alice", t0())
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
+    assert!(e.to_string().contains("FIFO"), "{e}");
+    let e = s
+        .add_evidence(
+            &i.id,
+            &file(std::path::Path::new("/dev/zero")),
+            "alice",
+            t0(),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("character device"), "{e}");
+    let e = s
+        .add_evidence(&i.id, &file(dir.path()), "alice", t0())
+        .unwrap_err();
+    assert!(e.to_string().contains("directory"), "{e}");
+    // A symbolic link to a regular file is followed and collected.
+    let real = dir.path().join("real.log");
+    std::fs::write(&real, b"line\n").unwrap();
+    let link = dir.path().join("link.log");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let item = s.add_evidence(&i.id, &file(&link), "alice", t0()).unwrap();
+    assert_eq!(item.size, 5);
+    // Nothing was recorded for the refused ones.
+    assert_eq!(s.evidence(&i.id).unwrap().len(), 1);
+}
+
+#[test]
+fn an_access_is_one_custody_event_per_item() {
+    let (_dir, mut s) = open_temp();
+    let i = new(&mut s, "a", false);
+    assert_eq!(
+        s.record_evidence_access(&i.id, "viewed", "bob", t0())
+            .unwrap(),
+        0,
+        "no evidence, nothing recorded"
+    );
+    let before = s.timeline(i.id.as_str(), None).unwrap().len();
+    assert_eq!(before, 1);
+    s.add_evidence(&i.id, &note("one"), "alice", t0()).unwrap();
+    s.add_evidence(&i.id, &note("two"), "alice", t0()).unwrap();
+    let later = t0() + Duration::minutes(5);
+    assert_eq!(
+        s.record_evidence_access(&i.id, "viewed in the console", "bob", later)
+            .unwrap(),
+        2
+    );
+    let accesses: Vec<_> = s
+        .custody(&i.id)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.action == "accessed")
+        .collect();
+    assert_eq!(accesses.len(), 2);
+    assert_eq!(accesses[0].item, 1);
+    assert_eq!(accesses[1].item, 2);
+    assert_eq!(accesses[0].to, "bob");
+    assert_eq!(accesses[0].from, STORE_CUSTODIAN);
+    assert_eq!(accesses[0].purpose, "viewed in the console");
+    assert_eq!(accesses[0].at, later);
+    assert!(s.record_evidence_access(&i.id, " ", "bob", later).is_err());
+    // The chain still verifies.
+    assert!(s.verify_chain().unwrap().failure.is_none());
+}

@@ -25,7 +25,7 @@ pub use comms::{
 pub use drafts::Draft;
 pub use evidence::{
     EvidenceContent, ExportSummary, ItemCheck, LegalHold, NewEvidence, PurgeSummary,
-    STORE_CUSTODIAN,
+    STORE_CUSTODIAN, open_regular_file, this_host,
 };
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use review::{NewAction, ReviewPatch};

@@ -223,6 +223,33 @@ impl Store {
             .collect()
     }
 
+    /// Ids of resolved (not yet closed) incidents whose review is complete.
+    /// Only resolved incidents can have an overdue review, so the board
+    /// needs no more than this to mark the others.
+    pub fn resolved_complete_reviews(&self) -> Result<std::collections::HashSet<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT i.id FROM incidents i
+                 WHERE i.status = 'resolved'
+                   AND (EXISTS (SELECT 1 FROM reviews r WHERE r.incident_id = i.id)
+                    OR EXISTS (SELECT 1 FROM corrective_actions a WHERE a.incident_id = i.id))",
+            )
+            .map_err(|e| self.err(e))?;
+        let ids: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))?;
+        let mut complete = std::collections::HashSet::new();
+        for id in ids {
+            let r = load_review(&self.conn, &id).map_err(|e| self.err(e))?;
+            if r.is_complete() {
+                complete.insert(id);
+            }
+        }
+        Ok(complete)
+    }
+
     /// Applies `patch` to the review and appends `review.updated`.
     pub fn update_review(
         &mut self,

@@ -29,6 +29,8 @@ pub enum Action {
     Created(Box<Incident>),
     Saved(String),
     StoreFailed(String),
+    /// Evidence, review, report and metrics results (issue 6).
+    Records(Box<super::records::RecordsLoaded>),
     /// SIGTERM / SIGHUP: save what is in progress and leave.
     Terminate,
 }
@@ -64,6 +66,22 @@ pub enum Command {
     EditTitle,
     EditSummary,
     AddNote,
+    // Evidence, review, report, metrics (issue 6):
+    OpenEvidence,
+    OpenReview,
+    WriteReport,
+    OpenMetrics,
+    AddEvidence,
+    VerifyEvidence,
+    TransferEvidence,
+    LegalHold,
+    ExportEvidence,
+    Edit,
+    AddAction,
+    ActionDone,
+    ActionDrop,
+    ActionReopen,
+    ToggleDrills,
     // In forms and dialogs:
     NextField,
     PrevField,
@@ -81,7 +99,7 @@ pub enum Command {
 pub enum Context {
     /// Works everywhere, even in text fields.
     Always,
-    /// Board and incident view (not while typing).
+    /// Board, incident, evidence and review screens (not while typing).
     Navigation,
     Board,
     FilterInput,
@@ -95,6 +113,11 @@ pub enum Context {
     AssignDialog,
     Confirm,
     Help,
+    Evidence,
+    Review,
+    Metrics,
+    /// A dialog of fields (evidence, review, report, closing gate).
+    Fields,
 }
 
 impl Context {
@@ -102,14 +125,18 @@ impl Context {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Context::FilterInput | Context::Form | Context::TextDialog | Context::AssignDialog
+            Context::FilterInput
+                | Context::Form
+                | Context::TextDialog
+                | Context::AssignDialog
+                | Context::Fields
         )
     }
 
     pub fn title(self) -> &'static str {
         match self {
             Context::Always => "Everywhere",
-            Context::Navigation => "Board and incident",
+            Context::Navigation => "Moving around (board, incident, evidence, review)",
             Context::Board => "Board",
             Context::FilterInput => "Filter",
             Context::Incident => "Incident",
@@ -122,6 +149,10 @@ impl Context {
             Context::AssignDialog => "Assign role",
             Context::Confirm => "Question",
             Context::Help => "Help",
+            Context::Evidence => "Evidence",
+            Context::Review => "Review",
+            Context::Metrics => "Metrics",
+            Context::Fields => "Dialog",
         }
     }
 }
@@ -264,6 +295,12 @@ pub static KEYMAP: &[Binding] = &[
     ),
     bind(X::Board, &[code(KeyCode::Esc)], C::Back, "clear the filter"),
     bind(
+        X::Board,
+        &[k('M')],
+        C::OpenMetrics,
+        "metrics (counts, response times, SLA compliance)",
+    ),
+    bind(
         X::FilterInput,
         &[code(KeyCode::Enter)],
         C::Submit,
@@ -341,7 +378,7 @@ pub static KEYMAP: &[Binding] = &[
     ),
     bind(X::Incident, &[k('s')], C::SetSeverity, "set severity"),
     bind(X::Incident, &[k('u')], C::SetStatus, "set status"),
-    bind(X::Incident, &[k('e')], C::EditTitle, "edit the title"),
+    bind(X::Incident, &[k('t')], C::EditTitle, "edit the title"),
     bind(X::Incident, &[k('E')], C::EditSummary, "edit the summary"),
     bind(
         X::Incident,
@@ -366,6 +403,24 @@ pub static KEYMAP: &[Binding] = &[
         &[k('m')],
         C::AddNote,
         "add a note to the timeline",
+    ),
+    bind(
+        X::Incident,
+        &[k('e')],
+        C::OpenEvidence,
+        "evidence and chain of custody",
+    ),
+    bind(
+        X::Incident,
+        &[k('r')],
+        C::OpenReview,
+        "post-incident review (5 whys, actions)",
+    ),
+    bind(
+        X::Incident,
+        &[k('R')],
+        C::WriteReport,
+        "write the report to a file (md, html, json)",
     ),
     bind(
         X::Checklist,
@@ -482,6 +537,127 @@ pub static KEYMAP: &[Binding] = &[
         "assign (selected person, or the typed name)",
     ),
     bind(X::AssignDialog, &[code(KeyCode::Esc)], C::Cancel, "cancel"),
+    // Evidence view
+    bind(
+        X::Evidence,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the incident",
+    ),
+    bind(
+        X::Evidence,
+        &[k('a')],
+        C::AddEvidence,
+        "add a note, log excerpt or file",
+    ),
+    bind(
+        X::Evidence,
+        &[k('v')],
+        C::VerifyEvidence,
+        "verify every item (re-hash; recorded)",
+    ),
+    bind(
+        X::Evidence,
+        &[k('t')],
+        C::TransferEvidence,
+        "transfer the selected item (to, purpose)",
+    ),
+    bind(
+        X::Evidence,
+        &[k('h')],
+        C::LegalHold,
+        "set or lift the legal hold (asks why)",
+    ),
+    bind(
+        X::Evidence,
+        &[k('x')],
+        C::ExportEvidence,
+        "export a bundle to a directory or .tar",
+    ),
+    // Review view
+    bind(
+        X::Review,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the incident",
+    ),
+    bind(
+        X::Review,
+        &[code(KeyCode::Enter)],
+        C::Edit,
+        "edit the selected field",
+    ),
+    bind(
+        X::Review,
+        &[k('a')],
+        C::AddAction,
+        "add a corrective action",
+    ),
+    bind(
+        X::Review,
+        &[k('d')],
+        C::ActionDone,
+        "mark the selected action done",
+    ),
+    bind(
+        X::Review,
+        &[k('x')],
+        C::ActionDrop,
+        "drop the selected action (asks why)",
+    ),
+    bind(
+        X::Review,
+        &[k('o')],
+        C::ActionReopen,
+        "reopen the selected action",
+    ),
+    // Metrics view
+    bind(
+        X::Metrics,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the board",
+    ),
+    bind(
+        X::Metrics,
+        &[k('d')],
+        C::ToggleDrills,
+        "include or exclude drills",
+    ),
+    bind(X::Metrics, &[k('?')], C::Help, "this help"),
+    bind(X::Metrics, &[k('q')], C::Quit, "quit"),
+    // Dialogs of fields (evidence, review, report, closing gate)
+    bind(
+        X::Fields,
+        &[code(KeyCode::Tab), code(KeyCode::Down)],
+        C::NextField,
+        "next field",
+    ),
+    bind(
+        X::Fields,
+        &[code(KeyCode::BackTab), code(KeyCode::Up)],
+        C::PrevField,
+        "previous field",
+    ),
+    bind(
+        X::Fields,
+        &[code(KeyCode::Right)],
+        C::ChoiceNext,
+        "next choice (in text: cursor right)",
+    ),
+    bind(
+        X::Fields,
+        &[code(KeyCode::Left)],
+        C::ChoicePrev,
+        "previous choice (in text: cursor left)",
+    ),
+    bind(X::Fields, &[code(KeyCode::Enter)], C::Submit, "save"),
+    bind(
+        X::Fields,
+        &[code(KeyCode::Esc)],
+        C::Cancel,
+        "close (long texts are kept as a draft)",
+    ),
     // Questions
     bind(X::Confirm, &[k('y')], C::ConfirmYes, "yes"),
     bind(
@@ -518,7 +694,7 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident => out.push(X::Navigation),
+        X::Incident | X::Evidence | X::Review => out.push(X::Navigation),
         _ => {}
     }
     out.push(X::Always);
@@ -622,6 +798,10 @@ mod tests {
             X::AssignDialog,
             X::Confirm,
             X::Help,
+            X::Evidence,
+            X::Review,
+            X::Metrics,
+            X::Fields,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

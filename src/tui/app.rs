@@ -23,6 +23,12 @@ pub const TIMELINE_LIMIT: usize = 1000;
 pub enum Screen {
     Board,
     Incident,
+    /// An incident's evidence and chain of custody (issue 6).
+    Evidence,
+    /// An incident's post-incident review (issue 6).
+    Review,
+    /// Metrics over every incident (issue 6).
+    Metrics,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,11 +331,16 @@ pub struct AssignDialog {
 /// Dialogs over the board or incident view; one at a time.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
-    Help { scroll: usize, under: Context },
+    Help {
+        scroll: usize,
+        under: Context,
+    },
     NewIncident(NewIncidentForm),
     Picker(Picker),
     Text(TextDialog),
     Assign(AssignDialog),
+    /// A dialog of a few fields (evidence, review, report, closing gate).
+    Fields(super::fields::FieldsDialog),
 }
 
 /// A transient line in the footer.
@@ -365,6 +376,15 @@ pub struct App {
     pub pending_form: Option<NewIncidentForm>,
     pub loaded: bool,
     pub quit: bool,
+    /// The evidence screen's state (over the open incident).
+    pub evidence: Option<super::evidence::EvidenceState>,
+    /// The review screen's state (over the open incident).
+    pub review: Option<super::review::ReviewState>,
+    /// The metrics screen's state.
+    pub metrics: Option<super::metrics::MetricsState>,
+    /// Resolved incidents whose review is complete: the others are
+    /// overdue on the board once past their review's due time.
+    pub complete_reviews: std::collections::HashSet<String>,
 }
 
 impl App {
@@ -385,6 +405,10 @@ impl App {
             pending_form: None,
             loaded: false,
             quit: false,
+            evidence: None,
+            review: None,
+            metrics: None,
+            complete_reviews: std::collections::HashSet::new(),
         }
     }
 
@@ -399,6 +423,7 @@ impl App {
             Some(Modal::Picker(_)) => return Context::Picker,
             Some(Modal::Text(_)) => return Context::TextDialog,
             Some(Modal::Assign(_)) => return Context::AssignDialog,
+            Some(Modal::Fields(_)) => return Context::Fields,
             None => {}
         }
         match (self.screen, &self.incident) {
@@ -408,6 +433,9 @@ impl App {
                 Pane::Timeline => Context::Timeline,
                 Pane::Summary | Pane::Clocks => Context::Incident,
             },
+            (Screen::Evidence, _) => Context::Evidence,
+            (Screen::Review, _) => Context::Review,
+            (Screen::Metrics, _) => Context::Metrics,
             _ if self.board.filtering => Context::FilterInput,
             _ => Context::Board,
         }
@@ -429,6 +457,7 @@ impl App {
         match &self.modal {
             Some(Modal::NewIncident(f)) => !f.is_blank(),
             Some(Modal::Text(t)) => !t.input.is_blank() && t.dirty,
+            Some(Modal::Fields(f)) => f.has_unsaved(),
             _ => false,
         }
     }

@@ -5,7 +5,12 @@
 
 pub mod action;
 pub mod app;
+pub mod evidence;
+pub mod fields;
 pub mod input;
+pub mod metrics;
+pub mod records;
+pub mod review;
 pub mod runtime;
 pub mod terminal;
 pub mod update;

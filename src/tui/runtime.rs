@@ -37,6 +37,14 @@ pub fn initial_app(ctx: &AppContext, store: &Store, now: DateTime<Utc>) -> Resul
     update(&mut app, Action::BoardLoaded(rows), now);
     let people = store.people()?;
     update(&mut app, Action::PeopleLoaded(people), now);
+    // Which resolved incidents' reviews are done (overdue markers).
+    match store.resolved_complete_reviews() {
+        Ok(set) => {
+            let loaded = super::records::RecordsLoaded::ReviewsComplete(set);
+            update(&mut app, Action::Records(Box::new(loaded)), now);
+        }
+        Err(e) => tracing::warn!("review state not loaded: {e}"),
+    }
     match store.drafts(&ctx.actor, "") {
         Ok(drafts) => {
             update(&mut app, Action::DraftsLoaded(drafts), now);
@@ -156,6 +164,7 @@ fn worker_loop(
     to_ui: mpsc::UnboundedSender<Action>,
 ) {
     let mut last_version = store.data_version().ok();
+    let mut records = super::records::Worker::new(&store);
     let send = |a: Action| {
         let _ = to_ui.send(a);
     };
@@ -175,6 +184,10 @@ fn worker_loop(
         let now = Utc::now();
         let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
             Effect::Quit => break,
+            Effect::Records(e) => {
+                records.perform(&mut store, *e, &actor, include_closed, now, &send);
+                continue;
+            }
             Effect::LoadBoard { include_closed: c } => {
                 include_closed = c;
                 reload(&store, include_closed, None);

@@ -52,6 +52,9 @@ pub enum Effect {
     DeleteDraft {
         key: String,
     },
+    /// Evidence, review, report and metrics I/O (issue 6), run by
+    /// `records::Worker`.
+    Records(Box<super::records::RecordsEffect>),
     Quit,
 }
 
@@ -68,6 +71,12 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             {
                 return fx;
             }
+            if let Some(Modal::Fields(d)) = &mut app.modal
+                && let crossterm::event::KeyCode::Char(c) = key.code
+                && super::fields::pick_by_key(d, c)
+            {
+                return fx;
+            }
             if let Some(input) = focused_input(app)
                 && input.handle_key(key)
             {
@@ -75,6 +84,14 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Paste(text) => {
+            if let Some(Modal::Fields(_)) = &app.modal {
+                // Marked changed first: the paste may leave a note (cut).
+                text_changed(app, now);
+                if let Some(Modal::Fields(d)) = &mut app.modal {
+                    super::fields::paste(d, &text);
+                }
+                return fx;
+            }
             // One line fields: newlines become spaces; display_safe shows the rest.
             let text = text.replace(['\r', '\n'], " ");
             if let Some(input) = focused_input(app) {
@@ -97,12 +114,14 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 include_closed: app.board.show_closed,
                 open: open_id(app),
             });
+            fx.extend(super::records::tick(app, now));
         }
         Action::Resize => {}
         Action::BoardLoaded(rows) => {
             app.rows = rows;
             app.loaded = true;
             app.rebuild_order(now);
+            fx.extend(super::records::board_loaded(app));
         }
         Action::DetailLoaded(detail) => {
             if let Some(state) = app.incident.as_mut()
@@ -162,6 +181,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             say(app, text, true);
         }
+        Action::Records(loaded) => super::records::loaded(app, *loaded, now, &mut fx),
         Action::Terminate => {
             fx.extend(autosave(app));
             fx.push(Effect::Quit);
@@ -194,7 +214,7 @@ fn pick_by_key(f: &mut NewIncidentForm, c: char) -> bool {
     }
 }
 
-fn say(app: &mut App, text: String, error: bool) {
+pub(crate) fn say(app: &mut App, text: String, error: bool) {
     app.message = Some(Message {
         text,
         error,
@@ -204,8 +224,10 @@ fn say(app: &mut App, text: String, error: bool) {
 
 fn open_id(app: &App) -> Option<IncidentId> {
     match app.screen {
-        Screen::Incident => app.incident.as_ref().map(|i| i.id.clone()),
-        Screen::Board => None,
+        Screen::Incident | Screen::Evidence | Screen::Review => {
+            app.incident.as_ref().map(|i| i.id.clone())
+        }
+        Screen::Board | Screen::Metrics => None,
     }
 }
 
@@ -222,6 +244,7 @@ fn focused_input(app: &mut App) -> Option<&mut LineInput> {
         },
         Some(Modal::Text(t)) => Some(&mut t.input),
         Some(Modal::Assign(a)) => Some(&mut a.input),
+        Some(Modal::Fields(d)) => d.focused_input(),
         Some(_) => None,
         None if app.board.filtering => Some(&mut app.board.filter),
         None => None,
@@ -239,6 +262,10 @@ fn text_changed(app: &mut App, now: DateTime<Utc>) {
         Some(Modal::Text(t)) => {
             t.dirty = true;
             t.error = None;
+        }
+        Some(Modal::Fields(d)) => {
+            d.dirty = true;
+            d.error = None;
         }
         Some(Modal::Assign(a)) => {
             a.error = None;
@@ -290,6 +317,7 @@ fn autosave(app: &mut App) -> Option<Effect> {
                 .then(|| serde_json::json!({ "text": t.input.text() }).to_string());
             Some(save_or_delete(&mut app.drafts, t.draft_key(), body))
         }
+        Some(Modal::Fields(d)) => super::fields::autosave(d, &mut app.drafts),
         _ => None,
     }
 }
@@ -328,7 +356,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
                 for key in keys {
                     discard_draft(app, &key, fx);
                 }
-                if let Some(Modal::NewIncident(_) | Modal::Text(_)) = app.modal {
+                if let Some(Modal::NewIncident(_) | Modal::Text(_) | Modal::Fields(_)) = app.modal {
                     app.modal = None;
                 }
                 quit(app, fx);
@@ -352,6 +380,9 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         None => match app.screen {
             Screen::Incident => incident_command(app, cmd, now, fx),
             Screen::Board => board_command(app, cmd, now, fx),
+            Screen::Evidence => super::evidence::command(app, cmd, now, fx),
+            Screen::Review => super::review::command(app, cmd, now, fx),
+            Screen::Metrics => super::metrics::command(app, cmd, now, fx),
         },
     }
 }
@@ -363,7 +394,7 @@ fn quit(app: &mut App, fx: &mut Vec<Effect>) {
     app.quit = true;
 }
 
-fn new_incident_form(app: &App) -> NewIncidentForm {
+pub(crate) fn new_incident_form(app: &App) -> NewIncidentForm {
     match app.drafts.get(NEW_INCIDENT_DRAFT) {
         Some(body) => {
             let mut f = NewIncidentForm::from_draft(body);
@@ -374,7 +405,7 @@ fn new_incident_form(app: &App) -> NewIncidentForm {
     }
 }
 
-fn move_cursor(pos: usize, len: usize, cmd: Command) -> usize {
+pub(crate) fn move_cursor(pos: usize, len: usize, cmd: Command) -> usize {
     let last = len.saturating_sub(1);
     match cmd {
         Command::Up => pos.saturating_sub(1),
@@ -479,6 +510,7 @@ fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<E
             };
             say(app, format!("closed incidents {shown}"), false);
         }
+        Command::OpenMetrics => super::metrics::open(app, now, fx),
         _ => {}
     }
 }
@@ -615,6 +647,9 @@ fn incident_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Ve
                 app.modal = Some(Modal::Text(text_dialog(app, id, kind, &current)));
             }
         }
+        Command::OpenEvidence => super::evidence::open(app, id, fx),
+        Command::OpenReview => super::review::open(app, id, fx),
+        Command::WriteReport => super::records::open_report(app, id),
         _ => {}
     }
 }
@@ -669,6 +704,7 @@ fn modal_command(
             _ => app.modal = Some(Modal::Help { scroll, under }),
         },
         Modal::NewIncident(form) => form_command(app, form, cmd, now, fx),
+        Modal::Fields(d) => super::fields::command(app, d, cmd, now, fx),
         Modal::Picker(mut p) => match cmd {
             Command::Up | Command::Down => {
                 p.selected = move_cursor(p.selected, p.len(), cmd);
@@ -785,6 +821,11 @@ fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
                 return;
             };
             if s == d.incident.status {
+                return;
+            }
+            if s == Status::Closed {
+                // Through the closing gate: a refusal offers the override.
+                fx.push(super::records::close(d.incident.id.clone(), None));
                 return;
             }
             d.incident.status = s;

@@ -108,6 +108,12 @@ pub(crate) fn clock_cell(incident: &Incident, app: &App, now: DateTime<Utc>) -> 
     }
 }
 
+/// Resolved, past the review's due time, and the review is not complete.
+fn review_overdue_at(app: &App, i: &Incident, now: DateTime<Utc>) -> bool {
+    let complete = app.complete_reviews.contains(i.id.as_str());
+    crate::domain::review::review_overdue(i, complete, &app.policy, now)
+}
+
 fn status_text(s: Status, narrow: bool) -> &'static str {
     match (s, narrow) {
         (Status::Investigating, true) => "investig.",
@@ -192,6 +198,9 @@ fn board_row<'a>(
     if i.drill {
         title.push(Span::styled("DRILL ", t.drill()));
     }
+    if review_overdue_at(app, i, now) {
+        title.push(Span::styled("REVIEW OVERDUE ", t.breached()));
+    }
     title.push(Span::raw(display_safe(&i.title).into_owned()));
     let commander = r
         .commander
@@ -235,6 +244,14 @@ fn render_strip(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     ];
     if i.drill {
         first.push(Span::styled("DRILL ", t.drill()));
+    }
+    if review_overdue_at(app, i, now)
+        && let Some(due) = crate::domain::review::review_due(i, &app.policy)
+    {
+        first.push(Span::styled(
+            format!("REVIEW OVERDUE (due {}) ", due.format("%Y-%m-%d %H:%M UTC")),
+            t.breached(),
+        ));
     }
     first.push(Span::raw(display_safe(&i.title).into_owned()));
     let second = Line::from(vec![

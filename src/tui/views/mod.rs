@@ -4,7 +4,11 @@
 
 mod board;
 mod dialogs;
+mod evidence;
+mod fields;
 mod incident;
+mod metrics;
+mod review;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -38,6 +42,9 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     render_header(app, frame, header, now);
     match (app.screen, &app.incident) {
         (Screen::Incident, Some(state)) => incident::render(app, state, frame, body, now),
+        (Screen::Evidence, _) => evidence::render(app, frame, body, now),
+        (Screen::Review, _) => review::render(app, frame, body, now),
+        (Screen::Metrics, _) => metrics::render(app, frame, body, now),
         _ => board::render(app, frame, body, now),
     }
     render_footer(app, frame, footer);
@@ -47,6 +54,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
         Some(Modal::Picker(p)) => dialogs::picker(app, p, frame, body),
         Some(Modal::Text(t)) => dialogs::text(app, t, frame, body),
         Some(Modal::Assign(a)) => dialogs::assign(app, a, frame, body),
+        Some(Modal::Fields(d)) => fields::render(app, d, frame, body),
         None => {}
     }
     if app.confirm_quit {

@@ -1,0 +1,350 @@
+//! The evidence screen's state and keys: an incident's items with their
+//! hashes and verification state, the chain of custody of the selected
+//! one, and dialogs to add, transfer, hold and export. Opening the screen
+//! records one access per item in the chain of custody (a reload does not).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::action::Command;
+use super::app::{App, Modal, Screen};
+use super::fields::{Field, FieldsDialog, Purpose};
+use super::records::{EvidenceSpec, RecordsEffect, effect, expand_home};
+use super::update::{Effect, move_cursor, new_incident_form, say};
+use crate::domain::IncidentId;
+use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
+use crate::store::LegalHold;
+
+/// The kinds offered when adding, in the dialog's order.
+pub const ADD_KINDS: [EvidenceKind; 3] = [
+    EvidenceKind::Note,
+    EvidenceKind::Excerpt,
+    EvidenceKind::File,
+];
+
+/// The evidence of one incident as loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceData {
+    pub items: Vec<EvidenceItem>,
+    /// Oldest first.
+    pub custody: Vec<CustodyEvent>,
+    pub hold: Option<LegalHold>,
+    /// Each item's latest check, as a position in `custody` (found once per
+    /// load, not per item per frame).
+    last_checks: HashMap<i64, usize>,
+}
+
+impl EvidenceData {
+    pub fn new(
+        items: Vec<EvidenceItem>,
+        custody: Vec<CustodyEvent>,
+        hold: Option<LegalHold>,
+    ) -> EvidenceData {
+        let last_checks = custody
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.action == "verified")
+            .map(|(i, c)| (c.item, i))
+            .collect();
+        EvidenceData {
+            items,
+            custody,
+            hold,
+            last_checks,
+        }
+    }
+
+    /// The item's latest integrity check, if it was ever checked.
+    pub fn last_check(&self, item: i64) -> Option<&CustodyEvent> {
+        self.last_checks
+            .get(&item)
+            .and_then(|i| self.custody.get(*i))
+    }
+
+    /// The item's custody events, oldest first.
+    pub fn custody_of(&self, item: i64) -> impl Iterator<Item = &CustodyEvent> {
+        self.custody.iter().filter(move |c| c.item == item)
+    }
+
+    /// Who holds the item now: the receiver of its last collection or
+    /// transfer.
+    pub fn holder(&self, item: i64) -> Option<&str> {
+        self.custody
+            .iter()
+            .rev()
+            .find(|c| c.item == item && matches!(c.action.as_str(), "collected" | "transferred"))
+            .map(|c| c.to.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceState {
+    pub id: IncidentId,
+    pub data: Option<EvidenceData>,
+    /// Position in `data.items`.
+    pub cursor: usize,
+    /// The list could not be shown.
+    pub error: Option<String>,
+}
+
+impl EvidenceState {
+    pub fn new(id: IncidentId) -> EvidenceState {
+        EvidenceState {
+            id,
+            data: None,
+            cursor: 0,
+            error: None,
+        }
+    }
+
+    pub fn selected(&self) -> Option<&EvidenceItem> {
+        self.data.as_ref().and_then(|d| d.items.get(self.cursor))
+    }
+}
+
+/// Opens the evidence screen over the open incident; its opening is
+/// recorded as an access.
+pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
+    app.screen = Screen::Evidence;
+    app.evidence = Some(EvidenceState::new(id.clone()));
+    fx.push(effect(RecordsEffect::LoadEvidence { id, access: true }));
+}
+
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    let Some(state) = app.evidence.as_mut() else {
+        app.screen = if app.incident.is_some() {
+            Screen::Incident
+        } else {
+            Screen::Board
+        };
+        return;
+    };
+    let id = state.id.clone();
+    let len = state.data.as_ref().map_or(0, |d| d.items.len());
+    match cmd {
+        Command::Back => {
+            app.screen = Screen::Incident;
+            app.evidence = None;
+        }
+        Command::Help => {
+            let under = app.focus();
+            app.modal = Some(Modal::Help { scroll: 0, under });
+        }
+        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Up
+        | Command::Down
+        | Command::Top
+        | Command::Bottom
+        | Command::PageUp
+        | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
+        Command::AddEvidence => {
+            let mut d = FieldsDialog::new(
+                Purpose::AddEvidence,
+                id.clone(),
+                &format!("Add evidence to {id}"),
+                vec![
+                    Field::choice("Kind", &["note", "excerpt", "file"], 0),
+                    Field::text("Note", "", ""),
+                    Field::text("Source path", "", ""),
+                    Field::text("Description", "", "optional"),
+                ],
+            )
+            .with_draft(format!("evidence:{id}:add"), app);
+            relabel_add(&mut d);
+            d.focus = 1;
+            app.modal = Some(Modal::Fields(d));
+        }
+        Command::VerifyEvidence => {
+            if len == 0 {
+                say(app, "no evidence to verify yet (a adds some)".into(), true);
+            } else {
+                say(app, format!("verifying {len} item(s)…"), false);
+                fx.push(effect(RecordsEffect::VerifyEvidence { id }));
+            }
+        }
+        Command::TransferEvidence => {
+            let Some(item) = state.selected() else {
+                say(app, "no item selected".into(), true);
+                return;
+            };
+            let holder = state
+                .data
+                .as_ref()
+                .and_then(|d| d.holder(item.id))
+                .unwrap_or(crate::store::STORE_CUSTODIAN)
+                .to_string();
+            let d = FieldsDialog::new(
+                Purpose::Transfer { item: item.id },
+                id.clone(),
+                &format!("Transfer evidence #{} of {id}", item.id),
+                vec![
+                    Field::text("To", "", "who receives it"),
+                    Field::text("Purpose", "", "why"),
+                ],
+            )
+            .with_note(vec![format!(
+                "Held now by {}. The hand-over is a custody event.",
+                crate::text::display_safe(&holder)
+            )]);
+            app.modal = Some(Modal::Fields(d));
+        }
+        Command::LegalHold => {
+            let Some(data) = state.data.as_ref() else {
+                return;
+            };
+            let d = match &data.hold {
+                Some(h) => FieldsDialog::new(
+                    Purpose::ReleaseHold,
+                    id.clone(),
+                    &format!("Lift the legal hold on {id}"),
+                    vec![Field::text("Reason", "", "why it is lifted (required)")],
+                )
+                .with_note(vec![format!(
+                    "Held since {} by {}: {}",
+                    h.set_at.format("%Y-%m-%d %H:%M UTC"),
+                    crate::text::display_safe(&h.set_by),
+                    crate::text::display_safe(&h.reason)
+                )]),
+                None => FieldsDialog::new(
+                    Purpose::SetHold,
+                    id.clone(),
+                    &format!("Place {id} under legal hold"),
+                    vec![Field::text("Reason", "", "e.g. litigation (required)")],
+                )
+                .with_note(vec![
+                    "While held, drills are not purged and every export records the hold.".into(),
+                ]),
+            };
+            app.modal = Some(Modal::Fields(d));
+        }
+        Command::ExportEvidence => {
+            if len == 0 {
+                say(app, "no evidence to export yet".into(), true);
+                return;
+            }
+            let mut note = vec![
+                "A new directory (or FILE.tar): items/, custody.log, manifest.json,".into(),
+                "SHA256SUMS; check it with sha256sum -c SHA256SUMS.".into(),
+            ];
+            if state.data.as_ref().is_some_and(|d| d.hold.is_some()) {
+                note.push("Under LEGAL HOLD: the bundle records the hold.".into());
+            }
+            let d = FieldsDialog::new(
+                Purpose::Export,
+                id.clone(),
+                &format!("Export the evidence of {id}"),
+                vec![Field::text("To", &format!("{id}-evidence"), "a directory")],
+            )
+            .with_note(note);
+            app.modal = Some(Modal::Fields(d));
+        }
+        _ => {}
+    }
+}
+
+/// Labels the add dialog's fields for the chosen kind.
+pub fn relabel_add(d: &mut FieldsDialog) {
+    let kind = ADD_KINDS
+        .get(d.choice(0))
+        .copied()
+        .unwrap_or(EvidenceKind::Note);
+    if let Some(f) = d.fields.get_mut(1) {
+        let (label, hint) = match kind {
+            EvidenceKind::Note => ("Note", "what was observed"),
+            EvidenceKind::Excerpt => ("Log lines", "paste them (newlines are kept)"),
+            EvidenceKind::File => ("File path", "copied into the evidence store"),
+        };
+        f.label = label.into();
+        f.hint = hint.into();
+        f.multiline = kind == EvidenceKind::Excerpt;
+    }
+    if let Some(f) = d.fields.get_mut(2) {
+        f.hint = match kind {
+            EvidenceKind::Excerpt => "the log file they came from (optional)",
+            EvidenceKind::Note | EvidenceKind::File => "(excerpts only)",
+        }
+        .into();
+    }
+}
+
+/// Validates an evidence dialog and asks the worker to write.
+pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(), String> {
+    let id = d.id.clone();
+    let required = |i: usize, what: &str| -> Result<String, String> {
+        let t = d.text(i).trim();
+        if t.is_empty() {
+            Err(format!("{what} is required"))
+        } else {
+            Ok(t.to_string())
+        }
+    };
+    match &d.purpose {
+        super::fields::Purpose::AddEvidence => {
+            let kind = ADD_KINDS
+                .get(d.choice(0))
+                .copied()
+                .unwrap_or(EvidenceKind::Note);
+            let content = match kind {
+                // Log lines are kept as typed (leading spaces matter).
+                EvidenceKind::Excerpt => {
+                    if d.text(1).trim().is_empty() {
+                        return Err("paste or type the log lines".into());
+                    }
+                    d.text(1).to_string()
+                }
+                EvidenceKind::Note => required(1, "the note")?,
+                EvidenceKind::File => required(1, "the file's path")?,
+            };
+            let source_path = (kind == EvidenceKind::Excerpt)
+                .then(|| d.text(2).trim().to_string())
+                .filter(|s| !s.is_empty());
+            fx.push(effect(RecordsEffect::AddEvidence {
+                id,
+                spec: EvidenceSpec {
+                    kind,
+                    content,
+                    source_path,
+                    description: d.text(3).trim().to_string(),
+                },
+                draft: d.draft_key.clone(),
+            }));
+            say(
+                app,
+                match kind {
+                    EvidenceKind::File => "copying and hashing the file…".into(),
+                    _ => "storing the evidence…".into(),
+                },
+                false,
+            );
+        }
+        super::fields::Purpose::Transfer { item } => {
+            let to = required(0, "who receives it")?;
+            let purpose = required(1, "the purpose")?;
+            fx.push(effect(RecordsEffect::TransferEvidence {
+                id,
+                item: *item,
+                to,
+                purpose,
+            }));
+        }
+        super::fields::Purpose::SetHold => {
+            let reason = required(0, "a reason")?;
+            fx.push(effect(RecordsEffect::SetHold { id, reason }));
+        }
+        super::fields::Purpose::ReleaseHold => {
+            let reason = required(0, "a reason")?;
+            fx.push(effect(RecordsEffect::ReleaseHold { id, reason }));
+        }
+        super::fields::Purpose::Export => {
+            let out = required(0, "a directory or .tar file")?;
+            fx.push(effect(RecordsEffect::ExportEvidence {
+                id,
+                out: expand_home(&out),
+            }));
+            say(app, "exporting…".into(), false);
+        }
+        _ => {}
+    }
+    Ok(())
+}
