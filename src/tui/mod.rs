@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod editor;
 pub mod input;
 pub mod runtime;
 pub mod terminal;
