@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::comms::CommsConfig;
 use crate::domain::{Playbook, Policy, SourceError};
 
 /// The database used when neither `--db` nor `WARROOM_DB` is given:
@@ -34,12 +35,15 @@ pub fn default_log_path() -> PathBuf {
         .join("warroom.log")
 }
 
-/// The policy and playbook in force: the user's files when present, else
-/// the shipped ones.
+/// The policy, playbook and comms settings in force: the user's files when
+/// present, else the shipped ones.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub policy: Policy,
     pub playbook: Playbook,
+    /// `comms.toml`: contact, recipients, sinks, alert settings, and where
+    /// the user's templates are.
+    pub comms: CommsConfig,
 }
 
 impl Settings {
@@ -56,13 +60,19 @@ impl Settings {
             }
             None => Playbook::builtin(),
         };
-        Ok(Settings { policy, playbook })
+        let comms = CommsConfig::load(dir)?;
+        Ok(Settings {
+            policy,
+            playbook,
+            comms,
+        })
     }
 
     pub fn builtin() -> Settings {
         Settings {
             policy: Policy::builtin(),
             playbook: Playbook::builtin(),
+            comms: CommsConfig::builtin(&config_dir()),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! headless face of the same code. See ARCHITECTURE.md.
 
 pub mod cli;
+pub mod comms;
 pub mod config;
 pub mod demo;
 pub mod detect;

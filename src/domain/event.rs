@@ -23,6 +23,12 @@ pub mod kinds {
     pub const ROSTER_CHANGED: &str = "roster.changed";
     pub const NOTE_ADDED: &str = "note.added";
     pub const CUSTOMER_NOTIFIED: &str = "comms.customer_notified";
+    /// A message was sent (recorded with its hash and audience).
+    pub const COMMS_SENT: &str = "comms.sent";
+    /// A sink delivered a sent message.
+    pub const COMMS_DELIVERED: &str = "comms.delivered";
+    /// A sink failed to deliver a sent message (it stays retryable).
+    pub const COMMS_DELIVERY_FAILED: &str = "comms.delivery_failed";
 }
 
 /// One timeline entry as stored.

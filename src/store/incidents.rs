@@ -237,6 +237,14 @@ pub(super) fn record_change(
     )
 }
 
+/// Customers were told at `now`: meets the customer-notice clock (the
+/// first notice counts) and restarts the update cadence. Shared by
+/// `record_customer_notice` and `send_message`.
+pub(super) fn note_customer_notice(incident: &mut Incident, now: DateTime<Utc>) {
+    incident.customer_notified_at.get_or_insert(now);
+    incident.last_update_at = Some(now);
+}
+
 pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE incidents SET title = ?2, summary = ?3, severity = ?4, status = ?5, phase = ?6,
@@ -710,8 +718,7 @@ impl Store {
     ) -> Result<Incident> {
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
-            incident.customer_notified_at.get_or_insert(now);
-            incident.last_update_at = Some(now);
+            note_customer_notice(&mut incident, now);
             record_change(
                 tx,
                 &mut incident,
@@ -733,6 +740,31 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Event> {
+        self.note(id, text, false, actor, now)
+    }
+
+    /// Adds a note that records an action taken ("Blocked 203.0.113.7 at
+    /// the edge"): a `note.added` event whose data is `{"action": true}`.
+    /// Messages list these under ACTIONS TAKEN, with the checklist items
+    /// done.
+    pub fn add_action_note(
+        &mut self,
+        id: &IncidentId,
+        text: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Event> {
+        self.note(id, text, true, actor, now)
+    }
+
+    fn note(
+        &mut self,
+        id: &IncidentId,
+        text: &str,
+        action: bool,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Event> {
         let text = text.trim();
         if text.is_empty() {
             return Err(StoreError::Invalid("note must not be empty".into()));
@@ -746,7 +778,11 @@ impl Store {
                 now,
                 kinds::NOTE_ADDED,
                 text.to_string(),
-                json!({}),
+                if action {
+                    json!({ crate::comms::fields::ACTION_FLAG: true })
+                } else {
+                    json!({})
+                },
             )?)
         })
     }

@@ -1,0 +1,668 @@
+//! `comms.toml` in the config dir: the contact block of messages, the sender
+//! and recipients of email audiences, the delivery sinks, and the alert
+//! settings (when a clock counts as nearing its deadline, whom a response
+//! breach escalates to). Every problem is reported as file:line:col.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::Audience;
+use crate::domain::SourceError;
+use crate::domain::policy::parse_duration;
+
+/// The file's name inside the config dir.
+pub const FILE_NAME: &str = "comms.toml";
+
+/// Default share of a clock's time after which it counts as nearing.
+pub const DEFAULT_NEAR_THRESHOLD: f64 = 0.75;
+/// Default time a command sink may run.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default cap of an OSC 52 copy: terminals refuse (or truncate) larger
+/// sequences; 75,000 bytes is 100,000 bytes of base64.
+pub const DEFAULT_OSC52_MAX_BYTES: usize = 75_000;
+
+/// An email address with an optional display name: `Name <a@b.example>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+impl Mailbox {
+    /// Parses `a@b.example` or `Display Name <a@b.example>`.
+    pub fn parse(s: &str) -> Result<Mailbox, String> {
+        let s = s.trim();
+        let (name, address) = match (s.rfind('<'), s.ends_with('>')) {
+            (Some(open), true) => {
+                let name = s[..open].trim().trim_matches('"').trim();
+                (
+                    (!name.is_empty()).then(|| name.to_string()),
+                    s[open + 1..s.len() - 1].trim(),
+                )
+            }
+            _ => (None, s),
+        };
+        let valid = address
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'))
+            && !address
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
+        if !valid {
+            return Err(format!("'{s}' is not an email address (user@domain)"));
+        }
+        if name
+            .as_deref()
+            .is_some_and(|n| n.chars().any(char::is_control))
+        {
+            return Err(format!("'{s}': control characters in the name"));
+        }
+        Ok(Mailbox {
+            name,
+            address: address.to_string(),
+        })
+    }
+
+    /// The part after `@`, for Message-IDs.
+    pub fn domain(&self) -> &str {
+        self.address.rsplit('@').next().unwrap_or("localhost")
+    }
+}
+
+impl fmt::Display for Mailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "{n} <{}>", self.address),
+            None => f.write_str(&self.address),
+        }
+    }
+}
+
+/// Recipients of one audience. An audience with recipients is an *email
+/// audience*: its messages go out as RFC 5322 messages (`.eml`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudienceConfig {
+    pub to: Vec<Mailbox>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkKind {
+    /// One file per message in `dir` (created 0700 when missing).
+    Outbox { dir: PathBuf },
+    /// A program run with `argv` (no shell), the message on its stdin.
+    Command {
+        argv: Vec<String>,
+        timeout: Duration,
+    },
+    /// The clipboard of the user's own terminal (works over SSH).
+    Osc52 { max_bytes: usize },
+}
+
+impl SinkKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SinkKind::Outbox { .. } => "outbox",
+            SinkKind::Command { .. } => "command",
+            SinkKind::Osc52 { .. } => "osc52",
+        }
+    }
+}
+
+/// One configured place messages are delivered to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkConfig {
+    /// Unique; recorded in `deliveries` and used by `--sink NAME`.
+    pub name: String,
+    pub kind: SinkKind,
+    /// Only these audiences use the sink by default (`None`: all).
+    pub audiences: Option<Vec<Audience>>,
+    /// Used when no sink is named. Default true, except for OSC 52, which
+    /// needs a terminal and so is used only when named.
+    pub default: bool,
+}
+
+impl SinkConfig {
+    pub fn serves(&self, audience: Audience) -> bool {
+        self.audiences
+            .as_ref()
+            .is_none_or(|list| list.contains(&audience))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommsConfig {
+    /// The CONTACT block of messages (may span lines). Empty: templates
+    /// show a placeholder, which blocks sending until filled in.
+    pub contact: String,
+    /// The organisation sending (the controller, for regulators).
+    pub organization: String,
+    /// Sender of email messages.
+    pub from: Mailbox,
+    pub audiences: BTreeMap<Audience, AudienceConfig>,
+    pub sinks: Vec<SinkConfig>,
+    /// A clock is "nearing" once this share of its time is used (0 < x < 1).
+    pub near_threshold: f64,
+    /// Whom a response-time breach escalates to, besides the commander.
+    pub escalation: Vec<String>,
+    /// Where the user's template overrides are (`<config dir>/templates`).
+    pub templates_dir: PathBuf,
+}
+
+impl CommsConfig {
+    /// The settings with no comms.toml, for a config dir.
+    pub fn builtin(config_dir: &Path) -> CommsConfig {
+        CommsConfig {
+            contact: String::new(),
+            organization: String::new(),
+            from: Mailbox {
+                name: Some("warroom".into()),
+                address: "warroom@localhost".into(),
+            },
+            audiences: BTreeMap::new(),
+            sinks: Vec::new(),
+            near_threshold: DEFAULT_NEAR_THRESHOLD,
+            escalation: Vec::new(),
+            templates_dir: config_dir.join("templates"),
+        }
+    }
+
+    /// Parses a comms.toml; relative outbox dirs are taken from `config_dir`.
+    pub fn from_toml(text: &str, config_dir: &Path) -> Result<CommsConfig, SourceError> {
+        let raw: RawComms = toml::from_str(text).map_err(SourceError::from_toml)?;
+        let mut cfg = CommsConfig::builtin(config_dir);
+        let at =
+            |span: std::ops::Range<usize>, msg: String| SourceError::new(msg, Some(span.start));
+        if let Some(c) = raw.contact {
+            cfg.contact = c.trim().to_string();
+        }
+        if let Some(o) = raw.organization {
+            cfg.organization = o.trim().to_string();
+        }
+        if let Some(f) = raw.from {
+            cfg.from =
+                Mailbox::parse(f.get_ref()).map_err(|e| at(f.span(), format!("from: {e}")))?;
+        }
+        for (name, a) in raw.audiences {
+            let audience: Audience =
+                name.get_ref()
+                    .parse()
+                    .map_err(|e: crate::domain::incident::ParseError| {
+                        at(name.span(), format!("[audiences.{}]: {e}", name.get_ref()))
+                    })?;
+            let to = a
+                .to
+                .iter()
+                .map(|t| Mailbox::parse(t.get_ref()).map_err(|e| at(t.span(), format!("to: {e}"))))
+                .collect::<Result<_, _>>()?;
+            cfg.audiences.insert(audience, AudienceConfig { to });
+        }
+        if let Some(alerts) = raw.alerts {
+            if let Some(near) = alerts.near {
+                cfg.near_threshold = parse_share(near.get_ref())
+                    .map_err(|e| at(near.span(), format!("alerts.near: {e}")))?;
+            }
+            cfg.escalation = alerts
+                .escalation
+                .into_iter()
+                .map(|e| e.trim().to_string())
+                .filter(|e| !e.is_empty())
+                .collect();
+        }
+        for s in raw.sinks {
+            let name = s.name.get_ref().trim().to_string();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(at(
+                    s.name.span(),
+                    format!("sink name '{name}': use letters, digits, '-', '_' or '.'"),
+                ));
+            }
+            if cfg.sinks.iter().any(|k| k.name == name) {
+                return Err(at(s.name.span(), format!("sink '{name}' is defined twice")));
+            }
+            let kind = match s.kind.get_ref().as_str() {
+                "outbox" => {
+                    let Some(dir) = &s.dir else {
+                        return Err(at(
+                            s.kind.span(),
+                            format!("sink '{name}': an outbox needs dir = \"PATH\""),
+                        ));
+                    };
+                    SinkKind::Outbox {
+                        dir: resolve_dir(dir.get_ref(), config_dir),
+                    }
+                }
+                "command" => {
+                    let Some(argv) = &s.argv else {
+                        return Err(at(
+                            s.kind.span(),
+                            format!(
+                                "sink '{name}': a command needs argv = [\"PROGRAM\", \"ARG\"...]"
+                            ),
+                        ));
+                    };
+                    if argv.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+                        return Err(at(
+                            argv.span(),
+                            format!("sink '{name}': argv must name a program"),
+                        ));
+                    }
+                    let timeout = match &s.timeout {
+                        Some(t) => match parse_duration(t.get_ref()) {
+                            Ok(d) if !d.is_zero() => d,
+                            Ok(_) => {
+                                return Err(at(
+                                    t.span(),
+                                    format!("sink '{name}': timeout must be above zero"),
+                                ));
+                            }
+                            Err(e) => {
+                                return Err(at(t.span(), format!("sink '{name}': timeout: {e}")));
+                            }
+                        },
+                        None => DEFAULT_COMMAND_TIMEOUT,
+                    };
+                    SinkKind::Command {
+                        argv: argv.get_ref().clone(),
+                        timeout,
+                    }
+                }
+                "osc52" => SinkKind::Osc52 {
+                    max_bytes: match &s.max_bytes {
+                        Some(m) if *m.get_ref() > 0 => *m.get_ref() as usize,
+                        Some(m) => {
+                            return Err(at(
+                                m.span(),
+                                format!("sink '{name}': max_bytes must be above zero"),
+                            ));
+                        }
+                        None => DEFAULT_OSC52_MAX_BYTES,
+                    },
+                },
+                other => {
+                    return Err(at(
+                        s.kind.span(),
+                        format!(
+                            "sink '{name}': kind '{other}' is not one of outbox, command, osc52"
+                        ),
+                    ));
+                }
+            };
+            let audiences = match &s.audiences {
+                Some(list) => Some(
+                    list.iter()
+                        .map(|a| {
+                            a.get_ref()
+                                .parse()
+                                .map_err(|e: crate::domain::incident::ParseError| {
+                                    at(a.span(), format!("sink '{name}': {e}"))
+                                })
+                        })
+                        .collect::<Result<Vec<Audience>, _>>()?,
+                ),
+                None => None,
+            };
+            let default = s.default.unwrap_or(!matches!(kind, SinkKind::Osc52 { .. }));
+            cfg.sinks.push(SinkConfig {
+                name,
+                kind,
+                audiences,
+                default,
+            });
+        }
+        Ok(cfg)
+    }
+
+    /// Loads `comms.toml` from `config_dir`, or the built-in settings when
+    /// there is none. Errors read `PATH:LINE:COL: problem`.
+    pub fn load(config_dir: &Path) -> anyhow::Result<CommsConfig> {
+        let path = config_dir.join(FILE_NAME);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: not valid UTF-8 (byte {})",
+                        path.display(),
+                        e.utf8_error().valid_up_to()
+                    )
+                })?;
+                CommsConfig::from_toml(&text, config_dir)
+                    .map_err(|e| anyhow::anyhow!(e.located(&path, &text)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(CommsConfig::builtin(config_dir))
+            }
+            Err(e) => {
+                Err(anyhow::Error::new(e).context(format!("{}: cannot read", path.display())))
+            }
+        }
+    }
+
+    /// Recipients of an audience; empty for a non-email audience.
+    pub fn recipients(&self, audience: Audience) -> &[Mailbox] {
+        self.audiences
+            .get(&audience)
+            .map_or(&[], |a| a.to.as_slice())
+    }
+
+    /// The configured sinks, or with none configured one outbox beside the
+    /// database (`<db dir>/<db stem>.outbox`), so every message also lands
+    /// as a file.
+    pub fn effective_sinks(&self, db: &Path) -> Vec<SinkConfig> {
+        if !self.sinks.is_empty() {
+            return self.sinks.clone();
+        }
+        vec![SinkConfig {
+            name: "outbox".into(),
+            kind: SinkKind::Outbox {
+                dir: default_outbox_dir(db),
+            },
+            audiences: None,
+            default: true,
+        }]
+    }
+
+    /// The sinks a send uses: the named ones (each must exist), or with no
+    /// names the default sinks serving the audience.
+    pub fn select_sinks(
+        &self,
+        names: &[String],
+        audience: Audience,
+        db: &Path,
+    ) -> Result<Vec<SinkConfig>, String> {
+        let all = self.effective_sinks(db);
+        if names.is_empty() {
+            return Ok(all
+                .into_iter()
+                .filter(|s| s.default && s.serves(audience))
+                .collect());
+        }
+        let mut out: Vec<SinkConfig> = Vec::new();
+        for n in names {
+            match all.iter().find(|s| &s.name == n) {
+                Some(s) if !out.iter().any(|o| o.name == s.name) => out.push(s.clone()),
+                Some(_) => {}
+                None => {
+                    let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+                    return Err(format!(
+                        "no sink '{n}' (configured: {}; see {FILE_NAME})",
+                        known.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `<db dir>/<db stem>.outbox`, beside the evidence store.
+pub fn default_outbox_dir(db: &Path) -> PathBuf {
+    let stem = db
+        .file_stem()
+        .map_or_else(|| "warroom".into(), |s| s.to_string_lossy().into_owned());
+    db.parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join(format!("{stem}.outbox"))
+}
+
+fn resolve_dir(dir: &str, config_dir: &Path) -> PathBuf {
+    if let Some(rest) = dir.strip_prefix("~/")
+        && let Some(home) = dirs::home_dir()
+    {
+        return home.join(rest);
+    }
+    let p = PathBuf::from(dir);
+    if p.is_absolute() {
+        p
+    } else {
+        config_dir.join(p)
+    }
+}
+
+/// "75%", 75 or 0.75 -> 0.75; must lie strictly between 0 and 1.
+fn parse_share(v: &toml::Value) -> Result<f64, String> {
+    let share = match v {
+        toml::Value::String(s) => {
+            let t = s.trim();
+            let n: f64 = t
+                .strip_suffix('%')
+                .unwrap_or(t)
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{s}' is not a percentage such as \"75%\""))?;
+            if t.ends_with('%') || n > 1.0 {
+                n / 100.0
+            } else {
+                n
+            }
+        }
+        toml::Value::Float(f) if *f > 1.0 => f / 100.0,
+        toml::Value::Float(f) => *f,
+        toml::Value::Integer(i) => *i as f64 / 100.0,
+        other => {
+            return Err(format!(
+                "expected a percentage such as \"75%\", found {}",
+                other.type_str()
+            ));
+        }
+    };
+    if share > 0.0 && share < 1.0 {
+        Ok(share)
+    } else {
+        Err("must lie between 0% and 100% (exclusive)".into())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComms {
+    contact: Option<String>,
+    organization: Option<String>,
+    from: Option<Spanned<String>>,
+    #[serde(default)]
+    audiences: BTreeMap<Spanned<String>, RawAudience>,
+    alerts: Option<RawAlerts>,
+    #[serde(default)]
+    sinks: Vec<RawSink>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudience {
+    #[serde(default)]
+    to: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    near: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    escalation: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSink {
+    name: Spanned<String>,
+    kind: Spanned<String>,
+    dir: Option<Spanned<String>>,
+    argv: Option<Spanned<Vec<String>>>,
+    timeout: Option<Spanned<String>>,
+    max_bytes: Option<Spanned<i64>>,
+    audiences: Option<Vec<Spanned<String>>>,
+    default: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+contact = """Security Operations
+security@example.com, +1 555 0100"""
+organization = "Example Corp"
+from = "Example Security <security@example.com>"
+
+[alerts]
+near = "80%"
+escalation = ["carol", "ciso@example.com"]
+
+[audiences.customers]
+to = ["customers@example.com", "Ops List <ops@example.com>"]
+
+[[sinks]]
+name = "outbox"
+kind = "outbox"
+dir = "outbox"
+
+[[sinks]]
+name = "mail"
+kind = "command"
+argv = ["/usr/sbin/sendmail", "-t", "-oi"]
+timeout = "10s"
+audiences = ["customers", "regulator"]
+
+[[sinks]]
+name = "clipboard"
+kind = "osc52"
+"#;
+
+    #[test]
+    fn a_full_file_parses() {
+        let dir = Path::new("/etc/warroom");
+        let c = CommsConfig::from_toml(SAMPLE, dir).unwrap();
+        assert_eq!(
+            c.contact,
+            "Security Operations\nsecurity@example.com, +1 555 0100"
+        );
+        assert_eq!(
+            c.from.to_string(),
+            "Example Security <security@example.com>"
+        );
+        assert!((c.near_threshold - 0.8).abs() < 1e-9);
+        assert_eq!(c.escalation, vec!["carol", "ciso@example.com"]);
+        assert_eq!(c.recipients(Audience::Customers).len(), 2);
+        assert_eq!(
+            c.recipients(Audience::Customers)[1].name.as_deref(),
+            Some("Ops List")
+        );
+        assert!(c.recipients(Audience::Internal).is_empty());
+        assert_eq!(
+            c.sinks[0].kind,
+            SinkKind::Outbox {
+                dir: PathBuf::from("/etc/warroom/outbox")
+            }
+        );
+        assert_eq!(
+            c.sinks[1].kind,
+            SinkKind::Command {
+                argv: vec!["/usr/sbin/sendmail".into(), "-t".into(), "-oi".into()],
+                timeout: Duration::from_secs(10)
+            }
+        );
+        assert!(c.sinks[1].serves(Audience::Regulator) && !c.sinks[1].serves(Audience::Internal));
+        assert!(!c.sinks[2].default, "OSC 52 is used only when named");
+        let db = Path::new("/data/w.db");
+        let names = |v: Vec<SinkConfig>| v.into_iter().map(|s| s.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(c.select_sinks(&[], Audience::Internal, db).unwrap()),
+            ["outbox"]
+        );
+        assert_eq!(
+            names(c.select_sinks(&[], Audience::Customers, db).unwrap()),
+            ["outbox", "mail"]
+        );
+        assert_eq!(
+            names(
+                c.select_sinks(&["clipboard".into()], Audience::Internal, db)
+                    .unwrap()
+            ),
+            ["clipboard"]
+        );
+        let err = c
+            .select_sinks(&["fax".into()], Audience::Internal, db)
+            .unwrap_err();
+        assert!(
+            err.contains("no sink 'fax'") && err.contains("outbox, mail, clipboard"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn without_sinks_messages_go_to_an_outbox_beside_the_database() {
+        let c = CommsConfig::builtin(Path::new("/cfg"));
+        let sinks = c.effective_sinks(Path::new("/data/warroom.db"));
+        assert_eq!(
+            sinks[0].kind,
+            SinkKind::Outbox {
+                dir: PathBuf::from("/data/warroom.outbox")
+            }
+        );
+        assert_eq!(c.near_threshold, DEFAULT_NEAR_THRESHOLD);
+    }
+
+    fn error_at(text: &str) -> (String, usize, usize) {
+        let e = CommsConfig::from_toml(text, Path::new("/c")).unwrap_err();
+        let (l, c) = e.line_col(text).expect("position");
+        (e.message, l, c)
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let (msg, l, c) = error_at("[alerts]\nnear = \"175%\"\n");
+        assert!(msg.contains("alerts.near"), "{msg}");
+        assert_eq!((l, c), (2, 8));
+        let (msg, l, _) = error_at("[[sinks]]\nname = \"x\"\nkind = \"pigeon\"\n");
+        assert!(msg.contains("kind 'pigeon'"), "{msg}");
+        assert_eq!(l, 3);
+        let (msg, l, _) = error_at("[[sinks]]\nname = \"x\"\nkind = \"command\"\nargv = []\n");
+        assert!(msg.contains("argv must name a program"), "{msg}");
+        assert_eq!(l, 4);
+        let (msg, l, _) = error_at("[audiences.customers]\nto = [\"not an address\"]\n");
+        assert!(msg.contains("not an email address"), "{msg}");
+        assert_eq!(l, 2);
+        let (msg, l, _) = error_at("[audiences.press]\nto = []\n");
+        assert!(msg.contains("audience"), "{msg}");
+        assert_eq!(l, 1);
+        let (msg, _, _) = error_at("colour = 1\n");
+        assert!(msg.contains("colour"), "{msg}");
+        let twice = "[[sinks]]\nname = \"a\"\nkind = \"osc52\"\n[[sinks]]\nname = \"a\"\nkind = \"osc52\"\n";
+        let (msg, l, _) = error_at(twice);
+        assert!(msg.contains("defined twice"), "{msg}");
+        assert_eq!(l, 5);
+    }
+
+    #[test]
+    fn shares_parse_in_every_spelling() {
+        assert_eq!(
+            parse_share(&toml::Value::String("75%".into())).unwrap(),
+            0.75
+        );
+        assert_eq!(parse_share(&toml::Value::Float(0.5)).unwrap(), 0.5);
+        assert_eq!(parse_share(&toml::Value::Integer(90)).unwrap(), 0.9);
+        assert!(parse_share(&toml::Value::Integer(100)).is_err());
+        assert!(parse_share(&toml::Value::String("soon".into())).is_err());
+    }
+
+    #[test]
+    fn mailboxes_parse() {
+        let m = Mailbox::parse("\"Ops\" <ops@example.com>").unwrap();
+        assert_eq!(
+            (m.name.as_deref(), m.address.as_str()),
+            (Some("Ops"), "ops@example.com")
+        );
+        assert_eq!(m.domain(), "example.com");
+        assert!(Mailbox::parse("ops@").is_err());
+        assert!(Mailbox::parse("a b@example.com").is_err());
+        assert!(Mailbox::parse("x <a@b@c>").is_err());
+    }
+}

@@ -1,0 +1,504 @@
+//! Message templates (minijinja). The shipped ones are compiled in from
+//! `assets/templates/`; a file `NAME.txt` in the user's `templates/`
+//! directory overrides the shipped template of that name or adds a new one.
+//!
+//! A template may start with header comments naming its audience and title:
+//! `{# audience: customers #}` and `{# title: Customer notification #}`.
+//! Rendering is strict: a name that is not a field (see `MessageFields`) is
+//! an error naming the template, the line and the field, even inside a
+//! branch the incident does not take.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
+use serde::Serialize;
+
+use super::{Audience, MessageFields};
+
+/// The shipped templates: (name, path shown in errors, source).
+const BUILTIN: [(&str, &str, &str); 4] = [
+    (
+        "customer",
+        "assets/templates/customer.txt",
+        include_str!("../../assets/templates/customer.txt"),
+    ),
+    (
+        "internal",
+        "assets/templates/internal.txt",
+        include_str!("../../assets/templates/internal.txt"),
+    ),
+    (
+        "executive",
+        "assets/templates/executive.txt",
+        include_str!("../../assets/templates/executive.txt"),
+    ),
+    (
+        "regulator",
+        "assets/templates/regulator.txt",
+        include_str!("../../assets/templates/regulator.txt"),
+    ),
+];
+
+/// A user template larger than this is refused (a template is a page).
+const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
+
+/// Why a template could not be loaded or rendered. Displays as
+/// `TEMPLATE:LINE: problem` (or `TEMPLATE: problem` when no line applies),
+/// where TEMPLATE is the file (the user's path, or `assets/templates/...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct TemplateError {
+    pub template: String,
+    pub line: Option<usize>,
+    pub problem: String,
+    /// True for "no such template" (bad input rather than a broken file).
+    pub unknown_template: bool,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}: {}", self.template, self.problem),
+            None => write!(f, "{}: {}", self.template, self.problem),
+        }
+    }
+}
+
+/// What the composer's picker shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateInfo {
+    pub name: String,
+    pub audience: Audience,
+    pub title: String,
+    /// The file it comes from.
+    pub path: String,
+    /// True when the user's file replaces or adds it.
+    pub user: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    info: TemplateInfo,
+    /// The source, or why it could not be read.
+    source: Result<String, TemplateError>,
+}
+
+/// The templates in force.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    entries: Vec<Entry>,
+}
+
+impl Templates {
+    /// Only the shipped templates.
+    pub fn builtin() -> Templates {
+        let entries = BUILTIN
+            .iter()
+            .map(|(name, path, source)| {
+                let header = header(source);
+                Entry {
+                    info: TemplateInfo {
+                        name: (*name).into(),
+                        audience: header.audience.unwrap_or(Audience::Internal),
+                        title: header.title.unwrap_or_else(|| (*name).into()),
+                        path: (*path).into(),
+                        user: false,
+                    },
+                    source: Ok((*source).into()),
+                }
+            })
+            .collect();
+        Templates { entries }
+    }
+
+    /// The shipped templates overridden by `user_dir/NAME.txt` files. A
+    /// missing directory is fine; an unreadable one is an error. A broken
+    /// file (not UTF-8, too large, bad header) does not stop the others:
+    /// rendering it gives its error.
+    pub fn load(user_dir: &Path) -> Result<Templates, TemplateError> {
+        let mut t = Templates::builtin();
+        let dir_err = |problem: String| TemplateError {
+            template: user_dir.display().to_string(),
+            line: None,
+            problem,
+            unknown_template: false,
+        };
+        let read = match std::fs::read_dir(user_dir) {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(t),
+            Err(e) => return Err(dir_err(format!("cannot read the directory: {e}"))),
+        };
+        let mut files: Vec<PathBuf> = read
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        files.sort();
+        for path in files {
+            let Some(name) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
+                continue;
+            }
+            let shown = path.display().to_string();
+            let source = read_template(&path).map_err(|problem| TemplateError {
+                template: shown.clone(),
+                line: None,
+                problem,
+                unknown_template: false,
+            });
+            let builtin = t.entries.iter().position(|e| e.info.name == name);
+            let (mut audience, mut title) = match builtin {
+                Some(i) => (t.entries[i].info.audience, t.entries[i].info.title.clone()),
+                None => (Audience::Internal, name.clone()),
+            };
+            let source = source.and_then(|s| {
+                let h = header(&s);
+                if let Some((line, problem)) = h.problem {
+                    return Err(TemplateError {
+                        template: shown.clone(),
+                        line: Some(line),
+                        problem,
+                        unknown_template: false,
+                    });
+                }
+                audience = h.audience.unwrap_or(audience);
+                title = h.title.unwrap_or(title.clone());
+                Ok(s)
+            });
+            let entry = Entry {
+                info: TemplateInfo {
+                    name: name.clone(),
+                    audience,
+                    title,
+                    path: shown,
+                    user: true,
+                },
+                source,
+            };
+            match builtin {
+                Some(i) => t.entries[i] = entry,
+                None => t.entries.push(entry),
+            }
+        }
+        Ok(t)
+    }
+
+    pub fn list(&self) -> Vec<TemplateInfo> {
+        self.entries.iter().map(|e| e.info.clone()).collect()
+    }
+
+    pub fn info(&self, name: &str) -> Option<&TemplateInfo> {
+        self.entries
+            .iter()
+            .find(|e| e.info.name == name)
+            .map(|e| &e.info)
+    }
+
+    /// The template an audience starts from: the one named like the
+    /// audience's default, else the first one for that audience.
+    pub fn for_audience(&self, audience: Audience) -> Option<&TemplateInfo> {
+        self.info(audience.default_template()).or_else(|| {
+            self.entries
+                .iter()
+                .map(|e| &e.info)
+                .find(|i| i.audience == audience)
+        })
+    }
+
+    /// Renders template `name` with `fields`.
+    pub fn render(&self, name: &str, fields: &MessageFields) -> Result<String, TemplateError> {
+        let Some(entry) = self.entries.iter().find(|e| e.info.name == name) else {
+            let names: Vec<&str> = self.entries.iter().map(|e| e.info.name.as_str()).collect();
+            return Err(TemplateError {
+                template: name.into(),
+                line: None,
+                problem: format!("no such template (templates: {})", names.join(", ")),
+                unknown_template: true,
+            });
+        };
+        let source = entry.source.as_ref().map_err(Clone::clone)?;
+        render_source(&entry.info.path, source, fields)
+    }
+}
+
+fn read_template(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > MAX_TEMPLATE_BYTES {
+        return Err(format!(
+            "{} bytes; a template may have at most {MAX_TEMPLATE_BYTES}",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes)
+        .map_err(|e| format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+}
+
+#[derive(Default)]
+struct Header {
+    audience: Option<Audience>,
+    title: Option<String>,
+    /// (line, problem) of a bad header value.
+    problem: Option<(usize, String)>,
+}
+
+/// Reads the leading `{# key: value #}` lines.
+fn header(source: &str) -> Header {
+    let mut h = Header::default();
+    for (n, line) in source.lines().enumerate() {
+        let t = line.trim();
+        let Some(inner) = t.strip_prefix("{#").and_then(|r| r.strip_suffix("#}")) else {
+            break;
+        };
+        let inner = inner.trim_matches('-').trim();
+        let Some((key, value)) = inner.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "audience" => match value.parse() {
+                Ok(a) => h.audience = Some(a),
+                Err(e) => {
+                    h.problem.get_or_insert((n + 1, format!("header: {e}")));
+                }
+            },
+            "title" if !value.is_empty() => h.title = Some(value.to_string()),
+            _ => {}
+        }
+    }
+    h
+}
+
+/// Renders one template source; `shown` names it in errors.
+pub fn render_source(
+    shown: &str,
+    source: &str,
+    fields: &MessageFields,
+) -> Result<String, TemplateError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    let error = |line: Option<usize>, problem: String| TemplateError {
+        template: shown.to_string(),
+        line,
+        problem,
+        unknown_template: false,
+    };
+    let tmpl = env
+        .template_from_named_str(shown, source)
+        .map_err(|e| error(e.line(), problem_of(&e)))?;
+
+    // Every name the template reads must be a field or a built-in, even in
+    // branches this incident does not take.
+    let known = field_names(fields);
+    let globals: BTreeSet<String> = env.globals().map(|(k, _)| k.to_string()).collect();
+    let mut unknown: Vec<String> = tmpl
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| !known.contains(v) && !globals.contains(v))
+        .collect();
+    if !unknown.is_empty() {
+        unknown.sort();
+        let (line, name) = unknown
+            .iter()
+            .filter_map(|name| line_of(source, name).map(|l| (l, name)))
+            .min()
+            .map_or((None, &unknown[0]), |(l, n)| (Some(l), n));
+        return Err(error(
+            line,
+            format!(
+                "unknown field '{name}' (fields: {})",
+                known.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    tmpl.render(fields)
+        .map_err(|e| error(e.line(), problem_of(&e)))
+}
+
+fn problem_of(e: &minijinja::Error) -> String {
+    let what = match e.kind() {
+        ErrorKind::UndefinedError => "undefined value (an unknown field or attribute)".to_string(),
+        k => k.to_string(),
+    };
+    match e.detail() {
+        Some(d) => format!("{what}: {d}"),
+        None => what,
+    }
+}
+
+fn field_names(fields: &MessageFields) -> BTreeSet<String> {
+    match serde_json::to_value(fields) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// The first line (1-based) where `name` appears as a whole word, preferring
+/// lines where it follows a `{{` or `{%` tag opening.
+fn line_of(source: &str, name: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let word_at = |line: &str| {
+        let mut from = 0;
+        while let Some(at) = line[from..].find(name) {
+            let start = from + at;
+            let end = start + name.len();
+            let before = line[..start].chars().next_back();
+            let after = line[end..].chars().next();
+            if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+                return Some(start);
+            }
+            from = end;
+        }
+        None
+    };
+    let lines: Vec<&str> = source.lines().collect();
+    let in_tag = lines
+        .iter()
+        .position(|l| word_at(l).is_some_and(|s| l[..s].contains("{{") || l[..s].contains("{%")));
+    in_tag
+        .or_else(|| lines.iter().position(|l| word_at(l).is_some()))
+        .map(|n| n + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Playbook, Policy, Severity};
+    use crate::store::{NewIncident, Store};
+
+    fn fields(sev: Severity) -> MessageFields {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+        let now = "2024-01-15T14:30:00Z".parse().unwrap();
+        let mut new = NewIncident::new("Login API returning 500s", sev);
+        new.summary = "Attackers tried passwords.".into();
+        new.customer_impact = "Logins may fail.".into();
+        let i = s
+            .create_incident(&new, &Playbook::builtin(), "alice", now)
+            .unwrap();
+        let d = s.detail(&i.id, None).unwrap();
+        MessageFields::from_incident(&d, &Policy::builtin(), "soc@example.com", now)
+    }
+
+    #[test]
+    fn every_shipped_template_renders_for_every_severity() {
+        let t = Templates::builtin();
+        let names: Vec<String> = t.list().into_iter().map(|i| i.name).collect();
+        assert_eq!(names, ["customer", "internal", "executive", "regulator"]);
+        for sev in Severity::ALL {
+            let f = fields(sev);
+            for name in &names {
+                let out = t
+                    .render(name, &f)
+                    .unwrap_or_else(|e| panic!("{name} {sev}: {e}"));
+                assert!(out.contains(&f.id), "{name}: {out}");
+                assert!(!out.contains("{{") && !out.contains("{%"), "{name}: {out}");
+            }
+        }
+        let customer = t.render("customer", &fields(Severity::P2)).unwrap();
+        assert!(
+            customer.starts_with("SECURITY INCIDENT NOTIFICATION\n"),
+            "{customer}"
+        );
+        assert!(customer.contains("Severity: P2 - High\n"), "{customer}");
+        assert!(customer.contains("NEXT UPDATE:\nWithin 2 hours or sooner if status changes\n"));
+    }
+
+    #[test]
+    fn syntax_errors_and_unknown_fields_name_template_and_line() {
+        let f = fields(Severity::P1);
+        let err =
+            render_source("custom.txt", "line one\n{% if drill %}\nno end\n", &f).unwrap_err();
+        assert_eq!(err.template, "custom.txt");
+        assert!(err.to_string().starts_with("custom.txt:"), "{err}");
+        assert!(err.problem.contains("syntax error"), "{err}");
+
+        let err = render_source("custom.txt", "a\nb\nHello {{ customer_name }}\n", &f).unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(
+            err.to_string()
+                .starts_with("custom.txt:3: unknown field 'customer_name'"),
+            "{err}"
+        );
+
+        // Even in a branch the incident does not take.
+        let err =
+            render_source("x.txt", "{% if drill %}\n{{ typo }}\n{% endif %}\n", &f).unwrap_err();
+        assert_eq!(
+            (err.line, err.problem.starts_with("unknown field 'typo'")),
+            (Some(2), true)
+        );
+
+        // A missing attribute is caught at render time with its line.
+        let err = render_source(
+            "x.txt",
+            "{% for a in actions_taken %}{% endfor %}\n{{ clocks[0].nope }}\n",
+            &f,
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+
+        let err = Templates::builtin().render("nope", &f).unwrap_err();
+        assert!(
+            err.unknown_template && err.problem.contains("customer, internal"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn user_files_override_and_add_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("customer.txt"), "Hi {{ id }}\n").unwrap();
+        std::fs::write(
+            dir.path().join("press.txt"),
+            "{# audience: executives #}\n{# title: Press line #}\nNo comment on {{ id }}.\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("broken.txt"), b"\xff\xfe").unwrap();
+        std::fs::write(
+            dir.path().join("bad-header.txt"),
+            "{# audience: press #}\nx\n",
+        )
+        .unwrap();
+        let t = Templates::load(dir.path()).unwrap();
+        let f = fields(Severity::P3);
+        assert_eq!(t.render("customer", &f).unwrap(), format!("Hi {}\n", f.id));
+        let c = t.info("customer").unwrap();
+        assert!(c.user && c.audience == Audience::Customers);
+        let p = t.info("press").unwrap();
+        assert_eq!(
+            (p.audience, p.title.as_str()),
+            (Audience::Executives, "Press line")
+        );
+        assert_eq!(
+            t.render("press", &f).unwrap(),
+            format!("No comment on {}.\n", f.id)
+        );
+        let err = t.render("broken", &f).unwrap_err().to_string();
+        assert!(err.contains("broken.txt: not valid UTF-8"), "{err}");
+        let err = t.render("bad-header", &f).unwrap_err().to_string();
+        assert!(
+            err.contains("bad-header.txt:1: header: invalid audience"),
+            "{err}"
+        );
+        assert_eq!(
+            t.for_audience(Audience::Customers).unwrap().name,
+            "customer"
+        );
+        assert!(Templates::load(&dir.path().join("missing")).is_ok());
+    }
+}
