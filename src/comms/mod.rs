@@ -14,11 +14,11 @@
 //! recorded (immutable, hashed, in the timeline, meeting the clocks) before
 //! any sink is tried, so a sink that fails loses nothing.
 
-// pub mod alerts;
+pub mod alerts;
 pub mod config;
-// pub mod desktop;
+pub mod desktop;
 pub mod fields;
-// pub mod sinks;
+pub mod sinks;
 pub mod templates;
 
 use std::fmt;

@@ -1,0 +1,510 @@
+//! Which responder alerts are due at `now`. Pure: the same incidents, policy,
+//! settings and `now` give the same alerts in every process, with the same
+//! keys, so `Store::raise_alert` lets exactly one process take (and show)
+//! each.
+//!
+//! Occasions and their keys (times are RFC 3339 UTC):
+//! - a clock nearing its deadline (`near`, once the configured share of its
+//!   time is used, default 75%): `clock:ID:KIND:DUE:near`
+//! - a clock breached (unmet past due): `clock:ID:KIND:DUE:breached`
+//! - a clock due at once (zero time allowed, e.g. a P1's customer notice):
+//!   `clock:ID:KIND:DUE:due`
+//! - a response breach escalates to the commander and each configured
+//!   escalation contact: `escalate:ID:response:DUE:WHO`
+//! - a new, unacknowledged incident opened by the rule watcher:
+//!   `incident:ID:new`
+//! - a role assigned to me (not by myself): `role:ID:ROLE:SINCE:ME`
+//!
+//! The due time is part of a clock's key, so a restarted update cadence or a
+//! severity change that moves a deadline is a new occasion, while the same
+//! deadline never alerts twice.
+
+use chrono::{DateTime, Utc};
+
+use super::CommsConfig;
+use crate::domain::event::format_time;
+use crate::domain::sla::{ClockKind, ClockState, clocks, format_countdown};
+use crate::domain::{Incident, Policy, Role, Source, Status};
+use crate::store::{AlertSubject, NewAlert};
+use crate::text::display_safe;
+
+pub const CLOCK_NEAR: &str = "clock-near";
+pub const CLOCK_BREACHED: &str = "clock-breached";
+pub const CLOCK_DUE: &str = "clock-due";
+pub const ESCALATION: &str = "escalation";
+pub const INCIDENT_NEW: &str = "incident-new";
+pub const ROLE_ASSIGNED: &str = "role-assigned";
+
+/// Alert kinds that call for immediate attention (desktop urgency
+/// critical).
+pub fn is_urgent(kind: &str) -> bool {
+    matches!(kind, CLOCK_BREACHED | ESCALATION | CLOCK_DUE)
+}
+
+fn hhmm(t: DateTime<Utc>) -> String {
+    t.format("%H:%M UTC").to_string()
+}
+
+fn headline(i: &Incident) -> String {
+    let drill = if i.drill { "[DRILL] " } else { "" };
+    format!(
+        "{drill}{} {} {}",
+        i.id,
+        i.severity,
+        display_safe(i.title.trim())
+    )
+}
+
+/// The alerts that should exist at `now` for the open incidents given, as
+/// seen by `me` (role alerts are only mine). Raise each with
+/// `Store::raise_alert`; show only those it returns true for.
+pub fn due(
+    subjects: &[AlertSubject],
+    policy: &Policy,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Vec<NewAlert> {
+    let mut out = Vec::new();
+    for s in subjects {
+        let i = &s.incident;
+        if !i.status.is_open() {
+            continue;
+        }
+        let id = i.id.as_str();
+        let alert = |key: String, kind: &str, text: String, recipient: Option<String>| NewAlert {
+            key,
+            incident_id: Some(id.to_string()),
+            kind: kind.to_string(),
+            text,
+            recipient,
+            raised_by: me.to_string(),
+            raised_at: now,
+        };
+
+        if i.source == Source::RuleWatcher
+            && i.acknowledged_at.is_none()
+            && i.status == Status::Investigating
+        {
+            out.push(alert(
+                format!("incident:{id}:new"),
+                INCIDENT_NEW,
+                format!("New incident from the rule watcher: {}", headline(i)),
+                None,
+            ));
+        }
+
+        for c in clocks(i, policy, now) {
+            if c.kind == ClockKind::Response && c.state == ClockState::Breached {
+                escalate(&mut out, s, config, &c, &alert);
+            }
+            if !c.is_live() {
+                continue;
+            }
+            let base = format!("clock:{id}:{}:{}", c.kind.key(), format_time(c.due));
+            let label = c.kind.label();
+            if c.due <= c.started {
+                // No time allowed: due the moment it starts.
+                if now >= c.due {
+                    out.push(alert(
+                        format!("{base}:due"),
+                        CLOCK_DUE,
+                        format!("{}: {label} is due now (policy: immediately)", headline(i)),
+                        None,
+                    ));
+                }
+                continue;
+            }
+            match c.state {
+                ClockState::Running if c.fraction_used(now) >= config.near_threshold => {
+                    let pct = (c.fraction_used(now) * 100.0).floor() as i64;
+                    out.push(alert(
+                        format!("{base}:near"),
+                        CLOCK_NEAR,
+                        format!(
+                            "{}: {label} clock {pct}% used, due {} ({} left)",
+                            headline(i),
+                            hhmm(c.due),
+                            format_countdown(c.remaining)
+                        ),
+                        None,
+                    ));
+                }
+                ClockState::Breached => {
+                    out.push(alert(
+                        format!("{base}:breached"),
+                        CLOCK_BREACHED,
+                        format!(
+                            "{}: {label} clock BREACHED, was due {}",
+                            headline(i),
+                            hhmm(c.due)
+                        ),
+                        None,
+                    ));
+                }
+                _ => {}
+            }
+        }
+
+        for a in &s.holders {
+            if a.person == me && a.assigned_by != me && a.until.is_none() {
+                out.push(alert(
+                    format!("role:{id}:{}:{}:{me}", a.role, format_time(a.since)),
+                    ROLE_ASSIGNED,
+                    format!(
+                        "You are now {} on {} (assigned by {})",
+                        a.role.title().to_lowercase(),
+                        headline(i),
+                        display_safe(&a.assigned_by)
+                    ),
+                    Some(me.to_string()),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The whole check, for a console tick or `warroom alerts`: computes the
+/// due alerts, raises each under its key, and returns those this process
+/// raised (and so must show); alerts another process already raised are
+/// left out.
+pub fn check(
+    store: &mut crate::store::Store,
+    policy: &Policy,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewAlert>, crate::store::StoreError> {
+    let subjects = store.alert_subjects()?;
+    let mut mine = Vec::new();
+    for a in due(&subjects, policy, config, me, now) {
+        if store.raise_alert(&a)? {
+            mine.push(a);
+        }
+    }
+    Ok(mine)
+}
+
+/// Builds an alert of one incident: (key, kind, text, recipient).
+type MakeAlert<'a> = dyn Fn(String, &str, String, Option<String>) -> NewAlert + 'a;
+
+/// A response breach (unmet past due, or met late) escalates to the
+/// current commander and every configured escalation contact, each once.
+fn escalate(
+    out: &mut Vec<NewAlert>,
+    s: &AlertSubject,
+    config: &CommsConfig,
+    c: &crate::domain::Clock,
+    alert: &MakeAlert<'_>,
+) {
+    let i = &s.incident;
+    let commander = s
+        .holders
+        .iter()
+        .find(|a| a.role == Role::Commander)
+        .map(|a| a.person.clone());
+    let mut who: Vec<String> = commander.into_iter().collect();
+    for e in &config.escalation {
+        if !who.contains(e) {
+            who.push(e.clone());
+        }
+    }
+    let what = match c.met_at {
+        None => format!("not acknowledged; response was due {}", hhmm(c.due)),
+        Some(m) => format!(
+            "response was due {}, acknowledged {} ({} late)",
+            hhmm(c.due),
+            hhmm(m),
+            format_countdown(-c.remaining).trim_start_matches('+')
+        ),
+    };
+    for w in who {
+        out.push(alert(
+            format!("escalate:{}:response:{}:{w}", i.id, format_time(c.due)),
+            ESCALATION,
+            format!("ESCALATION to {}: {} {what}", display_safe(&w), headline(i)),
+            Some(w),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Assignment;
+    use crate::domain::incident::{Cia, IncidentId, Phase, Severity};
+    use chrono::Duration;
+    use std::path::Path;
+
+    fn t0() -> DateTime<Utc> {
+        "2026-03-01T10:00:00Z".parse().unwrap()
+    }
+
+    fn incident(sev: Severity) -> Incident {
+        Incident {
+            id: IncidentId::new(2026, 1),
+            title: "Login API down".into(),
+            summary: String::new(),
+            severity: sev,
+            status: Status::Investigating,
+            phase: Phase::Detection,
+            source: Source::Manual,
+            affected: String::new(),
+            cia: Cia::default(),
+            customer_impact: String::new(),
+            personal_data_breach: false,
+            drill: false,
+            detected_at: t0(),
+            declared_at: t0(),
+            acknowledged_at: None,
+            contained_at: None,
+            resolved_at: None,
+            closed_at: None,
+            customer_notified_at: Some(t0()),
+            regulator_notified_at: None,
+            last_update_at: None,
+            updated_at: t0(),
+        }
+    }
+
+    fn subject(i: Incident, holders: Vec<Assignment>) -> AlertSubject {
+        AlertSubject {
+            incident: i,
+            holders,
+        }
+    }
+
+    fn config() -> CommsConfig {
+        CommsConfig::builtin(Path::new("/c"))
+    }
+
+    fn keys(alerts: &[NewAlert]) -> Vec<&str> {
+        alerts.iter().map(|a| a.key.as_str()).collect()
+    }
+
+    #[test]
+    fn response_nears_at_exactly_75_percent_and_breaches_at_due() {
+        // P2: response due in 60 minutes; 75% is 45:00 in.
+        let s = [subject(incident(Severity::P2), vec![])];
+        let p = Policy::builtin();
+        let at = |ms: i64| t0() + Duration::milliseconds(ms);
+        let near = "clock:INC-2026-001:response:2026-03-01T11:00:00.000Z:near";
+        let breached = "clock:INC-2026-001:response:2026-03-01T11:00:00.000Z:breached";
+        assert!(!keys(&due(&s, &p, &config(), "me", at(45 * 60_000 - 1))).contains(&near));
+        let a = due(&s, &p, &config(), "me", at(45 * 60_000));
+        assert!(keys(&a).contains(&near), "{:?}", keys(&a));
+        let n = a.iter().find(|a| a.key == near).unwrap();
+        assert_eq!(n.kind, CLOCK_NEAR);
+        assert_eq!(
+            n.text,
+            "INC-2026-001 P2 Login API down: Response clock 75% used, due 11:00 UTC (15:00 left)"
+        );
+        let a = due(&s, &p, &config(), "me", at(60 * 60_000 - 1));
+        assert!(keys(&a).contains(&near) && !keys(&a).contains(&breached));
+        let a = due(&s, &p, &config(), "me", at(60 * 60_000));
+        assert!(
+            keys(&a).contains(&breached) && !keys(&a).contains(&near),
+            "{:?}",
+            keys(&a)
+        );
+    }
+
+    #[test]
+    fn the_threshold_is_configurable() {
+        let s = [subject(incident(Severity::P2), vec![])];
+        let mut c = config();
+        c.near_threshold = 0.5;
+        let at30 = t0() + Duration::minutes(30);
+        assert!(
+            due(&s, &Policy::builtin(), &c, "me", at30)
+                .iter()
+                .any(|a| a.kind == CLOCK_NEAR)
+        );
+        assert!(
+            !due(
+                &s,
+                &Policy::builtin(),
+                &c,
+                "me",
+                at30 - Duration::milliseconds(1)
+            )
+            .iter()
+            .any(|a| a.kind == CLOCK_NEAR)
+        );
+    }
+
+    #[test]
+    fn a_response_breach_escalates_to_the_commander_and_contacts() {
+        let mut c = config();
+        c.escalation = vec!["ciso@example.com".into(), "alice".into()];
+        let p = Policy::builtin();
+        // P1: response due at 10:15. Unacknowledged at the breach: the
+        // contacts are told (there is no commander yet, since naming one
+        // is itself the response).
+        let i = incident(Severity::P1);
+        let due_at = t0() + Duration::minutes(15);
+        let unacked = [subject(i.clone(), vec![])];
+        let before = due(&unacked, &p, &c, "bob", due_at - Duration::milliseconds(1));
+        assert!(!before.iter().any(|a| a.kind == ESCALATION));
+        let a = due(&unacked, &p, &c, "bob", due_at);
+        let esc: Vec<_> = a.iter().filter(|a| a.kind == ESCALATION).collect();
+        assert_eq!(
+            esc.iter()
+                .map(|a| a.recipient.as_deref().unwrap())
+                .collect::<Vec<_>>(),
+            ["ciso@example.com", "alice"]
+        );
+        assert_eq!(
+            esc[0].key,
+            "escalate:INC-2026-001:response:2026-03-01T10:15:00.000Z:ciso@example.com"
+        );
+        assert_eq!(
+            esc[0].text,
+            "ESCALATION to ciso@example.com: INC-2026-001 P1 Login API down not acknowledged; response was due 10:15 UTC"
+        );
+
+        // A commander named late (10:20) acknowledged late: the commander
+        // is told too, under a key of their own.
+        let mut late = i.clone();
+        late.acknowledged_at = Some(t0() + Duration::minutes(20));
+        let commander = Assignment {
+            role: Role::Commander,
+            person: "dana".into(),
+            since: t0() + Duration::minutes(20),
+            until: None,
+            assigned_by: "bob".into(),
+        };
+        let a = due(
+            &[subject(late, vec![commander])],
+            &p,
+            &c,
+            "bob",
+            due_at + Duration::minutes(6),
+        );
+        let esc: Vec<_> = a.iter().filter(|a| a.kind == ESCALATION).collect();
+        assert_eq!(
+            esc[0].key,
+            "escalate:INC-2026-001:response:2026-03-01T10:15:00.000Z:dana"
+        );
+        assert!(
+            esc[0]
+                .text
+                .ends_with("response was due 10:15 UTC, acknowledged 10:20 UTC (05:00 late)"),
+            "{}",
+            esc[0].text
+        );
+        assert_eq!(esc.len(), 3);
+
+        // Acknowledged in time: nothing to escalate.
+        let mut ok = i;
+        ok.acknowledged_at = Some(t0() + Duration::minutes(5));
+        assert!(
+            !due(&[subject(ok, vec![])], &p, &c, "bob", due_at)
+                .iter()
+                .any(|a| a.kind == ESCALATION)
+        );
+    }
+
+    #[test]
+    fn watcher_incidents_roles_and_immediate_clocks() {
+        let mut i = incident(Severity::P1);
+        i.source = Source::RuleWatcher;
+        i.customer_notified_at = None;
+        let role = |person: &str, by: &str| Assignment {
+            role: Role::Security,
+            person: person.into(),
+            since: t0() + Duration::minutes(1),
+            until: None,
+            assigned_by: by.into(),
+        };
+        let s = [subject(i.clone(), vec![role("carol", "alice")])];
+        let now = t0() + Duration::minutes(2);
+        let a = due(&s, &Policy::builtin(), &config(), "carol", now);
+        let k = keys(&a);
+        assert!(k.contains(&"incident:INC-2026-001:new"), "{k:?}");
+        assert!(
+            k.contains(&"clock:INC-2026-001:customer_notice:2026-03-01T10:00:00.000Z:due"),
+            "{k:?}"
+        );
+        assert!(
+            k.contains(&"role:INC-2026-001:security:2026-03-01T10:01:00.000Z:carol"),
+            "{k:?}"
+        );
+        let r = a.iter().find(|a| a.kind == ROLE_ASSIGNED).unwrap();
+        assert_eq!(r.recipient.as_deref(), Some("carol"));
+        assert_eq!(
+            r.text,
+            "You are now security lead on INC-2026-001 P1 Login API down (assigned by alice)"
+        );
+        // Someone else's console raises no role alert for carol, and nobody
+        // is alerted about a role they gave themselves.
+        assert!(
+            !due(&s, &Policy::builtin(), &config(), "dave", now)
+                .iter()
+                .any(|a| a.kind == ROLE_ASSIGNED)
+        );
+        let own = [subject(i.clone(), vec![role("carol", "carol")])];
+        assert!(
+            !due(&own, &Policy::builtin(), &config(), "carol", now)
+                .iter()
+                .any(|a| a.kind == ROLE_ASSIGNED)
+        );
+        // Acknowledged: no longer "new".
+        let mut acked = i;
+        acked.acknowledged_at = Some(now);
+        assert!(
+            !due(
+                &[subject(acked, vec![])],
+                &Policy::builtin(),
+                &config(),
+                "x",
+                now
+            )
+            .iter()
+            .any(|a| a.kind == INCIDENT_NEW)
+        );
+    }
+
+    #[test]
+    fn the_update_cadence_is_a_new_occasion_after_each_update() {
+        let mut i = incident(Severity::P2);
+        i.acknowledged_at = Some(t0());
+        let p = Policy::builtin();
+        // P2 updates every 2 hours from declaration; 75% is 1:30.
+        let now = t0() + Duration::minutes(90);
+        let a = due(&[subject(i.clone(), vec![])], &p, &config(), "me", now);
+        assert_eq!(
+            keys(&a),
+            ["clock:INC-2026-001:next_update:2026-03-01T12:00:00.000Z:near"]
+        );
+        i.last_update_at = Some(now);
+        let later = now + Duration::minutes(90);
+        let a = due(&[subject(i.clone(), vec![])], &p, &config(), "me", later);
+        assert_eq!(
+            keys(&a),
+            ["clock:INC-2026-001:next_update:2026-03-01T13:30:00.000Z:near"]
+        );
+        // Resolved incidents raise nothing.
+        i.status = Status::Resolved;
+        assert!(
+            due(
+                &[subject(i, vec![])],
+                &p,
+                &config(),
+                "me",
+                later + Duration::days(3)
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_alerts() {
+        let s = [subject(incident(Severity::P1), vec![])];
+        let now = t0() + Duration::hours(2);
+        let a = due(&s, &Policy::builtin(), &config(), "me", now);
+        assert!(!a.is_empty());
+        assert_eq!(a, due(&s, &Policy::builtin(), &config(), "me", now));
+    }
+}

@@ -1,0 +1,682 @@
+//! Delivery of sent messages: an outbox directory, a command, OSC 52. The
+//! one part of the comms room that does I/O.
+//!
+//! What a sink receives: for an *email audience* (one with recipients in
+//! comms.toml) an RFC 5322 message (`.eml`: Date, From, To, Subject,
+//! Message-ID, MIME-Version, `text/plain; charset=utf-8`, CRLF line ends,
+//! non-ASCII headers encoded); otherwise the message text itself. OSC 52
+//! always carries the text (it is for pasting).
+//!
+//! [`send`] and [`retry`] are the whole path the console and the CLI share:
+//! the message is recorded first (`Store::send_message`), then each sink is
+//! tried and its outcome recorded; a failure leaves the delivery failed and
+//! retryable, and older failures of the incident are retried on the next
+//! send.
+
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address;
+use serde::Serialize;
+
+use super::config::{CommsConfig, SinkConfig, SinkKind};
+use crate::domain::IncidentId;
+use crate::store::{Delivery, NewMessage, SentMessage, Store, StoreError};
+
+/// A pending delivery untouched for this long is taken to be abandoned by a
+/// sender that died, and is retried. Longer than any sane command timeout.
+pub const STALE_PENDING: Duration = Duration::from_secs(5 * 60);
+
+/// At most this much of a failing command's stderr is kept.
+const STDERR_KEEP: usize = 2000;
+
+/// What a message becomes for a sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    pub bytes: Vec<u8>,
+    /// True for an RFC 5322 message, false for plain text.
+    pub eml: bool,
+}
+
+/// A successful delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// Where it went, for the record ("wrote /var/outbox/...").
+    pub detail: String,
+    /// OSC 52 only: the escape sequence the caller must write to its own
+    /// terminal (the console from its render thread, the CLI to its tty).
+    pub terminal: Option<String>,
+}
+
+/// The subject of a message: `[INC-2026-001] Security incident notification`.
+pub fn subject(msg: &SentMessage) -> String {
+    let drill = if msg.drill { "[DRILL] " } else { "" };
+    format!(
+        "{drill}[{}] {}",
+        msg.incident_id,
+        msg.audience.message_title()
+    )
+}
+
+/// The Message-ID (without angle brackets). Derived from the message, so a
+/// retry sends the same id and receivers can drop duplicates.
+pub fn message_id(msg: &SentMessage, config: &CommsConfig) -> String {
+    format!(
+        "warroom.{}.{}.{}@{}",
+        msg.incident_id,
+        msg.id,
+        &msg.sha256[..12.min(msg.sha256.len())],
+        config.from.domain()
+    )
+}
+
+/// The message as an RFC 5322 email to the audience's recipients.
+pub fn render_eml(msg: &SentMessage, config: &CommsConfig) -> Vec<u8> {
+    let mailbox = |m: &super::config::Mailbox| -> Address<'static> {
+        match &m.name {
+            Some(n) => Address::from((n.clone(), m.address.clone())),
+            None => Address::from(m.address.clone()),
+        }
+    };
+    let to: Vec<Address<'static>> = config
+        .recipients(msg.audience)
+        .iter()
+        .map(mailbox)
+        .collect();
+    // Bodies are stored with the line ends they were typed with; mail
+    // wants CRLF.
+    let body = msg.body.replace("\r\n", "\n").replace('\n', "\r\n");
+    let builder = MessageBuilder::new()
+        .from(mailbox(&config.from))
+        .to(to)
+        .subject(subject(msg))
+        .date(msg.sent_at.timestamp())
+        .message_id(message_id(msg, config))
+        .header(
+            "X-Warroom-Incident",
+            mail_builder::headers::raw::Raw::new(msg.incident_id.clone()),
+        )
+        .text_body(body);
+    let mut out = Vec::with_capacity(msg.body.len() + 512);
+    builder.serialize(&mut out);
+    out
+}
+
+/// What a sink receives for this message (see the module docs).
+pub fn payload(msg: &SentMessage, config: &CommsConfig) -> Payload {
+    if config.recipients(msg.audience).is_empty() {
+        Payload {
+            bytes: msg.body.as_bytes().to_vec(),
+            eml: false,
+        }
+    } else {
+        Payload {
+            bytes: render_eml(msg, config),
+            eml: true,
+        }
+    }
+}
+
+/// `ESC ] 52 ; c ; BASE64 BEL`: puts `body` on the clipboard of the
+/// terminal that receives it (over SSH too).
+pub fn osc52_sequence(body: &str) -> String {
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(body.as_bytes())
+    )
+}
+
+/// Delivers one message through one sink. Errors are one line saying what
+/// failed, for the record and the person.
+pub fn deliver(
+    sink: &SinkConfig,
+    msg: &SentMessage,
+    config: &CommsConfig,
+) -> Result<Delivered, String> {
+    match &sink.kind {
+        SinkKind::Outbox { dir } => {
+            write_outbox(dir, msg, &payload(msg, config)).map(|p| Delivered {
+                detail: format!("wrote {}", p.display()),
+                terminal: None,
+            })
+        }
+        SinkKind::Command { argv, timeout } => {
+            let p = payload(msg, config);
+            let env = [
+                ("WARROOM_INCIDENT", msg.incident_id.clone()),
+                ("WARROOM_AUDIENCE", msg.audience.as_str().to_string()),
+                ("WARROOM_MESSAGE_ID", msg.id.to_string()),
+                ("WARROOM_SHA256", msg.sha256.clone()),
+                ("WARROOM_SUBJECT", subject(msg)),
+                (
+                    "WARROOM_FORMAT",
+                    if p.eml { "eml" } else { "text" }.to_string(),
+                ),
+            ];
+            run_command(argv, &p.bytes, &env, *timeout).map(|detail| Delivered {
+                detail,
+                terminal: None,
+            })
+        }
+        SinkKind::Osc52 { max_bytes } => {
+            if msg.body.len() > *max_bytes {
+                return Err(format!(
+                    "the message is {} bytes; OSC 52 sink '{}' copies at most {max_bytes} (max_bytes in comms.toml)",
+                    msg.body.len(),
+                    sink.name
+                ));
+            }
+            Ok(Delivered {
+                detail: format!(
+                    "copied {} bytes to the terminal clipboard (OSC 52)",
+                    msg.body.len()
+                ),
+                terminal: Some(osc52_sequence(&msg.body)),
+            })
+        }
+    }
+}
+
+/// `INC-2026-001-000042-customers.eml`
+pub fn outbox_file_name(msg: &SentMessage, eml: bool) -> String {
+    format!(
+        "{}-{:06}-{}.{}",
+        msg.incident_id,
+        msg.id,
+        msg.audience,
+        if eml { "eml" } else { "txt" }
+    )
+}
+
+/// Writes the file whole or not at all (temporary file, fsync, rename), so
+/// a reader of the outbox never sees half a message. A retry rewrites the
+/// same name.
+fn write_outbox(dir: &Path, msg: &SentMessage, p: &Payload) -> Result<PathBuf, String> {
+    let shown = dir.display();
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("outbox {shown}: cannot create: {e}"))?;
+    let name = outbox_file_name(msg, p.eml);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let dest = dir.join(&name);
+    let write = || -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&p.bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, &dest)?;
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("outbox {}: cannot write: {e}", dest.display())
+    })?;
+    Ok(dest)
+}
+
+/// Runs `argv` (no shell) with `input` on stdin; success is exit status 0
+/// within `timeout`. The error says how it failed, with the start of the
+/// program's stderr.
+pub fn run_command(
+    argv: &[String],
+    input: &[u8],
+    env: &[(&str, String)],
+    timeout: Duration,
+) -> Result<String, String> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err("the command is empty".into());
+    };
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+
+    // Feed stdin and drain stderr on their own threads, so neither pipe
+    // can fill up and stall the program while we wait for it.
+    let mut stdin = child.stdin.take();
+    let data = input.to_vec();
+    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
+        if let Some(s) = stdin.as_mut() {
+            s.write_all(&data)?;
+        }
+        drop(stdin);
+        Ok(())
+    });
+    let stderr_buf = Arc::new(Mutex::new(Vec::new()));
+    let (done_tx, done_rx) = mpsc::channel();
+    if let Some(mut err) = child.stderr.take() {
+        let buf = Arc::clone(&stderr_buf);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = err.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                if let Ok(mut b) = buf.lock()
+                    && b.len() < STDERR_KEEP * 2
+                {
+                    b.extend_from_slice(&chunk[..n]);
+                }
+            }
+            let _ = done_tx.send(());
+        });
+    }
+
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if start.elapsed() >= timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err(format!(
+                    "{program} did not finish within {}s and was stopped",
+                    timeout.as_secs_f64()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => break Err(format!("waiting for {program}: {e}")),
+        }
+    };
+    // The program is gone; give the reader a moment to see the end of a
+    // stderr that a grandchild may still hold open.
+    let _ = done_rx.recv_timeout(Duration::from_millis(500));
+    let stderr = stderr_buf.lock().map(|b| b.clone()).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&stderr);
+    let stderr: String = stderr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(STDERR_KEEP)
+        .collect();
+    let fed = feeder.join().unwrap_or(Ok(()));
+    let status = status?;
+    if !status.success() {
+        let how = match status.code() {
+            Some(c) => format!("exit status {c}"),
+            None => "killed by a signal".into(),
+        };
+        return Err(if stderr.is_empty() {
+            format!("{program}: {how}")
+        } else {
+            format!("{program}: {how}: {stderr}")
+        });
+    }
+    if let Err(e) = fed
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(format!("{program}: writing the message to its input: {e}"));
+    }
+    Ok(format!(
+        "{program} exit status 0 ({} bytes on stdin)",
+        input.len()
+    ))
+}
+
+/// How one sink did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SinkResult {
+    pub message_id: i64,
+    pub sink: String,
+    pub delivered: bool,
+    /// Where it went, or why it failed.
+    pub detail: String,
+}
+
+/// What a send did: the message as recorded (with its deliveries after
+/// this attempt), each sink's result, and older deliveries retried.
+#[derive(Debug, Clone, Serialize)]
+pub struct SendOutcome {
+    pub message: SentMessage,
+    pub results: Vec<SinkResult>,
+    pub retried: Vec<SinkResult>,
+}
+
+impl SendOutcome {
+    pub fn failures(&self) -> usize {
+        self.results.iter().filter(|r| !r.delivered).count()
+    }
+}
+
+/// Sends a message: selects the sinks (`names`, or the defaults for the
+/// audience), records it (`Store::send_message`), retries older failed
+/// deliveries of the incident, then delivers through each sink and records
+/// each outcome. `terminal` writes OSC 52 sequences to the user's terminal;
+/// its error fails that delivery.
+#[allow(clippy::too_many_arguments)]
+pub fn send(
+    store: &mut Store,
+    new: &NewMessage,
+    names: &[String],
+    config: &CommsConfig,
+    db: &Path,
+    now: DateTime<Utc>,
+    terminal: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> Result<SendOutcome, StoreError> {
+    let sinks = config
+        .select_sinks(names, new.audience, db)
+        .map_err(StoreError::Invalid)?;
+    let sink_names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
+    let sent = store.send_message(new, &sink_names, now)?;
+    let retried = retry_where(
+        store,
+        Some(&new.incident_id),
+        Some(sent.id),
+        config,
+        db,
+        &new.author,
+        now,
+        terminal,
+    )?;
+    let mut results = Vec::new();
+    for sink in &sinks {
+        results.push(deliver_and_record(
+            store,
+            &sent,
+            sink,
+            config,
+            &new.author,
+            now,
+            terminal,
+        )?);
+    }
+    let message = store.message(sent.id)?.unwrap_or(sent);
+    Ok(SendOutcome {
+        message,
+        results,
+        retried,
+    })
+}
+
+/// Re-delivers failed deliveries (and pending ones abandoned for longer
+/// than [`STALE_PENDING`]) of one incident or all. Each is claimed first,
+/// so two retries at once do not deliver twice.
+pub fn retry(
+    store: &mut Store,
+    incident: Option<&IncidentId>,
+    config: &CommsConfig,
+    db: &Path,
+    actor: &str,
+    now: DateTime<Utc>,
+    terminal: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> Result<Vec<SinkResult>, StoreError> {
+    retry_where(store, incident, None, config, db, actor, now, terminal)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn retry_where(
+    store: &mut Store,
+    incident: Option<&IncidentId>,
+    except: Option<i64>,
+    config: &CommsConfig,
+    db: &Path,
+    actor: &str,
+    now: DateTime<Utc>,
+    terminal: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> Result<Vec<SinkResult>, StoreError> {
+    let stale_before =
+        now - chrono::Duration::from_std(STALE_PENDING).unwrap_or(chrono::Duration::zero());
+    let due = store.pending_deliveries(incident, stale_before)?;
+    let all = config.effective_sinks(db);
+    let mut out = Vec::new();
+    for (msg, Delivery { sink, .. }) in due {
+        if Some(msg.id) == except || !store.claim_delivery(msg.id, &sink, stale_before, now)? {
+            continue;
+        }
+        let result = match all.iter().find(|s| s.name == sink) {
+            Some(cfg) => deliver_and_record(store, &msg, cfg, config, actor, now, terminal)?,
+            None => {
+                let why = format!("sink '{sink}' is no longer configured (comms.toml)");
+                store.record_delivery(msg.id, &sink, Err(&why), actor, now)?;
+                SinkResult {
+                    message_id: msg.id,
+                    sink,
+                    delivered: false,
+                    detail: why,
+                }
+            }
+        };
+        out.push(result);
+    }
+    Ok(out)
+}
+
+fn deliver_and_record(
+    store: &mut Store,
+    msg: &SentMessage,
+    sink: &SinkConfig,
+    config: &CommsConfig,
+    actor: &str,
+    now: DateTime<Utc>,
+    terminal: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> Result<SinkResult, StoreError> {
+    let outcome = deliver(sink, msg, config).and_then(|d| match &d.terminal {
+        Some(seq) => terminal(seq)
+            .map(|()| d.detail.clone())
+            .map_err(|e| format!("cannot write to the terminal: {e}")),
+        None => Ok(d.detail),
+    });
+    if let Err(e) = &outcome {
+        tracing::warn!(message = msg.id, sink = %sink.name, "delivery failed: {e}");
+    }
+    let d = store.record_delivery(
+        msg.id,
+        &sink.name,
+        outcome.as_deref().map_err(String::as_str),
+        actor,
+        now,
+    )?;
+    Ok(SinkResult {
+        message_id: msg.id,
+        sink: sink.name.clone(),
+        delivered: d.state == crate::store::DeliveryState::Delivered,
+        detail: d.detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::comms::Audience;
+    use crate::store::DeliveryState;
+
+    fn message(audience: Audience, body: &str) -> SentMessage {
+        SentMessage {
+            id: 7,
+            incident_id: "INC-2026-001".into(),
+            audience,
+            template: None,
+            body: body.into(),
+            sha256: crate::store::body_sha256(body),
+            author: "alice".into(),
+            sent_at: "2026-03-01T10:30:00Z".parse().unwrap(),
+            event_seq: 3,
+            drill: false,
+            deliveries: vec![Delivery {
+                message_id: 7,
+                sink: "x".into(),
+                state: DeliveryState::Pending,
+                detail: String::new(),
+                attempts: 0,
+                updated_at: "2026-03-01T10:30:00Z".parse().unwrap(),
+            }],
+        }
+    }
+
+    fn config() -> CommsConfig {
+        CommsConfig::from_toml(
+            "from = \"Sécurité Exemple <secu@example.com>\"\n[audiences.customers]\nto = [\"Zoë Client <zoe@example.org>\", \"b@example.org\"]\n",
+            Path::new("/c"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn osc52_is_base64_of_the_body_between_esc_52_and_bel() {
+        let seq = osc52_sequence("héllo\nworld");
+        assert!(seq.starts_with("\x1b]52;c;") && seq.ends_with('\x07'));
+        let b64 = &seq[7..seq.len() - 1];
+        let back = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        assert_eq!(back, "héllo\nworld".as_bytes());
+    }
+
+    #[test]
+    fn osc52_refuses_messages_over_its_cap() {
+        let sink = SinkConfig {
+            name: "clip".into(),
+            kind: SinkKind::Osc52 { max_bytes: 4 },
+            audiences: None,
+            default: false,
+        };
+        let err = deliver(&sink, &message(Audience::Internal, "12345"), &config()).unwrap_err();
+        assert!(
+            err.contains("5 bytes") && err.contains("at most 4"),
+            "{err}"
+        );
+        let ok = deliver(&sink, &message(Audience::Internal, "1234"), &config()).unwrap();
+        assert_eq!(ok.terminal.unwrap(), osc52_sequence("1234"));
+    }
+
+    #[test]
+    fn email_audiences_get_rfc5322_and_others_plain_text() {
+        let c = config();
+        let text = payload(&message(Audience::Internal, "plain\n"), &c);
+        assert_eq!(
+            (text.bytes.as_slice(), text.eml),
+            (b"plain\n".as_slice(), false)
+        );
+
+        let body = "Bonjour,\nnous enquêtons.\n";
+        let p = payload(&message(Audience::Customers, body), &c);
+        assert!(p.eml);
+        let raw = String::from_utf8(p.bytes.clone()).unwrap();
+        assert!(raw.is_ascii(), "headers and body are encoded: {raw}");
+        assert!(
+            !raw.replace("\r\n", "").contains('\n'),
+            "CRLF only: {raw:?}"
+        );
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&p.bytes)
+            .unwrap();
+        assert_eq!(
+            parsed.subject(),
+            Some("[INC-2026-001] Security incident notification")
+        );
+        let from = parsed.from().unwrap().first().unwrap();
+        assert_eq!(from.name(), Some("Sécurité Exemple"));
+        let to: Vec<_> = parsed
+            .to()
+            .unwrap()
+            .iter()
+            .map(|a| a.address().unwrap().to_string())
+            .collect();
+        assert_eq!(to, ["zoe@example.org", "b@example.org"]);
+        assert_eq!(
+            parsed.message_id(),
+            Some(message_id(&message(Audience::Customers, body), &c).as_str())
+        );
+        assert_eq!(parsed.date().unwrap().to_rfc3339(), "2026-03-01T10:30:00Z");
+        assert_eq!(parsed.body_text(0).unwrap().replace("\r\n", "\n"), body);
+    }
+
+    #[test]
+    fn commands_get_the_bytes_and_fail_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("got");
+        let argv = |script: &str| {
+            vec![
+                "sh".to_string(),
+                "-c".to_string(),
+                script.to_string(),
+                "sink".to_string(),
+            ]
+        };
+        let ok = run_command(
+            &argv(&format!("cat > '{}'", out.display())),
+            b"exact \xc3\xa9 bytes\n",
+            &[],
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert!(ok.contains("exit status 0"), "{ok}");
+        assert_eq!(fs::read(&out).unwrap(), b"exact \xc3\xa9 bytes\n");
+
+        let err = run_command(
+            &argv("echo 'no route to host' >&2; exit 3"),
+            b"x",
+            &[],
+            Duration::from_secs(10),
+        )
+        .unwrap_err();
+        assert_eq!(err, "sh: exit status 3: no route to host");
+
+        let err = run_command(
+            &["/nonexistent/sendmail".into()],
+            b"x",
+            &[],
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(err.starts_with("cannot run /nonexistent/sendmail"), "{err}");
+
+        let err = run_command(&argv("sleep 5"), b"", &[], Duration::from_millis(200)).unwrap_err();
+        assert!(err.contains("did not finish within 0.2s"), "{err}");
+
+        // A program that ignores its input still succeeds.
+        run_command(
+            &argv("exit 0"),
+            &vec![b'x'; 1 << 20],
+            &[],
+            Duration::from_secs(10),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn outbox_files_are_written_whole_with_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("new/outbox");
+        let msg = message(Audience::Internal, "hello\n");
+        let p = write_outbox(&outbox, &msg, &payload(&msg, &config())).unwrap();
+        assert_eq!(p, outbox.join("INC-2026-001-000007-internal.txt"));
+        assert_eq!(fs::read(&p).unwrap(), b"hello\n");
+        let names: Vec<_> = fs::read_dir(&outbox)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+
+        fs::write(dir.path().join("file"), "").unwrap();
+        let err = write_outbox(
+            &dir.path().join("file/sub"),
+            &msg,
+            &payload(&msg, &config()),
+        )
+        .unwrap_err();
+        assert!(err.contains("cannot create"), "{err}");
+    }
+}
