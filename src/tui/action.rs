@@ -29,6 +29,23 @@ pub enum Action {
     Created(Box<Incident>),
     Saved(String),
     StoreFailed(String),
+    /// The composer's template render and last message (store worker).
+    ComposeLoaded(Box<crate::tui::compose::ComposeLoaded>),
+    /// A message recorded and delivered (or not) through its sinks;
+    /// `retry` when it was a retry of failed deliveries.
+    MessageSent {
+        report: Box<crate::tui::compose::SendReport>,
+        retry: bool,
+    },
+    /// The store refused or failed a send.
+    SendFailed(String),
+    /// Open incidents with their role holders, for the alert check.
+    AlertSubjectsLoaded(Vec<crate::store::AlertSubject>),
+    /// Alerts this process raised (it took their keys) and must show.
+    AlertsRaised(Vec<crate::store::NewAlert>),
+    /// Alert keys whose raise failed (e.g. the database was locked): to
+    /// be tried again on a later tick.
+    AlertsNotRaised(Vec<String>),
     /// SIGTERM / SIGHUP: save what is in progress and leave.
     Terminate,
 }
@@ -64,6 +81,16 @@ pub enum Command {
     EditTitle,
     EditSummary,
     AddNote,
+    /// Open the message composer.
+    Compose,
+    // In the composer:
+    NextView,
+    PrevView,
+    Undo,
+    Redo,
+    Send,
+    Retry,
+    DiscardDraft,
     // In forms and dialogs:
     NextField,
     PrevField,
@@ -95,6 +122,18 @@ pub enum Context {
     AssignDialog,
     Confirm,
     Help,
+    /// The composer's template and audience picker.
+    ComposePick,
+    /// Keys shared by the composer's editor and its preview and diff.
+    Compose,
+    /// The composer's editor (typing).
+    ComposeEdit,
+    /// The composer's preview and diff.
+    ComposeView,
+    /// "Send to ... via ...?"
+    ComposeConfirm,
+    /// Sending, then how each delivery went.
+    ComposeSent,
 }
 
 impl Context {
@@ -102,7 +141,11 @@ impl Context {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Context::FilterInput | Context::Form | Context::TextDialog | Context::AssignDialog
+            Context::FilterInput
+                | Context::Form
+                | Context::TextDialog
+                | Context::AssignDialog
+                | Context::ComposeEdit
         )
     }
 
@@ -122,6 +165,24 @@ impl Context {
             Context::AssignDialog => "Assign role",
             Context::Confirm => "Question",
             Context::Help => "Help",
+            Context::ComposePick => "Message: template and audience",
+            Context::Compose => "Message",
+            Context::ComposeEdit => "Message editor",
+            Context::ComposeView => "Message preview and diff",
+            Context::ComposeConfirm => "Send the message?",
+            Context::ComposeSent => "Message sent",
+        }
+    }
+
+    /// What the help says about keys the keymap leaves to a text editor.
+    pub fn note(self) -> Option<&'static str> {
+        match self {
+            Context::ComposeEdit => Some(
+                "type to edit; arrows, Home/End, PgUp/PgDn move; Enter is a new line; \
+                 Backspace/Delete, Ctrl-K (to line end), Ctrl-W (word back); \
+                 long lines wrap at word boundaries on screen (the text keeps its own line breaks)",
+            ),
+            _ => None,
         }
     }
 }
@@ -183,6 +244,7 @@ impl Key {
             KeyCode::End => "End".into(),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
+            KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
@@ -368,6 +430,12 @@ pub static KEYMAP: &[Binding] = &[
         "add a note to the timeline",
     ),
     bind(
+        X::Incident,
+        &[k('c')],
+        C::Compose,
+        "write a message to customers, staff or a regulator",
+    ),
+    bind(
         X::Checklist,
         &[k(' ')],
         C::ToggleItem,
@@ -496,6 +564,152 @@ pub static KEYMAP: &[Binding] = &[
         C::ConfirmDiscard,
         "discard the draft and quit",
     ),
+    // Composer: picker
+    bind(
+        X::ComposePick,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "previous template",
+    ),
+    bind(
+        X::ComposePick,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "next template",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Right), k('l')],
+        C::ChoiceNext,
+        "next audience",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Left), k('h')],
+        C::ChoicePrev,
+        "previous audience",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Enter)],
+        C::Submit,
+        "write (continues the saved draft to the audience, if any)",
+    ),
+    bind(
+        X::ComposePick,
+        &[k('d')],
+        C::DiscardDraft,
+        "discard the saved draft to the audience",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Esc), k('q')],
+        C::Back,
+        "back to the incident",
+    ),
+    bind(X::ComposePick, &[k('?')], C::Help, "this help"),
+    // Composer: editor, preview and diff
+    bind(
+        X::Compose,
+        &[ctrl('s')],
+        C::Send,
+        "send (asks first, showing the audience and sinks)",
+    ),
+    bind(
+        X::Compose,
+        &[code(KeyCode::Tab)],
+        C::NextView,
+        "next view: edit, preview, diff with the last message sent",
+    ),
+    bind(
+        X::Compose,
+        &[code(KeyCode::BackTab)],
+        C::PrevView,
+        "previous view",
+    ),
+    bind(
+        X::Compose,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back (to the editor, then to the incident; kept as a draft)",
+    ),
+    bind(X::Compose, &[code(KeyCode::F(1))], C::Help, "this help"),
+    bind(X::ComposeEdit, &[ctrl('z'), ctrl('u')], C::Undo, "undo"),
+    bind(X::ComposeEdit, &[ctrl('y'), ctrl('r')], C::Redo, "redo"),
+    bind(
+        X::ComposeView,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "scroll up",
+    ),
+    bind(
+        X::ComposeView,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "scroll down",
+    ),
+    bind(
+        X::ComposeView,
+        &[code(KeyCode::PageUp)],
+        C::PageUp,
+        "page up",
+    ),
+    bind(
+        X::ComposeView,
+        &[code(KeyCode::PageDown)],
+        C::PageDown,
+        "page down",
+    ),
+    bind(
+        X::ComposeView,
+        &[k('g'), code(KeyCode::Home)],
+        C::Top,
+        "to the top",
+    ),
+    bind(X::ComposeView, &[k('?')], C::Help, "this help"),
+    // Composer: confirm and result
+    bind(
+        X::ComposeConfirm,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "previous sink",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "next sink",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[k(' ')],
+        C::ToggleItem,
+        "use or skip the sink",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[code(KeyCode::Enter), k('y')],
+        C::Submit,
+        "send now",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[code(KeyCode::Esc), k('n')],
+        C::Cancel,
+        "back to the editor",
+    ),
+    bind(
+        X::ComposeSent,
+        &[k('r')],
+        C::Retry,
+        "retry the deliveries that failed",
+    ),
+    bind(
+        X::ComposeSent,
+        &[code(KeyCode::Esc), code(KeyCode::Enter)],
+        C::Back,
+        "close (a failed delivery stays ready to retry)",
+    ),
     // Help
     bind(
         X::Help,
@@ -519,6 +733,7 @@ pub fn chain(focus: Context) -> Vec<Context> {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
         X::Incident => out.push(X::Navigation),
+        X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
     out.push(X::Always);
@@ -544,7 +759,7 @@ pub fn help_for(focus: Context) -> Vec<(&'static str, Vec<(String, &'static str)
     chain(focus)
         .into_iter()
         .map(|ctx| {
-            let rows = KEYMAP
+            let mut rows: Vec<(String, &'static str)> = KEYMAP
                 .iter()
                 .filter(|b| b.context == ctx)
                 .map(|b| {
@@ -552,6 +767,9 @@ pub fn help_for(focus: Context) -> Vec<(&'static str, Vec<(String, &'static str)
                     (keys.join("/"), b.help)
                 })
                 .collect();
+            if let Some(note) = ctx.note() {
+                rows.push(("other keys".to_string(), note));
+            }
             (ctx.title(), rows)
         })
         .collect()
@@ -622,6 +840,11 @@ mod tests {
             X::AssignDialog,
             X::Confirm,
             X::Help,
+            X::ComposePick,
+            X::ComposeEdit,
+            X::ComposeView,
+            X::ComposeConfirm,
+            X::ComposeSent,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

@@ -363,6 +363,12 @@ pub struct App {
     /// A submitted new-incident form waiting for the store: reopened if
     /// the write fails, so nothing typed is lost.
     pub pending_form: Option<NewIncidentForm>,
+    /// The message composer, over the incident view (issue 4).
+    pub compose: Option<Box<super::compose::Composer>>,
+    /// Templates and sinks the composer offers.
+    pub comms: super::compose::ComposeEnv,
+    /// Responder alerts: keys asked for, toasts to show.
+    pub alerts: super::alerts::AlertState,
     pub loaded: bool,
     pub quit: bool,
 }
@@ -383,6 +389,9 @@ impl App {
             drafts: HashMap::new(),
             message: None,
             pending_form: None,
+            compose: None,
+            comms: super::compose::ComposeEnv::default(),
+            alerts: super::alerts::AlertState::default(),
             loaded: false,
             quit: false,
         }
@@ -400,6 +409,9 @@ impl App {
             Some(Modal::Text(_)) => return Context::TextDialog,
             Some(Modal::Assign(_)) => return Context::AssignDialog,
             None => {}
+        }
+        if let Some(c) = &self.compose {
+            return c.focus();
         }
         match (self.screen, &self.incident) {
             (Screen::Incident, Some(i)) => match i.pane {
@@ -429,7 +441,7 @@ impl App {
         match &self.modal {
             Some(Modal::NewIncident(f)) => !f.is_blank(),
             Some(Modal::Text(t)) => !t.input.is_blank() && t.dirty,
-            _ => false,
+            _ => self.compose.as_ref().is_some_and(|c| c.dirty),
         }
     }
 

@@ -36,9 +36,9 @@ impl Editor {
         area.set_cursor_line_style(Style::new());
         area.set_cursor_style(Style::new().add_modifier(Modifier::REVERSED));
         area.set_max_histories(200);
-        let clamp = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
-        area.move_cursor(CursorMove::Jump(clamp(cursor.0), clamp(cursor.1)));
-        Editor { area }
+        let mut editor = Editor { area };
+        editor.set_cursor(cursor);
+        editor
     }
 
     pub fn text(&self) -> String {
@@ -62,6 +62,13 @@ impl Editor {
     pub fn cursor(&self) -> (usize, usize) {
         let c = self.area.cursor();
         (c.0, c.1)
+    }
+
+    /// Moves the cursor to (row, column), clamped to the text.
+    pub fn set_cursor(&mut self, (row, col): (usize, usize)) {
+        let clamp = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        self.area
+            .move_cursor(CursorMove::Jump(clamp(row), clamp(col)));
     }
 
     /// Applies an editing key; returns whether the text changed. A key
