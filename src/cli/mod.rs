@@ -21,6 +21,7 @@ use crate::text::display_safe;
 
 mod detect;
 mod evidence;
+mod notify;
 mod report;
 mod review;
 
@@ -45,6 +46,16 @@ pub struct Cli {
     /// Directory of policy.toml / playbook.toml overrides [default: $XDG_CONFIG_HOME/warroom]
     #[arg(long, global = true, env = "WARROOM_CONFIG_DIR", value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
+
+    /// Act as if it were this time (RFC 3339): for tests and replays
+    #[arg(
+        long,
+        global = true,
+        env = "WARROOM_NOW",
+        value_name = "TIME",
+        hide = true
+    )]
+    pub now: Option<DateTime<Utc>>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -84,6 +95,11 @@ pub enum Command {
     /// Detection rule files
     #[command(subcommand)]
     Rules(detect::RulesCmd),
+    /// Messages: render drafts from templates, send, list, retry deliveries
+    #[command(subcommand)]
+    Notify(notify::NotifyCmd),
+    /// Raise the responder alerts due now (each once across all processes)
+    Alerts(notify::AlertsArgs),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -149,6 +165,9 @@ pub enum IncidentCmd {
     Note {
         id: IncidentId,
         text: String,
+        /// The note records an action taken (listed under ACTIONS TAKEN in messages)
+        #[arg(long)]
+        action: bool,
         #[arg(long)]
         json: bool,
     },
@@ -334,7 +353,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         actor,
         settings: Settings::load(&config_dir)?,
     };
-    let now = Utc::now();
+    let now = cli.now.unwrap_or_else(Utc::now);
     match cli.command.unwrap_or(Command::Console) {
         Command::Console => crate::tui::run(&ctx).map_err(Failure::Runtime)?,
         Command::Demo { no_console } => {
@@ -356,6 +375,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
         Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
+        Command::Notify(cmd) => return notify::run(&ctx, cmd, now),
+        Command::Alerts(a) => return notify::alerts(&ctx, a, now),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -503,10 +524,15 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
         IncidentCmd::Note {
             id,
             text,
+            action,
             json: as_json,
         } => {
             let mut store = ctx.open_store()?;
-            let e = store.add_note(&id, &text, &ctx.actor, now)?;
+            let e = if action {
+                store.add_action_note(&id, &text, &ctx.actor, now)?
+            } else {
+                store.add_note(&id, &text, &ctx.actor, now)?
+            };
             if as_json {
                 print_json(&json::event(&e))?;
             } else {

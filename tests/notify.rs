@@ -1,0 +1,861 @@
+//! The comms room through the real binary on real SQLite files: templates,
+//! sending through each sink, failed deliveries and retries, clock effects,
+//! and alerts raised once across processes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{Env, assert_fails};
+use serde_json::Value;
+
+const T0: &str = "2024-01-15T14:30:00Z";
+
+/// The test environment with a fixed clock and a config dir we write to.
+struct Room {
+    env: Env,
+}
+
+impl Room {
+    fn new() -> Room {
+        let r = Room { env: Env::new() };
+        std::fs::create_dir_all(r.config_dir()).unwrap();
+        r
+    }
+
+    fn dir(&self) -> &Path {
+        self.env.dir.path()
+    }
+
+    /// `$XDG_CONFIG_HOME/warroom` of the sandbox.
+    fn config_dir(&self) -> PathBuf {
+        self.dir().join("xdg-config/warroom")
+    }
+
+    fn write_config(&self, toml: &str) {
+        std::fs::write(self.config_dir().join("comms.toml"), toml).unwrap();
+    }
+
+    fn cmd_at(&self, now: &str) -> Command {
+        let mut c = self.env.cmd();
+        c.env("WARROOM_NOW", now);
+        c
+    }
+
+    fn run_at(&self, now: &str, args: &[&str]) -> Output {
+        self.cmd_at(now).args(args).output().expect("run warroom")
+    }
+
+    fn ok_at(&self, now: &str, args: &[&str]) -> String {
+        let out = self.run_at(now, args);
+        assert!(
+            out.status.success(),
+            "warroom {args:?} failed ({:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    fn json_at(&self, now: &str, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        serde_json::from_str(&self.ok_at(now, &a)).expect("json")
+    }
+
+    fn incident(&self, severity: &str, title: &str) -> String {
+        self.ok_at(
+            T0,
+            &[
+                "incident",
+                "new",
+                "--title",
+                title,
+                "--severity",
+                severity,
+                "--summary",
+                "Repeated failed logins against the login API from one address.",
+                "--customer-impact",
+                "Some customers cannot log in.",
+            ],
+        )
+        .trim()
+        .to_string()
+    }
+
+    fn message_file(&self, name: &str, body: &str) -> PathBuf {
+        let p = self.dir().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    }
+}
+
+fn at(minutes: i64) -> String {
+    let t: chrono::DateTime<chrono::Utc> = T0.parse().unwrap();
+    (t + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn clock<'a>(show: &'a Value, kind: &str) -> &'a Value {
+    show["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} clock in {}", show["clocks"]))
+}
+
+#[test]
+fn every_template_renders_for_every_severity_and_the_customer_one_has_every_field() {
+    let r = Room::new();
+    r.write_config("contact = \"Security Operations: security@example.com, +1 555 0100\"\n");
+    let cadence = [
+        ("P1", "Critical", "1 hour"),
+        ("P2", "High", "2 hours"),
+        ("P3", "Medium", "8 hours"),
+        ("P4", "Low", "24 hours"),
+    ];
+    for (sev, label, every) in cadence {
+        let id = r.incident(sev, &format!("Login API under attack ({sev})"));
+        r.ok_at(&at(2), &["incident", "check", &id, "detect.siem"]);
+        r.ok_at(
+            &at(3),
+            &[
+                "incident",
+                "note",
+                &id,
+                "--action",
+                "Blocked 203.0.113.7 at the edge",
+            ],
+        );
+        r.ok_at(
+            &at(4),
+            &["incident", "note", &id, "an ordinary note, not an action"],
+        );
+        for t in ["customer", "internal", "executive", "regulator"] {
+            let out = r.ok_at(&at(5), &["notify", "draft", &id, "--template", t]);
+            assert!(out.contains(&id), "{t} {sev}: {out}");
+            assert!(!out.contains("{{") && !out.contains("{%"), "{t}: {out}");
+        }
+        let customer = r.ok_at(&at(5), &["notify", "draft", &id, "--audience", "customers"]);
+        let expected = format!(
+            "SECURITY INCIDENT NOTIFICATION\n\
+             \n\
+             Incident ID: {id}\n\
+             Severity: {sev} - {label}\n\
+             Status: Investigating\n\
+             Date Detected: 2024-01-15 14:30 UTC\n\
+             \n\
+             SUMMARY:\n\
+             Repeated failed logins against the login API from one address.\n\
+             \n\
+             CUSTOMER IMPACT:\n\
+             Some customers cannot log in.\n\
+             \n\
+             ACTIONS TAKEN:\n\
+             - SIEM monitoring reviewed\n\
+             - Blocked 203.0.113.7 at the edge\n\
+             \n\
+             NEXT UPDATE:\n\
+             Within {every} or sooner if status changes\n\
+             \n\
+             CONTACT:\n\
+             Security Operations: security@example.com, +1 555 0100\n"
+        );
+        assert_eq!(customer, expected);
+    }
+}
+
+#[test]
+fn broken_templates_and_config_name_file_line_and_problem() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let templates = r.config_dir().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let file = templates.join("customer.txt");
+
+    std::fs::write(&file, "Hello\n{% if drill %}\nno end tag\n").unwrap();
+    let out = r.run_at(T0, &["notify", "draft", &id, "--template", "customer"]);
+    assert_fails(&out, 1, &format!("{}:", file.display()));
+    assert_fails(&out, 1, "syntax error");
+
+    std::fs::write(&file, "Hello\n\nDear {{ customer_name }},\n").unwrap();
+    let out = r.run_at(T0, &["notify", "draft", &id, "--template", "customer"]);
+    assert_fails(
+        &out,
+        1,
+        &format!("{}:3: unknown field 'customer_name'", file.display()),
+    );
+
+    // The other templates still work, and an unknown name is bad input.
+    r.ok_at(T0, &["notify", "draft", &id, "--template", "internal"]);
+    let out = r.run_at(T0, &["notify", "draft", &id, "--template", "press"]);
+    assert_fails(&out, 2, "no such template");
+
+    std::fs::write(
+        r.config_dir().join("comms.toml"),
+        "contact = \"x\"\n[[sinks]]\nname = \"mail\"\nkind = \"pigeon\"\n",
+    )
+    .unwrap();
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(&out, 1, "comms.toml:4:8: sink 'mail': kind 'pigeon'");
+}
+
+#[test]
+fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
+    let r = Room::new();
+    let outbox = r.dir().join("outbox");
+    r.write_config(&format!(
+        "from = \"Sécurité Exemple <secu@example.com>\"\n\
+         [audiences.customers]\n\
+         to = [\"Zoë Client <zoe@example.org>\", \"ops@example.org\"]\n\
+         [[sinks]]\nname = \"outbox\"\nkind = \"outbox\"\ndir = \"{}\"\n",
+        outbox.display()
+    ));
+    let id = r.incident("P2", "Login API down");
+    let body = "Bonjour,\nnous enquêtons sur un incident; une ligne assez longue pour que l'encodage la coupe en plusieurs morceaux.\n";
+    let f = r.message_file("m.txt", body);
+    let out = r.ok_at(
+        &at(10),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "customers",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("delivered"), "{out}");
+
+    let eml = outbox.join(format!("{id}-000001-customers.eml"));
+    let raw = std::fs::read(&eml).unwrap();
+    let text = String::from_utf8(raw.clone()).unwrap();
+    assert!(text.is_ascii(), "non-ASCII is encoded: {text}");
+    assert!(
+        !text.replace("\r\n", "").contains('\n'),
+        "CRLF line ends only"
+    );
+    let (head, _) = text.split_once("\r\n\r\n").unwrap();
+    for h in [
+        "Date: ",
+        "From: ",
+        "To: ",
+        "Subject: ",
+        "Message-ID: ",
+        "MIME-Version: 1.0",
+    ] {
+        assert!(
+            head.contains(&format!("\r\n{h}")) || head.starts_with(h),
+            "{h} in {head}"
+        );
+    }
+    assert!(
+        head.contains("Content-Type: text/plain; charset=\"utf-8\""),
+        "{head}"
+    );
+
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(
+        m.subject(),
+        Some(format!("[{id}] Security incident notification").as_str())
+    );
+    assert_eq!(
+        m.from().unwrap().first().unwrap().name(),
+        Some("Sécurité Exemple")
+    );
+    let to: Vec<(Option<&str>, &str)> = m
+        .to()
+        .unwrap()
+        .iter()
+        .map(|a| (a.name(), a.address().unwrap()))
+        .collect();
+    assert_eq!(
+        to,
+        [
+            (Some("Zoë Client"), "zoe@example.org"),
+            (None, "ops@example.org")
+        ]
+    );
+    assert_eq!(m.date().unwrap().to_rfc3339(), "2024-01-15T14:40:00Z");
+    assert!(m.message_id().unwrap().ends_with("@example.com"));
+    assert_eq!(m.body_text(0).unwrap().replace("\r\n", "\n"), body);
+
+    // Internal has no recipients: plain text, byte for byte.
+    let f = r.message_file("i.txt", "Internal: all hands on deck.");
+    r.ok_at(
+        &at(11),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::read(outbox.join(format!("{id}-000002-internal.txt"))).unwrap(),
+        b"Internal: all hands on deck."
+    );
+
+    let list = r.json_at(&at(12), &["notify", "list", &id]);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["audience"], "customers");
+    assert_eq!(list[0]["author"], "tester");
+    assert_eq!(list[0]["sent_at"], "2024-01-15T14:40:00.000Z");
+    assert_eq!(list[0]["body"], body);
+    assert_eq!(list[0]["deliveries"][0]["sink"], "outbox");
+    assert_eq!(list[0]["deliveries"][0]["state"], "delivered");
+}
+
+#[test]
+fn a_command_sink_receives_exactly_the_message_bytes_on_stdin() {
+    let r = Room::new();
+    let got = r.dir().join("got.bin");
+    let env_seen = r.dir().join("env.txt");
+    r.write_config(&format!(
+        "[[sinks]]\nname = \"pipe\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"cat > \\\"$1\\\"; printf '%s %s' \\\"$WARROOM_INCIDENT\\\" \\\"$WARROOM_AUDIENCE\\\" > \\\"$2\\\"\", \"sink\", \"{}\", \"{}\"]\n",
+        got.display(),
+        env_seen.display()
+    ));
+    let id = r.incident("P3", "Disk full on db-2");
+    // Non-ASCII, a tab, CRLF and no final newline: all must pass unchanged.
+    let body = "Status: contained \u{2713}\r\n\tnext: rotate logs\nend";
+    let f = r.message_file("m.txt", body);
+    let out = r.ok_at(
+        &at(5),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "executives",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("pipe") && out.contains("delivered"), "{out}");
+    assert_eq!(std::fs::read(&got).unwrap(), body.as_bytes());
+    assert_eq!(
+        std::fs::read_to_string(&env_seen).unwrap(),
+        format!("{id} executives")
+    );
+
+    // The same text from standard input.
+    let mut child = r
+        .cmd_at(&at(6))
+        .args([
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"from stdin\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(std::fs::read(&got).unwrap(), b"from stdin\n");
+}
+
+#[test]
+fn a_failing_sink_leaves_the_message_undelivered_and_a_retry_delivers_it() {
+    let r = Room::new();
+    let ok = r.dir().join("relay-up");
+    let got = r.dir().join("relayed.txt");
+    let outbox = r.dir().join("outbox");
+    r.write_config(&format!(
+        "[[sinks]]\nname = \"outbox\"\nkind = \"outbox\"\ndir = \"{}\"\n\
+         [[sinks]]\nname = \"relay\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"if [ -e \\\"$1\\\" ]; then cat > \\\"$2\\\"; else echo 'relay refused: 554' >&2; exit 1; fi\", \"sink\", \"{}\", \"{}\"]\n",
+        outbox.display(),
+        ok.display(),
+        got.display()
+    ));
+    let id = r.incident("P2", "Login API down");
+    let f = r.message_file("m.txt", "First update.\n");
+    let out = r.run_at(
+        &at(10),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&out, 1, "1 of 2 deliveries failed; message #1 is recorded");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("relay refused: 554"), "{stdout}");
+
+    let list = r.json_at(&at(11), &["notify", "list", &id]);
+    let d = &list[0]["deliveries"];
+    assert_eq!(
+        (d[0]["sink"].as_str(), d[0]["state"].as_str()),
+        (Some("outbox"), Some("delivered"))
+    );
+    assert_eq!(
+        (d[1]["sink"].as_str(), d[1]["state"].as_str()),
+        (Some("relay"), Some("failed"))
+    );
+    assert!(
+        d[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("relay refused: 554")
+    );
+    let show = r.json_at(&at(11), &["incident", "show", &id]);
+    let kinds: Vec<&str> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"comms.delivery_failed"), "{kinds:?}");
+
+    // Still down: the retry fails again and the message stays retryable.
+    let out = r.run_at(&at(12), &["notify", "retry", &id]);
+    assert_fails(&out, 1, "failed again");
+
+    // The relay is back: the retry delivers exactly the message.
+    std::fs::write(&ok, "").unwrap();
+    let out = r.ok_at(&at(13), &["notify", "retry", &id]);
+    assert!(out.contains("relay") && out.contains("delivered"), "{out}");
+    assert_eq!(std::fs::read(&got).unwrap(), b"First update.\n");
+    let list = r.json_at(&at(14), &["notify", "list", &id]);
+    assert_eq!(list[0]["deliveries"][1]["state"], "delivered");
+    assert_eq!(list[0]["deliveries"][1]["attempts"], 3);
+    assert_eq!(
+        r.ok_at(&at(14), &["notify", "retry", &id]).trim(),
+        format!("{id}: nothing to retry")
+    );
+
+    // A failure is also retried by the next send.
+    std::fs::remove_file(&ok).unwrap();
+    let f2 = r.message_file("m2.txt", "Second update.\n");
+    let out = r.run_at(
+        &at(20),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            f2.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(&ok, "").unwrap();
+    let f3 = r.message_file("m3.txt", "Third update.\n");
+    let out = r.ok_at(
+        &at(21),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            f3.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("retry of message #2"), "{out}");
+    let list = r.json_at(&at(22), &["notify", "list", &id]);
+    assert!(
+        list.as_array().unwrap().iter().all(|m| m["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["state"] == "delivered")),
+        "{list}"
+    );
+}
+
+#[test]
+fn unfilled_placeholders_and_bad_input_are_refused_with_nothing_recorded() {
+    let r = Room::new();
+    let id = r.incident("P1", "Customer data exposed");
+    // The regulator template leaves what warroom does not know to fill in.
+    let draft = r.ok_at(&at(5), &["notify", "draft", &id, "--template", "regulator"]);
+    assert!(draft.contains("[FILL IN: categories of people"), "{draft}");
+    let f = r.message_file("reg.txt", &draft);
+    let out = r.run_at(
+        &at(6),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "regulator",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&out, 2, "placeholder(s) to fill in");
+
+    let bad = r.dir().join("bad.txt");
+    std::fs::write(&bad, b"caf\xe9").unwrap();
+    let out = r.run_at(
+        &at(6),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "customers",
+            "--file",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&out, 2, "not valid UTF-8 (byte 3)");
+    let out = r.run_at(
+        &at(6),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "press",
+            "--file",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&out, 2, "invalid audience 'press'");
+    let out = r.run_at(
+        &at(6),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "customers",
+            "--file",
+            "/nonexistent/m.txt",
+        ],
+    );
+    assert_fails(&out, 1, "/nonexistent/m.txt: cannot read");
+    let ok = r.message_file("ok.txt", "fine");
+    let out = r.run_at(
+        &at(6),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "customers",
+            "--sink",
+            "fax",
+            "--file",
+            ok.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&out, 2, "no sink 'fax'");
+    let out = r.run_at(
+        &at(6),
+        &[
+            "notify",
+            "send",
+            "INC-2024-099",
+            "--audience",
+            "customers",
+            "--file",
+            ok.to_str().unwrap(),
+        ],
+    );
+    assert_fails(&out, 1, "no incident INC-2024-099");
+
+    assert_eq!(
+        r.json_at(&at(7), &["notify", "list", &id]),
+        serde_json::json!([])
+    );
+    let show = r.json_at(&at(7), &["incident", "show", &id]);
+    assert_eq!(clock(&show, "customer_notice")["met_at"], Value::Null);
+}
+
+#[test]
+fn sending_to_customers_meets_the_notice_clock_and_restarts_the_update_clock() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API degraded");
+    r.ok_at(&at(5), &["incident", "ack", &id]);
+
+    let show = r.json_at(&at(30), &["incident", "show", &id]);
+    assert_eq!(clock(&show, "customer_notice")["state"], "running");
+    assert_eq!(
+        clock(&show, "next_update")["due"],
+        "2024-01-15T16:30:00.000Z"
+    );
+
+    let body = "We are investigating degraded logins.\n";
+    let f = r.message_file("m.txt", body);
+    r.ok_at(
+        &at(60),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "customers",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+
+    let show = r.json_at(&at(90), &["incident", "show", &id]);
+    let notice = clock(&show, "customer_notice");
+    assert_eq!(notice["state"], "met");
+    assert_eq!(notice["met_at"], "2024-01-15T15:30:00.000Z");
+    let update = clock(&show, "next_update");
+    assert_eq!(update["started"], "2024-01-15T15:30:00.000Z");
+    assert_eq!(update["due"], "2024-01-15T17:30:00.000Z");
+    assert_eq!(update["state"], "running");
+    let sent = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "comms.sent")
+        .unwrap();
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+    assert_eq!(sent["data"]["sha256"], sha.as_str());
+    assert_eq!(sent["data"]["audience"], "customers");
+    assert_eq!(sent["actor"], "tester");
+
+    // An internal update restarts the cadence again; the notice stays met
+    // at the first customer message.
+    let f = r.message_file("i.txt", "Internal update.\n");
+    r.ok_at(
+        &at(100),
+        &[
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+    let show = r.json_at(&at(101), &["incident", "show", &id]);
+    assert_eq!(
+        clock(&show, "customer_notice")["met_at"],
+        "2024-01-15T15:30:00.000Z"
+    );
+    assert_eq!(
+        clock(&show, "next_update")["due"],
+        "2024-01-15T18:10:00.000Z"
+    );
+    r.ok_at(&at(102), &["verify"]);
+}
+
+#[test]
+fn alerts_fire_once_across_processes_and_restarts() {
+    let r = Room::new();
+    r.write_config("[alerts]\nescalation = [\"ciso@example.com\"]\n");
+    let id = r.incident("P1", "Login API down");
+    r.ok_at(
+        &at(1),
+        &[
+            "--as", "alice", "incident", "assign", &id, "security", "carol",
+        ],
+    );
+
+    // Two processes check at the same moment (a console and a watcher
+    // host, say): every alert is raised by exactly one of them.
+    let now = at(20);
+    let spawn = |who: &str| {
+        r.cmd_at(&now)
+            .args(["--as", who, "alerts", "--json", "--no-desktop"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("carol"), spawn("dave"));
+    let keys = |c: std::process::Child| -> Vec<String> {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (ka, kb) = (keys(a), keys(b));
+    assert!(
+        ka.iter().all(|k| !kb.contains(k)),
+        "raised twice: {ka:?} / {kb:?}"
+    );
+    let mut all: Vec<String> = ka.iter().chain(&kb).cloned().collect();
+    all.sort();
+    let mut expected = vec![
+        format!("clock:{id}:response:2024-01-15T14:45:00.000Z:breached"),
+        format!("clock:{id}:customer_notice:2024-01-15T14:30:00.000Z:due"),
+        format!("escalate:{id}:response:2024-01-15T14:45:00.000Z:ciso@example.com"),
+    ];
+    // Carol's role alert is hers alone: only her process raises it.
+    let role = format!("role:{id}:security:2024-01-15T14:31:00.000Z:carol");
+    assert!(ka.contains(&role) && !kb.contains(&role), "{ka:?}");
+    expected.push(role);
+    expected.sort();
+    assert_eq!(all, expected);
+
+    // Restarted later: nothing again; the history keeps them.
+    assert_eq!(
+        r.json_at(&at(21), &["--as", "carol", "alerts", "--no-desktop"]),
+        serde_json::json!([])
+    );
+    let history = r.json_at(&at(21), &["alerts", "--history"]);
+    assert_eq!(history.as_array().unwrap().len(), expected.len());
+
+    // Nearing: the next update clock (1h for P1, from declaration) at 75%.
+    let near = r.json_at(&at(45), &["alerts", "--no-desktop"]);
+    let near_keys: Vec<&str> = near
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        near_keys,
+        [format!(
+            "clock:{id}:next_update:2024-01-15T15:30:00.000Z:near"
+        )]
+    );
+    assert!(
+        near[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Next update clock 75% used"),
+        "{near}"
+    );
+}
+
+#[test]
+fn the_osc52_sink_writes_base64_of_the_message_to_the_terminal_only() {
+    use base64::Engine;
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+
+    let r = Room::new();
+    r.write_config("[[sinks]]\nname = \"clip\"\nkind = \"osc52\"\n");
+    let id = r.incident("P2", "Login API down");
+    let body = "Copy me: \u{e9}t\u{e9} update\nline two\n";
+    let f = r.message_file("m.txt", body);
+
+    // In a terminal: the sequence reaches it.
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+    cmd.env_clear();
+    for (k, v) in r.env.cmd().get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.env("WARROOM_NOW", at(5));
+    cmd.args([
+        "notify",
+        "send",
+        &id,
+        "--audience",
+        "internal",
+        "--sink",
+        "clip",
+        "--file",
+        f.to_str().unwrap(),
+    ]);
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let collector = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    let status = child.wait().unwrap();
+    drop(pty.master);
+    let output = collector.join().unwrap();
+    assert!(status.success(), "{}", String::from_utf8_lossy(&output));
+    let text = String::from_utf8_lossy(&output);
+    let start = text.find("\x1b]52;c;").expect("OSC 52 sequence") + 7;
+    let end = start + text[start..].find('\x07').expect("BEL ends it");
+    let b64 = &text[start..end];
+    assert!(
+        b64.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"+/=".contains(&c)),
+        "{b64}"
+    );
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    assert_eq!(decoded, body.as_bytes());
+
+    // Without a terminal (a new session, output to a pipe) the escape
+    // sequence goes nowhere: the delivery fails and stays retryable.
+    let out = Command::new("setsid")
+        .arg(env!("CARGO_BIN_EXE_warroom"))
+        .args([
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--sink",
+            "clip",
+            "--file",
+            f.to_str().unwrap(),
+        ])
+        .env_clear()
+        .envs(
+            r.env
+                .cmd()
+                .get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        )
+        .env("WARROOM_NOW", at(6))
+        .stdin(Stdio::null())
+        .output()
+        .expect("setsid (util-linux)");
+    assert_fails(&out, 1, "1 of 1 deliveries failed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains('\x1b'),
+        "no escape sequence in a pipe: {stdout:?}"
+    );
+    assert!(stdout.contains("no terminal to copy to"), "{stdout}");
+}
