@@ -140,6 +140,56 @@ mod tests {
     }
 
     #[test]
+    fn a_tick_asks_for_due_alerts_once_and_shows_only_the_ones_raised() {
+        use crate::domain::{Playbook, Policy, Severity};
+        use crate::store::{NewIncident, Store};
+        use crate::tui::action::Action;
+        use crate::tui::update::update;
+        let now: DateTime<Utc> = "2026-11-22T18:00:00Z".parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+        // A P1: its customer notice is due at once.
+        store
+            .create_incident(
+                &NewIncident::new("Breach", Severity::P1),
+                &Playbook::builtin(),
+                "bob",
+                now,
+            )
+            .unwrap();
+        let mut app = App::new("alice", Policy::builtin(), true);
+        update(
+            &mut app,
+            Action::AlertSubjectsLoaded(store.alert_subjects().unwrap()),
+            now,
+        );
+        let fx = update(&mut app, Action::Tick, now);
+        let asked: Vec<NewAlert> = fx
+            .iter()
+            .find_map(|e| match e {
+                Effect::RaiseAlerts(a) => Some(a.clone()),
+                _ => None,
+            })
+            .expect("alerts asked for");
+        assert!(asked.iter().any(|a| a.key.ends_with(":due")), "{asked:?}");
+        // Asked once: the next tick does not ask again.
+        let fx = update(&mut app, Action::Tick, now);
+        assert!(!fx.iter().any(|e| matches!(e, Effect::RaiseAlerts(_))));
+        // Another process took them: nothing shows.
+        assert!(app.alerts.current().is_none());
+        // This one took them: toast, bell, notification.
+        let fx = update(&mut app, Action::AlertsRaised(asked), now);
+        assert!(matches!(fx.first(), Some(Effect::Bell)));
+        assert!(
+            app.alerts
+                .current()
+                .unwrap()
+                .text
+                .contains("Customer notice")
+        );
+    }
+
+    #[test]
     fn each_key_is_asked_once_unless_the_raise_failed() {
         let mut s = AlertState::default();
         assert_eq!(s.take_new(vec![alert("a"), alert("b")]).len(), 2);
