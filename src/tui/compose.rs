@@ -675,6 +675,7 @@ pub fn sent(app: &mut App, report: SendReport, retry: bool, fx: &mut Vec<Effect>
         c.stage = Stage::Sent;
         c.sent = Some(Box::new(m));
         c.error = None;
+        c.notice = None;
     }
     say(app, failed, true);
 }
@@ -707,6 +708,7 @@ pub fn input(app: &mut App, key: KeyEvent) {
     let changed = c.editor.key(key);
     if changed {
         c.error = None;
+        c.notice = None;
     }
     if changed || c.editor.cursor() != cursor {
         c.dirty = true;
@@ -722,6 +724,7 @@ pub fn paste(app: &mut App, text: &str) {
         return;
     }
     c.view = View::Edit;
+    c.notice = None;
     if c.editor.paste(text) {
         c.error = Some(format!(
             "the paste was cut: a message holds at most {} characters",
