@@ -400,6 +400,7 @@ fn worker_loop(
                 continue;
             }
             Effect::RaiseAlerts(alerts) => {
+                let asked = alerts.len();
                 let (mut won, mut failed) = (Vec::new(), Vec::new());
                 for a in alerts {
                     match store.raise_alert(&a) {
@@ -411,6 +412,11 @@ fn worker_loop(
                         }
                     }
                 }
+                tracing::info!(
+                    "alerts checked: {asked} asked, {} raised here, {} failed",
+                    won.len(),
+                    failed.len()
+                );
                 if !won.is_empty() {
                     send(Action::AlertsRaised(won));
                 }
