@@ -206,7 +206,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::ComposeLoaded(loaded) => compose::loaded(app, *loaded),
         Action::MessageSent { report, retry } => compose::sent(app, *report, retry, &mut fx),
         Action::SendFailed(text) => compose::send_failed(app, text),
-        Action::AlertSubjectsLoaded(subjects) => app.alerts.subjects = subjects,
+        Action::AlertSubjectsLoaded(subjects) => app.alerts.set_subjects(subjects),
         Action::AlertsRaised(raised) => fx.extend(app.alerts.raised(raised)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
         Action::Terminate => {
