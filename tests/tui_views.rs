@@ -320,6 +320,10 @@ fn composer_views() -> Vec<(&'static str, App, TempDir)> {
     let (dir, _store, editor) = edit(None);
     out.push(("compose_editor", editor, dir));
 
+    let (dir, _store, mut help) = edit(None);
+    cmd(&mut help, Command::Help);
+    out.push(("compose_help", help, dir));
+
     let (dir, _store, mut preview) = edit(None);
     cmd(&mut preview, Command::NextView);
     out.push(("compose_preview", preview, dir));

@@ -174,15 +174,21 @@ impl Context {
         }
     }
 
-    /// What the help says about keys the keymap leaves to a text editor.
-    pub fn note(self) -> Option<&'static str> {
+    /// What the help says about keys the keymap leaves to a text editor:
+    /// (keys, what they do).
+    pub fn notes(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Context::ComposeEdit => Some(
-                "type to edit; arrows, Home/End, PgUp/PgDn move; Enter is a new line; \
-                 Backspace/Delete, Ctrl-K (to line end), Ctrl-W (word back); \
-                 long lines wrap at word boundaries on screen (the text keeps its own line breaks)",
-            ),
-            _ => None,
+            Context::ComposeEdit => &[
+                ("typing", "inserts text; Enter starts a new line"),
+                ("arrows", "move; Home/End, PgUp/PgDn too"),
+                ("Backspace/Del", "delete a character"),
+                (
+                    "Ctrl-k/Ctrl-w",
+                    "delete to the line's end / the word before",
+                ),
+                ("(wrap)", "long lines wrap on screen at word boundaries"),
+            ],
+            _ => &[],
         }
     }
 }
@@ -619,7 +625,7 @@ pub static KEYMAP: &[Binding] = &[
         X::Compose,
         &[code(KeyCode::Tab)],
         C::NextView,
-        "next view: edit, preview, diff with the last message sent",
+        "next view: edit, preview, diff with the last sent",
     ),
     bind(
         X::Compose,
@@ -631,7 +637,7 @@ pub static KEYMAP: &[Binding] = &[
         X::Compose,
         &[code(KeyCode::Esc)],
         C::Back,
-        "back (to the editor, then to the incident; kept as a draft)",
+        "back (to the editor, then the incident; draft kept)",
     ),
     bind(X::Compose, &[code(KeyCode::F(1))], C::Help, "this help"),
     bind(X::ComposeEdit, &[ctrl('z'), ctrl('u')], C::Undo, "undo"),
@@ -767,9 +773,7 @@ pub fn help_for(focus: Context) -> Vec<(&'static str, Vec<(String, &'static str)
                     (keys.join("/"), b.help)
                 })
                 .collect();
-            if let Some(note) = ctx.note() {
-                rows.push(("other keys".to_string(), note));
-            }
+            rows.extend(ctx.notes().iter().map(|(k, h)| (k.to_string(), *h)));
             (ctx.title(), rows)
         })
         .collect()
