@@ -43,7 +43,7 @@ pub struct Cli {
     #[arg(long = "as", global = true, value_name = "NAME")]
     pub actor: Option<String>,
 
-    /// Directory of policy.toml / playbook.toml overrides [default: $XDG_CONFIG_HOME/warroom]
+    /// Directory of policy.toml, playbook.toml, comms.toml and templates/ overrides [default: $XDG_CONFIG_HOME/warroom]
     #[arg(long, global = true, env = "WARROOM_CONFIG_DIR", value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 

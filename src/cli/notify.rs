@@ -246,7 +246,7 @@ fn send(ctx: &AppContext, a: SendArgs, now: DateTime<Utc>) -> Result<ExitCode, F
                 m.id,
                 m.audience,
                 m.body.len(),
-                &m.sha256[..16]
+                short_hash(&m.sha256)
             ),
         )?;
         if outcome.results.is_empty() {
@@ -325,7 +325,7 @@ fn message_line(m: &SentMessage) -> String {
         m.audience.as_str(),
         display_safe(&m.author),
         m.body.len(),
-        &m.sha256[..16],
+        short_hash(&m.sha256),
         if m.delivered() {
             "delivered"
         } else {
@@ -438,4 +438,9 @@ fn kind_title(kind: &str) -> &str {
         alerts::ROLE_ASSIGNED => "role assigned to you",
         other => other,
     }
+}
+
+/// The first 16 hex digits of a stored hash (all of it if shorter).
+fn short_hash(h: &str) -> &str {
+    h.get(..16).unwrap_or(h)
 }

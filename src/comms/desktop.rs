@@ -57,7 +57,9 @@ pub fn notify_with(summary: &str, body: &str, urgent: bool) -> Result<bool, Desk
             let result = (|| {
                 // Reaching the bus at all tells "no bus" from "bus, but
                 // the notification failed".
-                if let Err(e) = zbus::block_on(zbus::Connection::session()) {
+                // (The probe's connection is dropped inside the runtime.)
+                let probe = zbus::block_on(async { zbus::Connection::session().await.map(drop) });
+                if let Err(e) = probe {
                     return Ok(Err(e.to_string()));
                 }
                 Notification::new()

@@ -73,7 +73,7 @@ pub fn message_id(msg: &SentMessage, config: &CommsConfig) -> String {
         "warroom.{}.{}.{}@{}",
         msg.incident_id,
         msg.id,
-        &msg.sha256[..12.min(msg.sha256.len())],
+        msg.sha256.get(..12).unwrap_or(&msg.sha256),
         config.from.domain()
     )
 }
