@@ -29,6 +29,9 @@ pub enum Action {
     Created(Box<Incident>),
     Saved(String),
     StoreFailed(String),
+    /// An autosave of this draft key failed (the error is reported too):
+    /// the draft is saved again on the next autosave.
+    DraftNotSaved(String),
     /// The composer's template render and last message (store worker).
     ComposeLoaded(Box<crate::tui::compose::ComposeLoaded>),
     /// A message recorded and delivered (or not) through its sinks;

@@ -734,6 +734,19 @@ pub fn paste(app: &mut App, text: &str) {
     c.dirty = true;
 }
 
+/// The store could not save the composer's draft (a full disk, a locked
+/// or read-only database): it is tried again on the next autosave, and
+/// the text stays in the editor meanwhile.
+pub fn draft_not_saved(app: &mut App, key: &str) {
+    if let Some(c) = app.compose.as_mut()
+        && c.draft_key() == key
+        && matches!(c.stage, Stage::Edit | Stage::Confirm | Stage::Sending)
+    {
+        c.dirty = true;
+        c.saved_at = None;
+    }
+}
+
 /// Each tick: autosave a changed draft every [`AUTOSAVE_TICKS`].
 pub fn tick(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
     let c = app.compose.as_mut()?;
@@ -1269,6 +1282,36 @@ mod tests {
         );
         assert!(fx.is_empty(), "a retry deletes no draft: {fx:?}");
         assert!(app.compose.is_none());
+    }
+
+    #[test]
+    fn a_draft_the_store_could_not_save_is_saved_again() {
+        let (mut app, store, id, _dir) = with_incident();
+        cmd(&mut app, Command::Compose);
+        let fx = cmd(&mut app, Command::Submit);
+        update(&mut app, answer(&store, &fx), now());
+        typed(&mut app, "x");
+        update(&mut app, Action::Tick, now());
+        let fx = update(&mut app, Action::Tick, now());
+        assert!(fx.iter().any(|e| matches!(e, Effect::SaveDraft { .. })));
+        assert!(!composer(&app).dirty);
+        let key = draft_key(id.as_str(), "customers");
+        update(
+            &mut app,
+            Action::StoreFailed("draft not saved: disk full".into()),
+            now(),
+        );
+        update(&mut app, Action::DraftNotSaved(key.clone()), now());
+        assert!(composer(&app).dirty);
+        update(&mut app, Action::Tick, now());
+        let fx = update(&mut app, Action::Tick, now());
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::SaveDraft { key: k, .. } if *k == key))
+        );
+        // The failure was said, and the text never left the editor.
+        assert!(app.message.as_ref().unwrap().error);
+        assert!(composer(&app).editor.text().contains('x'));
     }
 
     #[test]

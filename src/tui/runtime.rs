@@ -306,6 +306,7 @@ fn worker_loop(
             Effect::SaveDraft { key, body } => {
                 if let Err(e) = store.save_draft(actor, &key, &body, now) {
                     send(Action::StoreFailed(format!("draft not saved: {e}")));
+                    send(Action::DraftNotSaved(key));
                 }
                 continue;
             }

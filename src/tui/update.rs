@@ -203,6 +203,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             say(app, text, true);
         }
+        Action::DraftNotSaved(key) => compose::draft_not_saved(app, &key),
         Action::ComposeLoaded(loaded) => compose::loaded(app, *loaded),
         Action::MessageSent { report, retry } => compose::sent(app, *report, retry, &mut fx),
         Action::SendFailed(text) => compose::send_failed(app, text),
