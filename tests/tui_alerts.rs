@@ -163,3 +163,146 @@ fn each_alert_is_shown_once_across_two_consoles_and_a_watcher_and_never_after_a_
     assert_eq!(bells(&a2), 0);
     assert_eq!(bells(&b2), 0);
 }
+
+/// A private session bus (Debian's `dbus`, installed by .ci/run); killed
+/// when dropped.
+struct Bus {
+    daemon: std::process::Child,
+    address: String,
+}
+
+impl Bus {
+    fn start() -> Bus {
+        use std::io::BufRead;
+        let mut daemon = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (Debian package dbus)");
+        let mut line = String::new();
+        std::io::BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line.trim().to_string();
+        assert!(address.starts_with("unix:"), "bus address: {address:?}");
+        Bus { daemon, address }
+    }
+}
+
+impl Drop for Bus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// Owns `org.freedesktop.Notifications` on the bus and reports each
+/// Notify call as (summary, body).
+fn notification_server(address: &str) -> std::sync::mpsc::Receiver<(String, String)> {
+    use futures::StreamExt;
+    let (calls_tx, calls_rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let address = address.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let conn = zbus::connection::Builder::address(address.as_str())
+                .build()
+                .await
+                .unwrap();
+            conn.request_name("org.freedesktop.Notifications")
+                .await
+                .unwrap();
+            ready_tx.send(()).unwrap();
+            let mut stream = zbus::MessageStream::from(&conn);
+            while let Some(Ok(msg)) = stream.next().await {
+                if msg.message_type() != zbus::message::Type::MethodCall {
+                    continue;
+                }
+                let header = msg.header();
+                match header.member().map(|m| m.as_str()) {
+                    Some("Notify") => {
+                        type Args = (
+                            String,
+                            u32,
+                            String,
+                            String,
+                            String,
+                            Vec<String>,
+                            std::collections::HashMap<String, zbus::OwnedVariant>,
+                            i32,
+                        );
+                        let (_, _, _, summary, body, _, _, _): Args =
+                            msg.body().deserialize().unwrap();
+                        conn.reply(&header, &1u32).await.unwrap();
+                        let _ = calls_tx.send((summary, body));
+                    }
+                    Some("GetCapabilities") => {
+                        conn.reply(&header, &vec!["body".to_string()])
+                            .await
+                            .unwrap();
+                    }
+                    Some("GetServerInformation") => {
+                        conn.reply(&header, &("fake", "warroom-tests", "1", "1.2"))
+                            .await
+                            .unwrap();
+                    }
+                    _ => {}
+                }
+            }
+        });
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the notification server took its name");
+    calls_rx
+}
+
+#[test]
+fn the_console_hands_its_alerts_to_the_desktop_and_stays_quiet_without_a_bus() {
+    let sb = Sandbox::new();
+    // A P1: its customer notice is due at once.
+    let id = sb
+        .cli(&[
+            "incident",
+            "new",
+            "--title",
+            "Notice due now",
+            "--severity",
+            "P1",
+        ])
+        .trim()
+        .to_string();
+    let bus = Bus::start();
+    let calls = notification_server(&bus.address);
+    let mut c = sb.console(120, 40, &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)]);
+    let (summary, body) = calls
+        .recv_timeout(Duration::from_secs(15))
+        .expect("a Notify call from the console");
+    assert_eq!(summary, format!("warroom: {id}"));
+    assert!(body.contains("Customer notice is due now"), "{body}");
+    let screen = c.wait_text(" ALERT ");
+    assert!(!screen.contains("ERROR"), "{screen}");
+    c.type_text("q");
+    assert!(c.wait_exit(Duration::from_secs(10)).success());
+    drop(bus);
+
+    // No bus at that address: the toast and bell, and nothing else.
+    let sb = Sandbox::new();
+    sb.cli(&["incident", "new", "--title", "Also due", "--severity", "P1"]);
+    let no_bus = format!("unix:path={}/no-bus-here", sb.dir.path().display());
+    let mut c = sb.console(120, 40, &[("DBUS_SESSION_BUS_ADDRESS", &no_bus)]);
+    c.wait_text(" ALERT ");
+    // Past the notifier's attempt, still no error on screen.
+    std::thread::sleep(Duration::from_millis(1500));
+    let screen = c.screen();
+    assert!(!screen.contains("ERROR"), "{screen}");
+    assert!(bells(&c) >= 1);
+    c.type_text("q");
+    assert!(c.wait_exit(Duration::from_secs(10)).success());
+}
