@@ -349,3 +349,44 @@ fn escape_sequences_in_incident_text_never_reach_the_terminal_through_the_compos
         }
     }
 }
+
+#[test]
+fn a_broken_user_template_shows_file_line_and_problem_and_the_console_keeps_running() {
+    let sb = Sandbox::new();
+    let templates = sb
+        .dir
+        .path()
+        .join("config")
+        .join("warroom")
+        .join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let broken = templates.join("customer.txt");
+    std::fs::write(
+        &broken,
+        "{# audience: customers #}\nSECURITY INCIDENT NOTIFICATION\nIncident: {{ id }\n",
+    )
+    .unwrap();
+    sb.cli(&[
+        "incident",
+        "new",
+        "--title",
+        "Broken template day",
+        "--severity",
+        "P3",
+    ]);
+    let mut c = sb.console(120, 40, &[]);
+    open_composer(&mut c, "Broken template day");
+    c.wait_text("your file");
+    c.key_enter();
+    let screen = c.wait_text("✗");
+    let want = format!("{}:3:", broken.display());
+    assert!(screen.contains(&want), "{want} not in\n{screen}");
+    // Still running: another template renders.
+    c.type_text("j");
+    c.key_enter();
+    c.wait_text("new from the template internal");
+    c.key_esc();
+    c.key_esc();
+    c.type_text("q");
+    assert!(c.wait_exit(Duration::from_secs(10)).success());
+}

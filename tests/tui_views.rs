@@ -308,6 +308,24 @@ fn composer_views() -> Vec<(&'static str, App, TempDir)> {
     let (dir, _store, picker) = open();
     out.push(("compose_picker", picker, dir));
 
+    // A user's template that does not render: file, line and problem.
+    let (dir, _store, mut broken) = open();
+    cmd(&mut broken, Command::Submit);
+    let id = broken.compose.as_ref().unwrap().id.clone();
+    update(
+        &mut broken,
+        Action::ComposeLoaded(Box::new(ComposeLoaded {
+            id,
+            audience: Audience::Customers,
+            rendered: Some(Err(
+                "/home/alice/.config/warroom/templates/customer.txt:3: syntax error: unexpected `}`, expected end of variable block".into(),
+            )),
+            last: Ok(None),
+        })),
+        now(),
+    );
+    out.push(("compose_template_error", broken, dir));
+
     let edit = |last: Option<&str>| {
         let (dir, store, mut app) = open();
         cmd(&mut app, Command::Submit);

@@ -97,7 +97,9 @@ fn render_bar(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateT
 
 fn render_note(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
     let t = Theme::new(app);
-    let line = match (&c.error, &c.notice) {
+    // In the picker the error is shown whole, in the box.
+    let error = c.error.as_ref().filter(|_| c.stage != Stage::Pick);
+    let line = match (error, &c.notice) {
         (Some(e), _) => Line::from(vec![
             Span::styled(" ✗ ", t.breached()),
             Span::styled(display_safe(e).into_owned(), t.error()),
@@ -165,6 +167,10 @@ fn render_picker(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
     }
     if c.stage == Stage::Loading {
         lines.push(Line::from(" Rendering the template…"));
+    }
+    if let Some(e) = &c.error {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(format!(" ✗ {}", display_safe(e)), t.error()));
     }
     if let Some(e) = &app.comms.templates_error {
         lines.push(Line::from(""));
