@@ -85,9 +85,9 @@ impl Editor {
                 self.area.insert_char(c);
                 true
             }
-            // The textarea would yank its own clipboard with these; pasting
-            // goes through `paste` instead, so there is one way in.
-            KeyCode::Char('y' | 'v') if key.modifiers.contains(KeyModifiers::CONTROL) => false,
+            // The textarea would paste its own yank buffer; pasting goes
+            // through `paste` instead, so there is one way in.
+            KeyCode::Char('y') if key.modifiers.contains(KeyModifiers::CONTROL) => false,
             KeyCode::Enter if self.chars() >= MAX_CHARS => false,
             KeyCode::Tab if self.chars() + 4 > MAX_CHARS => false,
             _ => self.area.input(Input::from(key)),
