@@ -20,6 +20,12 @@ pub const TOAST_TICKS: u8 = 8;
 /// At most this many toasts wait their turn; older ones make way.
 const MAX_QUEUED: usize = 20;
 
+/// At most this many alerts are sent to the store worker per tick (each is
+/// one write transaction): a console starting on thousands of open
+/// incidents raises their alerts over a few ticks instead of holding the
+/// user's own writes up behind thousands of commits.
+pub const MAX_RAISE_PER_TICK: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toast {
     /// The alert's text, as raised (made safe when drawn).
@@ -49,6 +55,8 @@ pub struct AlertState {
     pub attempted: HashSet<String>,
     /// The toast shown first, then the ones waiting.
     pub toasts: VecDeque<Toast>,
+    /// Alerts due and not yet sent to the store worker.
+    waiting: VecDeque<NewAlert>,
 }
 
 impl AlertState {
@@ -203,7 +211,10 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
         .alerts
         .due(&app.policy, &app.comms.config, &app.actor, now);
     let new = app.alerts.take_new(due);
-    (!new.is_empty()).then_some(Effect::RaiseAlerts(new))
+    app.alerts.waiting.extend(new);
+    let n = app.alerts.waiting.len().min(MAX_RAISE_PER_TICK);
+    let batch: Vec<NewAlert> = app.alerts.waiting.drain(..n).collect();
+    (!batch.is_empty()).then_some(Effect::RaiseAlerts(batch))
 }
 
 /// The notification's title: "warroom: INC-2026-001" or "warroom".
@@ -334,6 +345,44 @@ mod tests {
             .unwrap();
         s.set_subjects(store.alert_subjects().unwrap());
         assert!(!s.due(&policy, &config, "alice", later).is_empty());
+    }
+
+    #[test]
+    fn a_flood_of_due_alerts_is_raised_a_batch_per_tick() {
+        use crate::domain::{Playbook, Policy, Severity};
+        use crate::store::{NewIncident, Store};
+        use crate::tui::action::Action;
+        use crate::tui::update::update;
+        let now: DateTime<Utc> = "2026-11-22T18:00:00Z".parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+        store.relax_durability_for_bulk_load().unwrap();
+        for n in 0..100 {
+            store
+                .create_incident(
+                    &NewIncident::new(format!("P1 number {n}"), Severity::P1),
+                    &Playbook::builtin(),
+                    "bob",
+                    now,
+                )
+                .unwrap();
+        }
+        let mut app = App::new("alice", Policy::builtin(), true);
+        update(
+            &mut app,
+            Action::AlertSubjectsLoaded(store.alert_subjects().unwrap()),
+            now,
+        );
+        let mut sizes = Vec::new();
+        for _ in 0..4 {
+            for e in update(&mut app, Action::Tick, now) {
+                if let Effect::RaiseAlerts(a) = e {
+                    sizes.push(a.len());
+                }
+            }
+        }
+        // 100 customer notices due at once: 64, then the other 36.
+        assert_eq!(sizes, [MAX_RAISE_PER_TICK, 100 - MAX_RAISE_PER_TICK]);
     }
 
     #[test]
