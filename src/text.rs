@@ -29,6 +29,30 @@ pub fn display_safe_lines(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Text that will be *edited* (the message composer's editor draws its
+/// text raw): line breaks are kept (CR LF and lone CR become LF), a tab
+/// becomes four spaces, and every other character `display_safe` would
+/// replace is replaced the same way. The result holds no control or
+/// invisible format character but `\n`.
+pub fn editable_safe(s: &str) -> String {
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push('\n'),
+            '\t' => out.push_str("    "),
+            c => push_safe(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Whether `c` may be typed into an editor as it is (a printable
+/// character: not a control, not an invisible format character).
+pub fn is_printable(c: char) -> bool {
+    !needs_escape(c)
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control() || is_invisible_format(c)
 }
@@ -82,6 +106,17 @@ mod tests {
         assert_eq!(display_safe("evil\u{202E}gpj.exe"), "evil<U+202E>gpj.exe");
         assert_eq!(display_safe("a\u{200B}b"), "a<U+200B>b");
         assert_eq!(display_safe("\u{2067}x\u{2069}"), "<U+2067>x<U+2069>");
+    }
+
+    #[test]
+    fn editable_text_keeps_line_breaks_only() {
+        let s = editable_safe("a\r\nb\rc\n\u{1b}]52;c;eA==\u{7}\td\u{202E}\u{9b}");
+        assert_eq!(s, "a\nb\nc\n␛]52;c;eA==␇    d<U+202E><U+009B>");
+        assert!(
+            s.chars()
+                .all(|c| c == '\n' || (!c.is_control() && is_printable(c)))
+        );
+        assert!(is_printable('é') && !is_printable('\u{7f}') && !is_printable('\u{200B}'));
     }
 
     #[test]

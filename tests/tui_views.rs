@@ -7,14 +7,18 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 
+use warroom::comms::{Audience, CommsConfig, MessageFields, SinkConfig, SinkKind, Templates};
 use warroom::domain::playbook::ItemState;
 use warroom::domain::roles::{Person, Role};
 use warroom::domain::{Playbook, Policy, Severity, Source, Status};
+use warroom::store::SentMessage;
 use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::app::App;
+use warroom::tui::compose::{ComposeEnv, ComposeLoaded, SendReport};
+use warroom::tui::editor::Editor;
 use warroom::tui::records::RecordsLoaded;
-use warroom::tui::update::update;
+use warroom::tui::update::{Effect, update};
 use warroom::tui::views::render;
 
 fn now() -> DateTime<Utc> {
@@ -391,6 +395,27 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
     let mut report = incident_app(&store);
     cmd(&mut report, Command::WriteReport);
     out.push(("report", report, dir));
+    out.extend(composer_views());
+
+    // An alert this process raised: a toast over the foot of the view,
+    // its text (with a title someone typed) made safe.
+    let (dir, store) = fixture();
+    let mut toast = incident_app(&store);
+    let alert = warroom::store::NewAlert {
+        key: "clock:INC-2026-001:response:x:near".into(),
+        incident_id: Some("INC-2026-001".into()),
+        kind: "clock-near".into(),
+        text: "INC-2026-001 P1 Login \u{1b}]52;c;eA==\u{7}: Response clock 80% used".into(),
+        recipient: None,
+        raised_by: "alice".into(),
+        raised_at: now(),
+    };
+    update(
+        &mut toast,
+        Action::AlertsRaised(vec![alert.clone(), alert]),
+        now(),
+    );
+    out.push(("alert_toast", toast, dir));
 
     let (dir, store) = fixture();
     let mut quit = board_app(&store);
@@ -399,6 +424,172 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
     cmd(&mut quit, Command::Quit);
     out.push(("confirm_quit", quit, dir));
     out
+}
+
+/// The composer's configuration, fixed: the shipped templates, no
+/// contact, the default outbox and a clipboard sink.
+fn compose_env() -> ComposeEnv {
+    let config = CommsConfig::builtin(std::path::Path::new("/etc/warroom"));
+    let mut sinks = config.effective_sinks(std::path::Path::new("/srv/warroom/warroom.db"));
+    sinks.push(SinkConfig {
+        name: "clipboard".into(),
+        kind: SinkKind::Osc52 { max_bytes: 75_000 },
+        audiences: None,
+        default: false,
+    });
+    ComposeEnv {
+        config,
+        templates: Templates::builtin().list(),
+        templates_error: None,
+        sinks,
+    }
+}
+
+/// What the store worker answers when the composer asks for a render.
+fn compose_loaded(store: &Store, app: &App, last: Option<SentMessage>) -> Action {
+    let c = app.compose.as_ref().expect("composer");
+    let detail = store.detail(&c.id, None).unwrap();
+    let fields =
+        MessageFields::for_config(&detail, &Policy::builtin(), &compose_env().config, now());
+    let rendered = c.template.as_ref().map(|t| {
+        Templates::builtin()
+            .render(t, &fields)
+            .map_err(|e| e.to_string())
+    });
+    Action::ComposeLoaded(Box::new(ComposeLoaded {
+        id: c.id.clone(),
+        audience: c.audience,
+        rendered,
+        last: Ok(last),
+    }))
+}
+
+/// A message "sent" an hour before, to diff against.
+fn last_sent(id: &str, body: &str) -> SentMessage {
+    SentMessage {
+        id: 1,
+        incident_id: id.to_string(),
+        audience: Audience::Customers,
+        template: Some("customer".into()),
+        body: body.to_string(),
+        sha256: warroom::store::body_sha256(body),
+        author: "carol".into(),
+        sent_at: now() - Duration::hours(1),
+        event_seq: 12,
+        drill: false,
+        deliveries: Vec::new(),
+    }
+}
+
+/// The composer at each of its steps, over the P1 of the fixture.
+fn composer_views() -> Vec<(&'static str, App, TempDir)> {
+    let mut out = Vec::new();
+    let open = || {
+        let (dir, store) = fixture();
+        let mut app = incident_app(&store);
+        app.comms = compose_env();
+        cmd(&mut app, Command::Compose);
+        (dir, store, app)
+    };
+    let (dir, _store, picker) = open();
+    out.push(("compose_picker", picker, dir));
+
+    // A user's template that does not render: file, line and problem.
+    let (dir, _store, mut broken) = open();
+    cmd(&mut broken, Command::Submit);
+    let id = broken.compose.as_ref().unwrap().id.clone();
+    update(
+        &mut broken,
+        Action::ComposeLoaded(Box::new(ComposeLoaded {
+            id,
+            audience: Audience::Customers,
+            rendered: Some(Err(
+                "/home/alice/.config/warroom/templates/customer.txt:3: syntax error: unexpected `}`, expected end of variable block".into(),
+            )),
+            last: Ok(None),
+        })),
+        now(),
+    );
+    out.push(("compose_template_error", broken, dir));
+
+    let edit = |last: Option<&str>| {
+        let (dir, store, mut app) = open();
+        cmd(&mut app, Command::Submit);
+        let id = app.compose.as_ref().unwrap().id.to_string();
+        let last = last.map(|b| last_sent(&id, b));
+        let loaded = compose_loaded(&store, &app, last);
+        update(&mut app, loaded, now());
+        (dir, store, app)
+    };
+    let (dir, _store, editor) = edit(None);
+    out.push(("compose_editor", editor, dir));
+
+    let (dir, _store, mut help) = edit(None);
+    cmd(&mut help, Command::Help);
+    out.push(("compose_help", help, dir));
+
+    let (dir, _store, mut preview) = edit(None);
+    cmd(&mut preview, Command::NextView);
+    out.push(("compose_preview", preview, dir));
+
+    let (dir, _store, mut diff) = edit(Some(
+        "SECURITY INCIDENT NOTIFICATION\n\nIncident ID: INC-2026-001\nSeverity: P2 - High\nStatus: Investigating\n\nSUMMARY:\nFailed logins rising.\n",
+    ));
+    cmd(&mut diff, Command::NextView);
+    cmd(&mut diff, Command::NextView);
+    out.push(("compose_diff", diff, dir));
+
+    let (dir, _store, mut confirm) = edit(None);
+    confirm.compose.as_mut().unwrap().editor = Editor::new(
+        "Login is restored.\nWe will write again within 2 hours.",
+        (1, 0),
+    );
+    cmd(&mut confirm, Command::Send);
+    out.push(("compose_confirm", confirm, dir));
+
+    let (dir, mut store, mut sent) = edit(None);
+    sent.compose.as_mut().unwrap().editor = Editor::new("Login is restored.", (0, 0));
+    cmd(&mut sent, Command::Send);
+    let fx = update(&mut sent, Action::Command(Command::Submit), now());
+    let Some(Effect::SendMessage { message, sinks }) = fx
+        .into_iter()
+        .find(|e| matches!(e, Effect::SendMessage { .. }))
+    else {
+        panic!("no send")
+    };
+    let m = store.send_message(&message, &sinks, now()).unwrap();
+    store
+        .record_delivery(
+            m.id,
+            "outbox",
+            Err("/srv/warroom/warroom.outbox: No space left on device (os error 28)"),
+            "alice",
+            now(),
+        )
+        .unwrap();
+    let m = store.message(m.id).unwrap().unwrap();
+    update(
+        &mut sent,
+        Action::MessageSent {
+            report: Box::new(SendReport {
+                message: m,
+                clipboard: Vec::new(),
+            }),
+            retry: false,
+        },
+        now(),
+    );
+    out.push(("compose_sent", sent, dir));
+    out
+}
+
+#[test]
+fn composer_snapshots_at_80x24_and_120x40() {
+    for (name, app, _dir) in composer_views() {
+        for (w, h) in [(80, 24), (120, 40)] {
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&app, w, h));
+        }
+    }
 }
 
 #[test]
@@ -421,7 +612,7 @@ fn dialogs_at_80x24() {
     for (name, app, _dir) in all_views() {
         if matches!(
             name,
-            "severity_picker" | "assign" | "edit_title" | "confirm_quit"
+            "severity_picker" | "assign" | "edit_title" | "confirm_quit" | "alert_toast"
         ) {
             insta::assert_snapshot!(format!("{name}_80x24"), draw(&app, 80, 24));
         }
@@ -497,7 +688,9 @@ fn every_view_at_every_size_without_panic() {
     ]);
     for (name, app, _dir) in &views {
         for (w, h) in &sizes {
-            let result = std::panic::catch_unwind(|| draw(app, *w, *h));
+            // The composer's textarea keeps its scroll in a Cell.
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| draw(app, *w, *h)));
             assert!(result.is_ok(), "{name} panicked at {w}x{h}");
         }
     }

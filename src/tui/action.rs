@@ -31,6 +31,26 @@ pub enum Action {
     StoreFailed(String),
     /// Evidence, review, report and metrics results (issue 6).
     Records(Box<super::records::RecordsLoaded>),
+    /// An autosave of this draft key failed (the error is reported too):
+    /// the draft is saved again on the next autosave.
+    DraftNotSaved(String),
+    /// The composer's template render and last message (store worker).
+    ComposeLoaded(Box<crate::tui::compose::ComposeLoaded>),
+    /// A message recorded and delivered (or not) through its sinks;
+    /// `retry` when it was a retry of failed deliveries.
+    MessageSent {
+        report: Box<crate::tui::compose::SendReport>,
+        retry: bool,
+    },
+    /// The store refused or failed a send.
+    SendFailed(String),
+    /// Open incidents with their role holders, for the alert check.
+    AlertSubjectsLoaded(Vec<crate::store::AlertSubject>),
+    /// Alerts this process raised (it took their keys) and must show.
+    AlertsRaised(Vec<crate::store::NewAlert>),
+    /// Alert keys whose raise failed (e.g. the database was locked): to
+    /// be tried again on a later tick.
+    AlertsNotRaised(Vec<String>),
     /// SIGTERM / SIGHUP: save what is in progress and leave.
     Terminate,
 }
@@ -82,6 +102,16 @@ pub enum Command {
     ActionDrop,
     ActionReopen,
     ToggleDrills,
+    /// Open the message composer.
+    Compose,
+    // In the composer:
+    NextView,
+    PrevView,
+    Undo,
+    Redo,
+    Send,
+    Retry,
+    DiscardDraft,
     // In forms and dialogs:
     NextField,
     PrevField,
@@ -118,6 +148,18 @@ pub enum Context {
     Metrics,
     /// A dialog of fields (evidence, review, report, closing gate).
     Fields,
+    /// The composer's template and audience picker.
+    ComposePick,
+    /// Keys shared by the composer's editor and its preview and diff.
+    Compose,
+    /// The composer's editor (typing).
+    ComposeEdit,
+    /// The composer's preview and diff.
+    ComposeView,
+    /// "Send to ... via ...?"
+    ComposeConfirm,
+    /// Sending, then how each delivery went.
+    ComposeSent,
 }
 
 impl Context {
@@ -130,6 +172,7 @@ impl Context {
                 | Context::TextDialog
                 | Context::AssignDialog
                 | Context::Fields
+                | Context::ComposeEdit
         )
     }
 
@@ -153,6 +196,30 @@ impl Context {
             Context::Review => "Review",
             Context::Metrics => "Metrics",
             Context::Fields => "Dialog",
+            Context::ComposePick => "Message: template and audience",
+            Context::Compose => "Message",
+            Context::ComposeEdit => "Message editor",
+            Context::ComposeView => "Message preview and diff",
+            Context::ComposeConfirm => "Send the message?",
+            Context::ComposeSent => "Message sent",
+        }
+    }
+
+    /// What the help says about keys the keymap leaves to a text editor:
+    /// (keys, what they do).
+    pub fn notes(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Context::ComposeEdit => &[
+                ("typing", "inserts text; Enter starts a new line"),
+                ("arrows", "move; Home/End, PgUp/PgDn too"),
+                ("Backspace/Del", "delete a character"),
+                (
+                    "Ctrl-k/Ctrl-w",
+                    "delete to the line's end / the word before",
+                ),
+                ("(wrap)", "long lines wrap on screen at word boundaries"),
+            ],
+            _ => &[],
         }
     }
 }
@@ -214,6 +281,7 @@ impl Key {
             KeyCode::End => "End".into(),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
+            KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
@@ -421,6 +489,12 @@ pub static KEYMAP: &[Binding] = &[
         &[k('R')],
         C::WriteReport,
         "write the report to a file (md, html, json)",
+    ),
+    bind(
+        X::Incident,
+        &[k('c')],
+        C::Compose,
+        "write a message to customers, staff or a regulator",
     ),
     bind(
         X::Checklist,
@@ -672,6 +746,152 @@ pub static KEYMAP: &[Binding] = &[
         C::ConfirmDiscard,
         "discard the draft and quit",
     ),
+    // Composer: picker
+    bind(
+        X::ComposePick,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "previous template",
+    ),
+    bind(
+        X::ComposePick,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "next template",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Right), k('l')],
+        C::ChoiceNext,
+        "next audience",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Left), k('h')],
+        C::ChoicePrev,
+        "previous audience",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Enter)],
+        C::Submit,
+        "write (continues the saved draft to the audience, if any)",
+    ),
+    bind(
+        X::ComposePick,
+        &[k('d')],
+        C::DiscardDraft,
+        "discard the saved draft to the audience",
+    ),
+    bind(
+        X::ComposePick,
+        &[code(KeyCode::Esc), k('q')],
+        C::Back,
+        "back to the incident",
+    ),
+    bind(X::ComposePick, &[k('?')], C::Help, "this help"),
+    // Composer: editor, preview and diff
+    bind(
+        X::Compose,
+        &[ctrl('s')],
+        C::Send,
+        "send (asks first, showing the audience and sinks)",
+    ),
+    bind(
+        X::Compose,
+        &[code(KeyCode::Tab)],
+        C::NextView,
+        "next view: edit, preview, diff with the last sent",
+    ),
+    bind(
+        X::Compose,
+        &[code(KeyCode::BackTab)],
+        C::PrevView,
+        "previous view",
+    ),
+    bind(
+        X::Compose,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back (to the editor, then the incident; draft kept)",
+    ),
+    bind(X::Compose, &[code(KeyCode::F(1))], C::Help, "this help"),
+    bind(X::ComposeEdit, &[ctrl('z'), ctrl('u')], C::Undo, "undo"),
+    bind(X::ComposeEdit, &[ctrl('y'), ctrl('r')], C::Redo, "redo"),
+    bind(
+        X::ComposeView,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "scroll up",
+    ),
+    bind(
+        X::ComposeView,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "scroll down",
+    ),
+    bind(
+        X::ComposeView,
+        &[code(KeyCode::PageUp)],
+        C::PageUp,
+        "page up",
+    ),
+    bind(
+        X::ComposeView,
+        &[code(KeyCode::PageDown)],
+        C::PageDown,
+        "page down",
+    ),
+    bind(
+        X::ComposeView,
+        &[k('g'), code(KeyCode::Home)],
+        C::Top,
+        "to the top",
+    ),
+    bind(X::ComposeView, &[k('?')], C::Help, "this help"),
+    // Composer: confirm and result
+    bind(
+        X::ComposeConfirm,
+        &[k('k'), code(KeyCode::Up)],
+        C::Up,
+        "previous sink",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[k('j'), code(KeyCode::Down)],
+        C::Down,
+        "next sink",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[k(' ')],
+        C::ToggleItem,
+        "use or skip the sink",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[code(KeyCode::Enter), k('y')],
+        C::Submit,
+        "send now",
+    ),
+    bind(
+        X::ComposeConfirm,
+        &[code(KeyCode::Esc), k('n')],
+        C::Cancel,
+        "back to the editor",
+    ),
+    bind(
+        X::ComposeSent,
+        &[k('r')],
+        C::Retry,
+        "retry the deliveries that failed",
+    ),
+    bind(
+        X::ComposeSent,
+        &[code(KeyCode::Esc), code(KeyCode::Enter)],
+        C::Back,
+        "close (a failed delivery stays ready to retry)",
+    ),
     // Help
     bind(
         X::Help,
@@ -695,6 +915,7 @@ pub fn chain(focus: Context) -> Vec<Context> {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
         X::Incident | X::Evidence | X::Review => out.push(X::Navigation),
+        X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
     out.push(X::Always);
@@ -720,7 +941,7 @@ pub fn help_for(focus: Context) -> Vec<(&'static str, Vec<(String, &'static str)
     chain(focus)
         .into_iter()
         .map(|ctx| {
-            let rows = KEYMAP
+            let mut rows: Vec<(String, &'static str)> = KEYMAP
                 .iter()
                 .filter(|b| b.context == ctx)
                 .map(|b| {
@@ -728,6 +949,7 @@ pub fn help_for(focus: Context) -> Vec<(&'static str, Vec<(String, &'static str)
                     (keys.join("/"), b.help)
                 })
                 .collect();
+            rows.extend(ctx.notes().iter().map(|(k, h)| (k.to_string(), *h)));
             (ctx.title(), rows)
         })
         .collect()
@@ -802,6 +1024,11 @@ mod tests {
             X::Review,
             X::Metrics,
             X::Fields,
+            X::ComposePick,
+            X::ComposeEdit,
+            X::ComposeView,
+            X::ComposeConfirm,
+            X::ComposeSent,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

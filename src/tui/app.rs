@@ -374,6 +374,12 @@ pub struct App {
     /// A submitted new-incident form waiting for the store: reopened if
     /// the write fails, so nothing typed is lost.
     pub pending_form: Option<NewIncidentForm>,
+    /// The message composer, over the incident view (issue 4).
+    pub compose: Option<Box<super::compose::Composer>>,
+    /// Templates and sinks the composer offers.
+    pub comms: super::compose::ComposeEnv,
+    /// Responder alerts: keys asked for, toasts to show.
+    pub alerts: super::alerts::AlertState,
     pub loaded: bool,
     pub quit: bool,
     /// The evidence screen's state (over the open incident).
@@ -403,6 +409,9 @@ impl App {
             drafts: HashMap::new(),
             message: None,
             pending_form: None,
+            compose: None,
+            comms: super::compose::ComposeEnv::default(),
+            alerts: super::alerts::AlertState::default(),
             loaded: false,
             quit: false,
             evidence: None,
@@ -425,6 +434,9 @@ impl App {
             Some(Modal::Assign(_)) => return Context::AssignDialog,
             Some(Modal::Fields(_)) => return Context::Fields,
             None => {}
+        }
+        if let Some(c) = &self.compose {
+            return c.focus();
         }
         match (self.screen, &self.incident) {
             (Screen::Incident, Some(i)) => match i.pane {
@@ -458,7 +470,7 @@ impl App {
             Some(Modal::NewIncident(f)) => !f.is_blank(),
             Some(Modal::Text(t)) => !t.input.is_blank() && t.dirty,
             Some(Modal::Fields(f)) => f.has_unsaved(),
-            _ => false,
+            _ => self.compose.as_ref().is_some_and(|c| c.dirty),
         }
     }
 

@@ -4,7 +4,10 @@
 //! against the store. See issue 3.
 
 pub mod action;
+pub mod alerts;
 pub mod app;
+pub mod compose;
+pub mod editor;
 pub mod evidence;
 pub mod fields;
 pub mod input;

@@ -4,6 +4,8 @@
 //! holding the lock) never stalls typing. A frame is drawn only after
 //! something happened, never at a fixed rate.
 
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::thread;
 use std::time::Duration;
@@ -17,11 +19,13 @@ use tokio::sync::mpsc;
 
 use super::action::{Action, resolve};
 use super::app::{App, TIMELINE_LIMIT};
+use super::compose::{ComposeEnv, ComposeLoaded, SendReport};
 use super::terminal;
 use super::update::{Effect, update};
 use crate::cli::AppContext;
+use crate::comms::{CommsConfig, MessageFields, Templates};
 use crate::domain::IncidentId;
-use crate::domain::Playbook;
+use crate::domain::{Playbook, Policy};
 use crate::store::Store;
 
 /// NO_COLOR set to anything non-empty turns colour off (no-color.org).
@@ -33,6 +37,13 @@ pub fn no_color() -> bool {
 /// shows the board.
 pub fn initial_app(ctx: &AppContext, store: &Store, now: DateTime<Utc>) -> Result<App> {
     let mut app = App::new(&ctx.actor, ctx.settings.policy.clone(), no_color());
+    app.comms = ComposeEnv::load(&ctx.settings.comms, &ctx.db).0;
+    match store.alert_subjects() {
+        Ok(subjects) => {
+            update(&mut app, Action::AlertSubjectsLoaded(subjects), now);
+        }
+        Err(e) => tracing::warn!("alert subjects not loaded: {e}"),
+    }
     let rows = store.board(false)?;
     update(&mut app, Action::BoardLoaded(rows), now);
     let people = store.people()?;
@@ -63,14 +74,15 @@ pub fn run(ctx: &AppContext) -> Result<()> {
         .build()
         .context("cannot start the console's runtime")?;
     let mut term = terminal::enter().context("cannot set up the terminal")?;
-    let result = rt.block_on(event_loop(
-        &mut term,
-        app,
-        store,
-        ctx.settings.playbook.clone(),
-        ctx.actor.clone(),
-        started,
-    ));
+    let env = WorkerEnv {
+        playbook: ctx.settings.playbook.clone(),
+        policy: ctx.settings.policy.clone(),
+        templates: ComposeEnv::load(&ctx.settings.comms, &ctx.db).1,
+        comms: ctx.settings.comms.clone(),
+        db: ctx.db.clone(),
+        actor: ctx.actor.clone(),
+    };
+    let result = rt.block_on(event_loop(&mut term, app, store, env, started));
     terminal::restore();
     result
 }
@@ -81,12 +93,67 @@ fn until_next_second() -> Duration {
     Duration::from_millis(1000 - ms + 2)
 }
 
+/// What the store worker needs besides the store.
+struct WorkerEnv {
+    playbook: Playbook,
+    policy: Policy,
+    templates: Templates,
+    comms: CommsConfig,
+    db: PathBuf,
+    actor: String,
+}
+
+/// Where `update`'s effects go: the store worker, the desktop notifier,
+/// or bytes the loop itself writes to the terminal it owns (the bell and
+/// OSC 52), between frames.
+struct Outlets {
+    worker: std_mpsc::Sender<Effect>,
+    notifier: Option<std_mpsc::Sender<(String, String, bool)>>,
+    terminal: Vec<u8>,
+}
+
+/// A desktop notifier thread: D-Bus calls may take a while (or time out),
+/// so they never run on the UI thread or hold up the store worker.
+fn spawn_notifier() -> Option<std_mpsc::Sender<(String, String, bool)>> {
+    let (tx, rx) = std_mpsc::channel::<(String, String, bool)>();
+    let spawned = thread::Builder::new()
+        .name("warroom-notify".into())
+        .spawn(move || {
+            while let Ok((summary, body, urgent)) = rx.recv() {
+                match crate::comms::desktop::notify_with(&summary, &body, urgent) {
+                    Ok(true) => tracing::debug!("desktop notification shown"),
+                    Ok(false) => {}
+                    // Never shown to the user: the console's toast and bell
+                    // carry the alert anyway.
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            }
+        });
+    match spawned {
+        Ok(_) => Some(tx),
+        Err(e) => {
+            tracing::warn!("no desktop notifier: {e}");
+            None
+        }
+    }
+}
+
+/// An OSC 52 clipboard sequence as the sinks build it: `ESC ] 52 ; c ;`,
+/// base64, BEL. Anything else is refused rather than written raw.
+fn is_osc52(seq: &str) -> bool {
+    seq.strip_prefix("\x1b]52;c;")
+        .and_then(|rest| rest.strip_suffix('\x07'))
+        .is_some_and(|b64| {
+            b64.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        })
+}
+
 async fn event_loop(
     term: &mut terminal::Term,
     mut app: App,
     store: Store,
-    playbook: Playbook,
-    actor: String,
+    env: WorkerEnv,
     started: std::time::Instant,
 ) -> Result<()> {
     let (to_ui, mut from_worker) = mpsc::unbounded_channel::<Action>();
@@ -94,8 +161,13 @@ async fn event_loop(
     let include_closed = app.board.show_closed;
     let worker = thread::Builder::new()
         .name("warroom-store".into())
-        .spawn(move || worker_loop(store, playbook, actor, include_closed, worker_rx, to_ui))
+        .spawn(move || worker_loop(store, env, include_closed, worker_rx, to_ui))
         .context("cannot start the store worker")?;
+    let mut out = Outlets {
+        worker: to_worker,
+        notifier: spawn_notifier(),
+        terminal: Vec::new(),
+    };
 
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -125,31 +197,56 @@ async fn event_loop(
             _ = sigint.recv() => Some(Action::Terminate),
         };
         let Some(action) = action else { continue };
-        dispatch(&mut app, action, &to_worker);
+        dispatch(&mut app, action, &mut out);
         // Fold in whatever else already arrived, then draw once.
         while let Ok(more) = from_worker.try_recv() {
-            dispatch(&mut app, more, &to_worker);
+            dispatch(&mut app, more, &mut out);
         }
         if app.quit {
             break;
         }
         if let Err(e) = terminal::draw(term, &app, Utc::now()) {
             tracing::warn!("drawing failed ({e}); saving drafts and leaving");
-            dispatch(&mut app, Action::Terminate, &to_worker);
+            dispatch(&mut app, Action::Terminate, &mut out);
             break;
+        }
+        if !out.terminal.is_empty() {
+            let bytes = std::mem::take(&mut out.terminal);
+            let backend = term.backend_mut();
+            if let Err(e) = backend.write_all(&bytes).and_then(|()| backend.flush()) {
+                tracing::warn!("bell/clipboard not written: {e}");
+            }
         }
     }
     // Let the worker finish queued writes (drafts above all) before leaving.
-    let _ = to_worker.send(Effect::Quit);
-    drop(to_worker);
+    let _ = out.worker.send(Effect::Quit);
+    drop(out);
     let _ = worker.join();
     Ok(())
 }
 
-fn dispatch(app: &mut App, action: Action, to_worker: &std_mpsc::Sender<Effect>) {
+fn dispatch(app: &mut App, action: Action, out: &mut Outlets) {
     for effect in update(app, action, Utc::now()) {
-        if to_worker.send(effect).is_err() {
-            tracing::error!("store worker is gone");
+        match effect {
+            Effect::Bell => out.terminal.push(0x07),
+            Effect::Clipboard(seq) if is_osc52(&seq) => {
+                out.terminal.extend_from_slice(seq.as_bytes())
+            }
+            Effect::Clipboard(_) => tracing::error!("refused a malformed clipboard sequence"),
+            Effect::DesktopNotify {
+                summary,
+                body,
+                urgent,
+            } => {
+                if let Some(n) = &out.notifier {
+                    let _ = n.send((summary, body, urgent));
+                }
+            }
+            effect => {
+                if out.worker.send(effect).is_err() {
+                    tracing::error!("store worker is gone");
+                }
+            }
         }
     }
 }
@@ -157,8 +254,7 @@ fn dispatch(app: &mut App, action: Action, to_worker: &std_mpsc::Sender<Effect>)
 /// Runs effects against the store, one at a time, and reports back.
 fn worker_loop(
     mut store: Store,
-    playbook: Playbook,
-    actor: String,
+    env: WorkerEnv,
     mut include_closed: bool,
     effects: std_mpsc::Receiver<Effect>,
     to_ui: mpsc::UnboundedSender<Action>,
@@ -179,13 +275,18 @@ fn worker_loop(
                 Err(e) => send(Action::StoreFailed(e.to_string())),
             }
         }
+        match store.alert_subjects() {
+            Ok(s) => send(Action::AlertSubjectsLoaded(s)),
+            Err(e) => tracing::warn!("alert subjects not loaded: {e}"),
+        }
     };
+    let actor = env.actor.as_str();
     while let Ok(effect) = effects.recv() {
         let now = Utc::now();
         let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
             Effect::Quit => break,
             Effect::Records(e) => {
-                records.perform(&mut store, *e, &actor, include_closed, now, &send);
+                records.perform(&mut store, *e, actor, include_closed, now, &send);
                 continue;
             }
             Effect::LoadBoard { include_closed: c } => {
@@ -216,18 +317,133 @@ fn worker_loop(
                 continue;
             }
             Effect::SaveDraft { key, body } => {
-                if let Err(e) = store.save_draft(&actor, &key, &body, now) {
+                if let Err(e) = store.save_draft(actor, &key, &body, now) {
                     send(Action::StoreFailed(format!("draft not saved: {e}")));
+                    send(Action::DraftNotSaved(key));
                 }
                 continue;
             }
             Effect::DeleteDraft { key } => {
-                if let Err(e) = store.delete_draft(&actor, &key) {
+                if let Err(e) = store.delete_draft(actor, &key) {
                     tracing::warn!("draft {key} not deleted: {e}");
                 }
                 continue;
             }
-            Effect::Create(new) => match store.create_incident(&new, &playbook, &actor, now) {
+            Effect::ComposeLoad {
+                id,
+                audience,
+                template,
+            } => {
+                let last = store.last_message(&id, audience).map_err(|e| e.to_string());
+                // The whole timeline: actions taken may be older than the
+                // part the incident view loads.
+                let rendered = template.map(|name| match store.detail(&id, None) {
+                    Ok(d) => {
+                        let fields = MessageFields::for_config(&d, &env.policy, &env.comms, now);
+                        env.templates
+                            .render(&name, &fields)
+                            .map_err(|e| e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                });
+                send(Action::ComposeLoaded(Box::new(ComposeLoaded {
+                    id,
+                    audience,
+                    rendered,
+                    last,
+                })));
+                continue;
+            }
+            Effect::SendMessage { message, sinks } => {
+                let id = message.incident_id.clone();
+                let mut clipboard = Vec::new();
+                let result = if sinks.is_empty() {
+                    // Recorded only (sinks::send would take "none named" as
+                    // "the defaults").
+                    store.send_message(&message, &[], now)
+                } else {
+                    let mut terminal = |seq: &str| {
+                        clipboard.push(seq.to_string());
+                        Ok(())
+                    };
+                    crate::comms::sinks::send(
+                        &mut store,
+                        &message,
+                        &sinks,
+                        &env.comms,
+                        &env.db,
+                        now,
+                        &mut terminal,
+                    )
+                    .map(|o| o.message)
+                };
+                match result {
+                    Ok(m) => {
+                        send(Action::MessageSent {
+                            report: Box::new(SendReport {
+                                message: m,
+                                clipboard,
+                            }),
+                            retry: false,
+                        });
+                        reload(&store, include_closed, Some(&id));
+                    }
+                    Err(e) => {
+                        tracing::warn!("send failed: {e}");
+                        send(Action::SendFailed(e.to_string()));
+                    }
+                }
+                continue;
+            }
+            Effect::RetryDeliveries { message_id, sinks } => {
+                let mut clipboard = Vec::new();
+                let result = retry(&mut store, &env, message_id, &sinks, now, &mut clipboard);
+                match result {
+                    Ok((m, id)) => {
+                        send(Action::MessageSent {
+                            report: Box::new(SendReport {
+                                message: m,
+                                clipboard,
+                            }),
+                            retry: true,
+                        });
+                        reload(&store, include_closed, Some(&id));
+                    }
+                    Err(e) => send(Action::SendFailed(e)),
+                }
+                continue;
+            }
+            Effect::RaiseAlerts(alerts) => {
+                let asked = alerts.len();
+                let (mut won, mut failed) = (Vec::new(), Vec::new());
+                for a in alerts {
+                    match store.raise_alert(&a) {
+                        Ok(true) => won.push(a),
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!("alert {} not raised: {e}", a.key);
+                            failed.push(a.key);
+                        }
+                    }
+                }
+                tracing::info!(
+                    "alerts checked: {asked} asked, {} raised here, {} failed",
+                    won.len(),
+                    failed.len()
+                );
+                if !won.is_empty() {
+                    send(Action::AlertsRaised(won));
+                }
+                if !failed.is_empty() {
+                    send(Action::AlertsNotRaised(failed));
+                }
+                continue;
+            }
+            Effect::Bell | Effect::Clipboard(_) | Effect::DesktopNotify { .. } => {
+                // The runtime handles these itself; never sent here.
+                continue;
+            }
+            Effect::Create(new) => match store.create_incident(&new, &env.playbook, actor, now) {
                 Ok(incident) => {
                     let id = incident.id.clone();
                     send(Action::Created(Box::new(incident)));
@@ -236,7 +452,7 @@ fn worker_loop(
                 Err(e) => Err(e),
             },
             Effect::Update(id, patch) => store
-                .update_incident(&id, &patch, &actor, now)
+                .update_incident(&id, &patch, actor, now)
                 .map(|_| (id.clone(), format!("{id} updated"))),
             Effect::SetItem {
                 id,
@@ -244,7 +460,7 @@ fn worker_loop(
                 state,
                 reason,
             } => store
-                .set_checklist_item(&id, &item, state, reason.as_deref(), &actor, now)
+                .set_checklist_item(&id, &item, state, reason.as_deref(), actor, now)
                 .map(|c| {
                     (
                         id.clone(),
@@ -252,10 +468,10 @@ fn worker_loop(
                     )
                 }),
             Effect::Assign { id, role, person } => store
-                .assign_role(&id, role, &person, &actor, now)
+                .assign_role(&id, role, &person, actor, now)
                 .map(|a| (id.clone(), format!("{id}: {} is {}", a.person, a.role))),
             Effect::AddNote { id, text } => store
-                .add_note(&id, &text, &actor, now)
+                .add_note(&id, &text, actor, now)
                 .map(|_| (id.clone(), format!("{id}: note added"))),
         };
         match written {
@@ -269,4 +485,57 @@ fn worker_loop(
             }
         }
     }
+}
+
+/// Retries the failed deliveries of a message through `sinks` (each
+/// claimed first, so two consoles retrying at once deliver once); returns
+/// the message as it now stands and its incident.
+fn retry(
+    store: &mut Store,
+    env: &WorkerEnv,
+    message_id: i64,
+    sinks: &[String],
+    now: DateTime<Utc>,
+    clipboard: &mut Vec<String>,
+) -> Result<(crate::store::SentMessage, IncidentId), String> {
+    let msg = store
+        .message(message_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no message #{message_id}"))?;
+    let id: IncidentId = msg.incident_id.parse().map_err(|e| format!("{e}"))?;
+    let stale_before = now
+        - chrono::Duration::from_std(crate::comms::sinks::STALE_PENDING)
+            .unwrap_or(chrono::Duration::zero());
+    let configured = env.comms.effective_sinks(&env.db);
+    for name in sinks {
+        if !store
+            .claim_delivery(message_id, name, stale_before, now)
+            .map_err(|e| e.to_string())?
+        {
+            continue;
+        }
+        let outcome = match configured.iter().find(|s| &s.name == name) {
+            Some(cfg) => crate::comms::sinks::deliver(cfg, &msg, &env.comms).map(|d| {
+                clipboard.extend(d.terminal);
+                d.detail
+            }),
+            None => Err(format!(
+                "sink '{name}' is no longer configured (comms.toml)"
+            )),
+        };
+        store
+            .record_delivery(
+                message_id,
+                name,
+                outcome.as_deref().map_err(String::as_str),
+                &env.actor,
+                now,
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    let msg = store
+        .message(message_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no message #{message_id}"))?;
+    Ok((msg, id))
 }

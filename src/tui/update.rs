@@ -10,6 +10,7 @@ use super::app::{
     NewIncidentForm, Pane, Picker, PickerKind, Screen, TextDialog, TextKind,
 };
 use super::input::LineInput;
+use super::{alerts, compose};
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Assignment, Role};
@@ -55,6 +56,36 @@ pub enum Effect {
     /// Evidence, review, report and metrics I/O (issue 6), run by
     /// `records::Worker`.
     Records(Box<super::records::RecordsEffect>),
+    /// Composer: render `template` (when given) for the incident as it is
+    /// in the store, and load the last message sent to the audience.
+    ComposeLoad {
+        id: IncidentId,
+        audience: crate::comms::Audience,
+        template: Option<String>,
+    },
+    /// Record the message, then deliver it through the named sinks.
+    SendMessage {
+        message: Box<crate::store::NewMessage>,
+        sinks: Vec<String>,
+    },
+    /// Deliver a recorded message again through the sinks that failed.
+    RetryDeliveries {
+        message_id: i64,
+        sinks: Vec<String>,
+    },
+    /// Raise these alerts in the store; report the ones this process took.
+    RaiseAlerts(Vec<crate::store::NewAlert>),
+    /// Written by the runtime to its own terminal (never by a worker):
+    /// a BEL for alerts, an OSC 52 sequence for the clipboard sink.
+    Bell,
+    Clipboard(String),
+    /// A desktop notification, sent off the UI thread; silently nothing
+    /// without a session bus.
+    DesktopNotify {
+        summary: String,
+        body: String,
+        urgent: bool,
+    },
     Quit,
 }
 
@@ -65,6 +96,10 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
     match action {
         Action::Command(cmd) => command(app, cmd, now, &mut fx),
         Action::Input(key) => {
+            if app.compose.is_some() && app.modal.is_none() && !app.confirm_quit {
+                compose::input(app, key);
+                return fx;
+            }
             if let Some(Modal::NewIncident(f)) = &mut app.modal
                 && let crossterm::event::KeyCode::Char(c) = key.code
                 && pick_by_key(f, c)
@@ -92,6 +127,10 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 }
                 return fx;
             }
+            if app.compose.is_some() && app.modal.is_none() && !app.confirm_quit {
+                compose::paste(app, &text);
+                return fx;
+            }
             // One line fields: newlines become spaces; display_safe shows the rest.
             let text = text.replace(['\r', '\n'], " ");
             if let Some(input) = focused_input(app) {
@@ -110,6 +149,8 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             if let Some(e) = autosave(app) {
                 fx.push(e);
             }
+            fx.extend(compose::tick(app, now));
+            fx.extend(alerts::tick(app, now));
             fx.push(Effect::Poll {
                 include_closed: app.board.show_closed,
                 open: open_id(app),
@@ -182,8 +223,16 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             say(app, text, true);
         }
         Action::Records(loaded) => super::records::loaded(app, *loaded, now, &mut fx),
+        Action::DraftNotSaved(key) => compose::draft_not_saved(app, &key),
+        Action::ComposeLoaded(loaded) => compose::loaded(app, *loaded),
+        Action::MessageSent { report, retry } => compose::sent(app, *report, retry, &mut fx),
+        Action::SendFailed(text) => compose::send_failed(app, text),
+        Action::AlertSubjectsLoaded(subjects) => app.alerts.set_subjects(subjects),
+        Action::AlertsRaised(raised) => fx.extend(app.alerts.raised(raised)),
+        Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
         Action::Terminate => {
             fx.extend(autosave(app));
+            fx.extend(compose::save(app, now));
             fx.push(Effect::Quit);
             app.quit = true;
         }
@@ -350,7 +399,7 @@ fn discard_draft(app: &mut App, key: &str, fx: &mut Vec<Effect>) {
 fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     if app.confirm_quit {
         match cmd {
-            Command::ConfirmYes => quit(app, fx),
+            Command::ConfirmYes => quit(app, now, fx),
             Command::ConfirmDiscard => {
                 let keys: Vec<String> = app.drafts.keys().cloned().collect();
                 for key in keys {
@@ -359,10 +408,11 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
                 if let Some(Modal::NewIncident(_) | Modal::Text(_) | Modal::Fields(_)) = app.modal {
                     app.modal = None;
                 }
-                quit(app, fx);
+                app.compose = None;
+                quit(app, now, fx);
             }
             Command::ConfirmNo | Command::Cancel => app.confirm_quit = false,
-            Command::Quit => quit(app, fx),
+            Command::Quit => quit(app, now, fx),
             _ => {}
         }
         return;
@@ -371,12 +421,13 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         if app.has_unsaved_form() || !app.drafts.is_empty() {
             app.confirm_quit = true;
         } else {
-            quit(app, fx);
+            quit(app, now, fx);
         }
         return;
     }
     match app.modal.take() {
         Some(modal) => modal_command(app, modal, cmd, now, fx),
+        None if app.compose.is_some() => compose::command(app, cmd, now, fx),
         None => match app.screen {
             Screen::Incident => incident_command(app, cmd, now, fx),
             Screen::Board => board_command(app, cmd, now, fx),
@@ -387,9 +438,10 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
     }
 }
 
-fn quit(app: &mut App, fx: &mut Vec<Effect>) {
+fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     app.confirm_quit = false;
     fx.extend(autosave(app));
+    fx.extend(compose::save(app, now));
     fx.push(Effect::Quit);
     app.quit = true;
 }
@@ -533,6 +585,7 @@ fn incident_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Ve
             app.modal = Some(Modal::Help { scroll: 0, under });
         }
         Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Compose => compose::open(app),
         Command::NextPane => state.pane = state.pane.next(),
         Command::PrevPane => state.pane = state.pane.prev(),
         Command::Up

@@ -2,7 +2,9 @@
 //! time they are given and draw; they never read the clock or the store.
 //! Every piece of text that came from outside goes through `display_safe`.
 
+mod alerts;
 mod board;
+mod compose;
 mod dialogs;
 mod evidence;
 mod fields;
@@ -41,12 +43,18 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     .areas(area);
     render_header(app, frame, header, now);
     match (app.screen, &app.incident) {
+        _ if app.compose.is_some() => {
+            if let Some(c) = &app.compose {
+                compose::render(app, c, frame, body, now);
+            }
+        }
         (Screen::Incident, Some(state)) => incident::render(app, state, frame, body, now),
         (Screen::Evidence, _) => evidence::render(app, frame, body, now),
         (Screen::Review, _) => review::render(app, frame, body, now),
         (Screen::Metrics, _) => metrics::render(app, frame, body, now),
         _ => board::render(app, frame, body, now),
     }
+    alerts::toast(app, frame, body);
     render_footer(app, frame, footer);
     match &app.modal {
         Some(Modal::Help { scroll, under }) => dialogs::help(app, *scroll, *under, frame, body),
