@@ -16,6 +16,7 @@
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
@@ -249,19 +250,29 @@ pub fn run_command(
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        // Its own process group, so a timeout stops everything it started
+        // (a shell's children hold the pipes open too).
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let group = child.id();
 
     // Feed stdin and drain stderr on their own threads, so neither pipe
-    // can fill up and stall the program while we wait for it.
+    // can fill up and stall the program while we wait for it. The feeder
+    // reports on a channel rather than being joined: a process that holds
+    // the pipe without reading would otherwise block us past the timeout.
     let mut stdin = child.stdin.take();
     let data = input.to_vec();
-    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
-        if let Some(s) = stdin.as_mut() {
-            s.write_all(&data)?;
-        }
-        drop(stdin);
-        Ok(())
+    let (fed_tx, fed_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut write = || -> std::io::Result<()> {
+            if let Some(s) = stdin.as_mut() {
+                s.write_all(&data)?;
+            }
+            drop(stdin.take());
+            Ok(())
+        };
+        let _ = fed_tx.send(write());
     });
     let stderr_buf = Arc::new(Mutex::new(Vec::new()));
     let (done_tx, done_rx) = mpsc::channel();
@@ -288,6 +299,7 @@ pub fn run_command(
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if start.elapsed() >= timeout => {
+                kill_group(group);
                 let _ = child.kill();
                 let _ = child.wait();
                 break Err(format!(
@@ -311,7 +323,15 @@ pub fn run_command(
         .chars()
         .take(STDERR_KEEP)
         .collect();
-    let fed = feeder.join().unwrap_or(Ok(()));
+    // The program is done with its input once it has exited; a process it
+    // left behind that holds the pipe unread gets a short grace, then the
+    // write is abandoned (its thread ends when that process does).
+    let fed = fed_rx
+        .recv_timeout(Duration::from_millis(500))
+        .unwrap_or_else(|_| {
+            tracing::warn!("{program}: its input was not read to the end; not waiting for it");
+            Ok(())
+        });
     let status = status?;
     if !status.success() {
         let how = match status.code() {
@@ -333,6 +353,19 @@ pub fn run_command(
         "{program} exit status 0 ({} bytes on stdin)",
         input.len()
     ))
+}
+
+/// SIGKILL to a whole process group (the command and whatever it started).
+fn kill_group(group: u32) {
+    if let Ok(pgid) = libc::pid_t::try_from(group)
+        && pgid > 1
+    {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours;
+        // a negative pid names the group the command was started in.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
 }
 
 /// How one sink did.
@@ -654,6 +687,50 @@ mod tests {
             Duration::from_secs(10),
         )
         .unwrap();
+    }
+
+    /// Whether process `pid` is gone (or a zombie waiting for its parent).
+    fn gone(pid: u32) -> bool {
+        match fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+        }
+    }
+
+    #[test]
+    fn a_timeout_stops_everything_the_command_started_even_one_holding_its_input() {
+        // The program starts a helper that keeps the program's standard
+        // input open without reading it, then waits. At the timeout the
+        // whole process group is stopped: the writer of the 1 MiB message
+        // is not left blocked on a pipe nobody reads, and no helper lives
+        // on (before the fix, this call never returned).
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("helper.pid");
+        let argv = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            "exec 3<&0; sleep 1000 <&3 & echo $! > \"$1\"; wait".to_string(),
+            "sink".to_string(),
+            pid_file.display().to_string(),
+        ];
+        let err =
+            run_command(&argv, &vec![b'x'; 1 << 20], &[], Duration::from_millis(300)).unwrap_err();
+        assert!(err.contains("did not finish within 0.3s"), "{err}");
+        let pid: u32 = fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // SIGKILL is delivered asynchronously: give the kernel a moment.
+        for _ in 0..200 {
+            if gone(pid) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(gone(pid), "the helper {pid} outlived the timeout");
     }
 
     #[test]
