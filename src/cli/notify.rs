@@ -382,9 +382,9 @@ fn retry(
 /// process), prints those this run raised and shows them on the desktop.
 pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<ExitCode, Failure> {
     let mut store = ctx.open_store()?;
-    let list = if a.history {
+    let (list, desktop) = if a.history {
         let since = a.since.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        store.alerts_since(since)?
+        (store.alerts_since(since)?, false)
     } else {
         let raised = alerts::check(
             &mut store,
@@ -393,38 +393,39 @@ pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<Exi
             &ctx.actor,
             now,
         )?;
-        if !a.no_desktop {
-            for al in &raised {
-                let summary = format!("warroom: {}", kind_title(&al.kind));
-                match comms::desktop::notify_with(&summary, &al.text, alerts::is_urgent(&al.kind)) {
-                    Ok(true) => tracing::debug!(key = %al.key, "desktop notification shown"),
-                    Ok(false) => {}
-                    Err(e) => tracing::warn!(key = %al.key, "{e}"),
-                }
-            }
-        }
-        raised
+        (raised, !a.no_desktop)
     };
+    // Printed first: a slow desktop never holds up the record on stdout.
     if a.json {
         print_json(&list)?;
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        let mut out = stdout();
+        for al in &list {
+            let to = al
+                .recipient
+                .as_deref()
+                .map_or(String::new(), |r| format!(" -> {}", display_safe(r)));
+            writeln!(
+                out,
+                "{}  {:<15} {}{to}",
+                human_time(al.raised_at),
+                al.kind,
+                display_safe(&al.text)
+            )
+            .context("writing alerts")?;
+        }
+        out.flush().context("writing alerts")?;
     }
-    let mut out = stdout();
-    for al in &list {
-        let to = al
-            .recipient
-            .as_deref()
-            .map_or(String::new(), |r| format!(" -> {}", display_safe(r)));
-        writeln!(
-            out,
-            "{}  {:<15} {}{to}",
-            human_time(al.raised_at),
-            al.kind,
-            display_safe(&al.text)
-        )
-        .context("writing alerts")?;
+    if desktop {
+        for al in &list {
+            let summary = format!("warroom: {}", kind_title(&al.kind));
+            match comms::desktop::notify_with(&summary, &al.text, alerts::is_urgent(&al.kind)) {
+                Ok(true) => tracing::debug!(key = %al.key, "desktop notification shown"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(key = %al.key, "{e}"),
+            }
+        }
     }
-    out.flush().context("writing alerts")?;
     Ok(ExitCode::SUCCESS)
 }
 
