@@ -859,3 +859,79 @@ fn the_osc52_sink_writes_base64_of_the_message_to_the_terminal_only() {
     );
     assert!(stdout.contains("no terminal to copy to"), "{stdout}");
 }
+
+/// Runs `warroom` and fails the test (rather than hanging it) if the run
+/// has not ended after a minute.
+fn run_bounded(mut cmd: Command) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("warroom hung");
+        }
+    }
+}
+
+#[test]
+fn a_fifo_or_device_among_the_config_files_is_an_error_not_a_hang() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let templates = r.config_dir().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let fifo = templates.join("customer.txt");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // /dev/zero never ends: read whole, it would eat all memory.
+    std::os::unix::fs::symlink("/dev/zero", templates.join("internal.txt")).unwrap();
+
+    let mut c = r.cmd_at(T0);
+    c.args(["notify", "templates"]);
+    let out = run_bounded(c);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (name, shown) in [
+        ("customer", &fifo),
+        ("internal", &templates.join("internal.txt")),
+    ] {
+        let mut c = r.cmd_at(T0);
+        c.args(["notify", "draft", &id, "--template", name]);
+        let out = run_bounded(c);
+        assert_fails(&out, 1, &format!("{}: not a regular file", shown.display()));
+    }
+    // The shipped ones still work.
+    r.ok_at(T0, &["notify", "draft", &id, "--template", "executive"]);
+
+    let comms = r.config_dir().join("comms.toml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&comms)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut c = r.cmd_at(T0);
+    c.args(["notify", "list", &id]);
+    let out = run_bounded(c);
+    assert_fails(&out, 1, &format!("{}: not a regular file", comms.display()));
+}

@@ -18,6 +18,9 @@ use crate::domain::policy::parse_duration;
 /// The file's name inside the config dir.
 pub const FILE_NAME: &str = "comms.toml";
 
+/// A comms.toml larger than this is refused.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 /// Default share of a clock's time after which it counts as nearing.
 pub const DEFAULT_NEAR_THRESHOLD: f64 = 0.75;
 /// Default time a command sink may run.
@@ -325,7 +328,7 @@ impl CommsConfig {
     /// there is none. Errors read `PATH:LINE:COL: problem`.
     pub fn load(config_dir: &Path) -> anyhow::Result<CommsConfig> {
         let path = config_dir.join(FILE_NAME);
-        match std::fs::read(&path) {
+        match super::read_user_file(&path, MAX_FILE_BYTES) {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|e| {
                     anyhow::anyhow!(
@@ -339,6 +342,9 @@ impl CommsConfig {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Ok(CommsConfig::builtin(config_dir))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                Err(anyhow::anyhow!("{}: {e}", path.display()))
             }
             Err(e) => {
                 Err(anyhow::Error::new(e).context(format!("{}: cannot read", path.display())))
