@@ -935,3 +935,41 @@ fn a_fifo_or_device_among_the_config_files_is_an_error_not_a_hang() {
     let out = run_bounded(c);
     assert_fails(&out, 1, &format!("{}: not a regular file", comms.display()));
 }
+
+#[test]
+fn a_policy_duration_too_long_for_the_calendar_is_an_error_not_a_panic() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let policy = include_str!("../assets/policy.toml");
+    let (line, _) = policy
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("response = "))
+        .nth(1)
+        .expect("the P2 response line");
+    let edited: Vec<String> = policy
+        .lines()
+        .enumerate()
+        .map(|(n, l)| {
+            if n == line {
+                "response = \"300000years\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let file = r.config_dir().join("policy.toml");
+    std::fs::write(&file, edited.join("\n")).unwrap();
+    for args in [
+        vec!["alerts", "--no-desktop"],
+        vec!["notify", "draft", &id, "--template", "customer"],
+    ] {
+        let out = r.run_at(&at(5), &args);
+        assert_fails(
+            &out,
+            1,
+            &format!("{}:{}:12: levels.P2.response", file.display(), line + 1),
+        );
+        assert_fails(&out, 1, "longer than 100 years");
+    }
+}
