@@ -973,3 +973,27 @@ fn a_policy_duration_too_long_for_the_calendar_is_an_error_not_a_panic() {
         assert_fails(&out, 1, "longer than 100 years");
     }
 }
+
+#[test]
+fn addresses_that_cannot_go_into_a_plain_ascii_header_are_refused_in_comms_toml() {
+    // Non-ASCII display names are encoded (RFC 2047), but an address has no
+    // such encoding: it went raw into From, To and the Message-ID, making an
+    // .eml that is not RFC 5322.
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let file = r.config_dir().join("comms.toml");
+    r.write_config("from = \"Sécurité <secu@exämple.com>\"\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        &format!(
+            "{}:1:8: from: 'Sécurité <secu@exämple.com>'",
+            file.display()
+        ),
+    );
+    assert_fails(&out, 1, "ASCII");
+    r.write_config("[audiences.customers]\nto = [\"ok@example.org\", \"zoë@example.org\"]\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(&out, 1, &format!("{}:2:25: to:", file.display()));
+}

@@ -59,6 +59,13 @@ impl Mailbox {
         if !valid {
             return Err(format!("'{s}' is not an email address (user@domain)"));
         }
+        // A display name can be encoded in a header; an address cannot
+        // (without SMTPUTF8), so it must be ASCII.
+        if !address.is_ascii() {
+            return Err(format!(
+                "'{s}': the address must be ASCII (write an international domain in its xn-- form)"
+            ));
+        }
         if name
             .as_deref()
             .is_some_and(|n| n.chars().any(char::is_control))
@@ -670,5 +677,8 @@ kind = "osc52"
         assert!(Mailbox::parse("ops@").is_err());
         assert!(Mailbox::parse("a b@example.com").is_err());
         assert!(Mailbox::parse("x <a@b@c>").is_err());
+        assert!(Mailbox::parse("Zoë <zoe@example.org>").is_ok());
+        assert!(Mailbox::parse("zoë@example.org").is_err());
+        assert!(Mailbox::parse("a@exämple.org").is_err());
     }
 }
