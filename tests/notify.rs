@@ -997,3 +997,137 @@ fn addresses_that_cannot_go_into_a_plain_ascii_header_are_refused_in_comms_toml(
     let out = r.run_at(T0, &["notify", "list", &id]);
     assert_fails(&out, 1, &format!("{}:2:25: to:", file.display()));
 }
+
+#[test]
+fn a_command_timeout_must_end_before_a_pending_delivery_counts_as_abandoned() {
+    // A delivery left pending for 5 minutes is taken to be abandoned and is
+    // retried by any process. A command allowed to run longer than that
+    // would still be delivering when another process delivered it again.
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let file = r.config_dir().join("comms.toml");
+    r.write_config(
+        "[[sinks]]\nname = \"mail\"\nkind = \"command\"\nargv = [\"true\"]\ntimeout = \"10m\"\n",
+    );
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        &format!("{}:5:11: sink 'mail': timeout", file.display()),
+    );
+    assert_fails(&out, 1, "at most 4m");
+    r.write_config(
+        "[[sinks]]\nname = \"mail\"\nkind = \"command\"\nargv = [\"true\"]\ntimeout = \"4m\"\n",
+    );
+    r.ok_at(T0, &["notify", "list", &id]);
+}
+
+#[test]
+fn a_new_message_goes_out_before_older_failures_are_retried() {
+    let r = Room::new();
+    let up = r.dir().join("relay-up");
+    let log = r.dir().join("relayed.log");
+    r.write_config(&format!(
+        "[[sinks]]\nname = \"relay\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"[ -e \\\"$1\\\" ] || exit 1; cat >> \\\"$2\\\"\", \"sink\", \"{}\", \"{}\"]\n",
+        up.display(),
+        log.display()
+    ));
+    let id = r.incident("P2", "Login API down");
+    let send = |minute: i64, body: &str| {
+        let f = r.message_file("m.txt", body);
+        r.run_at(
+            &at(minute),
+            &[
+                "notify",
+                "send",
+                &id,
+                "--audience",
+                "internal",
+                "--file",
+                f.to_str().unwrap(),
+            ],
+        )
+    };
+    assert_eq!(send(10, "old update\n").status.code(), Some(1));
+    std::fs::write(&up, "").unwrap();
+    let out = send(20, "new update\n");
+    assert!(out.status.success());
+    // The fresh message does not wait behind old failures (each of which
+    // may take a whole command timeout).
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "new update\nold update\n"
+    );
+}
+
+#[test]
+fn a_delivery_taken_over_by_another_process_is_not_delivered_again() {
+    // Process A sends through two command sinks; the first stalls. Another
+    // process retrying at a time when A's deliveries look abandoned takes
+    // them over and delivers. When A gets to its second sink it must see
+    // the delivery is no longer its own, and not deliver it a second time.
+    // (Its stalled first sink was delivered twice here only because the
+    // test's clock jumps 6 minutes; in real time the command's timeout,
+    // at most 4 minutes, stops it before it can look abandoned.)
+    let r = Room::new();
+    let gate = r.dir().join("gate");
+    let lock = r.dir().join("first-run");
+    let out1 = r.dir().join("out1.log");
+    let out2 = r.dir().join("out2.log");
+    r.write_config(&format!(
+        "[[sinks]]\nname = \"slow\"\nkind = \"command\"\ntimeout = \"4m\"\n\
+         argv = [\"sh\", \"-c\", \"if mkdir \\\"$1\\\" 2>/dev/null; then while [ ! -e \\\"$2\\\" ]; do sleep 0.05; done; fi; cat >> \\\"$3\\\"\", \"sink\", \"{}\", \"{}\", \"{}\"]\n\
+         [[sinks]]\nname = \"fast\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"cat >> \\\"$1\\\"\", \"sink\", \"{}\"]\n",
+        lock.display(),
+        gate.display(),
+        out1.display(),
+        out2.display()
+    ));
+    let id = r.incident("P2", "Login API down");
+    let f = r.message_file("m.txt", "the update\n");
+    let a = r
+        .cmd_at(&at(10))
+        .args([
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            f.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until A is inside its first sink.
+    for _ in 0..1200 {
+        if lock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(lock.exists(), "process A never reached its first sink");
+
+    let b = r.run_at(&at(16), &["notify", "retry", &id]);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert_eq!(std::fs::read_to_string(&out2).unwrap(), "the update\n");
+
+    std::fs::write(&gate, "").unwrap();
+    let a = a.wait_with_output().unwrap();
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&out2).unwrap(),
+        "the update\n",
+        "delivered twice through 'fast'"
+    );
+    let list = r.json_at(&at(17), &["notify", "list", &id]);
+    let fast = &list[0]["deliveries"][0];
+    assert_eq!(
+        (fast["sink"].as_str(), fast["state"].as_str()),
+        (Some("fast"), Some("delivered"))
+    );
+    assert_eq!(fast["attempts"], 1);
+}

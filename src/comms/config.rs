@@ -25,6 +25,10 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 pub const DEFAULT_NEAR_THRESHOLD: f64 = 0.75;
 /// Default time a command sink may run.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a command sink may run: a minute under
+/// `sinks::STALE_PENDING`, so a delivery still running never looks
+/// abandoned to another process's retry.
+pub const MAX_COMMAND_TIMEOUT: Duration = Duration::from_secs(4 * 60);
 /// Default cap of an OSC 52 copy: terminals refuse (or truncate) larger
 /// sequences; 75,000 bytes is 100,000 bytes of base64.
 pub const DEFAULT_OSC52_MAX_BYTES: usize = 75_000;
@@ -267,6 +271,17 @@ impl CommsConfig {
                     }
                     let timeout = match &s.timeout {
                         Some(t) => match parse_duration(t.get_ref()) {
+                            Ok(d) if d > MAX_COMMAND_TIMEOUT => {
+                                return Err(at(
+                                    t.span(),
+                                    format!(
+                                        "sink '{name}': timeout must be at most {} (a delivery pending longer is taken as abandoned and retried)",
+                                        crate::domain::policy::describe_duration(
+                                            MAX_COMMAND_TIMEOUT
+                                        )
+                                    ),
+                                ));
+                            }
                             Ok(d) if !d.is_zero() => d,
                             Ok(_) => {
                                 return Err(at(

@@ -413,18 +413,19 @@ pub fn send(
         .map_err(StoreError::Invalid)?;
     let sink_names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
     let sent = store.send_message(new, &sink_names, now)?;
-    let retried = retry_where(
-        store,
-        Some(&new.incident_id),
-        Some(sent.id),
-        config,
-        db,
-        &new.author,
-        now,
-        terminal,
-    )?;
+    let clock = Lease::start(now);
+    // The new message first: it must not wait behind old failures, each of
+    // which may take a whole command timeout.
     let mut results = Vec::new();
     for sink in &sinks {
+        // Each delivery is renewed just before it is tried, so one that
+        // waited behind a slow sink does not look abandoned; if another
+        // process took it over meanwhile, it is theirs to deliver.
+        let at = clock.now();
+        if !store.renew_delivery(sent.id, &sink.name, now, at)? {
+            results.push(taken_over(store, sent.id, &sink.name)?);
+            continue;
+        }
         results.push(deliver_and_record(
             store,
             &sent,
@@ -435,6 +436,16 @@ pub fn send(
             terminal,
         )?);
     }
+    let retried = retry_where(
+        store,
+        Some(&new.incident_id),
+        Some(sent.id),
+        config,
+        db,
+        &new.author,
+        clock.now(),
+        terminal,
+    )?;
     let message = store.message(sent.id)?.unwrap_or(sent);
     Ok(SendOutcome {
         message,
@@ -473,9 +484,15 @@ fn retry_where(
         now - chrono::Duration::from_std(STALE_PENDING).unwrap_or(chrono::Duration::zero());
     let due = store.pending_deliveries(incident, stale_before)?;
     let all = config.effective_sinks(db);
+    let clock = Lease::start(now);
     let mut out = Vec::new();
     for (msg, Delivery { sink, .. }) in due {
-        if Some(msg.id) == except || !store.claim_delivery(msg.id, &sink, stale_before, now)? {
+        // Claimed as of the moment it is tried, not the moment the retry
+        // began: a delivery waiting behind slow ones must not look
+        // abandoned to another process before it is tried.
+        if Some(msg.id) == except
+            || !store.claim_delivery(msg.id, &sink, stale_before, clock.now())?
+        {
             continue;
         }
         let result = match all.iter().find(|s| s.name == sink) {
@@ -494,6 +511,53 @@ fn retry_where(
         out.push(result);
     }
     Ok(out)
+}
+
+/// The time a delivery is claimed or renewed at: `now` as given, plus
+/// the time spent since (each sink may take up to its timeout).
+struct Lease {
+    now: DateTime<Utc>,
+    started: Instant,
+}
+
+impl Lease {
+    fn start(now: DateTime<Utc>) -> Lease {
+        Lease {
+            now,
+            started: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.now + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
+    }
+}
+
+/// A delivery of this send that another process took over (it looked
+/// abandoned): reported as it stands, not delivered again.
+fn taken_over(store: &Store, message_id: i64, sink: &str) -> Result<SinkResult, StoreError> {
+    let d = store
+        .message(message_id)?
+        .and_then(|m| m.deliveries.into_iter().find(|d| d.sink == sink));
+    let (delivered, detail) = match d {
+        Some(d) => (
+            d.state == crate::store::DeliveryState::Delivered,
+            format!(
+                "taken over by another process ({}{}{})",
+                d.state.as_str(),
+                if d.detail.is_empty() { "" } else { ": " },
+                d.detail
+            ),
+        ),
+        None => (false, "taken over by another process".to_string()),
+    };
+    tracing::warn!(message = message_id, sink, "{detail}");
+    Ok(SinkResult {
+        message_id,
+        sink: sink.to_string(),
+        delivered,
+        detail,
+    })
 }
 
 fn deliver_and_record(

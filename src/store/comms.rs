@@ -591,6 +591,28 @@ impl Store {
         })
     }
 
+    /// Renews this process's hold on a pending delivery just before trying
+    /// it: the stamp moves from `held_since` (the stamp this process set)
+    /// to `now`. False when the delivery is no longer this process's: it
+    /// was delivered, or it looked abandoned and another process claimed
+    /// it. The sender must then not deliver it.
+    pub fn renew_delivery(
+        &mut self,
+        message_id: i64,
+        sink: &str,
+        held_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE deliveries SET updated_at = ?4
+                 WHERE message_id = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3",
+                params![message_id, sink, format_time(held_since), format_time(now)],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
     /// One message with its deliveries.
     pub fn message(&self, id: i64) -> Result<Option<SentMessage>> {
         message_in_tx(&self.conn, id).map_err(|e| self.err(e))
