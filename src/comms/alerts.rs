@@ -177,13 +177,15 @@ pub fn check(
     now: DateTime<Utc>,
 ) -> Result<Vec<NewAlert>, crate::store::StoreError> {
     let subjects = store.alert_subjects()?;
-    let mut mine = Vec::new();
-    for a in due(&subjects, policy, config, me, now) {
-        if store.raise_alert(&a)? {
-            mine.push(a);
-        }
-    }
-    Ok(mine)
+    let due = due(&subjects, policy, config, me, now);
+    // One transaction: an error takes no key, so no alert is left recorded
+    // but shown by nobody.
+    let taken = store.raise_alerts(&due)?;
+    Ok(due
+        .into_iter()
+        .zip(taken)
+        .filter_map(|(a, took)| took.then_some(a))
+        .collect())
 }
 
 /// Builds an alert of one incident: (key, kind, text, recipient).

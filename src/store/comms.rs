@@ -312,6 +312,19 @@ impl Store {
         self.write(|tx| Ok(insert_alert(tx, alert)?))
     }
 
+    /// Records several alerts in one transaction: all keys are taken, or
+    /// (on an error) none, so an alert is never recorded without the
+    /// process that took it getting to show it. True for each alert this
+    /// call took.
+    pub fn raise_alerts(&mut self, alerts: &[NewAlert]) -> Result<Vec<bool>> {
+        self.write(|tx| {
+            alerts
+                .iter()
+                .map(|a| insert_alert(tx, a).map_err(Into::into))
+                .collect()
+        })
+    }
+
     /// Alerts raised at or after `since`, newest first.
     pub fn alerts_since(&self, since: DateTime<Utc>) -> Result<Vec<NewAlert>> {
         let mut stmt = self
@@ -759,6 +772,41 @@ mod tests {
         assert!(!b.raise_alert(&alert).unwrap());
         assert!(!a.raise_alert(&alert).unwrap());
         assert_eq!(b.alerts_since(alert.raised_at).unwrap(), vec![alert]);
+    }
+
+    #[test]
+    fn an_alert_check_that_fails_half_way_takes_no_key_so_nothing_goes_unshown() {
+        // P1 created 10:00; at 10:20 the response clock is breached and the
+        // customer notice is due: two alerts. The second insert fails (a
+        // trigger standing in for a busy or full disk). Had the first key
+        // been taken, its alert would be recorded but shown by nobody: this
+        // check returns an error and every later check sees the key taken.
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+        s.create_incident(
+            &NewIncident::new("Login API down", Severity::P1),
+            &Playbook::builtin(),
+            "alice",
+            t("2026-03-01T10:00:00Z"),
+        )
+        .unwrap();
+        let now = t("2026-03-01T10:20:00Z");
+        let config = crate::comms::CommsConfig::builtin(dir.path());
+        let policy = crate::domain::Policy::builtin();
+        s.conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER fail_second BEFORE INSERT ON alerts
+                 WHEN NEW.key LIKE '%:due' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        assert!(crate::comms::alerts::check(&mut s, &policy, &config, "bob", now).is_err());
+        assert!(
+            s.alerts_since(DateTime::<Utc>::MIN_UTC).unwrap().is_empty(),
+            "a key was taken by a check that showed nothing"
+        );
+        s.conn.execute_batch("DROP TRIGGER fail_second").unwrap();
+        let raised = crate::comms::alerts::check(&mut s, &policy, &config, "bob", now).unwrap();
+        assert_eq!(raised.len(), 2, "{raised:?}");
     }
 
     #[test]
