@@ -1131,3 +1131,301 @@ fn a_delivery_taken_over_by_another_process_is_not_delivered_again() {
     );
     assert_eq!(fast["attempts"], 1);
 }
+
+/// An .eml parsed back: (To as (name, address) pairs, subject, body).
+type Mail = (Vec<(Option<String>, String)>, String, String);
+
+/// The .eml files in `dir`, parsed, sorted.
+fn emls(dir: &Path) -> Vec<Mail> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+    files.sort();
+    let mut out: Vec<_> = files
+        .iter()
+        .map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            assert!(raw.is_ascii(), "{}", p.display());
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let to = m
+                .to()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    (
+                        a.name().map(str::to_string),
+                        a.address().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            (
+                to,
+                m.subject().unwrap().to_string(),
+                m.body_text(0).unwrap().replace("\r\n", "\n"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_response_breach_escalation_reaches_each_contact_through_the_sinks_once() {
+    let r = Room::new();
+    let outbox = r.dir().join("outbox");
+    let pager = r.dir().join("pager.log");
+    r.write_config(&format!(
+        "from = \"Security <security@example.com>\"\n\
+         [alerts]\nescalation = [\"ciso@example.com\", \"dana\"]\nsinks = [\"outbox\", \"pager\"]\n\
+         [[sinks]]\nname = \"outbox\"\nkind = \"outbox\"\ndir = \"{}\"\n\
+         [[sinks]]\nname = \"pager\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"printf '%s %s %s\\\\n' \\\"$WARROOM_RECIPIENT\\\" \\\"$WARROOM_FORMAT\\\" \\\"$(wc -c)\\\" >> \\\"$1\\\"\", \"sink\", \"{}\"]\n",
+        outbox.display(),
+        pager.display()
+    ));
+    r.ok_at(
+        T0,
+        &[
+            "roster",
+            "add",
+            "dana",
+            "--name",
+            "Dana Scully",
+            "--contact",
+            "dana@example.com",
+        ],
+    );
+    r.ok_at(
+        T0,
+        &[
+            "roster",
+            "add",
+            "erin",
+            "--name",
+            "Erin Hale",
+            "--contact",
+            "Erin <erin@example.com>",
+        ],
+    );
+    let id = r.incident("P1", "Login API down\u{1b}[2J");
+
+    // Before the breach (response due 14:45): nothing escalates.
+    r.ok_at(&at(14), &["alerts", "--no-desktop"]);
+    assert!(!outbox.exists() && !pager.exists());
+
+    // At the breach two processes check at once: each contact is told
+    // exactly once, through each escalation sink.
+    let spawn = |who: &str| {
+        r.cmd_at(&at(16))
+            .args(["--as", who, "alerts", "--json", "--no-desktop"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("carol"), spawn("dave"));
+    let mut escalations = Vec::new();
+    for c in [a, b] {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for al in v.as_array().unwrap() {
+            if al["kind"] == "escalation" {
+                let sinks: Vec<(&str, bool)> = al["deliveries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| {
+                        (
+                            d["sink"].as_str().unwrap(),
+                            d["delivered"].as_bool().unwrap(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(sinks, [("outbox", true), ("pager", true)], "{al}");
+                escalations.push(al["recipient"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    escalations.sort();
+    assert_eq!(escalations, ["ciso@example.com", "dana"]);
+
+    let mails = emls(&outbox);
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(mails[0].0, [(None, "ciso@example.com".to_string())]);
+    assert_eq!(
+        mails[1].0,
+        [(
+            Some("Dana Scully".to_string()),
+            "dana@example.com".to_string()
+        )],
+        "a roster handle goes to the person's contact address"
+    );
+    for (_, subject, body) in &mails {
+        assert_eq!(
+            subject,
+            &format!("[{id}] ESCALATION: response time breached")
+        );
+        assert!(
+            body.contains(&format!(
+                "{id} P1 Login API down␛[2J not acknowledged; response was due 14:45 UTC"
+            )),
+            "{body}"
+        );
+        assert!(!body.contains('\u{1b}'), "{body:?}");
+    }
+    let paged = std::fs::read_to_string(&pager).unwrap();
+    let mut lines: Vec<&str> = paged.lines().collect();
+    lines.sort();
+    assert_eq!(lines.len(), 2, "{paged}");
+    assert!(lines[0].starts_with("ciso@example.com eml "), "{paged}");
+    assert!(lines[1].starts_with("dana eml "), "{paged}");
+
+    // The timeline says who was told, and how.
+    let show = r.json_at(&at(17), &["incident", "show", &id]);
+    let kinds: Vec<&str> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "comms.escalated").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "comms.escalation_delivered")
+            .count(),
+        4,
+        "{kinds:?}"
+    );
+
+    // A commander named late acknowledges late: the commander is told too,
+    // once; the contacts are not told again.
+    r.ok_at(&at(20), &["incident", "assign", &id, "commander", "erin"]);
+    for minute in [21, 22] {
+        r.ok_at(&at(minute), &["alerts", "--no-desktop"]);
+    }
+    let mails = emls(&outbox);
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    assert!(
+        mails.iter().any(|(to, _, body)| to
+            == &[(Some("Erin".to_string()), "erin@example.com".to_string())]
+            && body.contains("acknowledged 14:50 UTC (05:00 late)")),
+        "{mails:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&pager).unwrap().lines().count(), 3);
+    r.ok_at(&at(23), &["verify"]);
+}
+
+#[test]
+fn a_failed_or_abandoned_escalation_delivery_is_retried_and_never_lost() {
+    let r = Room::new();
+    let up = r.dir().join("pager-up");
+    let pager = r.dir().join("pager.log");
+    let lock = r.dir().join("first-run");
+    let pid = r.dir().join("stuck.pid");
+    // The pager fails while `up` is missing; on its very first run it
+    // instead hangs (standing in for a process that crashes mid-delivery).
+    r.write_config(&format!(
+        "[alerts]\nescalation = [\"ciso@example.com\"]\n\
+         [[sinks]]\nname = \"pager\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"if mkdir \\\"$1\\\" 2>/dev/null; then echo $$ > \\\"$4\\\"; exec sleep 1000; fi; [ -e \\\"$2\\\" ] || {{ echo 'pager gateway down' >&2; exit 1; }}; cat >> \\\"$3\\\"\", \"sink\", \"{}\", \"{}\", \"{}\", \"{}\"]\n",
+        lock.display(),
+        up.display(),
+        pager.display(),
+        pid.display()
+    ));
+    let id = r.incident("P1", "Login API down");
+
+    // The process that takes the escalation dies while delivering it.
+    let mut a = r
+        .cmd_at(&at(16))
+        .args(["alerts", "--no-desktop"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..1200 {
+        if pid.exists() && !std::fs::read_to_string(&pid).unwrap().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let stuck = std::fs::read_to_string(&pid).unwrap();
+    Command::new("kill")
+        .args(["-KILL", stuck.trim()])
+        .status()
+        .unwrap();
+
+    // Within 5 minutes it may still be in flight: nobody repeats it.
+    let out = r.ok_at(&at(18), &["alerts", "--no-desktop"]);
+    assert_eq!(out, "");
+    // Past that it counts as abandoned: the next check retries it; the
+    // pager is down, so the failure is reported and stays retryable.
+    let out = r.run_at(&at(22), &["alerts", "--no-desktop"]);
+    assert_fails(
+        &out,
+        1,
+        "1 escalation deliveries failed (first: to ciso@example.com via pager: sh: exit status 1: pager gateway down)",
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAILED (retry)"));
+    let out = r.run_at(&at(23), &["notify", "retry", &id]);
+    assert_fails(&out, 1, "1 of 1 deliveries failed again");
+
+    // The pager is back: the retry delivers it, once.
+    std::fs::write(&up, "").unwrap();
+    let out = r.ok_at(&at(24), &["notify", "retry", &id]);
+    assert!(
+        out.contains("escalation to ciso@example.com") && out.contains("delivered"),
+        "{out}"
+    );
+    let paged = std::fs::read_to_string(&pager).unwrap();
+    assert!(
+        paged.contains(&format!(
+            "Subject: [{id}] ESCALATION: response time breached\r\n"
+        )),
+        "{paged}"
+    );
+    assert_eq!(paged.matches("Message-ID: ").count(), 1, "{paged}");
+    assert_eq!(
+        r.ok_at(&at(25), &["notify", "retry", &id]).trim(),
+        format!("{id}: nothing to retry")
+    );
+    assert_eq!(r.ok_at(&at(25), &["alerts", "--no-desktop"]), "");
+    assert_eq!(std::fs::read_to_string(&pager).unwrap(), paged);
+}
+
+#[test]
+fn escalation_sinks_must_exist_and_be_able_to_reach_someone() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let file = r.config_dir().join("comms.toml");
+    r.write_config("[alerts]\nsinks = [\"clip\"]\n[[sinks]]\nname = \"clip\"\nkind = \"osc52\"\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        &format!(
+            "{}:2:10: alerts.sinks: 'clip' is an OSC 52 sink",
+            file.display()
+        ),
+    );
+    r.write_config("[alerts]\nsinks = [\"pager\"]\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        "alerts.sinks: no sink 'pager' (configured: outbox)",
+    );
+}

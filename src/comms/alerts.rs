@@ -166,7 +166,8 @@ pub fn due(
 }
 
 /// The whole check, for a console tick or `warroom alerts`: computes the
-/// due alerts, raises each under its key, and returns those this process
+/// due alerts, raises each under its key, delivers the escalations among
+/// them through the escalation sinks, and returns those this process
 /// raised (and so must show); alerts another process already raised are
 /// left out.
 pub fn check(
@@ -176,16 +177,62 @@ pub fn check(
     me: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<NewAlert>, crate::store::StoreError> {
+    check_and_deliver(store, policy, config, me, now).map(|c| c.raised)
+}
+
+/// What a check did.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The alerts this process raised: show them.
+    pub raised: Vec<NewAlert>,
+    /// How the escalations among them went through the escalation sinks.
+    pub escalations: Vec<super::sinks::EscalationResult>,
+}
+
+/// [`check`], also saying how each escalation was delivered. An
+/// escalation (a response breach, to the commander and each escalation
+/// contact) is raised together with one pending delivery per escalation
+/// sink (`CommsConfig::escalation_sinks`) in the same transaction, so the
+/// one process that takes its key delivers it; a failed delivery stays
+/// retryable (`sinks::retry_escalations`). Delivery problems never make
+/// the check fail: the alerts are raised and must be shown.
+pub fn check_and_deliver(
+    store: &mut crate::store::Store,
+    policy: &Policy,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Result<Checked, crate::store::StoreError> {
     let subjects = store.alert_subjects()?;
-    let due = due(&subjects, policy, config, me, now);
+    let db = store.path().to_path_buf();
+    let sinks = config.escalation_sinks(&db);
+    let names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
+    let batch: Vec<(NewAlert, Option<Vec<String>>)> = due(&subjects, policy, config, me, now)
+        .into_iter()
+        .map(|a| {
+            let through = (a.kind == ESCALATION).then(|| names.clone());
+            (a, through)
+        })
+        .collect();
     // One transaction: an error takes no key, so no alert is left recorded
     // but shown by nobody.
-    let taken = store.raise_alerts(&due)?;
-    Ok(due
+    let taken = store.raise_alerts(&batch)?;
+    let raised: Vec<NewAlert> = batch
         .into_iter()
         .zip(taken)
-        .filter_map(|(a, took)| took.then_some(a))
-        .collect())
+        .filter_map(|((a, _), took)| took.then_some(a))
+        .collect();
+    let escalations: Vec<NewAlert> = raised
+        .iter()
+        .filter(|a| a.kind == ESCALATION)
+        .cloned()
+        .collect();
+    let escalations =
+        super::sinks::deliver_escalations(store, &escalations, &sinks, config, me, now);
+    Ok(Checked {
+        raised,
+        escalations,
+    })
 }
 
 /// Builds an alert of one incident: (key, kind, text, recipient).

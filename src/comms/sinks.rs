@@ -28,9 +28,10 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use serde::Serialize;
 
-use super::config::{CommsConfig, SinkConfig, SinkKind};
+use super::config::{CommsConfig, Mailbox, SinkConfig, SinkKind};
 use crate::domain::IncidentId;
-use crate::store::{Delivery, NewMessage, SentMessage, Store, StoreError};
+use crate::store::{Delivery, NewAlert, NewMessage, SentMessage, Store, StoreError};
+use crate::text::display_safe;
 
 /// A pending delivery untouched for this long is taken to be abandoned by a
 /// sender that died, and is retried. Longer than any sane command timeout.
@@ -81,32 +82,51 @@ pub fn message_id(msg: &SentMessage, config: &CommsConfig) -> String {
 
 /// The message as an RFC 5322 email to the audience's recipients.
 pub fn render_eml(msg: &SentMessage, config: &CommsConfig) -> Vec<u8> {
-    let mailbox = |m: &super::config::Mailbox| -> Address<'static> {
+    build_eml(
+        config,
+        config.recipients(msg.audience),
+        subject(msg),
+        msg.sent_at,
+        message_id(msg, config),
+        &msg.incident_id,
+        &msg.body,
+    )
+}
+
+/// An RFC 5322 message from the configured sender. Headers are built by
+/// mail-builder (non-ASCII names and subjects encoded; addresses are ASCII
+/// by `Mailbox::parse`); the body gets CRLF line ends.
+fn build_eml(
+    config: &CommsConfig,
+    to: &[Mailbox],
+    subject: String,
+    date: DateTime<Utc>,
+    message_id: String,
+    incident_id: &str,
+    body: &str,
+) -> Vec<u8> {
+    let mailbox = |m: &Mailbox| -> Address<'static> {
         match &m.name {
             Some(n) => Address::from((n.clone(), m.address.clone())),
             None => Address::from(m.address.clone()),
         }
     };
-    let to: Vec<Address<'static>> = config
-        .recipients(msg.audience)
-        .iter()
-        .map(mailbox)
-        .collect();
+    let to: Vec<Address<'static>> = to.iter().map(mailbox).collect();
     // Bodies are stored with the line ends they were typed with; mail
     // wants CRLF.
-    let body = msg.body.replace("\r\n", "\n").replace('\n', "\r\n");
+    let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
     let builder = MessageBuilder::new()
         .from(mailbox(&config.from))
         .to(to)
-        .subject(subject(msg))
-        .date(msg.sent_at.timestamp())
-        .message_id(message_id(msg, config))
+        .subject(subject)
+        .date(date.timestamp())
+        .message_id(message_id)
         .header(
             "X-Warroom-Incident",
-            mail_builder::headers::raw::Raw::new(msg.incident_id.clone()),
+            mail_builder::headers::raw::Raw::new(incident_id.to_string()),
         )
-        .text_body(body);
-    let mut out = Vec::with_capacity(msg.body.len() + 512);
+        .text_body(crlf);
+    let mut out = Vec::with_capacity(body.len() + 512);
     builder.serialize(&mut out);
     out
 }
@@ -144,7 +164,8 @@ pub fn deliver(
 ) -> Result<Delivered, String> {
     match &sink.kind {
         SinkKind::Outbox { dir } => {
-            write_outbox(dir, msg, &payload(msg, config)).map(|p| Delivered {
+            let p = payload(msg, config);
+            write_outbox(dir, &outbox_file_name(msg, p.eml), &p.bytes).map(|p| Delivered {
                 detail: format!("wrote {}", p.display()),
                 terminal: None,
             })
@@ -200,16 +221,15 @@ pub fn outbox_file_name(msg: &SentMessage, eml: bool) -> String {
 /// Writes the file whole or not at all (temporary file, fsync, rename), so
 /// a reader of the outbox never sees half a message. A retry rewrites the
 /// same name.
-fn write_outbox(dir: &Path, msg: &SentMessage, p: &Payload) -> Result<PathBuf, String> {
+fn write_outbox(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
     let shown = dir.display();
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| format!("outbox {shown}: cannot create: {e}"))?;
-    let name = outbox_file_name(msg, p.eml);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let dest = dir.join(&name);
+    let dest = dir.join(name);
     let write = || -> std::io::Result<()> {
         let mut f = OpenOptions::new()
             .write(true)
@@ -217,7 +237,7 @@ fn write_outbox(dir: &Path, msg: &SentMessage, p: &Payload) -> Result<PathBuf, S
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        f.write_all(&p.bytes)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, &dest)?;
         if let Ok(d) = fs::File::open(dir) {
@@ -353,6 +373,310 @@ pub fn run_command(
         "{program} exit status 0 ({} bytes on stdin)",
         input.len()
     ))
+}
+
+/// An escalation as the sinks deliver it: the alert (recorded, with its
+/// recipient), the recipient's mailbox when known (then it goes out as an
+/// `.eml` addressed to them), and whether the incident is a drill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    pub alert: NewAlert,
+    pub to: Option<Mailbox>,
+    pub drill: bool,
+}
+
+impl Escalation {
+    /// The alert's recorded recipient (a roster name or an address).
+    pub fn recipient(&self) -> &str {
+        self.alert.recipient.as_deref().unwrap_or("everyone")
+    }
+
+    fn incident(&self) -> &str {
+        self.alert.incident_id.as_deref().unwrap_or("warroom")
+    }
+
+    /// 16 hex digits naming the occasion, for file names and Message-IDs:
+    /// the same on every retry, different for every recipient.
+    fn tag(&self) -> String {
+        crate::store::body_sha256(&self.alert.key)
+            .get(..16)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn subject(&self) -> String {
+        let drill = if self.drill { "[DRILL] " } else { "" };
+        format!(
+            "{drill}[{}] ESCALATION: response time breached",
+            self.incident()
+        )
+    }
+
+    /// The text: the alert, whom it is for, when and by whom it was raised.
+    /// Everything from outside went through `display_safe` (no line break
+    /// or control character can enter from a name or title).
+    pub fn body(&self) -> String {
+        let a = &self.alert;
+        let drill = if self.drill {
+            "*** EXERCISE - THIS IS A DRILL, NOT A REAL INCIDENT ***\n\n"
+        } else {
+            ""
+        };
+        format!(
+            "{drill}ESCALATION: response time breached\n\n{}\n\nIncident:     {}\nEscalated to: {}\nRaised:       {} by {}\n\nAcknowledge it (warroom incident ack {}) or take command in the console.\n",
+            display_safe(&a.text),
+            display_safe(self.incident()),
+            display_safe(self.recipient()),
+            super::fields::message_time(a.raised_at),
+            display_safe(&a.raised_by),
+            display_safe(self.incident()),
+        )
+    }
+
+    /// What a sink receives: an `.eml` to the recipient when their address
+    /// is known, the text otherwise.
+    pub fn payload(&self, config: &CommsConfig) -> Payload {
+        match &self.to {
+            Some(to) => Payload {
+                bytes: build_eml(
+                    config,
+                    std::slice::from_ref(to),
+                    self.subject(),
+                    self.alert.raised_at,
+                    format!(
+                        "warroom.escalation.{}.{}@{}",
+                        self.incident(),
+                        self.tag(),
+                        config.from.domain()
+                    ),
+                    self.incident(),
+                    &self.body(),
+                ),
+                eml: true,
+            },
+            None => Payload {
+                bytes: self.body().into_bytes(),
+                eml: false,
+            },
+        }
+    }
+
+    /// `INC-2026-001-escalation-0123456789abcdef.eml`
+    pub fn file_name(&self, eml: bool) -> String {
+        format!(
+            "{}-escalation-{}.{}",
+            self.incident(),
+            self.tag(),
+            if eml { "eml" } else { "txt" }
+        )
+    }
+}
+
+/// Delivers one escalation through one sink (outbox or command; OSC 52
+/// reaches only your own terminal and refuses).
+pub fn deliver_escalation(
+    sink: &SinkConfig,
+    esc: &Escalation,
+    config: &CommsConfig,
+) -> Result<Delivered, String> {
+    let p = esc.payload(config);
+    match &sink.kind {
+        SinkKind::Outbox { dir } => {
+            write_outbox(dir, &esc.file_name(p.eml), &p.bytes).map(|path| Delivered {
+                detail: format!("wrote {}", path.display()),
+                terminal: None,
+            })
+        }
+        SinkKind::Command { argv, timeout } => {
+            let env = [
+                ("WARROOM_INCIDENT", esc.incident().to_string()),
+                ("WARROOM_AUDIENCE", "escalation".to_string()),
+                ("WARROOM_RECIPIENT", esc.recipient().to_string()),
+                ("WARROOM_ALERT_KEY", esc.alert.key.clone()),
+                ("WARROOM_SUBJECT", esc.subject()),
+                (
+                    "WARROOM_FORMAT",
+                    if p.eml { "eml" } else { "text" }.to_string(),
+                ),
+            ];
+            run_command(argv, &p.bytes, &env, *timeout).map(|detail| Delivered {
+                detail,
+                terminal: None,
+            })
+        }
+        SinkKind::Osc52 { .. } => Err(format!(
+            "sink '{}' is OSC 52 (your own terminal's clipboard); it cannot deliver an escalation",
+            sink.name
+        )),
+    }
+}
+
+/// How one escalation delivery did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EscalationResult {
+    pub alert_key: String,
+    pub incident_id: Option<String>,
+    pub recipient: String,
+    pub sink: String,
+    pub delivered: bool,
+    pub detail: String,
+}
+
+/// The escalation of a recorded alert: its recipient's mailbox (an
+/// address, or a roster person's contact) and the incident's drill flag.
+fn escalation_of(store: &Store, alert: &NewAlert, people: &[crate::domain::Person]) -> Escalation {
+    let to = alert
+        .recipient
+        .as_deref()
+        .and_then(|w| CommsConfig::escalation_mailbox(w, people));
+    let drill = alert
+        .incident_id
+        .as_deref()
+        .and_then(|i| i.parse::<IncidentId>().ok())
+        .and_then(|id| store.incident(&id).ok())
+        .is_some_and(|i| i.drill);
+    Escalation {
+        alert: alert.clone(),
+        to,
+        drill,
+    }
+}
+
+/// Delivers escalations this process has just raised
+/// (`Store::raise_alerts` recorded them with a pending delivery per sink,
+/// stamped at their `raised_at`). Never fails: the alerts are raised and
+/// must still be shown, so a store error is logged and reported as a
+/// failed delivery (left pending, a later retry takes it).
+pub fn deliver_escalations(
+    store: &mut Store,
+    raised: &[NewAlert],
+    sinks: &[SinkConfig],
+    config: &CommsConfig,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Vec<EscalationResult> {
+    let people = store.people().unwrap_or_default();
+    let clock = Lease::start(now);
+    let mut out = Vec::new();
+    for alert in raised {
+        let esc = escalation_of(store, alert, &people);
+        for sink in sinks {
+            let result = (|| -> Result<EscalationResult, StoreError> {
+                if !store.renew_alert_delivery(
+                    &alert.key,
+                    &sink.name,
+                    alert.raised_at,
+                    clock.now(),
+                )? {
+                    let state = store
+                        .alert_deliveries(&alert.key)?
+                        .into_iter()
+                        .find(|d| d.sink == sink.name);
+                    return Ok(EscalationResult {
+                        alert_key: alert.key.clone(),
+                        incident_id: alert.incident_id.clone(),
+                        recipient: esc.recipient().to_string(),
+                        sink: sink.name.clone(),
+                        delivered: state
+                            .as_ref()
+                            .is_some_and(|d| d.state == crate::store::DeliveryState::Delivered),
+                        detail: format!(
+                            "taken over by another process ({})",
+                            state.map_or("not recorded", |d| d.state.as_str())
+                        ),
+                    });
+                }
+                deliver_escalation_and_record(store, &esc, sink, config, actor, now)
+            })();
+            out.push(result.unwrap_or_else(|e| {
+                tracing::warn!(alert = %alert.key, sink = %sink.name, "escalation delivery: {e}");
+                EscalationResult {
+                    alert_key: alert.key.clone(),
+                    incident_id: alert.incident_id.clone(),
+                    recipient: esc.recipient().to_string(),
+                    sink: sink.name.clone(),
+                    delivered: false,
+                    detail: format!("not recorded: {e}"),
+                }
+            }));
+        }
+    }
+    out
+}
+
+/// Re-delivers failed escalation deliveries (and pending ones abandoned
+/// for longer than [`STALE_PENDING`]) of one incident or all, each
+/// claimed first.
+pub fn retry_escalations(
+    store: &mut Store,
+    incident: Option<&IncidentId>,
+    config: &CommsConfig,
+    db: &Path,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<EscalationResult>, StoreError> {
+    let stale_before =
+        now - chrono::Duration::from_std(STALE_PENDING).unwrap_or(chrono::Duration::zero());
+    let due = store.pending_alert_deliveries(incident, stale_before)?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = config.effective_sinks(db);
+    let people = store.people()?;
+    let clock = Lease::start(now);
+    let mut out = Vec::new();
+    for (alert, d) in due {
+        if !store.claim_alert_delivery(&alert.key, &d.sink, stale_before, clock.now())? {
+            continue;
+        }
+        let esc = escalation_of(store, &alert, &people);
+        let result = match all.iter().find(|s| s.name == d.sink) {
+            Some(sink) => deliver_escalation_and_record(store, &esc, sink, config, actor, now)?,
+            None => {
+                let why = format!("sink '{}' is no longer configured (comms.toml)", d.sink);
+                store.record_alert_delivery(&alert.key, &d.sink, Err(&why), actor, now)?;
+                EscalationResult {
+                    alert_key: alert.key.clone(),
+                    incident_id: alert.incident_id.clone(),
+                    recipient: esc.recipient().to_string(),
+                    sink: d.sink,
+                    delivered: false,
+                    detail: why,
+                }
+            }
+        };
+        out.push(result);
+    }
+    Ok(out)
+}
+
+fn deliver_escalation_and_record(
+    store: &mut Store,
+    esc: &Escalation,
+    sink: &SinkConfig,
+    config: &CommsConfig,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<EscalationResult, StoreError> {
+    let outcome = deliver_escalation(sink, esc, config).map(|d| d.detail);
+    if let Err(e) = &outcome {
+        tracing::warn!(alert = %esc.alert.key, sink = %sink.name, "escalation delivery failed: {e}");
+    }
+    let d = store.record_alert_delivery(
+        &esc.alert.key,
+        &sink.name,
+        outcome.as_deref().map_err(String::as_str),
+        actor,
+        now,
+    )?;
+    Ok(EscalationResult {
+        alert_key: esc.alert.key.clone(),
+        incident_id: esc.alert.incident_id.clone(),
+        recipient: esc.recipient().to_string(),
+        sink: sink.name.clone(),
+        delivered: d.state == crate::store::DeliveryState::Delivered,
+        detail: d.detail,
+    })
 }
 
 /// SIGKILL to a whole process group (the command and whatever it started).
@@ -802,7 +1126,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("new/outbox");
         let msg = message(Audience::Internal, "hello\n");
-        let p = write_outbox(&outbox, &msg, &payload(&msg, &config())).unwrap();
+        let p = write_outbox(&outbox, &outbox_file_name(&msg, false), b"hello\n").unwrap();
         assert_eq!(p, outbox.join("INC-2026-001-000007-internal.txt"));
         assert_eq!(fs::read(&p).unwrap(), b"hello\n");
         let names: Vec<_> = fs::read_dir(&outbox)
@@ -812,12 +1136,7 @@ mod tests {
         assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
 
         fs::write(dir.path().join("file"), "").unwrap();
-        let err = write_outbox(
-            &dir.path().join("file/sub"),
-            &msg,
-            &payload(&msg, &config()),
-        )
-        .unwrap_err();
+        let err = write_outbox(&dir.path().join("file/sub"), "x.txt", b"x").unwrap_err();
         assert!(err.contains("cannot create"), "{err}");
     }
 }
