@@ -1429,3 +1429,62 @@ fn escalation_sinks_must_exist_and_be_able_to_reach_someone() {
         "alerts.sinks: no sink 'pager' (configured: outbox)",
     );
 }
+
+#[test]
+fn a_drill_message_is_marked_as_a_drill_for_every_sink() {
+    // A hand-written drill message need not say DRILL in its text; a
+    // script behind a command sink (a chat webhook, say) must still be able
+    // to tell it from a real notice, and so must a mail filter.
+    let r = Room::new();
+    let seen = r.dir().join("seen.txt");
+    let outbox = r.dir().join("outbox");
+    r.write_config(&format!(
+        "[audiences.customers]\nto = [\"c@example.org\"]\n\
+         [[sinks]]\nname = \"outbox\"\nkind = \"outbox\"\ndir = \"{}\"\n\
+         [[sinks]]\nname = \"hook\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"printf '%s' \\\"$WARROOM_DRILL\\\" >> \\\"$1\\\"\", \"sink\", \"{}\"]\n",
+        outbox.display(),
+        seen.display()
+    ));
+    let real = r.incident("P3", "Real one");
+    let drill = r
+        .ok_at(
+            T0,
+            &[
+                "incident",
+                "new",
+                "--title",
+                "Exercise",
+                "--severity",
+                "P3",
+                "--drill",
+            ],
+        )
+        .trim()
+        .to_string();
+    let f = r.message_file("m.txt", "Logins are slow; we are on it.\n");
+    for id in [&real, &drill] {
+        r.ok_at(
+            &at(5),
+            &[
+                "notify",
+                "send",
+                id,
+                "--audience",
+                "customers",
+                "--file",
+                f.to_str().unwrap(),
+            ],
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "01");
+    let eml =
+        std::fs::read_to_string(outbox.join(format!("{drill}-000002-customers.eml"))).unwrap();
+    assert!(eml.contains("\r\nX-Warroom-Drill: yes\r\n"), "{eml}");
+    assert!(
+        eml.contains(&format!("Subject: [DRILL] [{drill}]")),
+        "{eml}"
+    );
+    let eml = std::fs::read_to_string(outbox.join(format!("{real}-000001-customers.eml"))).unwrap();
+    assert!(!eml.contains("X-Warroom-Drill"), "{eml}");
+}

@@ -84,48 +84,60 @@ pub fn message_id(msg: &SentMessage, config: &CommsConfig) -> String {
 pub fn render_eml(msg: &SentMessage, config: &CommsConfig) -> Vec<u8> {
     build_eml(
         config,
-        config.recipients(msg.audience),
-        subject(msg),
-        msg.sent_at,
-        message_id(msg, config),
-        &msg.incident_id,
+        &Envelope {
+            to: config.recipients(msg.audience),
+            subject: subject(msg),
+            date: msg.sent_at,
+            message_id: message_id(msg, config),
+            incident_id: &msg.incident_id,
+            drill: msg.drill,
+        },
         &msg.body,
     )
+}
+
+/// The headers of an email that vary by message.
+struct Envelope<'a> {
+    to: &'a [Mailbox],
+    subject: String,
+    date: DateTime<Utc>,
+    message_id: String,
+    incident_id: &'a str,
+    drill: bool,
 }
 
 /// An RFC 5322 message from the configured sender. Headers are built by
 /// mail-builder (non-ASCII names and subjects encoded; addresses are ASCII
 /// by `Mailbox::parse`); the body gets CRLF line ends.
-fn build_eml(
-    config: &CommsConfig,
-    to: &[Mailbox],
-    subject: String,
-    date: DateTime<Utc>,
-    message_id: String,
-    incident_id: &str,
-    body: &str,
-) -> Vec<u8> {
+fn build_eml(config: &CommsConfig, env: &Envelope<'_>, body: &str) -> Vec<u8> {
     let mailbox = |m: &Mailbox| -> Address<'static> {
         match &m.name {
             Some(n) => Address::from((n.clone(), m.address.clone())),
             None => Address::from(m.address.clone()),
         }
     };
-    let to: Vec<Address<'static>> = to.iter().map(mailbox).collect();
+    let to: Vec<Address<'static>> = env.to.iter().map(mailbox).collect();
     // Bodies are stored with the line ends they were typed with; mail
     // wants CRLF.
     let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
-    let builder = MessageBuilder::new()
+    let mut builder = MessageBuilder::new()
         .from(mailbox(&config.from))
         .to(to)
-        .subject(subject)
-        .date(date.timestamp())
-        .message_id(message_id)
+        .subject(env.subject.clone())
+        .date(env.date.timestamp())
+        .message_id(env.message_id.clone())
         .header(
             "X-Warroom-Incident",
-            mail_builder::headers::raw::Raw::new(incident_id.to_string()),
+            mail_builder::headers::raw::Raw::new(env.incident_id.to_string()),
         )
         .text_body(crlf);
+    if env.drill {
+        // For mail filters: an exercise, whatever its text says.
+        builder = builder.header(
+            "X-Warroom-Drill",
+            mail_builder::headers::raw::Raw::new("yes"),
+        );
+    }
     let mut out = Vec::with_capacity(body.len() + 512);
     builder.serialize(&mut out);
     out
@@ -178,6 +190,10 @@ pub fn deliver(
                 ("WARROOM_MESSAGE_ID", msg.id.to_string()),
                 ("WARROOM_SHA256", msg.sha256.clone()),
                 ("WARROOM_SUBJECT", subject(msg)),
+                (
+                    "WARROOM_DRILL",
+                    if msg.drill { "1" } else { "0" }.to_string(),
+                ),
                 (
                     "WARROOM_FORMAT",
                     if p.eml { "eml" } else { "text" }.to_string(),
@@ -440,16 +456,19 @@ impl Escalation {
             Some(to) => Payload {
                 bytes: build_eml(
                     config,
-                    std::slice::from_ref(to),
-                    self.subject(),
-                    self.alert.raised_at,
-                    format!(
-                        "warroom.escalation.{}.{}@{}",
-                        self.incident(),
-                        self.tag(),
-                        config.from.domain()
-                    ),
-                    self.incident(),
+                    &Envelope {
+                        to: std::slice::from_ref(to),
+                        subject: self.subject(),
+                        date: self.alert.raised_at,
+                        message_id: format!(
+                            "warroom.escalation.{}.{}@{}",
+                            self.incident(),
+                            self.tag(),
+                            config.from.domain()
+                        ),
+                        incident_id: self.incident(),
+                        drill: self.drill,
+                    },
                     &self.body(),
                 ),
                 eml: true,
@@ -494,6 +513,10 @@ pub fn deliver_escalation(
                 ("WARROOM_RECIPIENT", esc.recipient().to_string()),
                 ("WARROOM_ALERT_KEY", esc.alert.key.clone()),
                 ("WARROOM_SUBJECT", esc.subject()),
+                (
+                    "WARROOM_DRILL",
+                    if esc.drill { "1" } else { "0" }.to_string(),
+                ),
                 (
                     "WARROOM_FORMAT",
                     if p.eml { "eml" } else { "text" }.to_string(),
