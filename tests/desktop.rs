@@ -246,3 +246,98 @@ fn without_a_session_bus_alerts_fall_back_quietly() {
     assert!(out.status.success() && out.stderr.is_empty());
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
 }
+
+/// A "session bus" that accepts connections and never says a word: a hung
+/// dbus-daemon, or a socket left behind by something else. Counts the
+/// connections made to it until dropped.
+struct SilentBus {
+    path: std::path::PathBuf,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SilentBus {
+    fn start(dir: &std::path::Path) -> SilentBus {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let path = dir.join("silent-bus");
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let connections = std::sync::Arc::new(AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (c, s) = (connections.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !s.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        c.fetch_add(1, Ordering::SeqCst);
+                        held.push(stream);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        SilentBus {
+            path,
+            connections,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn address(&self) -> String {
+        format!("unix:path={}", self.path.display())
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for SilentBus {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_bus_that_does_not_answer_is_given_up_on_once_not_once_per_alert() {
+    let env = Env::new();
+    let config = env.dir.path().join("xdg-config/warroom");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("comms.toml"),
+        "[alerts]\nescalation = [\"ciso@example.com\", \"bob\"]\n",
+    )
+    .unwrap();
+    let id = p1_incident(&env);
+    let bus = SilentBus::start(env.dir.path());
+
+    // Four alerts are due (breach, two escalations, customer notice). The
+    // silent bus costs one wait, not four: after it, desktop notifications
+    // are off for a while and the alerts are still printed, with nothing
+    // about the desktop shown to the user.
+    let out = env
+        .cmd()
+        .env("WARROOM_NOW", LATER)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus.address())
+        .args(["alerts"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.is_empty(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 4, "{stdout}");
+    assert!(stdout.lines().all(|l| l.contains(&id)), "{stdout}");
+    assert_eq!(
+        bus.connections(),
+        1,
+        "one attempt at the silent bus, not one per alert"
+    );
+    let log = std::fs::read_to_string(env.dir.path().join("warroom.log")).unwrap();
+    assert!(log.contains("desktop notifications paused"), "{log}");
+}

@@ -859,3 +859,632 @@ fn the_osc52_sink_writes_base64_of_the_message_to_the_terminal_only() {
     );
     assert!(stdout.contains("no terminal to copy to"), "{stdout}");
 }
+
+/// Runs `warroom` and fails the test (rather than hanging it) if the run
+/// has not ended after a minute.
+fn run_bounded(mut cmd: Command) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("warroom hung");
+        }
+    }
+}
+
+#[test]
+fn a_fifo_or_device_among_the_config_files_is_an_error_not_a_hang() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let templates = r.config_dir().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let fifo = templates.join("customer.txt");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // /dev/zero never ends: read whole, it would eat all memory.
+    std::os::unix::fs::symlink("/dev/zero", templates.join("internal.txt")).unwrap();
+
+    let mut c = r.cmd_at(T0);
+    c.args(["notify", "templates"]);
+    let out = run_bounded(c);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (name, shown) in [
+        ("customer", &fifo),
+        ("internal", &templates.join("internal.txt")),
+    ] {
+        let mut c = r.cmd_at(T0);
+        c.args(["notify", "draft", &id, "--template", name]);
+        let out = run_bounded(c);
+        assert_fails(&out, 1, &format!("{}: not a regular file", shown.display()));
+    }
+    // The shipped ones still work.
+    r.ok_at(T0, &["notify", "draft", &id, "--template", "executive"]);
+
+    let comms = r.config_dir().join("comms.toml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&comms)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut c = r.cmd_at(T0);
+    c.args(["notify", "list", &id]);
+    let out = run_bounded(c);
+    assert_fails(&out, 1, &format!("{}: not a regular file", comms.display()));
+}
+
+#[test]
+fn a_policy_duration_too_long_for_the_calendar_is_an_error_not_a_panic() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let policy = include_str!("../assets/policy.toml");
+    let (line, _) = policy
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("response = "))
+        .nth(1)
+        .expect("the P2 response line");
+    let edited: Vec<String> = policy
+        .lines()
+        .enumerate()
+        .map(|(n, l)| {
+            if n == line {
+                "response = \"300000years\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let file = r.config_dir().join("policy.toml");
+    std::fs::write(&file, edited.join("\n")).unwrap();
+    for args in [
+        vec!["alerts", "--no-desktop"],
+        vec!["notify", "draft", &id, "--template", "customer"],
+    ] {
+        let out = r.run_at(&at(5), &args);
+        assert_fails(
+            &out,
+            1,
+            &format!("{}:{}:12: levels.P2.response", file.display(), line + 1),
+        );
+        assert_fails(&out, 1, "longer than 100 years");
+    }
+}
+
+#[test]
+fn addresses_that_cannot_go_into_a_plain_ascii_header_are_refused_in_comms_toml() {
+    // Non-ASCII display names are encoded (RFC 2047), but an address has no
+    // such encoding: it went raw into From, To and the Message-ID, making an
+    // .eml that is not RFC 5322.
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let file = r.config_dir().join("comms.toml");
+    r.write_config("from = \"Sécurité <secu@exämple.com>\"\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        &format!(
+            "{}:1:8: from: 'Sécurité <secu@exämple.com>'",
+            file.display()
+        ),
+    );
+    assert_fails(&out, 1, "ASCII");
+    r.write_config("[audiences.customers]\nto = [\"ok@example.org\", \"zoë@example.org\"]\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(&out, 1, &format!("{}:2:25: to:", file.display()));
+}
+
+#[test]
+fn a_command_timeout_must_end_before_a_pending_delivery_counts_as_abandoned() {
+    // A delivery left pending for 5 minutes is taken to be abandoned and is
+    // retried by any process. A command allowed to run longer than that
+    // would still be delivering when another process delivered it again.
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let file = r.config_dir().join("comms.toml");
+    r.write_config(
+        "[[sinks]]\nname = \"mail\"\nkind = \"command\"\nargv = [\"true\"]\ntimeout = \"10m\"\n",
+    );
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        &format!("{}:5:11: sink 'mail': timeout", file.display()),
+    );
+    assert_fails(&out, 1, "at most 4m");
+    r.write_config(
+        "[[sinks]]\nname = \"mail\"\nkind = \"command\"\nargv = [\"true\"]\ntimeout = \"4m\"\n",
+    );
+    r.ok_at(T0, &["notify", "list", &id]);
+}
+
+#[test]
+fn a_new_message_goes_out_before_older_failures_are_retried() {
+    let r = Room::new();
+    let up = r.dir().join("relay-up");
+    let log = r.dir().join("relayed.log");
+    r.write_config(&format!(
+        "[[sinks]]\nname = \"relay\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"[ -e \\\"$1\\\" ] || exit 1; cat >> \\\"$2\\\"\", \"sink\", \"{}\", \"{}\"]\n",
+        up.display(),
+        log.display()
+    ));
+    let id = r.incident("P2", "Login API down");
+    let send = |minute: i64, body: &str| {
+        let f = r.message_file("m.txt", body);
+        r.run_at(
+            &at(minute),
+            &[
+                "notify",
+                "send",
+                &id,
+                "--audience",
+                "internal",
+                "--file",
+                f.to_str().unwrap(),
+            ],
+        )
+    };
+    assert_eq!(send(10, "old update\n").status.code(), Some(1));
+    std::fs::write(&up, "").unwrap();
+    let out = send(20, "new update\n");
+    assert!(out.status.success());
+    // The fresh message does not wait behind old failures (each of which
+    // may take a whole command timeout).
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "new update\nold update\n"
+    );
+}
+
+#[test]
+fn a_delivery_taken_over_by_another_process_is_not_delivered_again() {
+    // Process A sends through two command sinks; the first stalls. Another
+    // process retrying at a time when A's deliveries look abandoned takes
+    // them over and delivers. When A gets to its second sink it must see
+    // the delivery is no longer its own, and not deliver it a second time.
+    // (Its stalled first sink was delivered twice here only because the
+    // test's clock jumps 6 minutes; in real time the command's timeout,
+    // at most 4 minutes, stops it before it can look abandoned.)
+    let r = Room::new();
+    let gate = r.dir().join("gate");
+    let lock = r.dir().join("first-run");
+    let out1 = r.dir().join("out1.log");
+    let out2 = r.dir().join("out2.log");
+    r.write_config(&format!(
+        "[[sinks]]\nname = \"slow\"\nkind = \"command\"\ntimeout = \"4m\"\n\
+         argv = [\"sh\", \"-c\", \"if mkdir \\\"$1\\\" 2>/dev/null; then while [ ! -e \\\"$2\\\" ]; do sleep 0.05; done; fi; cat >> \\\"$3\\\"\", \"sink\", \"{}\", \"{}\", \"{}\"]\n\
+         [[sinks]]\nname = \"fast\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"cat >> \\\"$1\\\"\", \"sink\", \"{}\"]\n",
+        lock.display(),
+        gate.display(),
+        out1.display(),
+        out2.display()
+    ));
+    let id = r.incident("P2", "Login API down");
+    let f = r.message_file("m.txt", "the update\n");
+    let a = r
+        .cmd_at(&at(10))
+        .args([
+            "notify",
+            "send",
+            &id,
+            "--audience",
+            "internal",
+            "--file",
+            f.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until A is inside its first sink.
+    for _ in 0..1200 {
+        if lock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(lock.exists(), "process A never reached its first sink");
+
+    let b = r.run_at(&at(16), &["notify", "retry", &id]);
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert_eq!(std::fs::read_to_string(&out2).unwrap(), "the update\n");
+
+    std::fs::write(&gate, "").unwrap();
+    let a = a.wait_with_output().unwrap();
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&out2).unwrap(),
+        "the update\n",
+        "delivered twice through 'fast'"
+    );
+    let list = r.json_at(&at(17), &["notify", "list", &id]);
+    let fast = &list[0]["deliveries"][0];
+    assert_eq!(
+        (fast["sink"].as_str(), fast["state"].as_str()),
+        (Some("fast"), Some("delivered"))
+    );
+    assert_eq!(fast["attempts"], 1);
+}
+
+/// An .eml parsed back: (To as (name, address) pairs, subject, body).
+type Mail = (Vec<(Option<String>, String)>, String, String);
+
+/// The .eml files in `dir`, parsed, sorted.
+fn emls(dir: &Path) -> Vec<Mail> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "eml"));
+    files.sort();
+    let mut out: Vec<_> = files
+        .iter()
+        .map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            assert!(raw.is_ascii(), "{}", p.display());
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let to = m
+                .to()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    (
+                        a.name().map(str::to_string),
+                        a.address().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            (
+                to,
+                m.subject().unwrap().to_string(),
+                m.body_text(0).unwrap().replace("\r\n", "\n"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_response_breach_escalation_reaches_each_contact_through_the_sinks_once() {
+    let r = Room::new();
+    let outbox = r.dir().join("outbox");
+    let pager = r.dir().join("pager.log");
+    r.write_config(&format!(
+        "from = \"Security <security@example.com>\"\n\
+         [alerts]\nescalation = [\"ciso@example.com\", \"dana\"]\nsinks = [\"outbox\", \"pager\"]\n\
+         [[sinks]]\nname = \"outbox\"\nkind = \"outbox\"\ndir = \"{}\"\n\
+         [[sinks]]\nname = \"pager\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"printf '%s %s %s\\\\n' \\\"$WARROOM_RECIPIENT\\\" \\\"$WARROOM_FORMAT\\\" \\\"$(wc -c)\\\" >> \\\"$1\\\"\", \"sink\", \"{}\"]\n",
+        outbox.display(),
+        pager.display()
+    ));
+    r.ok_at(
+        T0,
+        &[
+            "roster",
+            "add",
+            "dana",
+            "--name",
+            "Dana Scully",
+            "--contact",
+            "dana@example.com",
+        ],
+    );
+    r.ok_at(
+        T0,
+        &[
+            "roster",
+            "add",
+            "erin",
+            "--name",
+            "Erin Hale",
+            "--contact",
+            "Erin <erin@example.com>",
+        ],
+    );
+    let id = r.incident("P1", "Login API down\u{1b}[2J");
+
+    // Before the breach (response due 14:45): nothing escalates.
+    r.ok_at(&at(14), &["alerts", "--no-desktop"]);
+    assert!(!outbox.exists() && !pager.exists());
+
+    // At the breach two processes check at once: each contact is told
+    // exactly once, through each escalation sink.
+    let spawn = |who: &str| {
+        r.cmd_at(&at(16))
+            .args(["--as", who, "alerts", "--json", "--no-desktop"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("carol"), spawn("dave"));
+    let mut escalations = Vec::new();
+    for c in [a, b] {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for al in v.as_array().unwrap() {
+            if al["kind"] == "escalation" {
+                let sinks: Vec<(&str, bool)> = al["deliveries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| {
+                        (
+                            d["sink"].as_str().unwrap(),
+                            d["delivered"].as_bool().unwrap(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(sinks, [("outbox", true), ("pager", true)], "{al}");
+                escalations.push(al["recipient"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    escalations.sort();
+    assert_eq!(escalations, ["ciso@example.com", "dana"]);
+
+    let mails = emls(&outbox);
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(mails[0].0, [(None, "ciso@example.com".to_string())]);
+    assert_eq!(
+        mails[1].0,
+        [(
+            Some("Dana Scully".to_string()),
+            "dana@example.com".to_string()
+        )],
+        "a roster handle goes to the person's contact address"
+    );
+    for (_, subject, body) in &mails {
+        assert_eq!(
+            subject,
+            &format!("[{id}] ESCALATION: response time breached")
+        );
+        assert!(
+            body.contains(&format!(
+                "{id} P1 Login API down␛[2J not acknowledged; response was due 14:45 UTC"
+            )),
+            "{body}"
+        );
+        assert!(!body.contains('\u{1b}'), "{body:?}");
+    }
+    let paged = std::fs::read_to_string(&pager).unwrap();
+    let mut lines: Vec<&str> = paged.lines().collect();
+    lines.sort();
+    assert_eq!(lines.len(), 2, "{paged}");
+    assert!(lines[0].starts_with("ciso@example.com eml "), "{paged}");
+    assert!(lines[1].starts_with("dana eml "), "{paged}");
+
+    // The timeline says who was told, and how.
+    let show = r.json_at(&at(17), &["incident", "show", &id]);
+    let kinds: Vec<&str> = show["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "comms.escalated").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "comms.escalation_delivered")
+            .count(),
+        4,
+        "{kinds:?}"
+    );
+
+    // A commander named late acknowledges late: the commander is told too,
+    // once; the contacts are not told again.
+    r.ok_at(&at(20), &["incident", "assign", &id, "commander", "erin"]);
+    for minute in [21, 22] {
+        r.ok_at(&at(minute), &["alerts", "--no-desktop"]);
+    }
+    let mails = emls(&outbox);
+    assert_eq!(mails.len(), 3, "{mails:?}");
+    assert!(
+        mails.iter().any(|(to, _, body)| to
+            == &[(Some("Erin".to_string()), "erin@example.com".to_string())]
+            && body.contains("acknowledged 14:50 UTC (05:00 late)")),
+        "{mails:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&pager).unwrap().lines().count(), 3);
+    r.ok_at(&at(23), &["verify"]);
+}
+
+#[test]
+fn a_failed_or_abandoned_escalation_delivery_is_retried_and_never_lost() {
+    let r = Room::new();
+    let up = r.dir().join("pager-up");
+    let pager = r.dir().join("pager.log");
+    let lock = r.dir().join("first-run");
+    let pid = r.dir().join("stuck.pid");
+    // The pager fails while `up` is missing; on its very first run it
+    // instead hangs (standing in for a process that crashes mid-delivery).
+    r.write_config(&format!(
+        "[alerts]\nescalation = [\"ciso@example.com\"]\n\
+         [[sinks]]\nname = \"pager\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"if mkdir \\\"$1\\\" 2>/dev/null; then echo $$ > \\\"$4\\\"; exec sleep 1000; fi; [ -e \\\"$2\\\" ] || {{ echo 'pager gateway down' >&2; exit 1; }}; cat >> \\\"$3\\\"\", \"sink\", \"{}\", \"{}\", \"{}\", \"{}\"]\n",
+        lock.display(),
+        up.display(),
+        pager.display(),
+        pid.display()
+    ));
+    let id = r.incident("P1", "Login API down");
+
+    // The process that takes the escalation dies while delivering it.
+    let mut a = r
+        .cmd_at(&at(16))
+        .args(["alerts", "--no-desktop"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..1200 {
+        if pid.exists() && !std::fs::read_to_string(&pid).unwrap().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let stuck = std::fs::read_to_string(&pid).unwrap();
+    Command::new("kill")
+        .args(["-KILL", stuck.trim()])
+        .status()
+        .unwrap();
+
+    // Within 5 minutes it may still be in flight: nobody repeats it.
+    let out = r.ok_at(&at(18), &["alerts", "--no-desktop"]);
+    assert_eq!(out, "");
+    // Past that it counts as abandoned: the next check retries it; the
+    // pager is down, so the failure is reported and stays retryable.
+    let out = r.run_at(&at(22), &["alerts", "--no-desktop"]);
+    assert_fails(
+        &out,
+        1,
+        "1 escalation deliveries failed (first: to ciso@example.com via pager: sh: exit status 1: pager gateway down)",
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAILED (retry)"));
+    let out = r.run_at(&at(23), &["notify", "retry", &id]);
+    assert_fails(&out, 1, "1 of 1 deliveries failed again");
+
+    // The pager is back: the retry delivers it, once.
+    std::fs::write(&up, "").unwrap();
+    let out = r.ok_at(&at(24), &["notify", "retry", &id]);
+    assert!(
+        out.contains("escalation to ciso@example.com") && out.contains("delivered"),
+        "{out}"
+    );
+    let paged = std::fs::read_to_string(&pager).unwrap();
+    assert!(
+        paged.contains(&format!(
+            "Subject: [{id}] ESCALATION: response time breached\r\n"
+        )),
+        "{paged}"
+    );
+    assert_eq!(paged.matches("Message-ID: ").count(), 1, "{paged}");
+    assert_eq!(
+        r.ok_at(&at(25), &["notify", "retry", &id]).trim(),
+        format!("{id}: nothing to retry")
+    );
+    assert_eq!(r.ok_at(&at(25), &["alerts", "--no-desktop"]), "");
+    assert_eq!(std::fs::read_to_string(&pager).unwrap(), paged);
+}
+
+#[test]
+fn escalation_sinks_must_exist_and_be_able_to_reach_someone() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let file = r.config_dir().join("comms.toml");
+    r.write_config("[alerts]\nsinks = [\"clip\"]\n[[sinks]]\nname = \"clip\"\nkind = \"osc52\"\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        &format!(
+            "{}:2:10: alerts.sinks: 'clip' is an OSC 52 sink",
+            file.display()
+        ),
+    );
+    r.write_config("[alerts]\nsinks = [\"pager\"]\n");
+    let out = r.run_at(T0, &["notify", "list", &id]);
+    assert_fails(
+        &out,
+        1,
+        "alerts.sinks: no sink 'pager' (configured: outbox)",
+    );
+}
+
+#[test]
+fn a_drill_message_is_marked_as_a_drill_for_every_sink() {
+    // A hand-written drill message need not say DRILL in its text; a
+    // script behind a command sink (a chat webhook, say) must still be able
+    // to tell it from a real notice, and so must a mail filter.
+    let r = Room::new();
+    let seen = r.dir().join("seen.txt");
+    let outbox = r.dir().join("outbox");
+    r.write_config(&format!(
+        "[audiences.customers]\nto = [\"c@example.org\"]\n\
+         [[sinks]]\nname = \"outbox\"\nkind = \"outbox\"\ndir = \"{}\"\n\
+         [[sinks]]\nname = \"hook\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"printf '%s' \\\"$WARROOM_DRILL\\\" >> \\\"$1\\\"\", \"sink\", \"{}\"]\n",
+        outbox.display(),
+        seen.display()
+    ));
+    let real = r.incident("P3", "Real one");
+    let drill = r
+        .ok_at(
+            T0,
+            &[
+                "incident",
+                "new",
+                "--title",
+                "Exercise",
+                "--severity",
+                "P3",
+                "--drill",
+            ],
+        )
+        .trim()
+        .to_string();
+    let f = r.message_file("m.txt", "Logins are slow; we are on it.\n");
+    for id in [&real, &drill] {
+        r.ok_at(
+            &at(5),
+            &[
+                "notify",
+                "send",
+                id,
+                "--audience",
+                "customers",
+                "--file",
+                f.to_str().unwrap(),
+            ],
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "01");
+    let eml =
+        std::fs::read_to_string(outbox.join(format!("{drill}-000002-customers.eml"))).unwrap();
+    assert!(eml.contains("\r\nX-Warroom-Drill: yes\r\n"), "{eml}");
+    assert!(
+        eml.contains(&format!("Subject: [DRILL] [{drill}]")),
+        "{eml}"
+    );
+    let eml = std::fs::read_to_string(outbox.join(format!("{real}-000001-customers.eml"))).unwrap();
+    assert!(!eml.contains("X-Warroom-Drill"), "{eml}");
+}

@@ -352,9 +352,28 @@ fn retry(
         now,
         &mut write_to_terminal,
     )?;
+    let escalations = sinks::retry_escalations(
+        &mut store,
+        Some(id),
+        &ctx.settings.comms,
+        &ctx.db,
+        &ctx.actor,
+        now,
+    )?;
     if as_json {
-        print_json(&results)?;
-    } else if results.is_empty() {
+        #[derive(serde::Serialize)]
+        #[serde(untagged)]
+        enum Retried<'a> {
+            Message(&'a sinks::SinkResult),
+            Escalation(&'a sinks::EscalationResult),
+        }
+        let all: Vec<Retried> = results
+            .iter()
+            .map(Retried::Message)
+            .chain(escalations.iter().map(Retried::Escalation))
+            .collect();
+        print_json(&all)?;
+    } else if results.is_empty() && escalations.is_empty() {
         println!("{id}: nothing to retry");
     } else {
         for r in &results {
@@ -366,13 +385,21 @@ fn retry(
                 display_safe(&r.detail)
             );
         }
+        for r in &escalations {
+            println!(
+                "  escalation to {} {:<12} {:<10} {}",
+                display_safe(&r.recipient),
+                display_safe(&r.sink),
+                if r.delivered { "delivered" } else { "FAILED" },
+                display_safe(&r.detail)
+            );
+        }
     }
-    let failed = results.iter().filter(|r| !r.delivered).count();
+    let total = results.len() + escalations.len();
+    let failed = results.iter().filter(|r| !r.delivered).count()
+        + escalations.iter().filter(|r| !r.delivered).count();
     if failed > 0 {
-        eprintln!(
-            "error: {failed} of {} deliveries failed again; they stay retryable",
-            results.len()
-        );
+        eprintln!("error: {failed} of {total} deliveries failed again; they stay retryable");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -382,49 +409,120 @@ fn retry(
 /// process), prints those this run raised and shows them on the desktop.
 pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<ExitCode, Failure> {
     let mut store = ctx.open_store()?;
-    let list = if a.history {
+    let (list, desktop, mut escalations) = if a.history {
         let since = a.since.unwrap_or(DateTime::<Utc>::MIN_UTC);
-        store.alerts_since(since)?
+        (store.alerts_since(since)?, false, Vec::new())
     } else {
-        let raised = alerts::check(
+        let checked = alerts::check_and_deliver(
             &mut store,
             &ctx.settings.policy,
             &ctx.settings.comms,
             &ctx.actor,
             now,
         )?;
-        if !a.no_desktop {
-            for al in &raised {
-                let summary = format!("warroom: {}", kind_title(&al.kind));
-                match comms::desktop::notify_with(&summary, &al.text, alerts::is_urgent(&al.kind)) {
-                    Ok(true) => tracing::debug!(key = %al.key, "desktop notification shown"),
-                    Ok(false) => {}
-                    Err(e) => tracing::warn!(key = %al.key, "{e}"),
-                }
+        (checked.raised, !a.no_desktop, checked.escalations)
+    };
+    // Escalations that failed earlier (or were abandoned by a crash) are
+    // retried by every check, after the new ones.
+    let retried = if a.history {
+        Vec::new()
+    } else {
+        sinks::retry_escalations(
+            &mut store,
+            None,
+            &ctx.settings.comms,
+            &ctx.db,
+            &ctx.actor,
+            now,
+        )?
+    };
+    let delivered_with = |key: &str| -> Vec<&sinks::EscalationResult> {
+        escalations.iter().filter(|e| e.alert_key == key).collect()
+    };
+    // Printed first: a slow desktop never holds up the record on stdout.
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            alert: &'a crate::store::NewAlert,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            deliveries: Vec<&'a sinks::EscalationResult>,
+        }
+        let shown: Vec<Shown> = list
+            .iter()
+            .map(|al| Shown {
+                alert: al,
+                deliveries: delivered_with(&al.key),
+            })
+            .collect();
+        print_json(&shown)?;
+    } else {
+        let mut out = stdout();
+        for al in &list {
+            let to = al
+                .recipient
+                .as_deref()
+                .map_or(String::new(), |r| format!(" -> {}", display_safe(r)));
+            let via: Vec<String> = delivered_with(&al.key)
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        display_safe(&e.sink),
+                        if e.delivered { "delivered" } else { "FAILED" }
+                    )
+                })
+                .collect();
+            let via = if via.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", via.join(", "))
+            };
+            writeln!(
+                out,
+                "{}  {:<15} {}{to}{via}",
+                human_time(al.raised_at),
+                al.kind,
+                display_safe(&al.text)
+            )
+            .context("writing alerts")?;
+        }
+        for r in &retried {
+            writeln!(
+                out,
+                "  escalation to {} via {}: {} (retry) {}",
+                display_safe(&r.recipient),
+                display_safe(&r.sink),
+                if r.delivered { "delivered" } else { "FAILED" },
+                display_safe(&r.detail)
+            )
+            .context("writing alerts")?;
+        }
+        out.flush().context("writing alerts")?;
+    }
+    escalations.extend(retried);
+    let failed: Vec<&sinks::EscalationResult> =
+        escalations.iter().filter(|e| !e.delivered).collect();
+    if desktop {
+        for al in &list {
+            let summary = format!("warroom: {}", kind_title(&al.kind));
+            match comms::desktop::notify_with(&summary, &al.text, alerts::is_urgent(&al.kind)) {
+                Ok(true) => tracing::debug!(key = %al.key, "desktop notification shown"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(key = %al.key, "{e}"),
             }
         }
-        raised
-    };
-    if a.json {
-        print_json(&list)?;
-        return Ok(ExitCode::SUCCESS);
     }
-    let mut out = stdout();
-    for al in &list {
-        let to = al
-            .recipient
-            .as_deref()
-            .map_or(String::new(), |r| format!(" -> {}", display_safe(r)));
-        writeln!(
-            out,
-            "{}  {:<15} {}{to}",
-            human_time(al.raised_at),
-            al.kind,
-            display_safe(&al.text)
-        )
-        .context("writing alerts")?;
+    if let Some(first) = failed.first() {
+        eprintln!(
+            "error: {} escalation deliveries failed (first: to {} via {}: {}); they stay retryable (warroom alerts, warroom notify retry INCIDENT)",
+            failed.len(),
+            display_safe(&first.recipient),
+            display_safe(&first.sink),
+            display_safe(&first.detail)
+        );
+        return Ok(ExitCode::from(1));
     }
-    out.flush().context("writing alerts")?;
     Ok(ExitCode::SUCCESS)
 }
 

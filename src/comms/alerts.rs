@@ -165,10 +165,12 @@ pub fn due(
     out
 }
 
-/// The whole check, for a console tick or `warroom alerts`: computes the
-/// due alerts, raises each under its key, and returns those this process
-/// raised (and so must show); alerts another process already raised are
-/// left out.
+/// The whole check, for a console tick: computes the due alerts, raises
+/// each under its key, and returns those this process raised (and so must
+/// show); alerts another process already raised are left out. The
+/// escalations among them are delivered through the escalation sinks on a
+/// thread of its own (with its own connection), so a slow mail command
+/// never holds up the caller; use [`check_and_deliver`] to wait for them.
 pub fn check(
     store: &mut crate::store::Store,
     policy: &Policy,
@@ -176,14 +178,139 @@ pub fn check(
     me: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<NewAlert>, crate::store::StoreError> {
-    let subjects = store.alert_subjects()?;
-    let mut mine = Vec::new();
-    for a in due(&subjects, policy, config, me, now) {
-        if store.raise_alert(&a)? {
-            mine.push(a);
-        }
+    let raised = raise(store, policy, config, me, now)?;
+    if !raised.escalations.is_empty() && !raised.sinks.is_empty() {
+        deliver_in_background(
+            store.path(),
+            raised.escalations,
+            raised.sinks,
+            config,
+            me,
+            now,
+        );
     }
-    Ok(mine)
+    Ok(raised.alerts)
+}
+
+/// What a check did.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The alerts this process raised: show them.
+    pub raised: Vec<NewAlert>,
+    /// How the escalations among them went through the escalation sinks.
+    pub escalations: Vec<super::sinks::EscalationResult>,
+}
+
+/// [`check`], delivering the escalations before it returns and saying how
+/// each went (for `warroom alerts`).
+///
+/// An escalation (a response breach, to the commander and each escalation
+/// contact) is raised together with one pending delivery per escalation
+/// sink (`CommsConfig::escalation_sinks`) in the same transaction, so the
+/// one process that takes its key delivers it; a failed delivery stays
+/// retryable (`sinks::retry_escalations`). Delivery problems never make
+/// the check fail: the alerts are raised and must be shown.
+pub fn check_and_deliver(
+    store: &mut crate::store::Store,
+    policy: &Policy,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Result<Checked, crate::store::StoreError> {
+    let raised = raise(store, policy, config, me, now)?;
+    let escalations = super::sinks::deliver_escalations(
+        store,
+        &raised.escalations,
+        &raised.sinks,
+        config,
+        me,
+        now,
+    );
+    Ok(Checked {
+        raised: raised.alerts,
+        escalations,
+    })
+}
+
+struct Raised {
+    alerts: Vec<NewAlert>,
+    escalations: Vec<NewAlert>,
+    sinks: Vec<super::SinkConfig>,
+}
+
+fn raise(
+    store: &mut crate::store::Store,
+    policy: &Policy,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Result<Raised, crate::store::StoreError> {
+    let subjects = store.alert_subjects()?;
+    let sinks = config.escalation_sinks(store.path());
+    let names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
+    let batch: Vec<(NewAlert, Option<Vec<String>>)> = due(&subjects, policy, config, me, now)
+        .into_iter()
+        .map(|a| {
+            let through = (a.kind == ESCALATION).then(|| names.clone());
+            (a, through)
+        })
+        .collect();
+    // One transaction: an error takes no key, so no alert is left recorded
+    // but shown by nobody.
+    let taken = store.raise_alerts(&batch)?;
+    let alerts: Vec<NewAlert> = batch
+        .into_iter()
+        .zip(taken)
+        .filter_map(|((a, _), took)| took.then_some(a))
+        .collect();
+    let escalations = alerts
+        .iter()
+        .filter(|a| a.kind == ESCALATION)
+        .cloned()
+        .collect();
+    Ok(Raised {
+        alerts,
+        escalations,
+        sinks,
+    })
+}
+
+/// Delivers escalations on a thread with its own store connection. If
+/// the process ends first, the deliveries stay pending and the next
+/// `warroom alerts` (or `notify retry`) takes them after 5 minutes.
+fn deliver_in_background(
+    db: &std::path::Path,
+    escalations: Vec<NewAlert>,
+    sinks: Vec<super::SinkConfig>,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) {
+    let (db, config, me) = (db.to_path_buf(), config.clone(), me.to_string());
+    let spawned = std::thread::Builder::new()
+        .name("escalations".into())
+        .spawn(move || match crate::store::Store::open(&db) {
+            Ok(mut store) => {
+                for r in super::sinks::deliver_escalations(
+                    &mut store,
+                    &escalations,
+                    &sinks,
+                    &config,
+                    &me,
+                    now,
+                ) {
+                    if r.delivered {
+                        tracing::info!(alert = %r.alert_key, sink = %r.sink, "escalation delivered: {}", r.detail);
+                    } else {
+                        tracing::warn!(alert = %r.alert_key, sink = %r.sink, "escalation NOT delivered: {}", r.detail);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("escalations left pending for a retry: {e}"),
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("escalations left pending for a retry: cannot start a thread: {e}");
+    }
 }
 
 /// Builds an alert of one incident: (key, kind, text, recipient).
@@ -496,6 +623,68 @@ mod tests {
                 later + Duration::days(3)
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_console_check_is_not_held_up_by_a_slow_escalation_sink() {
+        use crate::domain::Playbook;
+        use crate::store::{NewIncident, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let gate = dir.path().join("gate");
+        let out = dir.path().join("paged");
+        let mut store = Store::open(&db).unwrap();
+        store
+            .create_incident(
+                &NewIncident::new("Login API down", Severity::P1),
+                &Playbook::builtin(),
+                "alice",
+                t0(),
+            )
+            .unwrap();
+        let toml = format!(
+            "[alerts]\nescalation = [\"ciso@example.com\"]\nsinks = [\"pager\"]\n\
+             [[sinks]]\nname = \"pager\"\nkind = \"command\"\n\
+             argv = [\"sh\", \"-c\", \"while [ ! -e \\\"$1\\\" ]; do sleep 0.05; done; cat > \\\"$2\\\"\", \"sink\", \"{}\", \"{}\"]\n",
+            gate.display(),
+            out.display()
+        );
+        let config = CommsConfig::from_toml(&toml, dir.path()).unwrap();
+        let now = t0() + Duration::minutes(20);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let c = config.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(check(&mut store, &Policy::builtin(), &c, "bob", now));
+        });
+        // The pager waits for the gate, which opens only after check()
+        // returned: a check that waited for it would never return.
+        let returned = rx.recv_timeout(std::time::Duration::from_secs(60));
+        std::fs::write(&gate, "").unwrap();
+        let raised = returned
+            .expect("check() waited for the escalation sink")
+            .unwrap();
+        let esc = raised.iter().find(|a| a.kind == ESCALATION).unwrap();
+
+        // The delivery completes behind it, recorded in the store.
+        let store = Store::open(&db).unwrap();
+        let mut state = None;
+        for _ in 0..1200 {
+            state = store
+                .alert_deliveries(&esc.key)
+                .unwrap()
+                .first()
+                .map(|d| d.state);
+            if state == Some(crate::store::DeliveryState::Delivered) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(state, Some(crate::store::DeliveryState::Delivered));
+        assert!(
+            std::fs::read_to_string(&out)
+                .unwrap()
+                .contains("ESCALATION")
         );
     }
 

@@ -18,10 +18,17 @@ use crate::domain::policy::parse_duration;
 /// The file's name inside the config dir.
 pub const FILE_NAME: &str = "comms.toml";
 
+/// A comms.toml larger than this is refused.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
 /// Default share of a clock's time after which it counts as nearing.
 pub const DEFAULT_NEAR_THRESHOLD: f64 = 0.75;
 /// Default time a command sink may run.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a command sink may run: a minute under
+/// `sinks::STALE_PENDING`, so a delivery still running never looks
+/// abandoned to another process's retry.
+pub const MAX_COMMAND_TIMEOUT: Duration = Duration::from_secs(4 * 60);
 /// Default cap of an OSC 52 copy: terminals refuse (or truncate) larger
 /// sequences; 75,000 bytes is 100,000 bytes of base64.
 pub const DEFAULT_OSC52_MAX_BYTES: usize = 75_000;
@@ -55,6 +62,13 @@ impl Mailbox {
                 .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
         if !valid {
             return Err(format!("'{s}' is not an email address (user@domain)"));
+        }
+        // A display name can be encoded in a header; an address cannot
+        // (without SMTPUTF8), so it must be ASCII.
+        if !address.is_ascii() {
+            return Err(format!(
+                "'{s}': the address must be ASCII (write an international domain in its xn-- form)"
+            ));
         }
         if name
             .as_deref()
@@ -149,6 +163,9 @@ pub struct CommsConfig {
     pub near_threshold: f64,
     /// Whom a response-time breach escalates to, besides the commander.
     pub escalation: Vec<String>,
+    /// The sinks escalations are delivered through (`[alerts] sinks`);
+    /// `None`: the default sinks serving the internal audience.
+    pub escalation_sinks: Option<Vec<String>>,
     /// Where the user's template overrides are (`<config dir>/templates`).
     pub templates_dir: PathBuf,
 }
@@ -167,6 +184,7 @@ impl CommsConfig {
             sinks: Vec::new(),
             near_threshold: DEFAULT_NEAR_THRESHOLD,
             escalation: Vec::new(),
+            escalation_sinks: None,
             templates_dir: config_dir.join("templates"),
         }
     }
@@ -201,7 +219,9 @@ impl CommsConfig {
                 .collect::<Result<_, _>>()?;
             cfg.audiences.insert(audience, AudienceConfig { to });
         }
+        let mut escalation_sinks: Option<Vec<Spanned<String>>> = None;
         if let Some(alerts) = raw.alerts {
+            escalation_sinks = alerts.sinks;
             if let Some(near) = alerts.near {
                 cfg.near_threshold = parse_share(near.get_ref())
                     .map_err(|e| at(near.span(), format!("alerts.near: {e}")))?;
@@ -257,6 +277,17 @@ impl CommsConfig {
                     }
                     let timeout = match &s.timeout {
                         Some(t) => match parse_duration(t.get_ref()) {
+                            Ok(d) if d > MAX_COMMAND_TIMEOUT => {
+                                return Err(at(
+                                    t.span(),
+                                    format!(
+                                        "sink '{name}': timeout must be at most {} (a delivery pending longer is taken as abandoned and retried)",
+                                        crate::domain::policy::describe_duration(
+                                            MAX_COMMAND_TIMEOUT
+                                        )
+                                    ),
+                                ));
+                            }
                             Ok(d) if !d.is_zero() => d,
                             Ok(_) => {
                                 return Err(at(
@@ -318,6 +349,41 @@ impl CommsConfig {
                 default,
             });
         }
+        if let Some(names) = escalation_sinks {
+            // The sinks exist once every [[sinks]] table is read; with none
+            // configured, the implicit outbox is the one sink.
+            let known = cfg.effective_sinks(Path::new("warroom.db"));
+            let mut list = Vec::new();
+            for n in names {
+                let name = n.get_ref().trim();
+                match known.iter().find(|s| s.name == name) {
+                    Some(s) if matches!(s.kind, SinkKind::Osc52 { .. }) => {
+                        return Err(at(
+                            n.span(),
+                            format!(
+                                "alerts.sinks: '{name}' is an OSC 52 sink (your own terminal's clipboard); it cannot deliver an escalation"
+                            ),
+                        ));
+                    }
+                    Some(_) => {
+                        if !list.iter().any(|l: &String| l == name) {
+                            list.push(name.to_string());
+                        }
+                    }
+                    None => {
+                        let all: Vec<&str> = known.iter().map(|s| s.name.as_str()).collect();
+                        return Err(at(
+                            n.span(),
+                            format!(
+                                "alerts.sinks: no sink '{name}' (configured: {})",
+                                all.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            cfg.escalation_sinks = Some(list);
+        }
         Ok(cfg)
     }
 
@@ -325,7 +391,7 @@ impl CommsConfig {
     /// there is none. Errors read `PATH:LINE:COL: problem`.
     pub fn load(config_dir: &Path) -> anyhow::Result<CommsConfig> {
         let path = config_dir.join(FILE_NAME);
-        match std::fs::read(&path) {
+        match super::read_user_file(&path, MAX_FILE_BYTES) {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|e| {
                     anyhow::anyhow!(
@@ -339,6 +405,9 @@ impl CommsConfig {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Ok(CommsConfig::builtin(config_dir))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                Err(anyhow::anyhow!("{}: {e}", path.display()))
             }
             Err(e) => {
                 Err(anyhow::Error::new(e).context(format!("{}: cannot read", path.display())))
@@ -368,6 +437,45 @@ impl CommsConfig {
             audiences: None,
             default: true,
         }]
+    }
+
+    /// The sinks escalations are delivered through: `[alerts] sinks`, or
+    /// by default the default sinks serving the internal audience (never
+    /// OSC 52, which reaches only your own terminal).
+    pub fn escalation_sinks(&self, db: &Path) -> Vec<SinkConfig> {
+        let all = self.effective_sinks(db);
+        match &self.escalation_sinks {
+            Some(names) => names
+                .iter()
+                .filter_map(|n| all.iter().find(|s| &s.name == n).cloned())
+                .collect(),
+            None => all
+                .into_iter()
+                .filter(|s| {
+                    s.default
+                        && s.serves(Audience::Internal)
+                        && !matches!(s.kind, SinkKind::Osc52 { .. })
+                })
+                .collect(),
+        }
+    }
+
+    /// The mailbox an escalation to `who` goes to: `who` itself when it is
+    /// an address, else the contact of the roster person with that handle
+    /// when it is one; `None` (plain text) otherwise.
+    pub fn escalation_mailbox(who: &str, people: &[crate::domain::Person]) -> Option<Mailbox> {
+        if let Ok(m) = Mailbox::parse(who) {
+            return Some(m);
+        }
+        let p = people.iter().find(|p| p.handle == who)?;
+        let m = Mailbox::parse(&p.contact).ok()?;
+        Some(Mailbox {
+            name: m.name.or_else(|| {
+                let n = p.name.trim();
+                (!n.is_empty() && !n.chars().any(char::is_control)).then(|| n.to_string())
+            }),
+            address: m.address,
+        })
     }
 
     /// The sinks a send uses: the named ones (each must exist), or with no
@@ -487,6 +595,7 @@ struct RawAlerts {
     near: Option<Spanned<toml::Value>>,
     #[serde(default)]
     escalation: Vec<String>,
+    sinks: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -598,6 +707,30 @@ kind = "osc52"
     }
 
     #[test]
+    fn escalations_go_through_the_internal_defaults_or_the_named_sinks() {
+        let db = Path::new("/data/w.db");
+        let names = |v: Vec<SinkConfig>| v.into_iter().map(|s| s.name).collect::<Vec<_>>();
+        let c = CommsConfig::from_toml(SAMPLE, Path::new("/etc/warroom")).unwrap();
+        // "mail" serves customers and regulator only; OSC 52 never.
+        assert_eq!(names(c.escalation_sinks(db)), ["outbox"]);
+        let named = SAMPLE.replace("[alerts]\n", "[alerts]\nsinks = [\"mail\", \"outbox\"]\n");
+        let c = CommsConfig::from_toml(&named, Path::new("/etc/warroom")).unwrap();
+        assert_eq!(names(c.escalation_sinks(db)), ["mail", "outbox"]);
+        let c = CommsConfig::builtin(Path::new("/cfg"));
+        assert_eq!(names(c.escalation_sinks(db)), ["outbox"]);
+
+        let people = [crate::domain::Person {
+            handle: "dana".into(),
+            name: "Dana Scully".into(),
+            contact: "dana@example.com".into(),
+        }];
+        let m = |w: &str| CommsConfig::escalation_mailbox(w, &people).map(|m| m.to_string());
+        assert_eq!(m("ciso@example.com").as_deref(), Some("ciso@example.com"));
+        assert_eq!(m("dana").as_deref(), Some("Dana Scully <dana@example.com>"));
+        assert_eq!(m("erin"), None, "not on the roster: plain text");
+    }
+
+    #[test]
     fn without_sinks_messages_go_to_an_outbox_beside_the_database() {
         let c = CommsConfig::builtin(Path::new("/cfg"));
         let sinks = c.effective_sinks(Path::new("/data/warroom.db"));
@@ -664,5 +797,8 @@ kind = "osc52"
         assert!(Mailbox::parse("ops@").is_err());
         assert!(Mailbox::parse("a b@example.com").is_err());
         assert!(Mailbox::parse("x <a@b@c>").is_err());
+        assert!(Mailbox::parse("Zoë <zoe@example.org>").is_ok());
+        assert!(Mailbox::parse("zoë@example.org").is_err());
+        assert!(Mailbox::parse("a@exämple.org").is_err());
     }
 }

@@ -3,13 +3,38 @@
 //! on a desktop: nothing is printed, the reason goes to the log, and the
 //! console's own toast and bell still carry it.
 
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use notify_rust::{Notification, Timeout, Urgency};
 
 /// How long to wait for the bus before giving up on the desktop.
 const BUS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// After a bus that did not answer within [`BUS_TIMEOUT`], desktop
+/// notifications are skipped (quietly, as without a bus) for this long, so
+/// a hung bus costs one wait rather than one per alert.
+const PAUSE_AFTER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// Until when desktop notifications are paused in this process.
+static PAUSED_UNTIL: Mutex<Option<Instant>> = Mutex::new(None);
+
+fn paused() -> bool {
+    let mut until = PAUSED_UNTIL.lock().unwrap_or_else(|p| p.into_inner());
+    match *until {
+        Some(t) if Instant::now() < t => true,
+        Some(_) => {
+            *until = None;
+            false
+        }
+        None => false,
+    }
+}
+
+fn pause() {
+    *PAUSED_UNTIL.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some(Instant::now() + PAUSE_AFTER_TIMEOUT);
+}
 
 /// A bus was reached but the notification was refused or timed out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +62,9 @@ fn escape_body(s: &str) -> String {
 /// it; the user still sees the alert in the console).
 ///
 /// Runs on its own thread, so it may be called from anywhere, including
-/// inside the console's async runtime.
+/// inside the console's async runtime. It waits for the bus at most
+/// [`BUS_TIMEOUT`]; after a bus that did not answer, calls return
+/// `Ok(false)` at once for a few minutes.
 pub fn notify(summary: &str, body: &str) -> Result<bool, DesktopError> {
     notify_with(summary, body, false)
 }
@@ -46,6 +73,10 @@ pub fn notify(summary: &str, body: &str) -> Result<bool, DesktopError> {
 pub fn notify_with(summary: &str, body: &str, urgent: bool) -> Result<bool, DesktopError> {
     if !session_bus_configured() {
         tracing::debug!("no session bus: desktop notification not shown");
+        return Ok(false);
+    }
+    if paused() {
+        tracing::debug!("desktop notifications paused (the bus did not answer): not shown");
         return Ok(false);
     }
     let summary = summary.to_string();
@@ -92,10 +123,17 @@ pub fn notify_with(summary: &str, body: &str, urgent: bool) -> Result<bool, Desk
             Ok(false)
         }
         Ok(Err(e)) => Err(DesktopError(e)),
-        Err(_) => Err(DesktopError(format!(
-            "no answer from the session bus within {}s",
-            BUS_TIMEOUT.as_secs()
-        ))),
+        Err(_) => {
+            pause();
+            tracing::warn!(
+                "desktop notifications paused for {}s: the session bus did not answer",
+                PAUSE_AFTER_TIMEOUT.as_secs()
+            );
+            Err(DesktopError(format!(
+                "no answer from the session bus within {}s",
+                BUS_TIMEOUT.as_secs()
+            )))
+        }
     }
 }
 

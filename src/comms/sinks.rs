@@ -16,6 +16,7 @@
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
@@ -27,9 +28,10 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use serde::Serialize;
 
-use super::config::{CommsConfig, SinkConfig, SinkKind};
+use super::config::{CommsConfig, Mailbox, SinkConfig, SinkKind};
 use crate::domain::IncidentId;
-use crate::store::{Delivery, NewMessage, SentMessage, Store, StoreError};
+use crate::store::{Delivery, NewAlert, NewMessage, SentMessage, Store, StoreError};
+use crate::text::display_safe;
 
 /// A pending delivery untouched for this long is taken to be abandoned by a
 /// sender that died, and is retried. Longer than any sane command timeout.
@@ -80,32 +82,63 @@ pub fn message_id(msg: &SentMessage, config: &CommsConfig) -> String {
 
 /// The message as an RFC 5322 email to the audience's recipients.
 pub fn render_eml(msg: &SentMessage, config: &CommsConfig) -> Vec<u8> {
-    let mailbox = |m: &super::config::Mailbox| -> Address<'static> {
+    build_eml(
+        config,
+        &Envelope {
+            to: config.recipients(msg.audience),
+            subject: subject(msg),
+            date: msg.sent_at,
+            message_id: message_id(msg, config),
+            incident_id: &msg.incident_id,
+            drill: msg.drill,
+        },
+        &msg.body,
+    )
+}
+
+/// The headers of an email that vary by message.
+struct Envelope<'a> {
+    to: &'a [Mailbox],
+    subject: String,
+    date: DateTime<Utc>,
+    message_id: String,
+    incident_id: &'a str,
+    drill: bool,
+}
+
+/// An RFC 5322 message from the configured sender. Headers are built by
+/// mail-builder (non-ASCII names and subjects encoded; addresses are ASCII
+/// by `Mailbox::parse`); the body gets CRLF line ends.
+fn build_eml(config: &CommsConfig, env: &Envelope<'_>, body: &str) -> Vec<u8> {
+    let mailbox = |m: &Mailbox| -> Address<'static> {
         match &m.name {
             Some(n) => Address::from((n.clone(), m.address.clone())),
             None => Address::from(m.address.clone()),
         }
     };
-    let to: Vec<Address<'static>> = config
-        .recipients(msg.audience)
-        .iter()
-        .map(mailbox)
-        .collect();
+    let to: Vec<Address<'static>> = env.to.iter().map(mailbox).collect();
     // Bodies are stored with the line ends they were typed with; mail
     // wants CRLF.
-    let body = msg.body.replace("\r\n", "\n").replace('\n', "\r\n");
-    let builder = MessageBuilder::new()
+    let crlf = body.replace("\r\n", "\n").replace('\n', "\r\n");
+    let mut builder = MessageBuilder::new()
         .from(mailbox(&config.from))
         .to(to)
-        .subject(subject(msg))
-        .date(msg.sent_at.timestamp())
-        .message_id(message_id(msg, config))
+        .subject(env.subject.clone())
+        .date(env.date.timestamp())
+        .message_id(env.message_id.clone())
         .header(
             "X-Warroom-Incident",
-            mail_builder::headers::raw::Raw::new(msg.incident_id.clone()),
+            mail_builder::headers::raw::Raw::new(env.incident_id.to_string()),
         )
-        .text_body(body);
-    let mut out = Vec::with_capacity(msg.body.len() + 512);
+        .text_body(crlf);
+    if env.drill {
+        // For mail filters: an exercise, whatever its text says.
+        builder = builder.header(
+            "X-Warroom-Drill",
+            mail_builder::headers::raw::Raw::new("yes"),
+        );
+    }
+    let mut out = Vec::with_capacity(body.len() + 512);
     builder.serialize(&mut out);
     out
 }
@@ -143,7 +176,8 @@ pub fn deliver(
 ) -> Result<Delivered, String> {
     match &sink.kind {
         SinkKind::Outbox { dir } => {
-            write_outbox(dir, msg, &payload(msg, config)).map(|p| Delivered {
+            let p = payload(msg, config);
+            write_outbox(dir, &outbox_file_name(msg, p.eml), &p.bytes).map(|p| Delivered {
                 detail: format!("wrote {}", p.display()),
                 terminal: None,
             })
@@ -156,6 +190,10 @@ pub fn deliver(
                 ("WARROOM_MESSAGE_ID", msg.id.to_string()),
                 ("WARROOM_SHA256", msg.sha256.clone()),
                 ("WARROOM_SUBJECT", subject(msg)),
+                (
+                    "WARROOM_DRILL",
+                    if msg.drill { "1" } else { "0" }.to_string(),
+                ),
                 (
                     "WARROOM_FORMAT",
                     if p.eml { "eml" } else { "text" }.to_string(),
@@ -199,16 +237,15 @@ pub fn outbox_file_name(msg: &SentMessage, eml: bool) -> String {
 /// Writes the file whole or not at all (temporary file, fsync, rename), so
 /// a reader of the outbox never sees half a message. A retry rewrites the
 /// same name.
-fn write_outbox(dir: &Path, msg: &SentMessage, p: &Payload) -> Result<PathBuf, String> {
+fn write_outbox(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
     let shown = dir.display();
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| format!("outbox {shown}: cannot create: {e}"))?;
-    let name = outbox_file_name(msg, p.eml);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let dest = dir.join(&name);
+    let dest = dir.join(name);
     let write = || -> std::io::Result<()> {
         let mut f = OpenOptions::new()
             .write(true)
@@ -216,7 +253,7 @@ fn write_outbox(dir: &Path, msg: &SentMessage, p: &Payload) -> Result<PathBuf, S
             .truncate(true)
             .mode(0o600)
             .open(&tmp)?;
-        f.write_all(&p.bytes)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, &dest)?;
         if let Ok(d) = fs::File::open(dir) {
@@ -249,19 +286,29 @@ pub fn run_command(
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        // Its own process group, so a timeout stops everything it started
+        // (a shell's children hold the pipes open too).
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let group = child.id();
 
     // Feed stdin and drain stderr on their own threads, so neither pipe
-    // can fill up and stall the program while we wait for it.
+    // can fill up and stall the program while we wait for it. The feeder
+    // reports on a channel rather than being joined: a process that holds
+    // the pipe without reading would otherwise block us past the timeout.
     let mut stdin = child.stdin.take();
     let data = input.to_vec();
-    let feeder = std::thread::spawn(move || -> std::io::Result<()> {
-        if let Some(s) = stdin.as_mut() {
-            s.write_all(&data)?;
-        }
-        drop(stdin);
-        Ok(())
+    let (fed_tx, fed_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut write = || -> std::io::Result<()> {
+            if let Some(s) = stdin.as_mut() {
+                s.write_all(&data)?;
+            }
+            drop(stdin.take());
+            Ok(())
+        };
+        let _ = fed_tx.send(write());
     });
     let stderr_buf = Arc::new(Mutex::new(Vec::new()));
     let (done_tx, done_rx) = mpsc::channel();
@@ -288,6 +335,7 @@ pub fn run_command(
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if start.elapsed() >= timeout => {
+                kill_group(group);
                 let _ = child.kill();
                 let _ = child.wait();
                 break Err(format!(
@@ -311,7 +359,15 @@ pub fn run_command(
         .chars()
         .take(STDERR_KEEP)
         .collect();
-    let fed = feeder.join().unwrap_or(Ok(()));
+    // The program is done with its input once it has exited; a process it
+    // left behind that holds the pipe unread gets a short grace, then the
+    // write is abandoned (its thread ends when that process does).
+    let fed = fed_rx
+        .recv_timeout(Duration::from_millis(500))
+        .unwrap_or_else(|_| {
+            tracing::warn!("{program}: its input was not read to the end; not waiting for it");
+            Ok(())
+        });
     let status = status?;
     if !status.success() {
         let how = match status.code() {
@@ -333,6 +389,330 @@ pub fn run_command(
         "{program} exit status 0 ({} bytes on stdin)",
         input.len()
     ))
+}
+
+/// An escalation as the sinks deliver it: the alert (recorded, with its
+/// recipient), the recipient's mailbox when known (then it goes out as an
+/// `.eml` addressed to them), and whether the incident is a drill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    pub alert: NewAlert,
+    pub to: Option<Mailbox>,
+    pub drill: bool,
+}
+
+impl Escalation {
+    /// The alert's recorded recipient (a roster name or an address).
+    pub fn recipient(&self) -> &str {
+        self.alert.recipient.as_deref().unwrap_or("everyone")
+    }
+
+    fn incident(&self) -> &str {
+        self.alert.incident_id.as_deref().unwrap_or("warroom")
+    }
+
+    /// 16 hex digits naming the occasion, for file names and Message-IDs:
+    /// the same on every retry, different for every recipient.
+    fn tag(&self) -> String {
+        crate::store::body_sha256(&self.alert.key)
+            .get(..16)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn subject(&self) -> String {
+        let drill = if self.drill { "[DRILL] " } else { "" };
+        format!(
+            "{drill}[{}] ESCALATION: response time breached",
+            self.incident()
+        )
+    }
+
+    /// The text: the alert, whom it is for, when and by whom it was raised.
+    /// Everything from outside went through `display_safe` (no line break
+    /// or control character can enter from a name or title).
+    pub fn body(&self) -> String {
+        let a = &self.alert;
+        let drill = if self.drill {
+            "*** EXERCISE - THIS IS A DRILL, NOT A REAL INCIDENT ***\n\n"
+        } else {
+            ""
+        };
+        format!(
+            "{drill}ESCALATION: response time breached\n\n{}\n\nIncident:     {}\nEscalated to: {}\nRaised:       {} by {}\n\nAcknowledge it (warroom incident ack {}) or take command in the console.\n",
+            display_safe(&a.text),
+            display_safe(self.incident()),
+            display_safe(self.recipient()),
+            super::fields::message_time(a.raised_at),
+            display_safe(&a.raised_by),
+            display_safe(self.incident()),
+        )
+    }
+
+    /// What a sink receives: an `.eml` to the recipient when their address
+    /// is known, the text otherwise.
+    pub fn payload(&self, config: &CommsConfig) -> Payload {
+        match &self.to {
+            Some(to) => Payload {
+                bytes: build_eml(
+                    config,
+                    &Envelope {
+                        to: std::slice::from_ref(to),
+                        subject: self.subject(),
+                        date: self.alert.raised_at,
+                        message_id: format!(
+                            "warroom.escalation.{}.{}@{}",
+                            self.incident(),
+                            self.tag(),
+                            config.from.domain()
+                        ),
+                        incident_id: self.incident(),
+                        drill: self.drill,
+                    },
+                    &self.body(),
+                ),
+                eml: true,
+            },
+            None => Payload {
+                bytes: self.body().into_bytes(),
+                eml: false,
+            },
+        }
+    }
+
+    /// `INC-2026-001-escalation-0123456789abcdef.eml`
+    pub fn file_name(&self, eml: bool) -> String {
+        format!(
+            "{}-escalation-{}.{}",
+            self.incident(),
+            self.tag(),
+            if eml { "eml" } else { "txt" }
+        )
+    }
+}
+
+/// Delivers one escalation through one sink (outbox or command; OSC 52
+/// reaches only your own terminal and refuses).
+pub fn deliver_escalation(
+    sink: &SinkConfig,
+    esc: &Escalation,
+    config: &CommsConfig,
+) -> Result<Delivered, String> {
+    let p = esc.payload(config);
+    match &sink.kind {
+        SinkKind::Outbox { dir } => {
+            write_outbox(dir, &esc.file_name(p.eml), &p.bytes).map(|path| Delivered {
+                detail: format!("wrote {}", path.display()),
+                terminal: None,
+            })
+        }
+        SinkKind::Command { argv, timeout } => {
+            let env = [
+                ("WARROOM_INCIDENT", esc.incident().to_string()),
+                ("WARROOM_AUDIENCE", "escalation".to_string()),
+                ("WARROOM_RECIPIENT", esc.recipient().to_string()),
+                ("WARROOM_ALERT_KEY", esc.alert.key.clone()),
+                ("WARROOM_SUBJECT", esc.subject()),
+                (
+                    "WARROOM_DRILL",
+                    if esc.drill { "1" } else { "0" }.to_string(),
+                ),
+                (
+                    "WARROOM_FORMAT",
+                    if p.eml { "eml" } else { "text" }.to_string(),
+                ),
+            ];
+            run_command(argv, &p.bytes, &env, *timeout).map(|detail| Delivered {
+                detail,
+                terminal: None,
+            })
+        }
+        SinkKind::Osc52 { .. } => Err(format!(
+            "sink '{}' is OSC 52 (your own terminal's clipboard); it cannot deliver an escalation",
+            sink.name
+        )),
+    }
+}
+
+/// How one escalation delivery did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EscalationResult {
+    pub alert_key: String,
+    pub incident_id: Option<String>,
+    pub recipient: String,
+    pub sink: String,
+    pub delivered: bool,
+    pub detail: String,
+}
+
+/// The escalation of a recorded alert: its recipient's mailbox (an
+/// address, or a roster person's contact) and the incident's drill flag.
+fn escalation_of(store: &Store, alert: &NewAlert, people: &[crate::domain::Person]) -> Escalation {
+    let to = alert
+        .recipient
+        .as_deref()
+        .and_then(|w| CommsConfig::escalation_mailbox(w, people));
+    let drill = alert
+        .incident_id
+        .as_deref()
+        .and_then(|i| i.parse::<IncidentId>().ok())
+        .and_then(|id| store.incident(&id).ok())
+        .is_some_and(|i| i.drill);
+    Escalation {
+        alert: alert.clone(),
+        to,
+        drill,
+    }
+}
+
+/// Delivers escalations this process has just raised
+/// (`Store::raise_alerts` recorded them with a pending delivery per sink,
+/// stamped at their `raised_at`). Never fails: the alerts are raised and
+/// must still be shown, so a store error is logged and reported as a
+/// failed delivery (left pending, a later retry takes it).
+pub fn deliver_escalations(
+    store: &mut Store,
+    raised: &[NewAlert],
+    sinks: &[SinkConfig],
+    config: &CommsConfig,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Vec<EscalationResult> {
+    let people = store.people().unwrap_or_default();
+    let clock = Lease::start(now);
+    let mut out = Vec::new();
+    for alert in raised {
+        let esc = escalation_of(store, alert, &people);
+        for sink in sinks {
+            let result = (|| -> Result<EscalationResult, StoreError> {
+                if !store.renew_alert_delivery(
+                    &alert.key,
+                    &sink.name,
+                    alert.raised_at,
+                    clock.now(),
+                )? {
+                    let state = store
+                        .alert_deliveries(&alert.key)?
+                        .into_iter()
+                        .find(|d| d.sink == sink.name);
+                    return Ok(EscalationResult {
+                        alert_key: alert.key.clone(),
+                        incident_id: alert.incident_id.clone(),
+                        recipient: esc.recipient().to_string(),
+                        sink: sink.name.clone(),
+                        delivered: state
+                            .as_ref()
+                            .is_some_and(|d| d.state == crate::store::DeliveryState::Delivered),
+                        detail: format!(
+                            "taken over by another process ({})",
+                            state.map_or("not recorded", |d| d.state.as_str())
+                        ),
+                    });
+                }
+                deliver_escalation_and_record(store, &esc, sink, config, actor, now)
+            })();
+            out.push(result.unwrap_or_else(|e| {
+                tracing::warn!(alert = %alert.key, sink = %sink.name, "escalation delivery: {e}");
+                EscalationResult {
+                    alert_key: alert.key.clone(),
+                    incident_id: alert.incident_id.clone(),
+                    recipient: esc.recipient().to_string(),
+                    sink: sink.name.clone(),
+                    delivered: false,
+                    detail: format!("not recorded: {e}"),
+                }
+            }));
+        }
+    }
+    out
+}
+
+/// Re-delivers failed escalation deliveries (and pending ones abandoned
+/// for longer than [`STALE_PENDING`]) of one incident or all, each
+/// claimed first.
+pub fn retry_escalations(
+    store: &mut Store,
+    incident: Option<&IncidentId>,
+    config: &CommsConfig,
+    db: &Path,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<EscalationResult>, StoreError> {
+    let stale_before =
+        now - chrono::Duration::from_std(STALE_PENDING).unwrap_or(chrono::Duration::zero());
+    let due = store.pending_alert_deliveries(incident, stale_before)?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = config.effective_sinks(db);
+    let people = store.people()?;
+    let clock = Lease::start(now);
+    let mut out = Vec::new();
+    for (alert, d) in due {
+        if !store.claim_alert_delivery(&alert.key, &d.sink, stale_before, clock.now())? {
+            continue;
+        }
+        let esc = escalation_of(store, &alert, &people);
+        let result = match all.iter().find(|s| s.name == d.sink) {
+            Some(sink) => deliver_escalation_and_record(store, &esc, sink, config, actor, now)?,
+            None => {
+                let why = format!("sink '{}' is no longer configured (comms.toml)", d.sink);
+                store.record_alert_delivery(&alert.key, &d.sink, Err(&why), actor, now)?;
+                EscalationResult {
+                    alert_key: alert.key.clone(),
+                    incident_id: alert.incident_id.clone(),
+                    recipient: esc.recipient().to_string(),
+                    sink: d.sink,
+                    delivered: false,
+                    detail: why,
+                }
+            }
+        };
+        out.push(result);
+    }
+    Ok(out)
+}
+
+fn deliver_escalation_and_record(
+    store: &mut Store,
+    esc: &Escalation,
+    sink: &SinkConfig,
+    config: &CommsConfig,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<EscalationResult, StoreError> {
+    let outcome = deliver_escalation(sink, esc, config).map(|d| d.detail);
+    if let Err(e) = &outcome {
+        tracing::warn!(alert = %esc.alert.key, sink = %sink.name, "escalation delivery failed: {e}");
+    }
+    let d = store.record_alert_delivery(
+        &esc.alert.key,
+        &sink.name,
+        outcome.as_deref().map_err(String::as_str),
+        actor,
+        now,
+    )?;
+    Ok(EscalationResult {
+        alert_key: esc.alert.key.clone(),
+        incident_id: esc.alert.incident_id.clone(),
+        recipient: esc.recipient().to_string(),
+        sink: sink.name.clone(),
+        delivered: d.state == crate::store::DeliveryState::Delivered,
+        detail: d.detail,
+    })
+}
+
+/// SIGKILL to a whole process group (the command and whatever it started).
+fn kill_group(group: u32) {
+    if let Ok(pgid) = libc::pid_t::try_from(group)
+        && pgid > 1
+    {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours;
+        // a negative pid names the group the command was started in.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
 }
 
 /// How one sink did.
@@ -380,18 +760,19 @@ pub fn send(
         .map_err(StoreError::Invalid)?;
     let sink_names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
     let sent = store.send_message(new, &sink_names, now)?;
-    let retried = retry_where(
-        store,
-        Some(&new.incident_id),
-        Some(sent.id),
-        config,
-        db,
-        &new.author,
-        now,
-        terminal,
-    )?;
+    let clock = Lease::start(now);
+    // The new message first: it must not wait behind old failures, each of
+    // which may take a whole command timeout.
     let mut results = Vec::new();
     for sink in &sinks {
+        // Each delivery is renewed just before it is tried, so one that
+        // waited behind a slow sink does not look abandoned; if another
+        // process took it over meanwhile, it is theirs to deliver.
+        let at = clock.now();
+        if !store.renew_delivery(sent.id, &sink.name, now, at)? {
+            results.push(taken_over(store, sent.id, &sink.name)?);
+            continue;
+        }
         results.push(deliver_and_record(
             store,
             &sent,
@@ -402,6 +783,16 @@ pub fn send(
             terminal,
         )?);
     }
+    let retried = retry_where(
+        store,
+        Some(&new.incident_id),
+        Some(sent.id),
+        config,
+        db,
+        &new.author,
+        clock.now(),
+        terminal,
+    )?;
     let message = store.message(sent.id)?.unwrap_or(sent);
     Ok(SendOutcome {
         message,
@@ -440,9 +831,15 @@ fn retry_where(
         now - chrono::Duration::from_std(STALE_PENDING).unwrap_or(chrono::Duration::zero());
     let due = store.pending_deliveries(incident, stale_before)?;
     let all = config.effective_sinks(db);
+    let clock = Lease::start(now);
     let mut out = Vec::new();
     for (msg, Delivery { sink, .. }) in due {
-        if Some(msg.id) == except || !store.claim_delivery(msg.id, &sink, stale_before, now)? {
+        // Claimed as of the moment it is tried, not the moment the retry
+        // began: a delivery waiting behind slow ones must not look
+        // abandoned to another process before it is tried.
+        if Some(msg.id) == except
+            || !store.claim_delivery(msg.id, &sink, stale_before, clock.now())?
+        {
             continue;
         }
         let result = match all.iter().find(|s| s.name == sink) {
@@ -461,6 +858,53 @@ fn retry_where(
         out.push(result);
     }
     Ok(out)
+}
+
+/// The time a delivery is claimed or renewed at: `now` as given, plus
+/// the time spent since (each sink may take up to its timeout).
+struct Lease {
+    now: DateTime<Utc>,
+    started: Instant,
+}
+
+impl Lease {
+    fn start(now: DateTime<Utc>) -> Lease {
+        Lease {
+            now,
+            started: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.now + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
+    }
+}
+
+/// A delivery of this send that another process took over (it looked
+/// abandoned): reported as it stands, not delivered again.
+fn taken_over(store: &Store, message_id: i64, sink: &str) -> Result<SinkResult, StoreError> {
+    let d = store
+        .message(message_id)?
+        .and_then(|m| m.deliveries.into_iter().find(|d| d.sink == sink));
+    let (delivered, detail) = match d {
+        Some(d) => (
+            d.state == crate::store::DeliveryState::Delivered,
+            format!(
+                "taken over by another process ({}{}{})",
+                d.state.as_str(),
+                if d.detail.is_empty() { "" } else { ": " },
+                d.detail
+            ),
+        ),
+        None => (false, "taken over by another process".to_string()),
+    };
+    tracing::warn!(message = message_id, sink, "{detail}");
+    Ok(SinkResult {
+        message_id,
+        sink: sink.to_string(),
+        delivered,
+        detail,
+    })
 }
 
 fn deliver_and_record(
@@ -656,12 +1100,56 @@ mod tests {
         .unwrap();
     }
 
+    /// Whether process `pid` is gone (or a zombie waiting for its parent).
+    fn gone(pid: u32) -> bool {
+        match fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+        }
+    }
+
+    #[test]
+    fn a_timeout_stops_everything_the_command_started_even_one_holding_its_input() {
+        // The program starts a helper that keeps the program's standard
+        // input open without reading it, then waits. At the timeout the
+        // whole process group is stopped: the writer of the 1 MiB message
+        // is not left blocked on a pipe nobody reads, and no helper lives
+        // on (before the fix, this call never returned).
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("helper.pid");
+        let argv = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            "exec 3<&0; sleep 1000 <&3 & echo $! > \"$1\"; wait".to_string(),
+            "sink".to_string(),
+            pid_file.display().to_string(),
+        ];
+        let err =
+            run_command(&argv, &vec![b'x'; 1 << 20], &[], Duration::from_millis(300)).unwrap_err();
+        assert!(err.contains("did not finish within 0.3s"), "{err}");
+        let pid: u32 = fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // SIGKILL is delivered asynchronously: give the kernel a moment.
+        for _ in 0..200 {
+            if gone(pid) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(gone(pid), "the helper {pid} outlived the timeout");
+    }
+
     #[test]
     fn outbox_files_are_written_whole_with_their_names() {
         let dir = tempfile::tempdir().unwrap();
         let outbox = dir.path().join("new/outbox");
         let msg = message(Audience::Internal, "hello\n");
-        let p = write_outbox(&outbox, &msg, &payload(&msg, &config())).unwrap();
+        let p = write_outbox(&outbox, &outbox_file_name(&msg, false), b"hello\n").unwrap();
         assert_eq!(p, outbox.join("INC-2026-001-000007-internal.txt"));
         assert_eq!(fs::read(&p).unwrap(), b"hello\n");
         let names: Vec<_> = fs::read_dir(&outbox)
@@ -671,12 +1159,7 @@ mod tests {
         assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
 
         fs::write(dir.path().join("file"), "").unwrap();
-        let err = write_outbox(
-            &dir.path().join("file/sub"),
-            &msg,
-            &payload(&msg, &config()),
-        )
-        .unwrap_err();
+        let err = write_outbox(&dir.path().join("file/sub"), "x.txt", b"x").unwrap_err();
         assert!(err.contains("cannot create"), "{err}");
     }
 }

@@ -232,14 +232,13 @@ impl Templates {
 }
 
 fn read_template(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.len() > MAX_TEMPLATE_BYTES {
-        return Err(format!(
-            "{} bytes; a template may have at most {MAX_TEMPLATE_BYTES}",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = super::read_user_file(path, MAX_TEMPLATE_BYTES).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidInput {
+            e.to_string()
+        } else {
+            format!("cannot read: {e}")
+        }
+    })?;
     String::from_utf8(bytes)
         .map_err(|e| format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
 }

@@ -29,6 +29,13 @@ pub mod kinds {
     pub const COMMS_DELIVERED: &str = "comms.delivered";
     /// A sink failed to deliver a sent message (it stays retryable).
     pub const COMMS_DELIVERY_FAILED: &str = "comms.delivery_failed";
+    /// A response breach was escalated to someone (and is being delivered
+    /// through the escalation sinks).
+    pub const COMMS_ESCALATED: &str = "comms.escalated";
+    /// A sink delivered an escalation.
+    pub const COMMS_ESCALATION_DELIVERED: &str = "comms.escalation_delivered";
+    /// A sink failed to deliver an escalation (it stays retryable).
+    pub const COMMS_ESCALATION_FAILED: &str = "comms.escalation_failed";
 }
 
 /// One timeline entry as stored.

@@ -205,8 +205,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if t.eq_ignore_ascii_case("immediately") || t == "0" {
         return Ok(Duration::ZERO);
     }
-    humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration ({e})"))
+    let d = humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration ({e})"))?;
+    // Clocks add durations to dates; past the calendar's end that would
+    // overflow, so anything beyond a lifetime is refused as a typo.
+    if d > MAX_DURATION {
+        return Err(format!("'{s}' is longer than 100 years"));
+    }
+    Ok(d)
 }
+
+/// The longest duration a policy (or comms.toml) may give: 100 years.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
 
 /// Like [`parse_duration`] but "as needed" / "none" mean no clock.
 pub fn parse_optional_duration(s: &str) -> Result<Option<Duration>, String> {

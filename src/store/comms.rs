@@ -81,6 +81,26 @@ CREATE INDEX alerts_by_time ON alerts (raised_at);
 "#,
 };
 
+/// 6: escalations delivered through the sinks, one row per alert and sink,
+/// inserted with the alert in one transaction and retried like message
+/// deliveries.
+pub(super) const MIGRATION_ESCALATIONS: Migration = Migration {
+    version: 6,
+    sql: r#"
+CREATE TABLE alert_deliveries (
+    alert_key TEXT NOT NULL REFERENCES alerts (key) ON DELETE CASCADE,
+    sink TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    detail TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (alert_key, sink)
+) WITHOUT ROWID;
+CREATE INDEX alert_deliveries_open ON alert_deliveries (state, alert_key)
+    WHERE state <> 'delivered';
+"#,
+};
+
 /// The largest message accepted, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
@@ -122,6 +142,58 @@ pub(super) fn insert_alert(tx: &Transaction<'_>, alert: &NewAlert) -> rusqlite::
         ],
     )?;
     Ok(n == 1)
+}
+
+/// An escalation (an alert with a recipient) through one sink.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertDelivery {
+    pub alert_key: String,
+    pub sink: String,
+    pub state: DeliveryState,
+    /// Where it went or why it failed.
+    pub detail: String,
+    pub attempts: u32,
+    #[serde(serialize_with = "ser_time")]
+    pub updated_at: DateTime<Utc>,
+}
+
+const ALERT_COLUMNS: &str = "key, incident_id, kind, text, recipient, raised_by, raised_at";
+
+fn alert_from_row(r: &Row<'_>) -> rusqlite::Result<NewAlert> {
+    Ok(NewAlert {
+        key: r.get(0)?,
+        incident_id: r.get(1)?,
+        kind: r.get(2)?,
+        text: r.get(3)?,
+        recipient: r.get(4)?,
+        raised_by: r.get(5)?,
+        raised_at: parse_time(r, 6)?,
+    })
+}
+
+const ALERT_DELIVERY_COLUMNS: &str = "alert_key, sink, state, detail, attempts, updated_at";
+
+fn alert_delivery_from_row(r: &Row<'_>) -> rusqlite::Result<AlertDelivery> {
+    let state: String = r.get(2)?;
+    Ok(AlertDelivery {
+        alert_key: r.get(0)?,
+        sink: r.get(1)?,
+        state: DeliveryState::parse(&state),
+        detail: r.get(3)?,
+        attempts: r.get(4)?,
+        updated_at: parse_time(r, 5)?,
+    })
+}
+
+fn alert_deliveries_in_tx(
+    conn: &rusqlite::Connection,
+    key: &str,
+) -> rusqlite::Result<Vec<AlertDelivery>> {
+    let sql = format!(
+        "SELECT {ALERT_DELIVERY_COLUMNS} FROM alert_deliveries WHERE alert_key = ?1 ORDER BY sink"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    stmt.query_map([key], alert_delivery_from_row)?.collect()
 }
 
 /// A message about to be sent.
@@ -312,28 +384,241 @@ impl Store {
         self.write(|tx| Ok(insert_alert(tx, alert)?))
     }
 
-    /// Alerts raised at or after `since`, newest first.
-    pub fn alerts_since(&self, since: DateTime<Utc>) -> Result<Vec<NewAlert>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT key, incident_id, kind, text, recipient, raised_by, raised_at FROM alerts
-                 WHERE raised_at >= ?1 ORDER BY raised_at DESC, key",
+    /// Records several alerts in one transaction: all keys are taken, or
+    /// (on an error) none, so an alert is never recorded without the
+    /// process that took it getting to show it. True for each alert this
+    /// call took.
+    ///
+    /// An alert given with `Some(sinks)` is an escalation: when taken, it
+    /// is also recorded in its incident's timeline (`comms.escalated`) with
+    /// one pending delivery per sink, in the same transaction, so exactly
+    /// the process that took the key delivers it, and a crash before that
+    /// leaves it pending for a retry (`pending_alert_deliveries`).
+    pub fn raise_alerts(
+        &mut self,
+        alerts: &[(NewAlert, Option<Vec<String>>)],
+    ) -> Result<Vec<bool>> {
+        self.write(|tx| {
+            let mut taken = Vec::with_capacity(alerts.len());
+            for (alert, sinks) in alerts {
+                let took = insert_alert(tx, alert)?;
+                taken.push(took);
+                let (true, Some(sinks), Some(incident)) = (took, sinks, &alert.incident_id) else {
+                    continue;
+                };
+                let mut names: Vec<&str> = Vec::new();
+                for s in sinks.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                    if !names.contains(&s) {
+                        names.push(s);
+                    }
+                }
+                for sink in &names {
+                    tx.execute(
+                        "INSERT INTO alert_deliveries (alert_key, sink, state, updated_at)
+                         VALUES (?1, ?2, 'pending', ?3)",
+                        params![alert.key, sink, format_time(alert.raised_at)],
+                    )?;
+                }
+                let who = alert.recipient.as_deref().unwrap_or("everyone");
+                let how = if names.is_empty() {
+                    "no sink configured for escalations: shown only".to_string()
+                } else {
+                    format!("delivering via {}", names.join(", "))
+                };
+                let mut inc = load_in_tx(tx, incident)?;
+                record_change(
+                    tx,
+                    &mut inc,
+                    &alert.raised_by,
+                    alert.raised_at,
+                    kinds::COMMS_ESCALATED,
+                    format!("response breach escalated to {who}; {how}"),
+                    json!({
+                        "alert_key": alert.key,
+                        "recipient": alert.recipient,
+                        "sinks": names,
+                    }),
+                )?;
+            }
+            Ok(taken)
+        })
+    }
+
+    /// One alert by key, if raised.
+    pub fn alert(&self, key: &str) -> Result<Option<NewAlert>> {
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE key = ?1");
+        self.conn
+            .query_row(&sql, [key], alert_from_row)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// The deliveries of an escalation, by sink name.
+    pub fn alert_deliveries(&self, key: &str) -> Result<Vec<AlertDelivery>> {
+        alert_deliveries_in_tx(&self.conn, key).map_err(|e| self.err(e))
+    }
+
+    /// Escalation deliveries to retry: failed ones, and pending ones last
+    /// touched before `stale_before`, of one incident or all; oldest first.
+    pub fn pending_alert_deliveries(
+        &self,
+        incident: Option<&IncidentId>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<Vec<(NewAlert, AlertDelivery)>> {
+        let sql = format!(
+            "SELECT {ALERT_DELIVERY_COLUMNS} FROM alert_deliveries d
+             JOIN alerts a ON a.key = d.alert_key
+             WHERE d.state <> 'delivered'
+               AND (d.state = 'failed' OR d.updated_at < ?2)
+               AND (?1 IS NULL OR a.incident_id = ?1)
+             ORDER BY a.raised_at, d.alert_key, d.sink"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let due: Vec<AlertDelivery> = stmt
+            .query_map(
+                params![incident.map(IncidentId::as_str), format_time(stale_before)],
+                alert_delivery_from_row,
             )
+            .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))?;
-        stmt.query_map([format_time(since)], |r| {
-            Ok(NewAlert {
-                key: r.get(0)?,
-                incident_id: r.get(1)?,
-                kind: r.get(2)?,
-                text: r.get(3)?,
-                recipient: r.get(4)?,
-                raised_by: r.get(5)?,
-                raised_at: parse_time(r, 6)?,
+        let mut out = Vec::with_capacity(due.len());
+        for d in due {
+            if let Some(a) = self.alert(&d.alert_key)? {
+                out.push((a, d));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes a failed (or stale pending) escalation delivery for a retry,
+    /// like `claim_delivery`: true for the one process that takes it.
+    pub fn claim_alert_delivery(
+        &mut self,
+        key: &str,
+        sink: &str,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE alert_deliveries SET state = 'pending', updated_at = ?4
+                 WHERE alert_key = ?1 AND sink = ?2
+                   AND (state = 'failed' OR (state = 'pending' AND updated_at < ?3))",
+                params![key, sink, format_time(stale_before), format_time(now)],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Renews this process's hold on a pending escalation delivery just
+    /// before trying it, like `renew_delivery`; false when another process
+    /// has taken it over (or it was delivered).
+    pub fn renew_alert_delivery(
+        &mut self,
+        key: &str,
+        sink: &str,
+        held_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE alert_deliveries SET updated_at = ?4
+                 WHERE alert_key = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3",
+                params![key, sink, format_time(held_since), format_time(now)],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    /// Records how one escalation delivery went, with a timeline event
+    /// (`comms.escalation_delivered` / `comms.escalation_failed`). One
+    /// already delivered stays delivered.
+    pub fn record_alert_delivery(
+        &mut self,
+        key: &str,
+        sink: &str,
+        outcome: std::result::Result<&str, &str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AlertDelivery> {
+        self.write(|tx| {
+            let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE key = ?1");
+            let Some(alert) = tx.query_row(&sql, [key], alert_from_row).optional()? else {
+                return Err(StoreError::Invalid(format!("no alert '{key}'")).into());
+            };
+            let Some(current) = alert_deliveries_in_tx(tx, key)?
+                .into_iter()
+                .find(|d| d.sink == sink)
+            else {
+                return Err(StoreError::Invalid(format!(
+                    "alert '{key}' has no delivery through '{sink}'"
+                ))
+                .into());
+            };
+            if current.state == DeliveryState::Delivered {
+                return Ok(current);
+            }
+            let (state, detail, kind) = match outcome {
+                Ok(d) => (
+                    DeliveryState::Delivered,
+                    d,
+                    kinds::COMMS_ESCALATION_DELIVERED,
+                ),
+                Err(e) => (DeliveryState::Failed, e, kinds::COMMS_ESCALATION_FAILED),
+            };
+            let detail: String = detail.chars().take(2000).collect();
+            tx.execute(
+                "UPDATE alert_deliveries SET state = ?3, detail = ?4, attempts = attempts + 1,
+                    updated_at = ?5
+                 WHERE alert_key = ?1 AND sink = ?2",
+                params![key, sink, state.as_str(), detail, format_time(now)],
+            )?;
+            if let Some(incident) = &alert.incident_id {
+                let who = alert.recipient.as_deref().unwrap_or("everyone");
+                let line = match state {
+                    DeliveryState::Delivered => {
+                        format!("escalation to {who} delivered via {sink}: {detail}")
+                    }
+                    _ => format!("escalation to {who} NOT delivered via {sink}: {detail}"),
+                };
+                let mut inc = load_in_tx(tx, incident)?;
+                record_change(
+                    tx,
+                    &mut inc,
+                    actor,
+                    now,
+                    kind,
+                    line,
+                    json!({
+                        "alert_key": key,
+                        "recipient": alert.recipient,
+                        "sink": sink,
+                        "state": state.as_str(),
+                        "attempt": current.attempts + 1,
+                        "detail": detail,
+                    }),
+                )?;
+            }
+            Ok(AlertDelivery {
+                alert_key: key.to_string(),
+                sink: sink.to_string(),
+                state,
+                detail,
+                attempts: current.attempts + 1,
+                updated_at: now,
             })
         })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err(e))
+    }
+
+    /// Alerts raised at or after `since`, newest first.
+    pub fn alerts_since(&self, since: DateTime<Utc>) -> Result<Vec<NewAlert>> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE raised_at >= ?1 ORDER BY raised_at DESC, key"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        stmt.query_map([format_time(since)], alert_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
     }
 
     /// Open incidents with their current role holders, for the alert check.
@@ -591,6 +876,28 @@ impl Store {
         })
     }
 
+    /// Renews this process's hold on a pending delivery just before trying
+    /// it: the stamp moves from `held_since` (the stamp this process set)
+    /// to `now`. False when the delivery is no longer this process's: it
+    /// was delivered, or it looked abandoned and another process claimed
+    /// it. The sender must then not deliver it.
+    pub fn renew_delivery(
+        &mut self,
+        message_id: i64,
+        sink: &str,
+        held_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE deliveries SET updated_at = ?4
+                 WHERE message_id = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3",
+                params![message_id, sink, format_time(held_since), format_time(now)],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
     /// One message with its deliveries.
     pub fn message(&self, id: i64) -> Result<Option<SentMessage>> {
         message_in_tx(&self.conn, id).map_err(|e| self.err(e))
@@ -737,6 +1044,41 @@ mod tests {
         assert!(!b.raise_alert(&alert).unwrap());
         assert!(!a.raise_alert(&alert).unwrap());
         assert_eq!(b.alerts_since(alert.raised_at).unwrap(), vec![alert]);
+    }
+
+    #[test]
+    fn an_alert_check_that_fails_half_way_takes_no_key_so_nothing_goes_unshown() {
+        // P1 created 10:00; at 10:20 the response clock is breached and the
+        // customer notice is due: two alerts. The second insert fails (a
+        // trigger standing in for a busy or full disk). Had the first key
+        // been taken, its alert would be recorded but shown by nobody: this
+        // check returns an error and every later check sees the key taken.
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+        s.create_incident(
+            &NewIncident::new("Login API down", Severity::P1),
+            &Playbook::builtin(),
+            "alice",
+            t("2026-03-01T10:00:00Z"),
+        )
+        .unwrap();
+        let now = t("2026-03-01T10:20:00Z");
+        let config = crate::comms::CommsConfig::builtin(dir.path());
+        let policy = crate::domain::Policy::builtin();
+        s.conn
+            .execute_batch(
+                "CREATE TEMP TRIGGER fail_second BEFORE INSERT ON alerts
+                 WHEN NEW.key LIKE '%:due' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        assert!(crate::comms::alerts::check(&mut s, &policy, &config, "bob", now).is_err());
+        assert!(
+            s.alerts_since(DateTime::<Utc>::MIN_UTC).unwrap().is_empty(),
+            "a key was taken by a check that showed nothing"
+        );
+        s.conn.execute_batch("DROP TRIGGER fail_second").unwrap();
+        let raised = crate::comms::alerts::check(&mut s, &policy, &config, "bob", now).unwrap();
+        assert_eq!(raised.len(), 2, "{raised:?}");
     }
 
     #[test]

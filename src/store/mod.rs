@@ -19,8 +19,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 pub use comms::{
-    AlertSubject, Delivery, DeliveryState, MAX_MESSAGE_BYTES, NewAlert, NewMessage, SentMessage,
-    body_sha256, check_body,
+    AlertDelivery, AlertSubject, Delivery, DeliveryState, MAX_MESSAGE_BYTES, NewAlert, NewMessage,
+    SentMessage, body_sha256, check_body,
 };
 pub use drafts::Draft;
 pub use evidence::{

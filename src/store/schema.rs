@@ -3,7 +3,7 @@
 //! version, so two processes opening a new file at once cannot both apply it.
 //! Each room owns its migrations and lists them in `MIGRATIONS`; versions
 //! must count 1, 2, 3... (a unit test checks). 4 is the rule watcher's
-//! (`store/watcher.rs`), 5 is comms' (`store/comms.rs`); next free: 6.
+//! (`store/watcher.rs`), 5 and 6 are comms' (`store/comms.rs`); next free: 7.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     EVIDENCE_REVIEW,
     super::watcher::MIGRATION,
     super::comms::MIGRATION,
+    super::comms::MIGRATION_ESCALATIONS,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
