@@ -246,17 +246,27 @@ fn raise(
     now: DateTime<Utc>,
 ) -> Result<Raised, crate::store::StoreError> {
     let subjects = store.alert_subjects()?;
+    take(store, due(&subjects, policy, config, me, now), config)
+}
+
+/// Takes the keys of `alerts` in one transaction (an error takes none, so
+/// no alert is left recorded but shown by nobody); an escalation is taken
+/// together with one pending delivery per escalation sink, so the one
+/// process that takes its key is the one that delivers it.
+fn take(
+    store: &mut crate::store::Store,
+    alerts: Vec<NewAlert>,
+    config: &CommsConfig,
+) -> Result<Raised, crate::store::StoreError> {
     let sinks = config.escalation_sinks(store.path());
     let names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
-    let batch: Vec<(NewAlert, Option<Vec<String>>)> = due(&subjects, policy, config, me, now)
+    let batch: Vec<(NewAlert, Option<Vec<String>>)> = alerts
         .into_iter()
         .map(|a| {
             let through = (a.kind == ESCALATION).then(|| names.clone());
             (a, through)
         })
         .collect();
-    // One transaction: an error takes no key, so no alert is left recorded
-    // but shown by nobody.
     let taken = store.raise_alerts(&batch)?;
     let alerts: Vec<NewAlert> = batch
         .into_iter()
@@ -273,6 +283,31 @@ fn raise(
         escalations,
         sinks,
     })
+}
+
+/// For a caller that computed its due alerts itself (the console, which
+/// checks only the incidents that changed): raises them as [`check`]
+/// does, escalations delivered in the background, and returns those this
+/// process raised.
+pub fn raise_due(
+    store: &mut crate::store::Store,
+    alerts: Vec<NewAlert>,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewAlert>, crate::store::StoreError> {
+    let raised = take(store, alerts, config)?;
+    if !raised.escalations.is_empty() && !raised.sinks.is_empty() {
+        deliver_in_background(
+            store.path(),
+            raised.escalations,
+            raised.sinks,
+            config,
+            me,
+            now,
+        );
+    }
+    Ok(raised.alerts)
 }
 
 /// Delivers escalations on a thread with its own store connection. If
@@ -686,6 +721,38 @@ mod tests {
                 .unwrap()
                 .contains("ESCALATION")
         );
+    }
+
+    #[test]
+    fn alerts_the_console_computed_are_raised_with_their_escalation_deliveries() {
+        use crate::domain::Playbook;
+        use crate::store::{NewIncident, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let mut store = Store::open(&db).unwrap();
+        store
+            .create_incident(
+                &NewIncident::new("Login API down", Severity::P1),
+                &Playbook::builtin(),
+                "alice",
+                t0(),
+            )
+            .unwrap();
+        let toml = "[alerts]\nescalation = [\"ciso@example.com\"]\nsinks = [\"mail\"]\n\
+                    [[sinks]]\nname = \"mail\"\nkind = \"outbox\"\ndir = \"out\"\n";
+        let config = CommsConfig::from_toml(toml, dir.path()).unwrap();
+        let now = t0() + Duration::minutes(20);
+        // The console computes due() over what it has loaded, then raises.
+        let subjects = store.alert_subjects().unwrap();
+        let due_now = due(&subjects, &Policy::builtin(), &config, "bob", now);
+        let raised = raise_due(&mut store, due_now.clone(), &config, "bob", now).unwrap();
+        let esc = raised.iter().find(|a| a.kind == ESCALATION).unwrap();
+        let deliveries = store.alert_deliveries(&esc.key).unwrap();
+        assert_eq!(deliveries.len(), 1, "one delivery per escalation sink");
+        // A second console computing the same alerts raises none of them.
+        let again = raise_due(&mut store, due_now, &config, "carol", now).unwrap();
+        assert!(again.is_empty());
+        assert_eq!(store.alert_deliveries(&esc.key).unwrap().len(), 1);
     }
 
     #[test]

@@ -414,28 +414,27 @@ fn worker_loop(
                 continue;
             }
             Effect::RaiseAlerts(alerts) => {
+                // The same path as `warroom alerts`: all keys in one
+                // transaction, escalations with their deliveries.
                 let asked = alerts.len();
-                let (mut won, mut failed) = (Vec::new(), Vec::new());
-                for a in alerts {
-                    match store.raise_alert(&a) {
-                        Ok(true) => won.push(a),
-                        Ok(false) => {}
-                        Err(e) => {
-                            tracing::warn!("alert {} not raised: {e}", a.key);
-                            failed.push(a.key);
+                let keys: Vec<String> = alerts.iter().map(|a| a.key.clone()).collect();
+                match crate::comms::alerts::raise_due(&mut store, alerts, &env.comms, actor, now) {
+                    Ok(won) => {
+                        tracing::info!(
+                            "alerts checked: {asked} asked, {} raised here, 0 failed",
+                            won.len()
+                        );
+                        if !won.is_empty() {
+                            send(Action::AlertsRaised(won));
                         }
                     }
-                }
-                tracing::info!(
-                    "alerts checked: {asked} asked, {} raised here, {} failed",
-                    won.len(),
-                    failed.len()
-                );
-                if !won.is_empty() {
-                    send(Action::AlertsRaised(won));
-                }
-                if !failed.is_empty() {
-                    send(Action::AlertsNotRaised(failed));
+                    Err(e) => {
+                        tracing::warn!("{asked} alerts not raised: {e}");
+                        tracing::info!(
+                            "alerts checked: {asked} asked, 0 raised here, {asked} failed"
+                        );
+                        send(Action::AlertsNotRaised(keys));
+                    }
                 }
                 continue;
             }
