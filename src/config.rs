@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::comms::CommsConfig;
 use crate::domain::{Playbook, Policy, SourceError};
@@ -81,8 +81,12 @@ fn located(path: &Path, text: &str, e: SourceError) -> anyhow::Error {
     anyhow::anyhow!(e.located(path, text))
 }
 
+/// The largest configuration file read (policy, playbook): far above any
+/// real one, small enough that a wrong path cannot exhaust memory.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 fn read_optional(path: &Path) -> Result<Option<(PathBuf, String)>> {
-    match std::fs::read(path) {
+    match read_user_file(path, MAX_CONFIG_BYTES) {
         Ok(bytes) => {
             let text = String::from_utf8(bytes).map_err(|e| {
                 anyhow::anyhow!(
@@ -94,8 +98,43 @@ fn read_optional(path: &Path) -> Result<Option<(PathBuf, String)>> {
             Ok(Some((path.to_path_buf(), text)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("{}: cannot read", path.display())),
+        Err(e) => Err(anyhow::anyhow!("{}: cannot read: {e}", path.display())),
     }
+}
+
+/// Reads a file of the user's configuration (policy, playbook, a template,
+/// comms.toml)
+/// whole. Anything but a regular file is refused (a FIFO would block the
+/// reader, `/dev/zero` would never end), and so is a file over `max` bytes;
+/// both errors are `InvalidInput` and read as the problem itself ("not a
+/// regular file"). The file is opened without blocking, so even a FIFO
+/// swapped in after a check cannot stall us.
+pub(crate) fn read_user_file(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    if meta.len() > max {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} bytes; at most {max} are read", meta.len()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("over {max} bytes; at most {max} are read"),
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

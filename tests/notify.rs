@@ -937,6 +937,31 @@ fn a_fifo_or_device_among_the_config_files_is_an_error_not_a_hang() {
 }
 
 #[test]
+fn a_fifo_as_policy_or_playbook_is_an_error_not_a_hang() {
+    for name in ["policy.toml", "playbook.toml"] {
+        let r = Room::new();
+        let id = r.incident("P2", "Login API down");
+        let path = r.config_dir().join(name);
+        std::fs::create_dir_all(r.config_dir()).unwrap();
+        assert!(
+            Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut c = r.cmd_at(T0);
+        c.args(["incident", "show", &id]);
+        let out = run_bounded(c);
+        assert_fails(
+            &out,
+            1,
+            &format!("{}: cannot read: not a regular file", path.display()),
+        );
+    }
+}
+
+#[test]
 fn a_policy_duration_too_long_for_the_calendar_is_an_error_not_a_panic() {
     let r = Room::new();
     let id = r.incident("P2", "Login API down");

@@ -391,7 +391,7 @@ impl CommsConfig {
     /// there is none. Errors read `PATH:LINE:COL: problem`.
     pub fn load(config_dir: &Path) -> anyhow::Result<CommsConfig> {
         let path = config_dir.join(FILE_NAME);
-        match super::read_user_file(&path, MAX_FILE_BYTES) {
+        match crate::config::read_user_file(&path, MAX_FILE_BYTES) {
             Ok(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|e| {
                     anyhow::anyhow!(

@@ -153,40 +153,6 @@ pub fn unfilled_placeholders(body: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// Reads a file of the user's configuration (a template, comms.toml)
-/// whole. Anything but a regular file is refused (a FIFO would block the
-/// reader, `/dev/zero` would never end), and so is a file over `max` bytes;
-/// both errors are `InvalidInput` and read as the problem itself ("not a
-/// regular file"). The file is opened without blocking, so even a FIFO
-/// swapped in after a check cannot stall us.
-pub(crate) fn read_user_file(path: &std::path::Path, max: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind, Read};
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
-    }
-    if meta.len() > max {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("{} bytes; at most {max} are read", meta.len()),
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(max + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > max {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!("over {max} bytes; at most {max} are read"),
-        ));
-    }
-    Ok(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,7 +232,7 @@ impl Templates {
 }
 
 fn read_template(path: &Path) -> Result<String, String> {
-    let bytes = super::read_user_file(path, MAX_TEMPLATE_BYTES).map_err(|e| {
+    let bytes = crate::config::read_user_file(path, MAX_TEMPLATE_BYTES).map_err(|e| {
         if e.kind() == std::io::ErrorKind::InvalidInput {
             e.to_string()
         } else {
