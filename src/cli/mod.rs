@@ -353,7 +353,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Report(a) => report::report(&ctx, a, now)?,
         Command::Metrics(a) => report::metrics(&ctx, a, now)?,
         Command::Drill(cmd) => evidence::drill(&ctx, cmd, now)?,
-        Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
+        Command::Scan(args) => return detect::scan(&ctx, args, now).map_err(Failure::Runtime),
         Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
     }

@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod logline;
+pub mod persist;
 pub mod reader;
 pub mod rules;
 pub mod scan;
