@@ -52,7 +52,7 @@ pub enum RulesCmd {
     },
 }
 
-fn load_rules(files: &[PathBuf]) -> RuleSet {
+pub fn load_rules(files: &[PathBuf]) -> RuleSet {
     if files.is_empty() {
         RuleSet::builtin()
     } else {

@@ -23,6 +23,7 @@ mod detect;
 mod evidence;
 mod report;
 mod review;
+mod watch;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -84,6 +85,8 @@ pub enum Command {
     /// Detection rule files
     #[command(subcommand)]
     Rules(detect::RulesCmd),
+    /// Follow log files headless (for systemd), opening incidents as rules fire
+    Watch(watch::WatchArgs),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -355,6 +358,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Drill(cmd) => evidence::drill(&ctx, cmd, now)?,
         Command::Scan(args) => return detect::scan(&ctx, args, now).map_err(Failure::Runtime),
         Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
+        Command::Watch(args) => return watch::watch(&ctx, args).map_err(Failure::Runtime),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
     }
     Ok(ExitCode::SUCCESS)
