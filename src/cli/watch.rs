@@ -48,6 +48,12 @@ pub struct WatchArgs {
 }
 
 pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
+    // First, so a stop request during start-up is honoured too.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
     let set = load_rules(&args.rules);
     for p in &set.problems {
         let msg = format!("{p} (rule refused)");

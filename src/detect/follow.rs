@@ -248,6 +248,9 @@ struct Tailed {
     resume: Option<FileCheckpoint>,
     /// Came from a glob after the first expansion: a new file, read whole.
     new_file: bool,
+    /// Since when the path has had no file (files rotated meanwhile, before
+    /// we saw the file appear, are read first when it does).
+    waiting_since: Option<std::time::SystemTime>,
 }
 
 /// Reading a line's worth of effects into the engine.
@@ -260,7 +263,12 @@ struct Sink {
     /// The newest log time seen (for closing quiet detections).
     high_water: Option<DateTime<Utc>>,
     lines: u64,
+    tap: Option<LineTap>,
 }
+
+/// Sees every line the follower reads, with the file it came from (for
+/// diagnostics and tests: the torture test counts lines with it).
+pub type LineTap = Box<dyn FnMut(&str, &[u8]) + Send>;
 
 impl Sink {
     fn line(
@@ -271,6 +279,9 @@ impl Sink {
         source: &str,
         st: &mut FileStatus,
     ) {
+        if let Some(tap) = self.tap.as_mut() {
+            tap(source, bytes);
+        }
         let mut l = prepare(bytes, years);
         l.truncated |= cut;
         st.lines += 1;
@@ -315,6 +326,9 @@ pub struct Follower {
     /// Identities of files already read to their end (rotated away), so a
     /// glob matching a rotated name does not read it again.
     finished: VecDeque<FileId>,
+    /// First bytes of what was read to its end, so copies of it are not
+    /// read again.
+    read_heads: VecDeque<Vec<u8>>,
     last_glob: Option<Instant>,
     last_quiet_sweep: Option<Instant>,
     first_expansion: bool,
@@ -343,11 +357,13 @@ impl Follower {
                 clock,
                 changes: Vec::new(),
                 recent: VecDeque::new(),
-                high_water: None,
+                high_water: state.high_water,
                 lines: 0,
+                tap: None,
             },
             files: Vec::new(),
             finished: VecDeque::new(),
+            read_heads: VecDeque::new(),
             last_glob: None,
             last_quiet_sweep: None,
             first_expansion: true,
@@ -390,6 +406,7 @@ impl Follower {
             known,
             resume,
             new_file,
+            waiting_since: None,
         });
     }
 
@@ -497,19 +514,27 @@ impl Follower {
                 }
             }
         }
-        if let Some(h) = self.sink.high_water
-            && self
-                .last_quiet_sweep
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        if self
+            .last_quiet_sweep
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
         {
-            self.last_quiet_sweep = Some(Instant::now());
+            self.sweep();
+        }
+        more
+    }
+
+    /// Closes detections without incident that went quiet (by the newest
+    /// log time read), freeing their memory. Runs about once a second, and
+    /// once more before the last commit of a run.
+    pub fn sweep(&mut self) {
+        self.last_quiet_sweep = Some(Instant::now());
+        if let Some(h) = self.sink.high_water {
             let mut closed = Vec::new();
             self.sink.engine.close_quiet(h, &mut closed);
             for c in &closed {
                 self.sink.recorder.note(c, "");
             }
         }
-        more
     }
 
     fn poll_file(&mut self, i: usize) -> io::Result<bool> {
@@ -528,6 +553,8 @@ impl Follower {
                 }
                 let t = &mut self.files[i];
                 t.status.state = FileState::Waiting;
+                t.waiting_since
+                    .get_or_insert_with(std::time::SystemTime::now);
                 if !t.known {
                     // Remember the path, so a file created while we are
                     // down is read from its start.
@@ -552,17 +579,23 @@ impl Follower {
                 if !new_ready && since.elapsed() < ROTATE_GRACE {
                     return self.read_current(i);
                 }
-                self.finish_current(i)?;
-                match other {
+                let done = self.finish_current(i)?;
+                // Pin the file now at the path before catching up, so a
+                // rotation meanwhile cannot slip one past us.
+                let now_at = match other {
                     Some(m) => {
                         self.open_at(i, &m, 0)?;
-                        self.read_current(i)
+                        self.files[i].cur.as_ref().map(|o| o.id)
                     }
                     None => {
                         self.files[i].status.state = FileState::Waiting;
-                        Ok(false)
+                        None
                     }
+                };
+                if let Some((meta, fp)) = done {
+                    self.catch_up(i, &meta, &fp, now_at)?;
                 }
+                self.read_current(i)
             }
         }
     }
@@ -572,6 +605,15 @@ impl Follower {
         let t = &mut self.files[i];
         if let Some(c) = t.resume.take() {
             return self.resume_from(i, &c, m);
+        }
+        if let Some(since) = t.waiting_since.take() {
+            // We waited for it: it may have come and been rotated already.
+            self.open_at(i, m, 0)?;
+            let since = since
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let since = (since.as_secs() as i64, i64::from(since.subsec_nanos()));
+            return self.catch_up_since(i, since, &[], &[]);
         }
         let offset = if t.known || t.new_file || self.config.from_beginning {
             0
@@ -606,7 +648,7 @@ impl Follower {
                 .filter(|ok| *ok)
                 .map(|_| (p, sm, f))
         });
-        match found {
+        let found = match found {
             Some((p, sm, f)) => {
                 tracing::info!(
                     "{}: rotated while stopped; reading the rest of {} first",
@@ -615,15 +657,23 @@ impl Follower {
                 );
                 let fp = read_prefix(&f, FINGERPRINT_BYTES)?;
                 self.drain(i, f, &p, c.offset)?;
-                self.catch_up(i, &sm, &fp, Some(id_of(m)))?;
+                Some((sm, fp))
             }
-            None => tracing::warn!(
-                "{}: the file read before the restart is gone (deleted, or truncated with no copy beside it); reading the file now there from its start",
-                path.display()
-            ),
-        }
+            None => {
+                tracing::warn!(
+                    "{}: the file read before the restart is gone (deleted, or truncated with no copy beside it); reading the file now there from its start",
+                    path.display()
+                );
+                None
+            }
+        };
         self.files[i].status.rotations += 1;
-        self.open_at(i, m, 0)
+        self.open_at(i, m, 0)?;
+        if let Some((sm, fp)) = found {
+            let now_at = self.files[i].cur.as_ref().map(|o| o.id);
+            self.catch_up(i, &sm, &fp, now_at)?;
+        }
+        Ok(())
     }
 
     /// After a restart, no file at the path: finish the one we were
@@ -653,11 +703,9 @@ impl Follower {
         let id = id_of(&opened);
         let offset = if id == id_of(m) { offset } else { 0 };
         f.seek(SeekFrom::Start(offset))?;
-        let fp = if offset > 0 {
-            read_prefix(&f, FINGERPRINT_BYTES)?
-        } else {
-            Vec::new()
-        };
+        // The first bytes now, even before reading from the start: a
+        // truncation before our first read must not go unseen.
+        let fp = read_prefix(&f, FINGERPRINT_BYTES)?;
         t.cur = Some(Open {
             reader: LineReader::with_buffer(Guarded { file: f, fp }, offset, READ_BUFFER),
             id,
@@ -717,82 +765,102 @@ impl Follower {
         let Some(open) = t.cur.take() else {
             return Ok(());
         };
-        let path = t.path.clone();
         let pos = open.reader.resume_offset();
-        let years = open.years;
-        let id = open.id;
-        let guarded = open.reader.into_inner();
-        let fp = guarded.fp;
-        let mut file = guarded.file;
-        t.status.rotations += 1;
-        if pos > 0 && !fp.is_empty() {
-            let copy = siblings(&path)
-                .into_iter()
-                .filter(|(_, m)| m.len() >= pos && id_of(m) != id)
-                .filter_map(|(p, m)| {
-                    let f = File::open(&p).ok()?;
-                    let head = read_prefix(&f, fp.len()).ok()?;
-                    (head == fp).then_some((p, m, f))
-                })
-                .max_by_key(|(_, m, _)| m.mtime() * 1_000_000_000 + m.mtime_nsec());
-            match copy {
-                Some((p, m, f)) => {
-                    tracing::info!(
-                        "{}: truncated; reading the rest from its copy {}",
-                        path.display(),
-                        p.display()
-                    );
-                    self.drain(i, f, &p, pos)?;
-                    self.catch_up(i, &m, &fp, Some(id))?;
-                }
-                None => tracing::info!("{}: truncated", path.display()),
-            }
-        }
+        let Guarded { mut file, fp } = open.reader.into_inner();
+        self.recover_truncation(i, open.id, &fp, pos)?;
         file.seek(SeekFrom::Start(0))?;
+        let fp = read_prefix(&file, FINGERPRINT_BYTES)?;
         let t = &mut self.files[i];
         t.cur = Some(Open {
-            reader: LineReader::with_buffer(
-                Guarded {
-                    file,
-                    fp: Vec::new(),
-                },
-                0,
-                READ_BUFFER,
-            ),
-            id,
-            years,
+            reader: LineReader::with_buffer(Guarded { file, fp }, 0, READ_BUFFER),
+            id: open.id,
+            years: open.years,
             rotated_at: None,
         });
         t.status.offset = 0;
         Ok(())
     }
 
-    /// The current file of path `i` was rotated away: read it to its end,
-    /// its last line even without newline, then the files rotated after it.
-    fn finish_current(&mut self, i: usize) -> io::Result<()> {
-        let t = &mut self.files[i];
-        let Some(mut open) = t.cur.take() else {
+    /// File `id` of path `i`, which started with `fp`, was truncated after
+    /// we had read it up to `pos`: what it held after `pos` is only in the
+    /// copy made before the truncation (copytruncate), if there is one
+    /// beside it. Reads that rest, then what was rotated after the copy.
+    fn recover_truncation(&mut self, i: usize, id: FileId, fp: &[u8], pos: u64) -> io::Result<()> {
+        let path = self.files[i].path.clone();
+        self.files[i].status.rotations += 1;
+        // What the file held is read (up to `pos`, the rest from a copy):
+        // a copy of it met later is not new.
+        self.remember_head(fp);
+        if fp.is_empty() {
+            tracing::info!("{}: truncated", path.display());
             return Ok(());
+        }
+        let copy = siblings(&path)
+            .into_iter()
+            .filter(|(_, m)| m.len() >= pos && id_of(m) != id)
+            .filter_map(|(p, m)| {
+                let f = File::open(&p).ok()?;
+                let head = read_prefix(&f, fp.len()).ok()?;
+                (head == fp).then_some((p, m, f))
+            })
+            .max_by_key(|(_, m, _)| m.mtime() * 1_000_000_000 + m.mtime_nsec());
+        match copy {
+            Some((p, m, f)) => {
+                tracing::info!(
+                    "{}: truncated; reading the rest from its copy {}",
+                    path.display(),
+                    p.display()
+                );
+                self.drain(i, f, &p, pos)?;
+                self.catch_up(i, &m, fp, Some(id))?;
+            }
+            None => tracing::info!(
+                "{}: truncated, with no copy beside it holding what was not read yet",
+                path.display()
+            ),
+        }
+        Ok(())
+    }
+
+    /// The current file of path `i` was rotated away: read it to its end,
+    /// its last line even without newline. Returns it (metadata and first
+    /// bytes) for catching up on the files rotated after it.
+    fn finish_current(&mut self, i: usize) -> io::Result<Option<(Metadata, Vec<u8>)>> {
+        let t = &mut self.files[i];
+        let Some(open) = t.cur.take() else {
+            return Ok(None);
         };
-        t.status.rotations += 1;
         let source = t.key.clone();
+        let Open {
+            mut reader,
+            id,
+            mut years,
+            ..
+        } = open;
         let mut result = Ok(());
         loop {
-            match open.reader.next_line() {
+            match reader.next_line() {
                 Ok(Some(line)) => {
                     let t = &mut self.files[i];
                     self.sink.line(
                         line.bytes,
                         line.truncated,
-                        &mut open.years,
+                        &mut years,
                         &source,
                         &mut t.status,
                     );
                 }
                 Ok(None) => break,
                 Err(e) if is_replaced(&e) => {
-                    // Truncated after it was renamed: nothing more to read.
-                    break;
+                    // Copied and truncated before it was renamed: the rest
+                    // of what we were reading is in the copy, then this
+                    // file's new content from its start.
+                    let pos = reader.resume_offset();
+                    let Guarded { mut file, fp } = reader.into_inner();
+                    self.recover_truncation(i, id, &fp, pos)?;
+                    file.seek(SeekFrom::Start(0))?;
+                    let fp = read_prefix(&file, FINGERPRINT_BYTES)?;
+                    reader = LineReader::with_buffer(Guarded { file, fp }, 0, READ_BUFFER);
                 }
                 Err(e) => {
                     result = Err(e);
@@ -800,32 +868,52 @@ impl Follower {
                 }
             }
         }
-        if let Some((bytes, cut)) = open.reader.take_partial() {
+        self.files[i].status.rotations += 1;
+        if let Some((bytes, cut)) = reader.take_partial() {
             let t = &mut self.files[i];
             self.sink
-                .line(&bytes, cut, &mut open.years, &source, &mut t.status);
+                .line(&bytes, cut, &mut years, &source, &mut t.status);
         }
-        let guarded = open.reader.into_inner();
+        let guarded = reader.into_inner();
         let meta = guarded.file.metadata()?;
-        self.remember_finished(open.id);
+        self.remember_finished(id, &guarded.fp);
         result?;
-        let now_at_path = std::fs::metadata(&self.files[i].path)
-            .ok()
-            .map(|m| id_of(&m));
-        self.catch_up(i, &meta, &guarded.fp, now_at_path)
+        Ok(Some((meta, guarded.fp)))
     }
 
-    fn remember_finished(&mut self, id: FileId) {
+    /// Remembers a file read to its end (identity and first bytes), so
+    /// neither it nor a copy of it is read again when catching up.
+    fn remember_finished(&mut self, id: FileId, head: &[u8]) {
         if self.finished.len() >= 4096 {
             self.finished.pop_front();
         }
         self.finished.push_back(id);
+        self.remember_head(head);
+    }
+
+    fn remember_head(&mut self, head: &[u8]) {
+        if !head.is_empty() && !self.read_heads.iter().any(|h| h == head) {
+            if self.read_heads.len() >= 1024 {
+                self.read_heads.pop_front();
+            }
+            self.read_heads.push_back(head.to_vec());
+        }
+    }
+
+    /// Was a file starting with `head` read already (it, or a copy)?
+    fn head_read(&self, head: &[u8]) -> bool {
+        !head.is_empty()
+            && self.read_heads.iter().any(|h| {
+                let n = h.len().min(head.len());
+                h[..n] == head[..n]
+            })
     }
 
     /// Reads a rotated file (or a truncated file's copy) from `offset` to
     /// its end, its last line even without newline.
     fn drain(&mut self, i: usize, mut f: File, path: &Path, offset: u64) -> io::Result<()> {
         let id = id_of(&f.metadata()?);
+        let head = read_prefix(&f, FINGERPRINT_BYTES)?;
         f.seek(SeekFrom::Start(offset))?;
         let mut reader = LineReader::with_buffer(f, offset, READ_BUFFER);
         let mut years = YearInference::new((self.sink.clock)());
@@ -845,42 +933,63 @@ impl Follower {
             self.sink
                 .line(&bytes, cut, &mut years, &source, &mut t.status);
         }
-        self.remember_finished(id);
+        self.remember_finished(id, &head);
         Ok(())
     }
 
     /// After finishing `done` (a rotated file, or a copy of a truncated
-    /// one), reads whole the files rotated after it while we were behind:
-    /// siblings modified since, other than the file now at the path and
-    /// copies of `done` itself, oldest first.
+    /// one), reads whole the files rotated after it while we were behind.
     fn catch_up(
         &mut self,
         i: usize,
         done: &Metadata,
         done_fp: &[u8],
-        at_path: Option<FileId>,
+        skip: Option<FileId>,
+    ) -> io::Result<()> {
+        let since = (done.mtime(), done.mtime_nsec());
+        let done_id = id_of(done);
+        self.catch_up_since(i, since, done_fp, &[Some(done_id), skip])
+    }
+
+    /// Reads whole the siblings modified since `since` (files rotated while
+    /// we were behind), oldest first: not the ones in `skip`, nor files or
+    /// copies already read, nor the file now open at the path or a copy of
+    /// it (that one is read next, and if it was truncated meanwhile, its
+    /// copy is found then).
+    fn catch_up_since(
+        &mut self,
+        i: usize,
+        since: (i64, i64),
+        done_fp: &[u8],
+        skip: &[Option<FileId>],
     ) -> io::Result<()> {
         let path = self.files[i].path.clone();
-        let since = (done.mtime(), done.mtime_nsec());
+        let pinned: Option<(FileId, Vec<u8>)> = self.files[i]
+            .cur
+            .as_ref()
+            .map(|o| (o.id, o.reader.get_ref().fp.clone()));
         let mut later: Vec<(PathBuf, Metadata)> = siblings(&path)
             .into_iter()
             .filter(|(_, m)| {
                 let id = id_of(m);
                 (m.mtime(), m.mtime_nsec()) >= since
-                    && id != id_of(done)
-                    && Some(id) != at_path
+                    && !skip.contains(&Some(id))
+                    && pinned.as_ref().is_none_or(|p| p.0 != id)
                     && !self.finished.contains(&id)
             })
             .collect();
         later.sort_by_key(|(_, m)| (m.mtime(), m.mtime_nsec()));
         for (p, _) in later {
             let Ok(f) = File::open(&p) else { continue };
-            if !done_fp.is_empty() {
-                let head = read_prefix(&f, done_fp.len())?;
-                if head == done_fp {
-                    // A copy of what we just read.
-                    continue;
-                }
+            let head = read_prefix(&f, FINGERPRINT_BYTES)?;
+            if head.is_empty()
+                || head_matches(&head, done_fp)
+                || self.head_read(&head)
+                || pinned
+                    .as_ref()
+                    .is_some_and(|(_, fp)| head_matches(&head, fp))
+            {
+                continue;
             }
             tracing::info!(
                 "{}: reading {} rotated while we were behind",
@@ -927,6 +1036,7 @@ impl Follower {
             windows,
             dropped_windows,
             detections: self.sink.recorder.take_changes(&self.sink.engine),
+            high_water: self.sink.high_water,
         }
     }
 
@@ -939,6 +1049,11 @@ impl Follower {
                 self.sink.recorder.forget(ri, key);
             }
         }
+    }
+
+    /// Calls `tap` with every line read from now on.
+    pub fn set_line_tap(&mut self, tap: LineTap) {
+        self.sink.tap = Some(tap);
     }
 
     /// Lines read since start.
@@ -994,6 +1109,12 @@ fn literal_prefix(p: &Path) -> PathBuf {
         out.pop();
     }
     out
+}
+
+/// Is one of the two a prefix of the other (and not empty)?
+fn head_matches(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len().min(b.len());
+    n > 0 && a[..n] == b[..n]
 }
 
 /// Does `f` start with the bytes the checkpoint fingerprinted?

@@ -315,9 +315,8 @@ rules:
         feed(&mut e, &mut r, 1);
         let (windows, _) = take_windows(&mut e);
         let state = WatchState {
-            checkpoints: vec![],
             windows,
-            open: vec![],
+            ..WatchState::default()
         };
         let mut e2 = engine();
         let mut r2 = Recorder::default();

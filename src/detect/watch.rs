@@ -32,9 +32,25 @@ impl Default for Waker {
 impl Waker {
     /// File notifications if the system has them; polling alone otherwise.
     pub fn new() -> Waker {
+        Waker::ignoring(None)
+    }
+
+    /// Like [`Waker::new`], not woken by changes to files whose path starts
+    /// with `ignore` (the database and its -wal, when it sits beside the
+    /// logs: every commit would wake the loop again).
+    pub fn ignoring(ignore: Option<PathBuf>) -> Waker {
         let (tx, rx) = channel();
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if res.is_ok() {
+            let Ok(event) = res else { return };
+            let ours = ignore.as_ref().is_some_and(|db| {
+                let db = db.as_os_str().as_encoded_bytes();
+                !event.paths.is_empty()
+                    && event
+                        .paths
+                        .iter()
+                        .all(|p| p.as_os_str().as_encoded_bytes().starts_with(db))
+            });
+            if !ours {
                 let _ = tx.send(());
             }
         });
@@ -143,7 +159,8 @@ pub fn run(
     stop: &AtomicBool,
     mut on_commit: impl FnMut(&Follower, &CommitOutcome),
 ) -> Result<(), StoreError> {
-    let mut waker = Waker::new();
+    let db = std::path::absolute(store.path()).ok();
+    let mut waker = Waker::ignoring(db);
     let mut last_dirs = Instant::now() - Duration::from_secs(60);
     loop {
         if last_dirs.elapsed() >= Duration::from_secs(1) {
@@ -151,10 +168,14 @@ pub fn run(
             last_dirs = Instant::now();
         }
         let more = follower.poll();
+        let stopping = stop.load(Ordering::Relaxed);
+        if stopping {
+            follower.sweep();
+        }
         if let Some(outcome) = commit(follower, store, playbook, opts, stop)? {
             on_commit(follower, &outcome);
         }
-        if stop.load(Ordering::Relaxed) {
+        if stopping {
             return Ok(());
         }
         if !more {

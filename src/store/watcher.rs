@@ -24,6 +24,14 @@ use crate::store::{EvidenceContent, NewEvidence, NewIncident};
 pub(super) const MIGRATION: Migration = Migration {
     version: 4,
     sql: r#"
+-- One row per watcher: the newest log time it read (so closing quiet
+-- detections resumes on the same clock after a restart) and its last commit.
+CREATE TABLE watchers (
+    name TEXT PRIMARY KEY,
+    high_water TEXT,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- One row per watcher and followed path: the file being read (device,
 -- inode, and a SHA-256 of its first fp_len bytes) and the offset just after
 -- the last line whose effects are committed. A file at the path with another
@@ -186,6 +194,8 @@ pub struct WatchBatch {
     pub dropped_windows: Vec<(String, String)>,
     /// In the order they happened.
     pub detections: Vec<DetectionChange>,
+    /// The newest log time read so far.
+    pub high_water: Option<DateTime<Utc>>,
 }
 
 /// A detection that a commit opened.
@@ -245,6 +255,10 @@ pub struct WatchState {
     /// Every open detection (of any watcher or replay: suppression is per
     /// rule and key, whoever found it).
     pub open: Vec<DetectionRecord>,
+    /// The newest log time the watcher had read.
+    pub high_water: Option<DateTime<Utc>>,
+    /// When it last committed.
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// Incident titles are at most 200 characters; a key taken from a log line
@@ -292,6 +306,21 @@ fn detection_from_row(r: &Row<'_>) -> rusqlite::Result<DetectionRecord> {
     })
 }
 
+/// Runs a statement through the connection's statement cache (the watcher
+/// commits often; parsing the same SQL each time was most of its cost).
+fn exec(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(p)
+}
+
+fn one<T>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    tx.prepare_cached(sql)?.query_row(p, f)
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -314,23 +343,7 @@ impl Store {
     /// open detections.
     pub fn load_watch_state(&self, watcher: &str) -> Result<WatchState> {
         let read = || -> rusqlite::Result<WatchState> {
-            let checkpoints = self
-                .conn
-                .prepare_cached(
-                    "SELECT path, dev, inode, fp_len, fingerprint, offset
-                     FROM watch_checkpoints WHERE watcher = ?1 ORDER BY path",
-                )?
-                .query_map([watcher], |r| {
-                    Ok(FileCheckpoint {
-                        path: r.get(0)?,
-                        dev: r.get::<_, i64>(1)? as u64,
-                        inode: r.get::<_, i64>(2)? as u64,
-                        fp_len: r.get(3)?,
-                        fingerprint: r.get(4)?,
-                        offset: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let checkpoints = self.read_checkpoints(watcher)?;
             let windows = self
                 .conn
                 .prepare_cached(
@@ -352,10 +365,20 @@ impl Store {
                 .prepare_cached(&sql)?
                 .query_map([], detection_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let (high_water, updated_at) = self
+                .conn
+                .prepare_cached("SELECT high_water, updated_at FROM watchers WHERE name = ?1")?
+                .query_row([watcher], |r| {
+                    Ok((super::incidents::parse_opt_time(r, 0)?, parse_time(r, 1)?))
+                })
+                .optional()?
+                .map_or((None, None), |(h, u)| (h, Some(u)));
             Ok(WatchState {
                 checkpoints,
                 windows,
                 open,
+                high_water,
+                updated_at,
             })
         };
         // One read transaction, so the three agree with one commit.
@@ -381,7 +404,26 @@ impl Store {
 
     /// A watcher's checkpoints (for status views and tests).
     pub fn watch_checkpoints(&self, watcher: &str) -> Result<Vec<FileCheckpoint>> {
-        Ok(self.load_watch_state(watcher)?.checkpoints)
+        self.read_checkpoints(watcher).map_err(|e| self.err(e))
+    }
+
+    fn read_checkpoints(&self, watcher: &str) -> rusqlite::Result<Vec<FileCheckpoint>> {
+        self.conn
+            .prepare_cached(
+                "SELECT path, dev, inode, fp_len, fingerprint, offset
+                 FROM watch_checkpoints WHERE watcher = ?1 ORDER BY path",
+            )?
+            .query_map([watcher], |r| {
+                Ok(FileCheckpoint {
+                    path: r.get(0)?,
+                    dev: r.get::<_, i64>(1)? as u64,
+                    inode: r.get::<_, i64>(2)? as u64,
+                    fp_len: r.get(3)?,
+                    fingerprint: r.get(4)?,
+                    offset: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                })
+            })?
+            .collect()
     }
 
     /// Commits one batch in one transaction: checkpoints, windows, and the
@@ -398,6 +440,8 @@ impl Store {
         host: &str,
         now: DateTime<Utc>,
     ) -> Result<CommitOutcome> {
+        // A batch runs a few dozen distinct statements; keep them all.
+        self.conn.set_prepared_statement_cache_capacity(64);
         // Excerpts are copied into the evidence store first (content
         // addressed: a crash leaves at most an unreferenced file).
         let mut excerpts = Vec::with_capacity(batch.detections.len());
@@ -445,6 +489,20 @@ impl Store {
             }
             save_checkpoints(tx, batch, now)?;
             save_windows(tx, batch)?;
+            if !batch.replay {
+                exec(
+                    tx,
+                    "INSERT INTO watchers (name, high_water, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE SET
+                        high_water = coalesce(excluded.high_water, high_water),
+                        updated_at = excluded.updated_at",
+                    params![
+                        batch.watcher,
+                        batch.high_water.map(format_time),
+                        format_time(now)
+                    ],
+                )?;
+            }
             Ok(outcome)
         })
     }
@@ -535,14 +593,14 @@ fn save_windows(tx: &Transaction<'_>, batch: &WatchBatch) -> rusqlite::Result<()
 /// the engine to a detection closed meanwhile, the latest one.
 fn target_row(tx: &Transaction<'_>, replay: bool, d: &DetectionChange) -> rusqlite::Result<Target> {
     if replay {
-        let mark: Option<(i64, i64, i64)> = tx
-            .query_row(
-                "SELECT detection_id, count, lines FROM detection_replays
+        let mark: Option<(i64, i64, i64)> = one(
+            tx,
+            "SELECT detection_id, count, lines FROM detection_replays
                  WHERE rule = ?1 AND key = ?2 AND first_seen = ?3",
-                params![d.facts.rule, d.key, format_time(d.first_seen)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+            params![d.facts.rule, d.key, format_time(d.first_seen)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
         if let Some((id, count, lines)) = mark {
             return Ok(Target::Replayed {
                 id,
@@ -551,25 +609,25 @@ fn target_row(tx: &Transaction<'_>, replay: bool, d: &DetectionChange) -> rusqli
             });
         }
     }
-    let open: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM detections WHERE rule = ?1 AND key = ?2 AND open = 1",
-            params![d.facts.rule, d.key],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let open: Option<i64> = one(
+        tx,
+        "SELECT id FROM detections WHERE rule = ?1 AND key = ?2 AND open = 1",
+        params![d.facts.rule, d.key],
+        |r| r.get(0),
+    )
+    .optional()?;
     if let Some(id) = open {
         return Ok(Target::Open(id));
     }
     if !d.new && !replay {
-        let latest: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM detections WHERE rule = ?1 AND key = ?2
+        let latest: Option<i64> = one(
+            tx,
+            "SELECT id FROM detections WHERE rule = ?1 AND key = ?2
                  ORDER BY number DESC LIMIT 1",
-                params![d.facts.rule, d.key],
-                |r| r.get(0),
-            )
-            .optional()?;
+            params![d.facts.rule, d.key],
+            |r| r.get(0),
+        )
+        .optional()?;
         if let Some(id) = latest {
             return Ok(Target::Open(id));
         }
@@ -617,7 +675,8 @@ fn apply_change(
             };
             attach(ctx, id, d, added, &new_lines, excerpt)?;
             outcome.attached += added;
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE detection_replays SET count = ?4, lines = ?5
                  WHERE rule = ?1 AND key = ?2 AND first_seen = ?3",
                 params![
@@ -643,7 +702,8 @@ fn apply_change(
         }
     };
     if replay {
-        tx.execute(
+        exec(
+            tx,
             "INSERT INTO detection_replays (rule, key, first_seen, count, lines, detection_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
             params![
@@ -667,7 +727,8 @@ fn close_if(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<()> {
     if d.closed_after {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE detections SET open = 0, closed_at = ?2, updated_at = ?2
              WHERE id = ?1 AND open = 1",
             params![id, format_time(now)],
@@ -686,7 +747,8 @@ fn open_detection(
 ) -> Result<OpenedDetection, WriteError> {
     let tx = ctx.tx;
     let f = &d.facts;
-    let number: i64 = tx.query_row(
+    let number: i64 = one(
+        tx,
         "SELECT coalesce(max(number), 0) + 1 FROM detections WHERE rule = ?1 AND key = ?2",
         params![f.rule, d.key],
         |r| r.get(0),
@@ -718,7 +780,8 @@ fn open_detection(
     };
     let all_lines: Vec<&String> = d.new_lines.iter().collect();
     let alert_key = (!f.notify.is_empty()).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let id: i64 = tx.query_row(
+    let id: i64 = one(
+        tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
             first_seen, last_seen, lines, incident_id, alert_key, origin, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
@@ -849,8 +912,8 @@ fn attach(
     excerpt: Option<&(StoredContent, NewEvidence)>,
 ) -> Result<(), WriteError> {
     let tx = ctx.tx;
-    let (count, first, last, lines, incident): (i64, String, String, String, Option<String>) = tx
-        .query_row(
+    let (count, first, last, lines, incident): (i64, String, String, String, Option<String>) = one(
+        tx,
         "SELECT count, first_seen, last_seen, lines, incident_id FROM detections WHERE id = ?1",
         [id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
@@ -861,7 +924,8 @@ fn attach(
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
-    tx.execute(
+    exec(
+        tx,
         "UPDATE detections SET count = ?2, first_seen = ?3, last_seen = ?4, lines = ?5,
             updated_at = ?6 WHERE id = ?1",
         params![
