@@ -11,11 +11,14 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::AppContext;
 use crate::detect::engine::window_of;
+use crate::detect::persist::Recorder;
 use crate::detect::rules::{Matcher, Rule};
 use crate::detect::scan::scan_files;
-use crate::detect::{DEFAULT_MAX_KEYS, Detection, Engine, RuleSet};
+use crate::detect::{Change, DEFAULT_MAX_KEYS, Detection, Engine, RuleSet};
 use crate::domain::event::format_time;
+use crate::store::{CommitOutcome, WatchBatch};
 use crate::text::display_safe;
 
 #[derive(Debug, Args)]
@@ -32,6 +35,10 @@ pub struct ScanArgs {
     /// Most keys (e.g. source addresses) each rule tracks at once
     #[arg(long, default_value_t = DEFAULT_MAX_KEYS, value_name = "N")]
     pub max_keys: usize,
+    /// Also record the detections in the database: open their incidents,
+    /// raise their alerts. Replaying the same files again records nothing twice.
+    #[arg(long)]
+    pub commit: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,7 +52,7 @@ pub enum RulesCmd {
     },
 }
 
-fn load_rules(files: &[PathBuf]) -> RuleSet {
+pub fn load_rules(files: &[PathBuf]) -> RuleSet {
     if files.is_empty() {
         RuleSet::builtin()
     } else {
@@ -85,7 +92,7 @@ fn detection_json<'a>(rule: &'a Rule, d: &'a Detection) -> DetectionJson<'a> {
     }
 }
 
-pub fn scan(args: ScanArgs, now: DateTime<Utc>) -> Result<ExitCode> {
+pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<ExitCode> {
     let set = load_rules(&args.rules);
     for p in &set.problems {
         eprintln!("warning: {} (rule refused)", display_safe(&p.to_string()));
@@ -95,11 +102,41 @@ pub fn scan(args: ScanArgs, now: DateTime<Utc>) -> Result<ExitCode> {
     }
     let mut engine = Engine::new(Arc::new(set), args.max_keys);
     let started = Instant::now();
-    let stats = scan_files(&mut engine, &args.logs, now, |_, _| {})
-        .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+    // Detections that closed during the replay (rules without incident
+    // that went quiet), and the changes to commit.
+    let mut closed: Vec<(usize, Detection)> = Vec::new();
+    let mut recorder = Recorder::default();
+    let stats = scan_files(&mut engine, &args.logs, now, |_, change, path| {
+        if let Change::Closed { rule, detection } = change {
+            closed.push((*rule, detection.clone()));
+        }
+        if args.commit {
+            recorder.note(change, &path.to_string_lossy());
+        }
+    })
+    .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
     let elapsed = started.elapsed();
+    let committed = if args.commit {
+        let batch = WatchBatch {
+            watcher: "scan".into(),
+            replay: true,
+            detections: recorder.take_changes(&engine),
+            ..WatchBatch::default()
+        };
+        let mut store = ctx.open_store()?;
+        Some(store.commit_watch_batch(
+            &batch,
+            &ctx.settings.playbook,
+            &ctx.actor,
+            &host_name(),
+            now,
+        )?)
+    } else {
+        None
+    };
 
     let mut detections: Vec<(usize, &Detection)> = engine.detections().collect();
+    detections.extend(closed.iter().map(|(r, d)| (*r, d)));
     detections
         .sort_by(|a, b| (a.1.first_seen, a.0, &a.1.key).cmp(&(b.1.first_seen, b.0, &b.1.key)));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -109,6 +146,10 @@ pub fn scan(args: ScanArgs, now: DateTime<Utc>) -> Result<ExitCode> {
             writeln!(out)?;
         }
         out.flush()?;
+        if let Some(c) = &committed {
+            // stdout is the JSON stream; say what was recorded on stderr.
+            eprintln!("{}", commit_summary(c));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let secs = elapsed.as_secs_f64().max(1e-9);
@@ -159,8 +200,38 @@ pub fn scan(args: ScanArgs, now: DateTime<Utc>) -> Result<ExitCode> {
             format_time(d.last_seen),
         )?;
     }
+    if let Some(c) = &committed {
+        writeln!(out, "\n{}", commit_summary(c))?;
+        for o in &c.opened {
+            if let Some(id) = &o.incident {
+                writeln!(
+                    out,
+                    "  {id} {} {}: {}",
+                    o.severity,
+                    display_safe(&o.rule),
+                    display_safe(&o.key)
+                )?;
+            }
+        }
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line on what `--commit` recorded.
+fn commit_summary(c: &CommitOutcome) -> String {
+    let incidents = c.opened.iter().filter(|o| o.incident.is_some()).count();
+    format!(
+        "committed: {} new detection(s) ({incidents} incident(s) opened), {} event(s) attached to open detections, {} already recorded",
+        c.opened.len(),
+        c.attached,
+        c.unchanged
+    )
+}
+
+/// This host's name, recorded with evidence excerpts.
+pub fn host_name() -> String {
+    whoami::fallible::hostname().unwrap_or_else(|_| "localhost".into())
 }
 
 #[derive(Serialize)]

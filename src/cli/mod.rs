@@ -24,6 +24,7 @@ mod evidence;
 mod notify;
 mod report;
 mod review;
+mod watch;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -100,6 +101,8 @@ pub enum Command {
     Notify(notify::NotifyCmd),
     /// Raise the responder alerts due now (each once across all processes)
     Alerts(notify::AlertsArgs),
+    /// Follow log files headless (for systemd), opening incidents as rules fire
+    Watch(watch::WatchArgs),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -372,8 +375,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Report(a) => report::report(&ctx, a, now)?,
         Command::Metrics(a) => report::metrics(&ctx, a, now)?,
         Command::Drill(cmd) => evidence::drill(&ctx, cmd, now)?,
-        Command::Scan(args) => return detect::scan(args, now).map_err(Failure::Runtime),
+        Command::Scan(args) => return detect::scan(&ctx, args, now).map_err(Failure::Runtime),
         Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
+        Command::Watch(args) => return watch::watch(&ctx, args).map_err(Failure::Runtime),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
         Command::Notify(cmd) => return notify::run(&ctx, cmd, now),
         Command::Alerts(a) => return notify::alerts(&ctx, a, now),

@@ -23,6 +23,12 @@ pub const DEFAULT_MAX_KEYS: usize = 50_000;
 /// The key used when a rule counts globally, or the capture is absent.
 pub const GLOBAL_KEY: &str = "*";
 
+/// A detection of a rule that opens no incident (it only notifies, or only
+/// records) closes when a hit comes more than this long after its last one
+/// (or its rule's window, if longer), so the next hit is a new detection,
+/// with a new alert. Incidents close detections when they are resolved.
+pub const QUIET_CLOSE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// A detection: a rule that fired for a key, with what it saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detection {
@@ -46,6 +52,9 @@ pub enum Change {
         key: String,
         added: u64,
     },
+    /// A detection without incident went quiet (see [`QUIET_CLOSE`]): how
+    /// it stood when it closed.
+    Closed { rule: usize, detection: Detection },
 }
 
 /// One entry of a window: when, how many events, and the line.
@@ -92,6 +101,9 @@ pub struct Engine {
     by_event: Vec<Vec<usize>>,
     sigma: Vec<usize>,
     state: Vec<RuleState>,
+    /// Per rule: how long a detection without incident stays open without
+    /// hits, in ms (None: until its incident closes it).
+    quiet_ms: Vec<Option<i64>>,
     max_keys: usize,
     dirty: Dirty,
     /// Per-rule hit counts since start (matching lines, weighted).
@@ -121,7 +133,18 @@ impl Engine {
             }
         }
         let n = rules.rules.len();
+        let quiet_ms = rules
+            .rules
+            .iter()
+            .map(|r| {
+                (!r.create_incident).then(|| {
+                    let window = r.threshold.map_or(std::time::Duration::ZERO, |t| t.window);
+                    i64::try_from(window.max(QUIET_CLOSE).as_millis()).unwrap_or(i64::MAX)
+                })
+            })
+            .collect();
         Engine {
+            quiet_ms,
             set,
             owners,
             by_event,
@@ -209,6 +232,20 @@ impl Engine {
     ) {
         self.hits[ri] += u64::from(count);
         let state = &mut self.state[ri];
+        // A detection without incident that went quiet closes; this hit
+        // counts afresh.
+        if let (Some(quiet), Some(d)) = (self.quiet_ms[ri], state.open.get(&key))
+            && at
+                .timestamp_millis()
+                .saturating_sub(d.last_seen.timestamp_millis())
+                > quiet
+            && let Some(detection) = state.open.remove(&key)
+        {
+            out.push(Change::Closed {
+                rule: ri,
+                detection,
+            });
+        }
         // Suppression: while a detection is open, hits attach to it.
         if let Some(d) = state.open.get_mut(&key) {
             d.count += u64::from(count);
@@ -328,6 +365,33 @@ impl Engine {
             .iter()
             .enumerate()
             .flat_map(|(ri, s)| s.open.values().map(move |d| (ri, d)))
+    }
+
+    /// Closes the detections without incident that have been quiet for
+    /// their rule's quiet time at `now` (log time: the newest line seen), so
+    /// a long-running watcher's memory stays bounded. Hits after the quiet
+    /// time would have closed them anyway.
+    pub fn close_quiet(&mut self, now: DateTime<Utc>, out: &mut Vec<Change>) {
+        let now_ms = now.timestamp_millis();
+        for (ri, state) in self.state.iter_mut().enumerate() {
+            let Some(quiet) = self.quiet_ms[ri] else {
+                continue;
+            };
+            let gone: Vec<String> = state
+                .open
+                .iter()
+                .filter(|(_, d)| now_ms.saturating_sub(d.last_seen.timestamp_millis()) > quiet)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                if let Some(detection) = state.open.remove(&k) {
+                    out.push(Change::Closed {
+                        rule: ri,
+                        detection,
+                    });
+                }
+            }
+        }
     }
 
     /// Forgets an open detection (its incident was closed), so the next
@@ -537,6 +601,51 @@ rules:
         assert!(e.detection(rule, "10.1.1.1").is_some());
         assert!(e.detection(rule, "6.6.6.6").is_none());
         assert!(e.detection(rule, "10.2.2.2").is_some());
+    }
+
+    #[test]
+    fn detections_without_incident_close_when_quiet_and_start_afresh() {
+        let rules = r#"
+events:
+  fail:
+    match: 'Failed password for (?P<user>\S+) from (?P<src>\S+)'
+rules:
+  - rule: note
+    condition: fail
+    action: notify
+    notify: [oncall]
+  - rule: brute
+    condition: fail > 1 in 1 hour
+"#;
+        let mut e = engine(rules, 100);
+        let line = "Failed password for root from 1.2.3.4";
+        feed(&mut e, line, 1, t(0));
+        feed(&mut e, line, 1, t(600));
+        // Ten minutes apart: still one detection.
+        assert_eq!(e.detection(0, "1.2.3.4").unwrap().count, 2);
+        let ch = feed(&mut e, line, 1, t(600 + 15 * 60 + 1));
+        let closed = ch.iter().find_map(|c| match c {
+            Change::Closed { rule: 0, detection } => Some(detection.count),
+            _ => None,
+        });
+        assert_eq!(closed, Some(2), "{ch:?}");
+        assert!(ch.contains(&Change::Opened {
+            rule: 0,
+            key: "1.2.3.4".into()
+        }));
+        assert_eq!(e.detection(0, "1.2.3.4").unwrap().count, 1);
+        // The incident rule never closes by itself.
+        assert_eq!(e.detection(1, "1.2.3.4").unwrap().count, 3);
+        let mut out = Vec::new();
+        e.close_quiet(t(10_000), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(e.detection(0, "1.2.3.4").is_none());
+        assert!(e.detection(1, "1.2.3.4").is_some());
+    }
+
+    #[test]
+    fn the_store_keeps_as_many_lines_as_the_engine() {
+        assert_eq!(MAX_EVIDENCE_LINES, crate::store::MAX_DETECTION_LINES);
     }
 
     #[test]

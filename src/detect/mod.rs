@@ -3,11 +3,14 @@
 //! that feed it (`scan` replays files by log time).
 
 pub mod engine;
+pub mod follow;
 pub mod logline;
+pub mod persist;
 pub mod reader;
 pub mod rules;
 pub mod scan;
 pub mod sigma;
+pub mod watch;
 
 pub use engine::{Change, DEFAULT_MAX_KEYS, Detection, Engine};
 pub use rules::{Problem, Rule, RuleSet};

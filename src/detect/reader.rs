@@ -36,9 +36,15 @@ pub struct Line<'a> {
 impl<R: Read> LineReader<R> {
     /// `offset` is the file position `inner` starts at.
     pub fn new(inner: R, offset: u64) -> LineReader<R> {
+        LineReader::with_buffer(inner, offset, 256 * 1024)
+    }
+
+    /// Like [`LineReader::new`] with a read buffer of `size` bytes (a
+    /// follower of many files keeps a smaller one per file).
+    pub fn with_buffer(inner: R, offset: u64, size: usize) -> LineReader<R> {
         LineReader {
             inner,
-            buf: vec![0; 256 * 1024],
+            buf: vec![0; size.max(4096)],
             start: 0,
             end: 0,
             offset,
@@ -71,6 +77,14 @@ impl<R: Read> LineReader<R> {
 
     pub fn get_ref(&self) -> &R {
         &self.inner
+    }
+
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    pub fn into_inner(self) -> R {
+        self.inner
     }
 
     /// The next complete line, or None when the data runs out for now (a

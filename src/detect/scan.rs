@@ -27,13 +27,14 @@ pub struct ScanStats {
 }
 
 /// Replays `paths` through `engine`. `now` is the reference for syslog year
-/// inference when a file's modification time is unknown. Changes (opened
-/// and attached detections) are passed to `on_change` as they happen.
+/// inference when a file's modification time is unknown. Changes (opened,
+/// attached and closed detections) are passed to `on_change` as they
+/// happen, with the file of the line.
 pub fn scan_files(
     engine: &mut Engine,
     paths: &[PathBuf],
     now: DateTime<Utc>,
-    mut on_change: impl FnMut(&Engine, &Change),
+    mut on_change: impl FnMut(&Engine, &Change, &Path),
 ) -> Result<ScanStats, (PathBuf, std::io::Error)> {
     let mut stats = ScanStats::default();
     let mut changes = Vec::new();
@@ -73,7 +74,7 @@ pub fn scan_files(
             };
             engine.process(&l.text, &l.raw, l.count, at, &mut changes);
             for c in changes.drain(..) {
-                on_change(engine, &c);
+                on_change(engine, &c, path);
             }
         }
     }

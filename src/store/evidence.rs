@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::incidents::{load_in_tx, parse_time, record_change, save_in_tx};
 use super::timeline::{NewEvent, append};
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, WriteError};
 use crate::domain::IncidentId;
 use crate::domain::event::format_time;
 use crate::domain::evidence::{
@@ -224,6 +224,116 @@ fn check_blob(path: &Path, expected: &str) -> (CheckResult, Option<String>) {
     }
 }
 
+/// Content copied into the evidence store, not yet recorded.
+pub(super) struct StoredContent {
+    kind: EvidenceKind,
+    sha: String,
+    size: u64,
+    source_path: Option<String>,
+    content: Option<String>,
+}
+
+/// Records a stored item and its collection custody event in the caller's
+/// transaction (the watcher records its excerpts with its detections).
+pub(super) fn insert_evidence_in_tx(
+    tx: &rusqlite::Transaction<'_>,
+    id: &IncidentId,
+    stored_content: &StoredContent,
+    new: &NewEvidence,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<EvidenceItem, WriteError> {
+    let StoredContent {
+        kind,
+        sha,
+        size,
+        source_path,
+        content,
+    } = stored_content;
+    let size = *size;
+    let description = new.description.trim().to_string();
+    let host = new.source_host.trim().to_string();
+    let local = now
+        .with_timezone(&new.tz)
+        .to_rfc3339_opts(SecondsFormat::Millis, false);
+    let stored = blob_path(sha);
+    let mut incident = load_in_tx(tx, id.as_str())?;
+    let size_i = i64::try_from(size).unwrap_or(i64::MAX);
+    let item_id: i64 = tx.query_row(
+        "INSERT INTO evidence (incident_id, kind, sha256, size, collected_by, collected_at,
+                collected_at_local, source_host, source_path, description, content,
+                stored_path, drill)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             RETURNING id",
+        params![
+            id.as_str(),
+            kind.as_str(),
+            sha,
+            size_i,
+            actor,
+            format_time(now),
+            local,
+            host,
+            source_path,
+            description,
+            content,
+            stored,
+            incident.drill
+        ],
+        |r| r.get(0),
+    )?;
+    incident.updated_at = now;
+    save_in_tx(tx, &incident)?;
+    let from = match (&kind, &source_path) {
+        (EvidenceKind::Note, _) => format!("{actor} (written)"),
+        (_, Some(p)) => format!("{host}:{p}"),
+        (_, None) => format!("{host} (typed by {actor})"),
+    };
+    let what = if description.is_empty() {
+        kind.as_str().to_string()
+    } else {
+        format!("{kind}: {description}")
+    };
+    append(
+        tx,
+        NewEvent {
+            drill: incident.drill,
+            at: now,
+            actor,
+            incident: Some(id.as_str()),
+            kind: kinds::COLLECTED,
+            detail: format!(
+                "evidence #{item_id} collected ({what}), sha256 {}, {size} bytes",
+                &sha[..12]
+            ),
+            data: json!({
+                "item": item_id,
+                "sha256": sha,
+                "size": size,
+                "from": from,
+                "to": STORE_CUSTODIAN,
+                "purpose": "collection",
+            }),
+        },
+    )?;
+    Ok(EvidenceItem {
+        id: item_id,
+        incident: id.as_str().to_string(),
+        kind: *kind,
+        sha256: sha.clone(),
+        size,
+        collected_by: actor.to_string(),
+        collected_at: now,
+        collected_at_local: local.clone(),
+        source_host: host.clone(),
+        source_path: source_path.clone(),
+        description: description.clone(),
+        content: content.clone(),
+        stored_path: stored.clone(),
+        drill: incident.drill,
+    })
+}
+
 impl Store {
     /// The content-addressed evidence store beside the database:
     /// `<db dir>/<db stem>.evidence`.
@@ -350,7 +460,15 @@ impl Store {
     ) -> Result<EvidenceItem> {
         // Fail early, before copying anything, for an unknown incident.
         self.incident(id)?;
-        let (kind, sha, size, source_path, content) = match &new.content {
+        let stored = self.store_content(&new.content)?;
+        self.write(|tx| insert_evidence_in_tx(tx, id, &stored, new, actor, now))
+    }
+
+    /// Copies an item's content into the evidence store (outside any
+    /// transaction: a crash afterwards leaves at most an unreferenced file),
+    /// ready for [`insert_evidence_in_tx`].
+    pub(super) fn store_content(&self, content: &EvidenceContent) -> Result<StoredContent> {
+        let (kind, sha, size, source_path, content) = match content {
             EvidenceContent::File(path) => {
                 let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
                 let (sha, size) = self.store_file(path)?;
@@ -389,91 +507,14 @@ impl Store {
                 )
             }
         };
-        let description = new.description.trim().to_string();
-        let host = new.source_host.trim().to_string();
-        let local = now
-            .with_timezone(&new.tz)
-            .to_rfc3339_opts(SecondsFormat::Millis, false);
-        let stored = blob_path(&sha);
-        self.write(|tx| {
-            let mut incident = load_in_tx(tx, id.as_str())?;
-            let size_i = i64::try_from(size).unwrap_or(i64::MAX);
-            let item_id: i64 = tx.query_row(
-                "INSERT INTO evidence (incident_id, kind, sha256, size, collected_by, collected_at,
-                    collected_at_local, source_host, source_path, description, content,
-                    stored_path, drill)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 RETURNING id",
-                params![
-                    id.as_str(),
-                    kind.as_str(),
-                    sha,
-                    size_i,
-                    actor,
-                    format_time(now),
-                    local,
-                    host,
-                    source_path,
-                    description,
-                    content,
-                    stored,
-                    incident.drill
-                ],
-                |r| r.get(0),
-            )?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            let from = match (&kind, &source_path) {
-                (EvidenceKind::Note, _) => format!("{actor} (written)"),
-                (_, Some(p)) => format!("{host}:{p}"),
-                (_, None) => format!("{host} (typed by {actor})"),
-            };
-            let what = if description.is_empty() {
-                kind.as_str().to_string()
-            } else {
-                format!("{kind}: {description}")
-            };
-            append(
-                tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::COLLECTED,
-                    detail: format!(
-                        "evidence #{item_id} collected ({what}), sha256 {}, {size} bytes",
-                        &sha[..12]
-                    ),
-                    data: json!({
-                        "item": item_id,
-                        "sha256": sha,
-                        "size": size,
-                        "from": from,
-                        "to": STORE_CUSTODIAN,
-                        "purpose": "collection",
-                    }),
-                },
-            )?;
-            Ok(EvidenceItem {
-                id: item_id,
-                incident: id.as_str().to_string(),
-                kind,
-                sha256: sha.clone(),
-                size,
-                collected_by: actor.to_string(),
-                collected_at: now,
-                collected_at_local: local.clone(),
-                source_host: host.clone(),
-                source_path: source_path.clone(),
-                description: description.clone(),
-                content: content.clone(),
-                stored_path: stored.clone(),
-                drill: incident.drill,
-            })
+        Ok(StoredContent {
+            kind,
+            sha,
+            size,
+            source_path,
+            content,
         })
     }
-
     /// An incident's evidence, in collection order.
     pub fn evidence(&self, id: &IncidentId) -> Result<Vec<EvidenceItem>> {
         let sql =

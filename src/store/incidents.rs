@@ -363,6 +363,107 @@ fn describe_changes(changes: &[(&str, String, String)]) -> String {
         .join("; ")
 }
 
+/// Opens an incident in the caller's transaction (the watcher opens its
+/// incidents together with the detections and checkpoints that caused them).
+/// `title` is already validated.
+pub(super) fn create_in_tx(
+    tx: &Transaction<'_>,
+    new: &NewIncident,
+    title: &str,
+    playbook: &Playbook,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Incident, WriteError> {
+    let year = now.year();
+    let seq: u32 = tx.query_row(
+        "INSERT INTO id_sequences (year, last) VALUES (?1, 1)
+         ON CONFLICT (year) DO UPDATE SET last = last + 1
+         RETURNING last",
+        [year],
+        |r| r.get(0),
+    )?;
+    let id = IncidentId::new(year, seq);
+    let detected = new.detected_at.filter(|d| *d <= now).unwrap_or(now);
+    let incident = Incident {
+        id: id.clone(),
+        title: title.to_string(),
+        summary: new.summary.trim().to_string(),
+        severity: new.severity,
+        status: Status::Investigating,
+        phase: Phase::Detection,
+        source: new.source,
+        affected: new.affected.trim().to_string(),
+        cia: new.cia,
+        customer_impact: new.customer_impact.trim().to_string(),
+        personal_data_breach: new.personal_data_breach,
+        drill: new.drill,
+        detected_at: detected,
+        declared_at: now,
+        acknowledged_at: None,
+        contained_at: None,
+        resolved_at: None,
+        closed_at: None,
+        customer_notified_at: None,
+        regulator_notified_at: None,
+        last_update_at: None,
+        updated_at: now,
+    };
+    tx.execute(
+        "INSERT INTO incidents (id, year, seq, title, severity, status, phase, source,
+            drill, detected_at, declared_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            id.as_str(),
+            year,
+            seq,
+            incident.title,
+            incident.severity.as_str(),
+            incident.status.as_str(),
+            incident.phase.as_str(),
+            incident.source.as_str(),
+            incident.drill,
+            format_time(incident.detected_at),
+            format_time(incident.declared_at),
+            format_time(now),
+        ],
+    )?;
+    save_in_tx(tx, &incident)?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO checklist (incident_id, item_id, position, phase, text)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (pos, item) in playbook.items.iter().enumerate() {
+            stmt.execute(params![
+                id.as_str(),
+                item.id,
+                pos as i64,
+                item.phase.as_str(),
+                item.text
+            ])?;
+        }
+    }
+    append(
+        tx,
+        NewEvent {
+            drill: incident.drill,
+            at: now,
+            actor,
+            incident: Some(id.as_str()),
+            kind: kinds::INCIDENT_CREATED,
+            detail: format!(
+                "{}{} declared: \"{}\" ({})",
+                if incident.drill { "DRILL " } else { "" },
+                incident.severity,
+                incident.title,
+                incident.source
+            ),
+            data: serde_json::to_value(&incident).unwrap_or_default(),
+        },
+    )?;
+    Ok(incident)
+}
+
 impl Store {
     /// Opens an incident: allocates its id, seeds its checklist from the
     /// playbook and appends `incident.created`, all in one transaction.
@@ -374,96 +475,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Incident> {
         let title = validate_title(&new.title).map_err(StoreError::Invalid)?;
-        self.write(|tx| {
-            let year = now.year();
-            let seq: u32 = tx.query_row(
-                "INSERT INTO id_sequences (year, last) VALUES (?1, 1)
-                 ON CONFLICT (year) DO UPDATE SET last = last + 1
-                 RETURNING last",
-                [year],
-                |r| r.get(0),
-            )?;
-            let id = IncidentId::new(year, seq);
-            let detected = new.detected_at.filter(|d| *d <= now).unwrap_or(now);
-            let incident = Incident {
-                id: id.clone(),
-                title: title.clone(),
-                summary: new.summary.trim().to_string(),
-                severity: new.severity,
-                status: Status::Investigating,
-                phase: Phase::Detection,
-                source: new.source,
-                affected: new.affected.trim().to_string(),
-                cia: new.cia,
-                customer_impact: new.customer_impact.trim().to_string(),
-                personal_data_breach: new.personal_data_breach,
-                drill: new.drill,
-                detected_at: detected,
-                declared_at: now,
-                acknowledged_at: None,
-                contained_at: None,
-                resolved_at: None,
-                closed_at: None,
-                customer_notified_at: None,
-                regulator_notified_at: None,
-                last_update_at: None,
-                updated_at: now,
-            };
-            tx.execute(
-                "INSERT INTO incidents (id, year, seq, title, severity, status, phase, source,
-                    drill, detected_at, declared_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    id.as_str(),
-                    year,
-                    seq,
-                    incident.title,
-                    incident.severity.as_str(),
-                    incident.status.as_str(),
-                    incident.phase.as_str(),
-                    incident.source.as_str(),
-                    incident.drill,
-                    format_time(incident.detected_at),
-                    format_time(incident.declared_at),
-                    format_time(now),
-                ],
-            )?;
-            save_in_tx(tx, &incident)?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT INTO checklist (incident_id, item_id, position, phase, text)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?;
-                for (pos, item) in playbook.items.iter().enumerate() {
-                    stmt.execute(params![
-                        id.as_str(),
-                        item.id,
-                        pos as i64,
-                        item.phase.as_str(),
-                        item.text
-                    ])?;
-                }
-            }
-            append(
-                tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::INCIDENT_CREATED,
-                    detail: format!(
-                        "{}{} declared: \"{}\" ({})",
-                        if incident.drill { "DRILL " } else { "" },
-                        incident.severity,
-                        incident.title,
-                        incident.source
-                    ),
-                    data: serde_json::to_value(&incident).unwrap_or_default(),
-                },
-            )?;
-            Ok(incident)
-        })
+        self.write(|tx| create_in_tx(tx, new, &title, playbook, actor, now))
     }
 
     /// Applies `patch` on top of the incident's current state. Returns the

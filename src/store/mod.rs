@@ -31,6 +31,10 @@ pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
+pub use watcher::{
+    CommitOutcome, DetectionChange, DetectionRecord, FileCheckpoint, MAX_DETECTION_LINES,
+    OpenedDetection, RuleFacts, SavedWindow, WatchBatch, WatchState, kinds as detect_kinds,
+};
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

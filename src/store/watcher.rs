@@ -1,47 +1,985 @@
 //! The rule watcher's durable state: where each followed file was read up
 //! to, the sliding windows of each rule and key, and the detections they
-//! produced. All three are written in one transaction, so a watcher killed
-//! at any moment restarts exactly where its last commit left it.
+//! produced, with the incidents, timeline events, evidence excerpts and
+//! alerts those detections open. One batch is one transaction, so a watcher
+//! killed at any moment restarts exactly where its last commit left it:
+//! nothing it committed is lost, nothing after it was recorded.
 
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde_json::json;
+
+use super::comms::{NewAlert, insert_alert};
+use super::evidence::{StoredContent, insert_evidence_in_tx};
+use super::incidents::{create_in_tx, load_in_tx, parse_time, record_change};
 use super::schema::Migration;
+use super::timeline::{NewEvent, append};
+use super::{Result, Store, WriteError};
+use crate::domain::event::format_time;
+use crate::domain::incident::validate_title;
+use crate::domain::{IncidentId, Playbook, Severity, Source};
+use crate::store::{EvidenceContent, NewEvidence, NewIncident};
 
-/// 4: watcher checkpoints, window state and detections.
+/// 4: watcher checkpoints, window state, detections and replay marks.
 pub(super) const MIGRATION: Migration = Migration {
     version: 4,
     sql: r#"
--- One row per followed path. A file is the same file when device, inode and
--- the fingerprint of its first bytes all match; otherwise it was rotated.
-CREATE TABLE watch_checkpoints (
-    path TEXT PRIMARY KEY,
-    dev INTEGER NOT NULL,
-    inode INTEGER NOT NULL,
-    fingerprint TEXT NOT NULL,
-    offset INTEGER NOT NULL,
+-- One row per watcher: the newest log time it read (so closing quiet
+-- detections resumes on the same clock after a restart) and its last commit.
+CREATE TABLE watchers (
+    name TEXT PRIMARY KEY,
+    high_water TEXT,
     updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- The events inside each rule's window, per key, so counting resumes.
+-- One row per watcher and followed path: the file being read (device,
+-- inode, and a SHA-256 of its first fp_len bytes) and the offset just after
+-- the last line whose effects are committed. A file at the path with another
+-- identity is a rotated or truncated one.
+CREATE TABLE watch_checkpoints (
+    watcher TEXT NOT NULL,
+    path TEXT NOT NULL,
+    dev INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    fp_len INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (watcher, path)
+) WITHOUT ROWID;
+
+-- The events inside each rule's window, per key (JSON), so counting resumes
+-- after a restart exactly where it stopped.
 CREATE TABLE watch_windows (
+    watcher TEXT NOT NULL,
     rule TEXT NOT NULL,
     key TEXT NOT NULL,
     state TEXT NOT NULL,
-    PRIMARY KEY (rule, key)
+    PRIMARY KEY (watcher, rule, key)
 ) WITHOUT ROWID;
 
--- One open detection per rule and key (suppression); later hits update it.
+-- Detections. One open detection per rule and key (suppression): later hits
+-- attach to it and raise its count. `number` counts the detections of a rule
+-- and key (1, 2, ...), so an alert key names one detection everywhere.
 CREATE TABLE detections (
     id INTEGER PRIMARY KEY,
     rule TEXT NOT NULL,
     key TEXT NOT NULL,
-    severity TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('P1', 'P2', 'P3', 'P4')),
+    group_by TEXT NOT NULL,
+    window_seconds INTEGER,
     count INTEGER NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
+    -- The first matching lines, raw, as a JSON array (capped by the engine).
+    lines TEXT NOT NULL,
     incident_id TEXT REFERENCES incidents (id) ON DELETE CASCADE,
+    alert_key TEXT,
+    -- Who recorded it: 'watch:NAME' or 'scan'.
+    origin TEXT NOT NULL,
     open INTEGER NOT NULL DEFAULT 1,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    closed_at TEXT,
+    UNIQUE (rule, key, number)
 );
 CREATE UNIQUE INDEX detections_open ON detections (rule, key) WHERE open = 1;
+CREATE INDEX detections_by_incident ON detections (incident_id);
+
+-- What `scan --commit` recorded for each replayed detection (its rule, key
+-- and first time identify it), so replaying the same files again records
+-- nothing twice, and replaying a grown file adds only what is new.
+CREATE TABLE detection_replays (
+    rule TEXT NOT NULL,
+    key TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    lines INTEGER NOT NULL,
+    detection_id INTEGER NOT NULL REFERENCES detections (id) ON DELETE CASCADE,
+    PRIMARY KEY (rule, key, first_seen)
+) WITHOUT ROWID;
 "#,
 };
+
+/// Matching lines kept per detection (the first ones; the engine keeps the
+/// same number, `detect::engine::MAX_EVIDENCE_LINES`).
+pub const MAX_DETECTION_LINES: usize = 50;
+
+/// Timeline event kinds written by the watcher (the report's Detections
+/// section lists every `detect.*` event of an incident).
+pub mod kinds {
+    /// A rule fired: the incident was opened for it (or, for rules without
+    /// an incident, the detection was recorded).
+    pub const OPENED: &str = "detect.opened";
+    /// More hits attached to an open detection.
+    pub const UPDATED: &str = "detect.updated";
+    /// The rule asked to notify people; the alert was raised.
+    pub const NOTIFY: &str = "detect.notify";
+}
+
+/// Where a followed file was read up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCheckpoint {
+    pub path: String,
+    pub dev: u64,
+    pub inode: u64,
+    /// How many of the file's first bytes `fingerprint` covers.
+    pub fp_len: u32,
+    /// SHA-256 (hex) of the first `fp_len` bytes.
+    pub fingerprint: String,
+    /// Just after the last line whose effects are committed.
+    pub offset: u64,
+}
+
+/// A rule's window for one key, as the engine serialized it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedWindow {
+    pub rule: String,
+    pub key: String,
+    /// JSON, opaque to the store.
+    pub state: String,
+}
+
+/// What a detection rule says about itself, as recorded with detections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFacts {
+    pub rule: String,
+    pub description: String,
+    pub why: String,
+    pub condition: String,
+    pub severity: Severity,
+    pub group_by: String,
+    pub window_seconds: Option<i64>,
+    pub create_incident: bool,
+    pub notify: Vec<String>,
+}
+
+/// One detection that changed in a batch: how the engine holds it now, and
+/// what was added since the last commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectionChange {
+    pub facts: RuleFacts,
+    pub key: String,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Events since the last commit (the whole count for a new detection).
+    pub added: u64,
+    /// The engine opened it since the last commit.
+    pub new: bool,
+    /// Matching lines not committed yet (raw, as read).
+    pub new_lines: Vec<String>,
+    /// Lines committed before (so a replay knows which lines are new).
+    pub lines_before: usize,
+    /// The files its lines came from.
+    pub sources: Vec<String>,
+    /// The engine closed it after these hits (a quiet rule without incident).
+    pub closed_after: bool,
+}
+
+/// Everything one commit writes, atomically.
+#[derive(Debug, Clone, Default)]
+pub struct WatchBatch {
+    /// The watcher's name (`watch --name`), scoping checkpoints and windows.
+    pub watcher: String,
+    /// `scan --commit`: detections are matched to what earlier replays
+    /// recorded instead of being taken as new.
+    pub replay: bool,
+    pub checkpoints: Vec<FileCheckpoint>,
+    /// Paths no longer followed (their checkpoints go).
+    pub forget_paths: Vec<String>,
+    pub windows: Vec<SavedWindow>,
+    /// (rule, key) windows that emptied or were evicted.
+    pub dropped_windows: Vec<(String, String)>,
+    /// In the order they happened.
+    pub detections: Vec<DetectionChange>,
+    /// The newest log time read so far.
+    pub high_water: Option<DateTime<Utc>>,
+}
+
+/// A detection that a commit opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedDetection {
+    pub id: i64,
+    pub rule: String,
+    pub key: String,
+    pub number: i64,
+    pub severity: Severity,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub incident: Option<IncidentId>,
+    /// The alert's key, and whether this commit was the one to raise it.
+    pub alert: Option<(String, bool)>,
+}
+
+/// What a commit did beyond saving the batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitOutcome {
+    pub opened: Vec<OpenedDetection>,
+    /// Detections whose incident was resolved or closed: (rule, key). The
+    /// engine forgets them so the next hits count afresh.
+    pub closed: Vec<(String, String)>,
+    /// Replayed detections that were already recorded in full.
+    pub unchanged: usize,
+    /// Hits attached to detections already open.
+    pub attached: u64,
+}
+
+/// A detection as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectionRecord {
+    pub id: i64,
+    pub rule: String,
+    pub key: String,
+    pub number: i64,
+    pub severity: Severity,
+    pub group_by: String,
+    pub window_seconds: Option<i64>,
+    pub count: u64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub lines: Vec<String>,
+    pub incident: Option<String>,
+    pub alert_key: Option<String>,
+    pub origin: String,
+    pub open: bool,
+}
+
+/// What a watcher restarts from.
+#[derive(Debug, Clone, Default)]
+pub struct WatchState {
+    pub checkpoints: Vec<FileCheckpoint>,
+    pub windows: Vec<SavedWindow>,
+    /// Every open detection (of any watcher or replay: suppression is per
+    /// rule and key, whoever found it).
+    pub open: Vec<DetectionRecord>,
+    /// The newest log time the watcher had read.
+    pub high_water: Option<DateTime<Utc>>,
+    /// When it last committed.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Incident titles are at most 200 characters; a key taken from a log line
+/// can be anything, so it is cut to fit.
+fn incident_title(facts: &RuleFacts, key: &str) -> String {
+    let head = if facts.group_by == "global" {
+        facts.rule.clone()
+    } else {
+        format!("{} ({}={})", facts.rule, facts.group_by, key)
+    };
+    let mut title: String = head.chars().take(200).collect();
+    if title.trim().is_empty() {
+        title = "Detection".into();
+    }
+    title
+}
+
+fn window_text(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
+    format!("{} .. {}", format_time(first), format_time(last))
+}
+
+const DETECTION_COLUMNS: &str = "id, rule, key, number, severity, group_by, window_seconds,
+    count, first_seen, last_seen, lines, incident_id, alert_key, origin, open";
+
+fn detection_from_row(r: &Row<'_>) -> rusqlite::Result<DetectionRecord> {
+    let severity: String = r.get(4)?;
+    let count: i64 = r.get(7)?;
+    let lines: String = r.get(10)?;
+    Ok(DetectionRecord {
+        id: r.get(0)?,
+        rule: r.get(1)?,
+        key: r.get(2)?,
+        number: r.get(3)?,
+        severity: severity.parse().unwrap_or(Severity::P4),
+        group_by: r.get(5)?,
+        window_seconds: r.get(6)?,
+        count: u64::try_from(count).unwrap_or(0),
+        first_seen: parse_time(r, 8)?,
+        last_seen: parse_time(r, 9)?,
+        lines: serde_json::from_str(&lines).unwrap_or_default(),
+        incident: r.get(11)?,
+        alert_key: r.get(12)?,
+        origin: r.get(13)?,
+        open: r.get(14)?,
+    })
+}
+
+/// Runs a statement through the connection's statement cache (the watcher
+/// commits often; parsing the same SQL each time was most of its cost).
+fn exec(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(p)
+}
+
+fn one<T>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    tx.prepare_cached(sql)?.query_row(p, f)
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Evidence content prepared (copied into the evidence store) before the
+/// transaction, one per detection change that has new lines.
+struct Excerpts(Vec<Option<(StoredContent, NewEvidence)>>);
+
+/// Context shared by the writes of one batch.
+struct Ctx<'a> {
+    tx: &'a Transaction<'a>,
+    playbook: &'a Playbook,
+    actor: &'a str,
+    now: DateTime<Utc>,
+    origin: &'a str,
+}
+
+impl Store {
+    /// What a watcher needs to resume: its checkpoints and windows, and the
+    /// open detections.
+    pub fn load_watch_state(&self, watcher: &str) -> Result<WatchState> {
+        let read = || -> rusqlite::Result<WatchState> {
+            let checkpoints = self.read_checkpoints(watcher)?;
+            let windows = self
+                .conn
+                .prepare_cached(
+                    "SELECT rule, key, state FROM watch_windows WHERE watcher = ?1
+                     ORDER BY rule, key",
+                )?
+                .query_map([watcher], |r| {
+                    Ok(SavedWindow {
+                        rule: r.get(0)?,
+                        key: r.get(1)?,
+                        state: r.get(2)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let sql =
+                format!("SELECT {DETECTION_COLUMNS} FROM detections WHERE open = 1 ORDER BY id");
+            let open = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_map([], detection_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let (high_water, updated_at) = self
+                .conn
+                .prepare_cached("SELECT high_water, updated_at FROM watchers WHERE name = ?1")?
+                .query_row([watcher], |r| {
+                    Ok((super::incidents::parse_opt_time(r, 0)?, parse_time(r, 1)?))
+                })
+                .optional()?
+                .map_or((None, None), |(h, u)| (h, Some(u)));
+            Ok(WatchState {
+                checkpoints,
+                windows,
+                open,
+                high_water,
+                updated_at,
+            })
+        };
+        // One read transaction, so the three agree with one commit.
+        self.conn.execute_batch("BEGIN").map_err(|e| self.err(e))?;
+        let state = read();
+        let _ = self.conn.execute_batch("COMMIT");
+        state.map_err(|e| self.err(e))
+    }
+
+    /// Every detection (or only the open ones), oldest first.
+    pub fn detections(&self, open_only: bool) -> Result<Vec<DetectionRecord>> {
+        let sql = format!(
+            "SELECT {DETECTION_COLUMNS} FROM detections WHERE open = 1 OR NOT ?1 ORDER BY id"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_map([open_only], detection_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// A watcher's checkpoints (for status views and tests).
+    pub fn watch_checkpoints(&self, watcher: &str) -> Result<Vec<FileCheckpoint>> {
+        self.read_checkpoints(watcher).map_err(|e| self.err(e))
+    }
+
+    fn read_checkpoints(&self, watcher: &str) -> rusqlite::Result<Vec<FileCheckpoint>> {
+        self.conn
+            .prepare_cached(
+                "SELECT path, dev, inode, fp_len, fingerprint, offset
+                 FROM watch_checkpoints WHERE watcher = ?1 ORDER BY path",
+            )?
+            .query_map([watcher], |r| {
+                Ok(FileCheckpoint {
+                    path: r.get(0)?,
+                    dev: r.get::<_, i64>(1)? as u64,
+                    inode: r.get::<_, i64>(2)? as u64,
+                    fp_len: r.get(3)?,
+                    fingerprint: r.get(4)?,
+                    offset: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                })
+            })?
+            .collect()
+    }
+
+    /// Commits one batch in one transaction: checkpoints, windows, and the
+    /// detections with their incidents (source: rule watcher), `detect.*`
+    /// timeline events, evidence excerpts of the matching lines and alerts
+    /// for rules that notify. Detections whose incident was resolved or
+    /// closed since are closed first and reported, so the engine forgets
+    /// them.
+    pub fn commit_watch_batch(
+        &mut self,
+        batch: &WatchBatch,
+        playbook: &Playbook,
+        actor: &str,
+        host: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CommitOutcome> {
+        // A batch runs a few dozen distinct statements; keep them all.
+        self.conn.set_prepared_statement_cache_capacity(64);
+        // Excerpts are copied into the evidence store first (content
+        // addressed: a crash leaves at most an unreferenced file).
+        let mut excerpts = Vec::with_capacity(batch.detections.len());
+        for d in &batch.detections {
+            if d.new_lines.is_empty() || !d.facts.create_incident {
+                excerpts.push(None);
+                continue;
+            }
+            let new = NewEvidence {
+                content: EvidenceContent::Excerpt {
+                    text: d.new_lines.join("\n"),
+                    source_path: (!d.sources.is_empty()).then(|| d.sources.join(", ")),
+                },
+                description: format!("lines matching rule \"{}\" for {}", d.facts.rule, d.key),
+                source_host: host.to_string(),
+                tz: chrono::FixedOffset::east_opt(0).expect("UTC offset"),
+            };
+            if new.content_is_blank() {
+                excerpts.push(None);
+                continue;
+            }
+            let stored = self.store_content(&new.content)?;
+            excerpts.push(Some((stored, new)));
+        }
+        let excerpts = Excerpts(excerpts);
+        let origin = if batch.replay {
+            "scan".to_string()
+        } else {
+            format!("watch:{}", batch.watcher)
+        };
+        self.write(|tx| {
+            let ctx = Ctx {
+                tx,
+                playbook,
+                actor,
+                now,
+                origin: &origin,
+            };
+            let mut outcome = CommitOutcome {
+                closed: close_resolved(tx, now)?,
+                ..CommitOutcome::default()
+            };
+            for (d, excerpt) in batch.detections.iter().zip(&excerpts.0) {
+                apply_change(&ctx, batch.replay, d, excerpt.as_ref(), &mut outcome)?;
+            }
+            save_checkpoints(tx, batch, now)?;
+            save_windows(tx, batch)?;
+            if !batch.replay {
+                exec(
+                    tx,
+                    "INSERT INTO watchers (name, high_water, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE SET
+                        high_water = coalesce(excluded.high_water, high_water),
+                        updated_at = excluded.updated_at",
+                    params![
+                        batch.watcher,
+                        batch.high_water.map(format_time),
+                        format_time(now)
+                    ],
+                )?;
+            }
+            Ok(outcome)
+        })
+    }
+}
+
+impl NewEvidence {
+    fn content_is_blank(&self) -> bool {
+        match &self.content {
+            EvidenceContent::Excerpt { text, .. } | EvidenceContent::Note(text) => {
+                text.trim().is_empty()
+            }
+            EvidenceContent::File(_) => false,
+        }
+    }
+}
+
+/// Closes detections whose incident is resolved or closed.
+fn close_resolved(
+    tx: &Transaction<'_>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let now = format_time(now);
+    let mut stmt = tx.prepare_cached(
+        "UPDATE detections SET open = 0, closed_at = ?1, updated_at = ?1
+         WHERE open = 1 AND incident_id IN
+            (SELECT id FROM incidents WHERE status IN ('resolved', 'closed'))
+         RETURNING rule, key",
+    )?;
+    let rows = stmt
+        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn save_checkpoints(
+    tx: &Transaction<'_>,
+    batch: &WatchBatch,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    let now = format_time(now);
+    let mut put = tx.prepare_cached(
+        "INSERT INTO watch_checkpoints (watcher, path, dev, inode, fp_len, fingerprint, offset, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (watcher, path) DO UPDATE SET dev = excluded.dev, inode = excluded.inode,
+            fp_len = excluded.fp_len, fingerprint = excluded.fingerprint,
+            offset = excluded.offset, updated_at = excluded.updated_at",
+    )?;
+    for c in &batch.checkpoints {
+        put.execute(params![
+            batch.watcher,
+            c.path,
+            c.dev as i64,
+            c.inode as i64,
+            c.fp_len,
+            c.fingerprint,
+            to_i64(c.offset),
+            now
+        ])?;
+    }
+    let mut forget =
+        tx.prepare_cached("DELETE FROM watch_checkpoints WHERE watcher = ?1 AND path = ?2")?;
+    for p in &batch.forget_paths {
+        forget.execute(params![batch.watcher, p])?;
+    }
+    Ok(())
+}
+
+fn save_windows(tx: &Transaction<'_>, batch: &WatchBatch) -> rusqlite::Result<()> {
+    let mut drop = tx.prepare_cached(
+        "DELETE FROM watch_windows WHERE watcher = ?1 AND rule = ?2 AND key = ?3",
+    )?;
+    for (rule, key) in &batch.dropped_windows {
+        drop.execute(params![batch.watcher, rule, key])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO watch_windows (watcher, rule, key, state) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (watcher, rule, key) DO UPDATE SET state = excluded.state",
+    )?;
+    for w in &batch.windows {
+        put.execute(params![batch.watcher, w.rule, w.key, w.state])?;
+    }
+    Ok(())
+}
+
+/// The stored row a change applies to: for a replay, the detection an
+/// earlier replay of the same detection recorded; otherwise the open
+/// detection of the rule and key (suppression), or for hits attached by
+/// the engine to a detection closed meanwhile, the latest one.
+fn target_row(tx: &Transaction<'_>, replay: bool, d: &DetectionChange) -> rusqlite::Result<Target> {
+    if replay {
+        let mark: Option<(i64, i64, i64)> = one(
+            tx,
+            "SELECT detection_id, count, lines FROM detection_replays
+                 WHERE rule = ?1 AND key = ?2 AND first_seen = ?3",
+            params![d.facts.rule, d.key, format_time(d.first_seen)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+        if let Some((id, count, lines)) = mark {
+            return Ok(Target::Replayed {
+                id,
+                count: u64::try_from(count).unwrap_or(0),
+                lines: usize::try_from(lines).unwrap_or(0),
+            });
+        }
+    }
+    let open: Option<i64> = one(
+        tx,
+        "SELECT id FROM detections WHERE rule = ?1 AND key = ?2 AND open = 1",
+        params![d.facts.rule, d.key],
+        |r| r.get(0),
+    )
+    .optional()?;
+    if let Some(id) = open {
+        return Ok(Target::Open(id));
+    }
+    if !d.new && !replay {
+        let latest: Option<i64> = one(
+            tx,
+            "SELECT id FROM detections WHERE rule = ?1 AND key = ?2
+                 ORDER BY number DESC LIMIT 1",
+            params![d.facts.rule, d.key],
+            |r| r.get(0),
+        )
+        .optional()?;
+        if let Some(id) = latest {
+            return Ok(Target::Open(id));
+        }
+    }
+    Ok(Target::None)
+}
+
+enum Target {
+    /// An earlier replay recorded this detection with this count and lines.
+    Replayed { id: i64, count: u64, lines: usize },
+    /// Attach to this detection.
+    Open(i64),
+    /// Open a new detection.
+    None,
+}
+
+fn apply_change(
+    ctx: &Ctx<'_>,
+    replay: bool,
+    d: &DetectionChange,
+    excerpt: Option<&(StoredContent, NewEvidence)>,
+    outcome: &mut CommitOutcome,
+) -> Result<(), WriteError> {
+    let tx = ctx.tx;
+    let id = match target_row(tx, replay, d)? {
+        Target::Replayed { id, count, lines } => {
+            if d.count <= count {
+                outcome.unchanged += 1;
+                close_if(tx, d, id, ctx.now)?;
+                return Ok(());
+            }
+            let new_lines: Vec<String> = d
+                .new_lines
+                .iter()
+                .skip(lines.saturating_sub(d.lines_before))
+                .cloned()
+                .collect();
+            let added = d.count - count;
+            // Evidence for a replay's growth holds only the lines not
+            // recorded before; `excerpt` was made from all of them.
+            let excerpt = if new_lines.len() == d.new_lines.len() {
+                excerpt
+            } else {
+                None
+            };
+            attach(ctx, id, d, added, &new_lines, excerpt)?;
+            outcome.attached += added;
+            exec(
+                tx,
+                "UPDATE detection_replays SET count = ?4, lines = ?5
+                 WHERE rule = ?1 AND key = ?2 AND first_seen = ?3",
+                params![
+                    d.facts.rule,
+                    d.key,
+                    format_time(d.first_seen),
+                    to_i64(d.count),
+                    (d.lines_before + d.new_lines.len()) as i64
+                ],
+            )?;
+            id
+        }
+        Target::Open(id) => {
+            attach(ctx, id, d, d.added, &d.new_lines, excerpt)?;
+            outcome.attached += d.added;
+            id
+        }
+        Target::None => {
+            let opened = open_detection(ctx, d, excerpt)?;
+            let id = opened.id;
+            outcome.opened.push(opened);
+            id
+        }
+    };
+    if replay {
+        exec(
+            tx,
+            "INSERT INTO detection_replays (rule, key, first_seen, count, lines, detection_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            params![
+                d.facts.rule,
+                d.key,
+                format_time(d.first_seen),
+                to_i64(d.count),
+                (d.lines_before + d.new_lines.len()) as i64,
+                id
+            ],
+        )?;
+    }
+    close_if(tx, d, id, ctx.now)?;
+    Ok(())
+}
+
+fn close_if(
+    tx: &Transaction<'_>,
+    d: &DetectionChange,
+    id: i64,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    if d.closed_after {
+        exec(
+            tx,
+            "UPDATE detections SET open = 0, closed_at = ?2, updated_at = ?2
+             WHERE id = ?1 AND open = 1",
+            params![id, format_time(now)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Opens a detection: its incident (when the rule creates one) with the
+/// `detect.opened` event and an evidence excerpt, the row, and the alert
+/// (when the rule notifies) with its `detect.notify` event.
+fn open_detection(
+    ctx: &Ctx<'_>,
+    d: &DetectionChange,
+    excerpt: Option<&(StoredContent, NewEvidence)>,
+) -> Result<OpenedDetection, WriteError> {
+    let tx = ctx.tx;
+    let f = &d.facts;
+    let number: i64 = one(
+        tx,
+        "SELECT coalesce(max(number), 0) + 1 FROM detections WHERE rule = ?1 AND key = ?2",
+        params![f.rule, d.key],
+        |r| r.get(0),
+    )?;
+    let incident = if f.create_incident {
+        let title =
+            validate_title(&incident_title(f, &d.key)).unwrap_or_else(|_| "Detection".into());
+        let mut summary = f.description.clone();
+        if !f.why.is_empty() {
+            summary.push_str(&format!("\n\nWhy this threshold: {}", f.why));
+        }
+        summary.push_str(&format!("\n\nRule condition: {}", f.condition));
+        let new = NewIncident {
+            summary,
+            source: Source::RuleWatcher,
+            detected_at: Some(d.first_seen),
+            ..NewIncident::new(title.clone(), f.severity)
+        };
+        Some(create_in_tx(
+            tx,
+            &new,
+            &title,
+            ctx.playbook,
+            ctx.actor,
+            ctx.now,
+        )?)
+    } else {
+        None
+    };
+    let all_lines: Vec<&String> = d.new_lines.iter().collect();
+    let alert_key = (!f.notify.is_empty()).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
+    let id: i64 = one(
+        tx,
+        "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
+            first_seen, last_seen, lines, incident_id, alert_key, origin, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
+         RETURNING id",
+        params![
+            f.rule,
+            d.key,
+            number,
+            f.severity.as_str(),
+            f.group_by,
+            f.window_seconds,
+            to_i64(d.count),
+            format_time(d.first_seen),
+            format_time(d.last_seen),
+            serde_json::to_string(&all_lines).unwrap_or_else(|_| "[]".into()),
+            incident.as_ref().map(|i| i.id.as_str()),
+            alert_key,
+            ctx.origin,
+            format_time(ctx.now),
+        ],
+        |r| r.get(0),
+    )?;
+    let describe = if f.group_by == "global" {
+        format!("rule \"{}\" fired", f.rule)
+    } else {
+        format!("rule \"{}\" fired for {}={}", f.rule, f.group_by, d.key)
+    };
+    // A rule that neither opens an incident nor notifies only records the
+    // detection; the timeline records what people are asked to act on.
+    if incident.is_some() || alert_key.is_some() {
+        append(
+            tx,
+            NewEvent {
+                drill: false,
+                at: ctx.now,
+                actor: ctx.actor,
+                incident: incident.as_ref().map(|i| i.id.as_str()),
+                kind: kinds::OPENED,
+                detail: format!(
+                    "{describe}: {} event(s), {} ({})",
+                    d.count,
+                    window_text(d.first_seen, d.last_seen),
+                    f.condition
+                ),
+                data: json!({
+                    "detection": id,
+                    "rule": f.rule,
+                    "key": d.key,
+                    "group_by": f.group_by,
+                    "number": number,
+                    "severity": f.severity.as_str(),
+                    "condition": f.condition,
+                    "count": d.count,
+                    "first_seen": format_time(d.first_seen),
+                    "last_seen": format_time(d.last_seen),
+                    "window_seconds": f.window_seconds,
+                    "lines": d.new_lines,
+                    "sources": d.sources,
+                }),
+            },
+        )?;
+    }
+    if let (Some(i), Some((stored, new))) = (&incident, excerpt) {
+        insert_evidence_in_tx(tx, &i.id, stored, new, ctx.actor, ctx.now)?;
+    }
+    let mut alert = None;
+    if let Some(key) = &alert_key {
+        let recipients = f.notify.join(", ");
+        let raised = insert_alert(
+            tx,
+            &NewAlert {
+                key: key.clone(),
+                incident_id: incident.as_ref().map(|i| i.id.as_str().to_string()),
+                kind: "detection".into(),
+                text: format!(
+                    "{} {describe}: {} event(s), {}",
+                    f.severity,
+                    d.count,
+                    window_text(d.first_seen, d.last_seen)
+                ),
+                recipient: Some(recipients.clone()),
+                raised_by: ctx.actor.to_string(),
+                raised_at: ctx.now,
+            },
+        )?;
+        append(
+            tx,
+            NewEvent {
+                drill: false,
+                at: ctx.now,
+                actor: ctx.actor,
+                incident: incident.as_ref().map(|i| i.id.as_str()),
+                kind: kinds::NOTIFY,
+                detail: format!("notify requested for {describe}: {recipients}"),
+                data: json!({
+                    "detection": id,
+                    "alert": key,
+                    "recipients": f.notify,
+                    "raised": raised,
+                }),
+            },
+        )?;
+        alert = Some((key.clone(), raised));
+    }
+    Ok(OpenedDetection {
+        id,
+        rule: f.rule.clone(),
+        key: d.key.clone(),
+        number,
+        severity: f.severity,
+        count: d.count,
+        first_seen: d.first_seen,
+        last_seen: d.last_seen,
+        incident: incident.map(|i| i.id),
+        alert,
+    })
+}
+
+/// Attaches `added` hits (and their new lines) to detection `id`: its
+/// count and times, and on its incident a `detect.updated` event and an
+/// evidence excerpt of the new lines.
+fn attach(
+    ctx: &Ctx<'_>,
+    id: i64,
+    d: &DetectionChange,
+    added: u64,
+    new_lines: &[String],
+    excerpt: Option<&(StoredContent, NewEvidence)>,
+) -> Result<(), WriteError> {
+    let tx = ctx.tx;
+    let (count, first, last, lines, incident): (i64, String, String, String, Option<String>) = one(
+        tx,
+        "SELECT count, first_seen, last_seen, lines, incident_id FROM detections WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
+    let room = MAX_DETECTION_LINES.saturating_sub(kept.len());
+    kept.extend(new_lines.iter().take(room).cloned());
+    let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
+    let first = first.min(format_time(d.first_seen));
+    let last = last.max(format_time(d.last_seen));
+    exec(
+        tx,
+        "UPDATE detections SET count = ?2, first_seen = ?3, last_seen = ?4, lines = ?5,
+            updated_at = ?6 WHERE id = ?1",
+        params![
+            id,
+            to_i64(count),
+            first,
+            last,
+            serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
+            format_time(ctx.now)
+        ],
+    )?;
+    let Some(incident_id) = incident else {
+        return Ok(());
+    };
+    if added == 0 && new_lines.is_empty() {
+        return Ok(());
+    }
+    let mut inc = load_in_tx(tx, &incident_id)?;
+    let describe = if d.facts.group_by == "global" {
+        format!("rule \"{}\"", d.facts.rule)
+    } else {
+        format!(
+            "rule \"{}\" for {}={}",
+            d.facts.rule, d.facts.group_by, d.key
+        )
+    };
+    record_change(
+        tx,
+        &mut inc,
+        ctx.actor,
+        ctx.now,
+        kinds::UPDATED,
+        format!("{describe}: {added} more event(s), {count} in all, last at {last}"),
+        json!({
+            "detection": id,
+            "rule": d.facts.rule,
+            "key": d.key,
+            "added": added,
+            "count": count,
+            "first_seen": first,
+            "last_seen": last,
+            "lines": new_lines,
+            "sources": d.sources,
+        }),
+    )?;
+    if let Some((stored, new)) = excerpt
+        && !new_lines.is_empty()
+    {
+        let id: IncidentId = inc.id.clone();
+        insert_evidence_in_tx(tx, &id, stored, new, ctx.actor, ctx.now)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "watcher_tests.rs"]
+mod tests;

@@ -1,0 +1,155 @@
+//! `warroom watch`: follow log files headless (for systemd), opening
+//! incidents as rules fire. Logs go to the log file; stdout gets one short
+//! line per detection opened. SIGTERM and SIGINT commit what was read and
+//! exit 0.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::AppContext;
+use super::detect::{host_name, load_rules};
+use crate::detect::follow::{FollowConfig, Follower, system_clock};
+use crate::detect::watch::{WatchOptions, run};
+use crate::detect::{DEFAULT_MAX_KEYS, Engine};
+use crate::domain::event::format_time;
+use crate::store::CommitOutcome;
+use crate::text::display_safe;
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Rule files (warroom YAML/JSON or Sigma) [default: the shipped Linux rules]
+    #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+    /// Log files or globs to follow (quote globs: the watcher expands them
+    /// itself and picks up files that appear later)
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Name of this watcher: its checkpoints and windows are kept under it
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub name: String,
+    /// On the first start, read files that already exist from their
+    /// beginning (default: from their end; later starts resume where the
+    /// last one stopped either way)
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Poll interval in milliseconds when no file notification comes
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub poll_ms: u64,
+    /// Most keys (e.g. source addresses) each rule tracks at once
+    #[arg(long, default_value_t = DEFAULT_MAX_KEYS, value_name = "N")]
+    pub max_keys: usize,
+}
+
+pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
+    // First, so a stop request during start-up is honoured too.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let set = load_rules(&args.rules);
+    for p in &set.problems {
+        let msg = format!("{p} (rule refused)");
+        tracing::warn!("{msg}");
+        eprintln!("warning: {}", display_safe(&msg));
+    }
+    if set.rules.is_empty() {
+        anyhow::bail!("no rules loaded; nothing to watch for");
+    }
+    let name = args.name.trim();
+    if name.is_empty() {
+        anyhow::bail!("--name must not be empty");
+    }
+    // Checkpoints name files by absolute path, so a restart from another
+    // directory resumes them.
+    let patterns: Vec<PathBuf> = args
+        .logs
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+
+    let mut store = ctx.open_store()?;
+    let state = store.load_watch_state(name)?;
+    let engine = Engine::new(Arc::new(set), args.max_keys);
+    let mut config = FollowConfig::new(patterns);
+    config.from_beginning = args.from_beginning;
+    let mut follower = Follower::new(engine, config, &state, system_clock());
+    let opts = WatchOptions {
+        name: name.to_string(),
+        poll: Duration::from_millis(args.poll_ms.clamp(10, 60_000)),
+        actor: ctx.actor.clone(),
+        host: host_name(),
+    };
+    tracing::info!(
+        watcher = name,
+        rules = follower.engine().rules().rules.len(),
+        logs = ?args.logs,
+        "watching"
+    );
+    let stdout = std::io::stdout();
+    run(
+        &mut follower,
+        &mut store,
+        &ctx.settings.playbook,
+        &opts,
+        &stop,
+        |_, outcome| {
+            let mut out = stdout.lock();
+            for line in status_lines(outcome) {
+                tracing::info!("{line}");
+                // A reader that went away must not stop the watcher.
+                let _ = writeln!(out, "{}", display_safe(&line));
+            }
+            let _ = out.flush();
+        },
+    )?;
+    tracing::info!(
+        lines = follower.lines(),
+        "stopped; everything read is committed"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per detection opened, e.g.
+/// `2026-11-22T10:00:00.000Z P2 Multiple failed logins key=1.2.3.4 count=11 -> INC-2026-004, alert raised`.
+pub fn status_lines(outcome: &CommitOutcome) -> Vec<String> {
+    outcome
+        .opened
+        .iter()
+        .map(|o| {
+            let mut line = format!(
+                "{} {} {} key={} count={} first={}",
+                format_time(o.last_seen),
+                o.severity,
+                o.rule,
+                o.key,
+                o.count,
+                format_time(o.first_seen)
+            );
+            if let Some(id) = &o.incident {
+                line.push_str(&format!(" -> {id}"));
+            }
+            if let Some((_, raised)) = &o.alert {
+                line.push_str(if *raised {
+                    ", alert raised"
+                } else {
+                    ", alert already raised"
+                });
+            }
+            line
+        })
+        .collect()
+}

@@ -1,0 +1,370 @@
+//! The follower on real files: appended, rotated, truncated, deleted, and
+//! resumed after a restart. Each test drives `poll` itself, so the order of
+//! writes and reads is exact (no timing).
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::detect::RuleSet;
+use crate::domain::Playbook;
+use crate::store::Store;
+
+/// Every line `line N` is one detection keyed by N (a record-only rule),
+/// so counting detections per key counts how often each line was read.
+const NUMBERED: &str = r#"
+events:
+  numbered:
+    match: 'line (?P<n>\d+)'
+  fail:
+    match: 'Failed password for \S+ from (?P<src>\S+)'
+rules:
+  - rule: every line
+    condition: numbered
+    group_by: n
+    action: []
+  - rule: brute
+    condition: fail > 2 in 1 minute
+    severity: high
+"#;
+
+fn engine() -> Engine {
+    let mut set = RuleSet::default();
+    set.add_texts(&[(PathBuf::from("t.yml"), NUMBERED.to_string())]);
+    assert!(set.problems.is_empty(), "{:?}", set.problems);
+    Engine::new(Arc::new(set), 1000)
+}
+
+fn clock() -> Clock {
+    Arc::new(|| Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap())
+}
+
+fn follower(patterns: &[&Path], state: &WatchState, from_beginning: bool) -> Follower {
+    let mut c = FollowConfig::new(patterns.iter().map(|p| p.to_path_buf()).collect());
+    c.from_beginning = from_beginning;
+    c.glob_interval = Duration::ZERO;
+    Follower::new(engine(), c, state, clock())
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn lines(from: u32, to: u32) -> String {
+    (from..to).map(|i| format!("line {i}\n")).collect()
+}
+
+/// How many times each numbered line was seen, by number.
+fn seen(f: &Follower) -> Vec<(u32, u64)> {
+    let mut v: Vec<(u32, u64)> = f
+        .engine()
+        .detections()
+        .filter(|(r, _)| *r == 0)
+        .map(|(_, d)| (d.key.parse().unwrap(), d.count))
+        .collect();
+    v.sort();
+    v
+}
+
+fn once(from: u32, to: u32) -> Vec<(u32, u64)> {
+    (from..to).map(|i| (i, 1)).collect()
+}
+
+fn poll_all(f: &mut Follower) {
+    while f.poll() {}
+}
+
+#[test]
+fn appends_are_read_and_a_partial_line_waits_for_its_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 3));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 3));
+    append(&log, "line 3\nline 4");
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 4), "line 4 has no newline yet");
+    append(&log, "2\n");
+    poll_all(&mut f);
+    let mut want = once(0, 4);
+    want.push((42, 1));
+    assert_eq!(seen(&f), want);
+    assert_eq!(f.status().files[0].lines, 5);
+}
+
+#[test]
+fn an_existing_file_is_followed_from_its_end_on_the_first_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 5));
+    let mut f = follower(&[&log], &WatchState::default(), false);
+    poll_all(&mut f);
+    assert!(seen(&f).is_empty());
+    append(&log, &lines(5, 7));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(5, 7));
+}
+
+#[test]
+fn rename_rotation_reads_the_rest_of_the_old_file_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 10));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    // Written after our last read, then rotated, with a last line that
+    // never got its newline.
+    append(&log, &lines(10, 20));
+    append(&log, "line 20");
+    fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append(&log, &lines(21, 30));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 30));
+    assert_eq!(f.status().files[0].rotations, 1);
+}
+
+#[test]
+fn several_rotations_while_behind_are_all_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 5));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    append(&log, &lines(5, 10));
+    fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append(&log, &lines(10, 20));
+    fs::rename(&log, dir.path().join("app.log.2")).unwrap();
+    append(&log, &lines(20, 30));
+    // copy-and-truncate on top
+    fs::copy(&log, dir.path().join("app.log.3")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&log, &lines(30, 40));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 40));
+}
+
+#[test]
+fn copy_and_truncate_reads_the_unread_rest_from_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 10));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    append(&log, &lines(10, 20));
+    fs::copy(&log, dir.path().join("app.log.1")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    // Refilled past where we were: only the first bytes tell.
+    append(&log, &lines(100, 130));
+    poll_all(&mut f);
+    let mut want = once(0, 20);
+    want.extend(once(100, 130));
+    assert_eq!(seen(&f), want);
+}
+
+#[test]
+fn plain_truncation_starts_over_and_deletion_waits_for_the_new_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 10));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines(10, 12));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 12));
+    append(&log, &lines(12, 14));
+    fs::remove_file(&log).unwrap();
+    poll_all(&mut f);
+    assert_eq!(
+        seen(&f),
+        once(0, 14),
+        "the deleted file was read to its end"
+    );
+    append(&log, &lines(14, 16));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 16));
+}
+
+#[test]
+fn a_missing_file_is_waited_for_and_globs_pick_up_new_files_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let later = dir.path().join("later.log");
+    let pattern = dir.path().join("svc-*.log");
+    let mut f = follower(&[&later, &pattern], &WatchState::default(), false);
+    poll_all(&mut f);
+    assert_eq!(f.status().files[0].state, FileState::Waiting);
+    append(&later, &lines(0, 3));
+    append(&dir.path().join("svc-a.log"), &lines(3, 5));
+    poll_all(&mut f);
+    append(&dir.path().join("svc-b.log"), &lines(5, 7));
+    poll_all(&mut f);
+    // A file rotated to a name the glob matches is not read again.
+    fs::rename(dir.path().join("svc-a.log"), dir.path().join("svc-a-1.log")).unwrap();
+    poll_all(&mut f);
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 7));
+}
+
+#[test]
+fn lines_without_a_timestamp_take_the_arrival_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    let mut f = follower(&[&log], &WatchState::default(), false);
+    poll_all(&mut f);
+    append(
+        &log,
+        &"sshd[1]: Failed password for root from 9.9.9.9 port 1 ssh2\n".repeat(3),
+    );
+    poll_all(&mut f);
+    let d = f.engine().detection(1, "9.9.9.9").expect("brute fired");
+    assert_eq!(d.first_seen, clock()());
+}
+
+/// Commits through a real store and restarts from it.
+fn commit(f: &mut Follower, s: &mut Store) {
+    let batch = f.take_batch("default");
+    let out = s
+        .commit_watch_batch(&batch, &Playbook::builtin(), "w", "h", clock()())
+        .unwrap();
+    f.committed(&out);
+}
+
+fn stored_counts(s: &Store) -> Vec<(u32, u64)> {
+    let mut v: Vec<(u32, u64)> = s
+        .detections(false)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.rule == "every line")
+        .map(|d| (d.key.parse().unwrap(), d.count))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_restart_resumes_at_the_checkpoint_even_after_rotations_while_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 10));
+    append(&log, "line 10");
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    // Read but never committed (the partial line completed, and more): a
+    // crash here must read them again.
+    append(&log, "0\n");
+    append(&log, &lines(11, 15));
+    poll_all(&mut f);
+    drop(f);
+
+    // While stopped: more lines, two rotations.
+    append(&log, &lines(15, 20));
+    fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append(&log, &lines(20, 25));
+    fs::rename(&log, dir.path().join("app.log.2")).unwrap();
+    append(&log, &lines(25, 30));
+
+    let state = s.load_watch_state("default").unwrap();
+    let mut f = follower(&[&log], &state, true);
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    let mut want = once(0, 10);
+    want.push((100, 1));
+    want.extend(once(11, 30));
+    want.sort();
+    assert_eq!(stored_counts(&s), want);
+
+    // A path that vanished while stopped, its file renamed away.
+    let state = s.load_watch_state("default").unwrap();
+    append(&log, &lines(30, 32));
+    fs::rename(&log, dir.path().join("app.log.3")).unwrap();
+    let mut f = follower(&[&log], &state, true);
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    append(&log, &lines(32, 33));
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    want.extend(once(30, 33));
+    want.sort();
+    assert_eq!(stored_counts(&s), want);
+}
+
+#[test]
+fn a_restart_after_a_copy_and_truncate_reads_the_rest_from_the_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 10));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    drop(f);
+    append(&log, &lines(10, 20));
+    fs::copy(&log, dir.path().join("app.log-20260301")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    append(&log, &lines(20, 22));
+    let state = s.load_watch_state("default").unwrap();
+    let mut f = follower(&[&log], &state, true);
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    assert_eq!(stored_counts(&s), once(0, 22));
+}
+
+#[test]
+fn windows_survive_a_restart_so_counting_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let log = dir.path().join("auth.log");
+    let fail = |n: u32| {
+        format!(
+            "2026-03-01T10:00:{n:02}Z sshd[1]: Failed password for root from 7.7.7.7 port 1 ssh2\n"
+        )
+    };
+    append(&log, &(fail(0) + &fail(1)));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    drop(f);
+    append(&log, &fail(2));
+    let state = s.load_watch_state("default").unwrap();
+    assert_eq!(state.windows.len(), 1);
+    let mut f = follower(&[&log], &state, true);
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    let d = s.detections(false).unwrap();
+    let brute: Vec<_> = d.iter().filter(|d| d.rule == "brute").collect();
+    assert_eq!(brute.len(), 1);
+    assert_eq!(brute[0].count, 3);
+    assert!(s.load_watch_state("default").unwrap().windows.is_empty());
+    assert_eq!(s.incidents(true).unwrap().len(), 1);
+}

@@ -1,0 +1,327 @@
+//! Between the engine and the store: turns what the engine reported since
+//! the last commit into one batch (detections with what each gained, the
+//! windows that changed), and restores an engine from what was committed.
+//! Used by `scan --commit` and by the follow driver.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::engine::{Change, Detection, Engine, Window, window_of};
+use crate::store::{DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState};
+
+/// What is committed of one open detection.
+#[derive(Debug, Clone, Copy, Default)]
+struct Committed {
+    count: u64,
+    lines: usize,
+}
+
+/// One detection touched since the last batch.
+#[derive(Debug)]
+struct Pending {
+    rule: usize,
+    key: String,
+    /// The engine opened it since the last batch.
+    new: bool,
+    /// What was committed of it before (None when new).
+    before: Option<Committed>,
+    /// How it stood when the engine closed it (quiet).
+    closed: Option<Detection>,
+    sources: BTreeSet<String>,
+}
+
+/// Tracks engine changes between commits.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    committed: HashMap<(usize, String), Committed>,
+    pending: Vec<Pending>,
+    /// (rule, key) -> index in `pending` of its open detection.
+    current: HashMap<(usize, String), usize>,
+}
+
+impl Recorder {
+    /// Notes one engine change, from a line of `source`.
+    pub fn note(&mut self, change: &Change, source: &str) {
+        match change {
+            Change::Opened { rule, key } => {
+                let k = (*rule, key.clone());
+                self.pending.push(Pending {
+                    rule: *rule,
+                    key: key.clone(),
+                    new: true,
+                    before: None,
+                    closed: None,
+                    sources: BTreeSet::from([source.to_string()]),
+                });
+                self.current.insert(k, self.pending.len() - 1);
+            }
+            Change::Attached { rule, key, .. } => {
+                let i = self.entry(*rule, key);
+                self.pending[i].sources.insert(source.to_string());
+            }
+            Change::Closed { rule, detection } => {
+                let i = self.entry(*rule, &detection.key);
+                self.pending[i].closed = Some(detection.clone());
+                self.current.remove(&(*rule, detection.key.clone()));
+            }
+        }
+    }
+
+    fn entry(&mut self, rule: usize, key: &str) -> usize {
+        let k = (rule, key.to_string());
+        if let Some(i) = self.current.get(&k) {
+            return *i;
+        }
+        self.pending.push(Pending {
+            rule,
+            key: key.to_string(),
+            new: false,
+            before: Some(self.committed.get(&k).copied().unwrap_or_default()),
+            closed: None,
+            sources: BTreeSet::new(),
+        });
+        self.current.insert(k, self.pending.len() - 1);
+        self.pending.len() - 1
+    }
+
+    /// Nothing waits to be committed.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// The detections changed since the last call, in the order they were
+    /// first touched, with what each gained. Call once per commit attempt;
+    /// if the commit fails, the process must not go on (the engine is ahead
+    /// of the store).
+    pub fn take_changes(&mut self, engine: &Engine) -> Vec<DetectionChange> {
+        let mut out = Vec::with_capacity(self.pending.len());
+        self.current.clear();
+        for p in std::mem::take(&mut self.pending) {
+            let k = (p.rule, p.key.clone());
+            let closed = p.closed.is_some();
+            let Some(d) = p
+                .closed
+                .as_ref()
+                .or_else(|| engine.detection(p.rule, &p.key))
+            else {
+                continue;
+            };
+            let before = p.before.unwrap_or_default();
+            let lines_before = before.lines.min(d.lines.len());
+            out.push(DetectionChange {
+                facts: facts(engine, p.rule),
+                key: p.key.clone(),
+                count: d.count,
+                first_seen: d.first_seen,
+                last_seen: d.last_seen,
+                added: d.count.saturating_sub(before.count),
+                new: p.new,
+                new_lines: d.lines[lines_before..].to_vec(),
+                lines_before,
+                sources: p.sources.into_iter().collect(),
+                closed_after: closed,
+            });
+            if closed {
+                self.committed.remove(&k);
+            } else {
+                self.committed.insert(
+                    k,
+                    Committed {
+                        count: d.count,
+                        lines: d.lines.len(),
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    /// Forgets a detection the store closed (its incident was resolved).
+    pub fn forget(&mut self, rule: usize, key: &str) {
+        self.committed.remove(&(rule, key.to_string()));
+    }
+
+    /// Open detections held (for status).
+    pub fn open_count(&self) -> usize {
+        self.committed.len()
+    }
+}
+
+/// What the store records about a rule.
+pub fn facts(engine: &Engine, rule: usize) -> RuleFacts {
+    let r = engine.rule(rule);
+    RuleFacts {
+        rule: r.name.clone(),
+        description: r.description.clone(),
+        why: r.why.clone(),
+        condition: r.condition.clone(),
+        severity: r.severity,
+        group_by: r.group_by.describe().to_string(),
+        window_seconds: window_of(r).map(|w| w.num_seconds()),
+        create_incident: r.create_incident,
+        notify: r.notify.clone(),
+    }
+}
+
+/// The windows changed since the last call, and those dropped, by rule name.
+pub fn take_windows(engine: &mut Engine) -> (Vec<SavedWindow>, Vec<(String, String)>) {
+    let dirty = engine.take_dirty();
+    let mut windows = Vec::with_capacity(dirty.windows.len());
+    for (ri, key) in dirty.windows {
+        if let Some(w) = engine.window(ri, &key) {
+            windows.push(SavedWindow {
+                rule: engine.rule(ri).name.clone(),
+                state: serde_json::to_string(w).unwrap_or_default(),
+                key,
+            });
+        }
+    }
+    let dropped = dirty
+        .dropped
+        .into_iter()
+        .map(|(ri, key)| (engine.rule(ri).name.clone(), key))
+        .collect();
+    (windows, dropped)
+}
+
+/// Restores windows and open detections into a fresh engine (and what is
+/// committed of them into the recorder). State of rules no longer loaded is
+/// left alone. Returns how many windows and detections were restored.
+pub fn restore(engine: &mut Engine, recorder: &mut Recorder, state: &WatchState) -> (usize, usize) {
+    let mut windows = 0;
+    for w in &state.windows {
+        let (Some(ri), Ok(window)) = (
+            engine.rule_index(&w.rule),
+            serde_json::from_str::<Window>(&w.state),
+        ) else {
+            continue;
+        };
+        engine.restore_window(ri, w.key.clone(), window);
+        windows += 1;
+    }
+    let mut open = 0;
+    for d in &state.open {
+        let Some(ri) = engine.rule_index(&d.rule) else {
+            continue;
+        };
+        restore_detection(engine, recorder, ri, d);
+        open += 1;
+    }
+    (windows, open)
+}
+
+fn restore_detection(engine: &mut Engine, recorder: &mut Recorder, ri: usize, d: &DetectionRecord) {
+    engine.restore_open(
+        ri,
+        Detection {
+            rule: d.rule.clone(),
+            key: d.key.clone(),
+            count: d.count,
+            first_seen: d.first_seen,
+            last_seen: d.last_seen,
+            lines: d.lines.clone(),
+        },
+    );
+    recorder.committed.insert(
+        (ri, d.key.clone()),
+        Committed {
+            count: d.count,
+            lines: d.lines.len(),
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::RuleSet;
+    use chrono::{DateTime, TimeZone, Utc};
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    const RULES: &str = r#"
+events:
+  fail:
+    match: 'Failed password for (?P<user>\S+) from (?P<src>\S+)'
+rules:
+  - rule: brute
+    condition: fail > 2 in 1 minute
+  - rule: note
+    condition: fail
+    action: notify
+    notify: [oncall]
+"#;
+
+    fn engine() -> Engine {
+        let mut set = RuleSet::default();
+        set.add_texts(&[(PathBuf::from("t.yml"), RULES.to_string())]);
+        Engine::new(Arc::new(set), 100)
+    }
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn feed(e: &mut Engine, r: &mut Recorder, s: i64) {
+        let mut out = Vec::new();
+        let line = "Failed password for root from 1.2.3.4";
+        e.process(line, line, 1, t(s), &mut out);
+        for c in &out {
+            r.note(c, "auth.log");
+        }
+    }
+
+    #[test]
+    fn each_batch_carries_what_was_gained_since_the_last() {
+        let mut e = engine();
+        let mut r = Recorder::default();
+        for s in 0..3 {
+            feed(&mut e, &mut r, s);
+        }
+        let b = r.take_changes(&e);
+        let brute = b.iter().find(|c| c.facts.rule == "brute").unwrap();
+        assert!(brute.new);
+        assert_eq!((brute.count, brute.added, brute.new_lines.len()), (3, 3, 3));
+        assert!(r.take_changes(&e).is_empty(), "nothing new");
+        feed(&mut e, &mut r, 10);
+        let b = r.take_changes(&e);
+        let brute = b.iter().find(|c| c.facts.rule == "brute").unwrap();
+        assert!(!brute.new);
+        assert_eq!((brute.count, brute.added), (4, 1));
+        assert_eq!((brute.lines_before, brute.new_lines.len()), (3, 1));
+        assert_eq!(brute.sources, ["auth.log"]);
+    }
+
+    #[test]
+    fn a_quiet_close_and_a_reopen_in_one_batch_are_two_changes_in_order() {
+        let mut e = engine();
+        let mut r = Recorder::default();
+        feed(&mut e, &mut r, 0);
+        r.take_changes(&e);
+        feed(&mut e, &mut r, 5000);
+        let notes: Vec<_> = r
+            .take_changes(&e)
+            .into_iter()
+            .filter(|c| c.facts.rule == "note")
+            .map(|c| (c.new, c.count, c.added, c.closed_after))
+            .collect();
+        assert_eq!(notes, [(false, 1, 0, true), (true, 1, 1, false)]);
+    }
+
+    #[test]
+    fn a_restored_engine_continues_counting_where_the_store_stood() {
+        let mut e = engine();
+        let mut r = Recorder::default();
+        feed(&mut e, &mut r, 0);
+        feed(&mut e, &mut r, 1);
+        let (windows, _) = take_windows(&mut e);
+        let state = WatchState {
+            windows,
+            ..WatchState::default()
+        };
+        let mut e2 = engine();
+        let mut r2 = Recorder::default();
+        assert_eq!(restore(&mut e2, &mut r2, &state), (1, 0));
+        feed(&mut e2, &mut r2, 2);
+        assert_eq!(e2.detection(0, "1.2.3.4").map(|d| d.count), Some(3));
+    }
+}

@@ -1,0 +1,406 @@
+//! The watcher's store on real SQLite files: one transaction per batch,
+//! incidents from detections, suppression, replays recorded once.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::*;
+use crate::domain::{IncidentId, Playbook, Severity, Status};
+use crate::store::{IncidentPatch, Store};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
+}
+
+fn open_temp() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("w.db")).unwrap();
+    (dir, store)
+}
+
+fn brute_facts() -> RuleFacts {
+    RuleFacts {
+        rule: "Multiple failed logins".into(),
+        description: "sshd rejected many passwords from one address".into(),
+        why: "ten in five minutes is no typo".into(),
+        condition: "failed_logins > 10 in 5 minutes".into(),
+        severity: Severity::P2,
+        group_by: "src".into(),
+        window_seconds: Some(300),
+        create_incident: true,
+        notify: vec!["security-team@example.com".into(), "oncall".into()],
+    }
+}
+
+fn change(facts: RuleFacts, key: &str, count: u64, new: bool, lines: &[&str]) -> DetectionChange {
+    DetectionChange {
+        facts,
+        key: key.into(),
+        count,
+        first_seen: t0(),
+        last_seen: t0() + Duration::seconds(count as i64),
+        added: count,
+        new,
+        new_lines: lines.iter().map(|l| l.to_string()).collect(),
+        lines_before: 0,
+        sources: vec!["/var/log/auth.log".into()],
+        closed_after: false,
+    }
+}
+
+fn commit(s: &mut Store, batch: &WatchBatch, now: DateTime<Utc>) -> CommitOutcome {
+    s.commit_watch_batch(batch, &Playbook::builtin(), "rule-watcher", "host1", now)
+        .unwrap()
+}
+
+fn checkpoint(offset: u64) -> FileCheckpoint {
+    FileCheckpoint {
+        path: "/var/log/auth.log".into(),
+        dev: 2049,
+        inode: 77,
+        fp_len: 12,
+        fingerprint: "ab".repeat(32),
+        offset,
+    }
+}
+
+#[test]
+fn a_detection_opens_an_incident_with_its_evidence_alert_and_checkpoint_in_one_commit() {
+    let (_d, mut s) = open_temp();
+    let lines = [
+        "Dec 10 06:55:46 h sshd[1]: Failed password for root from 1.2.3.4 port 1 ssh2",
+        "Dec 10 06:55:48 h sshd[1]: Failed password for root from 1.2.3.4 port 2 ssh2\u{1b}[2J",
+    ];
+    let batch = WatchBatch {
+        watcher: "default".into(),
+        checkpoints: vec![checkpoint(4096)],
+        windows: vec![SavedWindow {
+            rule: "Multiple failed logins".into(),
+            key: "5.6.7.8".into(),
+            state: r#"{"entries":[],"total":0}"#.into(),
+        }],
+        detections: vec![change(brute_facts(), "1.2.3.4", 11, true, &lines)],
+        ..WatchBatch::default()
+    };
+    let out = commit(&mut s, &batch, t0() + Duration::minutes(1));
+    assert_eq!(out.opened.len(), 1);
+    let o = &out.opened[0];
+    let id = o.incident.clone().expect("an incident");
+    assert_eq!(o.number, 1);
+    assert_eq!(
+        o.alert,
+        Some(("detect:Multiple failed logins:1.2.3.4:1".into(), true))
+    );
+
+    let inc = s.incident(&id).unwrap();
+    assert_eq!(inc.severity, Severity::P2);
+    assert_eq!(inc.source, crate::domain::Source::RuleWatcher);
+    assert_eq!(inc.title, "Multiple failed logins (src=1.2.3.4)");
+    assert_eq!(
+        inc.detected_at,
+        t0(),
+        "detected when the first line was logged"
+    );
+
+    let timeline = s.timeline(id.as_str(), None).unwrap();
+    let kinds: Vec<&str> = timeline.iter().rev().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "incident.created",
+            "detect.opened",
+            "evidence.collected",
+            "detect.notify"
+        ]
+    );
+    let opened = timeline.iter().find(|e| e.kind == "detect.opened").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&opened.data).unwrap();
+    assert_eq!(data["rule"], "Multiple failed logins");
+    assert_eq!(data["key"], "1.2.3.4");
+    assert_eq!(data["count"], 11);
+    assert_eq!(data["first_seen"], "2026-03-01T10:00:00.000Z");
+    assert_eq!(data["last_seen"], "2026-03-01T10:00:11.000Z");
+    assert_eq!(data["window_seconds"], 300);
+    assert_eq!(data["lines"][1], lines[1], "stored raw");
+    let notify = timeline.iter().find(|e| e.kind == "detect.notify").unwrap();
+    assert!(notify.detail.contains("security-team@example.com, oncall"));
+
+    let ev = s.evidence(&id).unwrap();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].content.as_deref(), Some(lines.join("\n").as_str()));
+    assert_eq!(ev[0].source_path.as_deref(), Some("/var/log/auth.log"));
+    assert_eq!(ev[0].source_host, "host1");
+
+    let state = s.load_watch_state("default").unwrap();
+    assert_eq!(state.checkpoints, vec![checkpoint(4096)]);
+    assert_eq!(state.windows, batch.windows);
+    assert_eq!(state.open.len(), 1);
+    assert_eq!(state.open[0].count, 11);
+    assert_eq!(state.open[0].lines, lines);
+    assert!(
+        s.load_watch_state("other").unwrap().checkpoints.is_empty(),
+        "checkpoints are per watcher"
+    );
+
+    // Raised once: the same alert key is taken.
+    let taken = s
+        .raise_alert(&NewAlert {
+            key: "detect:Multiple failed logins:1.2.3.4:1".into(),
+            incident_id: None,
+            kind: "detection".into(),
+            text: "again".into(),
+            recipient: None,
+            raised_by: "x".into(),
+            raised_at: t0(),
+        })
+        .unwrap();
+    assert!(!taken);
+    assert!(s.verify_chain().unwrap().failure.is_none());
+}
+
+#[test]
+fn later_hits_attach_to_the_open_detection_and_its_incident() {
+    let (_d, mut s) = open_temp();
+    let first = WatchBatch {
+        watcher: "default".into(),
+        detections: vec![change(brute_facts(), "1.2.3.4", 11, true, &["a"])],
+        ..WatchBatch::default()
+    };
+    let out = commit(&mut s, &first, t0());
+    let id = out.opened[0].incident.clone().unwrap();
+
+    let mut more = change(brute_facts(), "1.2.3.4", 14, false, &["b", "c"]);
+    more.added = 3;
+    more.lines_before = 1;
+    more.last_seen = t0() + Duration::minutes(2);
+    let second = WatchBatch {
+        watcher: "default".into(),
+        detections: vec![more.clone()],
+        ..WatchBatch::default()
+    };
+    let out = commit(&mut s, &second, t0() + Duration::minutes(3));
+    assert!(out.opened.is_empty());
+    assert_eq!(out.attached, 3);
+
+    // Another watcher's engine, unaware of it, opens the same rule and key:
+    // suppression attaches that too.
+    let other = WatchBatch {
+        watcher: "console".into(),
+        detections: vec![change(brute_facts(), "1.2.3.4", 11, true, &["d"])],
+        ..WatchBatch::default()
+    };
+    let out = commit(&mut s, &other, t0() + Duration::minutes(4));
+    assert!(out.opened.is_empty());
+
+    let all = s.detections(false).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].count, 11 + 3 + 11);
+    assert_eq!(all[0].last_seen, t0() + Duration::minutes(2));
+    assert_eq!(all[0].lines, ["a", "b", "c", "d"]);
+    assert_eq!(s.incidents(true).unwrap().len(), 1);
+    let updates: Vec<_> = s
+        .timeline(id.as_str(), None)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "detect.updated")
+        .collect();
+    assert_eq!(updates.len(), 2);
+    assert!(
+        updates[1].detail.contains("3 more event(s), 14 in all"),
+        "{}",
+        updates[1].detail
+    );
+    assert_eq!(
+        s.evidence(&id).unwrap().len(),
+        3,
+        "one excerpt per batch of new lines"
+    );
+}
+
+#[test]
+fn a_resolved_incident_closes_its_detection_and_the_next_one_is_number_two() {
+    let (_d, mut s) = open_temp();
+    let b = WatchBatch {
+        watcher: "default".into(),
+        detections: vec![change(brute_facts(), "1.2.3.4", 11, true, &["a"])],
+        ..WatchBatch::default()
+    };
+    let id = commit(&mut s, &b, t0()).opened[0].incident.clone().unwrap();
+    s.update_incident(
+        &id,
+        &IncidentPatch {
+            status: Some(Status::Resolved),
+            ..IncidentPatch::default()
+        },
+        "alice",
+        t0() + Duration::hours(1),
+    )
+    .unwrap();
+    let empty = WatchBatch {
+        watcher: "default".into(),
+        ..WatchBatch::default()
+    };
+    let out = commit(&mut s, &empty, t0() + Duration::hours(2));
+    assert_eq!(
+        out.closed,
+        vec![("Multiple failed logins".into(), "1.2.3.4".into())]
+    );
+    assert!(s.detections(true).unwrap().is_empty());
+    let out = commit(&mut s, &b, t0() + Duration::hours(3));
+    let o = &out.opened[0];
+    assert_eq!(o.number, 2);
+    assert_ne!(o.incident.as_ref(), Some(&id));
+    assert_eq!(
+        o.alert.as_ref().map(|a| a.0.as_str()),
+        Some("detect:Multiple failed logins:1.2.3.4:2")
+    );
+}
+
+#[test]
+fn replaying_the_same_detections_records_them_once_and_growth_once() {
+    let (_d, mut s) = open_temp();
+    let replay = |count: u64, lines: &[&str]| WatchBatch {
+        watcher: "scan".into(),
+        replay: true,
+        detections: vec![change(brute_facts(), "1.2.3.4", count, true, lines)],
+        ..WatchBatch::default()
+    };
+    let out = commit(&mut s, &replay(11, &["a", "b"]), t0());
+    assert_eq!(out.opened.len(), 1);
+    let out = commit(&mut s, &replay(11, &["a", "b"]), t0());
+    assert!(out.opened.is_empty());
+    assert_eq!(out.unchanged, 1);
+    // The file grew: 4 more events, one more line.
+    let out = commit(&mut s, &replay(15, &["a", "b", "c"]), t0());
+    assert_eq!(out.attached, 4);
+    let all = s.detections(false).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].count, 15);
+    assert_eq!(all[0].lines, ["a", "b", "c"]);
+    assert_eq!(all[0].origin, "scan");
+    assert_eq!(s.incidents(true).unwrap().len(), 1);
+    let out = commit(&mut s, &replay(15, &["a", "b", "c"]), t0());
+    assert_eq!((out.opened.len(), out.attached, out.unchanged), (0, 0, 1));
+}
+
+#[test]
+fn rules_without_incidents_alert_or_only_record_and_close_when_told() {
+    let (_d, mut s) = open_temp();
+    let mut notify_only = brute_facts();
+    notify_only.rule = "Root login".into();
+    notify_only.create_incident = false;
+    notify_only.notify = vec!["oncall".into()];
+    let mut record_only = notify_only.clone();
+    record_only.rule = "Seen".into();
+    record_only.notify.clear();
+    let mut quiet = change(record_only.clone(), "k", 1, true, &["x"]);
+    quiet.closed_after = true;
+    let b = WatchBatch {
+        watcher: "default".into(),
+        detections: vec![
+            change(notify_only, "10.0.0.1", 1, true, &["root in"]),
+            change(record_only.clone(), "k", 1, true, &["x"]),
+        ],
+        ..WatchBatch::default()
+    };
+    let before = s.verify_chain().unwrap().events;
+    let out = commit(&mut s, &b, t0());
+    assert_eq!(out.opened.len(), 2);
+    assert!(out.opened.iter().all(|o| o.incident.is_none()));
+    assert_eq!(
+        out.opened[0].alert,
+        Some(("detect:Root login:10.0.0.1:1".into(), true))
+    );
+    assert_eq!(out.opened[1].alert, None);
+    assert!(s.incidents(true).unwrap().is_empty());
+    // The alert and its detection are on the live chain; the record-only
+    // detection is only a row.
+    assert_eq!(s.verify_chain().unwrap().events, before + 2);
+
+    // Closed by the engine (quiet), then seen again: a second detection.
+    let b = WatchBatch {
+        watcher: "default".into(),
+        detections: vec![
+            {
+                let mut c = change(record_only.clone(), "k", 2, false, &[]);
+                c.added = 1;
+                c.closed_after = true;
+                c
+            },
+            change(record_only, "k", 1, true, &["y"]),
+        ],
+        ..WatchBatch::default()
+    };
+    commit(&mut s, &b, t0());
+    let seen: Vec<_> = s
+        .detections(false)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.rule == "Seen")
+        .map(|d| (d.number, d.count, d.open))
+        .collect();
+    assert_eq!(seen, [(1, 2, false), (2, 1, true)]);
+}
+
+#[test]
+fn a_key_from_a_log_line_never_breaks_the_incident_title() {
+    let (_d, mut s) = open_temp();
+    let key = "x".repeat(500);
+    let b = WatchBatch {
+        watcher: "default".into(),
+        detections: vec![change(brute_facts(), &key, 11, true, &["a"])],
+        ..WatchBatch::default()
+    };
+    let out = commit(&mut s, &b, t0());
+    let id: IncidentId = out.opened[0].incident.clone().unwrap();
+    assert_eq!(s.incident(&id).unwrap().title.chars().count(), 200);
+    assert_eq!(
+        s.detections(false).unwrap()[0].key,
+        key,
+        "the key itself is kept whole"
+    );
+}
+
+#[test]
+fn checkpoints_and_windows_are_replaced_and_dropped() {
+    let (_d, mut s) = open_temp();
+    let w = |state: &str| SavedWindow {
+        rule: "r".into(),
+        key: "k".into(),
+        state: state.into(),
+    };
+    commit(
+        &mut s,
+        &WatchBatch {
+            watcher: "default".into(),
+            checkpoints: vec![checkpoint(10)],
+            windows: vec![w("1")],
+            ..WatchBatch::default()
+        },
+        t0(),
+    );
+    commit(
+        &mut s,
+        &WatchBatch {
+            watcher: "default".into(),
+            checkpoints: vec![checkpoint(20)],
+            windows: vec![w("2")],
+            ..WatchBatch::default()
+        },
+        t0(),
+    );
+    let st = s.load_watch_state("default").unwrap();
+    assert_eq!(st.checkpoints[0].offset, 20);
+    assert_eq!(st.windows, vec![w("2")]);
+    commit(
+        &mut s,
+        &WatchBatch {
+            watcher: "default".into(),
+            forget_paths: vec!["/var/log/auth.log".into()],
+            dropped_windows: vec![("r".into(), "k".into())],
+            ..WatchBatch::default()
+        },
+        t0(),
+    );
+    let st = s.load_watch_state("default").unwrap();
+    assert!(st.checkpoints.is_empty() && st.windows.is_empty());
+}
