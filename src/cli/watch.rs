@@ -14,9 +14,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::AppContext;
-use super::detect::{host_name, load_rules};
+use super::detect::load_rules;
 use crate::detect::follow::{FollowConfig, Follower, system_clock};
-use crate::detect::watch::{WatchOptions, run};
+use crate::detect::watch::{WatchOptions, host_name, run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine};
 use crate::domain::event::format_time;
 use crate::store::CommitOutcome;

@@ -103,6 +103,11 @@ impl Waker {
     }
 }
 
+/// This host's name, recorded with evidence excerpts.
+pub fn host_name() -> String {
+    whoami::fallible::hostname().unwrap_or_else(|_| "localhost".into())
+}
+
 /// Who commits, and how often to poll without notifications.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {

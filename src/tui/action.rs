@@ -29,6 +29,11 @@ pub enum Action {
     Created(Box<Incident>),
     Saved(String),
     StoreFailed(String),
+    /// From the console's rule watcher: its latest status, rule files it
+    /// refused, or why it stopped.
+    WatcherStatus(Box<crate::detect::follow::FollowStatus>),
+    WatcherProblems(Vec<String>),
+    WatcherFailed(String),
     /// SIGTERM / SIGHUP: save what is in progress and leave.
     Terminate,
 }
@@ -64,6 +69,7 @@ pub enum Command {
     EditTitle,
     EditSummary,
     AddNote,
+    OpenWatcher,
     // In forms and dialogs:
     NextField,
     PrevField,
@@ -95,6 +101,7 @@ pub enum Context {
     AssignDialog,
     Confirm,
     Help,
+    Watcher,
 }
 
 impl Context {
@@ -122,6 +129,7 @@ impl Context {
             Context::AssignDialog => "Assign role",
             Context::Confirm => "Question",
             Context::Help => "Help",
+            Context::Watcher => "Rule watcher",
         }
     }
 }
@@ -315,6 +323,12 @@ pub static KEYMAP: &[Binding] = &[
     ),
     bind(
         X::Navigation,
+        &[k('w')],
+        C::OpenWatcher,
+        "rule watcher: files, hits per rule, latest matches",
+    ),
+    bind(
+        X::Navigation,
         &[code(KeyCode::PageUp)],
         C::PageUp,
         "page up",
@@ -496,6 +510,13 @@ pub static KEYMAP: &[Binding] = &[
         C::ConfirmDiscard,
         "discard the draft and quit",
     ),
+    // Rule watcher
+    bind(
+        X::Watcher,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the board",
+    ),
     // Help
     bind(
         X::Help,
@@ -518,7 +539,7 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident => out.push(X::Navigation),
+        X::Incident | X::Watcher => out.push(X::Navigation),
         _ => {}
     }
     out.push(X::Always);
@@ -622,6 +643,7 @@ mod tests {
             X::AssignDialog,
             X::Confirm,
             X::Help,
+            X::Watcher,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

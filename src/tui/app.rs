@@ -23,6 +23,8 @@ pub const TIMELINE_LIMIT: usize = 1000;
 pub enum Screen {
     Board,
     Incident,
+    /// The rule watcher: files followed, hits per rule, latest matches.
+    Watcher,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,6 +367,8 @@ pub struct App {
     pub pending_form: Option<NewIncidentForm>,
     pub loaded: bool,
     pub quit: bool,
+    /// The rule watcher the console runs (see `tui::watcher`).
+    pub watcher: super::watcher::WatcherState,
 }
 
 impl App {
@@ -385,6 +389,7 @@ impl App {
             pending_form: None,
             loaded: false,
             quit: false,
+            watcher: super::watcher::WatcherState::default(),
         }
     }
 
@@ -408,6 +413,7 @@ impl App {
                 Pane::Timeline => Context::Timeline,
                 Pane::Summary | Pane::Clocks => Context::Incident,
             },
+            (Screen::Watcher, _) => Context::Watcher,
             _ if self.board.filtering => Context::FilterInput,
             _ => Context::Board,
         }

@@ -49,7 +49,11 @@ pub fn initial_app(ctx: &AppContext, store: &Store, now: DateTime<Utc>) -> Resul
 pub fn run(ctx: &AppContext) -> Result<()> {
     let started = std::time::Instant::now();
     let store = ctx.open_store()?;
-    let app = initial_app(ctx, &store, Utc::now())?;
+    let mut app = initial_app(ctx, &store, Utc::now())?;
+    // The rule watcher, when watch.toml configures one.
+    let watch = super::watcher::WatchSetup::load(&ctx.config_dir)?;
+    app.watcher.setup = watch.clone();
+    let watch = watch.map(|w| (w, ctx.db.clone()));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -62,6 +66,7 @@ pub fn run(ctx: &AppContext) -> Result<()> {
         ctx.settings.playbook.clone(),
         ctx.actor.clone(),
         started,
+        watch,
     ));
     terminal::restore();
     result
@@ -80,8 +85,14 @@ async fn event_loop(
     playbook: Playbook,
     actor: String,
     started: std::time::Instant,
+    watch: Option<(super::watcher::WatchSetup, std::path::PathBuf)>,
 ) -> Result<()> {
     let (to_ui, mut from_worker) = mpsc::unbounded_channel::<Action>();
+    let watcher = watch.and_then(|(setup, db)| {
+        super::watcher::spawn(&setup, &db, playbook.clone(), actor.clone(), to_ui.clone())
+            .map_err(|e| tracing::error!("cannot start the rule watcher: {e}"))
+            .ok()
+    });
     let (to_worker, worker_rx) = std_mpsc::channel::<Effect>();
     let include_closed = app.board.show_closed;
     let worker = thread::Builder::new()
@@ -135,6 +146,10 @@ async fn event_loop(
     let _ = to_worker.send(Effect::Quit);
     drop(to_worker);
     let _ = worker.join();
+    // The watcher commits what it read, then stops.
+    if let Some(w) = watcher {
+        w.stop();
+    }
     Ok(())
 }
 

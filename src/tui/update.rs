@@ -162,6 +162,16 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             say(app, text, true);
         }
+        Action::WatcherStatus(status) => {
+            let len = status.recent.len();
+            app.watcher.status = Some(*status);
+            app.watcher.scroll = app.watcher.scroll.min(len.saturating_sub(1));
+        }
+        Action::WatcherProblems(problems) => app.watcher.problems.extend(problems),
+        Action::WatcherFailed(text) => {
+            app.watcher.problems.push(text.clone());
+            say(app, text, true);
+        }
         Action::Terminate => {
             fx.extend(autosave(app));
             fx.push(Effect::Quit);
@@ -205,7 +215,7 @@ fn say(app: &mut App, text: String, error: bool) {
 fn open_id(app: &App) -> Option<IncidentId> {
     match app.screen {
         Screen::Incident => app.incident.as_ref().map(|i| i.id.clone()),
-        Screen::Board => None,
+        Screen::Board | Screen::Watcher => None,
     }
 }
 
@@ -347,11 +357,16 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         }
         return;
     }
+    if cmd == Command::OpenWatcher && app.modal.is_none() {
+        app.screen = Screen::Watcher;
+        return;
+    }
     match app.modal.take() {
         Some(modal) => modal_command(app, modal, cmd, now, fx),
         None => match app.screen {
             Screen::Incident => incident_command(app, cmd, now, fx),
             Screen::Board => board_command(app, cmd, now, fx),
+            Screen::Watcher => super::watcher::command(app, cmd, now, fx),
         },
     }
 }

@@ -5,6 +5,7 @@
 mod board;
 mod dialogs;
 mod incident;
+mod watcher;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -38,6 +39,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     render_header(app, frame, header, now);
     match (app.screen, &app.incident) {
         (Screen::Incident, Some(state)) => incident::render(app, state, frame, body, now),
+        (Screen::Watcher, _) => watcher::render(app, frame, body, now),
         _ => board::render(app, frame, body, now),
     }
     render_footer(app, frame, footer);
