@@ -143,12 +143,16 @@ pub fn commit(
                 follower.committed(&outcome);
                 return Ok(Some(outcome));
             }
-            Err(e) if !stop.load(Ordering::Relaxed) => {
-                // The engine is ahead of the store: keep the batch and try
-                // again; nothing is read meanwhile.
+            // Passing troubles (another writer holding the lock, a full
+            // disk, an I/O error): the engine is ahead of the store, so
+            // keep the batch and try again; nothing is read meanwhile.
+            Err(
+                e @ (StoreError::Busy { .. } | StoreError::DiskFull { .. } | StoreError::Io { .. }),
+            ) if !stop.load(Ordering::Relaxed) => {
                 tracing::error!("commit failed, retrying in 1 s: {e}");
                 std::thread::sleep(Duration::from_secs(1));
             }
+            // A read-only, corrupt or foreign database will not get better.
             Err(e) => return Err(e),
         }
     }
