@@ -57,7 +57,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     let set = load_rules(&args.rules);
     for p in &set.problems {
         let msg = format!("{p} (rule refused)");
-        tracing::warn!("{msg}");
+        tracing::warn!("{}", display_safe(&msg));
         eprintln!("warning: {}", display_safe(&msg));
     }
     if set.rules.is_empty() {
@@ -109,7 +109,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         |_, outcome| {
             let mut out = stdout.lock();
             for line in status_lines(outcome) {
-                tracing::info!("{line}");
+                tracing::info!("{}", display_safe(&line));
                 // A reader that went away must not stop the watcher.
                 let _ = writeln!(out, "{}", display_safe(&line));
             }

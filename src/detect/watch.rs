@@ -82,7 +82,10 @@ impl Waker {
                 Ok(()) => {
                     self.watched.insert(d.clone());
                 }
-                Err(e) => tracing::warn!("cannot watch {}: {e}; polling it", d.display()),
+                Err(e) => tracing::warn!(
+                    "cannot watch {}: {e}; polling it",
+                    crate::text::display_safe(&d.to_string_lossy())
+                ),
             }
         }
     }
