@@ -600,3 +600,75 @@ rules:
         "{list}"
     );
 }
+
+#[test]
+fn a_read_only_database_stops_the_watcher_with_an_error_not_a_hang() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.new_incident("committed before", "P2");
+    let db = env.db();
+    let log = env.dir.path().join("auth.log");
+    fs::write(&log, "2026-03-01T10:00:00Z h sshd[1]: hello\n").unwrap();
+    let uid0 = fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false);
+    // Root ignores file modes: run the binary as an unprivileged user.
+    let mut cmd = if uid0 {
+        let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+        else {
+            eprintln!("SKIP: running as root without setpriv");
+            return;
+        };
+        let mut c = std::process::Command::new(setpriv);
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_warroom"),
+        ]);
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+    };
+    let parent = db.parent().unwrap();
+    fs::set_permissions(env.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(parent, fs::Permissions::from_mode(0o555)).unwrap();
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o444)).unwrap();
+    let mut child = cmd
+        .args(["--db", db.to_str().unwrap(), "watch", "--from-beginning"])
+        .arg(&log)
+        .env("WARROOM_LOG", "/dev/null")
+        .env("HOME", "/nonexistent")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    fs::set_permissions(parent, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o600)).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let status = status.expect("the watcher hung on a read-only database");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("read-only"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert_eq!(env.json(&["incident", "list"]).as_array().unwrap().len(), 1);
+}

@@ -16,6 +16,7 @@ use crate::detect::engine::window_of;
 use crate::detect::persist::Recorder;
 use crate::detect::rules::{Matcher, Rule};
 use crate::detect::scan::scan_files;
+use crate::detect::watch::host_name;
 use crate::detect::{Change, DEFAULT_MAX_KEYS, Detection, Engine, RuleSet};
 use crate::domain::event::format_time;
 use crate::store::{CommitOutcome, WatchBatch};
@@ -227,11 +228,6 @@ fn commit_summary(c: &CommitOutcome) -> String {
         c.attached,
         c.unchanged
     )
-}
-
-/// This host's name, recorded with evidence excerpts.
-pub fn host_name() -> String {
-    whoami::fallible::hostname().unwrap_or_else(|_| "localhost".into())
 }
 
 #[derive(Serialize)]

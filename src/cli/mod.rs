@@ -328,6 +328,8 @@ pub struct AppContext {
     pub db: PathBuf,
     pub actor: String,
     pub settings: Settings,
+    /// Where policy.toml, playbook.toml and watch.toml are looked for.
+    pub config_dir: PathBuf,
 }
 
 impl AppContext {
@@ -355,6 +357,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         db: cli.db.unwrap_or_else(config::default_db_path),
         actor,
         settings: Settings::load(&config_dir)?,
+        config_dir,
     };
     let now = cli.now.unwrap_or_else(Utc::now);
     match cli.command.unwrap_or(Command::Console) {

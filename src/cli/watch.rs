@@ -14,9 +14,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::AppContext;
-use super::detect::{host_name, load_rules};
+use super::detect::load_rules;
 use crate::detect::follow::{FollowConfig, Follower, system_clock};
-use crate::detect::watch::{WatchOptions, run};
+use crate::detect::watch::{WatchOptions, host_name, run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine};
 use crate::domain::event::format_time;
 use crate::store::CommitOutcome;
@@ -57,7 +57,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     let set = load_rules(&args.rules);
     for p in &set.problems {
         let msg = format!("{p} (rule refused)");
-        tracing::warn!("{msg}");
+        tracing::warn!("{}", display_safe(&msg));
         eprintln!("warning: {}", display_safe(&msg));
     }
     if set.rules.is_empty() {
@@ -109,7 +109,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         |_, outcome| {
             let mut out = stdout.lock();
             for line in status_lines(outcome) {
-                tracing::info!("{line}");
+                tracing::info!("{}", display_safe(&line));
                 // A reader that went away must not stop the watcher.
                 let _ = writeln!(out, "{}", display_safe(&line));
             }

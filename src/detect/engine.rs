@@ -106,6 +106,9 @@ pub struct Engine {
     quiet_ms: Vec<Option<i64>>,
     max_keys: usize,
     dirty: Dirty,
+    /// Whether to track changed windows (a replay persists none: tracking
+    /// would keep every key ever seen).
+    track_dirty: bool,
     /// Per-rule hit counts since start (matching lines, weighted).
     pub hits: Vec<u64>,
     /// Scratch for set matches, kept to avoid an allocation per line.
@@ -152,6 +155,7 @@ impl Engine {
             state: (0..n).map(|_| RuleState::default()).collect(),
             max_keys: max_keys.max(1),
             dirty: Dirty::default(),
+            track_dirty: true,
             hits: vec![0; n],
             matched_events: Vec::new(),
             rules,
@@ -311,14 +315,19 @@ impl Engine {
                     .collect(),
             };
             state.open.insert(key.clone(), detection);
-            self.dirty.windows.remove(&(ri, key.clone()));
-            self.dirty.dropped.insert((ri, key.clone()));
+            if self.track_dirty {
+                self.dirty.windows.remove(&(ri, key.clone()));
+                self.dirty.dropped.insert((ri, key.clone()));
+            }
             out.push(Change::Opened { rule: ri, key });
             return;
         }
-        self.dirty.dropped.remove(&(ri, key.clone()));
-        self.dirty.windows.insert((ri, key));
-        if state.windows.len() > self.max_keys {
+        let over = state.windows.len() > self.max_keys;
+        if self.track_dirty {
+            self.dirty.dropped.remove(&(ri, key.clone()));
+            self.dirty.windows.insert((ri, key));
+        }
+        if over {
             self.evict(ri, at_ms, window_ms);
         }
     }
@@ -349,8 +358,10 @@ impl Engine {
         }
         for k in gone {
             state.windows.remove(&k);
-            self.dirty.windows.remove(&(ri, k.clone()));
-            self.dirty.dropped.insert((ri, k));
+            if self.track_dirty {
+                self.dirty.windows.remove(&(ri, k.clone()));
+                self.dirty.dropped.insert((ri, k));
+            }
         }
     }
 
@@ -422,6 +433,15 @@ impl Engine {
 
     pub fn tracked_keys(&self) -> usize {
         self.state.iter().map(|s| s.windows.len()).sum()
+    }
+
+    /// Stops (or resumes) tracking changed windows: a driver that persists
+    /// no windows (the replay) keeps memory bounded by the key cap.
+    pub fn set_track_dirty(&mut self, track: bool) {
+        self.track_dirty = track;
+        if !track {
+            self.dirty = Dirty::default();
+        }
     }
 
     /// Windows changed since the last call, for persisting.

@@ -508,7 +508,7 @@ impl Follower {
                     let t = &mut self.files[i];
                     let msg = format!("{}: {e}", t.key);
                     if t.status.state != FileState::Error(msg.clone()) {
-                        tracing::warn!("{msg}");
+                        tracing::warn!("{}", crate::text::display_safe(&msg));
                     }
                     t.status.state = FileState::Error(msg);
                 }
@@ -652,8 +652,8 @@ impl Follower {
             Some((p, sm, f)) => {
                 tracing::info!(
                     "{}: rotated while stopped; reading the rest of {} first",
-                    path.display(),
-                    p.display()
+                    shown(&path),
+                    shown(&p)
                 );
                 let fp = read_prefix(&f, FINGERPRINT_BYTES)?;
                 self.drain(i, f, &p, c.offset)?;
@@ -662,7 +662,7 @@ impl Follower {
             None => {
                 tracing::warn!(
                     "{}: the file read before the restart is gone (deleted, or truncated with no copy beside it); reading the file now there from its start",
-                    path.display()
+                    shown(&path)
                 );
                 None
             }
@@ -792,7 +792,7 @@ impl Follower {
         // a copy of it met later is not new.
         self.remember_head(fp);
         if fp.is_empty() {
-            tracing::info!("{}: truncated", path.display());
+            tracing::info!("{}: truncated", shown(&path));
             return Ok(());
         }
         let copy = siblings(&path)
@@ -808,15 +808,15 @@ impl Follower {
             Some((p, m, f)) => {
                 tracing::info!(
                     "{}: truncated; reading the rest from its copy {}",
-                    path.display(),
-                    p.display()
+                    shown(&path),
+                    shown(&p)
                 );
                 self.drain(i, f, &p, pos)?;
                 self.catch_up(i, &m, fp, Some(id))?;
             }
             None => tracing::info!(
                 "{}: truncated, with no copy beside it holding what was not read yet",
-                path.display()
+                shown(&path)
             ),
         }
         Ok(())
@@ -993,8 +993,8 @@ impl Follower {
             }
             tracing::info!(
                 "{}: reading {} rotated while we were behind",
-                path.display(),
-                p.display()
+                shown(&path),
+                shown(&p)
             );
             self.drain(i, f, &p, 0)?;
         }
@@ -1081,6 +1081,11 @@ impl Follower {
             open_detections: self.sink.engine.detections().count(),
         }
     }
+}
+
+/// A path as it may go into the log (file names are untrusted text).
+fn shown(p: &Path) -> String {
+    crate::text::display_safe(&p.to_string_lossy()).into_owned()
 }
 
 fn pattern_matches(pattern: &Path, path: &Path) -> bool {

@@ -368,3 +368,58 @@ fn windows_survive_a_restart_so_counting_goes_on() {
     assert!(s.load_watch_state("default").unwrap().windows.is_empty());
     assert_eq!(s.incidents(true).unwrap().len(), 1);
 }
+
+#[test]
+fn resolving_the_incident_closes_the_detection_and_the_next_hits_count_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let log = dir.path().join("auth.log");
+    let fail = |n: u32| {
+        format!(
+            "2026-03-01T10:00:{n:02}Z sshd[1]: Failed password for root from 7.7.7.7 port 1 ssh2\n"
+        )
+    };
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    append(&log, &(0..3).map(fail).collect::<String>());
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    let first = s.incidents(true).unwrap();
+    assert_eq!(first.len(), 1);
+    // Attached while open.
+    append(&log, &fail(3));
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    assert_eq!(s.incidents(true).unwrap().len(), 1);
+    s.update_incident(
+        &first[0].id,
+        &crate::store::IncidentPatch {
+            status: Some(crate::domain::Status::Resolved),
+            ..Default::default()
+        },
+        "alice",
+        clock()(),
+    )
+    .unwrap();
+    // The next commit learns it; the engine forgets the detection.
+    commit(&mut f, &mut s);
+    append(&log, &(10..12).map(fail).collect::<String>());
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    assert_eq!(
+        s.incidents(true).unwrap().len(),
+        1,
+        "two hits: under the threshold"
+    );
+    append(&log, &fail(12));
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    let brute: Vec<_> = s
+        .detections(false)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.rule == "brute")
+        .map(|d| (d.number, d.count, d.open))
+        .collect();
+    assert_eq!(brute, [(1, 4, false), (2, 3, true)]);
+    assert_eq!(s.incidents(true).unwrap().len(), 2);
+}

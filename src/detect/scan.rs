@@ -38,6 +38,8 @@ pub fn scan_files(
 ) -> Result<ScanStats, (PathBuf, std::io::Error)> {
     let mut stats = ScanStats::default();
     let mut changes = Vec::new();
+    // A replay persists no windows.
+    engine.set_track_dirty(false);
     for path in paths {
         let file = File::open(path).map_err(|e| (path.clone(), e))?;
         let reference = modified(path).unwrap_or(now);

@@ -82,7 +82,10 @@ impl Waker {
                 Ok(()) => {
                     self.watched.insert(d.clone());
                 }
-                Err(e) => tracing::warn!("cannot watch {}: {e}; polling it", d.display()),
+                Err(e) => tracing::warn!(
+                    "cannot watch {}: {e}; polling it",
+                    crate::text::display_safe(&d.to_string_lossy())
+                ),
             }
         }
     }
@@ -101,6 +104,11 @@ impl Waker {
         while self.rx.try_recv().is_ok() {}
         got
     }
+}
+
+/// This host's name, recorded with evidence excerpts.
+pub fn host_name() -> String {
+    whoami::fallible::hostname().unwrap_or_else(|_| "localhost".into())
 }
 
 /// Who commits, and how often to poll without notifications.
@@ -138,12 +146,16 @@ pub fn commit(
                 follower.committed(&outcome);
                 return Ok(Some(outcome));
             }
-            Err(e) if !stop.load(Ordering::Relaxed) => {
-                // The engine is ahead of the store: keep the batch and try
-                // again; nothing is read meanwhile.
+            // Passing troubles (another writer holding the lock, a full
+            // disk, an I/O error): the engine is ahead of the store, so
+            // keep the batch and try again; nothing is read meanwhile.
+            Err(
+                e @ (StoreError::Busy { .. } | StoreError::DiskFull { .. } | StoreError::Io { .. }),
+            ) if !stop.load(Ordering::Relaxed) => {
                 tracing::error!("commit failed, retrying in 1 s: {e}");
                 std::thread::sleep(Duration::from_secs(1));
             }
+            // A read-only, corrupt or foreign database will not get better.
             Err(e) => return Err(e),
         }
     }

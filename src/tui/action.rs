@@ -51,6 +51,11 @@ pub enum Action {
     /// Alert keys whose raise failed (e.g. the database was locked): to
     /// be tried again on a later tick.
     AlertsNotRaised(Vec<String>),
+    /// From the console's rule watcher: its latest status, rule files it
+    /// refused, or why it stopped.
+    WatcherStatus(Box<crate::detect::follow::FollowStatus>),
+    WatcherProblems(Vec<String>),
+    WatcherFailed(String),
     /// SIGTERM / SIGHUP: save what is in progress and leave.
     Terminate,
 }
@@ -112,6 +117,7 @@ pub enum Command {
     Send,
     Retry,
     DiscardDraft,
+    OpenWatcher,
     // In forms and dialogs:
     NextField,
     PrevField,
@@ -160,6 +166,7 @@ pub enum Context {
     ComposeConfirm,
     /// Sending, then how each delivery went.
     ComposeSent,
+    Watcher,
 }
 
 impl Context {
@@ -192,6 +199,7 @@ impl Context {
             Context::AssignDialog => "Assign role",
             Context::Confirm => "Question",
             Context::Help => "Help",
+            Context::Watcher => "Rule watcher",
             Context::Evidence => "Evidence",
             Context::Review => "Review",
             Context::Metrics => "Metrics",
@@ -417,6 +425,12 @@ pub static KEYMAP: &[Binding] = &[
         &[k('G'), code(KeyCode::End)],
         C::Bottom,
         "go to the bottom",
+    ),
+    bind(
+        X::Navigation,
+        &[k('w')],
+        C::OpenWatcher,
+        "rule watcher: files, hits per rule, latest matches",
     ),
     bind(
         X::Navigation,
@@ -892,6 +906,13 @@ pub static KEYMAP: &[Binding] = &[
         C::Back,
         "close (a failed delivery stays ready to retry)",
     ),
+    // Rule watcher
+    bind(
+        X::Watcher,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the board",
+    ),
     // Help
     bind(
         X::Help,
@@ -914,7 +935,7 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident | X::Evidence | X::Review => out.push(X::Navigation),
+        X::Incident | X::Evidence | X::Review | X::Watcher => out.push(X::Navigation),
         X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
@@ -1029,6 +1050,7 @@ mod tests {
             X::ComposeView,
             X::ComposeConfirm,
             X::ComposeSent,
+            X::Watcher,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

@@ -29,6 +29,8 @@ pub enum Screen {
     Review,
     /// Metrics over every incident (issue 6).
     Metrics,
+    /// The rule watcher: files followed, hits per rule, latest matches.
+    Watcher,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -391,6 +393,8 @@ pub struct App {
     /// Resolved incidents whose review is complete: the others are
     /// overdue on the board once past their review's due time.
     pub complete_reviews: std::collections::HashSet<String>,
+    /// The rule watcher the console runs (see `tui::watcher`).
+    pub watcher: super::watcher::WatcherState,
 }
 
 impl App {
@@ -418,6 +422,7 @@ impl App {
             review: None,
             metrics: None,
             complete_reviews: std::collections::HashSet::new(),
+            watcher: super::watcher::WatcherState::default(),
         }
     }
 
@@ -448,6 +453,7 @@ impl App {
             (Screen::Evidence, _) => Context::Evidence,
             (Screen::Review, _) => Context::Review,
             (Screen::Metrics, _) => Context::Metrics,
+            (Screen::Watcher, _) => Context::Watcher,
             _ if self.board.filtering => Context::FilterInput,
             _ => Context::Board,
         }

@@ -18,6 +18,7 @@ pub mod runtime;
 pub mod terminal;
 pub mod update;
 pub mod views;
+pub mod watcher;
 
 use crate::cli::AppContext;
 

@@ -210,7 +210,7 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
                 metrics: true,
             }));
         }
-        Screen::Board | Screen::Incident => {}
+        Screen::Board | Screen::Incident | Screen::Watcher => {}
     }
     fx
 }

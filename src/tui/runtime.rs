@@ -68,7 +68,11 @@ pub fn initial_app(ctx: &AppContext, store: &Store, now: DateTime<Utc>) -> Resul
 pub fn run(ctx: &AppContext) -> Result<()> {
     let started = std::time::Instant::now();
     let store = ctx.open_store()?;
-    let app = initial_app(ctx, &store, Utc::now())?;
+    let mut app = initial_app(ctx, &store, Utc::now())?;
+    // The rule watcher, when watch.toml configures one.
+    let watch = super::watcher::WatchSetup::load(&ctx.config_dir)?;
+    app.watcher.setup = watch.clone();
+    let watch = watch.map(|w| (w, ctx.db.clone()));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -82,7 +86,7 @@ pub fn run(ctx: &AppContext) -> Result<()> {
         db: ctx.db.clone(),
         actor: ctx.actor.clone(),
     };
-    let result = rt.block_on(event_loop(&mut term, app, store, env, started));
+    let result = rt.block_on(event_loop(&mut term, app, store, env, started, watch));
     terminal::restore();
     result
 }
@@ -155,8 +159,20 @@ async fn event_loop(
     store: Store,
     env: WorkerEnv,
     started: std::time::Instant,
+    watch: Option<(super::watcher::WatchSetup, std::path::PathBuf)>,
 ) -> Result<()> {
     let (to_ui, mut from_worker) = mpsc::unbounded_channel::<Action>();
+    let watcher = watch.and_then(|(setup, db)| {
+        super::watcher::spawn(
+            &setup,
+            &db,
+            env.playbook.clone(),
+            env.actor.clone(),
+            to_ui.clone(),
+        )
+        .map_err(|e| tracing::error!("cannot start the rule watcher: {e}"))
+        .ok()
+    });
     let (to_worker, worker_rx) = std_mpsc::channel::<Effect>();
     let include_closed = app.board.show_closed;
     let worker = thread::Builder::new()
@@ -222,6 +238,10 @@ async fn event_loop(
     let _ = out.worker.send(Effect::Quit);
     drop(out);
     let _ = worker.join();
+    // The watcher commits what it read, then stops.
+    if let Some(w) = watcher {
+        w.stop();
+    }
     Ok(())
 }
 

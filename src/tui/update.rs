@@ -230,6 +230,16 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::AlertSubjectsLoaded(subjects) => app.alerts.set_subjects(subjects),
         Action::AlertsRaised(raised) => fx.extend(app.alerts.raised(raised)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
+        Action::WatcherStatus(status) => {
+            let len = status.recent.len();
+            app.watcher.status = Some(*status);
+            app.watcher.scroll = app.watcher.scroll.min(len.saturating_sub(1));
+        }
+        Action::WatcherProblems(problems) => app.watcher.problems.extend(problems),
+        Action::WatcherFailed(text) => {
+            app.watcher.problems.push(text.clone());
+            say(app, text, true);
+        }
         Action::Terminate => {
             fx.extend(autosave(app));
             fx.extend(compose::save(app, now));
@@ -276,7 +286,7 @@ fn open_id(app: &App) -> Option<IncidentId> {
         Screen::Incident | Screen::Evidence | Screen::Review => {
             app.incident.as_ref().map(|i| i.id.clone())
         }
-        Screen::Board | Screen::Metrics => None,
+        Screen::Board | Screen::Metrics | Screen::Watcher => None,
     }
 }
 
@@ -425,6 +435,10 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         }
         return;
     }
+    if cmd == Command::OpenWatcher && app.modal.is_none() {
+        app.screen = Screen::Watcher;
+        return;
+    }
     match app.modal.take() {
         Some(modal) => modal_command(app, modal, cmd, now, fx),
         None if app.compose.is_some() => compose::command(app, cmd, now, fx),
@@ -434,6 +448,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
             Screen::Evidence => super::evidence::command(app, cmd, now, fx),
             Screen::Review => super::review::command(app, cmd, now, fx),
             Screen::Metrics => super::metrics::command(app, cmd, now, fx),
+            Screen::Watcher => super::watcher::command(app, cmd, now, fx),
         },
     }
 }

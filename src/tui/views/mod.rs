@@ -11,6 +11,7 @@ mod fields;
 mod incident;
 mod metrics;
 mod review;
+mod watcher;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -52,6 +53,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
         (Screen::Evidence, _) => evidence::render(app, frame, body, now),
         (Screen::Review, _) => review::render(app, frame, body, now),
         (Screen::Metrics, _) => metrics::render(app, frame, body, now),
+        (Screen::Watcher, _) => watcher::render(app, frame, body, now),
         _ => board::render(app, frame, body, now),
     }
     alerts::toast(app, frame, body);

@@ -1,0 +1,230 @@
+//! The console's rule watcher: its configuration (`watch.toml` in the
+//! config directory), the state its view shows, its keys, and the thread
+//! that runs the same loop as `warroom watch` and reports status back.
+//!
+//! ```toml
+//! # $XDG_CONFIG_HOME/warroom/watch.toml
+//! logs = ["/var/log/auth.log", "/var/log/app/*.log"]
+//! rules = []                 # rule files; empty: the shipped Linux rules
+//! name = "console"           # checkpoints are kept under this name
+//! from_beginning = false     # first start: read existing files whole
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::action::{Action, Command};
+use super::app::{App, Screen};
+use super::update::Effect;
+use crate::detect::follow::{FollowConfig, FollowStatus, Follower, system_clock};
+use crate::detect::watch::{WatchOptions, run};
+use crate::detect::{DEFAULT_MAX_KEYS, Engine, RuleSet};
+use crate::domain::Playbook;
+use crate::store::Store;
+
+/// What the console's watcher follows, from `watch.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchSetup {
+    pub logs: Vec<PathBuf>,
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    #[serde(default = "default_name")]
+    pub name: String,
+    #[serde(default)]
+    pub from_beginning: bool,
+}
+
+fn default_name() -> String {
+    "console".into()
+}
+
+impl WatchSetup {
+    /// `watch.toml` in `dir`, if there is one. A broken file is an error
+    /// naming file:line:col, like the other configuration files.
+    pub fn load(dir: &Path) -> anyhow::Result<Option<WatchSetup>> {
+        let path = dir.join("watch.toml");
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: not valid UTF-8 (byte {})",
+                    path.display(),
+                    e.utf8_error().valid_up_to()
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(anyhow::anyhow!("{}: cannot read: {e}", path.display())),
+        };
+        let setup: WatchSetup = toml::from_str(&text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+            anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
+        })?;
+        if setup.logs.is_empty() {
+            return Err(anyhow::anyhow!(
+                "{}:1:1: 'logs' lists no file to follow",
+                path.display()
+            ));
+        }
+        if setup.name.trim().is_empty() {
+            return Err(anyhow::anyhow!(
+                "{}: 'name' must not be empty",
+                path.display()
+            ));
+        }
+        Ok(Some(setup))
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// What the watcher view shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatcherState {
+    /// The configured logs and rule files (None: no watch.toml).
+    pub setup: Option<WatchSetup>,
+    /// The latest status the watcher thread sent.
+    pub status: Option<FollowStatus>,
+    /// Rule files refused, or why the watcher stopped.
+    pub problems: Vec<String>,
+    /// Scroll of the latest-matches list (0 = newest).
+    pub scroll: usize,
+}
+
+/// Keys on the watcher screen.
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
+    let len = app.watcher.status.as_ref().map_or(0, |s| s.recent.len());
+    let w = &mut app.watcher;
+    match cmd {
+        Command::Back => app.screen = Screen::Board,
+        Command::Up => w.scroll = w.scroll.saturating_sub(1),
+        Command::Down => w.scroll = (w.scroll + 1).min(len.saturating_sub(1)),
+        Command::PageUp => w.scroll = w.scroll.saturating_sub(10),
+        Command::PageDown => w.scroll = (w.scroll + 10).min(len.saturating_sub(1)),
+        Command::Top => w.scroll = 0,
+        Command::Bottom => w.scroll = len.saturating_sub(1),
+        Command::Help => {
+            app.modal = Some(super::app::Modal::Help {
+                scroll: 0,
+                under: app.focus(),
+            })
+        }
+        Command::NewIncident => {
+            app.screen = Screen::Board;
+            app.modal = Some(super::app::Modal::NewIncident(
+                super::app::NewIncidentForm::default(),
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// The running watcher: stop it (it commits what it read) when the
+/// console quits.
+pub struct WatcherHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WatcherHandle {
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the watcher on its own thread and database connection. Status
+/// goes to the UI at most a few times a second (and after each detection).
+pub fn spawn(
+    setup: &WatchSetup,
+    db: &Path,
+    playbook: Playbook,
+    actor: String,
+    to_ui: UnboundedSender<Action>,
+) -> std::io::Result<WatcherHandle> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let setup = setup.clone();
+    let db = db.to_path_buf();
+    let flag = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name("warroom-watcher".into())
+        .spawn(move || {
+            if let Err(e) = watch_thread(&setup, &db, &playbook, actor, &flag, &to_ui) {
+                tracing::error!("console watcher stopped: {e:#}");
+                let _ = to_ui.send(Action::WatcherFailed(format!("watcher stopped: {e:#}")));
+            }
+        })?;
+    Ok(WatcherHandle {
+        stop,
+        thread: Some(thread),
+    })
+}
+
+fn watch_thread(
+    setup: &WatchSetup,
+    db: &Path,
+    playbook: &Playbook,
+    actor: String,
+    stop: &AtomicBool,
+    to_ui: &UnboundedSender<Action>,
+) -> anyhow::Result<()> {
+    let set = if setup.rules.is_empty() {
+        RuleSet::builtin()
+    } else {
+        RuleSet::load(&setup.rules)
+    };
+    if !set.problems.is_empty() {
+        let _ = to_ui.send(Action::WatcherProblems(
+            set.problems.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    if set.rules.is_empty() {
+        anyhow::bail!("no rules loaded; nothing to watch for");
+    }
+    let mut store = Store::open(db)?;
+    let state = store.load_watch_state(&setup.name)?;
+    let patterns = setup
+        .logs
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut config = FollowConfig::new(patterns);
+    config.from_beginning = setup.from_beginning;
+    let engine = Engine::new(Arc::new(set), DEFAULT_MAX_KEYS);
+    let mut follower = Follower::new(engine, config, &state, system_clock());
+    let _ = to_ui.send(Action::WatcherStatus(Box::new(follower.status())));
+    let opts = WatchOptions {
+        name: setup.name.clone(),
+        poll: Duration::from_millis(500),
+        actor,
+        host: crate::detect::watch::host_name(),
+    };
+    let mut last_sent = Instant::now();
+    run(
+        &mut follower,
+        &mut store,
+        playbook,
+        &opts,
+        stop,
+        |f, outcome| {
+            if !outcome.opened.is_empty() || last_sent.elapsed() >= Duration::from_millis(250) {
+                last_sent = Instant::now();
+                let _ = to_ui.send(Action::WatcherStatus(Box::new(f.status())));
+            }
+        },
+    )?;
+    Ok(())
+}
