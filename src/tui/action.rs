@@ -34,6 +34,8 @@ pub enum Action {
     /// An autosave of this draft key failed (the error is reported too):
     /// the draft is saved again on the next autosave.
     DraftNotSaved(String),
+    /// The store worker committed this draft key's save made at this time.
+    DraftSaved(String, chrono::DateTime<chrono::Utc>),
     /// The composer's template render and last message (store worker).
     ComposeLoaded(Box<crate::tui::compose::ComposeLoaded>),
     /// A message recorded and delivered (or not) through its sinks;

@@ -151,6 +151,8 @@ pub struct Composer {
     /// Changed (text or cursor) since the last autosave.
     pub dirty: bool,
     pub idle_ticks: u8,
+    /// When the store last confirmed a save of this draft: "draft saved"
+    /// is shown only then, never while the save is still on its way.
     pub saved_at: Option<DateTime<Utc>>,
     /// Scroll of the preview and diff views, in lines.
     pub scroll: usize,
@@ -737,6 +739,15 @@ pub fn paste(app: &mut App, text: &str) {
 /// The store could not save the composer's draft (a full disk, a locked
 /// or read-only database): it is tried again on the next autosave, and
 /// the text stays in the editor meanwhile.
+/// The store worker committed the draft saved at `at`.
+pub fn draft_saved(app: &mut App, key: &str, at: DateTime<Utc>) {
+    if let Some(c) = app.compose.as_mut()
+        && c.draft_key() == key
+    {
+        c.saved_at = Some(at);
+    }
+}
+
 pub fn draft_not_saved(app: &mut App, key: &str) {
     if let Some(c) = app.compose.as_mut()
         && c.draft_key() == key
@@ -783,7 +794,6 @@ fn save_draft(app: &mut App, c: &mut Composer, now: DateTime<Utc>) -> Option<Eff
         c.saved_at = None;
         return Some(Effect::DeleteDraft { key });
     }
-    c.saved_at = Some(now);
     let body = c.draft_body(now).to_json();
     app.drafts.insert(key.clone(), body.clone());
     Some(Effect::SaveDraft { key, body })
@@ -1282,6 +1292,25 @@ mod tests {
         );
         assert!(fx.is_empty(), "a retry deletes no draft: {fx:?}");
         assert!(app.compose.is_none());
+    }
+
+    #[test]
+    fn draft_saved_is_said_only_once_the_store_has_it() {
+        let (mut app, store, id, _dir) = with_incident();
+        cmd(&mut app, Command::Compose);
+        let fx = cmd(&mut app, Command::Submit);
+        update(&mut app, answer(&store, &fx), now());
+        typed(&mut app, "x");
+        update(&mut app, Action::Tick, now());
+        let fx = update(&mut app, Action::Tick, now());
+        assert!(fx.iter().any(|e| matches!(e, Effect::SaveDraft { .. })));
+        // On its way to the store: a SIGKILL now could still lose it.
+        assert_eq!(composer(&app).saved_at, None);
+        let key = draft_key(id.as_str(), "customers");
+        update(&mut app, Action::DraftSaved("other".into(), now()), now());
+        assert_eq!(composer(&app).saved_at, None);
+        update(&mut app, Action::DraftSaved(key, now()), now());
+        assert_eq!(composer(&app).saved_at, Some(now()));
     }
 
     #[test]

@@ -337,9 +337,12 @@ fn worker_loop(
                 continue;
             }
             Effect::SaveDraft { key, body } => {
-                if let Err(e) = store.save_draft(actor, &key, &body, now) {
-                    send(Action::StoreFailed(format!("draft not saved: {e}")));
-                    send(Action::DraftNotSaved(key));
+                match store.save_draft(actor, &key, &body, now) {
+                    Ok(()) => send(Action::DraftSaved(key, now)),
+                    Err(e) => {
+                        send(Action::StoreFailed(format!("draft not saved: {e}")));
+                        send(Action::DraftNotSaved(key));
+                    }
                 }
                 continue;
             }

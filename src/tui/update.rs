@@ -224,6 +224,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         }
         Action::Records(loaded) => super::records::loaded(app, *loaded, now, &mut fx),
         Action::DraftNotSaved(key) => compose::draft_not_saved(app, &key),
+        Action::DraftSaved(key, at) => compose::draft_saved(app, &key, at),
         Action::ComposeLoaded(loaded) => compose::loaded(app, *loaded),
         Action::MessageSent { report, retry } => compose::sent(app, *report, retry, &mut fx),
         Action::SendFailed(text) => compose::send_failed(app, text),
