@@ -1513,3 +1513,335 @@ fn a_drill_message_is_marked_as_a_drill_for_every_sink() {
     let eml = std::fs::read_to_string(outbox.join(format!("{real}-000001-customers.eml"))).unwrap();
     assert!(!eml.contains("X-Warroom-Drill"), "{eml}");
 }
+
+/// A notify rule (the seed's rule object, with two recipients) and a rule
+/// whose `notify` action has nobody listed.
+const NOTIFY_RULES: &str = r#"events:
+  failed_logins:
+    description: sshd rejected a login
+    match:
+      - 'sshd\[\d+\]: Failed password for (?P<user>\S+) from (?P<src>[0-9.]+) port \d+'
+rules:
+  - {"rule": "Multiple failed logins", "condition": "failed_logins > 10 in 5 minutes", "action": "create_incident", "severity": "high", "notify": ["security-team@example.com", "Duty Officer <duty@example.com>"]}
+  - rule: Login noise
+    condition: failed_logins > 10 in 5 minutes
+    action: notify
+    severity: low
+"#;
+
+/// Writes the rules and a log of 12 failed logins from one address within
+/// a minute; returns (rules, log).
+fn notify_rule_files(r: &Room) -> (String, String) {
+    let rules = r.dir().join("rules.yml");
+    std::fs::write(&rules, NOTIFY_RULES).unwrap();
+    let log = r.dir().join("auth.log");
+    let lines: String = (1..=12)
+        .map(|i| {
+            format!(
+                "2024-01-15T14:20:{i:02}Z web1 sshd[4242]: Failed password for root from 203.0.113.7 port {} ssh2\n",
+                50000 + i
+            )
+        })
+        .collect();
+    std::fs::write(&log, lines).unwrap();
+    (
+        rules.to_str().unwrap().to_string(),
+        log.to_str().unwrap().to_string(),
+    )
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_notify_rule_detection_reaches_its_recipients_through_the_outbox_once() {
+    let r = Room::new();
+    let (rules, log) = notify_rule_files(&r);
+    // No comms.toml: the default outbox beside the database.
+    let outbox = r.dir().join("data/warroom.outbox");
+
+    let out = r.ok_at(T0, &["scan", "--commit", &log, "--rules", &rules]);
+    assert!(
+        out.contains("committed: 2 new detection(s) (1 incident(s) opened)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "alert to security-team@example.com, Duty Officer <duty@example.com> via outbox: delivered (wrote "
+        ),
+        "{out}"
+    );
+    let id = r.json_at(T0, &["incident", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // One message, addressed to every recipient of the rule; the rule
+    // without recipients raised its alert but sent nothing.
+    assert_eq!(files_in(&outbox).len(), 1, "{:?}", files_in(&outbox));
+    let mails = emls(&outbox);
+    let (to, subject, body) = &mails[0];
+    assert_eq!(
+        to,
+        &[
+            (None, "security-team@example.com".to_string()),
+            (
+                Some("Duty Officer".to_string()),
+                "duty@example.com".to_string()
+            )
+        ]
+    );
+    assert_eq!(
+        subject,
+        &format!("[{id}] P2 DETECTION: Multiple failed logins (src=203.0.113.7), 12 event(s)")
+    );
+    for needle in [
+        "Rule:         Multiple failed logins\n",
+        "Key:          src=203.0.113.7\n",
+        "Events:       12 (when this was sent)\n",
+        "Window:       2024-01-15T14:20:01.000Z .. 2024-01-15T14:20:12.000Z (rule window 300 s)\n",
+        "Severity:     P2\n",
+        &format!("Incident:     {id}\n"),
+        "Notify:       security-team@example.com, Duty Officer <duty@example.com>\n",
+        "Failed password for root from 203.0.113.7 port 50001 ssh2",
+    ] {
+        assert!(body.contains(needle), "{needle:?} not in:\n{body}");
+    }
+    let raised = r.json_at(T0, &["alerts", "--history"]);
+    let raised = raised.as_array().unwrap();
+    assert_eq!(raised.len(), 2, "{raised:?}");
+    assert!(raised.iter().all(|a| a["kind"] == "detection"));
+    assert!(
+        raised
+            .iter()
+            .any(|a| a["key"] == "detect:Login noise:203.0.113.7:1" && a["recipient"].is_null()),
+        "{raised:?}"
+    );
+
+    // The same log again, and a check: nothing is delivered twice.
+    let first = std::fs::read(&files_in(&outbox)[0]).unwrap();
+    let again = r.ok_at(&at(1), &["scan", "--commit", &log, "--rules", &rules]);
+    assert!(again.contains("2 already recorded"), "{again}");
+    assert!(!again.contains("alert to"), "{again}");
+    r.ok_at(&at(2), &["alerts", "--no-desktop"]);
+    assert_eq!(files_in(&outbox).len(), 1);
+    assert_eq!(std::fs::read(&files_in(&outbox)[0]).unwrap(), first);
+
+    let show = r.json_at(&at(2), &["incident", "show", &id]);
+    let events: Vec<&Value> = show["timeline"].as_array().unwrap().iter().collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "comms.alert_delivered")
+            .count(),
+        1,
+        "{kinds:?}"
+    );
+    let notify = events
+        .iter()
+        .find(|e| e["kind"] == "detect.notify")
+        .unwrap();
+    assert!(
+        notify["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("; delivering via outbox"),
+        "{notify}"
+    );
+    r.ok_at(&at(3), &["verify"]);
+}
+
+#[test]
+fn a_failed_notify_rule_delivery_stays_retryable_and_is_delivered_later() {
+    let r = Room::new();
+    let (rules, log) = notify_rule_files(&r);
+    let up = r.dir().join("relay-up");
+    let mail = r.dir().join("mail.log");
+    // The only sink: a mail command that fails while `up` is missing.
+    r.write_config(&format!(
+        "[[sinks]]\nname = \"mailer\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"[ -e \\\"$1\\\" ] || {{ echo 'mail relay down' >&2; exit 1; }}; printf '%s|%s|%s\\\\n' \\\"$WARROOM_AUDIENCE\\\" \\\"$WARROOM_RULE\\\" \\\"$WARROOM_RECIPIENT\\\" >> \\\"$2\\\"; cat >> \\\"$2\\\"\", \"sink\", \"{}\", \"{}\"]\n",
+        up.display(),
+        mail.display()
+    ));
+
+    // The detection is committed; its delivery fails, and says so.
+    let out = r.run_at(T0, &["scan", "--commit", &log, "--rules", &rules]);
+    assert_fails(
+        &out,
+        1,
+        "1 alert deliveries failed (first: alert to security-team@example.com, Duty Officer <duty@example.com> via mailer: sh: exit status 1: mail relay down)",
+    );
+    assert!(!mail.exists());
+    let id = r.json_at(T0, &["incident", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let show = r.json_at(T0, &["incident", "show", &id]);
+    assert!(
+        show["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "comms.alert_failed"),
+        "{show}"
+    );
+
+    // Still down: `warroom alerts` tries again and reports it.
+    let out = r.run_at(&at(1), &["alerts", "--no-desktop"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("via mailer: FAILED (retry)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!mail.exists());
+
+    // The relay is back: the next check delivers it, once.
+    std::fs::write(&up, "").unwrap();
+    let out = r.ok_at(&at(2), &["alerts", "--no-desktop"]);
+    assert!(
+        out.contains("alert to security-team@example.com, Duty Officer <duty@example.com> via mailer: delivered (retry)"),
+        "{out}"
+    );
+    let sent = std::fs::read_to_string(&mail).unwrap();
+    assert!(
+        sent.starts_with(
+            "detection|Multiple failed logins|security-team@example.com, Duty Officer <duty@example.com>\n"
+        ),
+        "{sent}"
+    );
+    let eml = sent.split_once('\n').unwrap().1;
+    let parsed = mail_parser::MessageParser::default()
+        .parse(eml.as_bytes())
+        .unwrap();
+    assert_eq!(
+        parsed.subject().unwrap(),
+        format!("[{id}] P2 DETECTION: Multiple failed logins (src=203.0.113.7), 12 event(s)")
+    );
+    assert_eq!(sent.matches("Message-ID: ").count(), 1, "{sent}");
+    assert_eq!(
+        r.ok_at(&at(3), &["notify", "retry", &id]).trim(),
+        format!("{id}: nothing to retry")
+    );
+    r.ok_at(&at(3), &["alerts", "--no-desktop"]);
+    assert_eq!(std::fs::read_to_string(&mail).unwrap(), sent);
+}
+
+/// `warroom watch` following `log` from its beginning with `rules`.
+fn spawn_watch(r: &Room, log: &str, rules: &str) -> std::process::Child {
+    r.env
+        .cmd()
+        .args([
+            "watch",
+            "--from-beginning",
+            "--poll-ms",
+            "50",
+            log,
+            "--rules",
+            rules,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start warroom watch")
+}
+
+/// SIGTERM, then the exit status must be 0.
+fn stop_watch(child: std::process::Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Polls `done` for up to 30 s.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn detection_count(r: &Room, rule: &str) -> u64 {
+    warroom::store::Store::open(&r.env.db())
+        .and_then(|s| s.detections(false))
+        .map(|ds| ds.iter().filter(|d| d.rule == rule).map(|d| d.count).sum())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_watcher_delivers_a_notify_rule_detection_after_its_commit_and_never_again() {
+    let r = Room::new();
+    let (rules, log) = notify_rule_files(&r);
+    let outbox = r.dir().join("data/warroom.outbox");
+
+    let w = spawn_watch(&r, &log, &rules);
+    wait_for("the .eml", || !files_in(&outbox).is_empty());
+    stop_watch(w);
+    let mails = emls(&outbox);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(
+        mails[0]
+            .1
+            .contains("DETECTION: Multiple failed logins (src=203.0.113.7)"),
+        "{mails:?}"
+    );
+    let first = files_in(&outbox);
+
+    // Restarted, with more hits attached to the open detection: they are
+    // recorded, nothing is delivered again, nothing is left to retry.
+    let w = spawn_watch(&r, &log, &rules);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        b"2024-01-15T14:20:30Z web1 sshd[4242]: Failed password for root from 203.0.113.7 port 50100 ssh2\n",
+    )
+    .unwrap();
+    drop(f);
+    wait_for("the hit attached", || {
+        detection_count(&r, "Multiple failed logins") == 13
+    });
+    stop_watch(w);
+    assert_eq!(files_in(&outbox), first);
+    let store = warroom::store::Store::open(&r.env.db()).unwrap();
+    let deliveries = store
+        .alert_deliveries("detect:Multiple failed logins:203.0.113.7:1")
+        .unwrap();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(deliveries[0].sink, "outbox");
+    assert_eq!(deliveries[0].state.as_str(), "delivered");
+    assert_eq!(deliveries[0].attempts, 1);
+    // The alert without recipients was raised, with nothing to deliver.
+    assert!(
+        store
+            .alert("detect:Login noise:203.0.113.7:1")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .alert_deliveries("detect:Login noise:203.0.113.7:1")
+            .unwrap()
+            .is_empty()
+    );
+}

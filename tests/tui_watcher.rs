@@ -10,6 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+use warroom::comms::CommsConfig;
 use warroom::detect::follow::{FileState, FileStatus, FollowStatus, RecentMatch};
 use warroom::domain::{Playbook, Policy};
 use warroom::tui::action::{Action, Command, Context, resolve};
@@ -211,7 +212,15 @@ fn the_console_watcher_task_follows_files_and_reports_to_the_console() {
         from_beginning: true,
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = spawn(&setup, &db, Playbook::builtin(), "alice".into(), tx).unwrap();
+    let handle = spawn(
+        &setup,
+        &db,
+        Playbook::builtin(),
+        CommsConfig::builtin(dir.path()),
+        "alice".into(),
+        tx,
+    )
+    .unwrap();
     let mut app = App::new("alice", Policy::builtin(), true);
     app.watcher.setup = Some(setup);
     update(&mut app, Action::Command(Command::OpenWatcher), now());
@@ -253,4 +262,29 @@ fn the_console_watcher_task_follows_files_and_reports_to_the_console() {
         screen.contains("following") && screen.contains("203.0.113.9"),
         "{screen}"
     );
+    // The shipped rules notify security-team@example.com: the console's
+    // watcher delivers that, like `warroom watch`, to the default outbox.
+    let outbox = warroom::comms::config::default_outbox_dir(&db);
+    let started = Instant::now();
+    let eml = loop {
+        let found: Vec<_> = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no notify delivery in {}",
+            outbox.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = std::fs::read_to_string(&eml[0]).unwrap();
+    assert!(text.contains("security-team@example.com"), "{text}");
+    assert!(text.contains("203.0.113.9"), "{text}");
 }

@@ -12,6 +12,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::AppContext;
+use crate::comms::sinks::{AlertResult, deliver_alerts};
 use crate::detect::engine::window_of;
 use crate::detect::persist::Recorder;
 use crate::detect::rules::{Matcher, Rule};
@@ -117,21 +118,36 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     })
     .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
     let elapsed = started.elapsed();
+    // Committed detections of notify rules are delivered to the rule's
+    // recipients through the alert sinks after the commit (the commit
+    // took the alert keys with their pending deliveries).
+    let mut delivered: Vec<AlertResult> = Vec::new();
     let committed = if args.commit {
+        let mut store = ctx.open_store()?;
+        let sinks = ctx.settings.comms.escalation_sinks(store.path());
         let batch = WatchBatch {
             watcher: "scan".into(),
             replay: true,
             detections: recorder.take_changes(&engine),
+            notify_sinks: sinks.iter().map(|s| s.name.clone()).collect(),
             ..WatchBatch::default()
         };
-        let mut store = ctx.open_store()?;
-        Some(store.commit_watch_batch(
+        let outcome = store.commit_watch_batch(
             &batch,
             &ctx.settings.playbook,
             &ctx.actor,
             &host_name(),
             now,
-        )?)
+        )?;
+        delivered = deliver_alerts(
+            &mut store,
+            &outcome.deliver,
+            &sinks,
+            &ctx.settings.comms,
+            &ctx.actor,
+            now,
+        );
+        Some(outcome)
     } else {
         None
     };
@@ -150,8 +166,11 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
         if let Some(c) = &committed {
             // stdout is the JSON stream; say what was recorded on stderr.
             eprintln!("{}", commit_summary(c));
+            for r in &delivered {
+                eprintln!("{}", delivery_line(r));
+            }
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(delivery_status(&delivered));
     }
     let secs = elapsed.as_secs_f64().max(1e-9);
     writeln!(
@@ -184,10 +203,10 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     writeln!(out, "\n{} detection(s)", detections.len())?;
     for (ri, d) in &detections {
         let rule = engine.rule(*ri);
-        let action = match (rule.create_incident, rule.notify.is_empty()) {
+        let action = match (rule.create_incident, rule.alert) {
             (true, _) => "incident",
-            (false, false) => "notify",
-            (false, true) => "record",
+            (false, true) => "notify",
+            (false, false) => "record",
         };
         writeln!(
             out,
@@ -214,9 +233,42 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
                 )?;
             }
         }
+        for r in &delivered {
+            writeln!(out, "{}", delivery_line(r))?;
+        }
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(delivery_status(&delivered))
+}
+
+/// `  alert to security-team@example.com via outbox: delivered (wrote ...)`
+fn delivery_line(r: &AlertResult) -> String {
+    format!(
+        "  {} via {}: {} ({})",
+        r.describe(),
+        display_safe(&r.sink),
+        if r.delivered { "delivered" } else { "FAILED" },
+        display_safe(&r.detail)
+    )
+}
+
+/// Exit 1 when an alert delivery failed: what was committed stays
+/// committed, and the delivery stays retryable.
+fn delivery_status(delivered: &[AlertResult]) -> ExitCode {
+    let failed: Vec<&AlertResult> = delivered.iter().filter(|r| !r.delivered).collect();
+    match failed.first() {
+        None => ExitCode::SUCCESS,
+        Some(first) => {
+            eprintln!(
+                "error: {} alert deliveries failed (first: {} via {}: {}); the detections are committed and the deliveries stay retryable (warroom alerts)",
+                failed.len(),
+                first.describe(),
+                display_safe(&first.sink),
+                display_safe(&first.detail)
+            );
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// One line on what `--commit` recorded.

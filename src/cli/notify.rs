@@ -352,7 +352,7 @@ fn retry(
         now,
         &mut write_to_terminal,
     )?;
-    let escalations = sinks::retry_escalations(
+    let escalations = sinks::retry_alerts(
         &mut store,
         Some(id),
         &ctx.settings.comms,
@@ -365,7 +365,7 @@ fn retry(
         #[serde(untagged)]
         enum Retried<'a> {
             Message(&'a sinks::SinkResult),
-            Escalation(&'a sinks::EscalationResult),
+            Escalation(&'a sinks::AlertResult),
         }
         let all: Vec<Retried> = results
             .iter()
@@ -387,8 +387,8 @@ fn retry(
         }
         for r in &escalations {
             println!(
-                "  escalation to {} {:<12} {:<10} {}",
-                display_safe(&r.recipient),
+                "  {} {:<12} {:<10} {}",
+                r.describe(),
                 display_safe(&r.sink),
                 if r.delivered { "delivered" } else { "FAILED" },
                 display_safe(&r.detail)
@@ -427,7 +427,7 @@ pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<Exi
     let retried = if a.history {
         Vec::new()
     } else {
-        sinks::retry_escalations(
+        sinks::retry_alerts(
             &mut store,
             None,
             &ctx.settings.comms,
@@ -436,7 +436,7 @@ pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<Exi
             now,
         )?
     };
-    let delivered_with = |key: &str| -> Vec<&sinks::EscalationResult> {
+    let delivered_with = |key: &str| -> Vec<&sinks::AlertResult> {
         escalations.iter().filter(|e| e.alert_key == key).collect()
     };
     // Printed first: a slow desktop never holds up the record on stdout.
@@ -446,7 +446,7 @@ pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<Exi
             #[serde(flatten)]
             alert: &'a crate::store::NewAlert,
             #[serde(skip_serializing_if = "Vec::is_empty")]
-            deliveries: Vec<&'a sinks::EscalationResult>,
+            deliveries: Vec<&'a sinks::AlertResult>,
         }
         let shown: Vec<Shown> = list
             .iter()
@@ -490,8 +490,8 @@ pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<Exi
         for r in &retried {
             writeln!(
                 out,
-                "  escalation to {} via {}: {} (retry) {}",
-                display_safe(&r.recipient),
+                "  {} via {}: {} (retry) {}",
+                r.describe(),
                 display_safe(&r.sink),
                 if r.delivered { "delivered" } else { "FAILED" },
                 display_safe(&r.detail)
@@ -501,8 +501,7 @@ pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<Exi
         out.flush().context("writing alerts")?;
     }
     escalations.extend(retried);
-    let failed: Vec<&sinks::EscalationResult> =
-        escalations.iter().filter(|e| !e.delivered).collect();
+    let failed: Vec<&sinks::AlertResult> = escalations.iter().filter(|e| !e.delivered).collect();
     if desktop {
         for al in &list {
             let summary = format!("warroom: {}", kind_title(&al.kind));
@@ -514,8 +513,13 @@ pub fn alerts(ctx: &AppContext, a: AlertsArgs, now: DateTime<Utc>) -> Result<Exi
         }
     }
     if let Some(first) = failed.first() {
+        let what = if failed.iter().all(|f| f.kind == alerts::ESCALATION) {
+            "escalation"
+        } else {
+            "alert"
+        };
         eprintln!(
-            "error: {} escalation deliveries failed (first: to {} via {}: {}); they stay retryable (warroom alerts, warroom notify retry INCIDENT)",
+            "error: {} {what} deliveries failed (first: to {} via {}: {}); they stay retryable (warroom alerts, warroom notify retry INCIDENT)",
             failed.len(),
             display_safe(&first.recipient),
             display_safe(&first.sink),
@@ -534,6 +538,7 @@ fn kind_title(kind: &str) -> &str {
         alerts::ESCALATION => "escalation",
         alerts::INCIDENT_NEW => "new incident",
         alerts::ROLE_ASSIGNED => "role assigned to you",
+        alerts::DETECTION => "detection",
         other => other,
     }
 }

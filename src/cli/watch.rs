@@ -8,19 +8,24 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Args;
 
 use super::AppContext;
 use super::detect::load_rules;
+use crate::comms::alerts;
 use crate::detect::follow::{FollowConfig, Follower, system_clock};
 use crate::detect::watch::{WatchOptions, host_name, run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine};
 use crate::domain::event::format_time;
 use crate::store::CommitOutcome;
 use crate::text::display_safe;
+
+/// How long a stopping watcher waits for alert deliveries in flight.
+const DELIVERY_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -86,6 +91,12 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     let engine = Engine::new(Arc::new(set), args.max_keys);
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = args.from_beginning;
+    // A notify rule's alert is committed with one pending delivery per
+    // alert sink and delivered after the commit, off the loop.
+    let sinks = ctx.settings.comms.escalation_sinks(store.path());
+    config.notify_sinks = sinks.iter().map(|s| s.name.clone()).collect();
+    let db = store.path().to_path_buf();
+    let mut delivering: Vec<JoinHandle<()>> = Vec::new();
     let mut follower = Follower::new(engine, config, &state, system_clock());
     let opts = WatchOptions {
         name: name.to_string(),
@@ -107,6 +118,19 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         &opts,
         &stop,
         |_, outcome| {
+            delivering.retain(|h| !h.is_finished());
+            if !outcome.deliver.is_empty()
+                && let Some(h) = alerts::deliver_in_background(
+                    &db,
+                    outcome.deliver.clone(),
+                    sinks.clone(),
+                    &ctx.settings.comms,
+                    &ctx.actor,
+                    chrono::Utc::now(),
+                )
+            {
+                delivering.push(h);
+            }
             let mut out = stdout.lock();
             for line in status_lines(outcome) {
                 tracing::info!("{}", display_safe(&line));
@@ -120,6 +144,15 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         lines = follower.lines(),
         "stopped; everything read is committed"
     );
+    // Give deliveries in flight a moment; one still running when this
+    // gives up stays pending, and `warroom alerts` retries it later.
+    let deadline = Instant::now() + DELIVERY_GRACE;
+    while delivering.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if delivering.iter().any(|h| !h.is_finished()) {
+        tracing::warn!("alert deliveries still running at exit; left pending for a retry");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

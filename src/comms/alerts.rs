@@ -34,6 +34,9 @@ pub const CLOCK_DUE: &str = "clock-due";
 pub const ESCALATION: &str = "escalation";
 pub const INCIDENT_NEW: &str = "incident-new";
 pub const ROLE_ASSIGNED: &str = "role-assigned";
+/// A notify rule's detection (raised by the watcher or `scan --commit`
+/// with its detection, delivered to the rule's recipients).
+pub const DETECTION: &str = "detection";
 
 /// Alert kinds that call for immediate attention (desktop urgency
 /// critical).
@@ -198,7 +201,7 @@ pub struct Checked {
     /// The alerts this process raised: show them.
     pub raised: Vec<NewAlert>,
     /// How the escalations among them went through the escalation sinks.
-    pub escalations: Vec<super::sinks::EscalationResult>,
+    pub escalations: Vec<super::sinks::AlertResult>,
 }
 
 /// [`check`], delivering the escalations before it returns and saying how
@@ -208,7 +211,7 @@ pub struct Checked {
 /// contact) is raised together with one pending delivery per escalation
 /// sink (`CommsConfig::escalation_sinks`) in the same transaction, so the
 /// one process that takes its key delivers it; a failed delivery stays
-/// retryable (`sinks::retry_escalations`). Delivery problems never make
+/// retryable (`sinks::retry_alerts`). Delivery problems never make
 /// the check fail: the alerts are raised and must be shown.
 pub fn check_and_deliver(
     store: &mut crate::store::Store,
@@ -218,14 +221,8 @@ pub fn check_and_deliver(
     now: DateTime<Utc>,
 ) -> Result<Checked, crate::store::StoreError> {
     let raised = raise(store, policy, config, me, now)?;
-    let escalations = super::sinks::deliver_escalations(
-        store,
-        &raised.escalations,
-        &raised.sinks,
-        config,
-        me,
-        now,
-    );
+    let escalations =
+        super::sinks::deliver_alerts(store, &raised.escalations, &raised.sinks, config, me, now);
     Ok(Checked {
         raised: raised.alerts,
         escalations,
@@ -310,41 +307,44 @@ pub fn raise_due(
     Ok(raised.alerts)
 }
 
-/// Delivers escalations on a thread with its own store connection. If
-/// the process ends first, the deliveries stay pending and the next
-/// `warroom alerts` (or `notify retry`) takes them after 5 minutes.
-fn deliver_in_background(
+/// Delivers alerts this process raised with pending deliveries
+/// (escalations, a notify rule's detections) on a thread with its own
+/// store connection, so a slow mail command never holds up the caller
+/// (the console's store worker, the watcher's loop). If the process ends
+/// first, the deliveries stay pending and the next `warroom alerts` (or
+/// `notify retry`) takes them after 5 minutes. The handle lets a caller
+/// that is about to exit give them a moment to finish.
+pub fn deliver_in_background(
     db: &std::path::Path,
-    escalations: Vec<NewAlert>,
+    alerts: Vec<NewAlert>,
     sinks: Vec<super::SinkConfig>,
     config: &CommsConfig,
     me: &str,
     now: DateTime<Utc>,
-) {
+) -> Option<std::thread::JoinHandle<()>> {
     let (db, config, me) = (db.to_path_buf(), config.clone(), me.to_string());
     let spawned = std::thread::Builder::new()
-        .name("escalations".into())
+        .name("alert-delivery".into())
         .spawn(move || match crate::store::Store::open(&db) {
             Ok(mut store) => {
-                for r in super::sinks::deliver_escalations(
-                    &mut store,
-                    &escalations,
-                    &sinks,
-                    &config,
-                    &me,
-                    now,
-                ) {
+                for r in
+                    super::sinks::deliver_alerts(&mut store, &alerts, &sinks, &config, &me, now)
+                {
                     if r.delivered {
-                        tracing::info!(alert = %r.alert_key, sink = %r.sink, "escalation delivered: {}", r.detail);
+                        tracing::info!(alert = %r.alert_key, sink = %r.sink, "{} delivered: {}", r.describe(), r.detail);
                     } else {
-                        tracing::warn!(alert = %r.alert_key, sink = %r.sink, "escalation NOT delivered: {}", r.detail);
+                        tracing::warn!(alert = %r.alert_key, sink = %r.sink, "{} NOT delivered: {}", r.describe(), r.detail);
                     }
                 }
             }
-            Err(e) => tracing::warn!("escalations left pending for a retry: {e}"),
+            Err(e) => tracing::warn!("alerts left pending for a retry: {e}"),
         });
-    if let Err(e) = spawned {
-        tracing::warn!("escalations left pending for a retry: cannot start a thread: {e}");
+    match spawned {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::warn!("alerts left pending for a retry: cannot start a thread: {e}");
+            None
+        }
     }
 }
 

@@ -30,7 +30,9 @@ use serde::Serialize;
 
 use super::config::{CommsConfig, Mailbox, SinkConfig, SinkKind};
 use crate::domain::IncidentId;
-use crate::store::{Delivery, NewAlert, NewMessage, SentMessage, Store, StoreError};
+use crate::store::{
+    Delivery, DetectionRecord, NewAlert, NewMessage, SentMessage, Store, StoreError,
+};
 use crate::text::display_safe;
 
 /// A pending delivery untouched for this long is taken to be abandoned by a
@@ -391,18 +393,58 @@ pub fn run_command(
     ))
 }
 
-/// An escalation as the sinks deliver it: the alert (recorded, with its
-/// recipient), the recipient's mailbox when known (then it goes out as an
-/// `.eml` addressed to them), and whether the incident is a drill.
+/// An alert as the sinks deliver it: an escalation (a response breach, to
+/// one person) or a notify rule's detection (to the rule's recipients).
+/// It carries the alert (recorded, with its recipient), the mailboxes of
+/// its recipients when known (then it goes out as one `.eml` addressed to
+/// all of them), whether the incident is a drill, and for a detection the
+/// detection as stored when it is delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Escalation {
+pub struct AlertMessage {
     pub alert: NewAlert,
-    pub to: Option<Mailbox>,
+    /// Whom the `.eml` is addressed to; empty: the text is delivered.
+    pub to: Vec<Mailbox>,
     pub drill: bool,
+    pub detection: Option<DetectionRecord>,
 }
 
-impl Escalation {
-    /// The alert's recorded recipient (a roster name or an address).
+/// At most this many characters of a detection key go into a subject.
+const SUBJECT_KEY_CHARS: usize = 80;
+/// At most this many matching lines go into a detection alert's text.
+const ALERT_LINES: usize = 10;
+
+/// The recipients recorded on an alert: a rule's notify list is recorded
+/// joined with ", ", so it is split at commas outside quotes and angle
+/// brackets (`"Ops, EU" <ops@example.com>` stays one).
+pub fn recipients_of(recorded: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut cur, mut quoted, mut angle) = (String::new(), false, false);
+    for c in recorded.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            ',' if !quoted && !angle => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl AlertMessage {
+    fn is_escalation(&self) -> bool {
+        self.alert.kind == super::alerts::ESCALATION
+    }
+
+    /// The alert's recorded recipient(s) (roster names or addresses).
     pub fn recipient(&self) -> &str {
         self.alert.recipient.as_deref().unwrap_or("everyone")
     }
@@ -412,7 +454,8 @@ impl Escalation {
     }
 
     /// 16 hex digits naming the occasion, for file names and Message-IDs:
-    /// the same on every retry, different for every recipient.
+    /// the same on every retry, different for every alert (and so for
+    /// every escalated person).
     fn tag(&self) -> String {
         crate::store::body_sha256(&self.alert.key)
             .get(..16)
@@ -422,15 +465,37 @@ impl Escalation {
 
     pub fn subject(&self) -> String {
         let drill = if self.drill { "[DRILL] " } else { "" };
-        format!(
-            "{drill}[{}] ESCALATION: response time breached",
-            self.incident()
-        )
+        if self.is_escalation() {
+            return format!(
+                "{drill}[{}] ESCALATION: response time breached",
+                self.incident()
+            );
+        }
+        match &self.detection {
+            Some(d) => {
+                let key: String = d.key.chars().take(SUBJECT_KEY_CHARS).collect();
+                let key = if d.group_by == "global" {
+                    String::new()
+                } else {
+                    format!(" ({}={})", d.group_by, display_safe(&key))
+                };
+                format!(
+                    "{drill}[{}] {} DETECTION: {}{key}, {} event(s)",
+                    self.incident(),
+                    d.severity,
+                    display_safe(&d.rule),
+                    d.count
+                )
+            }
+            None => format!("{drill}[{}] DETECTION", self.incident()),
+        }
     }
 
-    /// The text: the alert, whom it is for, when and by whom it was raised.
-    /// Everything from outside went through `display_safe` (no line break
-    /// or control character can enter from a name or title).
+    /// The text: the alert, whom it is for, when and by whom it was raised
+    /// (and for a detection: rule, key, count, window, severity, incident
+    /// and the first matching lines). Everything from outside went through
+    /// `display_safe` (no line break or control character can enter from
+    /// a name, a title or a log line).
     pub fn body(&self) -> String {
         let a = &self.alert;
         let drill = if self.drill {
@@ -438,106 +503,183 @@ impl Escalation {
         } else {
             ""
         };
-        format!(
-            "{drill}ESCALATION: response time breached\n\n{}\n\nIncident:     {}\nEscalated to: {}\nRaised:       {} by {}\n\nAcknowledge it (warroom incident ack {}) or take command in the console.\n",
-            display_safe(&a.text),
-            display_safe(self.incident()),
+        if self.is_escalation() {
+            return format!(
+                "{drill}ESCALATION: response time breached\n\n{}\n\nIncident:     {}\nEscalated to: {}\nRaised:       {} by {}\n\nAcknowledge it (warroom incident ack {}) or take command in the console.\n",
+                display_safe(&a.text),
+                display_safe(self.incident()),
+                display_safe(self.recipient()),
+                super::fields::message_time(a.raised_at),
+                display_safe(&a.raised_by),
+                display_safe(self.incident()),
+            );
+        }
+        let mut out = format!("{drill}DETECTION\n\n{}\n\n", display_safe(&a.text));
+        if let Some(d) = &self.detection {
+            let window = d
+                .window_seconds
+                .map_or(String::new(), |w| format!(" (rule window {w} s)"));
+            out.push_str(&format!(
+                "Rule:         {}\nKey:          {}={}\nEvents:       {} (when this was sent)\nWindow:       {} .. {}{window}\nSeverity:     {}\n",
+                display_safe(&d.rule),
+                display_safe(&d.group_by),
+                display_safe(&d.key),
+                d.count,
+                crate::domain::event::format_time(d.first_seen),
+                crate::domain::event::format_time(d.last_seen),
+                d.severity,
+            ));
+        }
+        let incident = match &a.incident_id {
+            Some(id) => display_safe(id).into_owned(),
+            None => "none (the rule opens no incident)".into(),
+        };
+        out.push_str(&format!(
+            "Incident:     {incident}\nNotify:       {}\nRaised:       {} by {}\n",
             display_safe(self.recipient()),
             super::fields::message_time(a.raised_at),
             display_safe(&a.raised_by),
-            display_safe(self.incident()),
-        )
+        ));
+        if let Some(d) = self.detection.as_ref().filter(|d| !d.lines.is_empty()) {
+            out.push_str(&format!(
+                "\nMatching lines (the first {} of {} kept):\n",
+                d.lines.len().min(ALERT_LINES),
+                d.lines.len()
+            ));
+            for l in d.lines.iter().take(ALERT_LINES) {
+                out.push_str("  ");
+                out.push_str(&display_safe(l));
+                out.push('\n');
+            }
+        }
+        if a.incident_id.is_some() {
+            out.push_str(&format!(
+                "\nAcknowledge it (warroom incident ack {incident}) or take command in the console.\n"
+            ));
+        }
+        out
     }
 
-    /// What a sink receives: an `.eml` to the recipient when their address
-    /// is known, the text otherwise.
+    /// What a sink receives: an `.eml` to the recipients whose address is
+    /// known, the text otherwise.
     pub fn payload(&self, config: &CommsConfig) -> Payload {
-        match &self.to {
-            Some(to) => Payload {
-                bytes: build_eml(
-                    config,
-                    &Envelope {
-                        to: std::slice::from_ref(to),
-                        subject: self.subject(),
-                        date: self.alert.raised_at,
-                        message_id: format!(
-                            "warroom.escalation.{}.{}@{}",
-                            self.incident(),
-                            self.tag(),
-                            config.from.domain()
-                        ),
-                        incident_id: self.incident(),
-                        drill: self.drill,
-                    },
-                    &self.body(),
-                ),
-                eml: true,
-            },
-            None => Payload {
+        if self.to.is_empty() {
+            return Payload {
                 bytes: self.body().into_bytes(),
                 eml: false,
-            },
+            };
+        }
+        let what = if self.is_escalation() {
+            "escalation"
+        } else {
+            "alert"
+        };
+        Payload {
+            bytes: build_eml(
+                config,
+                &Envelope {
+                    to: &self.to,
+                    subject: self.subject(),
+                    date: self.alert.raised_at,
+                    message_id: format!(
+                        "warroom.{what}.{}.{}@{}",
+                        self.incident(),
+                        self.tag(),
+                        config.from.domain()
+                    ),
+                    incident_id: self.incident(),
+                    drill: self.drill,
+                },
+                &self.body(),
+            ),
+            eml: true,
         }
     }
 
-    /// `INC-2026-001-escalation-0123456789abcdef.eml`
+    /// `INC-2026-001-escalation-0123456789abcdef.eml`, or for a detection
+    /// `INC-2026-004-alert-0123456789abcdef.eml` (`detection-alert-...`
+    /// without an incident).
     pub fn file_name(&self, eml: bool) -> String {
-        format!(
-            "{}-escalation-{}.{}",
-            self.incident(),
-            self.tag(),
-            if eml { "eml" } else { "txt" }
-        )
+        let ext = if eml { "eml" } else { "txt" };
+        if self.is_escalation() {
+            format!("{}-escalation-{}.{ext}", self.incident(), self.tag())
+        } else {
+            let who = self.alert.incident_id.as_deref().unwrap_or("detection");
+            format!("{who}-alert-{}.{ext}", self.tag())
+        }
     }
 }
 
-/// Delivers one escalation through one sink (outbox or command; OSC 52
-/// reaches only your own terminal and refuses).
-pub fn deliver_escalation(
+/// Delivers one alert through one sink (outbox or command; OSC 52 reaches
+/// only your own terminal and refuses).
+pub fn deliver_alert(
     sink: &SinkConfig,
-    esc: &Escalation,
+    msg: &AlertMessage,
     config: &CommsConfig,
 ) -> Result<Delivered, String> {
-    let p = esc.payload(config);
+    let p = msg.payload(config);
     match &sink.kind {
         SinkKind::Outbox { dir } => {
-            write_outbox(dir, &esc.file_name(p.eml), &p.bytes).map(|path| Delivered {
+            write_outbox(dir, &msg.file_name(p.eml), &p.bytes).map(|path| Delivered {
                 detail: format!("wrote {}", path.display()),
                 terminal: None,
             })
         }
         SinkKind::Command { argv, timeout } => {
-            let env = [
-                ("WARROOM_INCIDENT", esc.incident().to_string()),
-                ("WARROOM_AUDIENCE", "escalation".to_string()),
-                ("WARROOM_RECIPIENT", esc.recipient().to_string()),
-                ("WARROOM_ALERT_KEY", esc.alert.key.clone()),
-                ("WARROOM_SUBJECT", esc.subject()),
+            let mut env = vec![
+                ("WARROOM_INCIDENT", msg.incident().to_string()),
+                (
+                    "WARROOM_AUDIENCE",
+                    if msg.is_escalation() {
+                        "escalation".to_string()
+                    } else {
+                        display_safe(&msg.alert.kind).into_owned()
+                    },
+                ),
+                (
+                    "WARROOM_RECIPIENT",
+                    display_safe(msg.recipient()).into_owned(),
+                ),
+                (
+                    "WARROOM_ALERT_KEY",
+                    display_safe(&msg.alert.key).into_owned(),
+                ),
+                ("WARROOM_SUBJECT", msg.subject()),
                 (
                     "WARROOM_DRILL",
-                    if esc.drill { "1" } else { "0" }.to_string(),
+                    if msg.drill { "1" } else { "0" }.to_string(),
                 ),
                 (
                     "WARROOM_FORMAT",
                     if p.eml { "eml" } else { "text" }.to_string(),
                 ),
             ];
+            if let Some(d) = &msg.detection {
+                env.push(("WARROOM_RULE", display_safe(&d.rule).into_owned()));
+            }
             run_command(argv, &p.bytes, &env, *timeout).map(|detail| Delivered {
                 detail,
                 terminal: None,
             })
         }
         SinkKind::Osc52 { .. } => Err(format!(
-            "sink '{}' is OSC 52 (your own terminal's clipboard); it cannot deliver an escalation",
-            sink.name
+            "sink '{}' is OSC 52 (your own terminal's clipboard); it cannot deliver {}",
+            sink.name,
+            if msg.is_escalation() {
+                "an escalation"
+            } else {
+                "an alert"
+            }
         )),
     }
 }
 
-/// How one escalation delivery did.
+/// How one alert delivery did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EscalationResult {
+pub struct AlertResult {
     pub alert_key: String,
+    /// The alert's kind (`escalation`, `detection`).
+    pub kind: String,
     pub incident_id: Option<String>,
     pub recipient: String,
     pub sink: String,
@@ -545,46 +687,101 @@ pub struct EscalationResult {
     pub detail: String,
 }
 
-/// The escalation of a recorded alert: its recipient's mailbox (an
-/// address, or a roster person's contact) and the incident's drill flag.
-fn escalation_of(store: &Store, alert: &NewAlert, people: &[crate::domain::Person]) -> Escalation {
-    let to = alert
-        .recipient
-        .as_deref()
-        .and_then(|w| CommsConfig::escalation_mailbox(w, people));
+impl AlertResult {
+    /// `escalation to dana` / `alert to security-team@example.com`.
+    pub fn describe(&self) -> String {
+        let what = if self.kind == super::alerts::ESCALATION {
+            "escalation"
+        } else {
+            "alert"
+        };
+        format!("{what} to {}", display_safe(&self.recipient))
+    }
+
+    fn of(msg: &AlertMessage, sink: &str, delivered: bool, detail: String) -> AlertResult {
+        AlertResult {
+            alert_key: msg.alert.key.clone(),
+            kind: msg.alert.kind.clone(),
+            incident_id: msg.alert.incident_id.clone(),
+            recipient: msg.recipient().to_string(),
+            sink: sink.to_string(),
+            delivered,
+            detail,
+        }
+    }
+}
+
+/// The message of a recorded alert: its recipients' mailboxes (addresses,
+/// or roster people's contacts), the incident's drill flag, and for a
+/// detection the detection as stored now.
+fn alert_message(
+    store: &Store,
+    alert: &NewAlert,
+    people: &[crate::domain::Person],
+) -> AlertMessage {
+    let to = alert.recipient.as_deref().map_or_else(Vec::new, |who| {
+        if alert.kind == super::alerts::ESCALATION {
+            CommsConfig::escalation_mailbox(who, people)
+                .into_iter()
+                .collect()
+        } else {
+            let mut to: Vec<Mailbox> = Vec::new();
+            for r in recipients_of(who) {
+                match CommsConfig::escalation_mailbox(&r, people) {
+                    Some(m) if !to.iter().any(|t| t.address == m.address) => to.push(m),
+                    Some(_) => {}
+                    None => tracing::info!(
+                        alert = %alert.key,
+                        "notify recipient '{r}' is neither an address nor a roster person with one; named in the text only"
+                    ),
+                }
+            }
+            to
+        }
+    });
     let drill = alert
         .incident_id
         .as_deref()
         .and_then(|i| i.parse::<IncidentId>().ok())
         .and_then(|id| store.incident(&id).ok())
         .is_some_and(|i| i.drill);
-    Escalation {
+    let detection = if alert.kind == super::alerts::ESCALATION {
+        None
+    } else {
+        store.detection_by_alert(&alert.key).unwrap_or_else(|e| {
+            tracing::warn!(alert = %alert.key, "reading the alert's detection: {e}");
+            None
+        })
+    };
+    AlertMessage {
         alert: alert.clone(),
         to,
         drill,
+        detection,
     }
 }
 
-/// Delivers escalations this process has just raised
-/// (`Store::raise_alerts` recorded them with a pending delivery per sink,
-/// stamped at their `raised_at`). Never fails: the alerts are raised and
-/// must still be shown, so a store error is logged and reported as a
-/// failed delivery (left pending, a later retry takes it).
-pub fn deliver_escalations(
+/// Delivers alerts this process has just raised with pending deliveries
+/// (escalations from `Store::raise_alerts`, detections from the watcher's
+/// commit; each delivery stamped at the alert's `raised_at`). Never fails:
+/// the alerts are raised and must still be shown, so a store error is
+/// logged and reported as a failed delivery (left pending, a later retry
+/// takes it).
+pub fn deliver_alerts(
     store: &mut Store,
     raised: &[NewAlert],
     sinks: &[SinkConfig],
     config: &CommsConfig,
     actor: &str,
     now: DateTime<Utc>,
-) -> Vec<EscalationResult> {
+) -> Vec<AlertResult> {
     let people = store.people().unwrap_or_default();
     let clock = Lease::start(now);
     let mut out = Vec::new();
     for alert in raised {
-        let esc = escalation_of(store, alert, &people);
+        let msg = alert_message(store, alert, &people);
         for sink in sinks {
-            let result = (|| -> Result<EscalationResult, StoreError> {
+            let result = (|| -> Result<AlertResult, StoreError> {
                 if !store.renew_alert_delivery(
                     &alert.key,
                     &sink.name,
@@ -595,49 +792,40 @@ pub fn deliver_escalations(
                         .alert_deliveries(&alert.key)?
                         .into_iter()
                         .find(|d| d.sink == sink.name);
-                    return Ok(EscalationResult {
-                        alert_key: alert.key.clone(),
-                        incident_id: alert.incident_id.clone(),
-                        recipient: esc.recipient().to_string(),
-                        sink: sink.name.clone(),
-                        delivered: state
+                    return Ok(AlertResult::of(
+                        &msg,
+                        &sink.name,
+                        state
                             .as_ref()
                             .is_some_and(|d| d.state == crate::store::DeliveryState::Delivered),
-                        detail: format!(
+                        format!(
                             "taken over by another process ({})",
                             state.map_or("not recorded", |d| d.state.as_str())
                         ),
-                    });
+                    ));
                 }
-                deliver_escalation_and_record(store, &esc, sink, config, actor, now)
+                deliver_alert_and_record(store, &msg, sink, config, actor, now)
             })();
             out.push(result.unwrap_or_else(|e| {
-                tracing::warn!(alert = %alert.key, sink = %sink.name, "escalation delivery: {e}");
-                EscalationResult {
-                    alert_key: alert.key.clone(),
-                    incident_id: alert.incident_id.clone(),
-                    recipient: esc.recipient().to_string(),
-                    sink: sink.name.clone(),
-                    delivered: false,
-                    detail: format!("not recorded: {e}"),
-                }
+                tracing::warn!(alert = %alert.key, sink = %sink.name, "alert delivery: {e}");
+                AlertResult::of(&msg, &sink.name, false, format!("not recorded: {e}"))
             }));
         }
     }
     out
 }
 
-/// Re-delivers failed escalation deliveries (and pending ones abandoned
-/// for longer than [`STALE_PENDING`]) of one incident or all, each
-/// claimed first.
-pub fn retry_escalations(
+/// Re-delivers failed alert deliveries (escalations and detections; and
+/// pending ones abandoned for longer than [`STALE_PENDING`]) of one
+/// incident or all, each claimed first.
+pub fn retry_alerts(
     store: &mut Store,
     incident: Option<&IncidentId>,
     config: &CommsConfig,
     db: &Path,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<EscalationResult>, StoreError> {
+) -> Result<Vec<AlertResult>, StoreError> {
     let stale_before =
         now - chrono::Duration::from_std(STALE_PENDING).unwrap_or(chrono::Duration::zero());
     let due = store.pending_alert_deliveries(incident, stale_before)?;
@@ -652,20 +840,13 @@ pub fn retry_escalations(
         if !store.claim_alert_delivery(&alert.key, &d.sink, stale_before, clock.now())? {
             continue;
         }
-        let esc = escalation_of(store, &alert, &people);
+        let msg = alert_message(store, &alert, &people);
         let result = match all.iter().find(|s| s.name == d.sink) {
-            Some(sink) => deliver_escalation_and_record(store, &esc, sink, config, actor, now)?,
+            Some(sink) => deliver_alert_and_record(store, &msg, sink, config, actor, now)?,
             None => {
                 let why = format!("sink '{}' is no longer configured (comms.toml)", d.sink);
                 store.record_alert_delivery(&alert.key, &d.sink, Err(&why), actor, now)?;
-                EscalationResult {
-                    alert_key: alert.key.clone(),
-                    incident_id: alert.incident_id.clone(),
-                    recipient: esc.recipient().to_string(),
-                    sink: d.sink,
-                    delivered: false,
-                    detail: why,
-                }
+                AlertResult::of(&msg, &d.sink, false, why)
             }
         };
         out.push(result);
@@ -673,33 +854,31 @@ pub fn retry_escalations(
     Ok(out)
 }
 
-fn deliver_escalation_and_record(
+fn deliver_alert_and_record(
     store: &mut Store,
-    esc: &Escalation,
+    msg: &AlertMessage,
     sink: &SinkConfig,
     config: &CommsConfig,
     actor: &str,
     now: DateTime<Utc>,
-) -> Result<EscalationResult, StoreError> {
-    let outcome = deliver_escalation(sink, esc, config).map(|d| d.detail);
+) -> Result<AlertResult, StoreError> {
+    let outcome = deliver_alert(sink, msg, config).map(|d| d.detail);
     if let Err(e) = &outcome {
-        tracing::warn!(alert = %esc.alert.key, sink = %sink.name, "escalation delivery failed: {e}");
+        tracing::warn!(alert = %msg.alert.key, sink = %sink.name, "alert delivery failed: {e}");
     }
     let d = store.record_alert_delivery(
-        &esc.alert.key,
+        &msg.alert.key,
         &sink.name,
         outcome.as_deref().map_err(String::as_str),
         actor,
         now,
     )?;
-    Ok(EscalationResult {
-        alert_key: esc.alert.key.clone(),
-        incident_id: esc.alert.incident_id.clone(),
-        recipient: esc.recipient().to_string(),
-        sink: sink.name.clone(),
-        delivered: d.state == crate::store::DeliveryState::Delivered,
-        detail: d.detail,
-    })
+    Ok(AlertResult::of(
+        msg,
+        &sink.name,
+        d.state == crate::store::DeliveryState::Delivered,
+        d.detail,
+    ))
 }
 
 /// SIGKILL to a whole process group (the command and whatever it started).

@@ -80,6 +80,11 @@ pub struct FollowConfig {
     pub from_beginning: bool,
     /// Globs are expanded again this often.
     pub glob_interval: Duration,
+    /// The sinks a notify rule's alerts go through, put in every batch
+    /// (`WatchBatch::notify_sinks`; the caller delivers
+    /// `CommitOutcome::deliver` after each commit). Empty: alerts are
+    /// raised and shown, not delivered.
+    pub notify_sinks: Vec<String>,
 }
 
 impl FollowConfig {
@@ -88,6 +93,7 @@ impl FollowConfig {
             patterns,
             from_beginning: false,
             glob_interval: Duration::from_secs(1),
+            notify_sinks: Vec::new(),
         }
     }
 }
@@ -1037,6 +1043,7 @@ impl Follower {
             dropped_windows,
             detections: self.sink.recorder.take_changes(&self.sink.engine),
             high_water: self.sink.high_water,
+            notify_sinks: self.config.notify_sinks.clone(),
         }
     }
 

@@ -159,6 +159,7 @@ pub fn facts(engine: &Engine, rule: usize) -> RuleFacts {
         window_seconds: window_of(r).map(|w| w.num_seconds()),
         create_incident: r.create_incident,
         notify: r.notify.clone(),
+        alert: r.alert,
     }
 }
 

@@ -140,7 +140,12 @@ pub struct Rule {
     pub group_by: GroupBy,
     pub severity: Severity,
     pub create_incident: bool,
+    /// Whom a detection is delivered to (through the alert sinks).
     pub notify: Vec<String>,
+    /// A detection raises an alert (shown in consoles and on the desktop):
+    /// the `notify` action, or a `notify` list. With an empty list the
+    /// alert is raised but delivered to nobody.
+    pub alert: bool,
     pub at: Position,
 }
 
@@ -527,14 +532,9 @@ impl RuleSet {
                 }
             }
         }
-        if wants_notify && notify.is_empty() {
-            self.problem(
-                file,
-                m.span(),
-                subject,
-                "action 'notify' needs a 'notify' list of recipients",
-            );
-        }
+        // `action: notify` without a list still raises the alert (consoles,
+        // desktop); there is just nobody to deliver it to.
+        let alert = wants_notify || !notify.is_empty();
 
         // Grouping: explicit, or per source address when the event has one.
         let group_by = match (m.get_scalar("group_by"), &resolved) {
@@ -582,6 +582,7 @@ impl RuleSet {
             severity,
             create_incident,
             notify,
+            alert,
             at: position(file, m.span()),
         });
     }
@@ -715,6 +716,7 @@ impl RuleSet {
             severity,
             create_incident: true,
             notify: Vec::new(),
+            alert: false,
             at: position(file, m.span()),
         });
     }
@@ -1069,12 +1071,19 @@ rules:
     }
 
     #[test]
-    fn notify_action_needs_recipients() {
+    fn notify_action_without_recipients_raises_an_alert_for_nobody() {
         let text = format!(
-            "{EVENTS}rules:\n  - rule: r\n    condition: failed_logins\n    action: notify\n"
+            "{EVENTS}rules:\n  - rule: r\n    condition: failed_logins\n    action: notify\n  - rule: s\n    condition: failed_logins\n    notify: [a@example.com]\n  - rule: t\n    condition: failed_logins\n"
         );
         let set = load(&[("r.yml", &text)]);
-        assert!(set.problems[0].message.contains("needs a 'notify' list"));
+        assert_eq!(set.problems, vec![], "{:#?}", set.problems);
+        let r = &set.rules[0];
+        assert!(r.alert && r.notify.is_empty() && !r.create_incident);
+        let s = &set.rules[1];
+        assert!(s.alert && s.create_incident);
+        assert_eq!(s.notify, ["a@example.com"]);
+        let t = &set.rules[2];
+        assert!(!t.alert && t.notify.is_empty());
     }
 
     #[test]

@@ -36,6 +36,11 @@ pub mod kinds {
     pub const COMMS_ESCALATION_DELIVERED: &str = "comms.escalation_delivered";
     /// A sink failed to deliver an escalation (it stays retryable).
     pub const COMMS_ESCALATION_FAILED: &str = "comms.escalation_failed";
+    /// A sink delivered another alert (a notify rule's detection) to the
+    /// rule's recipients.
+    pub const COMMS_ALERT_DELIVERED: &str = "comms.alert_delivered";
+    /// A sink failed to deliver such an alert (it stays retryable).
+    pub const COMMS_ALERT_FAILED: &str = "comms.alert_failed";
 }
 
 /// One timeline entry as stored.

@@ -144,7 +144,41 @@ pub(super) fn insert_alert(tx: &Transaction<'_>, alert: &NewAlert) -> rusqlite::
     Ok(n == 1)
 }
 
-/// An escalation (an alert with a recipient) through one sink.
+/// Takes an alert's key (see [`insert_alert`]) and, when this call took it
+/// and `sinks` is given, creates one `pending` delivery per sink (blank and
+/// repeated names skipped), stamped at the alert's `raised_at`, in the
+/// caller's transaction: so exactly the process that took the key
+/// delivers it, and a crash before that leaves it pending for a retry.
+/// The one path for every alert delivered through sinks (escalations via
+/// `raise_alerts`, a notify rule's detections via the watcher's commit).
+/// Returns whether it took the key, and the sinks it will go through.
+pub(super) fn take_alert(
+    tx: &Transaction<'_>,
+    alert: &NewAlert,
+    sinks: Option<&[String]>,
+) -> rusqlite::Result<(bool, Vec<String>)> {
+    let took = insert_alert(tx, alert)?;
+    let mut names: Vec<String> = Vec::new();
+    let (true, Some(sinks)) = (took, sinks) else {
+        return Ok((took, names));
+    };
+    for s in sinks.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if !names.iter().any(|n| n == s) {
+            names.push(s.to_string());
+        }
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO alert_deliveries (alert_key, sink, state, updated_at)
+         VALUES (?1, ?2, 'pending', ?3)",
+    )?;
+    for sink in &names {
+        put.execute(params![alert.key, sink, format_time(alert.raised_at)])?;
+    }
+    Ok((took, names))
+}
+
+/// An alert delivery (an escalation, or a notify rule's detection) through
+/// one sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertDelivery {
     pub alert_key: String,
@@ -401,24 +435,11 @@ impl Store {
         self.write(|tx| {
             let mut taken = Vec::with_capacity(alerts.len());
             for (alert, sinks) in alerts {
-                let took = insert_alert(tx, alert)?;
+                let (took, names) = take_alert(tx, alert, sinks.as_deref())?;
                 taken.push(took);
-                let (true, Some(sinks), Some(incident)) = (took, sinks, &alert.incident_id) else {
+                let (true, Some(_), Some(incident)) = (took, sinks, &alert.incident_id) else {
                     continue;
                 };
-                let mut names: Vec<&str> = Vec::new();
-                for s in sinks.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-                    if !names.contains(&s) {
-                        names.push(s);
-                    }
-                }
-                for sink in &names {
-                    tx.execute(
-                        "INSERT INTO alert_deliveries (alert_key, sink, state, updated_at)
-                         VALUES (?1, ?2, 'pending', ?3)",
-                        params![alert.key, sink, format_time(alert.raised_at)],
-                    )?;
-                }
                 let who = alert.recipient.as_deref().unwrap_or("everyone");
                 let how = if names.is_empty() {
                     "no sink configured for escalations: shown only".to_string()
@@ -530,9 +551,11 @@ impl Store {
         })
     }
 
-    /// Records how one escalation delivery went, with a timeline event
-    /// (`comms.escalation_delivered` / `comms.escalation_failed`). One
-    /// already delivered stays delivered.
+    /// Records how one alert delivery went, with a timeline event on its
+    /// incident if it has one (`comms.escalation_delivered` /
+    /// `comms.escalation_failed` for escalations, `comms.alert_delivered` /
+    /// `comms.alert_failed` for other alerts). One already delivered stays
+    /// delivered.
     pub fn record_alert_delivery(
         &mut self,
         key: &str,
@@ -558,13 +581,26 @@ impl Store {
             if current.state == DeliveryState::Delivered {
                 return Ok(current);
             }
-            let (state, detail, kind) = match outcome {
-                Ok(d) => (
-                    DeliveryState::Delivered,
-                    d,
+            // Escalations keep their own event kinds; every other alert
+            // delivered through sinks (a notify rule's detection) is a
+            // `comms.alert_*` event.
+            let escalation = alert.kind == crate::comms::alerts::ESCALATION;
+            let (what, ok_kind, failed_kind) = if escalation {
+                (
+                    "escalation",
                     kinds::COMMS_ESCALATION_DELIVERED,
-                ),
-                Err(e) => (DeliveryState::Failed, e, kinds::COMMS_ESCALATION_FAILED),
+                    kinds::COMMS_ESCALATION_FAILED,
+                )
+            } else {
+                (
+                    "alert",
+                    kinds::COMMS_ALERT_DELIVERED,
+                    kinds::COMMS_ALERT_FAILED,
+                )
+            };
+            let (state, detail, kind) = match outcome {
+                Ok(d) => (DeliveryState::Delivered, d, ok_kind),
+                Err(e) => (DeliveryState::Failed, e, failed_kind),
             };
             let detail: String = detail.chars().take(2000).collect();
             tx.execute(
@@ -577,9 +613,9 @@ impl Store {
                 let who = alert.recipient.as_deref().unwrap_or("everyone");
                 let line = match state {
                     DeliveryState::Delivered => {
-                        format!("escalation to {who} delivered via {sink}: {detail}")
+                        format!("{what} to {who} delivered via {sink}: {detail}")
                     }
-                    _ => format!("escalation to {who} NOT delivered via {sink}: {detail}"),
+                    _ => format!("{what} to {who} NOT delivered via {sink}: {detail}"),
                 };
                 let mut inc = load_in_tx(tx, incident)?;
                 record_change(

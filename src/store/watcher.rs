@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde_json::json;
 
-use super::comms::{NewAlert, insert_alert};
+use super::comms::{NewAlert, take_alert};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::{create_in_tx, load_in_tx, parse_time, record_change};
 use super::schema::Migration;
@@ -152,7 +152,11 @@ pub struct RuleFacts {
     pub group_by: String,
     pub window_seconds: Option<i64>,
     pub create_incident: bool,
+    /// Whom its alert is delivered to.
     pub notify: Vec<String>,
+    /// A detection raises an alert (the `notify` action or a `notify`
+    /// list; with no recipients it is raised and delivered to nobody).
+    pub alert: bool,
 }
 
 /// One detection that changed in a batch: how the engine holds it now, and
@@ -196,6 +200,12 @@ pub struct WatchBatch {
     pub detections: Vec<DetectionChange>,
     /// The newest log time read so far.
     pub high_water: Option<DateTime<Utc>>,
+    /// The sinks a notify rule's alert is delivered through
+    /// (`CommsConfig::escalation_sinks`): the commit that raises the alert
+    /// also creates one pending delivery per sink, for the caller to
+    /// deliver after the commit. Empty: alerts are raised (and shown), not
+    /// delivered.
+    pub notify_sinks: Vec<String>,
 }
 
 /// A detection that a commit opened.
@@ -225,6 +235,10 @@ pub struct CommitOutcome {
     pub unchanged: usize,
     /// Hits attached to detections already open.
     pub attached: u64,
+    /// Alerts this commit raised with pending deliveries: the caller
+    /// delivers them now (`comms::sinks::deliver_alerts`); if it cannot,
+    /// they stay pending and `warroom alerts` retries them.
+    pub deliver: Vec<NewAlert>,
 }
 
 /// A detection as stored.
@@ -336,6 +350,7 @@ struct Ctx<'a> {
     actor: &'a str,
     now: DateTime<Utc>,
     origin: &'a str,
+    notify_sinks: &'a [String],
 }
 
 impl Store {
@@ -399,6 +414,18 @@ impl Store {
                 s.query_map([open_only], detection_from_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
+            .map_err(|e| self.err(e))
+    }
+
+    /// The detection an alert was raised for (`detections.alert_key`), as
+    /// stored now: what a notify rule's alert delivery says.
+    pub fn detection_by_alert(&self, key: &str) -> Result<Option<DetectionRecord>> {
+        let sql = format!(
+            "SELECT {DETECTION_COLUMNS} FROM detections WHERE alert_key = ?1 ORDER BY id LIMIT 1"
+        );
+        self.conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row([key], detection_from_row).optional())
             .map_err(|e| self.err(e))
     }
 
@@ -479,6 +506,7 @@ impl Store {
                 actor,
                 now,
                 origin: &origin,
+                notify_sinks: &batch.notify_sinks,
             };
             let mut outcome = CommitOutcome {
                 closed: close_resolved(tx, now)?,
@@ -695,7 +723,7 @@ fn apply_change(
             id
         }
         Target::None => {
-            let opened = open_detection(ctx, d, excerpt)?;
+            let opened = open_detection(ctx, d, excerpt, &mut outcome.deliver)?;
             let id = opened.id;
             outcome.opened.push(opened);
             id
@@ -744,6 +772,7 @@ fn open_detection(
     ctx: &Ctx<'_>,
     d: &DetectionChange,
     excerpt: Option<&(StoredContent, NewEvidence)>,
+    deliver: &mut Vec<NewAlert>,
 ) -> Result<OpenedDetection, WriteError> {
     let tx = ctx.tx;
     let f = &d.facts;
@@ -779,7 +808,9 @@ fn open_detection(
         None
     };
     let all_lines: Vec<&String> = d.new_lines.iter().collect();
-    let alert_key = (!f.notify.is_empty()).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
+    let alert_key = f
+        .alert
+        .then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -850,23 +881,25 @@ fn open_detection(
     let mut alert = None;
     if let Some(key) = &alert_key {
         let recipients = f.notify.join(", ");
-        let raised = insert_alert(
-            tx,
-            &NewAlert {
-                key: key.clone(),
-                incident_id: incident.as_ref().map(|i| i.id.as_str().to_string()),
-                kind: "detection".into(),
-                text: format!(
-                    "{} {describe}: {} event(s), {}",
-                    f.severity,
-                    d.count,
-                    window_text(d.first_seen, d.last_seen)
-                ),
-                recipient: Some(recipients.clone()),
-                raised_by: ctx.actor.to_string(),
-                raised_at: ctx.now,
-            },
-        )?;
+        let new_alert = NewAlert {
+            key: key.clone(),
+            incident_id: incident.as_ref().map(|i| i.id.as_str().to_string()),
+            kind: crate::comms::alerts::DETECTION.into(),
+            text: format!(
+                "{} {describe}: {} event(s), {}",
+                f.severity,
+                d.count,
+                window_text(d.first_seen, d.last_seen)
+            ),
+            recipient: (!f.notify.is_empty()).then(|| recipients.clone()),
+            raised_by: ctx.actor.to_string(),
+            raised_at: ctx.now,
+        };
+        // Delivered to the rule's recipients through the alert sinks: the
+        // pending deliveries commit with the key, so exactly this commit's
+        // caller delivers them. Nobody to deliver to: raised only.
+        let sinks = (!f.notify.is_empty()).then_some(ctx.notify_sinks);
+        let (raised, via) = take_alert(tx, &new_alert, sinks)?;
         append(
             tx,
             NewEvent {
@@ -875,15 +908,32 @@ fn open_detection(
                 actor: ctx.actor,
                 incident: incident.as_ref().map(|i| i.id.as_str()),
                 kind: kinds::NOTIFY,
-                detail: format!("notify requested for {describe}: {recipients}"),
+                detail: if !raised {
+                    format!("notify requested for {describe}: {recipients}; alert already raised")
+                } else if f.notify.is_empty() {
+                    format!("alert raised for {describe}; no recipients to deliver to")
+                } else if via.is_empty() {
+                    format!(
+                        "notify requested for {describe}: {recipients}; no sink to deliver through: shown only"
+                    )
+                } else {
+                    format!(
+                        "notify requested for {describe}: {recipients}; delivering via {}",
+                        via.join(", ")
+                    )
+                },
                 data: json!({
                     "detection": id,
                     "alert": key,
                     "recipients": f.notify,
                     "raised": raised,
+                    "sinks": via,
                 }),
             },
         )?;
+        if raised && !via.is_empty() {
+            deliver.push(new_alert);
+        }
         alert = Some((key.clone(), raised));
     }
     Ok(OpenedDetection {

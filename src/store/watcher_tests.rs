@@ -28,6 +28,7 @@ fn brute_facts() -> RuleFacts {
         window_seconds: Some(300),
         create_incident: true,
         notify: vec!["security-team@example.com".into(), "oncall".into()],
+        alert: true,
     }
 }
 
@@ -292,6 +293,7 @@ fn rules_without_incidents_alert_or_only_record_and_close_when_told() {
     let mut record_only = notify_only.clone();
     record_only.rule = "Seen".into();
     record_only.notify.clear();
+    record_only.alert = false;
     let mut quiet = change(record_only.clone(), "k", 1, true, &["x"]);
     quiet.closed_after = true;
     let b = WatchBatch {

@@ -167,6 +167,7 @@ async fn event_loop(
             &setup,
             &db,
             env.playbook.clone(),
+            env.comms.clone(),
             env.actor.clone(),
             to_ui.clone(),
         )

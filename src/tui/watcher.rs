@@ -23,6 +23,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::action::{Action, Command};
 use super::app::{App, Screen};
 use super::update::Effect;
+use crate::comms::CommsConfig;
 use crate::detect::follow::{FollowConfig, FollowStatus, Follower, system_clock};
 use crate::detect::watch::{WatchOptions, run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine, RuleSet};
@@ -152,6 +153,7 @@ pub fn spawn(
     setup: &WatchSetup,
     db: &Path,
     playbook: Playbook,
+    comms: CommsConfig,
     actor: String,
     to_ui: UnboundedSender<Action>,
 ) -> std::io::Result<WatcherHandle> {
@@ -162,7 +164,7 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("warroom-watcher".into())
         .spawn(move || {
-            if let Err(e) = watch_thread(&setup, &db, &playbook, actor, &flag, &to_ui) {
+            if let Err(e) = watch_thread(&setup, &db, &playbook, &comms, actor, &flag, &to_ui) {
                 tracing::error!("console watcher stopped: {e:#}");
                 let _ = to_ui.send(Action::WatcherFailed(format!("watcher stopped: {e:#}")));
             }
@@ -177,6 +179,7 @@ fn watch_thread(
     setup: &WatchSetup,
     db: &Path,
     playbook: &Playbook,
+    comms: &CommsConfig,
     actor: String,
     stop: &AtomicBool,
     to_ui: &UnboundedSender<Action>,
@@ -203,6 +206,11 @@ fn watch_thread(
         .collect();
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = setup.from_beginning;
+    // As in `warroom watch`: a notify rule's alert is committed with one
+    // pending delivery per alert sink, delivered after the commit.
+    let sinks = comms.escalation_sinks(db);
+    config.notify_sinks = sinks.iter().map(|s| s.name.clone()).collect();
+    let deliverer = actor.clone();
     let engine = Engine::new(Arc::new(set), DEFAULT_MAX_KEYS);
     let mut follower = Follower::new(engine, config, &state, system_clock());
     let _ = to_ui.send(Action::WatcherStatus(Box::new(follower.status())));
@@ -220,6 +228,18 @@ fn watch_thread(
         &opts,
         stop,
         |f, outcome| {
+            if !outcome.deliver.is_empty() {
+                // Off this thread; what a crash interrupts stays pending
+                // for `warroom alerts` to retry.
+                let _ = crate::comms::alerts::deliver_in_background(
+                    db,
+                    outcome.deliver.clone(),
+                    sinks.clone(),
+                    comms,
+                    &deliverer,
+                    Utc::now(),
+                );
+            }
             if !outcome.opened.is_empty() || last_sent.elapsed() >= Duration::from_millis(250) {
                 last_sent = Instant::now();
                 let _ = to_ui.send(Action::WatcherStatus(Box::new(f.status())));
