@@ -129,14 +129,22 @@ impl Store {
     }
 
     fn configure(&mut self) -> Result<()> {
-        // The first read tells a corrupt or foreign file apart early.
-        let app_id: i32 = self
-            .conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
+        // Before the first read: a fresh file may be mid-migration in
+        // another process, holding a lock we must wait for.
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| self.err(e))?;
-        let tables: i64 = self
+        // The first read tells a corrupt or foreign file apart early. Both
+        // figures come from one snapshot: read apart, a migration committing
+        // in between (tables created, then the id) looked like a foreign file.
+        let (app_id, tables): (i32, i64) = self
             .conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .query_row(
+                "SELECT (SELECT application_id FROM pragma_application_id),
+                        (SELECT count(*) FROM sqlite_master)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(|e| self.err(e))?;
         if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
             return Err(StoreError::NotWarroom {
@@ -148,9 +156,6 @@ impl Store {
                 },
             });
         }
-        self.conn
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| self.err(e))?;
         // WAL fails on a read-only file; reads still work then, and every
         // write reports ReadOnly.
         let _ = self

@@ -434,3 +434,32 @@ fn a_full_disk_is_a_clear_error_and_keeps_what_was_committed() {
     assert_eq!(still.title, "committed before the disk filled");
     assert_eq!(s.verify_chain().unwrap().failure, None);
 }
+
+#[test]
+fn many_connections_opening_one_fresh_file_at_once_all_succeed() {
+    // A watcher and a console started together on a new database: each
+    // open must either migrate or wait for the one migrating, never take
+    // the half-built file for a foreign one. Openers keep opening while the
+    // first migrates, so some check the file as the migration commits.
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.db");
+        let gate = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let (path, gate) = (path.clone(), std::sync::Arc::clone(&gate));
+                std::thread::spawn(move || {
+                    gate.wait();
+                    (0..40)
+                        .map(|_| Store::open(&path).map(|s| s.user_version().unwrap()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for opener in openers {
+            for version in opener.join().unwrap() {
+                assert!(version.is_ok(), "round {round}: {}", version.unwrap_err());
+            }
+        }
+    }
+}
