@@ -1,8 +1,9 @@
-//! Responder alerts fire once across processes: two consoles (in ptys)
-//! and a third process (`warroom alerts`, as a watcher would) on one
-//! database. Every alert raised is shown by exactly one of them, with a
-//! toast and a bell in the console that took it, and nothing is shown
-//! again after the consoles restart.
+//! Responder alerts fire once across processes: two consoles (in ptys),
+//! a headless `warroom alerts` and a running rule watcher (`warroom watch`,
+//! whose incident is one of the occasions) on one database. Every alert
+//! raised is shown by exactly one of them, with a toast and a bell in the
+//! console that took it, and nothing is shown again after the consoles
+//! restart.
 
 mod tui_support;
 
@@ -84,6 +85,9 @@ fn each_alert_is_shown_once_across_two_consoles_and_a_watcher_and_never_after_a_
             .assign_role(&p3.id, Role::Ops, "anna", "carol", now)
             .unwrap();
     }
+    // The rule watcher, running throughout, opens an incident from a log:
+    // its "new incident" alert is one more occasion to show once.
+    let watcher = Watcher::start(&sb);
     let log_a = sb.dir.path().join("anna.log");
     let log_b = sb.dir.path().join("ben.log");
     let la = log_a.display().to_string();
@@ -113,7 +117,7 @@ fn each_alert_is_shown_once_across_two_consoles_and_a_watcher_and_never_after_a_
     let by_a = shown_in_log(&log_a);
     let by_b = shown_in_log(&log_b);
     // The occasions expected are all there.
-    for want in [":response:", ":customer_notice:", "role:"] {
+    for want in [":response:", ":customer_notice:", "role:", ":new"] {
         assert!(
             raised.iter().any(|k| k.contains(want)),
             "no {want} alert in {raised:?}"
@@ -162,6 +166,89 @@ fn each_alert_is_shown_once_across_two_consoles_and_a_watcher_and_never_after_a_
     assert!(text.contains("0 raised here"), "{text}");
     assert_eq!(bells(&a2), 0);
     assert_eq!(bells(&b2), 0);
+    watcher.stop();
+}
+
+/// A real `warroom watch` on a small auth log whose three failed logins
+/// open one incident; stopped (SIGTERM) by `stop` or when dropped.
+struct Watcher(std::process::Child);
+
+impl Watcher {
+    fn start(sb: &Sandbox) -> Watcher {
+        let rules = sb.dir.path().join("failures.yml");
+        std::fs::write(
+            &rules,
+            r#"
+events:
+  fail:
+    match: 'Failed password for (?P<user>\S+) from (?P<src>\S+) port'
+rules:
+  - rule: repeated failed logins
+    condition: fail > 2 in 10 minutes
+    severity: high
+    action: create_incident
+"#,
+        )
+        .unwrap();
+        let auth = sb.dir.path().join("auth.log");
+        let at = Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+        let lines: String = (0..3)
+            .map(|i| format!("{at} web sshd[9{i}]: Failed password for root from 203.0.113.9 port 4{i} ssh2\n"))
+            .collect();
+        std::fs::write(&auth, lines).unwrap();
+        let child = sb
+            .command()
+            .args([
+                "--as",
+                "watcher",
+                "watch",
+                "--from-beginning",
+                "--poll-ms",
+                "50",
+            ])
+            .arg("--rules")
+            .arg(&rules)
+            .arg("--")
+            .arg(&auth)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start warroom watch");
+        let watcher = Watcher(child);
+        // Wait for its incident, so the consoles' first check sees it.
+        let start = Instant::now();
+        loop {
+            let list: Vec<serde_json::Value> =
+                serde_json::from_str(&sb.cli(&["incident", "list", "--json"])).unwrap();
+            if list.len() == 4 {
+                return watcher;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the watcher opened no incident: {list:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(mut self) {
+        let pid = self.0.id().to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -TERM {pid}");
+        let status = self.0.wait().unwrap();
+        assert!(status.success(), "warroom watch ended with {status}");
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A private session bus (Debian's `dbus`, installed by .ci/run); killed

@@ -48,15 +48,18 @@ impl Sandbox {
         ]
     }
 
+    /// The binary with this sandbox's environment, ready for arguments.
+    pub fn command(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.envs());
+        c
+    }
+
     /// Runs a headless command to completion; returns stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new(BIN)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(self.envs())
-            .output()
-            .expect("run warroom");
+        let out = self.command().args(args).output().expect("run warroom");
         assert!(
             out.status.success(),
             "warroom {args:?} failed: {}",
