@@ -288,3 +288,121 @@ fn the_console_watcher_task_follows_files_and_reports_to_the_console() {
     assert!(text.contains("security-team@example.com"), "{text}");
     assert!(text.contains("203.0.113.9"), "{text}");
 }
+
+/// Feeds a watcher task's actions to `app` until `done` says so.
+fn pump(
+    app: &mut App,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>,
+    what: &str,
+    done: impl Fn(&App) -> bool,
+) {
+    let started = Instant::now();
+    while !done(app) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{what}: {:?}",
+            app.watcher
+        );
+        match rx.try_recv() {
+            Ok(a) => drop(update(app, a, now())),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+#[test]
+fn a_second_console_watcher_on_one_name_stands_by_then_takes_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, "").unwrap();
+    let db = dir.path().join("w.db");
+    let setup = WatchSetup {
+        logs: vec![log.clone()],
+        rules: vec![],
+        name: "console".into(),
+        from_beginning: true,
+    };
+    let start = |who: &str, tx| {
+        spawn(
+            &setup,
+            &db,
+            Playbook::builtin(),
+            CommsConfig::builtin(dir.path()),
+            who.into(),
+            tx,
+        )
+        .unwrap()
+    };
+    let consoles = |who| {
+        let mut app = App::new(who, Policy::builtin(), true);
+        app.watcher.setup = Some(setup.clone());
+        update(&mut app, Action::Command(Command::OpenWatcher), now());
+        app
+    };
+    let (tx_a, mut rx_a) = tokio::sync::mpsc::unbounded_channel();
+    let a = start("alice", tx_a);
+    let mut app_a = consoles("alice");
+    pump(
+        &mut app_a,
+        &mut rx_a,
+        "alice's watcher never followed",
+        |app| {
+            app.watcher
+                .status
+                .as_ref()
+                .is_some_and(|s| !s.files.is_empty())
+        },
+    );
+
+    // Bob's console, same watch.toml: it stands by and says who runs it.
+    let (tx_b, mut rx_b) = tokio::sync::mpsc::unbounded_channel();
+    let b = start("bob", tx_b);
+    let mut app_b = consoles("bob");
+    pump(
+        &mut app_b,
+        &mut rx_b,
+        "bob's watcher did not stand by",
+        |app| app.watcher.standby.is_some(),
+    );
+    let screen = draw(&app_b, 120, 30);
+    assert!(
+        screen.contains("standing by") && screen.contains("run by alice on"),
+        "{screen}"
+    );
+    assert!(app_b.watcher.status.is_none(), "bob followed too");
+
+    // Alice quits: bob takes over and follows from her checkpoints.
+    a.stop();
+    pump(&mut app_b, &mut rx_b, "bob never took over", |app| {
+        app.watcher.standby.is_none() && app.watcher.status.is_some()
+    });
+    let mut lines = String::new();
+    for i in 0..3 {
+        lines.push_str(&format!(
+            "2026-03-01T10:00:{i:02}Z web sshd[1]: Failed password for root from 203.0.113.7 port {i} ssh2\n"
+        ));
+    }
+    std::fs::write(&log, lines).unwrap();
+    pump(&mut app_b, &mut rx_b, "bob's watcher missed lines", |app| {
+        app.watcher
+            .status
+            .as_ref()
+            .is_some_and(|s| s.files.first().is_some_and(|f| f.lines == 3))
+    });
+    b.stop();
+    assert!(draw(&app_b, 120, 30).contains("following"));
+}
+
+#[test]
+fn standby_snapshot() {
+    let mut app = watcher_app(false);
+    app.watcher.setup = Some(setup());
+    update(
+        &mut app,
+        Action::WatcherStandby(Some(
+            "standing by: watcher \"console\" is run by anna on bastion (pid 4242) (lease until 2026-03-01T10:00:15.000Z); this console takes over when it stops".into(),
+        )),
+        now(),
+    );
+    insta::assert_snapshot!("watcher_standby_80x24", draw(&app, 80, 24));
+}

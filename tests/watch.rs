@@ -154,6 +154,8 @@ fn rotation_torture_every_line_is_seen_exactly_once() {
                 poll: Duration::from_millis(20),
                 actor: "watcher".into(),
                 host: "test".into(),
+                // Alone on this database.
+                lease: None,
             };
             run(
                 &mut follower,
@@ -671,4 +673,148 @@ fn a_read_only_database_stops_the_watcher_with_an_error_not_a_hang() {
     assert!(stderr.contains("read-only"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert_eq!(env.json(&["incident", "list"]).as_array().unwrap().len(), 1);
+}
+
+/// Lines a child writes on stderr, as they come.
+fn stderr_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("stderr piped");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `text`; returns every line seen so far.
+fn wait_line(rx: &std::sync::mpsc::Receiver<String>, text: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            let hit = line.contains(text);
+            seen.push(line);
+            if hit {
+                return seen;
+            }
+        }
+    }
+    panic!("no line with {text:?} in {seen:?}");
+}
+
+/// Who holds the lease on watcher `name` (their pid).
+fn lease_pid(db: &Path, name: &str) -> Option<u32> {
+    Store::open(db)
+        .and_then(|s| s.watch_leases())
+        .ok()?
+        .into_iter()
+        .find(|l| l.name == name)
+        .map(|l| l.holder.pid)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_watchers_with_one_name_count_each_line_once_and_hand_over() {
+    let env = Env::new();
+    let db = env.db();
+    let rules = env.dir.path().join("fail.yml");
+    fs::write(
+        &rules,
+        r#"
+events:
+  fail:
+    match: 'Failed password for (?P<user>\S+) from (?P<src>\S+) port'
+rules:
+  - rule: repeated failures
+    condition: fail > 2 in 1 hour
+    severity: high
+    action: create_incident
+"#,
+    )
+    .unwrap();
+    let log = env.dir.path().join("auth.log");
+    fs::write(&log, "").unwrap();
+    let mut written = 0;
+    let mut append = |n: usize| {
+        let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+        for _ in 0..n {
+            writeln!(
+                f,
+                "2026-03-01T10:{:02}:{:02}Z h sshd[1]: Failed password for root from 10.1.1.1 port 22 ssh2",
+                written / 60,
+                written % 60
+            )
+            .unwrap();
+            written += 1;
+        }
+    };
+    let count = || {
+        Store::open(&db)
+            .and_then(|s| s.detections(false))
+            .map(|d| d.iter().map(|d| d.count).sum::<u64>())
+            .unwrap_or(0)
+    };
+
+    let a = spawn_watch(&env, &log, Some(&rules));
+    wait_until("the first watcher never took its lease", || {
+        lease_pid(&db, "default") == Some(a.id())
+    });
+    // The second stands by, saying who runs the name.
+    let mut b = spawn_watch(&env, &log, Some(&rules));
+    let b_err = stderr_lines(&mut b);
+    let said = wait_line(&b_err, "standing by");
+    assert!(
+        said.iter()
+            .any(|l| l.contains(&format!("(pid {})", a.id()))),
+        "{said:?}"
+    );
+
+    append(5);
+    wait_until("the first watcher missed lines", || count() == 5);
+    // Given back on SIGTERM: the second takes over from its checkpoint.
+    stop(a);
+    wait_until("the second watcher never took over", || {
+        lease_pid(&db, "default") == Some(b.id())
+    });
+    append(5);
+    wait_until("the second watcher missed lines", || count() == 10);
+
+    // Killed, it cannot give the lease back; a successor on this host sees
+    // the process is gone and takes over without waiting the lease out.
+    let b_pid = b.id();
+    b.kill().unwrap();
+    b.wait().unwrap();
+    let mut c = spawn_watch(&env, &log, Some(&rules));
+    let c_err = stderr_lines(&mut c);
+    wait_until("the third watcher never took over", || {
+        lease_pid(&db, "default") == Some(c.id())
+    });
+    append(5);
+    wait_until("the third watcher missed lines", || count() == 15);
+    stop(c);
+    let c_said: Vec<String> = c_err.try_iter().collect();
+    assert!(
+        !c_said.iter().any(|l| l.contains("standing by")),
+        "waited for a dead holder (pid {b_pid}): {c_said:?}"
+    );
+
+    // One detection, one incident, every line counted once.
+    let store = Store::open(&db).unwrap();
+    let detections = store.detections(false).unwrap();
+    assert_eq!(detections.len(), 1, "{detections:?}");
+    assert_eq!(detections[0].count, 15);
+    assert!(detections[0].incident.is_some());
+    assert!(
+        store.watch_leases().unwrap().is_empty(),
+        "the lease was not given back"
+    );
 }

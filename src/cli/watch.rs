@@ -18,7 +18,7 @@ use super::AppContext;
 use super::detect::load_rules;
 use crate::comms::alerts;
 use crate::detect::follow::{FollowConfig, Follower, system_clock};
-use crate::detect::watch::{WatchOptions, host_name, run};
+use crate::detect::watch::{WatchEvent, WatchOptions, host_name, run_leased, this_run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine};
 use crate::domain::event::format_time;
 use crate::store::CommitOutcome;
@@ -80,15 +80,8 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
         .collect();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .context("installing signal handlers")?;
-    }
-
     let mut store = ctx.open_store()?;
-    let state = store.load_watch_state(name)?;
-    let engine = Engine::new(Arc::new(set), args.max_keys);
+    let rules = Arc::new(set);
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = args.from_beginning;
     // A notify rule's alert is committed with one pending delivery per
@@ -97,27 +90,45 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     config.notify_sinks = sinks.iter().map(|s| s.name.clone()).collect();
     let db = store.path().to_path_buf();
     let mut delivering: Vec<JoinHandle<()>> = Vec::new();
-    let mut follower = Follower::new(engine, config, &state, system_clock());
+    let host = host_name();
     let opts = WatchOptions {
         name: name.to_string(),
         poll: Duration::from_millis(args.poll_ms.clamp(10, 60_000)),
         actor: ctx.actor.clone(),
-        host: host_name(),
+        lease: Some(this_run(&ctx.actor, &host)),
+        host,
     };
-    tracing::info!(
-        watcher = name,
-        rules = follower.engine().rules().rules.len(),
-        logs = ?args.logs,
-        "watching"
-    );
+    let lines = std::cell::Cell::new(0u64);
     let stdout = std::io::stdout();
-    run(
-        &mut follower,
+    run_leased(
         &mut store,
         &ctx.settings.playbook,
         &opts,
         &stop,
-        |_, outcome| {
+        |state| {
+            let engine = Engine::new(Arc::clone(&rules), args.max_keys);
+            Follower::new(engine, config.clone(), state, system_clock())
+        },
+        |event| match event {
+            WatchEvent::StandingBy(lease) => {
+                let line = format!(
+                    "watcher {name} is run by {} (lease until {}); standing by to take over",
+                    lease.holder,
+                    format_time(lease.expires_at)
+                );
+                eprintln!("{}", display_safe(&line));
+            }
+            WatchEvent::Following(follower) => tracing::info!(
+                watcher = name,
+                rules = follower.engine().rules().rules.len(),
+                logs = ?args.logs,
+                "watching"
+            ),
+            WatchEvent::Lost(e) => eprintln!("warning: {}", display_safe(&e.to_string())),
+            WatchEvent::CaughtUp(_) => {}
+        },
+        |follower, outcome| {
+            lines.set(follower.lines());
             delivering.retain(|h| !h.is_finished());
             if !outcome.deliver.is_empty()
                 && let Some(h) = alerts::deliver_in_background(
@@ -140,10 +151,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
             let _ = out.flush();
         },
     )?;
-    tracing::info!(
-        lines = follower.lines(),
-        "stopped; everything read is committed"
-    );
+    tracing::info!(lines = lines.get(), "stopped; everything read is committed");
     // Give deliveries in flight a moment; one still running when this
     // gives up stays pending, and `warroom alerts` retries it later.
     let deadline = Instant::now() + DELIVERY_GRACE;

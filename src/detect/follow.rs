@@ -1044,6 +1044,7 @@ impl Follower {
             detections: self.sink.recorder.take_changes(&self.sink.engine),
             high_water: self.sink.high_water,
             notify_sinks: self.config.notify_sinks.clone(),
+            lease: None,
         }
     }
 

@@ -14,7 +14,9 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::follow::Follower;
 use crate::domain::Playbook;
-use crate::store::{CommitOutcome, Store, StoreError};
+use crate::store::{
+    CommitOutcome, LeaseClaim, LeaseHolder, LeaseTerm, Store, StoreError, WatchLease, WatchState,
+};
 
 /// Wakes the loop when something changes in a watched directory.
 pub struct Waker {
@@ -119,6 +121,75 @@ pub struct WatchOptions {
     pub poll: Duration,
     pub actor: String,
     pub host: String,
+    /// The lease on `name` this watcher holds ([`run_leased`]); None for a
+    /// caller that guarantees it runs alone (tests driving [`run`]).
+    pub lease: Option<LeaseTerm>,
+}
+
+/// How long a watcher's lease lasts without renewal: one that stops
+/// renewing (hung, cut off from the disk, killed on another host) is
+/// replaced after this. A watcher on this host that died is replaced at
+/// once.
+pub const LEASE_TTL: Duration = Duration::from_secs(15);
+
+/// A lease term naming this process, unique to this call.
+pub fn this_run(actor: &str, host: &str) -> LeaseTerm {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let pid = std::process::id();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = RUNS.fetch_add(1, Ordering::Relaxed);
+    LeaseTerm {
+        holder: LeaseHolder {
+            actor: actor.to_string(),
+            host: host.to_string(),
+            pid,
+            token: format!("{pid}-{started:x}-{n}"),
+        },
+        ttl: LEASE_TTL,
+    }
+}
+
+/// Whether the run holding a lease has ended: only known for a process on
+/// this host (gone, or a zombie nobody reaped). Elsewhere, its lease
+/// running out tells.
+pub fn holder_gone(holder: &LeaseHolder, this_host: &str) -> bool {
+    if holder.host != this_host || holder.pid == std::process::id() {
+        return false;
+    }
+    let Ok(pid) = libc::pid_t::try_from(holder.pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only asks whether the process exists.
+    let alive = unsafe { libc::kill(pid, 0) } == 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !alive {
+        return true;
+    }
+    // The state after the command name in /proc/PID/stat: Z is a zombie.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let rest = &stat[stat.rfind(')')? + 1..];
+            rest.split_whitespace().next().map(|s| s == "Z" || s == "X")
+        })
+        .unwrap_or(false)
+}
+
+/// What [`run_leased`] tells its caller besides commits.
+pub enum WatchEvent<'a> {
+    /// Another run holds the name: standing by until it is free.
+    StandingBy(&'a WatchLease),
+    /// The lease is ours and the follower built: following now.
+    Following(&'a Follower),
+    /// Everything readable is read and committed; waiting for more. (A
+    /// caller that shows progress at most every so often shows it now, so
+    /// the last commit before a quiet spell is never left unshown.)
+    CaughtUp(&'a Follower),
+    /// Another run took the name over (this one stalled past its lease):
+    /// what was read since the last commit is left to it; standing by.
+    Lost(&'a StoreError),
 }
 
 /// Commits the follower's pending batch (retrying while the database is
@@ -130,7 +201,8 @@ pub fn commit(
     opts: &WatchOptions,
     stop: &AtomicBool,
 ) -> Result<Option<CommitOutcome>, StoreError> {
-    let batch = follower.take_batch(&opts.name);
+    let mut batch = follower.take_batch(&opts.name);
+    batch.lease = opts.lease.clone();
     if batch.checkpoints.is_empty()
         && batch.windows.is_empty()
         && batch.dropped_windows.is_empty()
@@ -169,11 +241,24 @@ pub fn run(
     playbook: &Playbook,
     opts: &WatchOptions,
     stop: &AtomicBool,
+    on_commit: impl FnMut(&Follower, &CommitOutcome),
+) -> Result<(), StoreError> {
+    follow(follower, store, playbook, opts, stop, on_commit, |_| {})
+}
+
+fn follow(
+    follower: &mut Follower,
+    store: &mut Store,
+    playbook: &Playbook,
+    opts: &WatchOptions,
+    stop: &AtomicBool,
     mut on_commit: impl FnMut(&Follower, &CommitOutcome),
+    mut on_event: impl FnMut(WatchEvent<'_>),
 ) -> Result<(), StoreError> {
     let db = std::path::absolute(store.path()).ok();
     let mut waker = Waker::ignoring(db);
     let mut last_dirs = Instant::now() - Duration::from_secs(60);
+    let mut last_renewal = Instant::now();
     loop {
         if last_dirs.elapsed() >= Duration::from_secs(1) {
             waker.watch(&follower.watch_dirs());
@@ -185,13 +270,128 @@ pub fn run(
             follower.sweep();
         }
         if let Some(outcome) = commit(follower, store, playbook, opts, stop)? {
+            // The commit renewed the lease.
+            last_renewal = Instant::now();
             on_commit(follower, &outcome);
         }
         if stopping {
             return Ok(());
         }
+        if let Some(term) = &opts.lease
+            && last_renewal.elapsed() >= term.ttl / 3
+        {
+            match store.renew_watch_lease(&opts.name, term, chrono::Utc::now()) {
+                Ok(()) => last_renewal = Instant::now(),
+                Err(e @ StoreError::LeaseLost { .. }) => return Err(e),
+                // Passing troubles: try again next round; if they last
+                // past the lease, a successor takes over and our next
+                // commit is refused.
+                Err(e) => tracing::warn!("renewing the watcher lease failed: {e}"),
+            }
+        }
         if !more {
+            on_event(WatchEvent::CaughtUp(follower));
             waker.wait(opts.poll);
+        }
+    }
+}
+
+/// Waits until the lease on `opts.name` is ours (telling `on_event` once
+/// per holder while standing by). False if asked to stop first.
+fn acquire(
+    store: &mut Store,
+    opts: &WatchOptions,
+    term: &LeaseTerm,
+    stop: &AtomicBool,
+    on_event: &mut impl FnMut(WatchEvent<'_>),
+) -> Result<bool, StoreError> {
+    let mut told: Option<String> = None;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let claim = store.claim_watch_lease(&opts.name, term, chrono::Utc::now(), |h| {
+            holder_gone(h, &opts.host)
+        });
+        match claim {
+            Ok(LeaseClaim::Held(_)) => return Ok(true),
+            Ok(LeaseClaim::Busy(lease)) => {
+                if told.as_deref() != Some(lease.holder.token.as_str()) {
+                    tracing::info!(
+                        watcher = %opts.name,
+                        holder = %lease.holder,
+                        "standing by: another watcher runs this name"
+                    );
+                    on_event(WatchEvent::StandingBy(&lease));
+                    told = Some(lease.holder.token.clone());
+                }
+            }
+            Err(
+                e @ (StoreError::Busy { .. } | StoreError::DiskFull { .. } | StoreError::Io { .. }),
+            ) => {
+                tracing::warn!("claiming the watcher lease failed, retrying: {e}");
+            }
+            Err(e) => return Err(e),
+        }
+        // A second between claims, a tenth at a time to notice a stop.
+        for _ in 0..10 {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// The watcher as `warroom watch` and the console run it: holds the lease
+/// on its name (standing by while another run holds it), builds the
+/// follower from the committed state with `follower_from`, follows until
+/// `stop`, and gives the lease back. A lease lost midway (this run stalled
+/// and was replaced) means standing by again, then resuming from the
+/// successor's checkpoints. `opts.lease` must be set.
+pub fn run_leased(
+    store: &mut Store,
+    playbook: &Playbook,
+    opts: &WatchOptions,
+    stop: &AtomicBool,
+    mut follower_from: impl FnMut(&WatchState) -> Follower,
+    mut on_event: impl FnMut(WatchEvent<'_>),
+    mut on_commit: impl FnMut(&Follower, &CommitOutcome),
+) -> Result<(), StoreError> {
+    let Some(term) = opts.lease.clone() else {
+        return Err(StoreError::Invalid(format!(
+            "watcher {} started without a lease",
+            opts.name
+        )));
+    };
+    loop {
+        if !acquire(store, opts, &term, stop, &mut on_event)? {
+            return Ok(());
+        }
+        let result = store.load_watch_state(&opts.name).and_then(|state| {
+            let mut follower = follower_from(&state);
+            on_event(WatchEvent::Following(&follower));
+            follow(
+                &mut follower,
+                store,
+                playbook,
+                opts,
+                stop,
+                &mut on_commit,
+                &mut on_event,
+            )
+        });
+        match result {
+            Err(e @ StoreError::LeaseLost { .. }) => {
+                tracing::warn!("{e}");
+                on_event(WatchEvent::Lost(&e));
+            }
+            other => {
+                if let Err(e) = store.release_watch_lease(&opts.name, &term.holder) {
+                    tracing::warn!("giving the watcher lease back failed: {e}");
+                }
+                return other;
+            }
         }
     }
 }

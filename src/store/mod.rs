@@ -9,6 +9,7 @@ mod incidents;
 mod review;
 mod schema;
 pub mod timeline;
+mod watch_lease;
 mod watcher;
 
 use std::fs::{DirBuilder, OpenOptions};
@@ -31,6 +32,7 @@ pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
+pub use watch_lease::{LeaseClaim, LeaseHolder, LeaseTerm, WatchLease};
 pub use watcher::{
     CommitOutcome, DetectionChange, DetectionRecord, FileCheckpoint, MAX_DETECTION_LINES,
     OpenedDetection, RuleFacts, SavedWindow, WatchBatch, WatchState, kinds as detect_kinds,
@@ -64,6 +66,11 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("{}", lease_lost(name, holder.as_deref()))]
+    LeaseLost {
+        name: String,
+        holder: Option<String>,
+    },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -76,6 +83,13 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+}
+
+fn lease_lost(name: &str, holder: Option<&str>) -> String {
+    match holder {
+        Some(h) => format!("watcher {name} is now run by {h}; this one stopped writing"),
+        None => format!("watcher {name} lost its lease; this one stopped writing"),
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -3,7 +3,8 @@
 //! version, so two processes opening a new file at once cannot both apply it.
 //! Each room owns its migrations and lists them in `MIGRATIONS`; versions
 //! must count 1, 2, 3... (a unit test checks). 4 is the rule watcher's
-//! (`store/watcher.rs`), 5 and 6 are comms' (`store/comms.rs`); next free: 7.
+//! (`store/watcher.rs`), 5 and 6 are comms' (`store/comms.rs`), 7 the watcher leases'
+//! (`store/watch_lease.rs`); next free: 8.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -21,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::watcher::MIGRATION,
     super::comms::MIGRATION,
     super::comms::MIGRATION_ESCALATIONS,
+    super::watch_lease::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

@@ -14,6 +14,7 @@ use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::{create_in_tx, load_in_tx, parse_time, record_change};
 use super::schema::Migration;
 use super::timeline::{NewEvent, append};
+use super::watch_lease::{LeaseTerm, renew_in_tx};
 use super::{Result, Store, WriteError};
 use crate::domain::event::format_time;
 use crate::domain::incident::validate_title;
@@ -206,6 +207,9 @@ pub struct WatchBatch {
     /// deliver after the commit. Empty: alerts are raised (and shown), not
     /// delivered.
     pub notify_sinks: Vec<String>,
+    /// The lease the watcher holds on its name: the commit renews it, and
+    /// fails whole (`StoreError::LeaseLost`) if it is no longer ours.
+    pub lease: Option<LeaseTerm>,
 }
 
 /// A detection that a commit opened.
@@ -500,6 +504,9 @@ impl Store {
             format!("watch:{}", batch.watcher)
         };
         self.write(|tx| {
+            if let Some(term) = &batch.lease {
+                renew_in_tx(tx, &batch.watcher, term, now)?;
+            }
             let ctx = Ctx {
                 tx,
                 playbook,

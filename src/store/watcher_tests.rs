@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
 use crate::domain::{IncidentId, Playbook, Severity, Status};
-use crate::store::{IncidentPatch, Store};
+use crate::store::{IncidentPatch, Store, StoreError};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
@@ -405,4 +405,145 @@ fn checkpoints_and_windows_are_replaced_and_dropped() {
     );
     let st = s.load_watch_state("default").unwrap();
     assert!(st.checkpoints.is_empty() && st.windows.is_empty());
+}
+
+fn term(actor: &str, token: &str) -> LeaseTerm {
+    LeaseTerm {
+        holder: crate::store::LeaseHolder {
+            actor: actor.into(),
+            host: "h1".into(),
+            pid: 4242,
+            token: token.into(),
+        },
+        ttl: std::time::Duration::from_secs(15),
+    }
+}
+
+fn held(c: crate::store::LeaseClaim) -> crate::store::WatchLease {
+    match c {
+        crate::store::LeaseClaim::Held(l) => l,
+        crate::store::LeaseClaim::Busy(l) => panic!("busy: held by {}", l.holder),
+    }
+}
+
+#[test]
+fn a_watcher_lease_is_held_by_one_run_until_given_back_or_run_out() {
+    let (_dir, mut store) = open_temp();
+    let (anna, ben) = (term("anna", "a1"), term("ben", "b1"));
+    let alive = |_: &crate::store::LeaseHolder| false;
+    let first = held(
+        store
+            .claim_watch_lease("console", &anna, t0(), alive)
+            .unwrap(),
+    );
+    assert_eq!(first.expires_at, t0() + Duration::seconds(15));
+
+    // Ben waits while anna's lease runs.
+    let later = t0() + Duration::seconds(10);
+    match store
+        .claim_watch_lease("console", &ben, later, alive)
+        .unwrap()
+    {
+        crate::store::LeaseClaim::Busy(l) => {
+            assert_eq!(l.holder, anna.holder);
+            assert_eq!(l.holder.to_string(), "anna on h1 (pid 4242)");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another name is free.
+    held(
+        store
+            .claim_watch_lease("default", &ben, later, alive)
+            .unwrap(),
+    );
+    // Anna renews: same lease, later expiry, acquisition time kept.
+    let renewed = held(
+        store
+            .claim_watch_lease("console", &anna, later, alive)
+            .unwrap(),
+    );
+    assert_eq!(renewed.acquired_at, t0());
+    assert_eq!(renewed.expires_at, later + Duration::seconds(15));
+
+    // Run out: ben takes over.
+    let after = later + Duration::seconds(16);
+    let taken = held(
+        store
+            .claim_watch_lease("console", &ben, after, alive)
+            .unwrap(),
+    );
+    assert_eq!(
+        (taken.holder.clone(), taken.acquired_at),
+        (ben.holder.clone(), after)
+    );
+    // Anna is refused now, and her renewal says who has it.
+    let e = store
+        .renew_watch_lease("console", &anna, after)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::LeaseLost { .. }), "{e}");
+    assert!(e.to_string().contains("now run by ben on h1"), "{e}");
+
+    // Given back: free at once, and giving back another's does nothing.
+    store.release_watch_lease("console", &anna.holder).unwrap();
+    assert_eq!(store.watch_leases().unwrap().len(), 2);
+    store.release_watch_lease("console", &ben.holder).unwrap();
+    held(
+        store
+            .claim_watch_lease("console", &anna, after, alive)
+            .unwrap(),
+    );
+
+    // A holder known to be gone (its process ended) is replaced at once.
+    let seen = std::cell::RefCell::new(Vec::new());
+    held(
+        store
+            .claim_watch_lease("console", &ben, after, |h| {
+                seen.borrow_mut().push(h.actor.clone());
+                true
+            })
+            .unwrap(),
+    );
+    assert_eq!(*seen.borrow(), ["anna"]);
+}
+
+#[test]
+fn a_commit_under_a_lost_lease_writes_nothing() {
+    let (_dir, mut store) = open_temp();
+    let pb = Playbook::builtin();
+    let (anna, ben) = (term("anna", "a1"), term("ben", "b1"));
+    held(
+        store
+            .claim_watch_lease("w", &anna, t0(), |_| false)
+            .unwrap(),
+    );
+    let batch = |offset, lease: &LeaseTerm| WatchBatch {
+        watcher: "w".into(),
+        checkpoints: vec![checkpoint(offset)],
+        detections: vec![change(brute_facts(), "10.0.0.1", 11, true, &["l1"])],
+        lease: Some(lease.clone()),
+        ..WatchBatch::default()
+    };
+    // Anna's commit renews her lease.
+    let t1 = t0() + Duration::seconds(5);
+    store
+        .commit_watch_batch(&batch(100, &anna), &pb, "anna", "h1", t1)
+        .unwrap();
+    let lease = &store.watch_leases().unwrap()[0];
+    assert_eq!(lease.expires_at, t1 + Duration::seconds(15));
+
+    // Anna stalls past her lease; ben takes over and commits further.
+    let t2 = t1 + Duration::seconds(20);
+    held(store.claim_watch_lease("w", &ben, t2, |_| false).unwrap());
+    store
+        .commit_watch_batch(&batch(200, &ben), &pb, "ben", "h1", t2)
+        .unwrap();
+    // Anna wakes up with old lines: refused whole, ben's state stands.
+    let before = store.detections(false).unwrap();
+    let e = store
+        .commit_watch_batch(&batch(150, &anna), &pb, "anna", "h1", t2)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::LeaseLost { .. }), "{e}");
+    let cps = store.watch_checkpoints("w").unwrap();
+    assert_eq!(cps[0].offset, 200);
+    assert_eq!(store.detections(false).unwrap(), before);
 }

@@ -58,6 +58,8 @@ pub enum Action {
     WatcherStatus(Box<crate::detect::follow::FollowStatus>),
     WatcherProblems(Vec<String>),
     WatcherFailed(String),
+    /// Another run holds the watcher's name (who), or None: following.
+    WatcherStandby(Option<String>),
     /// SIGTERM / SIGHUP: save what is in progress and leave.
     Terminate,
 }

@@ -237,6 +237,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             app.watcher.scroll = app.watcher.scroll.min(len.saturating_sub(1));
         }
         Action::WatcherProblems(problems) => app.watcher.problems.extend(problems),
+        Action::WatcherStandby(standby) => app.watcher.standby = standby,
         Action::WatcherFailed(text) => {
             app.watcher.problems.push(text.clone());
             say(app, text, true);

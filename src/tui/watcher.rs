@@ -25,9 +25,10 @@ use super::app::{App, Screen};
 use super::update::Effect;
 use crate::comms::CommsConfig;
 use crate::detect::follow::{FollowConfig, FollowStatus, Follower, system_clock};
-use crate::detect::watch::{WatchOptions, run};
+use crate::detect::watch::{WatchEvent, WatchOptions, run_leased, this_run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine, RuleSet};
 use crate::domain::Playbook;
+use crate::domain::event::format_time;
 use crate::store::Store;
 
 /// What the console's watcher follows, from `watch.toml`.
@@ -99,6 +100,9 @@ pub struct WatcherState {
     pub status: Option<FollowStatus>,
     /// Rule files refused, or why the watcher stopped.
     pub problems: Vec<String>,
+    /// Set while another run holds this watcher's name: who, and that this
+    /// console takes over when it stops.
+    pub standby: Option<String>,
     /// Scroll of the latest-matches list (0 = newest).
     pub scroll: usize,
 }
@@ -198,7 +202,6 @@ fn watch_thread(
         anyhow::bail!("no rules loaded; nothing to watch for");
     }
     let mut store = Store::open(db)?;
-    let state = store.load_watch_state(&setup.name)?;
     let patterns = setup
         .logs
         .iter()
@@ -211,22 +214,53 @@ fn watch_thread(
     let sinks = comms.escalation_sinks(db);
     config.notify_sinks = sinks.iter().map(|s| s.name.clone()).collect();
     let deliverer = actor.clone();
-    let engine = Engine::new(Arc::new(set), DEFAULT_MAX_KEYS);
-    let mut follower = Follower::new(engine, config, &state, system_clock());
-    let _ = to_ui.send(Action::WatcherStatus(Box::new(follower.status())));
+    let rules = Arc::new(set);
+    let host = crate::detect::watch::host_name();
     let opts = WatchOptions {
         name: setup.name.clone(),
         poll: Duration::from_millis(500),
+        lease: Some(this_run(&actor, &host)),
         actor,
-        host: crate::detect::watch::host_name(),
+        host,
     };
-    let mut last_sent = Instant::now();
-    run(
-        &mut follower,
+    let last_sent = std::cell::Cell::new(Instant::now());
+    let unshown = std::cell::Cell::new(false);
+    run_leased(
         &mut store,
         playbook,
         &opts,
         stop,
+        |state| {
+            let engine = Engine::new(Arc::clone(&rules), DEFAULT_MAX_KEYS);
+            Follower::new(engine, config.clone(), state, system_clock())
+        },
+        |event| {
+            let action = match event {
+                // Another console (or `warroom watch`) runs this name: say
+                // who, and take over when it stops.
+                WatchEvent::StandingBy(lease) => Action::WatcherStandby(Some(format!(
+                    "standing by: watcher \"{}\" is run by {} (lease until {}); this console takes over when it stops",
+                    lease.name,
+                    lease.holder,
+                    format_time(lease.expires_at)
+                ))),
+                WatchEvent::Following(f) => {
+                    let _ = to_ui.send(Action::WatcherStandby(None));
+                    last_sent.set(Instant::now());
+                    Action::WatcherStatus(Box::new(f.status()))
+                }
+                // Quiet now: show a commit the throttle below held back.
+                WatchEvent::CaughtUp(f) => {
+                    if !unshown.replace(false) {
+                        return;
+                    }
+                    last_sent.set(Instant::now());
+                    Action::WatcherStatus(Box::new(f.status()))
+                }
+                WatchEvent::Lost(e) => Action::WatcherProblems(vec![e.to_string()]),
+            };
+            let _ = to_ui.send(action);
+        },
         |f, outcome| {
             if !outcome.deliver.is_empty() {
                 // Off this thread; what a crash interrupts stays pending
@@ -240,9 +274,15 @@ fn watch_thread(
                     Utc::now(),
                 );
             }
-            if !outcome.opened.is_empty() || last_sent.elapsed() >= Duration::from_millis(250) {
-                last_sent = Instant::now();
+            // At most four updates a second while lines pour in, but a
+            // detection at once.
+            if !outcome.opened.is_empty() || last_sent.get().elapsed() >= Duration::from_millis(250)
+            {
+                last_sent.set(Instant::now());
+                unshown.set(false);
                 let _ = to_ui.send(Action::WatcherStatus(Box::new(f.status())));
+            } else {
+                unshown.set(true);
             }
         },
     )?;

@@ -100,28 +100,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
         display_safe(&setup.name),
         status.open_detections
     );
-    let table = if rows.is_empty() {
-        Table::new(
-            vec![Row::new(vec![Cell::from("starting…")])],
-            [Constraint::Min(10)],
-        )
+    if let Some(standby) = &w.standby {
+        // Another run follows these files; nothing here is live until it
+        // stops and this console takes over.
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                display_safe(standby).into_owned(),
+                t.soon(),
+            )))
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(title)),
+            files,
+        );
     } else {
-        Table::new(
-            rows,
-            [
-                Constraint::Min(20),
-                Constraint::Length(12),
-                Constraint::Length(9),
-                Constraint::Length(12),
-                Constraint::Min(24),
-            ],
-        )
-        .header(Row::new(["FILE", "STATE", "LINES", "OFFSET", "NOTES"]).style(t.bold()))
-    };
-    frame.render_widget(
-        table.block(Block::default().borders(Borders::ALL).title(title)),
-        files,
-    );
+        render_files(frame, files, &t, rows, title);
+    }
 
     if problems_h > 0 {
         let lines: Vec<Line> = w
@@ -186,5 +179,30 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
         recent,
+    );
+}
+
+fn render_files(frame: &mut Frame, area: Rect, t: &Theme, rows: Vec<Row<'_>>, title: String) {
+    let table = if rows.is_empty() {
+        Table::new(
+            vec![Row::new(vec![Cell::from("starting…")])],
+            [Constraint::Min(10)],
+        )
+    } else {
+        Table::new(
+            rows,
+            [
+                Constraint::Min(20),
+                Constraint::Length(12),
+                Constraint::Length(9),
+                Constraint::Length(12),
+                Constraint::Min(24),
+            ],
+        )
+        .header(Row::new(["FILE", "STATE", "LINES", "OFFSET", "NOTES"]).style(t.bold()))
+    };
+    frame.render_widget(
+        table.block(Block::default().borders(Borders::ALL).title(title)),
+        area,
     );
 }
