@@ -230,6 +230,69 @@ fn alert_deliveries_in_tx(
     stmt.query_map([key], alert_delivery_from_row)?.collect()
 }
 
+/// Where one kind of delivery keeps its lease: the table and the column
+/// naming what is delivered. Message deliveries and alert deliveries are
+/// claimed and renewed the same way; only these names differ.
+#[derive(Clone, Copy)]
+struct LeaseTable {
+    table: &'static str,
+    key_column: &'static str,
+}
+
+const MESSAGE_DELIVERY_LEASES: LeaseTable = LeaseTable {
+    table: "deliveries",
+    key_column: "message_id",
+};
+
+const ALERT_DELIVERY_LEASES: LeaseTable = LeaseTable {
+    table: "alert_deliveries",
+    key_column: "alert_key",
+};
+
+/// Takes a failed (or stale pending) delivery for a retry: marks it
+/// pending as of `now`. True for the one process whose update hit the row.
+fn claim_lease(
+    tx: &Transaction<'_>,
+    leases: LeaseTable,
+    key: &dyn rusqlite::ToSql,
+    sink: &str,
+    stale_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    let LeaseTable { table, key_column } = leases;
+    let n = tx.execute(
+        &format!(
+            "UPDATE {table} SET state = 'pending', updated_at = ?4
+             WHERE {key_column} = ?1 AND sink = ?2
+               AND (state = 'failed' OR (state = 'pending' AND updated_at < ?3))"
+        ),
+        params![key, sink, format_time(stale_before), format_time(now)],
+    )?;
+    Ok(n == 1)
+}
+
+/// Moves a pending delivery's stamp from `held_since` (the stamp this
+/// process set) to `now`; false when the delivery is no longer held with
+/// that stamp (delivered, or claimed by another process).
+fn renew_lease(
+    tx: &Transaction<'_>,
+    leases: LeaseTable,
+    key: &dyn rusqlite::ToSql,
+    sink: &str,
+    held_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    let LeaseTable { table, key_column } = leases;
+    let n = tx.execute(
+        &format!(
+            "UPDATE {table} SET updated_at = ?4
+             WHERE {key_column} = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3"
+        ),
+        params![key, sink, format_time(held_since), format_time(now)],
+    )?;
+    Ok(n == 1)
+}
+
 /// A message about to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
@@ -521,13 +584,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE alert_deliveries SET state = 'pending', updated_at = ?4
-                 WHERE alert_key = ?1 AND sink = ?2
-                   AND (state = 'failed' OR (state = 'pending' AND updated_at < ?3))",
-                params![key, sink, format_time(stale_before), format_time(now)],
-            )?;
-            Ok(n == 1)
+            Ok(claim_lease(
+                tx,
+                ALERT_DELIVERY_LEASES,
+                &key,
+                sink,
+                stale_before,
+                now,
+            )?)
         })
     }
 
@@ -542,12 +606,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE alert_deliveries SET updated_at = ?4
-                 WHERE alert_key = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3",
-                params![key, sink, format_time(held_since), format_time(now)],
-            )?;
-            Ok(n == 1)
+            Ok(renew_lease(
+                tx,
+                ALERT_DELIVERY_LEASES,
+                &key,
+                sink,
+                held_since,
+                now,
+            )?)
         })
     }
 
@@ -897,18 +963,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE deliveries SET state = 'pending', updated_at = ?4
-                 WHERE message_id = ?1 AND sink = ?2
-                   AND (state = 'failed' OR (state = 'pending' AND updated_at < ?3))",
-                params![
-                    message_id,
-                    sink,
-                    format_time(stale_before),
-                    format_time(now)
-                ],
-            )?;
-            Ok(n == 1)
+            Ok(claim_lease(
+                tx,
+                MESSAGE_DELIVERY_LEASES,
+                &message_id,
+                sink,
+                stale_before,
+                now,
+            )?)
         })
     }
 
@@ -925,12 +987,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE deliveries SET updated_at = ?4
-                 WHERE message_id = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3",
-                params![message_id, sink, format_time(held_since), format_time(now)],
-            )?;
-            Ok(n == 1)
+            Ok(renew_lease(
+                tx,
+                MESSAGE_DELIVERY_LEASES,
+                &message_id,
+                sink,
+                held_since,
+                now,
+            )?)
         })
     }
 
