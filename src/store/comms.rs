@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::incidents::{load_in_tx, note_customer_notice, parse_time, record_change};
+use super::incidents::{load_in_tx, non_blank, note_customer_notice, parse_time, record_change};
 use super::schema::Migration;
 use super::{Result, Store, StoreError};
 use crate::comms::{Audience, unfilled_placeholders};
@@ -557,14 +557,11 @@ impl Store {
                AND (?1 IS NULL OR a.incident_id = ?1)
              ORDER BY a.raised_at, d.alert_key, d.sink"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let due: Vec<AlertDelivery> = stmt
-            .query_map(
-                params![incident.map(IncidentId::as_str), format_time(stale_before)],
-                alert_delivery_from_row,
-            )
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+        let due: Vec<AlertDelivery> = self.query_all(
+            &sql,
+            params![incident.map(IncidentId::as_str), format_time(stale_before)],
+            alert_delivery_from_row,
+        )?;
         let mut out = Vec::with_capacity(due.len());
         for d in due {
             if let Some(a) = self.alert(&d.alert_key)? {
@@ -717,10 +714,7 @@ impl Store {
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE raised_at >= ?1 ORDER BY raised_at DESC, key"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_map([format_time(since)], alert_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        self.query_all(&sql, [format_time(since)], alert_from_row)
     }
 
     /// Open incidents with their current role holders, for the alert check.
@@ -730,18 +724,13 @@ impl Store {
             .into_iter()
             .filter(|i| i.status.is_open())
             .collect();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT r.incident_id, r.role, r.person, r.since, r.assigned_by
-                 FROM role_assignments r JOIN incidents i ON i.id = r.incident_id
-                 WHERE r.until IS NULL AND i.status NOT IN ('resolved', 'closed')
-                 ORDER BY r.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut holders: HashMap<String, Vec<Assignment>> = HashMap::new();
-        let rows = stmt
-            .query_map([], |r| {
+        let rows: Vec<_> = self.query_all(
+            "SELECT r.incident_id, r.role, r.person, r.since, r.assigned_by
+             FROM role_assignments r JOIN incidents i ON i.id = r.incident_id
+             WHERE r.until IS NULL AND i.status NOT IN ('resolved', 'closed')
+             ORDER BY r.id",
+            [],
+            |r| {
                 let role: String = r.get(1)?;
                 Ok((
                     r.get::<_, String>(0)?,
@@ -750,9 +739,9 @@ impl Store {
                     parse_time(r, 3)?,
                     r.get::<_, String>(4)?,
                 ))
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
+        let mut holders: HashMap<String, Vec<Assignment>> = HashMap::new();
         for (incident, role, person, since, by) in rows {
             let Ok(role) = role.parse() else { continue };
             holders.entry(incident).or_default().push(Assignment {
@@ -786,16 +775,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<SentMessage> {
         check_body(&msg.body).map_err(StoreError::Invalid)?;
-        let author = msg.author.trim();
-        if author.is_empty() {
-            return Err(StoreError::Invalid("a message needs an author".into()));
-        }
+        let author = non_blank(&msg.author, "a message needs an author")?;
         let mut names: Vec<&str> = Vec::new();
         for s in sinks {
-            let s = s.trim();
-            if s.is_empty() {
-                return Err(StoreError::Invalid("a sink name is empty".into()));
-            }
+            let s = non_blank(s, "a sink name is empty")?;
             if !names.contains(&s) {
                 names.push(s);
             }
@@ -1009,20 +992,14 @@ impl Store {
         self.incident(incident)?;
         let sql =
             format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE incident_id = ?1 ORDER BY id");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let mut list: Vec<SentMessage> = stmt
-            .query_map([incident.as_str()], message_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+        let mut list: Vec<SentMessage> =
+            self.query_all(&sql, [incident.as_str()], message_from_row)?;
         let sql = format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE message_id IN
                 (SELECT id FROM messages WHERE incident_id = ?1) ORDER BY message_id, sink"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let deliveries: Vec<Delivery> = stmt
-            .query_map([incident.as_str()], delivery_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+        let deliveries: Vec<Delivery> =
+            self.query_all(&sql, [incident.as_str()], delivery_from_row)?;
         let mut by_message: HashMap<i64, Vec<Delivery>> = HashMap::new();
         for d in deliveries {
             by_message.entry(d.message_id).or_default().push(d);
@@ -1062,23 +1039,15 @@ impl Store {
         incident: Option<&IncidentId>,
         stale_before: DateTime<Utc>,
     ) -> Result<Vec<(SentMessage, Delivery)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT d.message_id, d.sink FROM deliveries d JOIN messages m ON m.id = d.message_id
+        let keys: Vec<(i64, String)> = self.query_all(
+            "SELECT d.message_id, d.sink FROM deliveries d JOIN messages m ON m.id = d.message_id
                  WHERE d.state <> 'delivered'
                    AND (d.state = 'failed' OR d.updated_at < ?2)
                    AND (?1 IS NULL OR m.incident_id = ?1)
                  ORDER BY d.message_id, d.sink",
-            )
-            .map_err(|e| self.err(e))?;
-        let keys: Vec<(i64, String)> = stmt
-            .query_map(
-                params![incident.map(IncidentId::as_str), format_time(stale_before)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+            params![incident.map(IncidentId::as_str), format_time(stale_before)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let mut out = Vec::with_capacity(keys.len());
         for (id, sink) in keys {
             if let Some(m) = self.message(id)?
