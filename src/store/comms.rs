@@ -249,48 +249,58 @@ const ALERT_DELIVERY_LEASES: LeaseTable = LeaseTable {
     key_column: "alert_key",
 };
 
-/// Takes a failed (or stale pending) delivery for a retry: marks it
-/// pending as of `now`. True for the one process whose update hit the row.
-fn claim_lease(
-    tx: &Transaction<'_>,
-    leases: LeaseTable,
-    key: &dyn rusqlite::ToSql,
-    sink: &str,
-    stale_before: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<bool> {
-    let LeaseTable { table, key_column } = leases;
-    let n = tx.execute(
-        &format!(
-            "UPDATE {table} SET state = 'pending', updated_at = ?4
-             WHERE {key_column} = ?1 AND sink = ?2
-               AND (state = 'failed' OR (state = 'pending' AND updated_at < ?3))"
-        ),
-        params![key, sink, format_time(stale_before), format_time(now)],
-    )?;
-    Ok(n == 1)
-}
+impl LeaseTable {
+    /// Takes a failed (or stale pending) delivery for a retry: marks it
+    /// pending as of `now`. True for the one process whose update hit the
+    /// row.
+    fn claim(
+        self,
+        tx: &Transaction<'_>,
+        key: &dyn rusqlite::ToSql,
+        sink: &str,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<bool> {
+        let set = "state = 'pending', updated_at = ?4";
+        let held = "(state = 'failed' OR (state = 'pending' AND updated_at < ?3))";
+        self.stamp(tx, set, held, key, sink, stale_before, now)
+    }
 
-/// Moves a pending delivery's stamp from `held_since` (the stamp this
-/// process set) to `now`; false when the delivery is no longer held with
-/// that stamp (delivered, or claimed by another process).
-fn renew_lease(
-    tx: &Transaction<'_>,
-    leases: LeaseTable,
-    key: &dyn rusqlite::ToSql,
-    sink: &str,
-    held_since: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<bool> {
-    let LeaseTable { table, key_column } = leases;
-    let n = tx.execute(
-        &format!(
-            "UPDATE {table} SET updated_at = ?4
-             WHERE {key_column} = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3"
-        ),
-        params![key, sink, format_time(held_since), format_time(now)],
-    )?;
-    Ok(n == 1)
+    /// Moves a pending delivery's stamp from `held_since` (the stamp this
+    /// process set) to `now`; false when the delivery is no longer held
+    /// with that stamp (delivered, or claimed by another process).
+    fn renew(
+        self,
+        tx: &Transaction<'_>,
+        key: &dyn rusqlite::ToSql,
+        sink: &str,
+        held_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<bool> {
+        let held = "state = 'pending' AND updated_at = ?3";
+        self.stamp(tx, "updated_at = ?4", held, key, sink, held_since, now)
+    }
+
+    /// Applies `set` to the one delivery of `key` through `sink` if it is
+    /// `held` (`?3` is `then`, `?4` is `now`); true when it was.
+    #[allow(clippy::too_many_arguments)]
+    fn stamp(
+        self,
+        tx: &Transaction<'_>,
+        set: &str,
+        held: &str,
+        key: &dyn rusqlite::ToSql,
+        sink: &str,
+        then: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<bool> {
+        let LeaseTable { table, key_column } = self;
+        let n = tx.execute(
+            &format!("UPDATE {table} SET {set} WHERE {key_column} = ?1 AND sink = ?2 AND {held}"),
+            params![key, sink, format_time(then), format_time(now)],
+        )?;
+        Ok(n == 1)
+    }
 }
 
 /// A message about to be sent.
@@ -580,16 +590,7 @@ impl Store {
         stale_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.write(|tx| {
-            Ok(claim_lease(
-                tx,
-                ALERT_DELIVERY_LEASES,
-                &key,
-                sink,
-                stale_before,
-                now,
-            )?)
-        })
+        self.write(|tx| Ok(ALERT_DELIVERY_LEASES.claim(tx, &key, sink, stale_before, now)?))
     }
 
     /// Renews this process's hold on a pending escalation delivery just
@@ -602,16 +603,7 @@ impl Store {
         held_since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.write(|tx| {
-            Ok(renew_lease(
-                tx,
-                ALERT_DELIVERY_LEASES,
-                &key,
-                sink,
-                held_since,
-                now,
-            )?)
-        })
+        self.write(|tx| Ok(ALERT_DELIVERY_LEASES.renew(tx, &key, sink, held_since, now)?))
     }
 
     /// Records how one alert delivery went, with a timeline event on its
@@ -946,14 +938,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            Ok(claim_lease(
-                tx,
-                MESSAGE_DELIVERY_LEASES,
-                &message_id,
-                sink,
-                stale_before,
-                now,
-            )?)
+            Ok(MESSAGE_DELIVERY_LEASES.claim(tx, &message_id, sink, stale_before, now)?)
         })
     }
 
@@ -970,14 +955,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            Ok(renew_lease(
-                tx,
-                MESSAGE_DELIVERY_LEASES,
-                &message_id,
-                sink,
-                held_since,
-                now,
-            )?)
+            Ok(MESSAGE_DELIVERY_LEASES.renew(tx, &message_id, sink, held_since, now)?)
         })
     }
 
