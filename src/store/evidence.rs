@@ -113,6 +113,16 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 const EVIDENCE_COLUMNS: &str = "id, incident_id, kind, sha256, size, collected_by, collected_at,
     collected_at_local, source_host, source_path, description, content, stored_path, drill";
 
+/// A legal hold from `SELECT incident_id, reason, set_by, set_at`.
+fn legal_hold_from_row(r: &Row<'_>) -> rusqlite::Result<LegalHold> {
+    Ok(LegalHold {
+        incident: r.get(0)?,
+        reason: r.get(1)?,
+        set_by: r.get(2)?,
+        set_at: parse_time(r, 3)?,
+    })
+}
+
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<EvidenceItem> {
     let kind: String = r.get(2)?;
     let size: i64 = r.get(4)?;
@@ -794,14 +804,7 @@ impl Store {
                 "SELECT incident_id, reason, set_by, set_at FROM legal_holds WHERE incident_id = ?1",
             )
             .and_then(|mut s| {
-                s.query_row([id.as_str()], |r| {
-                    Ok(LegalHold {
-                        incident: r.get(0)?,
-                        reason: r.get(1)?,
-                        set_by: r.get(2)?,
-                        set_at: parse_time(r, 3)?,
-                    })
-                })
+                s.query_row([id.as_str()], legal_hold_from_row)
                 .optional()
             })
             .map_err(|e| self.err(e))
@@ -812,14 +815,7 @@ impl Store {
         self.query_all(
             "SELECT incident_id, reason, set_by, set_at FROM legal_holds ORDER BY incident_id",
             [],
-            |r| {
-                Ok(LegalHold {
-                    incident: r.get(0)?,
-                    reason: r.get(1)?,
-                    set_by: r.get(2)?,
-                    set_at: parse_time(r, 3)?,
-                })
-            },
+            legal_hold_from_row,
         )
     }
 
@@ -876,14 +872,7 @@ impl Store {
                 .query_row(
                     "SELECT incident_id, reason, set_by, set_at FROM legal_holds WHERE incident_id = ?1",
                     [id.as_str()],
-                    |r| {
-                        Ok(LegalHold {
-                            incident: r.get(0)?,
-                            reason: r.get(1)?,
-                            set_by: r.get(2)?,
-                            set_at: parse_time(r, 3)?,
-                        })
-                    },
+                    legal_hold_from_row,
                 )
                 .optional()?;
             let Some(held) = held else {
