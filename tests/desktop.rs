@@ -5,134 +5,15 @@
 //! quiet fallback.
 
 mod common;
+mod session_bus;
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::Env;
-use futures::StreamExt;
+use session_bus::{Bus, Notified, notification_server};
 
 const T0: &str = "2024-01-15T14:30:00Z";
 const LATER: &str = "2024-01-15T14:50:00Z";
-
-/// A private session bus; killed when dropped.
-struct Bus {
-    daemon: Child,
-    address: String,
-}
-
-impl Bus {
-    fn start() -> Bus {
-        let mut daemon = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (Debian package dbus; .ci/run installs it)");
-        let mut line = String::new();
-        BufReader::new(daemon.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let address = line.trim().to_string();
-        assert!(address.starts_with("unix:"), "bus address: {address:?}");
-        Bus { daemon, address }
-    }
-}
-
-impl Drop for Bus {
-    fn drop(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-    }
-}
-
-/// One Notify call as the server received it.
-#[derive(Debug, Clone)]
-struct Notified {
-    app_name: String,
-    summary: String,
-    body: String,
-    urgency: Option<u8>,
-}
-
-type NotifyArgs = (
-    String,
-    u32,
-    String,
-    String,
-    String,
-    Vec<String>,
-    HashMap<String, zbus::OwnedVariant>,
-    i32,
-);
-
-/// Runs a notification server on the bus: owns
-/// `org.freedesktop.Notifications`, answers Notify with an id and reports
-/// each call. Returns once the name is owned.
-fn notification_server(address: &str) -> mpsc::Receiver<Notified> {
-    let (calls_tx, calls_rx) = mpsc::channel();
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let address = address.to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let conn = zbus::connection::Builder::address(address.as_str())
-                .build()
-                .await
-                .unwrap();
-            conn.request_name("org.freedesktop.Notifications")
-                .await
-                .unwrap();
-            ready_tx.send(()).unwrap();
-            let mut stream = zbus::MessageStream::from(&conn);
-            let mut next_id = 1u32;
-            while let Some(Ok(msg)) = stream.next().await {
-                if msg.message_type() != zbus::message::Type::MethodCall {
-                    continue;
-                }
-                let header = msg.header();
-                match header.member().map(|m| m.as_str()) {
-                    Some("Notify") => {
-                        let body = msg.body();
-                        let (app_name, _, _, summary, text, _, hints, _): NotifyArgs =
-                            body.deserialize().unwrap();
-                        let urgency = hints.get("urgency").and_then(|v| u8::try_from(v).ok());
-                        conn.reply(&header, &next_id).await.unwrap();
-                        next_id += 1;
-                        let _ = calls_tx.send(Notified {
-                            app_name,
-                            summary,
-                            body: text,
-                            urgency,
-                        });
-                    }
-                    Some("GetCapabilities") => {
-                        conn.reply(&header, &vec!["body".to_string()])
-                            .await
-                            .unwrap();
-                    }
-                    Some("GetServerInformation") => {
-                        conn.reply(&header, &("fake", "warroom-tests", "1", "1.2"))
-                            .await
-                            .unwrap();
-                    }
-                    _ => {}
-                }
-            }
-        });
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the notification server took its name on the bus");
-    calls_rx
-}
 
 fn p1_incident(env: &Env) -> String {
     let out = env

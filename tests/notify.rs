@@ -91,6 +91,12 @@ impl Room {
     }
 }
 
+/// The arguments of `notify send ID --audience AUDIENCE --file FILE`.
+fn send_args<'a>(id: &'a str, audience: &'a str, file: &'a Path) -> [&'a str; 7] {
+    let file = file.to_str().expect("a UTF-8 path");
+    ["notify", "send", id, "--audience", audience, "--file", file]
+}
+
 fn at(minutes: i64) -> String {
     let t: chrono::DateTime<chrono::Utc> = T0.parse().unwrap();
     (t + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -215,18 +221,7 @@ fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
     let id = r.incident("P2", "Login API down");
     let body = "Bonjour,\nnous enquêtons sur un incident; une ligne assez longue pour que l'encodage la coupe en plusieurs morceaux.\n";
     let f = r.message_file("m.txt", body);
-    let out = r.ok_at(
-        &at(10),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "customers",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
+    let out = r.ok_at(&at(10), &send_args(&id, "customers", &f));
     assert!(out.contains("delivered"), "{out}");
 
     let eml = outbox.join(format!("{id}-000001-customers.eml"));
@@ -284,18 +279,7 @@ fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
 
     // Internal has no recipients: plain text, byte for byte.
     let f = r.message_file("i.txt", "Internal: all hands on deck.");
-    r.ok_at(
-        &at(11),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "internal",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
+    r.ok_at(&at(11), &send_args(&id, "internal", &f));
     assert_eq!(
         std::fs::read(outbox.join(format!("{id}-000002-internal.txt"))).unwrap(),
         b"Internal: all hands on deck."
@@ -327,18 +311,7 @@ fn a_command_sink_receives_exactly_the_message_bytes_on_stdin() {
     // Non-ASCII, a tab, CRLF and no final newline: all must pass unchanged.
     let body = "Status: contained \u{2713}\r\n\tnext: rotate logs\nend";
     let f = r.message_file("m.txt", body);
-    let out = r.ok_at(
-        &at(5),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "executives",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
+    let out = r.ok_at(&at(5), &send_args(&id, "executives", &f));
     assert!(out.contains("pipe") && out.contains("delivered"), "{out}");
     assert_eq!(std::fs::read(&got).unwrap(), body.as_bytes());
     assert_eq!(
@@ -389,18 +362,7 @@ fn a_failing_sink_leaves_the_message_undelivered_and_a_retry_delivers_it() {
     ));
     let id = r.incident("P2", "Login API down");
     let f = r.message_file("m.txt", "First update.\n");
-    let out = r.run_at(
-        &at(10),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "internal",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
+    let out = r.run_at(&at(10), &send_args(&id, "internal", &f));
     assert_fails(&out, 1, "1 of 2 deliveries failed; message #1 is recorded");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("relay refused: 554"), "{stdout}");
@@ -450,33 +412,11 @@ fn a_failing_sink_leaves_the_message_undelivered_and_a_retry_delivers_it() {
     // A failure is also retried by the next send.
     std::fs::remove_file(&ok).unwrap();
     let f2 = r.message_file("m2.txt", "Second update.\n");
-    let out = r.run_at(
-        &at(20),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "internal",
-            "--file",
-            f2.to_str().unwrap(),
-        ],
-    );
+    let out = r.run_at(&at(20), &send_args(&id, "internal", &f2));
     assert_eq!(out.status.code(), Some(1));
     std::fs::write(&ok, "").unwrap();
     let f3 = r.message_file("m3.txt", "Third update.\n");
-    let out = r.ok_at(
-        &at(21),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "internal",
-            "--file",
-            f3.to_str().unwrap(),
-        ],
-    );
+    let out = r.ok_at(&at(21), &send_args(&id, "internal", &f3));
     assert!(out.contains("retry of message #2"), "{out}");
     let list = r.json_at(&at(22), &["notify", "list", &id]);
     assert!(
@@ -497,59 +437,18 @@ fn unfilled_placeholders_and_bad_input_are_refused_with_nothing_recorded() {
     let draft = r.ok_at(&at(5), &["notify", "draft", &id, "--template", "regulator"]);
     assert!(draft.contains("[FILL IN: categories of people"), "{draft}");
     let f = r.message_file("reg.txt", &draft);
-    let out = r.run_at(
-        &at(6),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "regulator",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
+    let out = r.run_at(&at(6), &send_args(&id, "regulator", &f));
     assert_fails(&out, 2, "placeholder(s) to fill in");
 
     let bad = r.dir().join("bad.txt");
     std::fs::write(&bad, b"caf\xe9").unwrap();
-    let out = r.run_at(
-        &at(6),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "customers",
-            "--file",
-            bad.to_str().unwrap(),
-        ],
-    );
+    let out = r.run_at(&at(6), &send_args(&id, "customers", &bad));
     assert_fails(&out, 2, "not valid UTF-8 (byte 3)");
-    let out = r.run_at(
-        &at(6),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "press",
-            "--file",
-            bad.to_str().unwrap(),
-        ],
-    );
+    let out = r.run_at(&at(6), &send_args(&id, "press", &bad));
     assert_fails(&out, 2, "invalid audience 'press'");
     let out = r.run_at(
         &at(6),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "customers",
-            "--file",
-            "/nonexistent/m.txt",
-        ],
+        &send_args(&id, "customers", Path::new("/nonexistent/m.txt")),
     );
     assert_fails(&out, 1, "/nonexistent/m.txt: cannot read");
     let ok = r.message_file("ok.txt", "fine");
@@ -568,18 +467,7 @@ fn unfilled_placeholders_and_bad_input_are_refused_with_nothing_recorded() {
         ],
     );
     assert_fails(&out, 2, "no sink 'fax'");
-    let out = r.run_at(
-        &at(6),
-        &[
-            "notify",
-            "send",
-            "INC-2024-099",
-            "--audience",
-            "customers",
-            "--file",
-            ok.to_str().unwrap(),
-        ],
-    );
+    let out = r.run_at(&at(6), &send_args("INC-2024-099", "customers", &ok));
     assert_fails(&out, 1, "no incident INC-2024-099");
 
     assert_eq!(
@@ -605,18 +493,7 @@ fn sending_to_customers_meets_the_notice_clock_and_restarts_the_update_clock() {
 
     let body = "We are investigating degraded logins.\n";
     let f = r.message_file("m.txt", body);
-    r.ok_at(
-        &at(60),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "customers",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
+    r.ok_at(&at(60), &send_args(&id, "customers", &f));
 
     let show = r.json_at(&at(90), &["incident", "show", &id]);
     let notice = clock(&show, "customer_notice");
@@ -641,18 +518,7 @@ fn sending_to_customers_meets_the_notice_clock_and_restarts_the_update_clock() {
     // An internal update restarts the cadence again; the notice stays met
     // at the first customer message.
     let f = r.message_file("i.txt", "Internal update.\n");
-    r.ok_at(
-        &at(100),
-        &[
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "internal",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
+    r.ok_at(&at(100), &send_args(&id, "internal", &f));
     let show = r.json_at(&at(101), &["incident", "show", &id]);
     assert_eq!(
         clock(&show, "customer_notice")["met_at"],
@@ -1061,18 +927,7 @@ fn a_new_message_goes_out_before_older_failures_are_retried() {
     let id = r.incident("P2", "Login API down");
     let send = |minute: i64, body: &str| {
         let f = r.message_file("m.txt", body);
-        r.run_at(
-            &at(minute),
-            &[
-                "notify",
-                "send",
-                &id,
-                "--audience",
-                "internal",
-                "--file",
-                f.to_str().unwrap(),
-            ],
-        )
+        r.run_at(&at(minute), &send_args(&id, "internal", &f))
     };
     assert_eq!(send(10, "old update\n").status.code(), Some(1));
     std::fs::write(&up, "").unwrap();
@@ -1114,27 +969,13 @@ fn a_delivery_taken_over_by_another_process_is_not_delivered_again() {
     let f = r.message_file("m.txt", "the update\n");
     let a = r
         .cmd_at(&at(10))
-        .args([
-            "notify",
-            "send",
-            &id,
-            "--audience",
-            "internal",
-            "--file",
-            f.to_str().unwrap(),
-        ])
+        .args(send_args(&id, "internal", &f))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // Wait (bounded) until A is inside its first sink.
-    for _ in 0..1200 {
-        if lock.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(lock.exists(), "process A never reached its first sink");
+    wait_for("process A to reach its first sink", || lock.exists());
 
     let b = r.run_at(&at(16), &["notify", "retry", &id]);
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
@@ -1379,12 +1220,9 @@ fn a_failed_or_abandoned_escalation_delivery_is_retried_and_never_lost() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..1200 {
-        if pid.exists() && !std::fs::read_to_string(&pid).unwrap().is_empty() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for("the stuck pager's pid", || {
+        std::fs::read_to_string(&pid).is_ok_and(|p| !p.is_empty())
+    });
     a.kill().unwrap();
     a.wait().unwrap();
     let stuck = std::fs::read_to_string(&pid).unwrap();
@@ -1489,18 +1327,7 @@ fn a_drill_message_is_marked_as_a_drill_for_every_sink() {
         .to_string();
     let f = r.message_file("m.txt", "Logins are slow; we are on it.\n");
     for id in [&real, &drill] {
-        r.ok_at(
-            &at(5),
-            &[
-                "notify",
-                "send",
-                id,
-                "--audience",
-                "customers",
-                "--file",
-                f.to_str().unwrap(),
-            ],
-        );
+        r.ok_at(&at(5), &send_args(id, "customers", &f));
     }
     assert_eq!(std::fs::read_to_string(&seen).unwrap(), "01");
     let eml =
@@ -1771,9 +1598,9 @@ fn stop_watch(child: std::process::Child) {
     );
 }
 
-/// Polls `done` for up to 30 s.
+/// Polls `done` for up to 60 s.
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..600 {
+    for _ in 0..1200 {
         if done() {
             return;
         }

@@ -5,6 +5,7 @@
 //! console that took it, and nothing is shown again after the consoles
 //! restart.
 
+mod session_bus;
 mod tui_support;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use session_bus::{Bus, Notified, notification_server};
 use tui_support::{Console, Sandbox};
 use warroom::domain::roles::Role;
 use warroom::domain::{Playbook, Severity};
@@ -251,105 +253,6 @@ impl Drop for Watcher {
     }
 }
 
-/// A private session bus (Debian's `dbus`, installed by .ci/run); killed
-/// when dropped.
-struct Bus {
-    daemon: std::process::Child,
-    address: String,
-}
-
-impl Bus {
-    fn start() -> Bus {
-        use std::io::BufRead;
-        let mut daemon = std::process::Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (Debian package dbus)");
-        let mut line = String::new();
-        std::io::BufReader::new(daemon.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let address = line.trim().to_string();
-        assert!(address.starts_with("unix:"), "bus address: {address:?}");
-        Bus { daemon, address }
-    }
-}
-
-impl Drop for Bus {
-    fn drop(&mut self) {
-        let _ = self.daemon.kill();
-        let _ = self.daemon.wait();
-    }
-}
-
-/// Owns `org.freedesktop.Notifications` on the bus and reports each
-/// Notify call as (summary, body).
-fn notification_server(address: &str) -> std::sync::mpsc::Receiver<(String, String)> {
-    use futures::StreamExt;
-    let (calls_tx, calls_rx) = std::sync::mpsc::channel();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let address = address.to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let conn = zbus::connection::Builder::address(address.as_str())
-                .build()
-                .await
-                .unwrap();
-            conn.request_name("org.freedesktop.Notifications")
-                .await
-                .unwrap();
-            ready_tx.send(()).unwrap();
-            let mut stream = zbus::MessageStream::from(&conn);
-            while let Some(Ok(msg)) = stream.next().await {
-                if msg.message_type() != zbus::message::Type::MethodCall {
-                    continue;
-                }
-                let header = msg.header();
-                match header.member().map(|m| m.as_str()) {
-                    Some("Notify") => {
-                        type Args = (
-                            String,
-                            u32,
-                            String,
-                            String,
-                            String,
-                            Vec<String>,
-                            std::collections::HashMap<String, zbus::OwnedVariant>,
-                            i32,
-                        );
-                        let (_, _, _, summary, body, _, _, _): Args =
-                            msg.body().deserialize().unwrap();
-                        conn.reply(&header, &1u32).await.unwrap();
-                        let _ = calls_tx.send((summary, body));
-                    }
-                    Some("GetCapabilities") => {
-                        conn.reply(&header, &vec!["body".to_string()])
-                            .await
-                            .unwrap();
-                    }
-                    Some("GetServerInformation") => {
-                        conn.reply(&header, &("fake", "warroom-tests", "1", "1.2"))
-                            .await
-                            .unwrap();
-                    }
-                    _ => {}
-                }
-            }
-        });
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("the notification server took its name");
-    calls_rx
-}
-
 #[test]
 fn the_console_hands_its_alerts_to_the_desktop_and_stays_quiet_without_a_bus() {
     let sb = Sandbox::new();
@@ -368,7 +271,7 @@ fn the_console_hands_its_alerts_to_the_desktop_and_stays_quiet_without_a_bus() {
     let bus = Bus::start();
     let calls = notification_server(&bus.address);
     let mut c = sb.console(120, 40, &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)]);
-    let (summary, body) = calls
+    let Notified { summary, body, .. } = calls
         .recv_timeout(Duration::from_secs(15))
         .expect("a Notify call from the console");
     assert_eq!(summary, format!("warroom: {id}"));

@@ -26,9 +26,7 @@ fn editor_position(screen: &str) -> Option<String> {
 
 /// Opens the only incident and its composer's picker.
 fn open_composer(c: &mut tui_support::Console, title: &str) {
-    c.wait_text(title);
-    c.key_enter();
-    c.wait_text("Checklist");
+    c.wait_then_open(title);
     c.type_text("c");
     c.wait_text("Write a message");
 }
@@ -366,14 +364,7 @@ fn a_broken_user_template_shows_file_line_and_problem_and_the_console_keeps_runn
         "{# audience: customers #}\nSECURITY INCIDENT NOTIFICATION\nIncident: {{ id }\n",
     )
     .unwrap();
-    sb.cli(&[
-        "incident",
-        "new",
-        "--title",
-        "Broken template day",
-        "--severity",
-        "P3",
-    ]);
+    sb.new_incident("Broken template day", "P3");
     let mut c = sb.console(120, 40, &[]);
     open_composer(&mut c, "Broken template day");
     c.wait_text("your file");

@@ -52,6 +52,16 @@ fn sgr_params(raw: &[u8]) -> Vec<String> {
     out
 }
 
+/// The checklist item `id` of `incident show --json`.
+fn checklist_item<'a>(incident: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    incident["checklist"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no checklist item {id} in {incident}"))
+}
+
 #[test]
 fn declare_assign_tick_watch_the_clock_and_quit() {
     let sb = Sandbox::new();
@@ -110,12 +120,7 @@ fn declare_assign_tick_watch_the_clock_and_quit() {
     assert_eq!(v["summary"], "Large egress to an unknown ASN");
     assert_eq!(v["roles"]["commander"]["person"], "alice");
     assert_eq!(v["roles"]["commander"]["assigned_by"], "tester");
-    let item = v["checklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "detect.siem")
-        .unwrap();
+    let item = checklist_item(&v, "detect.siem");
     assert_eq!(item["state"], "done");
     assert_eq!(item["by"], "tester");
     // The terminal was restored: we left the alternate screen.
@@ -130,17 +135,7 @@ fn declare_assign_tick_watch_the_clock_and_quit() {
 #[test]
 fn a_cli_change_appears_on_a_running_console() {
     let sb = Sandbox::new();
-    let id = sb
-        .cli(&[
-            "incident",
-            "new",
-            "--title",
-            "Before the change",
-            "--severity",
-            "P3",
-        ])
-        .trim()
-        .to_string();
+    let id = sb.new_incident("Before the change", "P3");
     let mut c = sb.console(120, 40, &[]);
     c.wait_text("Before the change");
     sb.cli(&[
@@ -203,14 +198,7 @@ fn sigterm_and_sighup_restore_the_terminal_and_keep_the_draft() {
 #[test]
 fn no_color_still_shows_state_in_text() {
     let sb = Sandbox::new();
-    sb.cli(&[
-        "incident",
-        "new",
-        "--title",
-        "Breached at once",
-        "--severity",
-        "P1",
-    ]);
+    sb.new_incident("Breached at once", "P1");
     let mut c = sb.console(120, 40, &[("NO_COLOR", "1")]);
     c.wait_text("BREACHED");
     std::thread::sleep(Duration::from_millis(300));
@@ -248,23 +236,11 @@ fn no_color_still_shows_state_in_text() {
 #[test]
 fn two_consoles_editing_one_incident_keep_both_changes() {
     let sb = Sandbox::new();
-    let id = sb
-        .cli(&[
-            "incident",
-            "new",
-            "--title",
-            "Shared incident",
-            "--severity",
-            "P3",
-        ])
-        .trim()
-        .to_string();
+    let id = sb.new_incident("Shared incident", "P3");
     let mut a = sb.console_as("anna", 120, 40, &[]);
     let mut b = sb.console_as("ben", 120, 40, &[]);
     for c in [&mut a, &mut b] {
-        c.wait_text("Shared incident");
-        c.key_enter();
-        c.wait_text("Checklist");
+        c.wait_then_open("Shared incident");
     }
     // Anna raises the severity (P3 preselected; up twice is P1) ...
     a.type_text("s");
@@ -288,13 +264,7 @@ fn two_consoles_editing_one_incident_keep_both_changes() {
     }
     let v = sb.show_json(&id);
     assert_eq!(v["severity"], "P1");
-    let siem = v["checklist"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "detect.siem")
-        .unwrap()
-        .clone();
+    let siem = checklist_item(&v, "detect.siem").clone();
     assert_eq!(siem["state"], "done");
     assert_eq!(siem["by"], "ben");
     let actors: Vec<&str> = v["timeline"]

@@ -8,7 +8,7 @@ mod tui_support;
 use std::time::Duration;
 
 use serde_json::Value;
-use tui_support::Sandbox;
+use tui_support::{Console, Sandbox};
 
 fn json(sb: &Sandbox, args: &[&str]) -> Value {
     let mut a = args.to_vec();
@@ -26,29 +26,27 @@ fn custody<'a>(list: &'a Value, n: usize, action: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// u on an incident page, then closed (the last status) and Enter.
+fn choose_status_closed(c: &mut Console) {
+    c.type_text("u");
+    c.wait_text("Set status");
+    for _ in 0..6 {
+        c.type_text("j");
+    }
+    c.key_enter();
+}
+
 #[test]
 fn evidence_review_and_report_from_the_console() {
     let sb = Sandbox::new();
-    let id = sb
-        .cli(&[
-            "incident",
-            "new",
-            "--title",
-            "Web shell on www-3",
-            "--severity",
-            "P2",
-        ])
-        .trim()
-        .to_string();
+    let id = sb.new_incident("Web shell on www-3", "P2");
     let log = sb.dir.path().join("access.log");
     std::fs::write(&log, "GET /uploads/shell.php?c=id 200\n").unwrap();
     sb.cli(&["evidence", "add", &id, "--file", log.to_str().unwrap()]);
     sb.cli(&["evidence", "add", &id, "--note", "seen by the WAF first"]);
 
     let mut c = sb.console(120, 40, &[]);
-    c.wait_text("Web shell on www-3");
-    c.key_enter();
-    c.wait_text("Checklist");
+    c.wait_then_open("Web shell on www-3");
 
     // e: the evidence list, with hashes, the custody log, and its opening
     // recorded once (not on every redraw or poll: stay a few ticks).
@@ -210,30 +208,13 @@ fn evidence_review_and_report_from_the_console() {
 #[test]
 fn closing_gate_refuses_then_the_commander_overrides_and_metrics_show() {
     let sb = Sandbox::new();
-    let id = sb
-        .cli(&[
-            "incident",
-            "new",
-            "--title",
-            "Phished finance mailbox",
-            "--severity",
-            "P3",
-        ])
-        .trim()
-        .to_string();
+    let id = sb.new_incident("Phished finance mailbox", "P3");
     sb.cli(&["incident", "assign", &id, "commander", "tester"]);
 
     let mut c = sb.console(100, 30, &[]);
-    c.wait_text("Phished finance mailbox");
-    c.key_enter();
-    c.wait_text("Checklist");
+    c.wait_then_open("Phished finance mailbox");
     // u: status; closed is the last choice.
-    c.type_text("u");
-    c.wait_text("Set status");
-    for _ in 0..6 {
-        c.type_text("j");
-    }
-    c.key_enter();
+    choose_status_closed(&mut c);
     // The store's refusal, and the override offered to the commander.
     c.wait_text("cannot be closed");
     c.wait_text("You are the commander");
@@ -279,28 +260,11 @@ fn closing_gate_refuses_then_the_commander_overrides_and_metrics_show() {
 #[test]
 fn a_closing_refused_to_someone_else_is_explained_and_nothing_changes() {
     let sb = Sandbox::new();
-    let id = sb
-        .cli(&[
-            "incident",
-            "new",
-            "--title",
-            "Lost laptop",
-            "--severity",
-            "P4",
-        ])
-        .trim()
-        .to_string();
+    let id = sb.new_incident("Lost laptop", "P4");
     sb.cli(&["incident", "assign", &id, "commander", "alice"]);
     let mut c = sb.console(100, 30, &[]);
-    c.wait_text("Lost laptop");
-    c.key_enter();
-    c.wait_text("Checklist");
-    c.type_text("u");
-    c.wait_text("Set status");
-    for _ in 0..6 {
-        c.type_text("j");
-    }
-    c.key_enter();
+    c.wait_then_open("Lost laptop");
+    choose_status_closed(&mut c);
     c.wait_text("Only the commander (alice) may close anyway");
     c.type_text("I want it closed");
     c.key_enter();
@@ -319,17 +283,7 @@ fn hostile_text_in_evidence_and_review_never_reaches_the_terminal() {
     const BIDI: &str = "invoice\u{202E}fdp.exe";
     const C1: &str = "\u{9b}2Jc1";
     let sb = Sandbox::new();
-    let id = sb
-        .cli(&[
-            "incident",
-            "new",
-            "--title",
-            "Hostile records",
-            "--severity",
-            "P3",
-        ])
-        .trim()
-        .to_string();
+    let id = sb.new_incident("Hostile records", "P3");
     let lines = format!("{OSC52}\n{CSI}\n{BIDI}\n{C1}\n");
     sb.cli(&[
         "evidence",
@@ -381,9 +335,7 @@ fn hostile_text_in_evidence_and_review_never_reaches_the_terminal() {
     ]);
 
     let mut c = sb.console(120, 40, &[]);
-    c.wait_text("Hostile records");
-    c.key_enter();
-    c.wait_text("Checklist");
+    c.wait_then_open("Hostile records");
     c.type_text("e");
     // Made visible: ESC as ␛, bidi as <U+202E>.
     c.wait_text("␛]52;c;ZXZpbA==␇clip");

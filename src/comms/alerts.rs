@@ -182,17 +182,7 @@ pub fn check(
     now: DateTime<Utc>,
 ) -> Result<Vec<NewAlert>, crate::store::StoreError> {
     let raised = raise(store, policy, config, me, now)?;
-    if !raised.escalations.is_empty() && !raised.sinks.is_empty() {
-        deliver_in_background(
-            store.path(),
-            raised.escalations,
-            raised.sinks,
-            config,
-            me,
-            now,
-        );
-    }
-    Ok(raised.alerts)
+    Ok(raised.escalate_in_background(store.path(), config, me, now))
 }
 
 /// What a check did.
@@ -233,6 +223,24 @@ struct Raised {
     alerts: Vec<NewAlert>,
     escalations: Vec<NewAlert>,
     sinks: Vec<super::SinkConfig>,
+}
+
+impl Raised {
+    /// Starts delivering the escalations through the sinks on a thread of
+    /// their own (when there are both) and returns the alerts this process
+    /// raised.
+    fn escalate_in_background(
+        self,
+        db: &std::path::Path,
+        config: &CommsConfig,
+        me: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<NewAlert> {
+        if !self.escalations.is_empty() && !self.sinks.is_empty() {
+            deliver_in_background(db, self.escalations, self.sinks, config, me, now);
+        }
+        self.alerts
+    }
 }
 
 fn raise(
@@ -294,17 +302,7 @@ pub fn raise_due(
     now: DateTime<Utc>,
 ) -> Result<Vec<NewAlert>, crate::store::StoreError> {
     let raised = take(store, alerts, config)?;
-    if !raised.escalations.is_empty() && !raised.sinks.is_empty() {
-        deliver_in_background(
-            store.path(),
-            raised.escalations,
-            raised.sinks,
-            config,
-            me,
-            now,
-        );
-    }
-    Ok(raised.alerts)
+    Ok(raised.escalate_in_background(store.path(), config, me, now))
 }
 
 /// Delivers alerts this process raised with pending deliveries

@@ -83,13 +83,37 @@ fn poll_all(f: &mut Follower) {
     while f.poll() {}
 }
 
+/// A follower of `log` from its beginning that has read all there is.
+fn reading_from_start(log: &Path) -> Follower {
+    let mut f = follower(&[log], &WatchState::default(), true);
+    poll_all(&mut f);
+    f
+}
+
+/// What logrotate's copytruncate does: copies `log` to `copy`, then
+/// empties `log` in place.
+fn copy_and_truncate(log: &Path, copy: &Path) {
+    fs::copy(log, copy).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+}
+
+/// An sshd failed password from 7.7.7.7 at 10:00:`n` UTC (one hit of
+/// the `brute` rule).
+fn failed_password(n: u32) -> String {
+    format!("2026-03-01T10:00:{n:02}Z sshd[1]: Failed password for root from 7.7.7.7 port 1 ssh2\n")
+}
+
 #[test]
 fn appends_are_read_and_a_partial_line_waits_for_its_newline() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     append(&log, &lines(0, 3));
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    let mut f = reading_from_start(&log);
     assert_eq!(seen(&f), once(0, 3));
     append(&log, "line 3\nline 4");
     poll_all(&mut f);
@@ -120,8 +144,7 @@ fn rename_rotation_reads_the_rest_of_the_old_file_first() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     append(&log, &lines(0, 10));
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    let mut f = reading_from_start(&log);
     // Written after our last read, then rotated, with a last line that
     // never got its newline.
     append(&log, &lines(10, 20));
@@ -138,21 +161,14 @@ fn several_rotations_while_behind_are_all_read_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     append(&log, &lines(0, 5));
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    let mut f = reading_from_start(&log);
     append(&log, &lines(5, 10));
     fs::rename(&log, dir.path().join("app.log.1")).unwrap();
     append(&log, &lines(10, 20));
     fs::rename(&log, dir.path().join("app.log.2")).unwrap();
     append(&log, &lines(20, 30));
     // copy-and-truncate on top
-    fs::copy(&log, dir.path().join("app.log.3")).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    copy_and_truncate(&log, &dir.path().join("app.log.3"));
     append(&log, &lines(30, 40));
     poll_all(&mut f);
     assert_eq!(seen(&f), once(0, 40));
@@ -163,16 +179,9 @@ fn copy_and_truncate_reads_the_unread_rest_from_the_copy() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     append(&log, &lines(0, 10));
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    let mut f = reading_from_start(&log);
     append(&log, &lines(10, 20));
-    fs::copy(&log, dir.path().join("app.log.1")).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    copy_and_truncate(&log, &dir.path().join("app.log.1"));
     // Refilled past where we were: only the first bytes tell.
     append(&log, &lines(100, 130));
     poll_all(&mut f);
@@ -186,8 +195,7 @@ fn plain_truncation_starts_over_and_deletion_waits_for_the_new_file() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     append(&log, &lines(0, 10));
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    let mut f = reading_from_start(&log);
     OpenOptions::new()
         .write(true)
         .truncate(true)
@@ -253,6 +261,16 @@ fn commit(f: &mut Follower, s: &mut Store) {
     f.committed(&out);
 }
 
+/// A follower of `log` resumed from the store's checkpoint, as after a
+/// restart, that has read all there is and committed it.
+fn resumed(log: &Path, s: &mut Store) -> Follower {
+    let state = s.load_watch_state("default").unwrap();
+    let mut f = follower(&[log], &state, true);
+    poll_all(&mut f);
+    commit(&mut f, s);
+    f
+}
+
 fn stored_counts(s: &Store) -> Vec<(u32, u64)> {
     let mut v: Vec<(u32, u64)> = s
         .detections(false)
@@ -272,8 +290,7 @@ fn a_restart_resumes_at_the_checkpoint_even_after_rotations_while_stopped() {
     let log = dir.path().join("app.log");
     append(&log, &lines(0, 10));
     append(&log, "line 10");
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    let mut f = reading_from_start(&log);
     commit(&mut f, &mut s);
     // Read but never committed (the partial line completed, and more): a
     // crash here must read them again.
@@ -289,10 +306,7 @@ fn a_restart_resumes_at_the_checkpoint_even_after_rotations_while_stopped() {
     fs::rename(&log, dir.path().join("app.log.2")).unwrap();
     append(&log, &lines(25, 30));
 
-    let state = s.load_watch_state("default").unwrap();
-    let mut f = follower(&[&log], &state, true);
-    poll_all(&mut f);
-    commit(&mut f, &mut s);
+    resumed(&log, &mut s);
     let mut want = once(0, 10);
     want.push((100, 1));
     want.extend(once(11, 30));
@@ -300,12 +314,9 @@ fn a_restart_resumes_at_the_checkpoint_even_after_rotations_while_stopped() {
     assert_eq!(stored_counts(&s), want);
 
     // A path that vanished while stopped, its file renamed away.
-    let state = s.load_watch_state("default").unwrap();
     append(&log, &lines(30, 32));
     fs::rename(&log, dir.path().join("app.log.3")).unwrap();
-    let mut f = follower(&[&log], &state, true);
-    poll_all(&mut f);
-    commit(&mut f, &mut s);
+    let mut f = resumed(&log, &mut s);
     append(&log, &lines(32, 33));
     poll_all(&mut f);
     commit(&mut f, &mut s);
@@ -320,23 +331,13 @@ fn a_restart_after_a_copy_and_truncate_reads_the_rest_from_the_copy() {
     let mut s = Store::open(&dir.path().join("w.db")).unwrap();
     let log = dir.path().join("app.log");
     append(&log, &lines(0, 10));
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    let mut f = reading_from_start(&log);
     commit(&mut f, &mut s);
     drop(f);
     append(&log, &lines(10, 20));
-    fs::copy(&log, dir.path().join("app.log-20260301")).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&log)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    copy_and_truncate(&log, &dir.path().join("app.log-20260301"));
     append(&log, &lines(20, 22));
-    let state = s.load_watch_state("default").unwrap();
-    let mut f = follower(&[&log], &state, true);
-    poll_all(&mut f);
-    commit(&mut f, &mut s);
+    resumed(&log, &mut s);
     assert_eq!(stored_counts(&s), once(0, 22));
 }
 
@@ -345,22 +346,13 @@ fn windows_survive_a_restart_so_counting_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("w.db")).unwrap();
     let log = dir.path().join("auth.log");
-    let fail = |n: u32| {
-        format!(
-            "2026-03-01T10:00:{n:02}Z sshd[1]: Failed password for root from 7.7.7.7 port 1 ssh2\n"
-        )
-    };
-    append(&log, &(fail(0) + &fail(1)));
-    let mut f = follower(&[&log], &WatchState::default(), true);
-    poll_all(&mut f);
+    append(&log, &(failed_password(0) + &failed_password(1)));
+    let mut f = reading_from_start(&log);
     commit(&mut f, &mut s);
     drop(f);
-    append(&log, &fail(2));
-    let state = s.load_watch_state("default").unwrap();
-    assert_eq!(state.windows.len(), 1);
-    let mut f = follower(&[&log], &state, true);
-    poll_all(&mut f);
-    commit(&mut f, &mut s);
+    append(&log, &failed_password(2));
+    assert_eq!(s.load_watch_state("default").unwrap().windows.len(), 1);
+    resumed(&log, &mut s);
     let d = s.detections(false).unwrap();
     let brute: Vec<_> = d.iter().filter(|d| d.rule == "brute").collect();
     assert_eq!(brute.len(), 1);
@@ -374,19 +366,14 @@ fn resolving_the_incident_closes_the_detection_and_the_next_hits_count_afresh() 
     let dir = tempfile::tempdir().unwrap();
     let mut s = Store::open(&dir.path().join("w.db")).unwrap();
     let log = dir.path().join("auth.log");
-    let fail = |n: u32| {
-        format!(
-            "2026-03-01T10:00:{n:02}Z sshd[1]: Failed password for root from 7.7.7.7 port 1 ssh2\n"
-        )
-    };
     let mut f = follower(&[&log], &WatchState::default(), true);
-    append(&log, &(0..3).map(fail).collect::<String>());
+    append(&log, &(0..3).map(failed_password).collect::<String>());
     poll_all(&mut f);
     commit(&mut f, &mut s);
     let first = s.incidents(true).unwrap();
     assert_eq!(first.len(), 1);
     // Attached while open.
-    append(&log, &fail(3));
+    append(&log, &failed_password(3));
     poll_all(&mut f);
     commit(&mut f, &mut s);
     assert_eq!(s.incidents(true).unwrap().len(), 1);
@@ -402,7 +389,7 @@ fn resolving_the_incident_closes_the_detection_and_the_next_hits_count_afresh() 
     .unwrap();
     // The next commit learns it; the engine forgets the detection.
     commit(&mut f, &mut s);
-    append(&log, &(10..12).map(fail).collect::<String>());
+    append(&log, &(10..12).map(failed_password).collect::<String>());
     poll_all(&mut f);
     commit(&mut f, &mut s);
     assert_eq!(
@@ -410,7 +397,7 @@ fn resolving_the_incident_closes_the_detection_and_the_next_hits_count_afresh() 
         1,
         "two hits: under the threshold"
     );
-    append(&log, &fail(12));
+    append(&log, &failed_password(12));
     poll_all(&mut f);
     commit(&mut f, &mut s);
     let brute: Vec<_> = s

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::incidents::{load_in_tx, note_customer_notice, parse_time, record_change};
+use super::incidents::{load_in_tx, non_blank, note_customer_notice, parse_time, record_change};
 use super::schema::Migration;
 use super::{Result, Store, StoreError};
 use crate::comms::{Audience, unfilled_placeholders};
@@ -228,6 +228,79 @@ fn alert_deliveries_in_tx(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     stmt.query_map([key], alert_delivery_from_row)?.collect()
+}
+
+/// Where one kind of delivery keeps its lease: the table and the column
+/// naming what is delivered. Message deliveries and alert deliveries are
+/// claimed and renewed the same way; only these names differ.
+#[derive(Clone, Copy)]
+struct LeaseTable {
+    table: &'static str,
+    key_column: &'static str,
+}
+
+const MESSAGE_DELIVERY_LEASES: LeaseTable = LeaseTable {
+    table: "deliveries",
+    key_column: "message_id",
+};
+
+const ALERT_DELIVERY_LEASES: LeaseTable = LeaseTable {
+    table: "alert_deliveries",
+    key_column: "alert_key",
+};
+
+impl LeaseTable {
+    /// Takes a failed (or stale pending) delivery for a retry: marks it
+    /// pending as of `now`. True for the one process whose update hit the
+    /// row.
+    fn claim(
+        self,
+        tx: &Transaction<'_>,
+        key: &dyn rusqlite::ToSql,
+        sink: &str,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<bool> {
+        let set = "state = 'pending', updated_at = ?4";
+        let held = "(state = 'failed' OR (state = 'pending' AND updated_at < ?3))";
+        self.stamp(tx, set, held, key, sink, stale_before, now)
+    }
+
+    /// Moves a pending delivery's stamp from `held_since` (the stamp this
+    /// process set) to `now`; false when the delivery is no longer held
+    /// with that stamp (delivered, or claimed by another process).
+    fn renew(
+        self,
+        tx: &Transaction<'_>,
+        key: &dyn rusqlite::ToSql,
+        sink: &str,
+        held_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<bool> {
+        let held = "state = 'pending' AND updated_at = ?3";
+        self.stamp(tx, "updated_at = ?4", held, key, sink, held_since, now)
+    }
+
+    /// Applies `set` to the one delivery of `key` through `sink` if it is
+    /// `held` (`?3` is `then`, `?4` is `now`); true when it was.
+    #[allow(clippy::too_many_arguments)]
+    fn stamp(
+        self,
+        tx: &Transaction<'_>,
+        set: &str,
+        held: &str,
+        key: &dyn rusqlite::ToSql,
+        sink: &str,
+        then: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> rusqlite::Result<bool> {
+        let LeaseTable { table, key_column } = self;
+        let n = tx.execute(
+            &format!("UPDATE {table} SET {set} WHERE {key_column} = ?1 AND sink = ?2 AND {held}"),
+            params![key, sink, format_time(then), format_time(now)],
+        )?;
+        Ok(n == 1)
+    }
 }
 
 /// A message about to be sent.
@@ -494,14 +567,11 @@ impl Store {
                AND (?1 IS NULL OR a.incident_id = ?1)
              ORDER BY a.raised_at, d.alert_key, d.sink"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let due: Vec<AlertDelivery> = stmt
-            .query_map(
-                params![incident.map(IncidentId::as_str), format_time(stale_before)],
-                alert_delivery_from_row,
-            )
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+        let due: Vec<AlertDelivery> = self.query_all(
+            &sql,
+            params![incident.map(IncidentId::as_str), format_time(stale_before)],
+            alert_delivery_from_row,
+        )?;
         let mut out = Vec::with_capacity(due.len());
         for d in due {
             if let Some(a) = self.alert(&d.alert_key)? {
@@ -520,15 +590,7 @@ impl Store {
         stale_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE alert_deliveries SET state = 'pending', updated_at = ?4
-                 WHERE alert_key = ?1 AND sink = ?2
-                   AND (state = 'failed' OR (state = 'pending' AND updated_at < ?3))",
-                params![key, sink, format_time(stale_before), format_time(now)],
-            )?;
-            Ok(n == 1)
-        })
+        self.write(|tx| Ok(ALERT_DELIVERY_LEASES.claim(tx, &key, sink, stale_before, now)?))
     }
 
     /// Renews this process's hold on a pending escalation delivery just
@@ -541,14 +603,7 @@ impl Store {
         held_since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE alert_deliveries SET updated_at = ?4
-                 WHERE alert_key = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3",
-                params![key, sink, format_time(held_since), format_time(now)],
-            )?;
-            Ok(n == 1)
-        })
+        self.write(|tx| Ok(ALERT_DELIVERY_LEASES.renew(tx, &key, sink, held_since, now)?))
     }
 
     /// Records how one alert delivery went, with a timeline event on its
@@ -651,10 +706,7 @@ impl Store {
         let sql = format!(
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE raised_at >= ?1 ORDER BY raised_at DESC, key"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_map([format_time(since)], alert_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        self.query_all(&sql, [format_time(since)], alert_from_row)
     }
 
     /// Open incidents with their current role holders, for the alert check.
@@ -664,18 +716,13 @@ impl Store {
             .into_iter()
             .filter(|i| i.status.is_open())
             .collect();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT r.incident_id, r.role, r.person, r.since, r.assigned_by
-                 FROM role_assignments r JOIN incidents i ON i.id = r.incident_id
-                 WHERE r.until IS NULL AND i.status NOT IN ('resolved', 'closed')
-                 ORDER BY r.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut holders: HashMap<String, Vec<Assignment>> = HashMap::new();
-        let rows = stmt
-            .query_map([], |r| {
+        let rows: Vec<_> = self.query_all(
+            "SELECT r.incident_id, r.role, r.person, r.since, r.assigned_by
+             FROM role_assignments r JOIN incidents i ON i.id = r.incident_id
+             WHERE r.until IS NULL AND i.status NOT IN ('resolved', 'closed')
+             ORDER BY r.id",
+            [],
+            |r| {
                 let role: String = r.get(1)?;
                 Ok((
                     r.get::<_, String>(0)?,
@@ -684,9 +731,9 @@ impl Store {
                     parse_time(r, 3)?,
                     r.get::<_, String>(4)?,
                 ))
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
+        let mut holders: HashMap<String, Vec<Assignment>> = HashMap::new();
         for (incident, role, person, since, by) in rows {
             let Ok(role) = role.parse() else { continue };
             holders.entry(incident).or_default().push(Assignment {
@@ -720,16 +767,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<SentMessage> {
         check_body(&msg.body).map_err(StoreError::Invalid)?;
-        let author = msg.author.trim();
-        if author.is_empty() {
-            return Err(StoreError::Invalid("a message needs an author".into()));
-        }
+        let author = non_blank(&msg.author, "a message needs an author")?;
         let mut names: Vec<&str> = Vec::new();
         for s in sinks {
-            let s = s.trim();
-            if s.is_empty() {
-                return Err(StoreError::Invalid("a sink name is empty".into()));
-            }
+            let s = non_blank(s, "a sink name is empty")?;
             if !names.contains(&s) {
                 names.push(s);
             }
@@ -897,18 +938,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE deliveries SET state = 'pending', updated_at = ?4
-                 WHERE message_id = ?1 AND sink = ?2
-                   AND (state = 'failed' OR (state = 'pending' AND updated_at < ?3))",
-                params![
-                    message_id,
-                    sink,
-                    format_time(stale_before),
-                    format_time(now)
-                ],
-            )?;
-            Ok(n == 1)
+            Ok(MESSAGE_DELIVERY_LEASES.claim(tx, &message_id, sink, stale_before, now)?)
         })
     }
 
@@ -925,12 +955,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE deliveries SET updated_at = ?4
-                 WHERE message_id = ?1 AND sink = ?2 AND state = 'pending' AND updated_at = ?3",
-                params![message_id, sink, format_time(held_since), format_time(now)],
-            )?;
-            Ok(n == 1)
+            Ok(MESSAGE_DELIVERY_LEASES.renew(tx, &message_id, sink, held_since, now)?)
         })
     }
 
@@ -945,20 +970,14 @@ impl Store {
         self.incident(incident)?;
         let sql =
             format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE incident_id = ?1 ORDER BY id");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let mut list: Vec<SentMessage> = stmt
-            .query_map([incident.as_str()], message_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+        let mut list: Vec<SentMessage> =
+            self.query_all(&sql, [incident.as_str()], message_from_row)?;
         let sql = format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE message_id IN
                 (SELECT id FROM messages WHERE incident_id = ?1) ORDER BY message_id, sink"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let deliveries: Vec<Delivery> = stmt
-            .query_map([incident.as_str()], delivery_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+        let deliveries: Vec<Delivery> =
+            self.query_all(&sql, [incident.as_str()], delivery_from_row)?;
         let mut by_message: HashMap<i64, Vec<Delivery>> = HashMap::new();
         for d in deliveries {
             by_message.entry(d.message_id).or_default().push(d);
@@ -998,23 +1017,15 @@ impl Store {
         incident: Option<&IncidentId>,
         stale_before: DateTime<Utc>,
     ) -> Result<Vec<(SentMessage, Delivery)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT d.message_id, d.sink FROM deliveries d JOIN messages m ON m.id = d.message_id
+        let keys: Vec<(i64, String)> = self.query_all(
+            "SELECT d.message_id, d.sink FROM deliveries d JOIN messages m ON m.id = d.message_id
                  WHERE d.state <> 'delivered'
                    AND (d.state = 'failed' OR d.updated_at < ?2)
                    AND (?1 IS NULL OR m.incident_id = ?1)
                  ORDER BY d.message_id, d.sink",
-            )
-            .map_err(|e| self.err(e))?;
-        let keys: Vec<(i64, String)> = stmt
-            .query_map(
-                params![incident.map(IncidentId::as_str), format_time(stale_before)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+            params![incident.map(IncidentId::as_str), format_time(stale_before)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let mut out = Vec::with_capacity(keys.len());
         for (id, sink) in keys {
             if let Some(m) = self.message(id)?

@@ -57,16 +57,12 @@ impl Store {
 
     /// Drafts of one owner whose key starts with `prefix`, newest first.
     pub fn drafts(&self, owner: &str, prefix: &str) -> Result<Vec<Draft>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT owner, key, body, updated_at FROM drafts
+        self.query_all(
+            "SELECT owner, key, body, updated_at FROM drafts
                  WHERE owner = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY updated_at DESC",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.query_map(params![owner, prefix], draft_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+            params![owner, prefix],
+            draft_from_row,
+        )
     }
 
     pub fn delete_draft(&mut self, owner: &str, key: &str) -> Result<()> {

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::incidents::{load_in_tx, parse_time, record_change, save_in_tx};
+use super::incidents::{load_in_tx, non_blank, parse_time, record_change, save_in_tx};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::IncidentId;
@@ -112,6 +112,16 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 
 const EVIDENCE_COLUMNS: &str = "id, incident_id, kind, sha256, size, collected_by, collected_at,
     collected_at_local, source_host, source_path, description, content, stored_path, drill";
+
+/// A legal hold from `SELECT incident_id, reason, set_by, set_at`.
+fn legal_hold_from_row(r: &Row<'_>) -> rusqlite::Result<LegalHold> {
+    Ok(LegalHold {
+        incident: r.get(0)?,
+        reason: r.get(1)?,
+        set_by: r.get(2)?,
+        set_at: parse_time(r, 3)?,
+    })
+}
 
 fn item_from_row(r: &Row<'_>) -> rusqlite::Result<EvidenceItem> {
     let kind: String = r.get(2)?;
@@ -519,10 +529,7 @@ impl Store {
     pub fn evidence(&self, id: &IncidentId) -> Result<Vec<EvidenceItem>> {
         let sql =
             format!("SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE incident_id = ?1 ORDER BY id");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_map([id.as_str()], item_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        self.query_all(&sql, [id.as_str()], item_from_row)
     }
 
     /// Records that an incident's evidence was looked at (the evidence
@@ -538,12 +545,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let purpose = purpose.trim();
-        if purpose.is_empty() {
-            return Err(StoreError::Invalid(
-                "accessing evidence needs a purpose".into(),
-            ));
-        }
+        let purpose = non_blank(purpose, "accessing evidence needs a purpose")?;
         // Nothing to record: no write transaction.
         if self.evidence(id)?.is_empty() {
             self.incident(id)?;
@@ -591,10 +593,7 @@ impl Store {
 
     fn all_evidence(&self) -> Result<Vec<EvidenceItem>> {
         let sql = format!("SELECT {EVIDENCE_COLUMNS} FROM evidence ORDER BY id");
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_map([], item_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+        self.query_all(&sql, [], item_from_row)
     }
 
     /// The custody log of an incident's evidence, oldest first.
@@ -745,12 +744,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<CustodyEvent> {
-        let purpose = purpose.trim();
-        if purpose.is_empty() {
-            return Err(StoreError::Invalid(
-                "accessing evidence needs a purpose".into(),
-            ));
-        }
+        let purpose = non_blank(purpose, "accessing evidence needs a purpose")?;
         let ev = self.evidence_item(id, item)?;
         let path = self.evidence_dir().join(&ev.stored_path);
         let bytes = fs::read(&path).map_err(io_err(&path))?;
@@ -810,14 +804,7 @@ impl Store {
                 "SELECT incident_id, reason, set_by, set_at FROM legal_holds WHERE incident_id = ?1",
             )
             .and_then(|mut s| {
-                s.query_row([id.as_str()], |r| {
-                    Ok(LegalHold {
-                        incident: r.get(0)?,
-                        reason: r.get(1)?,
-                        set_by: r.get(2)?,
-                        set_at: parse_time(r, 3)?,
-                    })
-                })
+                s.query_row([id.as_str()], legal_hold_from_row)
                 .optional()
             })
             .map_err(|e| self.err(e))
@@ -825,22 +812,11 @@ impl Store {
 
     /// Every incident under legal hold.
     pub fn legal_holds(&self) -> Result<Vec<LegalHold>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT incident_id, reason, set_by, set_at FROM legal_holds ORDER BY incident_id",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.query_map([], |r| {
-            Ok(LegalHold {
-                incident: r.get(0)?,
-                reason: r.get(1)?,
-                set_by: r.get(2)?,
-                set_at: parse_time(r, 3)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err(e))
+        self.query_all(
+            "SELECT incident_id, reason, set_by, set_at FROM legal_holds ORDER BY incident_id",
+            [],
+            legal_hold_from_row,
+        )
     }
 
     /// Places an incident under legal hold (a reason is required).
@@ -851,10 +827,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<LegalHold> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(StoreError::Invalid("a legal hold needs a reason".into()));
-        }
+        let reason = non_blank(reason, "a legal hold needs a reason")?;
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
             let existing: Option<String> = tx
@@ -892,26 +865,14 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<LegalHold> {
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(StoreError::Invalid(
-                "lifting a legal hold needs a reason".into(),
-            ));
-        }
+        let reason = non_blank(reason, "lifting a legal hold needs a reason")?;
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
             let held = tx
                 .query_row(
                     "SELECT incident_id, reason, set_by, set_at FROM legal_holds WHERE incident_id = ?1",
                     [id.as_str()],
-                    |r| {
-                        Ok(LegalHold {
-                            incident: r.get(0)?,
-                            reason: r.get(1)?,
-                            set_by: r.get(2)?,
-                            set_at: parse_time(r, 3)?,
-                        })
-                    },
+                    legal_hold_from_row,
                 )
                 .optional()?;
             let Some(held) = held else {
@@ -1110,25 +1071,17 @@ impl Store {
                 .query_row(sql, [], |r| r.get(0))
                 .map_err(|e| self.err(e))
         };
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM incidents WHERE drill = 1 ORDER BY year, seq")
-            .map_err(|e| self.err(e))?;
-        let incidents: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT h.incident_id FROM legal_holds h JOIN incidents i ON i.id = h.incident_id
+        let incidents: Vec<String> = self.query_all(
+            "SELECT id FROM incidents WHERE drill = 1 ORDER BY year, seq",
+            [],
+            |r| r.get(0),
+        )?;
+        let held: Vec<String> = self.query_all(
+            "SELECT h.incident_id FROM legal_holds h JOIN incidents i ON i.id = h.incident_id
                  WHERE i.drill = 1 ORDER BY h.incident_id",
-            )
-            .map_err(|e| self.err(e))?;
-        let held: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+            [],
+            |r| r.get(0),
+        )?;
         Ok(PurgeSummary {
             incidents,
             events: q("SELECT count(*) FROM events WHERE chain = 'drill'")?,
@@ -1203,14 +1156,10 @@ impl Store {
         let Ok(dirs) = fs::read_dir(&root) else {
             return Ok(());
         };
-        let mut stmt = self
-            .conn
-            .prepare("SELECT DISTINCT stored_path FROM evidence")
-            .map_err(|e| self.err(e))?;
-        let keep: std::collections::HashSet<String> = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+        let keep: std::collections::HashSet<String> =
+            self.query_all("SELECT DISTINCT stored_path FROM evidence", [], |r| {
+                r.get(0)
+            })?;
         for d in dirs.flatten() {
             let Ok(files) = fs::read_dir(d.path()) else {
                 continue;

@@ -142,6 +142,36 @@ pub(super) fn parse_opt_time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<D
     }
 }
 
+/// `text` without its surrounding white space, or `Invalid(missing)` when
+/// nothing is left: for the names, reasons and purposes a change needs.
+pub(super) fn non_blank<'a>(text: &'a str, missing: &str) -> Result<&'a str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(StoreError::Invalid(missing.to_string()));
+    }
+    Ok(text)
+}
+
+impl Store {
+    /// Every row `sql` selects with `params`, read by `from_row`, in the
+    /// order the query gives (a read outside any write transaction).
+    pub(super) fn query_all<T, C, P>(
+        &self,
+        sql: &str,
+        params: P,
+        from_row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<C>
+    where
+        C: FromIterator<T>,
+        P: rusqlite::Params,
+    {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        stmt.query_map(params, from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+}
+
 pub(super) fn incident_from_row(r: &Row<'_>) -> rusqlite::Result<Incident> {
     Ok(Incident {
         id: parse_col(r, 0)?,
@@ -562,10 +592,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Assignment> {
-        let person = person.trim();
-        if person.is_empty() {
-            return Err(StoreError::Invalid("person must not be empty".into()));
-        }
+        let person = non_blank(person, "person must not be empty")?;
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
             let previous: Option<String> = tx
@@ -777,10 +804,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Event> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(StoreError::Invalid("note must not be empty".into()));
-        }
+        let text = non_blank(text, "note must not be empty")?;
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
             Ok(record_change(
@@ -838,19 +862,17 @@ impl Store {
     }
 
     pub fn people(&self) -> Result<Vec<Person>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT handle, name, contact FROM people ORDER BY handle")
-            .map_err(|e| self.err(e))?;
-        stmt.query_map([], |r| {
-            Ok(Person {
-                handle: r.get(0)?,
-                name: r.get(1)?,
-                contact: r.get(2)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err(e))
+        self.query_all(
+            "SELECT handle, name, contact FROM people ORDER BY handle",
+            [],
+            |r| {
+                Ok(Person {
+                    handle: r.get(0)?,
+                    name: r.get(1)?,
+                    contact: r.get(2)?,
+                })
+            },
+        )
     }
 
     pub fn incident(&self, id: &IncidentId) -> Result<Incident> {
@@ -881,42 +903,31 @@ impl Store {
              WHERE ?1 OR status <> 'closed'
              ORDER BY year, seq"
         );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        stmt.query_map([include_closed], |r| {
+        self.query_all(&sql, [include_closed], |r| {
             Ok(BoardRow {
                 incident: incident_from_row(r)?,
                 commander: r.get(24)?,
             })
         })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err(e))
     }
 
     pub fn checklist(&self, id: &IncidentId) -> Result<Vec<ChecklistItem>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT item_id, phase, text, state, reason, changed_by, changed_at
+        self.query_all(
+            "SELECT item_id, phase, text, state, reason, changed_by, changed_at
                  FROM checklist WHERE incident_id = ?1 ORDER BY position",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.query_map([id.as_str()], checklist_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+            [id.as_str()],
+            checklist_from_row,
+        )
     }
 
     /// Every holding of every role, oldest first.
     pub fn assignments(&self, id: &IncidentId) -> Result<Vec<Assignment>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT role, person, since, until, assigned_by FROM role_assignments
+        self.query_all(
+            "SELECT role, person, since, until, assigned_by FROM role_assignments
                  WHERE incident_id = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.query_map([id.as_str()], assignment_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
+            [id.as_str()],
+            assignment_from_row,
+        )
     }
 
     /// The incident with its checklist, roles and timeline (newest first,

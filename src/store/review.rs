@@ -202,19 +202,14 @@ impl Store {
     /// Every started review (with its actions), by incident, for the board
     /// and metrics; incidents without one are absent.
     pub fn reviews(&self) -> Result<Vec<(String, Review)>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT i.id FROM incidents i
+        let ids: Vec<String> = self.query_all(
+            "SELECT i.id FROM incidents i
                  WHERE EXISTS (SELECT 1 FROM reviews r WHERE r.incident_id = i.id)
                     OR EXISTS (SELECT 1 FROM corrective_actions a WHERE a.incident_id = i.id)
                  ORDER BY i.year, i.seq",
-            )
-            .map_err(|e| self.err(e))?;
-        let ids: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+            [],
+            |r| r.get(0),
+        )?;
         ids.into_iter()
             .map(|id| {
                 let r = load_review(&self.conn, &id).map_err(|e| self.err(e))?;
@@ -227,19 +222,14 @@ impl Store {
     /// Only resolved incidents can have an overdue review, so the board
     /// needs no more than this to mark the others.
     pub fn resolved_complete_reviews(&self) -> Result<std::collections::HashSet<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT i.id FROM incidents i
+        let ids: Vec<String> = self.query_all(
+            "SELECT i.id FROM incidents i
                  WHERE i.status = 'resolved'
                    AND (EXISTS (SELECT 1 FROM reviews r WHERE r.incident_id = i.id)
                     OR EXISTS (SELECT 1 FROM corrective_actions a WHERE a.incident_id = i.id))",
-            )
-            .map_err(|e| self.err(e))?;
-        let ids: Vec<String> = stmt
-            .query_map([], |r| r.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))?;
+            [],
+            |r| r.get(0),
+        )?;
         let mut complete = std::collections::HashSet::new();
         for id in ids {
             let r = load_review(&self.conn, &id).map_err(|e| self.err(e))?;

@@ -958,6 +958,23 @@ mod tests {
         }))
     }
 
+    /// Opens the composer and loads its template into the editor, as the
+    /// store worker would answer.
+    fn open_editor(app: &mut App, store: &Store) {
+        cmd(app, Command::Compose);
+        let fx = cmd(app, Command::Submit);
+        update(app, answer(store, &fx), now());
+    }
+
+    /// Types into the editor and lets two ticks pass: the draft is sent
+    /// to the store (a SaveDraft effect).
+    fn type_until_the_draft_is_sent(app: &mut App) {
+        typed(app, "x");
+        update(app, Action::Tick, now());
+        let fx = update(app, Action::Tick, now());
+        assert!(fx.iter().any(|e| matches!(e, Effect::SaveDraft { .. })));
+    }
+
     fn composer(app: &App) -> &Composer {
         app.compose.as_deref().expect("composer open")
     }
@@ -1109,9 +1126,7 @@ mod tests {
     #[test]
     fn send_asks_with_sinks_then_records_and_drops_the_draft() {
         let (mut app, mut store, id, _dir) = with_incident();
-        cmd(&mut app, Command::Compose);
-        let fx = cmd(&mut app, Command::Submit);
-        update(&mut app, answer(&store, &fx), now());
+        open_editor(&mut app, &store);
         // The cursor waits on the first placeholder (the customer notice
         // has some: no actions recorded, no contact configured).
         let c = composer(&app);
@@ -1205,9 +1220,7 @@ mod tests {
     #[test]
     fn a_failed_delivery_stays_on_screen_ready_to_retry_and_a_refused_send_keeps_the_text() {
         let (mut app, mut store, id, _dir) = with_incident();
-        cmd(&mut app, Command::Compose);
-        let fx = cmd(&mut app, Command::Submit);
-        update(&mut app, answer(&store, &fx), now());
+        open_editor(&mut app, &store);
         app.compose.as_mut().unwrap().editor = Editor::new("Update: contained.", (0, 0));
         typed(&mut app, "!");
         cmd(&mut app, Command::Send);
@@ -1297,13 +1310,8 @@ mod tests {
     #[test]
     fn draft_saved_is_said_only_once_the_store_has_it() {
         let (mut app, store, id, _dir) = with_incident();
-        cmd(&mut app, Command::Compose);
-        let fx = cmd(&mut app, Command::Submit);
-        update(&mut app, answer(&store, &fx), now());
-        typed(&mut app, "x");
-        update(&mut app, Action::Tick, now());
-        let fx = update(&mut app, Action::Tick, now());
-        assert!(fx.iter().any(|e| matches!(e, Effect::SaveDraft { .. })));
+        open_editor(&mut app, &store);
+        type_until_the_draft_is_sent(&mut app);
         // On its way to the store: a SIGKILL now could still lose it.
         assert_eq!(composer(&app).saved_at, None);
         let key = draft_key(id.as_str(), "customers");
@@ -1316,13 +1324,8 @@ mod tests {
     #[test]
     fn a_draft_the_store_could_not_save_is_saved_again() {
         let (mut app, store, id, _dir) = with_incident();
-        cmd(&mut app, Command::Compose);
-        let fx = cmd(&mut app, Command::Submit);
-        update(&mut app, answer(&store, &fx), now());
-        typed(&mut app, "x");
-        update(&mut app, Action::Tick, now());
-        let fx = update(&mut app, Action::Tick, now());
-        assert!(fx.iter().any(|e| matches!(e, Effect::SaveDraft { .. })));
+        open_editor(&mut app, &store);
+        type_until_the_draft_is_sent(&mut app);
         assert!(!composer(&app).dirty);
         let key = draft_key(id.as_str(), "customers");
         update(
@@ -1346,9 +1349,7 @@ mod tests {
     #[test]
     fn quitting_mid_edit_saves_the_draft_and_the_keys_are_the_editors() {
         let (mut app, store, _id, _dir) = with_incident();
-        cmd(&mut app, Command::Compose);
-        let fx = cmd(&mut app, Command::Submit);
-        update(&mut app, answer(&store, &fx), now());
+        open_editor(&mut app, &store);
         typed(&mut app, "x");
         // Ctrl-C asks; yes saves the draft and quits.
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
@@ -1361,9 +1362,7 @@ mod tests {
         assert!(matches!(&fx[..], [Effect::SaveDraft { .. }, Effect::Quit]));
         // A signal saves too.
         let (mut app, store, _id, _dir) = with_incident();
-        cmd(&mut app, Command::Compose);
-        let fx = cmd(&mut app, Command::Submit);
-        update(&mut app, answer(&store, &fx), now());
+        open_editor(&mut app, &store);
         typed(&mut app, "y");
         let fx = update(&mut app, Action::Terminate, now());
         assert!(matches!(&fx[..], [Effect::SaveDraft { .. }, Effect::Quit]));

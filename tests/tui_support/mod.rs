@@ -68,6 +68,13 @@ impl Sandbox {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Declares an incident through the CLI; returns its id.
+    pub fn new_incident(&self, title: &str, severity: &str) -> String {
+        self.cli(&["incident", "new", "--title", title, "--severity", severity])
+            .trim()
+            .to_string()
+    }
+
     pub fn show_json(&self, id: &str) -> serde_json::Value {
         serde_json::from_str(&self.cli(&["incident", "show", id, "--json"])).expect("json")
     }
@@ -148,6 +155,14 @@ pub struct Console {
 }
 
 impl Console {
+    /// Waits until `title` is on the board, opens the selected incident
+    /// (Enter; the only one in most tests) and waits for its page.
+    pub fn wait_then_open(&mut self, title: &str) {
+        self.wait_text(title);
+        self.key_enter();
+        self.wait_text("Checklist");
+    }
+
     /// Everything the console has written so far.
     pub fn raw(&self) -> Vec<u8> {
         self.bytes.lock().unwrap().clone()
