@@ -359,6 +359,11 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
     out.push(("metrics", metrics_app(&store), dir));
 
     let (dir, store) = fixture_with_records();
+    let mut week = metrics_app(&store);
+    cmd(&mut week, Command::NextPeriod);
+    out.push(("metrics_7_days", week, dir));
+
+    let (dir, store) = fixture_with_records();
     let mut add = evidence_app(&store);
     cmd(&mut add, Command::AddEvidence);
     cmd(&mut add, Command::PrevField);
@@ -624,7 +629,12 @@ fn evidence_review_and_metrics_at_80x24_and_120x40() {
     for (name, app, _dir) in all_views() {
         if matches!(
             name,
-            "board_review_overdue" | "evidence" | "evidence_empty" | "review" | "metrics"
+            "board_review_overdue"
+                | "evidence"
+                | "evidence_empty"
+                | "review"
+                | "metrics"
+                | "metrics_7_days"
         ) {
             for (w, h) in [(80, 24), (120, 40)] {
                 insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&app, w, h));
@@ -637,6 +647,34 @@ fn evidence_review_and_metrics_at_80x24_and_120x40() {
             insta::assert_snapshot!(format!("{name}_80x24"), draw(&app, 80, 24));
         }
     }
+}
+
+#[test]
+fn the_metrics_title_names_the_period_and_counts_only_incidents_in_it() {
+    let views = all_views();
+    let get = |n: &str| &views.iter().find(|v| v.0 == n).unwrap().1;
+    // All time: the four real incidents (the drill is left out), the P2
+    // resolved eight days ago among them; the last 7 days start on
+    // 2026-11-16 00:00 UTC, so it is not counted there.
+    for (w, h) in [(80, 24), (120, 40)] {
+        let all = draw(get("metrics"), w, h);
+        assert!(all.contains(" Metrics: all time "), "{all}");
+        assert!(all.contains(" 4 incidents detected in the period"), "{all}");
+        let week = draw(get("metrics_7_days"), w, h);
+        assert!(
+            week.contains(" Metrics: last 7 days, 2026-11-16 to now UTC "),
+            "{week}"
+        );
+        assert!(
+            week.contains(" 3 incidents detected in the period"),
+            "{week}"
+        );
+    }
+    let wide = draw(get("metrics_7_days"), 120, 40);
+    assert!(
+        wide.contains("as warroom metrics --since 2026-11-16"),
+        "{wide}"
+    );
 }
 
 #[test]

@@ -109,6 +109,9 @@ pub enum Command {
     ActionDrop,
     ActionReopen,
     ToggleDrills,
+    /// The metrics' period: all time, last 7/30/90 days, this quarter.
+    NextPeriod,
+    PrevPeriod,
     /// Open the message composer.
     Compose,
     // In the composer:
@@ -714,6 +717,13 @@ pub static KEYMAP: &[Binding] = &[
         C::ToggleDrills,
         "include or exclude drills",
     ),
+    bind(
+        X::Metrics,
+        &[k('p')],
+        C::NextPeriod,
+        "next period: all time, last 7 / 30 / 90 days, this quarter",
+    ),
+    bind(X::Metrics, &[k('P')], C::PrevPeriod, "previous period"),
     bind(X::Metrics, &[k('?')], C::Help, "this help"),
     bind(X::Metrics, &[k('q')], C::Quit, "quit"),
     // Dialogs of fields (evidence, review, report, closing gate)
