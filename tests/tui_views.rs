@@ -678,6 +678,102 @@ fn the_metrics_title_names_the_period_and_counts_only_incidents_in_it() {
 }
 
 #[test]
+fn a_long_chain_of_custody_scrolls_to_its_first_and_last_event() {
+    use chrono::FixedOffset;
+    use warroom::store::{EvidenceContent, NewEvidence};
+    let (_dir, mut store) = fixture();
+    let p1 = store
+        .board(false)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.incident.severity == Severity::P1)
+        .unwrap()
+        .incident
+        .id;
+    let start = now() - Duration::days(3);
+    let note = NewEvidence {
+        content: EvidenceContent::Note("Pool of 2,300 residential proxy IPs".into()),
+        description: "source analysis".into(),
+        source_host: "soc-ws4".into(),
+        tz: FixedOffset::east_opt(0).unwrap(),
+    };
+    store.add_evidence(&p1, &note, "alice", start).unwrap();
+    // 50 checks, a minute apart, then a last hand-over: 52 events.
+    for m in 1..=50 {
+        store
+            .verify_evidence(Some(&p1), "bob", start + Duration::minutes(m))
+            .unwrap();
+    }
+    store
+        .transfer_evidence(
+            &p1,
+            1,
+            "archive-vault",
+            "final hand-over",
+            "alice",
+            start + Duration::hours(2),
+        )
+        .unwrap();
+    let mut app = evidence_app(&store);
+    let custody_rows = |screen: &str| {
+        screen
+            .lines()
+            .filter(|l| {
+                l.contains(" verified ") || l.contains(" collected ") || l.contains(" transferred ")
+            })
+            .count()
+    };
+    // At first the newest events show, and the title says which.
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(" transferred "), "{screen}");
+    assert!(!screen.contains(" collected "), "{screen}");
+    let rows = custody_rows(&screen);
+    assert!(rows >= 3, "{screen}");
+    assert!(
+        screen.contains(&format!("Chain of custody of #1: {}–52 of 52", 53 - rows)),
+        "{screen}"
+    );
+    // Tab moves into the chain; g goes to its first event.
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Top);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(" collected "), "{screen}");
+    assert!(screen.contains("event 1 of 52"), "{screen}");
+    assert!(!screen.contains(" transferred "), "{screen}");
+    // j and PgDn walk down to the last event, one screen at a time.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..60 {
+        let screen = draw(&app, 80, 24);
+        for l in screen.lines().filter(|l| l.contains(" verified ")) {
+            seen.insert(l.get(1..12).unwrap_or_default().to_string());
+        }
+        if screen.contains("event 52 of 52") {
+            break;
+        }
+        cmd(&mut app, Command::Down);
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("event 52 of 52"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(" transferred ") && l.contains("→ archive-vault")),
+        "{screen}"
+    );
+    assert_eq!(seen.len(), 50, "every check was on screen once: {seen:?}");
+    cmd(&mut app, Command::PageUp);
+    assert!(draw(&app, 80, 24).contains("event 42 of 52"));
+    // Back in the item list, the chain says how to scroll it again.
+    cmd(&mut app, Command::NextPane);
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("Tab, then j/k/PgUp/g scroll it"),
+        "{screen}"
+    );
+    assert!(!screen.contains("event 42 of 52"), "{screen}");
+}
+
+#[test]
 fn overdue_reviews_legal_holds_and_hostile_text_are_marked_in_text() {
     let views = all_views();
     let get = |n: &str| &views.iter().find(|v| v.0 == n).unwrap().1;

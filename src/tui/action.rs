@@ -667,6 +667,12 @@ pub static KEYMAP: &[Binding] = &[
         C::ExportEvidence,
         "export a bundle to a directory or .tar",
     ),
+    bind(
+        X::Evidence,
+        &[code(KeyCode::Tab), code(KeyCode::BackTab)],
+        C::NextPane,
+        "move in the items / in the selected item's chain of custody",
+    ),
     // Review view
     bind(
         X::Review,
