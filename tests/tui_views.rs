@@ -248,6 +248,57 @@ fn metrics_app(store: &Store) -> App {
     app
 }
 
+/// The P1 with two messages sent: the first delivered through the outbox
+/// and the pager, the second delivered through the outbox but not the
+/// pager, whose error text carries an escape sequence.
+fn messages_app() -> (App, TempDir) {
+    use warroom::store::NewMessage;
+    let (dir, mut store) = fixture();
+    let mut app = incident_app(&store);
+    let id = app.incident.as_ref().unwrap().id.clone();
+    let at = |m: i64| now() - Duration::minutes(m);
+    let sinks = ["outbox".to_string(), "pager".to_string()];
+    for (n, (body, pager)) in [
+        (
+            "We are investigating failed logins.\nNext update in 1 hour.\n",
+            Ok("ran /usr/bin/page: exit 0"),
+        ),
+        (
+            "Rate limits raised; logins recovering.\n",
+            Err("pager is down \u{1b}[2J(exit 1)"),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let sent_at = at(8 - 4 * n as i64);
+        let msg = NewMessage {
+            incident_id: id.clone(),
+            audience: Audience::Internal,
+            template: Some("internal".into()),
+            body: body.into(),
+            author: "bob".into(),
+        };
+        let m = store.send_message(&msg, &sinks, sent_at).unwrap();
+        store
+            .record_delivery(m.id, "outbox", Ok("outbox/1.txt"), "bob", sent_at)
+            .unwrap();
+        store
+            .record_delivery(m.id, "pager", pager, "bob", sent_at)
+            .unwrap();
+    }
+    cmd(&mut app, Command::OpenMessages);
+    records(
+        &mut app,
+        RecordsLoaded::Messages {
+            list: store.messages(&id).unwrap(),
+            id,
+        },
+    );
+    cmd(&mut app, Command::Down);
+    (app, dir)
+}
+
 fn board_app(store: &Store) -> App {
     let mut app = App::new("alice", Policy::builtin(), true);
     update(
@@ -357,6 +408,9 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
 
     let (dir, store) = fixture_with_records();
     out.push(("metrics", metrics_app(&store), dir));
+
+    let (app, dir) = messages_app();
+    out.push(("messages", app, dir));
 
     let (dir, store) = fixture_with_records();
     let mut week = metrics_app(&store);
@@ -635,6 +689,7 @@ fn evidence_review_and_metrics_at_80x24_and_120x40() {
                 | "review"
                 | "metrics"
                 | "metrics_7_days"
+                | "messages"
         ) {
             for (w, h) in [(80, 24), (120, 40)] {
                 insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&app, w, h));
@@ -771,6 +826,31 @@ fn a_long_chain_of_custody_scrolls_to_its_first_and_last_event() {
         "{screen}"
     );
     assert!(!screen.contains("event 42 of 52"), "{screen}");
+}
+
+#[test]
+fn messages_show_audience_author_time_and_each_sinks_state_safely() {
+    let (app, _dir) = messages_app();
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = draw(&app, w, h);
+        let line = |needle: &str| {
+            screen
+                .lines()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle:?} in\n{screen}"))
+        };
+        assert!(line("#1").contains("2026-11-22 18:22:00 UTC  internal   by bob"));
+        assert!(line("#1").contains("delivered") && !line("#1").contains("NOT"));
+        assert!(line("▶ #2").contains("18:26:00 UTC  internal   by bob  NOT DELIVERED"));
+        assert!(line("1 delivery FAILED").contains("r retries them"));
+        let failed = line("pager        FAILED");
+        assert!(failed.contains("1 attempt, 18:26:00"), "{screen}");
+        // The sink's error passed through display_safe.
+        assert!(failed.contains("pager is down ␛[2J"), "{screen}");
+        assert!(!screen.contains('\u{1b}'));
+        assert!(line("#2 to internal, from internal").contains("sha256"));
+        assert!(screen.contains("Rate limits raised; logins recovering."));
+    }
 }
 
 #[test]

@@ -114,6 +114,8 @@ pub enum Command {
     PrevPeriod,
     /// Open the message composer.
     Compose,
+    /// The incident's sent messages and their deliveries.
+    OpenMessages,
     // In the composer:
     NextView,
     PrevView,
@@ -157,6 +159,8 @@ pub enum Context {
     Evidence,
     Review,
     Metrics,
+    /// An incident's sent messages and their deliveries.
+    Messages,
     /// A dialog of fields (evidence, review, report, closing gate).
     Fields,
     /// The composer's template and audience picker.
@@ -191,7 +195,7 @@ impl Context {
     pub fn title(self) -> &'static str {
         match self {
             Context::Always => "Everywhere",
-            Context::Navigation => "Moving around (board, incident, evidence, review)",
+            Context::Navigation => "Moving around (board, incident, evidence, review, messages)",
             Context::Board => "Board",
             Context::FilterInput => "Filter",
             Context::Incident => "Incident",
@@ -208,6 +212,7 @@ impl Context {
             Context::Evidence => "Evidence",
             Context::Review => "Review",
             Context::Metrics => "Metrics",
+            Context::Messages => "Messages sent",
             Context::Fields => "Dialog",
             Context::ComposePick => "Message: template and audience",
             Context::Compose => "Message",
@@ -516,6 +521,12 @@ pub static KEYMAP: &[Binding] = &[
         "write a message to customers, staff or a regulator",
     ),
     bind(
+        X::Incident,
+        &[k('S')],
+        C::OpenMessages,
+        "messages sent and their delivery per sink (retry)",
+    ),
+    bind(
         X::Checklist,
         &[k(' ')],
         C::ToggleItem,
@@ -709,6 +720,19 @@ pub static KEYMAP: &[Binding] = &[
         &[k('o')],
         C::ActionReopen,
         "reopen the selected action",
+    ),
+    // Messages sent
+    bind(
+        X::Messages,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the incident",
+    ),
+    bind(
+        X::Messages,
+        &[k('r')],
+        C::Retry,
+        "retry every delivery not delivered (as notify retry)",
     ),
     // Metrics view
     bind(
@@ -953,7 +977,7 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident | X::Evidence | X::Review | X::Watcher => out.push(X::Navigation),
+        X::Incident | X::Evidence | X::Review | X::Messages | X::Watcher => out.push(X::Navigation),
         X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
@@ -1062,6 +1086,7 @@ mod tests {
             X::Evidence,
             X::Review,
             X::Metrics,
+            X::Messages,
             X::Fields,
             X::ComposePick,
             X::ComposeEdit,

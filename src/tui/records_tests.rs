@@ -765,3 +765,100 @@ fn a_board_with_resolved_incidents_asks_which_reviews_are_done() {
     assert!(matches!(recs(&fx)[..], [RecordsEffect::LoadReviewState]));
     assert!(store.resolved_complete_reviews().unwrap().is_empty());
 }
+
+#[test]
+fn the_messages_screen_lists_what_was_sent_and_retries_only_what_failed() {
+    use crate::comms::Audience;
+    use crate::comms::sinks::SinkResult;
+    use crate::store::NewMessage;
+    let (mut app, mut store, id, _dir) = with_incident();
+    let fx = cmd(&mut app, Command::OpenMessages);
+    assert_eq!(app.screen, Screen::Messages);
+    assert_eq!(app.focus(), Context::Messages);
+    assert!(matches!(recs(&fx)[..], [RecordsEffect::LoadMessages { id: i }] if *i == id));
+    let new = NewMessage {
+        incident_id: id.clone(),
+        audience: Audience::Internal,
+        template: None,
+        body: "Update one".into(),
+        author: "bob".into(),
+    };
+    let m = store
+        .send_message(&new, &["pager".to_string()], now())
+        .unwrap();
+    store
+        .record_delivery(m.id, "pager", Ok("sent"), "bob", now())
+        .unwrap();
+    let loaded = |store: &Store| RecordsLoaded::Messages {
+        id: id.clone(),
+        list: store.messages(&id).unwrap(),
+    };
+    records(&mut app, loaded(&store));
+    // Everything delivered: r has nothing to do.
+    let fx = cmd(&mut app, Command::Retry);
+    assert!(recs(&fx).is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing to retry")
+    );
+    let m2 = store
+        .send_message(&new, &["pager".to_string()], now())
+        .unwrap();
+    store
+        .record_delivery(m2.id, "pager", Err("exit 1"), "bob", now())
+        .unwrap();
+    // The tick polls the list; the reload keeps the cursor.
+    let fx = update(&mut app, Action::Tick, now());
+    assert!(
+        recs(&fx)
+            .iter()
+            .any(|r| matches!(r, RecordsEffect::Poll { messages: Some(i), .. } if *i == id))
+    );
+    records(&mut app, loaded(&store));
+    let state = app.messages.as_ref().unwrap();
+    assert_eq!(state.undelivered(), (1, 0));
+    assert_eq!(state.cursor, 0);
+    cmd(&mut app, Command::Bottom);
+    assert_eq!(app.messages.as_ref().unwrap().selected().unwrap().id, m2.id);
+    let fx = cmd(&mut app, Command::Retry);
+    assert!(matches!(recs(&fx)[..], [RecordsEffect::RetryMessages { id: i }] if *i == id));
+    // A second r while it runs asks for nothing more.
+    assert!(recs(&cmd(&mut app, Command::Retry)).is_empty());
+    let fx = records(
+        &mut app,
+        RecordsLoaded::Retried {
+            id: id.clone(),
+            results: Ok(vec![SinkResult {
+                message_id: m2.id,
+                sink: "pager".into(),
+                delivered: true,
+                detail: "sent".into(),
+            }]),
+            clipboard: vec!["\u{1b}]52;c;eA==\u{7}".into()],
+        },
+    );
+    assert!(matches!(&fx[..], [Effect::Clipboard(s)] if s.starts_with("\u{1b}]52;c;")));
+    assert!(!app.messages.as_ref().unwrap().retrying);
+    assert_eq!(app.message.as_ref().unwrap().text, "retried: 1 delivered");
+    records(
+        &mut app,
+        RecordsLoaded::Retried {
+            id: id.clone(),
+            results: Ok(vec![SinkResult {
+                message_id: m2.id,
+                sink: "pager".into(),
+                delivered: false,
+                detail: "exit 1".into(),
+            }]),
+            clipboard: vec![],
+        },
+    );
+    let said = app.message.as_ref().unwrap();
+    assert!(said.error && said.text.contains("1 FAILED (#2 via pager: exit 1)"));
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.screen, Screen::Incident);
+    assert!(app.messages.is_none());
+}

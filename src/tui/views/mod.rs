@@ -9,6 +9,7 @@ mod dialogs;
 mod evidence;
 mod fields;
 mod incident;
+mod messages;
 mod metrics;
 mod review;
 mod watcher;
@@ -53,6 +54,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
         (Screen::Evidence, _) => evidence::render(app, frame, body, now),
         (Screen::Review, _) => review::render(app, frame, body, now),
         (Screen::Metrics, _) => metrics::render(app, frame, body, now),
+        (Screen::Messages, _) => messages::render(app, frame, body, now),
         (Screen::Watcher, _) => watcher::render(app, frame, body, now),
         _ => board::render(app, frame, body, now),
     }
