@@ -854,6 +854,74 @@ fn messages_show_audience_author_time_and_each_sinks_state_safely() {
 }
 
 #[test]
+fn text_panes_wrap_at_spaces_and_cut_long_words_and_wide_characters() {
+    use warroom::tui::views::wrap;
+    let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(wrap(&l(&["one two three"]), 8), l(&["one two", "three"]));
+    assert_eq!(wrap(&l(&["abcdefghij"]), 4), l(&["abcd", "efgh", "ij"]));
+    assert_eq!(wrap(&l(&["漢字漢字漢"]), 4), l(&["漢字", "漢字", "漢"]));
+    assert_eq!(wrap(&l(&["", "x"]), 1), l(&["", "x"]));
+    // A character wider than the pane still moves on.
+    assert_eq!(wrap(&l(&["漢a"]), 1), l(&["漢", "a"]));
+}
+
+#[test]
+fn a_long_review_text_scrolls_to_its_end() {
+    use warroom::store::ReviewPatch;
+    let (_dir, mut store) = fixture_with_records();
+    let p1 = store
+        .board(false)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.incident.severity == Severity::P1)
+        .unwrap()
+        .incident
+        .id;
+    let cause: Vec<String> = (1..=40)
+        .map(|n| format!("Cause sentence {n} of forty."))
+        .collect();
+    let patch = ReviewPatch {
+        root_cause: Some(cause.join(" ")),
+        ..ReviewPatch::default()
+    };
+    store
+        .update_review(&p1, &patch, "alice", now() - Duration::minutes(1))
+        .unwrap();
+    let mut app = review_app(&store);
+    // Statement, the two whys and the empty why slot, then the root cause.
+    for _ in 0..4 {
+        cmd(&mut app, Command::Down);
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(" Root cause · lines 1–"), "{screen}");
+    assert!(screen.contains("Tab, then j/k scroll it"), "{screen}");
+    assert!(!screen.contains("sentence 40 of forty."), "{screen}");
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Bottom);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Cause sentence 40 of forty."), "{screen}");
+    assert!(
+        screen.contains(" Root cause · lines 12–15 of 15 "),
+        "{screen}"
+    );
+    cmd(&mut app, Command::Top);
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains(" Root cause · lines 1–4 of 15 "),
+        "{screen}"
+    );
+    assert!(!screen.contains("Cause sentence 40 of forty."), "{screen}");
+    // Back in the list, moving to another row starts its text at the top.
+    cmd(&mut app, Command::PrevPane);
+    cmd(&mut app, Command::Bottom);
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::PrevPane);
+    cmd(&mut app, Command::Top);
+    assert_eq!(app.review.as_ref().unwrap().text_scroll, 0);
+}
+
+#[test]
 fn overdue_reviews_legal_holds_and_hostile_text_are_marked_in_text() {
     let views = all_views();
     let get = |n: &str| &views.iter().find(|v| v.0 == n).unwrap().1;

@@ -721,6 +721,12 @@ pub static KEYMAP: &[Binding] = &[
         C::ActionReopen,
         "reopen the selected action",
     ),
+    bind(
+        X::Review,
+        &[code(KeyCode::Tab), code(KeyCode::BackTab)],
+        C::NextPane,
+        "move in the list / scroll the selected text",
+    ),
     // Messages sent
     bind(
         X::Messages,
