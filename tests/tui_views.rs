@@ -248,6 +248,57 @@ fn metrics_app(store: &Store) -> App {
     app
 }
 
+/// The P1 with two messages sent: the first delivered through the outbox
+/// and the pager, the second delivered through the outbox but not the
+/// pager, whose error text carries an escape sequence.
+fn messages_app() -> (App, TempDir) {
+    use warroom::store::NewMessage;
+    let (dir, mut store) = fixture();
+    let mut app = incident_app(&store);
+    let id = app.incident.as_ref().unwrap().id.clone();
+    let at = |m: i64| now() - Duration::minutes(m);
+    let sinks = ["outbox".to_string(), "pager".to_string()];
+    for (n, (body, pager)) in [
+        (
+            "We are investigating failed logins.\nNext update in 1 hour.\n",
+            Ok("ran /usr/bin/page: exit 0"),
+        ),
+        (
+            "Rate limits raised; logins recovering.\n",
+            Err("pager is down \u{1b}[2J(exit 1)"),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let sent_at = at(8 - 4 * n as i64);
+        let msg = NewMessage {
+            incident_id: id.clone(),
+            audience: Audience::Internal,
+            template: Some("internal".into()),
+            body: body.into(),
+            author: "bob".into(),
+        };
+        let m = store.send_message(&msg, &sinks, sent_at).unwrap();
+        store
+            .record_delivery(m.id, "outbox", Ok("outbox/1.txt"), "bob", sent_at)
+            .unwrap();
+        store
+            .record_delivery(m.id, "pager", pager, "bob", sent_at)
+            .unwrap();
+    }
+    cmd(&mut app, Command::OpenMessages);
+    records(
+        &mut app,
+        RecordsLoaded::Messages {
+            list: store.messages(&id).unwrap(),
+            id,
+        },
+    );
+    cmd(&mut app, Command::Down);
+    (app, dir)
+}
+
 fn board_app(store: &Store) -> App {
     let mut app = App::new("alice", Policy::builtin(), true);
     update(
@@ -357,6 +408,14 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
 
     let (dir, store) = fixture_with_records();
     out.push(("metrics", metrics_app(&store), dir));
+
+    let (app, dir) = messages_app();
+    out.push(("messages", app, dir));
+
+    let (dir, store) = fixture_with_records();
+    let mut week = metrics_app(&store);
+    cmd(&mut week, Command::NextPeriod);
+    out.push(("metrics_7_days", week, dir));
 
     let (dir, store) = fixture_with_records();
     let mut add = evidence_app(&store);
@@ -624,7 +683,13 @@ fn evidence_review_and_metrics_at_80x24_and_120x40() {
     for (name, app, _dir) in all_views() {
         if matches!(
             name,
-            "board_review_overdue" | "evidence" | "evidence_empty" | "review" | "metrics"
+            "board_review_overdue"
+                | "evidence"
+                | "evidence_empty"
+                | "review"
+                | "metrics"
+                | "metrics_7_days"
+                | "messages"
         ) {
             for (w, h) in [(80, 24), (120, 40)] {
                 insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(&app, w, h));
@@ -637,6 +702,223 @@ fn evidence_review_and_metrics_at_80x24_and_120x40() {
             insta::assert_snapshot!(format!("{name}_80x24"), draw(&app, 80, 24));
         }
     }
+}
+
+#[test]
+fn the_metrics_title_names_the_period_and_counts_only_incidents_in_it() {
+    let views = all_views();
+    let get = |n: &str| &views.iter().find(|v| v.0 == n).unwrap().1;
+    // All time: the four real incidents (the drill is left out), the P2
+    // resolved eight days ago among them; the last 7 days start on
+    // 2026-11-16 00:00 UTC, so it is not counted there.
+    for (w, h) in [(80, 24), (120, 40)] {
+        let all = draw(get("metrics"), w, h);
+        assert!(all.contains(" Metrics: all time "), "{all}");
+        assert!(all.contains(" 4 incidents detected in the period"), "{all}");
+        let week = draw(get("metrics_7_days"), w, h);
+        assert!(
+            week.contains(" Metrics: last 7 days, 2026-11-16 to now UTC "),
+            "{week}"
+        );
+        assert!(
+            week.contains(" 3 incidents detected in the period"),
+            "{week}"
+        );
+    }
+    let wide = draw(get("metrics_7_days"), 120, 40);
+    assert!(
+        wide.contains("as warroom metrics --since 2026-11-16"),
+        "{wide}"
+    );
+}
+
+#[test]
+fn a_long_chain_of_custody_scrolls_to_its_first_and_last_event() {
+    use chrono::FixedOffset;
+    use warroom::store::{EvidenceContent, NewEvidence};
+    let (_dir, mut store) = fixture();
+    let p1 = store
+        .board(false)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.incident.severity == Severity::P1)
+        .unwrap()
+        .incident
+        .id;
+    let start = now() - Duration::days(3);
+    let note = NewEvidence {
+        content: EvidenceContent::Note("Pool of 2,300 residential proxy IPs".into()),
+        description: "source analysis".into(),
+        source_host: "soc-ws4".into(),
+        tz: FixedOffset::east_opt(0).unwrap(),
+    };
+    store.add_evidence(&p1, &note, "alice", start).unwrap();
+    // 50 checks, a minute apart, then a last hand-over: 52 events.
+    for m in 1..=50 {
+        store
+            .verify_evidence(Some(&p1), "bob", start + Duration::minutes(m))
+            .unwrap();
+    }
+    store
+        .transfer_evidence(
+            &p1,
+            1,
+            "archive-vault",
+            "final hand-over",
+            "alice",
+            start + Duration::hours(2),
+        )
+        .unwrap();
+    let mut app = evidence_app(&store);
+    let custody_rows = |screen: &str| {
+        screen
+            .lines()
+            .filter(|l| {
+                l.contains(" verified ") || l.contains(" collected ") || l.contains(" transferred ")
+            })
+            .count()
+    };
+    // At first the newest events show, and the title says which.
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(" transferred "), "{screen}");
+    assert!(!screen.contains(" collected "), "{screen}");
+    let rows = custody_rows(&screen);
+    assert!(rows >= 3, "{screen}");
+    assert!(
+        screen.contains(&format!("Chain of custody of #1: {}–52 of 52", 53 - rows)),
+        "{screen}"
+    );
+    // Tab moves into the chain; g goes to its first event.
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Top);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(" collected "), "{screen}");
+    assert!(screen.contains("event 1 of 52"), "{screen}");
+    assert!(!screen.contains(" transferred "), "{screen}");
+    // j and PgDn walk down to the last event, one screen at a time.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..60 {
+        let screen = draw(&app, 80, 24);
+        for l in screen.lines().filter(|l| l.contains(" verified ")) {
+            seen.insert(l.get(1..12).unwrap_or_default().to_string());
+        }
+        if screen.contains("event 52 of 52") {
+            break;
+        }
+        cmd(&mut app, Command::Down);
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("event 52 of 52"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(" transferred ") && l.contains("→ archive-vault")),
+        "{screen}"
+    );
+    assert_eq!(seen.len(), 50, "every check was on screen once: {seen:?}");
+    cmd(&mut app, Command::PageUp);
+    assert!(draw(&app, 80, 24).contains("event 42 of 52"));
+    // Back in the item list, the chain says how to scroll it again.
+    cmd(&mut app, Command::NextPane);
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("Tab, then j/k/PgUp/g scroll it"),
+        "{screen}"
+    );
+    assert!(!screen.contains("event 42 of 52"), "{screen}");
+}
+
+#[test]
+fn messages_show_audience_author_time_and_each_sinks_state_safely() {
+    let (app, _dir) = messages_app();
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = draw(&app, w, h);
+        let line = |needle: &str| {
+            screen
+                .lines()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle:?} in\n{screen}"))
+        };
+        assert!(line("#1").contains("2026-11-22 18:22:00 UTC  internal   by bob"));
+        assert!(line("#1").contains("delivered") && !line("#1").contains("NOT"));
+        assert!(line("▶ #2").contains("18:26:00 UTC  internal   by bob  NOT DELIVERED"));
+        assert!(line("1 delivery FAILED").contains("r retries them"));
+        let failed = line("pager        FAILED");
+        assert!(failed.contains("1 attempt, 18:26:00"), "{screen}");
+        // The sink's error passed through display_safe.
+        assert!(failed.contains("pager is down ␛[2J"), "{screen}");
+        assert!(!screen.contains('\u{1b}'));
+        assert!(line("#2 to internal, from internal").contains("sha256"));
+        assert!(screen.contains("Rate limits raised; logins recovering."));
+    }
+}
+
+#[test]
+fn text_panes_wrap_at_spaces_and_cut_long_words_and_wide_characters() {
+    use warroom::tui::views::wrap;
+    let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(wrap(&l(&["one two three"]), 8), l(&["one two", "three"]));
+    assert_eq!(wrap(&l(&["abcdefghij"]), 4), l(&["abcd", "efgh", "ij"]));
+    assert_eq!(wrap(&l(&["漢字漢字漢"]), 4), l(&["漢字", "漢字", "漢"]));
+    assert_eq!(wrap(&l(&["", "x"]), 1), l(&["", "x"]));
+    // A character wider than the pane still moves on.
+    assert_eq!(wrap(&l(&["漢a"]), 1), l(&["漢", "a"]));
+}
+
+#[test]
+fn a_long_review_text_scrolls_to_its_end() {
+    use warroom::store::ReviewPatch;
+    let (_dir, mut store) = fixture_with_records();
+    let p1 = store
+        .board(false)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.incident.severity == Severity::P1)
+        .unwrap()
+        .incident
+        .id;
+    let cause: Vec<String> = (1..=40)
+        .map(|n| format!("Cause sentence {n} of forty."))
+        .collect();
+    let patch = ReviewPatch {
+        root_cause: Some(cause.join(" ")),
+        ..ReviewPatch::default()
+    };
+    store
+        .update_review(&p1, &patch, "alice", now() - Duration::minutes(1))
+        .unwrap();
+    let mut app = review_app(&store);
+    // Statement, the two whys and the empty why slot, then the root cause.
+    for _ in 0..4 {
+        cmd(&mut app, Command::Down);
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains(" Root cause · lines 1–"), "{screen}");
+    assert!(screen.contains("Tab, then j/k scroll it"), "{screen}");
+    assert!(!screen.contains("sentence 40 of forty."), "{screen}");
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Bottom);
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Cause sentence 40 of forty."), "{screen}");
+    assert!(
+        screen.contains(" Root cause · lines 12–15 of 15 "),
+        "{screen}"
+    );
+    cmd(&mut app, Command::Top);
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains(" Root cause · lines 1–4 of 15 "),
+        "{screen}"
+    );
+    assert!(!screen.contains("Cause sentence 40 of forty."), "{screen}");
+    // Back in the list, moving to another row starts its text at the top.
+    cmd(&mut app, Command::PrevPane);
+    cmd(&mut app, Command::Bottom);
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::PrevPane);
+    cmd(&mut app, Command::Top);
+    assert_eq!(app.review.as_ref().unwrap().text_scroll, 0);
 }
 
 #[test]

@@ -111,8 +111,13 @@ pub enum Command {
     ActionDrop,
     ActionReopen,
     ToggleDrills,
+    /// The metrics' period: all time, last 7/30/90 days, this quarter.
+    NextPeriod,
+    PrevPeriod,
     /// Open the message composer.
     Compose,
+    /// The incident's sent messages and their deliveries.
+    OpenMessages,
     // In the composer:
     NextView,
     PrevView,
@@ -156,6 +161,8 @@ pub enum Context {
     Evidence,
     Review,
     Metrics,
+    /// An incident's sent messages and their deliveries.
+    Messages,
     /// A dialog of fields (evidence, review, report, closing gate).
     Fields,
     /// The composer's template and audience picker.
@@ -190,7 +197,7 @@ impl Context {
     pub fn title(self) -> &'static str {
         match self {
             Context::Always => "Everywhere",
-            Context::Navigation => "Moving around (board, incident, evidence, review)",
+            Context::Navigation => "Moving around (board, incident, evidence, review, messages)",
             Context::Board => "Board",
             Context::FilterInput => "Filter",
             Context::Incident => "Incident",
@@ -207,6 +214,7 @@ impl Context {
             Context::Evidence => "Evidence",
             Context::Review => "Review",
             Context::Metrics => "Metrics",
+            Context::Messages => "Messages sent",
             Context::Fields => "Dialog",
             Context::ComposePick => "Message: template and audience",
             Context::Compose => "Message",
@@ -515,6 +523,12 @@ pub static KEYMAP: &[Binding] = &[
         "write a message to customers, staff or a regulator",
     ),
     bind(
+        X::Incident,
+        &[k('S')],
+        C::OpenMessages,
+        "messages sent and their delivery per sink (retry)",
+    ),
+    bind(
         X::Checklist,
         &[k(' ')],
         C::ToggleItem,
@@ -666,6 +680,12 @@ pub static KEYMAP: &[Binding] = &[
         C::ExportEvidence,
         "export a bundle to a directory or .tar",
     ),
+    bind(
+        X::Evidence,
+        &[code(KeyCode::Tab), code(KeyCode::BackTab)],
+        C::NextPane,
+        "move in the items / in the selected item's chain of custody",
+    ),
     // Review view
     bind(
         X::Review,
@@ -703,6 +723,25 @@ pub static KEYMAP: &[Binding] = &[
         C::ActionReopen,
         "reopen the selected action",
     ),
+    bind(
+        X::Review,
+        &[code(KeyCode::Tab), code(KeyCode::BackTab)],
+        C::NextPane,
+        "move in the list / scroll the selected text",
+    ),
+    // Messages sent
+    bind(
+        X::Messages,
+        &[code(KeyCode::Esc)],
+        C::Back,
+        "back to the incident",
+    ),
+    bind(
+        X::Messages,
+        &[k('r')],
+        C::Retry,
+        "retry every delivery not delivered (as notify retry)",
+    ),
     // Metrics view
     bind(
         X::Metrics,
@@ -716,6 +755,13 @@ pub static KEYMAP: &[Binding] = &[
         C::ToggleDrills,
         "include or exclude drills",
     ),
+    bind(
+        X::Metrics,
+        &[k('p')],
+        C::NextPeriod,
+        "next period: all time, last 7 / 30 / 90 days, this quarter",
+    ),
+    bind(X::Metrics, &[k('P')], C::PrevPeriod, "previous period"),
     bind(X::Metrics, &[k('?')], C::Help, "this help"),
     bind(X::Metrics, &[k('q')], C::Quit, "quit"),
     // Dialogs of fields (evidence, review, report, closing gate)
@@ -939,7 +985,7 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident | X::Evidence | X::Review | X::Watcher => out.push(X::Navigation),
+        X::Incident | X::Evidence | X::Review | X::Messages | X::Watcher => out.push(X::Navigation),
         X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
@@ -1048,6 +1094,7 @@ mod tests {
             X::Evidence,
             X::Review,
             X::Metrics,
+            X::Messages,
             X::Fields,
             X::ComposePick,
             X::ComposeEdit,

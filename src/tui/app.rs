@@ -29,6 +29,8 @@ pub enum Screen {
     Review,
     /// Metrics over every incident (issue 6).
     Metrics,
+    /// An incident's sent messages and their deliveries, with retry.
+    Messages,
     /// The rule watcher: files followed, hits per rule, latest matches.
     Watcher,
 }
@@ -390,6 +392,8 @@ pub struct App {
     pub review: Option<super::review::ReviewState>,
     /// The metrics screen's state.
     pub metrics: Option<super::metrics::MetricsState>,
+    /// The messages screen's state (over the open incident).
+    pub messages: Option<super::messages::MessagesState>,
     /// Resolved incidents whose review is complete: the others are
     /// overdue on the board once past their review's due time.
     pub complete_reviews: std::collections::HashSet<String>,
@@ -421,6 +425,7 @@ impl App {
             evidence: None,
             review: None,
             metrics: None,
+            messages: None,
             complete_reviews: std::collections::HashSet::new(),
             watcher: super::watcher::WatcherState::default(),
         }
@@ -453,6 +458,7 @@ impl App {
             (Screen::Evidence, _) => Context::Evidence,
             (Screen::Review, _) => Context::Review,
             (Screen::Metrics, _) => Context::Metrics,
+            (Screen::Messages, _) => Context::Messages,
             (Screen::Watcher, _) => Context::Watcher,
             _ if self.board.filtering => Context::FilterInput,
             _ => Context::Board,

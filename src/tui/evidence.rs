@@ -78,12 +78,25 @@ impl EvidenceData {
     }
 }
 
+/// Which list of the evidence screen the movement keys move in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EvidencePane {
+    #[default]
+    Items,
+    /// The chain of custody of the selected item.
+    Custody,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvidenceState {
     pub id: IncidentId,
     pub data: Option<EvidenceData>,
     /// Position in `data.items`.
     pub cursor: usize,
+    pub pane: EvidencePane,
+    /// Position in the selected item's custody events; `None` follows the
+    /// newest (an event recorded meanwhile is shown).
+    pub custody_cursor: Option<usize>,
     /// The list could not be shown.
     pub error: Option<String>,
 }
@@ -94,12 +107,28 @@ impl EvidenceState {
             id,
             data: None,
             cursor: 0,
+            pane: EvidencePane::Items,
+            custody_cursor: None,
             error: None,
         }
     }
 
     pub fn selected(&self) -> Option<&EvidenceItem> {
         self.data.as_ref().and_then(|d| d.items.get(self.cursor))
+    }
+
+    /// How many custody events the selected item has.
+    pub fn custody_len(&self) -> usize {
+        match (self.data.as_ref(), self.selected()) {
+            (Some(d), Some(i)) => d.custody_of(i.id).count(),
+            _ => 0,
+        }
+    }
+
+    /// The custody event the cursor is on (the newest when following).
+    pub fn custody_position(&self) -> usize {
+        let last = self.custody_len().saturating_sub(1);
+        self.custody_cursor.map_or(last, |c| c.min(last))
     }
 }
 
@@ -132,12 +161,33 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
             app.modal = Some(Modal::Help { scroll: 0, under });
         }
         Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::NextPane | Command::PrevPane => {
+            state.pane = match state.pane {
+                EvidencePane::Items => EvidencePane::Custody,
+                EvidencePane::Custody => EvidencePane::Items,
+            };
+        }
         Command::Up
         | Command::Down
         | Command::Top
         | Command::Bottom
         | Command::PageUp
-        | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
+        | Command::PageDown => match state.pane {
+            EvidencePane::Items => {
+                let before = state.cursor;
+                state.cursor = move_cursor(state.cursor, len, cmd);
+                if state.cursor != before {
+                    // Another item: its custody from the newest event.
+                    state.custody_cursor = None;
+                }
+            }
+            EvidencePane::Custody => {
+                let n = state.custody_len();
+                let at = move_cursor(state.custody_position(), n, cmd);
+                // At the newest event the list follows new ones again.
+                state.custody_cursor = (at + 1 < n).then_some(at);
+            }
+        },
         Command::AddEvidence => {
             let mut d = FieldsDialog::new(
                 Purpose::AddEvidence,

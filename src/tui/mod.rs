@@ -11,6 +11,7 @@ pub mod editor;
 pub mod evidence;
 pub mod fields;
 pub mod input;
+pub mod messages;
 pub mod metrics;
 pub mod records;
 pub mod review;

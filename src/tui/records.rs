@@ -13,13 +13,15 @@ use super::action::Action;
 use super::app::{App, Message, Modal, Screen};
 use super::fields::{Field, FieldsDialog, Purpose};
 use super::update::{Effect, say};
+use crate::comms::CommsConfig;
+use crate::comms::sinks::SinkResult;
 use crate::domain::evidence::{CheckResult, CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::domain::review::{ActionStatus, Review};
 use crate::domain::{Incident, IncidentId, Policy, Status};
 use crate::report::file::{ReportFormat, default_file_name, write_report};
 use crate::store::{
-    EvidenceContent, IncidentPatch, LegalHold, NewAction, NewEvidence, ReviewPatch, Store,
-    StoreError,
+    EvidenceContent, IncidentPatch, LegalHold, NewAction, NewEvidence, ReviewPatch, SentMessage,
+    Store, StoreError,
 };
 
 /// What the evidence list's opening is recorded as, once per opening.
@@ -104,11 +106,21 @@ pub enum RecordsEffect {
     },
     /// Which resolved incidents have a complete review (board markers).
     LoadReviewState,
+    /// The messages sent for an incident, with their deliveries.
+    LoadMessages {
+        id: IncidentId,
+    },
+    /// Retries the incident's deliveries that failed (or were abandoned),
+    /// as `warroom notify retry` does.
+    RetryMessages {
+        id: IncidentId,
+    },
     /// Reloads what the open screen shows if another process wrote.
     Poll {
         evidence: Option<IncidentId>,
         review: Option<IncidentId>,
         metrics: bool,
+        messages: Option<IncidentId>,
     },
 }
 
@@ -135,6 +147,21 @@ pub enum RecordsLoaded {
         reviews: HashMap<String, Review>,
     },
     ReviewsComplete(HashSet<String>),
+    Messages {
+        id: IncidentId,
+        list: Vec<SentMessage>,
+    },
+    MessagesFailed {
+        id: IncidentId,
+        message: String,
+    },
+    /// A retry's results (or why it could not run), and the OSC 52
+    /// sequences its clipboard deliveries ask the console to write.
+    Retried {
+        id: IncidentId,
+        results: Result<Vec<SinkResult>, String>,
+        clipboard: Vec<String>,
+    },
     /// A write succeeded: say so, and forget the draft it came from.
     Done {
         message: String,
@@ -194,11 +221,13 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
             evidence: app.evidence.as_ref().map(|e| e.id.clone()),
             review: None,
             metrics: false,
+            messages: None,
         })),
         Screen::Review => fx.push(boxed(RecordsEffect::Poll {
             evidence: None,
             review: app.review.as_ref().map(|r| r.id.clone()),
             metrics: false,
+            messages: None,
         })),
         Screen::Metrics => {
             if let Some(m) = app.metrics.as_mut() {
@@ -208,8 +237,15 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
                 evidence: None,
                 review: None,
                 metrics: true,
+                messages: None,
             }));
         }
+        Screen::Messages => fx.push(boxed(RecordsEffect::Poll {
+            evidence: None,
+            review: None,
+            metrics: false,
+            messages: app.messages.as_ref().map(|m| m.id.clone()),
+        })),
         Screen::Board | Screen::Incident | Screen::Watcher => {}
     }
     fx
@@ -260,6 +296,15 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             }
         }
         RecordsLoaded::ReviewsComplete(set) => app.complete_reviews = set,
+        RecordsLoaded::Messages { id, list } => super::messages::loaded(app, &id, list),
+        RecordsLoaded::MessagesFailed { id, message } => {
+            super::messages::load_failed(app, &id, message);
+        }
+        RecordsLoaded::Retried {
+            id,
+            results,
+            clipboard,
+        } => super::messages::retried(app, &id, results, clipboard, fx),
         RecordsLoaded::Done {
             message,
             error,
@@ -283,7 +328,6 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             }
         }
     }
-    let _ = fx;
 }
 
 /// The report dialog: a format and a file, named after the incident in
@@ -354,13 +398,22 @@ pub fn submit_report(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> R
 /// are independent of the board's.
 pub struct Worker {
     last_version: Option<i64>,
+    /// The comms settings and database path message retries deliver with.
+    comms: Option<(CommsConfig, PathBuf)>,
 }
 
 impl Worker {
     pub fn new(store: &Store) -> Worker {
         Worker {
             last_version: store.data_version().ok(),
+            comms: None,
         }
+    }
+
+    /// Lets the worker retry message deliveries through these settings.
+    pub fn with_comms(mut self, comms: CommsConfig, db: PathBuf) -> Worker {
+        self.comms = Some((comms, db));
+        self
     }
 
     /// Runs one effect. `include_closed` is the board's setting, for the
@@ -651,10 +704,44 @@ impl Worker {
                 Ok(set) => out(RecordsLoaded::ReviewsComplete(set)),
                 Err(e) => tracing::warn!("review state not loaded: {e}"),
             },
+            RecordsEffect::LoadMessages { id } => load_messages(store, &id, send),
+            RecordsEffect::RetryMessages { id } => {
+                let mut clipboard = Vec::new();
+                let results = match &self.comms {
+                    Some((comms, db)) => {
+                        let mut terminal = |seq: &str| {
+                            clipboard.push(seq.to_string());
+                            Ok(())
+                        };
+                        crate::comms::sinks::retry(
+                            store,
+                            Some(&id),
+                            comms,
+                            db,
+                            actor,
+                            now,
+                            &mut terminal,
+                        )
+                        .map_err(|e| e.to_string())
+                    }
+                    None => Err("no comms settings to deliver with".to_string()),
+                };
+                let wrote = results.as_ref().is_ok_and(|r| !r.is_empty());
+                out(RecordsLoaded::Retried {
+                    id: id.clone(),
+                    results,
+                    clipboard,
+                });
+                load_messages(store, &id, send);
+                if wrote {
+                    reload_incident(store, &id, include_closed, send);
+                }
+            }
             RecordsEffect::Poll {
                 evidence,
                 review,
                 metrics,
+                messages,
             } => {
                 let version = store.data_version().ok();
                 if version == self.last_version {
@@ -669,6 +756,9 @@ impl Worker {
                 }
                 if metrics {
                     load_metrics(store, send);
+                }
+                if let Some(id) = messages {
+                    load_messages(store, &id, send);
                 }
             }
         }
@@ -726,6 +816,20 @@ fn load_review(store: &Store, id: &IncidentId, send: &dyn Fn(Action)) {
         }))),
         Err(e) => send(Action::StoreFailed(e.to_string())),
     }
+}
+
+fn load_messages(store: &Store, id: &IncidentId, send: &dyn Fn(Action)) {
+    let r = match store.messages(id) {
+        Ok(list) => RecordsLoaded::Messages {
+            id: id.clone(),
+            list,
+        },
+        Err(e) => RecordsLoaded::MessagesFailed {
+            id: id.clone(),
+            message: e.to_string(),
+        },
+    };
+    send(Action::Records(Box::new(r)));
 }
 
 fn load_metrics(store: &Store, send: &dyn Fn(Action)) {

@@ -650,6 +650,100 @@ fn metrics_load_compute_and_toggle_drills() {
 }
 
 #[test]
+fn the_metrics_period_cycles_and_counts_only_incidents_detected_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let pb = Playbook::builtin();
+    let ago = |d: i64| now() - Duration::days(d);
+    // now is 2026-11-22 18:00 UTC: the last 7 days start 2026-11-16 00:00,
+    // the last 30 on 2026-10-24, the last 90 on 2026-08-25, Q4 on 2026-10-01.
+    for (title, sev, days) in [
+        ("yesterday", Severity::P1, 1),
+        ("six days ago", Severity::P2, 6),
+        ("seven days ago", Severity::P3, 7),
+        ("forty days ago", Severity::P3, 40),
+        ("a hundred days ago", Severity::P4, 100),
+    ] {
+        store
+            .create_incident(&NewIncident::new(title, sev), &pb, "a", ago(days))
+            .unwrap();
+    }
+    let mut drill = NewIncident::new("drill", Severity::P2);
+    drill.drill = true;
+    store.create_incident(&drill, &pb, "a", ago(2)).unwrap();
+    let mut app = App::new("alice", Policy::builtin(), true);
+    cmd(&mut app, Command::OpenMetrics);
+    records(
+        &mut app,
+        RecordsLoaded::Metrics {
+            incidents: store.incidents(true).unwrap(),
+            reviews: store.reviews().unwrap().into_iter().collect(),
+        },
+    );
+    let shown = |app: &App| {
+        let m = app.metrics.as_ref().unwrap();
+        let c = m.metrics.as_ref().unwrap();
+        (m.window, c.incidents, c.since.clone(), c.until.clone())
+    };
+    assert_eq!(shown(&app), (metrics::Window::AllTime, 5, None, None));
+    cmd(&mut app, Command::NextPeriod);
+    assert_eq!(
+        shown(&app),
+        (
+            metrics::Window::Last7Days,
+            2,
+            Some("2026-11-16T00:00:00.000Z".into()),
+            None
+        )
+    );
+    let m = app.metrics.as_ref().unwrap().metrics.clone().unwrap();
+    assert_eq!((m.by_severity["P1"], m.by_severity["P2"]), (1, 1));
+    assert_eq!(m.by_severity["P3"], 0, "seven days ago is outside");
+    assert!(app.message.as_ref().unwrap().text.contains("last 7 days"));
+    cmd(&mut app, Command::ToggleDrills);
+    assert_eq!(shown(&app).1, 3, "the drill of two days ago");
+    cmd(&mut app, Command::ToggleDrills);
+    cmd(&mut app, Command::NextPeriod);
+    assert_eq!(shown(&app).1, 3, "last 30 days");
+    cmd(&mut app, Command::NextPeriod);
+    assert_eq!(shown(&app).1, 4, "last 90 days");
+    cmd(&mut app, Command::NextPeriod);
+    assert_eq!(
+        shown(&app),
+        (
+            metrics::Window::ThisQuarter,
+            4,
+            Some("2026-10-01T00:00:00.000Z".into()),
+            Some("2027-01-01T00:00:00.000Z".into())
+        )
+    );
+    cmd(&mut app, Command::NextPeriod);
+    assert_eq!(shown(&app).0, metrics::Window::AllTime);
+    cmd(&mut app, Command::PrevPeriod);
+    assert_eq!(shown(&app).0, metrics::Window::ThisQuarter);
+    // The same figures as the CLI's code given the CLI's bounds.
+    let cli = crate::report::metrics::compute(
+        &store.incidents(true).unwrap(),
+        &store.reviews().unwrap().into_iter().collect(),
+        &Policy::builtin(),
+        crate::report::metrics::Period {
+            since: Some(crate::report::metrics::parse_bound("2026-10-01", false).unwrap()),
+            until: Some(crate::report::metrics::parse_bound("2026-12-31", true).unwrap()),
+            include_drills: false,
+        },
+        now(),
+    );
+    assert_eq!(app.metrics.as_ref().unwrap().metrics.as_ref(), Some(&cli));
+    // Leaving and coming back keeps the period.
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::OpenMetrics);
+    assert_eq!(
+        app.metrics.as_ref().unwrap().window,
+        metrics::Window::ThisQuarter
+    );
+}
+
+#[test]
 fn a_board_with_resolved_incidents_asks_which_reviews_are_done() {
     let (mut app, mut store, id, _dir) = with_incident();
     let fx = update(
@@ -670,4 +764,101 @@ fn a_board_with_resolved_incidents_asks_which_reviews_are_done() {
     );
     assert!(matches!(recs(&fx)[..], [RecordsEffect::LoadReviewState]));
     assert!(store.resolved_complete_reviews().unwrap().is_empty());
+}
+
+#[test]
+fn the_messages_screen_lists_what_was_sent_and_retries_only_what_failed() {
+    use crate::comms::Audience;
+    use crate::comms::sinks::SinkResult;
+    use crate::store::NewMessage;
+    let (mut app, mut store, id, _dir) = with_incident();
+    let fx = cmd(&mut app, Command::OpenMessages);
+    assert_eq!(app.screen, Screen::Messages);
+    assert_eq!(app.focus(), Context::Messages);
+    assert!(matches!(recs(&fx)[..], [RecordsEffect::LoadMessages { id: i }] if *i == id));
+    let new = NewMessage {
+        incident_id: id.clone(),
+        audience: Audience::Internal,
+        template: None,
+        body: "Update one".into(),
+        author: "bob".into(),
+    };
+    let m = store
+        .send_message(&new, &["pager".to_string()], now())
+        .unwrap();
+    store
+        .record_delivery(m.id, "pager", Ok("sent"), "bob", now())
+        .unwrap();
+    let loaded = |store: &Store| RecordsLoaded::Messages {
+        id: id.clone(),
+        list: store.messages(&id).unwrap(),
+    };
+    records(&mut app, loaded(&store));
+    // Everything delivered: r has nothing to do.
+    let fx = cmd(&mut app, Command::Retry);
+    assert!(recs(&fx).is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing to retry")
+    );
+    let m2 = store
+        .send_message(&new, &["pager".to_string()], now())
+        .unwrap();
+    store
+        .record_delivery(m2.id, "pager", Err("exit 1"), "bob", now())
+        .unwrap();
+    // The tick polls the list; the reload keeps the cursor.
+    let fx = update(&mut app, Action::Tick, now());
+    assert!(
+        recs(&fx)
+            .iter()
+            .any(|r| matches!(r, RecordsEffect::Poll { messages: Some(i), .. } if *i == id))
+    );
+    records(&mut app, loaded(&store));
+    let state = app.messages.as_ref().unwrap();
+    assert_eq!(state.undelivered(), (1, 0));
+    assert_eq!(state.cursor, 0);
+    cmd(&mut app, Command::Bottom);
+    assert_eq!(app.messages.as_ref().unwrap().selected().unwrap().id, m2.id);
+    let fx = cmd(&mut app, Command::Retry);
+    assert!(matches!(recs(&fx)[..], [RecordsEffect::RetryMessages { id: i }] if *i == id));
+    // A second r while it runs asks for nothing more.
+    assert!(recs(&cmd(&mut app, Command::Retry)).is_empty());
+    let fx = records(
+        &mut app,
+        RecordsLoaded::Retried {
+            id: id.clone(),
+            results: Ok(vec![SinkResult {
+                message_id: m2.id,
+                sink: "pager".into(),
+                delivered: true,
+                detail: "sent".into(),
+            }]),
+            clipboard: vec!["\u{1b}]52;c;eA==\u{7}".into()],
+        },
+    );
+    assert!(matches!(&fx[..], [Effect::Clipboard(s)] if s.starts_with("\u{1b}]52;c;")));
+    assert!(!app.messages.as_ref().unwrap().retrying);
+    assert_eq!(app.message.as_ref().unwrap().text, "retried: 1 delivered");
+    records(
+        &mut app,
+        RecordsLoaded::Retried {
+            id: id.clone(),
+            results: Ok(vec![SinkResult {
+                message_id: m2.id,
+                sink: "pager".into(),
+                delivered: false,
+                detail: "exit 1".into(),
+            }]),
+            clipboard: vec![],
+        },
+    );
+    let said = app.message.as_ref().unwrap();
+    assert!(said.error && said.text.contains("1 FAILED (#2 via pager: exit 1)"));
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.screen, Screen::Incident);
+    assert!(app.messages.is_none());
 }

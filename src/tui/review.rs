@@ -101,12 +101,23 @@ pub fn rows(r: &Review) -> Vec<ReviewRow> {
     out
 }
 
+/// Where the movement keys go: the rows, or the selected row's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReviewPane {
+    #[default]
+    List,
+    Text,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReviewState {
     pub id: IncidentId,
     pub review: Option<Review>,
     /// Position in `rows(review)`.
     pub cursor: usize,
+    pub pane: ReviewPane,
+    /// First line of the selected text shown (as wrapped on screen).
+    pub text_scroll: usize,
 }
 
 impl ReviewState {
@@ -115,6 +126,36 @@ impl ReviewState {
             id,
             review: None,
             cursor: 0,
+            pane: ReviewPane::List,
+            text_scroll: 0,
+        }
+    }
+
+    /// The selected row's title and whole text (raw: draw it safe).
+    pub fn selected_text(&self) -> (String, String) {
+        let Some(r) = self.review.as_ref() else {
+            return (String::new(), String::new());
+        };
+        match self.row() {
+            Some(ReviewRow::Field(f)) => (f.label(), f.value(r)),
+            Some(ReviewRow::Action(i)) => match r.actions.get(i) {
+                Some(a) => (
+                    format!("Action #{} (d done · x drop · o reopen)", a.id),
+                    format!(
+                        "{}\nowner {} · status {}{} · added by {} {}",
+                        a.description,
+                        a.owner,
+                        a.status,
+                        a.reason
+                            .as_deref()
+                            .map_or(String::new(), |r| format!(" ({r})")),
+                        a.created_by,
+                        a.created_at.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                ),
+                None => (String::new(), String::new()),
+            },
+            None => (String::new(), String::new()),
         }
     }
 
@@ -161,7 +202,30 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         | Command::Top
         | Command::Bottom
         | Command::PageUp
-        | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
+        | Command::PageDown => match state.pane {
+            ReviewPane::List => {
+                let before = state.cursor;
+                state.cursor = move_cursor(state.cursor, len, cmd);
+                if state.cursor != before {
+                    state.text_scroll = 0;
+                }
+            }
+            ReviewPane::Text => {
+                // Bounded by the text's lines at the narrowest the console
+                // draws; the view stops at the last screenful.
+                let lines = super::views::wrap(
+                    &crate::text::display_safe_lines(&state.selected_text().1),
+                    usize::from(super::views::MIN_WIDTH),
+                );
+                state.text_scroll = move_cursor(state.text_scroll, lines.len(), cmd);
+            }
+        },
+        Command::NextPane | Command::PrevPane => {
+            state.pane = match state.pane {
+                ReviewPane::List => ReviewPane::Text,
+                ReviewPane::Text => ReviewPane::List,
+            };
+        }
         Command::Edit => match (state.row(), state.review.as_ref()) {
             (Some(ReviewRow::Field(field)), Some(r)) => {
                 let current = field.value(r);

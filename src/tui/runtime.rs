@@ -281,7 +281,8 @@ fn worker_loop(
     to_ui: mpsc::UnboundedSender<Action>,
 ) {
     let mut last_version = store.data_version().ok();
-    let mut records = super::records::Worker::new(&store);
+    let mut records =
+        super::records::Worker::new(&store).with_comms(env.comms.clone(), env.db.clone());
     let send = |a: Action| {
         let _ = to_ui.send(a);
     };

@@ -285,7 +285,7 @@ pub(crate) fn say(app: &mut App, text: String, error: bool) {
 
 fn open_id(app: &App) -> Option<IncidentId> {
     match app.screen {
-        Screen::Incident | Screen::Evidence | Screen::Review => {
+        Screen::Incident | Screen::Evidence | Screen::Review | Screen::Messages => {
             app.incident.as_ref().map(|i| i.id.clone())
         }
         Screen::Board | Screen::Metrics | Screen::Watcher => None,
@@ -450,6 +450,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
             Screen::Evidence => super::evidence::command(app, cmd, now, fx),
             Screen::Review => super::review::command(app, cmd, now, fx),
             Screen::Metrics => super::metrics::command(app, cmd, now, fx),
+            Screen::Messages => super::messages::command(app, cmd, now, fx),
             Screen::Watcher => super::watcher::command(app, cmd, now, fx),
         },
     }
@@ -719,6 +720,7 @@ fn incident_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Ve
         }
         Command::OpenEvidence => super::evidence::open(app, id, fx),
         Command::OpenReview => super::review::open(app, id, fx),
+        Command::OpenMessages => super::messages::open(app, id, fx),
         Command::WriteReport => super::records::open_report(app, id),
         _ => {}
     }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
@@ -12,7 +13,7 @@ use super::{Theme, short_time};
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::App;
-use crate::tui::evidence::{EvidenceData, EvidenceState};
+use crate::tui::evidence::{EvidenceData, EvidencePane, EvidenceState};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let Some(state) = app.evidence.as_ref() else {
@@ -64,7 +65,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     render_items(app, state, data, frame, items, now);
     if let Some(item) = state.selected() {
         render_detail(app, data, item, frame, detail);
-        render_custody(app, data, item, frame, custody, now);
+        render_custody(app, state, data, item, frame, custody, now);
     }
 }
 
@@ -173,7 +174,8 @@ fn render_items(
                 cells.push(Cell::from(display_safe(&i.description).into_owned()));
             }
             let row = Row::new(cells);
-            if pos == sel {
+            // Reversed while the keys move here; ▶ marks it either way.
+            if pos == sel && state.pane == EvidencePane::Items {
                 row.style(t.selected())
             } else {
                 row
@@ -273,6 +275,7 @@ fn render_detail(app: &App, data: &EvidenceData, i: &EvidenceItem, frame: &mut F
 
 fn render_custody(
     app: &App,
+    state: &EvidenceState,
     data: &EvidenceData,
     i: &EvidenceItem,
     frame: &mut Frame,
@@ -281,16 +284,27 @@ fn render_custody(
 ) {
     let t = Theme::new(app);
     let events: Vec<&CustodyEvent> = data.custody_of(i.id).collect();
+    let n = events.len();
+    // The block's top border and the header row.
     let inner_h = usize::from(area.height.saturating_sub(2)).max(1);
-    // The newest events when they do not all fit.
-    let skip = events.len().saturating_sub(inner_h);
+    let focused = state.pane == EvidencePane::Custody;
+    let sel = state.custody_position();
+    // Newest at the foot while following; else the cursor kept in view.
+    let offset = if state.custody_cursor.is_none() {
+        n.saturating_sub(inner_h)
+    } else {
+        sel.saturating_sub(inner_h / 2)
+            .min(n.saturating_sub(inner_h))
+    };
     let rows: Vec<Row> = events
         .iter()
-        .skip(skip)
-        .map(|c| {
+        .enumerate()
+        .skip(offset)
+        .take(inner_h)
+        .map(|(pos, c)| {
             let result = c.result.as_deref().unwrap_or("");
             let bad = !result.is_empty() && result != "ok";
-            Row::new(vec![
+            let row = Row::new(vec![
                 Cell::from(short_time(c.at, now)),
                 Cell::from(c.action.clone()),
                 Cell::from(format!(
@@ -303,19 +317,36 @@ fn render_custody(
                     result.to_uppercase(),
                     if bad { t.breached() } else { t.met() },
                 )),
-            ])
+            ]);
+            if focused && pos == sel {
+                row.style(t.selected())
+            } else {
+                row
+            }
         })
         .collect();
-    let title = if skip > 0 {
+    let shown = n.saturating_sub(offset).min(inner_h);
+    let mut title = if shown < n {
+        // Which events are on screen, and how to reach the others.
         format!(
-            " Chain of custody of #{}: latest {} of {} ",
+            " Chain of custody of #{}: {}–{} of {} ",
             i.id,
-            events.len() - skip,
-            events.len()
+            offset + 1,
+            offset + shown,
+            n
         )
     } else {
-        format!(" Chain of custody of #{} ({}) ", i.id, events.len())
+        format!(" Chain of custody of #{} ({n}) ", i.id)
     };
+    if focused {
+        title.push_str(&format!("· event {} of {n} ", sel + 1));
+    } else if shown < n {
+        title.push_str("· Tab, then j/k/PgUp/g scroll it ");
+    }
+    let block = Block::new().borders(Borders::TOP).title(Span::styled(
+        title,
+        if focused { t.bold() } else { Style::new() },
+    ));
     frame.render_widget(
         Table::new(
             rows,
@@ -329,7 +360,7 @@ fn render_custody(
         )
         .header(Row::new(vec!["UTC", "ACTION", "FROM → TO", "PURPOSE", "RESULT"]).style(t.bold()))
         .column_spacing(1)
-        .block(Block::new().borders(Borders::TOP).title(title)),
+        .block(block),
         area,
     );
 }

@@ -29,33 +29,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         );
         return;
     };
-    let t = Theme::new(app);
     let [head, main, spark, foot] = Layout::vertical([
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Min(12),
         Constraint::Length(if area.height >= 34 { 9 } else { 4 }),
         Constraint::Length(2),
     ])
     .areas(area);
-    let drills = if m.include_drills {
-        format!("drills included ({}) · d excludes them", m.drills)
-    } else {
-        "drills excluded · d includes them".to_string()
-    };
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(
-                format!(
-                    " {} incident{} ",
-                    m.incidents,
-                    if m.incidents == 1 { "" } else { "s" }
-                ),
-                t.bold(),
-            ),
-            Span::raw(format!("(all time, by detection) · {drills}")),
-        ])),
-        head,
-    );
+    render_head(app, state, m, frame, head, now);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(36), Constraint::Percentage(64)])
             .spacing(2)
@@ -87,6 +68,53 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     render_sla(app, m, frame, sla);
     render_spark(app, state, frame, spark, now);
     render_foot(app, m, frame, foot);
+}
+
+/// The title: the period (from `now`, in UTC days) and how to change it,
+/// then the count and the drill toggle.
+fn render_head(
+    app: &App,
+    state: &MetricsState,
+    m: &Metrics,
+    frame: &mut Frame,
+    area: Rect,
+    now: DateTime<Utc>,
+) {
+    let t = Theme::new(app);
+    let drills = if m.include_drills {
+        format!("drills included ({}) · d excludes them", m.drills)
+    } else {
+        "drills excluded · d includes them".to_string()
+    };
+    let mut title = vec![
+        Span::styled(" Metrics: ", t.bold()),
+        Span::styled(state.window.label(now), t.bold()),
+        Span::raw(" · p changes the period"),
+    ];
+    // Where there is room, the command that gives the same figures.
+    let args = state.window.cli_args(m.include_drills, now);
+    if area.width >= 110 {
+        title.push(Span::styled(
+            format!(
+                " · as warroom metrics{}{args}",
+                if args.is_empty() { "" } else { " " }
+            ),
+            t.dim(),
+        ));
+    }
+    let title = Line::from(title);
+    let count = Line::from(vec![
+        Span::styled(
+            format!(
+                " {} incident{} ",
+                m.incidents,
+                if m.incidents == 1 { "" } else { "s" }
+            ),
+            t.bold(),
+        ),
+        Span::raw(format!("detected in the period · {drills}")),
+    ]);
+    frame.render_widget(Paragraph::new(vec![title, count]), area);
 }
 
 fn severity_of(k: &str) -> Option<Severity> {

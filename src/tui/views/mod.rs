@@ -9,6 +9,7 @@ mod dialogs;
 mod evidence;
 mod fields;
 mod incident;
+mod messages;
 mod metrics;
 mod review;
 mod watcher;
@@ -53,6 +54,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
         (Screen::Evidence, _) => evidence::render(app, frame, body, now),
         (Screen::Review, _) => review::render(app, frame, body, now),
         (Screen::Metrics, _) => metrics::render(app, frame, body, now),
+        (Screen::Messages, _) => messages::render(app, frame, body, now),
         (Screen::Watcher, _) => watcher::render(app, frame, body, now),
         _ => board::render(app, frame, body, now),
     }
@@ -315,4 +317,43 @@ pub(crate) fn short_time(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     } else {
         t.format("%m-%d %H:%M").to_string()
     }
+}
+
+/// Lines cut to `width` columns, at the last space that fits where there
+/// is one: the lines a text pane shows, so it can say "lines a–b of n"
+/// exactly. The input is already safe (`display_safe_lines`).
+pub fn wrap(lines: &[String], width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for line in lines {
+        let mut rest: &str = line;
+        loop {
+            let mut used = 0;
+            let mut cut = rest.len();
+            let mut last_space = None;
+            for (i, c) in rest.char_indices() {
+                let w = c.width().unwrap_or(0);
+                if used + w > width {
+                    cut = i;
+                    break;
+                }
+                used += w;
+                if c == ' ' {
+                    last_space = Some(i + 1);
+                }
+            }
+            if cut == rest.len() {
+                out.push(rest.to_string());
+                break;
+            }
+            // At least one character per line, so a narrow pane still ends.
+            let cut = last_space
+                .filter(|s| *s > 0)
+                .unwrap_or(cut.max(rest.chars().next().map_or(1, char::len_utf8)));
+            out.push(rest[..cut].trim_end().to_string());
+            rest = &rest[cut..];
+        }
+    }
+    out
 }

@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::Theme;
 use crate::domain::review::{ActionStatus, CorrectiveAction, Review, review_due, review_overdue};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::App;
-use crate::tui::review::{ReviewField, ReviewRow, ReviewState, rows};
+use crate::tui::review::{ReviewField, ReviewPane, ReviewRow, ReviewState, rows};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let Some(state) = app.review.as_ref() else {
@@ -35,7 +35,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     };
     render_head(app, state, Some(review), frame, head, now);
     render_list(app, state, review, frame, list, now);
-    render_selected(app, state, review, frame, selected);
+    render_selected(app, state, frame, selected);
 }
 
 fn render_head(
@@ -224,43 +224,44 @@ fn render_list(
     );
 }
 
-fn render_selected(app: &App, state: &ReviewState, r: &Review, frame: &mut Frame, area: Rect) {
+fn render_selected(app: &App, state: &ReviewState, frame: &mut Frame, area: Rect) {
     let t = Theme::new(app);
-    let (title, text) = match state.row() {
-        Some(ReviewRow::Field(f)) => (f.label(), f.value(r)),
-        Some(ReviewRow::Action(i)) => match r.actions.get(i) {
-            Some(a) => (
-                format!("Action #{} (d done · x drop · o reopen)", a.id),
-                format!(
-                    "{}\nowner {} · status {}{} · added by {} {}",
-                    a.description,
-                    a.owner,
-                    a.status,
-                    a.reason
-                        .as_deref()
-                        .map_or(String::new(), |r| format!(" ({r})")),
-                    a.created_by,
-                    a.created_at.format("%Y-%m-%d %H:%M UTC")
-                ),
-            ),
-            None => (String::new(), String::new()),
-        },
-        None => (String::new(), String::new()),
-    };
+    let (title, text) = state.selected_text();
+    let focused = state.pane == ReviewPane::Text;
+    let wrapped = super::wrap(&display_safe_lines(&text), usize::from(area.width));
+    let room = usize::from(area.height.saturating_sub(1)).max(1);
+    let n = wrapped.len();
+    let first = state.text_scroll.min(n.saturating_sub(room));
     let lines: Vec<Line> = if text.trim().is_empty() {
         vec![Line::styled("(empty) Enter edits it.", t.dim())]
     } else {
-        display_safe_lines(&text)
+        wrapped
             .into_iter()
+            .skip(first)
+            .take(room)
             .map(Line::from)
             .collect()
     };
+    let mut title = format!(" {title} ");
+    if n > room {
+        title.push_str(&format!(
+            "· lines {}–{} of {n} ",
+            first + 1,
+            (first + room).min(n)
+        ));
+        if !focused {
+            title.push_str("· Tab, then j/k scroll it ");
+        }
+    }
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::new()
-                .borders(Borders::TOP)
-                .title(format!(" {title} ")),
-        ),
+        Paragraph::new(lines).block(Block::new().borders(Borders::TOP).title(Span::styled(
+            title,
+            if focused {
+                t.bold()
+            } else {
+                Default::default()
+            },
+        ))),
         area,
     );
 }

@@ -1,0 +1,176 @@
+//! The messages screen's state and keys: every message sent for the open
+//! incident (oldest first, as `warroom notify list` shows them) with the
+//! state of its delivery through each sink, and `r` to retry the ones not
+//! delivered through `comms::sinks::retry`, the code `warroom notify retry`
+//! runs (each delivery claimed first, so it is never delivered twice).
+
+use chrono::{DateTime, Utc};
+
+use super::action::Command;
+use super::app::{App, Modal, Screen};
+use super::records::{RecordsEffect, effect};
+use super::update::{Effect, move_cursor, new_incident_form, say};
+use crate::comms::sinks::SinkResult;
+use crate::domain::IncidentId;
+use crate::store::{DeliveryState, SentMessage};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagesState {
+    pub id: IncidentId,
+    /// Oldest first; `None` until loaded.
+    pub list: Option<Vec<SentMessage>>,
+    /// Position in `list`.
+    pub cursor: usize,
+    /// The list could not be loaded.
+    pub error: Option<String>,
+    /// A retry is running on the store worker.
+    pub retrying: bool,
+}
+
+impl MessagesState {
+    pub fn new(id: IncidentId) -> MessagesState {
+        MessagesState {
+            id,
+            list: None,
+            cursor: 0,
+            error: None,
+            retrying: false,
+        }
+    }
+
+    pub fn selected(&self) -> Option<&SentMessage> {
+        self.list.as_ref().and_then(|l| l.get(self.cursor))
+    }
+
+    /// Deliveries not delivered: (failed, pending).
+    pub fn undelivered(&self) -> (usize, usize) {
+        let all = self.list.iter().flatten().flat_map(|m| &m.deliveries);
+        all.fold((0, 0), |(f, p), d| match d.state {
+            DeliveryState::Failed => (f + 1, p),
+            DeliveryState::Pending => (f, p + 1),
+            DeliveryState::Delivered => (f, p),
+        })
+    }
+}
+
+/// Opens the messages screen over the open incident.
+pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
+    app.screen = Screen::Messages;
+    app.messages = Some(MessagesState::new(id.clone()));
+    fx.push(effect(RecordsEffect::LoadMessages { id }));
+}
+
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    let Some(state) = app.messages.as_mut() else {
+        app.screen = if app.incident.is_some() {
+            Screen::Incident
+        } else {
+            Screen::Board
+        };
+        return;
+    };
+    let len = state.list.as_ref().map_or(0, Vec::len);
+    match cmd {
+        Command::Back => {
+            app.screen = Screen::Incident;
+            app.messages = None;
+        }
+        Command::Help => {
+            let under = app.focus();
+            app.modal = Some(Modal::Help { scroll: 0, under });
+        }
+        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Up
+        | Command::Down
+        | Command::Top
+        | Command::Bottom
+        | Command::PageUp
+        | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
+        Command::Retry => {
+            if state.list.is_none() {
+                return;
+            }
+            if state.retrying {
+                say(app, "a retry is already running…".into(), false);
+                return;
+            }
+            let (failed, pending) = state.undelivered();
+            if failed + pending == 0 {
+                say(
+                    app,
+                    "every delivery was delivered: nothing to retry".into(),
+                    false,
+                );
+                return;
+            }
+            state.retrying = true;
+            let id = state.id.clone();
+            say(
+                app,
+                format!("retrying what was not delivered ({failed} failed)…"),
+                false,
+            );
+            fx.push(effect(RecordsEffect::RetryMessages { id }));
+        }
+        _ => {}
+    }
+}
+
+/// The worker loaded the incident's messages.
+pub fn loaded(app: &mut App, id: &IncidentId, list: Vec<SentMessage>) {
+    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+        // The cursor stays on the same message (a reload only appends).
+        s.cursor = s.cursor.min(list.len().saturating_sub(1));
+        s.error = None;
+        s.list = Some(list);
+    }
+}
+
+pub fn load_failed(app: &mut App, id: &IncidentId, message: String) {
+    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+        s.error = Some(message);
+    }
+}
+
+/// A retry finished: say how it went; OSC 52 sequences go to the terminal.
+pub fn retried(
+    app: &mut App,
+    id: &IncidentId,
+    results: Result<Vec<SinkResult>, String>,
+    clipboard: Vec<String>,
+    fx: &mut Vec<Effect>,
+) {
+    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+        s.retrying = false;
+    }
+    fx.extend(clipboard.into_iter().map(Effect::Clipboard));
+    match results {
+        Ok(results) if results.is_empty() => say(
+            app,
+            "nothing to retry now (a delivery in progress elsewhere is left to it)".into(),
+            false,
+        ),
+        Ok(results) => {
+            let ok = results.iter().filter(|r| r.delivered).count();
+            let failed: Vec<String> = results
+                .iter()
+                .filter(|r| !r.delivered)
+                .map(|r| format!("#{} via {}: {}", r.message_id, r.sink, r.detail))
+                .collect();
+            if failed.is_empty() {
+                say(app, format!("retried: {ok} delivered"), false);
+            } else {
+                say(
+                    app,
+                    format!(
+                        "retried: {ok} delivered, {} FAILED ({})",
+                        failed.len(),
+                        failed.join("; ")
+                    ),
+                    true,
+                );
+            }
+        }
+        Err(e) => say(app, format!("retry failed: {e}"), true),
+    }
+}
