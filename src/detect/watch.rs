@@ -291,7 +291,9 @@ fn follow(
         }
         if !more {
             on_event(WatchEvent::CaughtUp(follower));
-            waker.wait(opts.poll);
+            // A long poll interval must not outlast the lease.
+            let renew_every = opts.lease.as_ref().map_or(opts.poll, |t| t.ttl / 3);
+            waker.wait(opts.poll.min(renew_every));
         }
     }
 }
