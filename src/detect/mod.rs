@@ -9,6 +9,7 @@ pub mod persist;
 pub mod reader;
 pub mod rules;
 pub mod scan;
+pub mod setup;
 pub mod sigma;
 pub mod watch;
 

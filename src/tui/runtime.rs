@@ -70,7 +70,7 @@ pub fn run(ctx: &AppContext) -> Result<()> {
     let store = ctx.open_store()?;
     let mut app = initial_app(ctx, &store, Utc::now())?;
     // The rule watcher, when watch.toml configures one.
-    let watch = super::watcher::WatchSetup::load(&ctx.config_dir)?;
+    let watch = crate::detect::setup::WatchSetup::load(&ctx.config_dir)?;
     app.watcher.setup = watch.clone();
     let watch = watch.map(|w| (w, ctx.db.clone()));
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -159,7 +159,7 @@ async fn event_loop(
     store: Store,
     env: WorkerEnv,
     started: std::time::Instant,
-    watch: Option<(super::watcher::WatchSetup, std::path::PathBuf)>,
+    watch: Option<(crate::detect::setup::WatchSetup, std::path::PathBuf)>,
 ) -> Result<()> {
     let (to_ui, mut from_worker) = mpsc::unbounded_channel::<Action>();
     let watcher = watch.and_then(|(setup, db)| {

@@ -1,23 +1,14 @@
-//! The console's rule watcher: its configuration (`watch.toml` in the
-//! config directory), the state its view shows, its keys, and the thread
-//! that runs the same loop as `warroom watch` and reports status back.
-//!
-//! ```toml
-//! # $XDG_CONFIG_HOME/warroom/watch.toml
-//! logs = ["/var/log/auth.log", "/var/log/app/*.log"]
-//! rules = []                 # rule files; empty: the shipped Linux rules
-//! name = "console"           # checkpoints are kept under this name
-//! from_beginning = false     # first start: read existing files whole
-//! ```
+//! The console's rule watcher: the state its view shows, its keys, and the
+//! thread that runs the same loop as `warroom watch` and reports status back.
+//! Its setup file, `watch.toml`, is read by `detect::setup`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::{Action, Command};
@@ -25,71 +16,12 @@ use super::app::{App, Screen};
 use super::update::Effect;
 use crate::comms::CommsConfig;
 use crate::detect::follow::{FollowConfig, FollowStatus, Follower, system_clock};
+use crate::detect::setup::WatchSetup;
 use crate::detect::watch::{WatchEvent, WatchOptions, run_leased, this_run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine, RuleSet};
 use crate::domain::Playbook;
 use crate::domain::event::format_time;
 use crate::store::Store;
-
-/// What the console's watcher follows, from `watch.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WatchSetup {
-    pub logs: Vec<PathBuf>,
-    #[serde(default)]
-    pub rules: Vec<PathBuf>,
-    #[serde(default = "default_name")]
-    pub name: String,
-    #[serde(default)]
-    pub from_beginning: bool,
-}
-
-fn default_name() -> String {
-    "console".into()
-}
-
-impl WatchSetup {
-    /// `watch.toml` in `dir`, if there is one. A broken file is an error
-    /// naming file:line:col, like the other configuration files.
-    pub fn load(dir: &Path) -> anyhow::Result<Option<WatchSetup>> {
-        let path = dir.join("watch.toml");
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: not valid UTF-8 (byte {})",
-                    path.display(),
-                    e.utf8_error().valid_up_to()
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(anyhow::anyhow!("{}: cannot read: {e}", path.display())),
-        };
-        let setup: WatchSetup = toml::from_str(&text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
-            anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
-        })?;
-        if setup.logs.is_empty() {
-            return Err(anyhow::anyhow!(
-                "{}:1:1: 'logs' lists no file to follow",
-                path.display()
-            ));
-        }
-        if setup.name.trim().is_empty() {
-            return Err(anyhow::anyhow!(
-                "{}: 'name' must not be empty",
-                path.display()
-            ));
-        }
-        Ok(Some(setup))
-    }
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
 
 /// What the watcher view shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
