@@ -77,6 +77,23 @@ impl Settings {
     }
 }
 
+/// What every command and the console run with: the database, who is
+/// acting, and the settings in force. It lives here, below both `cli` and
+/// `tui`, so neither front end imports the other.
+pub struct AppContext {
+    pub db: PathBuf,
+    pub actor: String,
+    pub settings: Settings,
+    /// Where policy.toml, playbook.toml and watch.toml are looked for.
+    pub config_dir: PathBuf,
+}
+
+impl AppContext {
+    pub fn open_store(&self) -> Result<crate::store::Store> {
+        crate::store::Store::open(&self.db).map_err(anyhow::Error::new)
+    }
+}
+
 fn located(path: &Path, text: &str, e: SourceError) -> anyhow::Error {
     anyhow::anyhow!(e.located(path, text))
 }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::config::AppContext;
 use crate::config::{self, Settings};
 use crate::domain::event::Event;
 use crate::domain::playbook::ItemState;
@@ -16,7 +17,7 @@ use crate::domain::roles::{Person, Role};
 use crate::domain::sla::{ClockState, clocks, format_countdown, most_urgent};
 use crate::domain::{Cia, IncidentId, Phase, Severity, Source, Status};
 use crate::report::json;
-use crate::store::{Checkpoint, IncidentPatch, NewIncident, Store, StoreError};
+use crate::store::{Checkpoint, IncidentPatch, NewIncident, StoreError};
 use crate::text::display_safe;
 
 mod detect;
@@ -320,21 +321,6 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", display_safe(&format!("{e:#}")));
             ExitCode::from(1)
         }
-    }
-}
-
-/// Everything a command needs to act.
-pub struct AppContext {
-    pub db: PathBuf,
-    pub actor: String,
-    pub settings: Settings,
-    /// Where policy.toml, playbook.toml and watch.toml are looked for.
-    pub config_dir: PathBuf,
-}
-
-impl AppContext {
-    pub fn open_store(&self) -> Result<Store> {
-        Store::open(&self.db).map_err(anyhow::Error::new)
     }
 }
 

@@ -21,7 +21,7 @@ pub mod update;
 pub mod views;
 pub mod watcher;
 
-use crate::cli::AppContext;
+use crate::config::AppContext;
 
 /// Opens the console on the context's database until the user quits.
 pub fn run(ctx: &AppContext) -> anyhow::Result<()> {
