@@ -598,12 +598,8 @@ fn sent_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effe
     };
     match cmd {
         Command::Retry => {
-            let sinks = undelivered(m);
-            if !sinks.is_empty() {
-                fx.push(Effect::RetryDeliveries {
-                    message_id: m.id,
-                    sinks,
-                });
+            if !undelivered(m).is_empty() {
+                fx.push(Effect::RetryDeliveries { message_id: m.id });
                 c.stage = Stage::Sending;
                 c.error = None;
             }
@@ -1280,7 +1276,7 @@ mod tests {
         );
         let fx = cmd(&mut app, Command::Retry);
         assert!(
-            matches!(&fx[..], [Effect::RetryDeliveries { message_id, sinks }] if *message_id == sent.id && sinks == &["outbox".to_string()])
+            matches!(&fx[..], [Effect::RetryDeliveries { message_id }] if *message_id == sent.id)
         );
         // Retried and delivered: closes.
         assert!(

@@ -6,6 +6,7 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::thread;
 use std::time::Duration;
@@ -22,8 +23,8 @@ use super::app::{App, TIMELINE_LIMIT};
 use super::compose::{ComposeEnv, ComposeLoaded, SendReport};
 use super::terminal;
 use super::update::{Effect, update};
-use crate::cli::AppContext;
 use crate::comms::{CommsConfig, MessageFields, Templates};
+use crate::config::AppContext;
 use crate::domain::IncidentId;
 use crate::domain::{Playbook, Policy};
 use crate::store::Store;
@@ -81,7 +82,7 @@ pub fn run(ctx: &AppContext) -> Result<()> {
     let env = WorkerEnv {
         playbook: ctx.settings.playbook.clone(),
         policy: ctx.settings.policy.clone(),
-        templates: ComposeEnv::load(&ctx.settings.comms, &ctx.db).1,
+        templates: Arc::new(ComposeEnv::load(&ctx.settings.comms, &ctx.db).1),
         comms: ctx.settings.comms.clone(),
         db: ctx.db.clone(),
         actor: ctx.actor.clone(),
@@ -101,7 +102,7 @@ fn until_next_second() -> Duration {
 struct WorkerEnv {
     playbook: Playbook,
     policy: Policy,
-    templates: Templates,
+    templates: Arc<Templates>,
     comms: CommsConfig,
     db: PathBuf,
     actor: String,
@@ -360,23 +361,29 @@ fn worker_loop(
                 template,
             } => {
                 let last = store.last_message(&id, audience).map_err(|e| e.to_string());
+                let Some(name) = template else {
+                    send(Action::ComposeLoaded(Box::new(ComposeLoaded {
+                        id,
+                        audience,
+                        rendered: None,
+                        last,
+                    })));
+                    continue;
+                };
                 // The whole timeline: actions taken may be older than the
                 // part the incident view loads.
-                let rendered = template.map(|name| match store.detail(&id, None) {
+                match store.detail(&id, None) {
                     Ok(d) => {
                         let fields = MessageFields::for_config(&d, &env.policy, &env.comms, now);
-                        env.templates
-                            .render(&name, &fields)
-                            .map_err(|e| e.to_string())
+                        render_off_worker(&env.templates, name, fields, id, audience, last, &to_ui);
                     }
-                    Err(e) => Err(e.to_string()),
-                });
-                send(Action::ComposeLoaded(Box::new(ComposeLoaded {
-                    id,
-                    audience,
-                    rendered,
-                    last,
-                })));
+                    Err(e) => send(Action::ComposeLoaded(Box::new(ComposeLoaded {
+                        id,
+                        audience,
+                        rendered: Some(Err(e.to_string())),
+                        last,
+                    }))),
+                }
                 continue;
             }
             Effect::SendMessage { message, sinks } => {
@@ -420,9 +427,9 @@ fn worker_loop(
                 }
                 continue;
             }
-            Effect::RetryDeliveries { message_id, sinks } => {
+            Effect::RetryDeliveries { message_id } => {
                 let mut clipboard = Vec::new();
-                let result = retry(&mut store, &env, message_id, &sinks, now, &mut clipboard);
+                let result = retry(&mut store, &env, message_id, now, &mut clipboard);
                 match result {
                     Ok((m, id)) => {
                         send(Action::MessageSent {
@@ -511,14 +518,45 @@ fn worker_loop(
     }
 }
 
-/// Retries the failed deliveries of a message through `sinks` (each
-/// claimed first, so two consoles retrying at once deliver once); returns
-/// the message as it now stands and its incident.
+/// Renders a template on a thread of its own: a slow template holds up
+/// neither the store worker (drafts, sends, polling) nor the keys. The
+/// result comes back to the loop like any store result.
+fn render_off_worker(
+    templates: &Arc<Templates>,
+    name: String,
+    fields: MessageFields,
+    id: IncidentId,
+    audience: crate::comms::Audience,
+    last: Result<Option<crate::store::SentMessage>, String>,
+    to_ui: &mpsc::UnboundedSender<Action>,
+) {
+    let templates = Arc::clone(templates);
+    let to_ui = to_ui.clone();
+    let spawned = thread::Builder::new()
+        .name("warroom-render".into())
+        .spawn(move || {
+            let rendered = templates.render(&name, &fields).map_err(|e| e.to_string());
+            let _ = to_ui.send(Action::ComposeLoaded(Box::new(ComposeLoaded {
+                id,
+                audience,
+                rendered: Some(rendered),
+                last,
+            })));
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start a render thread: {e}");
+    }
+}
+
+/// Retries a message's failed deliveries through `comms::sinks::retry`,
+/// the path `warroom notify retry` and the messages screen take (each
+/// delivery claimed under a lease, a delivery another process took over
+/// reported as such); it covers the incident's other failed deliveries
+/// too. Returns the message as it now stands and its incident.
 fn retry(
     store: &mut Store,
     env: &WorkerEnv,
     message_id: i64,
-    sinks: &[String],
     now: DateTime<Utc>,
     clipboard: &mut Vec<String>,
 ) -> Result<(crate::store::SentMessage, IncidentId), String> {
@@ -527,35 +565,22 @@ fn retry(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no message #{message_id}"))?;
     let id: IncidentId = msg.incident_id.parse().map_err(|e| format!("{e}"))?;
-    let stale_before = now
-        - chrono::Duration::from_std(crate::comms::sinks::STALE_PENDING)
-            .unwrap_or(chrono::Duration::zero());
-    let configured = env.comms.effective_sinks(&env.db);
-    for name in sinks {
-        if !store
-            .claim_delivery(message_id, name, stale_before, now)
-            .map_err(|e| e.to_string())?
-        {
-            continue;
-        }
-        let outcome = match configured.iter().find(|s| &s.name == name) {
-            Some(cfg) => crate::comms::sinks::deliver(cfg, &msg, &env.comms).map(|d| {
-                clipboard.extend(d.terminal);
-                d.detail
-            }),
-            None => Err(format!(
-                "sink '{name}' is no longer configured (comms.toml)"
-            )),
-        };
-        store
-            .record_delivery(
-                message_id,
-                name,
-                outcome.as_deref().map_err(String::as_str),
-                &env.actor,
-                now,
-            )
-            .map_err(|e| e.to_string())?;
+    let mut terminal = |seq: &str| {
+        clipboard.push(seq.to_string());
+        Ok(())
+    };
+    let results = crate::comms::sinks::retry(
+        store,
+        Some(&id),
+        &env.comms,
+        &env.db,
+        &env.actor,
+        now,
+        &mut terminal,
+    )
+    .map_err(|e| e.to_string())?;
+    for r in results.iter().filter(|r| !r.delivered) {
+        tracing::warn!(message = r.message_id, sink = %r.sink, "retry: {}", r.detail);
     }
     let msg = store
         .message(message_id)

@@ -68,10 +68,10 @@ pub enum Effect {
         message: Box<crate::store::NewMessage>,
         sinks: Vec<String>,
     },
-    /// Deliver a recorded message again through the sinks that failed.
+    /// Deliver a recorded message's failed deliveries again (with the
+    /// incident's others, through `comms::sinks::retry`).
     RetryDeliveries {
         message_id: i64,
-        sinks: Vec<String>,
     },
     /// Raise these alerts in the store; report the ones this process took.
     RaiseAlerts(Vec<crate::store::NewAlert>),
