@@ -24,7 +24,7 @@ use warroom::store::{AlertSubject, NewIncident, SentMessage, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::app::App;
 use warroom::tui::compose::{ComposeEnv, ComposeLoaded};
-use warroom::tui::editor::{Editor, MAX_CHARS};
+use warroom::tui::kit::editor::{Editor, MAX_CHARS};
 use warroom::tui::update::update;
 use warroom::tui::views::render;
 

@@ -16,7 +16,7 @@ use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::app::App;
 use warroom::tui::compose::{ComposeEnv, ComposeLoaded, SendReport};
-use warroom::tui::editor::Editor;
+use warroom::tui::kit::editor::Editor;
 use warroom::tui::records::RecordsLoaded;
 use warroom::tui::update::{Effect, update};
 use warroom::tui::views::render;
@@ -855,7 +855,7 @@ fn messages_show_audience_author_time_and_each_sinks_state_safely() {
 
 #[test]
 fn text_panes_wrap_at_spaces_and_cut_long_words_and_wide_characters() {
-    use warroom::tui::views::wrap;
+    use warroom::tui::kit::layout::wrap;
     let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(wrap(&l(&["one two three"]), 8), l(&["one two", "three"]));
     assert_eq!(wrap(&l(&["abcdefghij"]), 4), l(&["abcd", "efgh", "ij"]));

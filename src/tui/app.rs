@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::action::Context;
-use super::input::LineInput;
+use super::kit::cursor::step_in;
+use super::kit::input::LineInput;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Person, Role};
 use crate::domain::sla::{clocks, most_urgent};
@@ -122,16 +123,12 @@ impl Pane {
         }
     }
 
-    fn position(self) -> usize {
-        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
-    }
-
     pub fn next(self) -> Pane {
-        Pane::ALL[(self.position() + 1) % Pane::ALL.len()]
+        step_in(&Pane::ALL, self, true)
     }
 
     pub fn prev(self) -> Pane {
-        Pane::ALL[(self.position() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+        step_in(&Pane::ALL, self, false)
     }
 }
 
@@ -558,4 +555,20 @@ impl App {
             d.checklist.iter().filter(|c| c.state == state).count()
         })
     }
+}
+
+/// Roster entries matching the typed text (handle or name, any case).
+pub fn roster_matches<'a>(
+    people: &'a [crate::domain::Person],
+    typed: &str,
+) -> Vec<&'a crate::domain::Person> {
+    let t = typed.trim().to_lowercase();
+    people
+        .iter()
+        .filter(|p| {
+            t.is_empty()
+                || p.handle.to_lowercase().contains(&t)
+                || p.name.to_lowercase().contains(&t)
+        })
+        .collect()
 }

@@ -15,7 +15,7 @@ use similar::{ChangeTag, TextDiff};
 
 use super::action::{Command, Context};
 use super::app::{App, Message};
-use super::editor::Editor;
+use super::kit::editor::Editor;
 use super::update::Effect;
 use crate::comms::{Audience, CommsConfig, PLACEHOLDER, SinkConfig, TemplateInfo, Templates};
 use crate::domain::IncidentId;
@@ -103,13 +103,7 @@ impl View {
     }
 
     fn step(self, forward: bool) -> View {
-        let i = View::ALL.iter().position(|v| *v == self).unwrap_or(0);
-        let n = View::ALL.len();
-        View::ALL[if forward {
-            (i + 1) % n
-        } else {
-            (i + n - 1) % n
-        }]
+        super::kit::cursor::step_in(&View::ALL, self, forward)
     }
 }
 
@@ -336,39 +330,20 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
     }
 }
 
-fn move_by(pos: usize, len: usize, cmd: Command) -> usize {
-    let last = len.saturating_sub(1);
-    match cmd {
-        Command::Up => pos.saturating_sub(1),
-        Command::Down => (pos + 1).min(last),
-        Command::Top => 0,
-        Command::Bottom => last,
-        Command::PageUp => pos.saturating_sub(10),
-        Command::PageDown => (pos + 10).min(last),
-        _ => pos,
-    }
-}
-
 /// Returns whether the composer stays open.
 fn pick_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effect>) -> bool {
     let n = app.comms.templates.len();
     match cmd {
         Command::Up | Command::Down | Command::Top | Command::Bottom => {
-            c.pick = move_by(c.pick, n, cmd);
+            c.pick = super::kit::cursor::move_cursor(c.pick, n, cmd);
             if let Some(info) = c.picked(&app.comms) {
                 c.audience = info.audience;
             }
             c.error = None;
         }
         Command::ChoiceNext | Command::ChoicePrev => {
-            let all = Audience::ALL;
-            let i = all.iter().position(|a| *a == c.audience).unwrap_or(0);
-            let j = if cmd == Command::ChoiceNext {
-                (i + 1) % all.len()
-            } else {
-                (i + all.len() - 1) % all.len()
-            };
-            c.audience = all[j];
+            let forward = cmd == Command::ChoiceNext;
+            c.audience = super::kit::cursor::step_in(&Audience::ALL, c.audience, forward);
             c.error = None;
         }
         Command::Submit if c.stage == Stage::Pick => start(app, c, fx),
@@ -522,7 +497,9 @@ fn edit_command(
         | Command::Top
         | Command::Bottom
         | Command::PageUp
-        | Command::PageDown => c.scroll = move_by(c.scroll, usize::MAX, cmd),
+        | Command::PageDown => {
+            c.scroll = super::kit::cursor::move_cursor(c.scroll, usize::MAX, cmd)
+        }
         Command::Send => match check_body(&c.editor.text()) {
             Err(e) => c.error = Some(format!("not sent: {e}")),
             Ok(()) => {
@@ -545,7 +522,9 @@ fn confirm_command(
     fx: &mut Vec<Effect>,
 ) -> bool {
     match cmd {
-        Command::Up | Command::Down => c.sink_cursor = move_by(c.sink_cursor, c.sinks.len(), cmd),
+        Command::Up | Command::Down => {
+            c.sink_cursor = super::kit::cursor::move_cursor(c.sink_cursor, c.sinks.len(), cmd)
+        }
         Command::ToggleItem => {
             if let Some(s) = c.sinks.get_mut(c.sink_cursor) {
                 s.chosen = !s.chosen;
@@ -726,7 +705,7 @@ pub fn paste(app: &mut App, text: &str) {
     if c.editor.paste(text) {
         c.error = Some(format!(
             "the paste was cut: a message holds at most {} characters",
-            super::editor::MAX_CHARS
+            super::kit::editor::MAX_CHARS
         ));
     }
     c.dirty = true;

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 
 use super::action::Command;
 use super::app::{App, Modal};
-use super::input::LineInput;
+use super::kit::cursor::cycle;
+use super::kit::input::LineInput;
 use super::update::Effect;
 use crate::domain::IncidentId;
 use crate::tui::review::ReviewField;
@@ -333,18 +334,13 @@ pub fn command(
 ) {
     let n = d.fields.len().max(1);
     match cmd {
-        Command::NextField => d.focus = (d.focus + 1) % n,
-        Command::PrevField => d.focus = (d.focus + n - 1) % n,
+        Command::NextField => d.focus = cycle(d.focus, n, true),
+        Command::PrevField => d.focus = cycle(d.focus, n, false),
         Command::ChoiceNext | Command::ChoicePrev => {
             let forward = cmd == Command::ChoiceNext;
             match d.fields.get_mut(d.focus).map(|f| &mut f.value) {
                 Some(FieldValue::Choice { options, selected }) => {
-                    let len = options.len().max(1);
-                    *selected = if forward {
-                        (*selected + 1) % len
-                    } else {
-                        (*selected + len - 1) % len
-                    };
+                    *selected = cycle(*selected, options.len(), forward);
                     d.dirty = true;
                     after_choice(&mut d);
                 }

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::action::Command;
 use super::app::{App, Modal, Screen};
+use super::kit::cursor::move_cursor;
 use super::records::{RecordsEffect, effect};
-use super::update::{Effect, move_cursor, new_incident_form, say};
+use super::update::{Effect, new_incident_form, say};
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::{DeliveryState, SentMessage};

@@ -44,16 +44,12 @@ impl Window {
         Window::ThisQuarter,
     ];
 
-    fn position(self) -> usize {
-        Window::ALL.iter().position(|w| *w == self).unwrap_or(0)
-    }
-
     pub fn next(self) -> Window {
-        Window::ALL[(self.position() + 1) % Window::ALL.len()]
+        super::kit::cursor::step_in(&Window::ALL, self, true)
     }
 
     pub fn prev(self) -> Window {
-        Window::ALL[(self.position() + Window::ALL.len() - 1) % Window::ALL.len()]
+        super::kit::cursor::step_in(&Window::ALL, self, false)
     }
 
     /// The first and last UTC day counted (`None`: unbounded).

@@ -364,7 +364,7 @@ pub fn report_path_follows_format(d: &mut FieldsDialog) {
         .any(|f| current == default_file_name(&d.id, *f));
     let name = default_file_name(&d.id, format);
     if is_default && let Some(input) = d.input_mut(1) {
-        *input = super::input::LineInput::new(&name);
+        *input = super::kit::input::LineInput::new(&name);
     }
 }
 

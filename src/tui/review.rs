@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use super::action::Command;
 use super::app::{App, Modal, Screen};
 use super::fields::{Field, FieldsDialog, Purpose};
+use super::kit::cursor::move_cursor;
 use super::records::{RecordsEffect, close, effect};
-use super::update::{Effect, move_cursor, new_incident_form, say};
+use super::update::{Effect, new_incident_form, say};
 use crate::domain::review::{ActionStatus, MAX_WHYS, Review, parse_date};
 use crate::domain::{IncidentId, Role};
 use crate::store::{NewAction, ReviewPatch};
@@ -213,7 +214,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             ReviewPane::Text => {
                 // Bounded by the text's lines at the narrowest the console
                 // draws; the view stops at the last screenful.
-                let lines = super::views::wrap(
+                let lines = super::kit::layout::wrap(
                     &crate::text::display_safe_lines(&state.selected_text().1),
                     usize::from(super::views::MIN_WIDTH),
                 );

@@ -9,7 +9,8 @@ use super::app::{
     App, AssignDialog, FormField, IncidentState, Message, Modal, NEW_INCIDENT_DRAFT,
     NewIncidentForm, Pane, Picker, PickerKind, Screen, TextDialog, TextKind,
 };
-use super::input::LineInput;
+use super::kit::cursor::move_cursor;
+use super::kit::input::LineInput;
 use super::{alerts, compose};
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::ItemState;
@@ -88,8 +89,6 @@ pub enum Effect {
     },
     Quit,
 }
-
-const PAGE: usize = 10;
 
 pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> {
     let mut fx = Vec::new();
@@ -330,7 +329,7 @@ fn text_changed(app: &mut App, now: DateTime<Utc>) {
         }
         Some(Modal::Assign(a)) => {
             a.error = None;
-            a.selected = if roster_matches(&app.people, a.input.text()).is_empty() {
+            a.selected = if super::app::roster_matches(&app.people, a.input.text()).is_empty() {
                 None
             } else {
                 Some(0)
@@ -343,22 +342,6 @@ fn text_changed(app: &mut App, now: DateTime<Utc>) {
             }
         }
     }
-}
-
-/// Roster entries matching the typed text (handle or name, any case).
-pub fn roster_matches<'a>(
-    people: &'a [crate::domain::Person],
-    typed: &str,
-) -> Vec<&'a crate::domain::Person> {
-    let t = typed.trim().to_lowercase();
-    people
-        .iter()
-        .filter(|p| {
-            t.is_empty()
-                || p.handle.to_lowercase().contains(&t)
-                || p.name.to_lowercase().contains(&t)
-        })
-        .collect()
 }
 
 /// A draft save (or delete) for the form or edit in progress, if it changed.
@@ -472,19 +455,6 @@ pub(crate) fn new_incident_form(app: &App) -> NewIncidentForm {
             f
         }
         None => NewIncidentForm::default(),
-    }
-}
-
-pub(crate) fn move_cursor(pos: usize, len: usize, cmd: Command) -> usize {
-    let last = len.saturating_sub(1);
-    match cmd {
-        Command::Up => pos.saturating_sub(1),
-        Command::Down => (pos + 1).min(last),
-        Command::Top => 0,
-        Command::Bottom => last,
-        Command::PageUp => pos.saturating_sub(PAGE),
-        Command::PageDown => (pos + PAGE).min(last),
-        _ => pos,
     }
 }
 
@@ -805,7 +775,7 @@ fn modal_command(
         },
         Modal::Assign(mut a) => match cmd {
             Command::Up | Command::Down => {
-                let n = roster_matches(&app.people, a.input.text()).len();
+                let n = super::app::roster_matches(&app.people, a.input.text()).len();
                 a.selected = match (a.selected, cmd) {
                     (_, _) if n == 0 => None,
                     (None, Command::Down) => Some(0),
@@ -816,18 +786,12 @@ fn modal_command(
                 app.modal = Some(Modal::Assign(a));
             }
             Command::ChoiceNext | Command::ChoicePrev => {
-                let i = Role::ALL.iter().position(|r| *r == a.role).unwrap_or(0);
-                let n = Role::ALL.len();
-                let j = if cmd == Command::ChoiceNext {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                };
-                a.role = Role::ALL[j];
+                let forward = cmd == Command::ChoiceNext;
+                a.role = super::kit::cursor::step_in(&Role::ALL, a.role, forward);
                 app.modal = Some(Modal::Assign(a));
             }
             Command::Submit => {
-                let matches = roster_matches(&app.people, a.input.text());
+                let matches = super::app::roster_matches(&app.people, a.input.text());
                 let person = match a.selected.and_then(|i| matches.get(i)) {
                     Some(p) => p.handle.clone(),
                     None => a.input.text().trim().to_string(),

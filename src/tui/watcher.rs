@@ -45,12 +45,12 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<E
     let w = &mut app.watcher;
     match cmd {
         Command::Back => app.screen = Screen::Board,
-        Command::Up => w.scroll = w.scroll.saturating_sub(1),
-        Command::Down => w.scroll = (w.scroll + 1).min(len.saturating_sub(1)),
-        Command::PageUp => w.scroll = w.scroll.saturating_sub(10),
-        Command::PageDown => w.scroll = (w.scroll + 10).min(len.saturating_sub(1)),
-        Command::Top => w.scroll = 0,
-        Command::Bottom => w.scroll = len.saturating_sub(1),
+        Command::Up
+        | Command::Down
+        | Command::PageUp
+        | Command::PageDown
+        | Command::Top
+        | Command::Bottom => w.scroll = super::kit::cursor::move_cursor(w.scroll, len, cmd),
         Command::Help => {
             app.modal = Some(super::app::Modal::Help {
                 scroll: 0,

@@ -18,7 +18,7 @@ pub fn toast(app: &App, frame: &mut Frame, body: Rect) {
     if body.height == 0 || body.width == 0 {
         return;
     }
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let area = Rect {
         y: body.y + body.height - 1,
         height: 1,

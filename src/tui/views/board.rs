@@ -30,7 +30,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
 }
 
 fn render_bar(app: &App, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let b = &app.board;
     let mut spans = vec![
         Span::styled(" Sort ", t.bold()),
@@ -134,7 +134,7 @@ fn phase_short(p: crate::domain::Phase) -> &'static str {
 }
 
 fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let wide = area.width >= 110;
     let block = Block::new().borders(Borders::TOP).title(format!(
         " Incidents ({} shown of {}) ",
@@ -230,7 +230,7 @@ fn board_row<'a>(
 
 /// The selected incident in full, below the table (titles are cut there).
 fn render_strip(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let block = Block::new().borders(Borders::TOP);
     let Some(r) = app.selected_row() else {
         frame.render_widget(block, area);

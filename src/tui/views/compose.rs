@@ -62,7 +62,7 @@ pub fn render(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateT
 }
 
 fn render_bar(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let mut spans = vec![
         Span::styled(format!(" Message to {} ", c.audience.label()), t.title()),
         Span::styled(format!(" {} ", c.id), t.bold()),
@@ -96,7 +96,7 @@ fn render_bar(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateT
 }
 
 fn render_note(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     // In the picker the error is shown whole, in the box.
     let error = c.error.as_ref().filter(|_| c.stage != Stage::Pick);
     let line = match (error, &c.notice) {
@@ -111,7 +111,7 @@ fn render_note(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
 }
 
 fn render_picker(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let drafts = saved_drafts(&app.drafts, &c.id);
     let mut lines = vec![Line::styled(" Template", t.bold())];
     for (i, info) in app.comms.templates.iter().enumerate() {
@@ -191,7 +191,7 @@ fn render_picker(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
 }
 
 fn render_editor(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let (row, col) = c.editor.cursor();
     let title = format!(
         " Edit  line {} col {}  {} chars ",
@@ -215,7 +215,7 @@ fn render_editor(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
 }
 
 fn placeholder_line(app: &App, text: &str) -> Option<Line<'static>> {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let open = unfilled_placeholders(text);
     let (line, what) = open.first()?;
     Some(Line::styled(
@@ -229,7 +229,7 @@ fn placeholder_line(app: &App, text: &str) -> Option<Line<'static>> {
 }
 
 fn render_preview(app: &App, c: &Composer, frame: &mut Frame, area: Rect, focused: bool) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let text = c.editor.text();
     let mut lines: Vec<Line> = Vec::new();
     if let Some(p) = placeholder_line(app, &text) {
@@ -254,7 +254,7 @@ fn render_preview(app: &App, c: &Composer, frame: &mut Frame, area: Rect, focuse
 }
 
 fn render_diff(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let text = c.editor.text();
     let (head, old) = match &c.last {
         LastSent::Loading => ("loading the last message sent…".to_string(), None),
@@ -314,7 +314,7 @@ fn render_diff(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
 }
 
 fn render_confirm(app: &App, c: &Composer, frame: &mut Frame, main: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let text = c.editor.text();
     let mut lines = vec![
         Line::from(vec![
@@ -375,7 +375,7 @@ fn render_confirm(app: &App, c: &Composer, frame: &mut Frame, main: Rect) {
 }
 
 fn render_sent(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let mut lines = Vec::new();
     if let Some(m) = &c.sent {
         lines.push(Line::from(vec![

@@ -13,8 +13,8 @@ use crate::text::display_safe;
 use crate::tui::action::{Context, help_for};
 use crate::tui::app::{
     App, AssignDialog, FormField, NewIncidentForm, Picker, PickerKind, TextDialog, TextKind,
+    roster_matches,
 };
-use crate::tui::update::roster_matches;
 
 fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>) {
     frame.render_widget(Clear, area);
@@ -34,7 +34,7 @@ fn error_line(t: &Theme, e: &str) -> Line<'static> {
 }
 
 pub fn new_incident(app: &App, form: &NewIncidentForm, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let area = centered(body, 76, 18);
     let field_w = area.width.saturating_sub(13);
     let mut lines = Vec::new();
@@ -97,7 +97,7 @@ pub fn new_incident(app: &App, form: &NewIncidentForm, frame: &mut Frame, body: 
 }
 
 pub fn picker(app: &App, p: &Picker, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let choices: Vec<(String, ratatui::style::Style)> = match p.kind {
         PickerKind::Severity => Severity::ALL
             .iter()
@@ -146,7 +146,7 @@ pub fn picker(app: &App, p: &Picker, frame: &mut Frame, body: Rect) {
 }
 
 pub fn text(app: &App, d: &TextDialog, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let area = centered(body, 76, 9);
     let mut lines = Vec::new();
     if let TextKind::NotApplicable { text, .. } = &d.kind {
@@ -171,7 +171,7 @@ pub fn text(app: &App, d: &TextDialog, frame: &mut Frame, body: Rect) {
 }
 
 pub fn assign(app: &App, a: &AssignDialog, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let area = centered(body, 64, 16);
     let holder = app.detail().and_then(|d| d.holder(a.role)).map_or_else(
         || "nobody".to_string(),
@@ -235,7 +235,7 @@ pub fn assign(app: &App, a: &AssignDialog, frame: &mut Frame, body: Rect) {
 }
 
 pub fn help(app: &App, scroll: usize, under: Context, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let area = centered(body, 72, body.height.saturating_sub(2));
     let mut lines = Vec::new();
     for (section, rows) in help_for(under) {
@@ -262,7 +262,7 @@ pub fn help(app: &App, scroll: usize, under: Context, frame: &mut Frame, body: R
 }
 
 pub fn confirm_quit(app: &App, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let why = if app.has_unsaved_form() {
         "The form in progress is kept as a draft and restored next time.".to_string()
     } else {

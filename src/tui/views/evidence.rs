@@ -70,7 +70,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
 }
 
 fn render_head(app: &App, state: &EvidenceState, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let mut first = vec![Span::styled(format!(" {} ", state.id), t.bold())];
     if let Some(d) = app.detail().filter(|d| d.incident.id == state.id) {
         let i = &d.incident;
@@ -138,7 +138,7 @@ fn render_items(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let wide = area.width >= 110;
     let inner_h = usize::from(area.height.saturating_sub(3)).max(1);
     let n = data.items.len();
@@ -221,7 +221,7 @@ fn render_items(
 }
 
 fn render_detail(app: &App, data: &EvidenceData, i: &EvidenceItem, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let field = |name: &str, value: String| {
         Line::from(vec![
             Span::styled(format!("{name:<12}"), t.bold()),
@@ -282,7 +282,7 @@ fn render_custody(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let events: Vec<&CustodyEvent> = data.custody_of(i.id).collect();
     let n = events.len();
     // The block's top border and the header row.

@@ -19,7 +19,7 @@ fn wrapped_rows(text: &str, width: u16) -> u16 {
 }
 
 pub fn render(app: &App, d: &FieldsDialog, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let width = body.width.min(78);
     // Borders and one column of padding on each side.
     let inner_w = width.saturating_sub(4);

@@ -46,7 +46,7 @@ pub fn render(app: &App, state: &IncidentState, frame: &mut Frame, area: Rect, n
 }
 
 fn pane_block(app: &App, state: &IncidentState, pane: Pane, extra: String) -> Block<'static> {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let focused = state.pane == pane;
     let title = if focused {
         format!("▶ {}{extra} ", pane.title())
@@ -68,7 +68,7 @@ fn render_summary(
     frame: &mut Frame,
     area: Rect,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let i = &d.incident;
     let level = app.policy.level(i.severity);
     let mut head = vec![
@@ -153,7 +153,7 @@ fn render_clocks(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let narrow = area.width < 50;
     let rows: Vec<Row> = clocks(&d.incident, &app.policy, now)
         .into_iter()
@@ -222,7 +222,7 @@ fn render_checklist(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let current = d.incident.phase;
     let focused = state.pane == Pane::Checklist;
     let mut lines: Vec<Line> = Vec::new();
@@ -302,7 +302,7 @@ fn render_roles(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let focused = state.pane == Pane::Roles;
     let wide = area.width >= 50;
     let rows: Vec<Row> = Role::ALL
@@ -357,7 +357,7 @@ fn render_timeline(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let inner_h = usize::from(area.height.saturating_sub(2));
     let start = state
         .timeline_scroll

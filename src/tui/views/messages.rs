@@ -62,7 +62,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
 }
 
 fn render_head(app: &App, state: &MessagesState, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let mut first = vec![Span::styled(format!(" {} ", state.id), t.bold())];
     if let Some(d) = app.detail().filter(|d| d.incident.id == state.id) {
         let i = &d.incident;
@@ -117,7 +117,7 @@ fn render_list(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let mut lines: Vec<Line> = Vec::new();
     let (mut cursor_first, mut cursor_last) = (0, 0);
     for (pos, m) in messages.iter().enumerate() {
@@ -200,7 +200,7 @@ fn render_list(
 }
 
 fn render_text(app: &App, m: &SentMessage, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let body = display_safe_lines(m.body.trim_end());
     let room = usize::from(area.height.saturating_sub(1)).max(1);
     let more = body.len().saturating_sub(room);

@@ -80,7 +80,7 @@ fn render_head(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let drills = if m.include_drills {
         format!("drills included ({}) · d excludes them", m.drills)
     } else {
@@ -128,7 +128,7 @@ fn render_bars(
     title: &str,
     data: Vec<(String, usize, Option<Severity>)>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
     let bars: Vec<Bar> = data
         .into_iter()
@@ -163,7 +163,7 @@ fn stat_cells(s: &Stat) -> [String; 3] {
 }
 
 fn render_times(app: &App, m: &Metrics, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let rows = [
         ("acknowledge", &m.time_to_acknowledge),
         ("contain", &m.time_to_contain),
@@ -208,7 +208,7 @@ fn compliance_text(c: &Compliance) -> (String, bool) {
 }
 
 fn render_sla(app: &App, m: &Metrics, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let rows: Vec<Row> = m
         .sla
         .iter()
@@ -254,7 +254,7 @@ fn render_spark(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let total: u64 = state.per_day.iter().sum();
     let peak = state.per_day.iter().copied().max().unwrap_or(0);
     let first = now.date_naive() - chrono::Duration::days(SPARK_DAYS as i64 - 1);
@@ -282,7 +282,7 @@ fn render_spark(
 }
 
 fn render_foot(app: &App, m: &Metrics, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let overdue: Vec<String> = m
         .overdue_reviews
         .iter()

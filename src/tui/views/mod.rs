@@ -17,14 +17,14 @@ mod watcher;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::action::hints;
 use super::app::{App, Modal, Screen};
-use super::input::LineInput;
-use crate::domain::sla::{Clock, ClockKind, ClockState};
+pub(crate) use super::kit::layout::{centered, input_line, short_time};
+pub(crate) use super::kit::theme::{Theme, Urgency};
+use crate::domain::sla::ClockKind;
 use crate::text::display_safe;
 
 /// Below this the console says so instead of drawing.
@@ -83,7 +83,7 @@ fn too_small(frame: &mut Frame, area: Rect) {
 }
 
 fn render_header(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let open = app
         .rows
         .iter()
@@ -108,7 +108,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
 }
 
 fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let line = match &app.message {
         Some(m) if m.error => Line::from(vec![
             Span::styled(" ERROR ", t.breached()),
@@ -133,118 +133,6 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// Styles with and without colour. Without colour, state is carried by
-/// text markers and bold/reverse, so nothing depends on colour alone.
-pub(crate) struct Theme {
-    color: bool,
-}
-
-impl Theme {
-    pub fn new(app: &App) -> Theme {
-        Theme {
-            color: !app.no_color,
-        }
-    }
-
-    fn fg(&self, c: Color) -> Style {
-        if self.color {
-            Style::new().fg(c)
-        } else {
-            Style::new()
-        }
-    }
-
-    pub fn title(&self) -> Style {
-        Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
-    }
-    pub fn selected(&self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
-    }
-    pub fn bold(&self) -> Style {
-        Style::new().add_modifier(Modifier::BOLD)
-    }
-    pub fn dim(&self) -> Style {
-        if self.color {
-            Style::new().fg(Color::Gray)
-        } else {
-            Style::new()
-        }
-    }
-    pub fn key(&self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-    }
-    pub fn breached(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
-    }
-    pub fn soon(&self) -> Style {
-        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
-    }
-    pub fn met(&self) -> Style {
-        self.fg(Color::Green)
-    }
-    pub fn drill(&self) -> Style {
-        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
-    }
-    pub fn error(&self) -> Style {
-        self.fg(Color::Red)
-    }
-    pub fn focused_border(&self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-    }
-    pub fn severity(&self, s: crate::domain::Severity) -> Style {
-        use crate::domain::Severity::*;
-        match s {
-            P1 => self.fg(Color::Red).add_modifier(Modifier::BOLD),
-            P2 => self.fg(Color::LightRed),
-            P3 => self.fg(Color::Yellow),
-            P4 => self.fg(Color::Blue),
-        }
-    }
-}
-
-/// How close a clock is to its deadline, for its marker and style.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Urgency {
-    Met,
-    Running,
-    Soon,
-    Breached,
-}
-
-impl Urgency {
-    pub fn of(clock: &Clock, now: DateTime<Utc>) -> Urgency {
-        match clock.state {
-            ClockState::Met => Urgency::Met,
-            ClockState::Breached => Urgency::Breached,
-            ClockState::Running
-                if clock.fraction_used(now) >= 0.75 || clock.remaining.num_seconds() < 300 =>
-            {
-                Urgency::Soon
-            }
-            ClockState::Running => Urgency::Running,
-        }
-    }
-
-    /// The text marker: state is never shown by colour alone.
-    pub fn marker(self) -> &'static str {
-        match self {
-            Urgency::Met => "met",
-            Urgency::Running => "",
-            Urgency::Soon => "SOON",
-            Urgency::Breached => "BREACHED",
-        }
-    }
-
-    pub fn style(self, t: &Theme) -> Style {
-        match self {
-            Urgency::Met => t.met(),
-            Urgency::Running => Style::new(),
-            Urgency::Soon => t.soon(),
-            Urgency::Breached => t.breached(),
-        }
-    }
-}
-
 pub(crate) fn short_kind(kind: &ClockKind) -> &'static str {
     match kind {
         ClockKind::Response => "resp",
@@ -252,108 +140,4 @@ pub(crate) fn short_kind(kind: &ClockKind) -> &'static str {
         ClockKind::NextUpdate => "update",
         ClockKind::Regulatory(_) => "legal",
     }
-}
-
-/// A rectangle of at most `w`x`h` centred in `area`.
-pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-/// A text input as one line `width` cells wide, made safe, scrolled so the
-/// cursor shows; the cursor is a reversed cell (no terminal cursor to move).
-pub(crate) fn input_line(input: &LineInput, width: u16, focused: bool) -> Line<'static> {
-    use unicode_width::UnicodeWidthStr;
-    let pieces: Vec<String> = input
-        .text()
-        .chars()
-        .map(|c| display_safe(c.encode_utf8(&mut [0; 4])).into_owned())
-        .collect();
-    let cursor = input.cursor().min(pieces.len());
-    let width = usize::from(width).max(1);
-    // Scroll right just enough that the cursor cell fits.
-    let mut start = 0;
-    let span_width = |from: usize| -> usize {
-        pieces[from..cursor]
-            .iter()
-            .map(|p| p.width())
-            .sum::<usize>()
-            + 1
-    };
-    while start < cursor && span_width(start) > width {
-        start += 1;
-    }
-    let mut spans = Vec::new();
-    let before: String = pieces[start..cursor].concat();
-    spans.push(Span::raw(before));
-    if focused {
-        let at = pieces.get(cursor).cloned().unwrap_or_else(|| " ".into());
-        spans.push(Span::styled(
-            at,
-            Style::new().add_modifier(Modifier::REVERSED),
-        ));
-        spans.push(Span::raw(
-            pieces
-                .get(cursor + 1..)
-                .map(|p| p.concat())
-                .unwrap_or_default(),
-        ));
-    } else {
-        spans.push(Span::raw(pieces[cursor..].concat()));
-    }
-    Line::from(spans)
-}
-
-/// `18:02:11` for today (by `now`), `11-21 18:02` for other days; UTC.
-pub(crate) fn short_time(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    if t.date_naive() == now.date_naive() {
-        t.format("%H:%M:%S").to_string()
-    } else {
-        t.format("%m-%d %H:%M").to_string()
-    }
-}
-
-/// Lines cut to `width` columns, at the last space that fits where there
-/// is one: the lines a text pane shows, so it can say "lines a–b of n"
-/// exactly. The input is already safe (`display_safe_lines`).
-pub fn wrap(lines: &[String], width: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthChar;
-    let width = width.max(1);
-    let mut out = Vec::new();
-    for line in lines {
-        let mut rest: &str = line;
-        loop {
-            let mut used = 0;
-            let mut cut = rest.len();
-            let mut last_space = None;
-            for (i, c) in rest.char_indices() {
-                let w = c.width().unwrap_or(0);
-                if used + w > width {
-                    cut = i;
-                    break;
-                }
-                used += w;
-                if c == ' ' {
-                    last_space = Some(i + 1);
-                }
-            }
-            if cut == rest.len() {
-                out.push(rest.to_string());
-                break;
-            }
-            // At least one character per line, so a narrow pane still ends.
-            let cut = last_space
-                .filter(|s| *s > 0)
-                .unwrap_or(cut.max(rest.chars().next().map_or(1, char::len_utf8)));
-            out.push(rest[..cut].trim_end().to_string());
-            rest = &rest[cut..];
-        }
-    }
-    out
 }

@@ -46,7 +46,7 @@ fn render_head(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let mut first = vec![Span::styled(format!(" Review of {} ", state.id), t.bold())];
     let detail = app.detail().filter(|d| d.incident.id == state.id);
     if let Some(d) = detail {
@@ -124,7 +124,7 @@ fn render_list(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let all = rows(r);
     let mut lines: Vec<Line> = Vec::new();
     let mut cursor_line = 0;
@@ -225,10 +225,11 @@ fn render_list(
 }
 
 fn render_selected(app: &App, state: &ReviewState, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let (title, text) = state.selected_text();
     let focused = state.pane == ReviewPane::Text;
-    let wrapped = super::wrap(&display_safe_lines(&text), usize::from(area.width));
+    let wrapped =
+        crate::tui::kit::layout::wrap(&display_safe_lines(&text), usize::from(area.width));
     let room = usize::from(area.height.saturating_sub(1)).max(1);
     let n = wrapped.len();
     let first = state.text_scroll.min(n.saturating_sub(room));

@@ -13,7 +13,7 @@ use crate::text::display_safe;
 use crate::tui::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
-    let t = Theme::new(app);
+    let t = Theme::new(app.no_color);
     let w = &app.watcher;
     let Some(setup) = &w.setup else {
         let text = vec![
