@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::action::Context;
+use super::keymap::Context;
 use super::kit::cursor::step_in;
 use super::kit::input::LineInput;
 use crate::domain::playbook::ItemState;

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::action::Command;
 use super::app::{App, Modal, Screen};
 use super::fields::{Field, FieldsDialog, Purpose};
+use super::keymap::Command;
 use super::kit::cursor::move_cursor;
 use super::records::{EvidenceSpec, RecordsEffect, effect, expand_home};
 use super::update::{Effect, new_incident_form, say};

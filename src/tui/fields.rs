@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::action::Command;
 use super::app::{App, Modal};
+use super::keymap::Command;
 use super::kit::cursor::cycle;
 use super::kit::input::LineInput;
 use super::update::Effect;

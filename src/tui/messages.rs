@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::action::Command;
 use super::app::{App, Modal, Screen};
+use super::keymap::Command;
 use super::kit::cursor::move_cursor;
 use super::records::{RecordsEffect, effect};
 use super::update::{Effect, new_incident_form, say};

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 
-use super::action::Command;
 use super::app::{App, Modal, Screen};
+use super::keymap::Command;
 use super::records::{RecordsEffect, effect};
 use super::update::{Effect, say};
 use crate::domain::review::Review;

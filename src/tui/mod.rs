@@ -9,6 +9,7 @@ pub mod app;
 pub mod compose;
 pub mod evidence;
 pub mod fields;
+pub mod keymap;
 pub mod kit;
 pub mod messages;
 pub mod metrics;
@@ -16,6 +17,8 @@ pub mod records;
 pub mod review;
 pub mod runtime;
 pub mod terminal;
+#[cfg(test)]
+mod testkit;
 pub mod update;
 pub mod views;
 pub mod watcher;

@@ -846,5 +846,8 @@ fn load_metrics(store: &Store, send: &dyn Fn(Action)) {
 }
 
 #[cfg(test)]
+#[path = "records_gate_tests.rs"]
+mod gate_tests;
+#[cfg(test)]
 #[path = "records_tests.rs"]
 mod tests;

@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::action::Command;
 use super::app::{App, Modal, Screen};
 use super::fields::{Field, FieldsDialog, Purpose};
+use super::keymap::Command;
 use super::kit::cursor::move_cursor;
 use super::records::{RecordsEffect, close, effect};
 use super::update::{Effect, new_incident_form, say};

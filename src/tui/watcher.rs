@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::{Action, Command};
+use super::action::Action;
 use super::app::{App, Screen};
+use super::keymap::Command;
 use super::update::Effect;
 use crate::comms::CommsConfig;
 use crate::detect::follow::{FollowConfig, FollowStatus, Follower, system_clock};

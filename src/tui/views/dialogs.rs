@@ -10,11 +10,11 @@ use super::{Theme, centered, input_line};
 use crate::domain::roles::Role;
 use crate::domain::{Severity, Status};
 use crate::text::display_safe;
-use crate::tui::action::{Context, help_for};
 use crate::tui::app::{
     App, AssignDialog, FormField, NewIncidentForm, Picker, PickerKind, TextDialog, TextKind,
     roster_matches,
 };
+use crate::tui::keymap::{Context, help_for};
 
 fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>) {
     frame.render_widget(Clear, area);

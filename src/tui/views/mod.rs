@@ -20,8 +20,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::action::hints;
 use super::app::{App, Modal, Screen};
+use super::keymap::hints;
 pub(crate) use super::kit::layout::{centered, input_line, short_time};
 pub(crate) use super::kit::theme::{Theme, Urgency};
 use crate::domain::sla::ClockKind;
@@ -119,7 +119,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         None => {
             let mut spans = vec![Span::raw(" ")];
             let focus = app.focus();
-            if super::action::chain(focus).contains(&super::action::Context::Navigation) {
+            if super::keymap::chain(focus).contains(&super::keymap::Context::Navigation) {
                 spans.push(Span::styled("?", t.key()));
                 spans.push(Span::raw(" keys  "));
             }

@@ -1,0 +1,58 @@
+//! Fixtures the console's unit tests share: a fixed clock, keys in, and
+//! an app with one incident open over a real SQLite file.
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::action::Action;
+use super::app::App;
+use super::keymap::Command;
+use super::update::{Effect, update};
+use crate::domain::{IncidentId, Playbook};
+use crate::store::{NewIncident, Store};
+
+/// The tests' "now": 2026-11-22 18:00 UTC.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 18, 0, 0).unwrap()
+}
+
+pub fn cmd(app: &mut App, c: Command) -> Vec<Effect> {
+    update(app, Action::Command(c), now())
+}
+
+/// Types `text` key by key; returns every effect it caused.
+pub fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    for c in text.chars() {
+        fx.extend(update(
+            app,
+            Action::Input(KeyEvent::from(KeyCode::Char(c))),
+            now(),
+        ));
+    }
+    fx
+}
+
+/// `new` declared by alice at `at` in a fresh store, and `app` with the
+/// board loaded and that incident open in the incident view.
+pub fn with_incident(
+    new: &NewIncident,
+    at: DateTime<Utc>,
+    mut app: App,
+) -> (App, Store, IncidentId, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let i = store
+        .create_incident(new, &Playbook::builtin(), "alice", at)
+        .unwrap();
+    update(
+        &mut app,
+        Action::BoardLoaded(store.board(false).unwrap()),
+        now(),
+    );
+    let fx = cmd(&mut app, Command::Open);
+    assert!(matches!(&fx[..], [Effect::LoadDetail(id)] if *id == i.id));
+    let detail = store.detail(&i.id, None).unwrap();
+    update(&mut app, Action::DetailLoaded(Box::new(detail)), now());
+    (app, store, i.id, dir)
+}
