@@ -11,7 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use chrono::{DateTime, Utc};
 
 use super::app::App;
-use super::update::Effect;
+use super::effect::Effect;
 use crate::store::{AlertSubject, NewAlert};
 
 /// How many ticks (seconds) a toast stays up.

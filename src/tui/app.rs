@@ -572,3 +572,24 @@ pub fn roster_matches<'a>(
         })
         .collect()
 }
+
+/// Shows `text` in the footer (an error in red and for longer).
+pub fn say(app: &mut App, text: String, error: bool) {
+    app.message = Some(Message {
+        text,
+        error,
+        age: 0,
+    });
+}
+
+/// The new-incident form, continuing a saved draft when there is one.
+pub fn new_incident_form(app: &App) -> NewIncidentForm {
+    match app.drafts.get(NEW_INCIDENT_DRAFT) {
+        Some(body) => {
+            let mut f = NewIncidentForm::from_draft(body);
+            f.restored = Some("continuing your saved draft".into());
+            f
+        }
+        None => NewIncidentForm::default(),
+    }
+}

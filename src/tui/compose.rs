@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use similar::{ChangeTag, TextDiff};
 
 use super::app::{App, Message};
+use super::effect::Effect;
 use super::keymap::{Command, Context};
 use super::kit::editor::Editor;
-use super::update::Effect;
 use crate::comms::{Audience, CommsConfig, PLACEHOLDER, SinkConfig, TemplateInfo, Templates};
 use crate::domain::IncidentId;
 use crate::store::{DeliveryState, NewMessage, SentMessage, check_body};

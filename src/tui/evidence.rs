@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::app::{App, Modal, Screen};
+use super::app::{new_incident_form, say};
+use super::effect::Effect;
 use super::fields::{Field, FieldsDialog, Purpose};
 use super::keymap::Command;
 use super::kit::cursor::move_cursor;
 use super::records::{EvidenceSpec, RecordsEffect, effect, expand_home};
-use super::update::{Effect, new_incident_form, say};
 use crate::domain::IncidentId;
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::store::LegalHold;

@@ -9,10 +9,10 @@
 use chrono::{DateTime, Utc};
 
 use super::app::{App, Modal};
+use super::effect::Effect;
 use super::keymap::Command;
 use super::kit::cursor::cycle;
 use super::kit::input::LineInput;
-use super::update::Effect;
 use crate::domain::IncidentId;
 use crate::tui::review::ReviewField;
 

@@ -7,10 +7,11 @@
 use chrono::{DateTime, Utc};
 
 use super::app::{App, Modal, Screen};
+use super::app::{new_incident_form, say};
+use super::effect::Effect;
 use super::keymap::Command;
 use super::kit::cursor::move_cursor;
 use super::records::{RecordsEffect, effect};
-use super::update::{Effect, new_incident_form, say};
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::{DeliveryState, SentMessage};

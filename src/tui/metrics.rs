@@ -8,10 +8,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 
+use super::app::say;
 use super::app::{App, Modal, Screen};
+use super::effect::Effect;
 use super::keymap::Command;
 use super::records::{RecordsEffect, effect};
-use super::update::{Effect, say};
 use crate::domain::review::Review;
 use crate::domain::{Incident, Policy};
 use crate::report::metrics::{Metrics, Period, compute};

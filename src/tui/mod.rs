@@ -7,6 +7,7 @@ pub mod action;
 pub mod alerts;
 pub mod app;
 pub mod compose;
+pub mod effect;
 pub mod evidence;
 pub mod fields;
 pub mod keymap;

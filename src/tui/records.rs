@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use chrono::{DateTime, Offset, Utc};
 
 use super::action::Action;
+use super::app::say;
 use super::app::{App, Message, Modal, Screen};
+use super::effect::Effect;
 use super::fields::{Field, FieldsDialog, Purpose};
-use super::update::{Effect, say};
 use crate::comms::CommsConfig;
 use crate::comms::sinks::SinkResult;
 use crate::domain::evidence::{CheckResult, CustodyEvent, EvidenceItem, EvidenceKind};

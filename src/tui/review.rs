@@ -7,11 +7,12 @@
 use chrono::{DateTime, Utc};
 
 use super::app::{App, Modal, Screen};
+use super::app::{new_incident_form, say};
+use super::effect::Effect;
 use super::fields::{Field, FieldsDialog, Purpose};
 use super::keymap::Command;
 use super::kit::cursor::move_cursor;
 use super::records::{RecordsEffect, close, effect};
-use super::update::{Effect, new_incident_form, say};
 use crate::domain::review::{ActionStatus, MAX_WHYS, Review, parse_date};
 use crate::domain::{IncidentId, Role};
 use crate::store::{NewAction, ReviewPatch};

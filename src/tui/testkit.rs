@@ -6,8 +6,9 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Action;
 use super::app::App;
+use super::effect::Effect;
 use super::keymap::Command;
-use super::update::{Effect, update};
+use super::update::update;
 use crate::domain::{IncidentId, Playbook};
 use crate::store::{NewIncident, Store};
 

@@ -13,8 +13,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::action::Action;
 use super::app::{App, Screen};
+use super::effect::Effect;
 use super::keymap::Command;
-use super::update::Effect;
 use crate::comms::CommsConfig;
 use crate::detect::follow::{FollowConfig, FollowStatus, Follower, system_clock};
 use crate::detect::setup::WatchSetup;

@@ -1,0 +1,79 @@
+//! The I/O `update` asks for: the runtime hands each [`Effect`] to the
+//! store worker, the notifier, or its own terminal.
+
+use crate::domain::IncidentId;
+use crate::domain::playbook::ItemState;
+use crate::domain::roles::Role;
+use crate::store::{IncidentPatch, NewIncident};
+
+/// I/O the runtime performs on `update`'s behalf.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    LoadBoard {
+        include_closed: bool,
+    },
+    LoadDetail(IncidentId),
+    /// Check `data_version`; reload what is shown if another process wrote.
+    Poll {
+        include_closed: bool,
+        open: Option<IncidentId>,
+    },
+    Create(Box<NewIncident>),
+    Update(IncidentId, Box<IncidentPatch>),
+    SetItem {
+        id: IncidentId,
+        item: String,
+        state: ItemState,
+        reason: Option<String>,
+    },
+    Assign {
+        id: IncidentId,
+        role: Role,
+        person: String,
+    },
+    AddNote {
+        id: IncidentId,
+        text: String,
+    },
+    SaveDraft {
+        key: String,
+        body: String,
+    },
+    DeleteDraft {
+        key: String,
+    },
+    /// Evidence, review, report and metrics I/O (issue 6), run by
+    /// `records::Worker`.
+    Records(Box<super::records::RecordsEffect>),
+    /// Composer: render `template` (when given) for the incident as it is
+    /// in the store, and load the last message sent to the audience.
+    ComposeLoad {
+        id: IncidentId,
+        audience: crate::comms::Audience,
+        template: Option<String>,
+    },
+    /// Record the message, then deliver it through the named sinks.
+    SendMessage {
+        message: Box<crate::store::NewMessage>,
+        sinks: Vec<String>,
+    },
+    /// Deliver a recorded message's failed deliveries again (with the
+    /// incident's others, through `comms::sinks::retry`).
+    RetryDeliveries {
+        message_id: i64,
+    },
+    /// Raise these alerts in the store; report the ones this process took.
+    RaiseAlerts(Vec<crate::store::NewAlert>),
+    /// Written by the runtime to its own terminal (never by a worker):
+    /// a BEL for alerts, an OSC 52 sequence for the clipboard sink.
+    Bell,
+    Clipboard(String),
+    /// A desktop notification, sent off the UI thread; silently nothing
+    /// without a session bus.
+    DesktopNotify {
+        summary: String,
+        body: String,
+        urgent: bool,
+    },
+    Quit,
+}
