@@ -23,8 +23,8 @@ use warroom::domain::{
 use warroom::store::{AlertSubject, NewIncident, SentMessage, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::app::App;
-use warroom::tui::compose::{ComposeEnv, ComposeLoaded};
 use warroom::tui::kit::editor::{Editor, MAX_CHARS};
+use warroom::tui::screens::compose::state::{ComposeEnv, ComposeLoaded};
 use warroom::tui::update::update;
 use warroom::tui::views::render;
 
@@ -99,7 +99,7 @@ fn bench_alert_check() {
     );
     // What the console's tick does: only incidents whose clocks cross a
     // line (or whose minute is up) are checked again.
-    let mut state = warroom::tui::alerts::AlertState::default();
+    let mut state = warroom::tui::alerts::state::AlertState::default();
     state.set_subjects(subjects);
     let start = Instant::now();
     let first = state.due(&policy, &config, "bench", t0()).len();

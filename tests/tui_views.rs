@@ -15,9 +15,9 @@ use warroom::store::SentMessage;
 use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::app::App;
-use warroom::tui::compose::{ComposeEnv, ComposeLoaded, SendReport};
 use warroom::tui::kit::editor::Editor;
-use warroom::tui::records::RecordsLoaded;
+use warroom::tui::records::effects::RecordsLoaded;
+use warroom::tui::screens::compose::state::{ComposeEnv, ComposeLoaded, SendReport};
 use warroom::tui::update::{Effect, update};
 use warroom::tui::views::render;
 

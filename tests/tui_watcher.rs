@@ -16,9 +16,9 @@ use warroom::detect::setup::WatchSetup;
 use warroom::domain::{Playbook, Policy};
 use warroom::tui::action::{Action, Command, Context, resolve};
 use warroom::tui::app::{App, Screen};
+use warroom::tui::screens::watcher::io::spawn;
 use warroom::tui::update::update;
 use warroom::tui::views::render;
-use warroom::tui::watcher::spawn;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 18, 30, 0).unwrap()

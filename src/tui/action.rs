@@ -31,18 +31,18 @@ pub enum Action {
     Saved(String),
     StoreFailed(String),
     /// Evidence, review, report and metrics results (issue 6).
-    Records(Box<super::records::RecordsLoaded>),
+    Records(Box<crate::tui::records::effects::RecordsLoaded>),
     /// An autosave of this draft key failed (the error is reported too):
     /// the draft is saved again on the next autosave.
     DraftNotSaved(String),
     /// The store worker committed this draft key's save made at this time.
     DraftSaved(String, chrono::DateTime<chrono::Utc>),
     /// The composer's template render and last message (store worker).
-    ComposeLoaded(Box<crate::tui::compose::ComposeLoaded>),
+    ComposeLoaded(Box<crate::tui::screens::compose::state::ComposeLoaded>),
     /// A message recorded and delivered (or not) through its sinks;
     /// `retry` when it was a retry of failed deliveries.
     MessageSent {
-        report: Box<crate::tui::compose::SendReport>,
+        report: Box<crate::tui::screens::compose::state::SendReport>,
         retry: bool,
     },
     /// The store refused or failed a send.

@@ -341,7 +341,7 @@ pub enum Modal {
     Text(TextDialog),
     Assign(AssignDialog),
     /// A dialog of a few fields (evidence, review, report, closing gate).
-    Fields(super::fields::FieldsDialog),
+    Fields(crate::tui::fields::state::FieldsDialog),
 }
 
 /// A transient line in the footer.
@@ -376,26 +376,26 @@ pub struct App {
     /// the write fails, so nothing typed is lost.
     pub pending_form: Option<NewIncidentForm>,
     /// The message composer, over the incident view (issue 4).
-    pub compose: Option<Box<super::compose::Composer>>,
+    pub compose: Option<Box<crate::tui::screens::compose::state::Composer>>,
     /// Templates and sinks the composer offers.
-    pub comms: super::compose::ComposeEnv,
+    pub comms: crate::tui::screens::compose::state::ComposeEnv,
     /// Responder alerts: keys asked for, toasts to show.
-    pub alerts: super::alerts::AlertState,
+    pub alerts: crate::tui::alerts::state::AlertState,
     pub loaded: bool,
     pub quit: bool,
     /// The evidence screen's state (over the open incident).
-    pub evidence: Option<super::evidence::EvidenceState>,
+    pub evidence: Option<crate::tui::screens::evidence::state::EvidenceState>,
     /// The review screen's state (over the open incident).
-    pub review: Option<super::review::ReviewState>,
+    pub review: Option<crate::tui::screens::review::state::ReviewState>,
     /// The metrics screen's state.
-    pub metrics: Option<super::metrics::MetricsState>,
+    pub metrics: Option<crate::tui::screens::metrics::state::MetricsState>,
     /// The messages screen's state (over the open incident).
-    pub messages: Option<super::messages::MessagesState>,
+    pub messages: Option<crate::tui::screens::messages::state::MessagesState>,
     /// Resolved incidents whose review is complete: the others are
     /// overdue on the board once past their review's due time.
     pub complete_reviews: std::collections::HashSet<String>,
     /// The rule watcher the console runs (see `tui::watcher`).
-    pub watcher: super::watcher::WatcherState,
+    pub watcher: crate::tui::screens::watcher::state::WatcherState,
 }
 
 impl App {
@@ -415,8 +415,8 @@ impl App {
             message: None,
             pending_form: None,
             compose: None,
-            comms: super::compose::ComposeEnv::default(),
-            alerts: super::alerts::AlertState::default(),
+            comms: crate::tui::screens::compose::state::ComposeEnv::default(),
+            alerts: crate::tui::alerts::state::AlertState::default(),
             loaded: false,
             quit: false,
             evidence: None,
@@ -424,7 +424,7 @@ impl App {
             metrics: None,
             messages: None,
             complete_reviews: std::collections::HashSet::new(),
-            watcher: super::watcher::WatcherState::default(),
+            watcher: crate::tui::screens::watcher::state::WatcherState::default(),
         }
     }
 

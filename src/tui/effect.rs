@@ -44,7 +44,7 @@ pub enum Effect {
     },
     /// Evidence, review, report and metrics I/O (issue 6), run by
     /// `records::Worker`.
-    Records(Box<super::records::RecordsEffect>),
+    Records(Box<crate::tui::records::effects::RecordsEffect>),
     /// Composer: render `template` (when given) for the incident as it is
     /// in the store, and load the last message sent to the audience.
     ComposeLoad {

@@ -6,23 +6,18 @@
 pub mod action;
 pub mod alerts;
 pub mod app;
-pub mod compose;
 pub mod effect;
-pub mod evidence;
 pub mod fields;
 pub mod keymap;
 pub mod kit;
-pub mod messages;
-pub mod metrics;
 pub mod records;
-pub mod review;
 pub mod runtime;
+pub mod screens;
 pub mod terminal;
 #[cfg(test)]
 mod testkit;
 pub mod update;
 pub mod views;
-pub mod watcher;
 
 use crate::config::AppContext;
 

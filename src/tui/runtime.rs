@@ -20,7 +20,6 @@ use tokio::sync::mpsc;
 
 use super::action::{Action, resolve};
 use super::app::{App, TIMELINE_LIMIT};
-use super::compose::{ComposeEnv, ComposeLoaded, SendReport};
 use super::effect::Effect;
 use super::terminal;
 use super::update::update;
@@ -29,6 +28,7 @@ use crate::config::AppContext;
 use crate::domain::IncidentId;
 use crate::domain::{Playbook, Policy};
 use crate::store::Store;
+use crate::tui::screens::compose::state::{ComposeEnv, ComposeLoaded, SendReport};
 
 /// NO_COLOR set to anything non-empty turns colour off (no-color.org).
 pub fn no_color() -> bool {
@@ -53,7 +53,7 @@ pub fn initial_app(ctx: &AppContext, store: &Store, now: DateTime<Utc>) -> Resul
     // Which resolved incidents' reviews are done (overdue markers).
     match store.resolved_complete_reviews() {
         Ok(set) => {
-            let loaded = super::records::RecordsLoaded::ReviewsComplete(set);
+            let loaded = crate::tui::records::effects::RecordsLoaded::ReviewsComplete(set);
             update(&mut app, Action::Records(Box::new(loaded)), now);
         }
         Err(e) => tracing::warn!("review state not loaded: {e}"),
@@ -165,7 +165,7 @@ async fn event_loop(
 ) -> Result<()> {
     let (to_ui, mut from_worker) = mpsc::unbounded_channel::<Action>();
     let watcher = watch.and_then(|(setup, db)| {
-        super::watcher::spawn(
+        crate::tui::screens::watcher::io::spawn(
             &setup,
             &db,
             env.playbook.clone(),
@@ -284,7 +284,7 @@ fn worker_loop(
 ) {
     let mut last_version = store.data_version().ok();
     let mut records =
-        super::records::Worker::new(&store).with_comms(env.comms.clone(), env.db.clone());
+        crate::tui::records::io::Worker::new(&store).with_comms(env.comms.clone(), env.db.clone());
     let send = |a: Action| {
         let _ = to_ui.send(a);
     };

@@ -94,7 +94,7 @@ pub(super) fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx:
             };
             say(app, format!("closed incidents {shown}"), false);
         }
-        Command::OpenMetrics => crate::tui::metrics::open(app, now, fx),
+        Command::OpenMetrics => crate::tui::screens::metrics::handle::open(app, now, fx),
         _ => {}
     }
 }

@@ -53,7 +53,7 @@ pub(super) fn modal_command(
             _ => app.modal = Some(Modal::Help { scroll, under }),
         },
         Modal::NewIncident(form) => form_command(app, form, cmd, now, fx),
-        Modal::Fields(d) => crate::tui::fields::command(app, d, cmd, now, fx),
+        Modal::Fields(d) => crate::tui::fields::handle::command(app, d, cmd, now, fx),
         Modal::Picker(mut p) => match cmd {
             Command::Up | Command::Down => {
                 p.selected = move_cursor(p.selected, p.len(), cmd);
@@ -168,7 +168,10 @@ fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
             }
             if s == Status::Closed {
                 // Through the closing gate: a refusal offers the override.
-                fx.push(crate::tui::records::close(d.incident.id.clone(), None));
+                fx.push(crate::tui::records::handle::close(
+                    d.incident.id.clone(),
+                    None,
+                ));
                 return;
             }
             d.incident.status = s;

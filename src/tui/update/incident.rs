@@ -141,10 +141,10 @@ pub(super) fn incident_command(
                 app.modal = Some(Modal::Text(text_dialog(app, id, kind, &current)));
             }
         }
-        Command::OpenEvidence => crate::tui::evidence::open(app, id, fx),
-        Command::OpenReview => crate::tui::review::open(app, id, fx),
-        Command::OpenMessages => crate::tui::messages::open(app, id, fx),
-        Command::WriteReport => crate::tui::records::open_report(app, id),
+        Command::OpenEvidence => crate::tui::screens::evidence::handle::open(app, id, fx),
+        Command::OpenReview => crate::tui::screens::review::handle::open(app, id, fx),
+        Command::OpenMessages => crate::tui::screens::messages::handle::open(app, id, fx),
+        Command::WriteReport => crate::tui::records::handle::open_report(app, id),
         _ => {}
     }
 }

@@ -6,18 +6,19 @@ use chrono::{DateTime, Utc};
 
 use super::action::Action;
 use super::keymap::Command;
-use super::{alerts, compose};
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Assignment, Role};
 use crate::domain::{IncidentId, Severity, Source, Status};
 use crate::store::{IncidentPatch, NewIncident};
+use crate::tui::alerts::handle as alerts;
 use crate::tui::app::{
     App, AssignDialog, FormField, IncidentState, Modal, NEW_INCIDENT_DRAFT, NewIncidentForm, Pane,
     Picker, PickerKind, Screen, TextDialog, TextKind,
 };
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::kit::input::LineInput;
+use crate::tui::screens::compose::handle as compose;
 
 mod board;
 mod dialogs;
@@ -46,7 +47,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             if let Some(Modal::Fields(d)) = &mut app.modal
                 && let crossterm::event::KeyCode::Char(c) = key.code
-                && crate::tui::fields::pick_by_key(d, c)
+                && crate::tui::fields::state::pick_by_key(d, c)
             {
                 return fx;
             }
@@ -61,7 +62,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 // Marked changed first: the paste may leave a note (cut).
                 text_changed(app, now);
                 if let Some(Modal::Fields(d)) = &mut app.modal {
-                    crate::tui::fields::paste(d, &text);
+                    crate::tui::fields::state::paste(d, &text);
                 }
                 return fx;
             }
@@ -93,14 +94,14 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 include_closed: app.board.show_closed,
                 open: open_id(app),
             });
-            fx.extend(crate::tui::records::tick(app, now));
+            fx.extend(crate::tui::records::handle::tick(app, now));
         }
         Action::Resize => {}
         Action::BoardLoaded(rows) => {
             app.rows = rows;
             app.loaded = true;
             app.rebuild_order(now);
-            fx.extend(crate::tui::records::board_loaded(app));
+            fx.extend(crate::tui::records::handle::board_loaded(app));
         }
         Action::DetailLoaded(detail) => {
             if let Some(state) = app.incident.as_mut()
@@ -160,7 +161,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             say(app, text, true);
         }
-        Action::Records(loaded) => crate::tui::records::loaded(app, *loaded, now, &mut fx),
+        Action::Records(loaded) => crate::tui::records::handle::loaded(app, *loaded, now, &mut fx),
         Action::DraftNotSaved(key) => compose::draft_not_saved(app, &key),
         Action::DraftSaved(key, at) => compose::draft_saved(app, &key, at),
         Action::ComposeLoaded(loaded) => compose::loaded(app, *loaded),
@@ -270,7 +271,7 @@ fn autosave(app: &mut App) -> Option<Effect> {
                 .then(|| serde_json::json!({ "text": t.input.text() }).to_string());
             Some(save_or_delete(&mut app.drafts, t.draft_key(), body))
         }
-        Some(Modal::Fields(d)) => crate::tui::fields::autosave(d, &mut app.drafts),
+        Some(Modal::Fields(d)) => crate::tui::fields::state::autosave(d, &mut app.drafts),
         _ => None,
     }
 }
@@ -339,11 +340,11 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         None => match app.screen {
             Screen::Incident => incident_command(app, cmd, now, fx),
             Screen::Board => board_command(app, cmd, now, fx),
-            Screen::Evidence => crate::tui::evidence::command(app, cmd, now, fx),
-            Screen::Review => crate::tui::review::command(app, cmd, now, fx),
-            Screen::Metrics => crate::tui::metrics::command(app, cmd, now, fx),
-            Screen::Messages => crate::tui::messages::command(app, cmd, now, fx),
-            Screen::Watcher => crate::tui::watcher::command(app, cmd, now, fx),
+            Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
+            Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
+            Screen::Metrics => crate::tui::screens::metrics::handle::command(app, cmd, now, fx),
+            Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
+            Screen::Watcher => crate::tui::screens::watcher::handle::command(app, cmd, now, fx),
         },
     }
 }

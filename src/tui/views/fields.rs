@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{Theme, centered, input_line};
 use crate::text::display_safe;
 use crate::tui::app::App;
-use crate::tui::fields::{FieldValue, FieldsDialog};
+use crate::tui::fields::state::{FieldValue, FieldsDialog};
 
 /// Rows `text` takes when wrapped at `width` cells (at least one).
 fn wrapped_rows(text: &str, width: u16) -> u16 {

@@ -4,15 +4,9 @@
 
 mod alerts;
 mod board;
-mod compose;
 mod dialogs;
-mod evidence;
 mod fields;
 mod incident;
-mod messages;
-mod metrics;
-mod review;
-mod watcher;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -47,15 +41,15 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     match (app.screen, &app.incident) {
         _ if app.compose.is_some() => {
             if let Some(c) = &app.compose {
-                compose::render(app, c, frame, body, now);
+                crate::tui::screens::compose::view::render(app, c, frame, body, now);
             }
         }
         (Screen::Incident, Some(state)) => incident::render(app, state, frame, body, now),
-        (Screen::Evidence, _) => evidence::render(app, frame, body, now),
-        (Screen::Review, _) => review::render(app, frame, body, now),
-        (Screen::Metrics, _) => metrics::render(app, frame, body, now),
-        (Screen::Messages, _) => messages::render(app, frame, body, now),
-        (Screen::Watcher, _) => watcher::render(app, frame, body, now),
+        (Screen::Evidence, _) => crate::tui::screens::evidence::view::render(app, frame, body, now),
+        (Screen::Review, _) => crate::tui::screens::review::view::render(app, frame, body, now),
+        (Screen::Metrics, _) => crate::tui::screens::metrics::view::render(app, frame, body, now),
+        (Screen::Messages, _) => crate::tui::screens::messages::view::render(app, frame, body, now),
+        (Screen::Watcher, _) => crate::tui::screens::watcher::view::render(app, frame, body, now),
         _ => board::render(app, frame, body, now),
     }
     alerts::toast(app, frame, body);

@@ -9,11 +9,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{Theme, short_time};
 use crate::store::{DeliveryState, SentMessage};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::App;
-use crate::tui::messages::MessagesState;
+use crate::tui::screens::messages::state::MessagesState;
+use crate::tui::views::{Theme, short_time};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let Some(state) = app.messages.as_ref() else {

@@ -1,59 +1,18 @@
-//! The messages screen's state and keys: every message sent for the open
-//! incident (oldest first, as `warroom notify list` shows them) with the
-//! state of its delivery through each sink, and `r` to retry the ones not
-//! delivered through `comms::sinks::retry`, the code `warroom notify retry`
-//! runs (each delivery claimed first, so it is never delivered twice).
+//! Keys and results: how the app changes.
 
 use chrono::{DateTime, Utc};
 
-use super::app::{App, Modal, Screen};
-use super::app::{new_incident_form, say};
-use super::effect::Effect;
-use super::keymap::Command;
-use super::kit::cursor::move_cursor;
-use super::records::{RecordsEffect, effect};
+use super::state::*;
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
-use crate::store::{DeliveryState, SentMessage};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct MessagesState {
-    pub id: IncidentId,
-    /// Oldest first; `None` until loaded.
-    pub list: Option<Vec<SentMessage>>,
-    /// Position in `list`.
-    pub cursor: usize,
-    /// The list could not be loaded.
-    pub error: Option<String>,
-    /// A retry is running on the store worker.
-    pub retrying: bool,
-}
-
-impl MessagesState {
-    pub fn new(id: IncidentId) -> MessagesState {
-        MessagesState {
-            id,
-            list: None,
-            cursor: 0,
-            error: None,
-            retrying: false,
-        }
-    }
-
-    pub fn selected(&self) -> Option<&SentMessage> {
-        self.list.as_ref().and_then(|l| l.get(self.cursor))
-    }
-
-    /// Deliveries not delivered: (failed, pending).
-    pub fn undelivered(&self) -> (usize, usize) {
-        let all = self.list.iter().flatten().flat_map(|m| &m.deliveries);
-        all.fold((0, 0), |(f, p), d| match d.state {
-            DeliveryState::Failed => (f + 1, p),
-            DeliveryState::Pending => (f, p + 1),
-            DeliveryState::Delivered => (f, p),
-        })
-    }
-}
+use crate::store::SentMessage;
+use crate::tui::app::{App, Modal, Screen};
+use crate::tui::app::{new_incident_form, say};
+use crate::tui::effect::Effect;
+use crate::tui::keymap::Command;
+use crate::tui::kit::cursor::move_cursor;
+use crate::tui::records::effects::RecordsEffect;
+use crate::tui::records::handle::effect;
 
 /// Opens the messages screen over the open incident.
 pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {

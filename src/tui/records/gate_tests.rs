@@ -5,13 +5,14 @@ use chrono::Duration;
 
 use super::tests::{dialog, records, recs, with_incident};
 use super::*;
+use std::path::PathBuf;
 use crate::domain::{Playbook, Policy, Role, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Screen};
-use crate::tui::fields::Purpose;
+use crate::tui::fields::state::Purpose;
 use crate::tui::keymap::{Command, Context};
-use crate::tui::metrics;
+use crate::tui::screens::metrics::state as metrics;
 use crate::tui::testkit::{cmd, now, typed};
 use crate::tui::update::{Effect, update};
 

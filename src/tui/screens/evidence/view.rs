@@ -9,11 +9,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
-use super::{Theme, short_time};
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::App;
-use crate::tui::evidence::{EvidenceData, EvidencePane, EvidenceState};
+use crate::tui::screens::evidence::state::{EvidenceData, EvidencePane, EvidenceState};
+use crate::tui::views::{Theme, short_time};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let Some(state) = app.evidence.as_ref() else {

@@ -6,14 +6,15 @@ use chrono::{Duration, FixedOffset};
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::*;
+use crate::domain::evidence::EvidenceKind;
 use crate::domain::review::ActionStatus;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Modal, Screen};
-use crate::tui::fields::Purpose;
+use crate::tui::fields::state::Purpose;
 use crate::tui::keymap::{Command, Context};
-use crate::tui::review::{self, ReviewField};
+use crate::tui::screens::review::state::{self as review, ReviewField};
 use crate::tui::testkit::{cmd, now, typed};
 use crate::tui::update::{Effect, update};
 

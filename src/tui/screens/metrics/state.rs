@@ -1,18 +1,9 @@
-//! The metrics screen's state: every incident and review as loaded, and
-//! the metrics computed from them by `report::metrics::compute` (the same
-//! code as `warroom metrics`) with the time passed in, over a period
-//! chosen with `p` (all time, the last 7, 30 or 90 days, this quarter).
-//! Drills are left out unless toggled in.
+//! The state (and its pure helpers): nothing here touches the app.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 
-use super::app::say;
-use super::app::{App, Modal, Screen};
-use super::effect::Effect;
-use super::keymap::Command;
-use super::records::{RecordsEffect, effect};
 use crate::domain::review::Review;
 use crate::domain::{Incident, Policy};
 use crate::report::metrics::{Metrics, Period, compute};
@@ -46,11 +37,11 @@ impl Window {
     ];
 
     pub fn next(self) -> Window {
-        super::kit::cursor::step_in(&Window::ALL, self, true)
+        crate::tui::kit::cursor::step_in(&Window::ALL, self, true)
     }
 
     pub fn prev(self) -> Window {
-        super::kit::cursor::step_in(&Window::ALL, self, false)
+        crate::tui::kit::cursor::step_in(&Window::ALL, self, false)
     }
 
     /// The first and last UTC day counted (`None`: unbounded).
@@ -129,7 +120,7 @@ impl Window {
 }
 
 /// 1 to 4.
-fn quarter(d: NaiveDate) -> u32 {
+pub(crate) fn quarter(d: NaiveDate) -> u32 {
     d.month0() / 3 + 1
 }
 
@@ -174,145 +165,4 @@ pub fn per_day(incidents: &[Incident], include_drills: bool, now: DateTime<Utc>)
         }
     }
     days
-}
-
-pub fn open(app: &mut App, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Metrics;
-    // The drill toggle and the period stay as they were left.
-    let (include_drills, window) = app
-        .metrics
-        .as_ref()
-        .map_or((false, Window::AllTime), |m| (m.include_drills, m.window));
-    app.metrics = Some(MetricsState {
-        include_drills,
-        window,
-        ..MetricsState::default()
-    });
-    fx.push(effect(RecordsEffect::LoadMetrics));
-}
-
-pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
-    match cmd {
-        Command::Back => app.screen = Screen::Board,
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
-        Command::ToggleDrills => {
-            let Some(m) = app.metrics.as_mut() else {
-                return;
-            };
-            m.include_drills = !m.include_drills;
-            m.recompute(&app.policy, now);
-            let text = if m.include_drills {
-                "drills included"
-            } else {
-                "drills excluded"
-            };
-            say(app, text.into(), false);
-        }
-        Command::NextPeriod | Command::PrevPeriod => {
-            let Some(m) = app.metrics.as_mut() else {
-                return;
-            };
-            m.window = if cmd == Command::NextPeriod {
-                m.window.next()
-            } else {
-                m.window.prev()
-            };
-            m.recompute(&app.policy, now);
-            let text = format!("metrics over {}", m.window.label(now));
-            say(app, text, false);
-        }
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::metrics::parse_bound;
-    use chrono::TimeZone;
-
-    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 30, 0).unwrap()
-    }
-
-    #[test]
-    fn windows_are_whole_utc_days_ending_today_or_the_quarter() {
-        let now = at(2026, 11, 22, 18);
-        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(Window::AllTime.days(now), (None, None));
-        assert_eq!(Window::Last7Days.days(now), (Some(day("2026-11-16")), None));
-        assert_eq!(
-            Window::Last30Days.days(now),
-            (Some(day("2026-10-24")), None)
-        );
-        assert_eq!(
-            Window::Last90Days.days(now),
-            (Some(day("2026-08-25")), None)
-        );
-        assert_eq!(
-            Window::ThisQuarter.days(now),
-            (Some(day("2026-10-01")), Some(day("2026-12-31")))
-        );
-        // First and last day of a quarter, and a leap-year February.
-        assert_eq!(
-            Window::ThisQuarter.days(at(2028, 1, 1, 0)),
-            (Some(day("2028-01-01")), Some(day("2028-03-31")))
-        );
-        assert_eq!(
-            Window::ThisQuarter.days(at(2028, 6, 30, 23)),
-            (Some(day("2028-04-01")), Some(day("2028-06-30")))
-        );
-        let p = Window::ThisQuarter.period(true, now);
-        assert_eq!(
-            p.since,
-            Some(Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap())
-        );
-        assert_eq!(
-            p.until,
-            Some(Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap())
-        );
-        assert!(p.include_drills);
-        assert_eq!(
-            Window::Last7Days.label(now),
-            "last 7 days, 2026-11-16 to now UTC"
-        );
-        assert_eq!(
-            Window::ThisQuarter.label(now),
-            "this quarter (2026 Q4), 2026-10-01 to 2026-12-31 UTC"
-        );
-        // p goes round, P goes back.
-        let mut w = Window::AllTime;
-        for _ in 0..Window::ALL.len() {
-            assert_eq!(w.next().prev(), w);
-            w = w.next();
-        }
-        assert_eq!(w, Window::AllTime);
-    }
-
-    #[test]
-    fn each_window_is_the_period_the_cli_parses_from_its_own_options() {
-        let now = at(2026, 2, 3, 1);
-        for w in Window::ALL {
-            let args = w.cli_args(false, now);
-            let mut words = args.split_whitespace();
-            let (mut since, mut until) = (None, None);
-            while let Some(opt) = words.next() {
-                let value = words.next().unwrap();
-                match opt {
-                    "--since" => since = Some(parse_bound(value, false).unwrap()),
-                    "--until" => until = Some(parse_bound(value, true).unwrap()),
-                    other => panic!("{other}"),
-                }
-            }
-            let p = w.period(false, now);
-            assert_eq!((p.since, p.until), (since, until), "{w:?}: {args}");
-        }
-        assert_eq!(
-            Window::ThisQuarter.cli_args(true, now),
-            "--since 2026-01-01 --until 2026-03-31 --include-drills"
-        );
-    }
 }

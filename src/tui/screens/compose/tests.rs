@@ -1,6 +1,9 @@
 //! `update()` tests of the composer: keys in, state and effects out.
 
 use super::*;
+use crate::comms::{CommsConfig, PLACEHOLDER, SinkConfig, Templates};
+use crate::domain::IncidentId;
+use crate::tui::keymap::Context;
 use crate::comms::{MessageFields, SinkKind};
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};

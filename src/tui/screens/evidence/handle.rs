@@ -1,138 +1,18 @@
-//! The evidence screen's state and keys: an incident's items with their
-//! hashes and verification state, the chain of custody of the selected
-//! one, and dialogs to add, transfer, hold and export. Opening the screen
-//! records one access per item in the chain of custody (a reload does not).
-
-use std::collections::HashMap;
+//! Keys and results: how the app changes.
 
 use chrono::{DateTime, Utc};
 
-use super::app::{App, Modal, Screen};
-use super::app::{new_incident_form, say};
-use super::effect::Effect;
-use super::fields::{Field, FieldsDialog, Purpose};
-use super::keymap::Command;
-use super::kit::cursor::move_cursor;
-use super::records::{EvidenceSpec, RecordsEffect, effect, expand_home};
+use super::state::*;
 use crate::domain::IncidentId;
-use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
-use crate::store::LegalHold;
-
-/// The kinds offered when adding, in the dialog's order.
-pub const ADD_KINDS: [EvidenceKind; 3] = [
-    EvidenceKind::Note,
-    EvidenceKind::Excerpt,
-    EvidenceKind::File,
-];
-
-/// The evidence of one incident as loaded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvidenceData {
-    pub items: Vec<EvidenceItem>,
-    /// Oldest first.
-    pub custody: Vec<CustodyEvent>,
-    pub hold: Option<LegalHold>,
-    /// Each item's latest check, as a position in `custody` (found once per
-    /// load, not per item per frame).
-    last_checks: HashMap<i64, usize>,
-}
-
-impl EvidenceData {
-    pub fn new(
-        items: Vec<EvidenceItem>,
-        custody: Vec<CustodyEvent>,
-        hold: Option<LegalHold>,
-    ) -> EvidenceData {
-        let last_checks = custody
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.action == "verified")
-            .map(|(i, c)| (c.item, i))
-            .collect();
-        EvidenceData {
-            items,
-            custody,
-            hold,
-            last_checks,
-        }
-    }
-
-    /// The item's latest integrity check, if it was ever checked.
-    pub fn last_check(&self, item: i64) -> Option<&CustodyEvent> {
-        self.last_checks
-            .get(&item)
-            .and_then(|i| self.custody.get(*i))
-    }
-
-    /// The item's custody events, oldest first.
-    pub fn custody_of(&self, item: i64) -> impl Iterator<Item = &CustodyEvent> {
-        self.custody.iter().filter(move |c| c.item == item)
-    }
-
-    /// Who holds the item now: the receiver of its last collection or
-    /// transfer.
-    pub fn holder(&self, item: i64) -> Option<&str> {
-        self.custody
-            .iter()
-            .rev()
-            .find(|c| c.item == item && matches!(c.action.as_str(), "collected" | "transferred"))
-            .map(|c| c.to.as_str())
-    }
-}
-
-/// Which list of the evidence screen the movement keys move in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum EvidencePane {
-    #[default]
-    Items,
-    /// The chain of custody of the selected item.
-    Custody,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct EvidenceState {
-    pub id: IncidentId,
-    pub data: Option<EvidenceData>,
-    /// Position in `data.items`.
-    pub cursor: usize,
-    pub pane: EvidencePane,
-    /// Position in the selected item's custody events; `None` follows the
-    /// newest (an event recorded meanwhile is shown).
-    pub custody_cursor: Option<usize>,
-    /// The list could not be shown.
-    pub error: Option<String>,
-}
-
-impl EvidenceState {
-    pub fn new(id: IncidentId) -> EvidenceState {
-        EvidenceState {
-            id,
-            data: None,
-            cursor: 0,
-            pane: EvidencePane::Items,
-            custody_cursor: None,
-            error: None,
-        }
-    }
-
-    pub fn selected(&self) -> Option<&EvidenceItem> {
-        self.data.as_ref().and_then(|d| d.items.get(self.cursor))
-    }
-
-    /// How many custody events the selected item has.
-    pub fn custody_len(&self) -> usize {
-        match (self.data.as_ref(), self.selected()) {
-            (Some(d), Some(i)) => d.custody_of(i.id).count(),
-            _ => 0,
-        }
-    }
-
-    /// The custody event the cursor is on (the newest when following).
-    pub fn custody_position(&self) -> usize {
-        let last = self.custody_len().saturating_sub(1);
-        self.custody_cursor.map_or(last, |c| c.min(last))
-    }
-}
+use crate::domain::evidence::EvidenceKind;
+use crate::tui::app::{App, Modal, Screen};
+use crate::tui::app::{new_incident_form, say};
+use crate::tui::effect::Effect;
+use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::keymap::Command;
+use crate::tui::kit::cursor::move_cursor;
+use crate::tui::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
+use crate::tui::records::handle::effect;
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.
@@ -295,31 +175,6 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
     }
 }
 
-/// Labels the add dialog's fields for the chosen kind.
-pub fn relabel_add(d: &mut FieldsDialog) {
-    let kind = ADD_KINDS
-        .get(d.choice(0))
-        .copied()
-        .unwrap_or(EvidenceKind::Note);
-    if let Some(f) = d.fields.get_mut(1) {
-        let (label, hint) = match kind {
-            EvidenceKind::Note => ("Note", "what was observed"),
-            EvidenceKind::Excerpt => ("Log lines", "paste them (newlines are kept)"),
-            EvidenceKind::File => ("File path", "copied into the evidence store"),
-        };
-        f.label = label.into();
-        f.hint = hint.into();
-        f.multiline = kind == EvidenceKind::Excerpt;
-    }
-    if let Some(f) = d.fields.get_mut(2) {
-        f.hint = match kind {
-            EvidenceKind::Excerpt => "the log file they came from (optional)",
-            EvidenceKind::Note | EvidenceKind::File => "(excerpts only)",
-        }
-        .into();
-    }
-}
-
 /// Validates an evidence dialog and asks the worker to write.
 pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(), String> {
     let id = d.id.clone();
@@ -332,7 +187,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
         }
     };
     match &d.purpose {
-        super::fields::Purpose::AddEvidence => {
+        crate::tui::fields::state::Purpose::AddEvidence => {
             let kind = ADD_KINDS
                 .get(d.choice(0))
                 .copied()
@@ -370,7 +225,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 false,
             );
         }
-        super::fields::Purpose::Transfer { item } => {
+        crate::tui::fields::state::Purpose::Transfer { item } => {
             let to = required(0, "who receives it")?;
             let purpose = required(1, "the purpose")?;
             fx.push(effect(RecordsEffect::TransferEvidence {
@@ -380,15 +235,15 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 purpose,
             }));
         }
-        super::fields::Purpose::SetHold => {
+        crate::tui::fields::state::Purpose::SetHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::SetHold { id, reason }));
         }
-        super::fields::Purpose::ReleaseHold => {
+        crate::tui::fields::state::Purpose::ReleaseHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::ReleaseHold { id, reason }));
         }
-        super::fields::Purpose::Export => {
+        crate::tui::fields::state::Purpose::Export => {
             let out = required(0, "a directory or .tar file")?;
             fx.push(effect(RecordsEffect::ExportEvidence {
                 id,

@@ -1,6 +1,4 @@
-//! The console's rule watcher: the state its view shows, its keys, and the
-//! thread that runs the same loop as `warroom watch` and reports status back.
-//! Its setup file, `watch.toml`, is read by `detect::setup`.
+//! The store and thread work.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,71 +6,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::Action;
-use super::app::{App, Screen};
-use super::effect::Effect;
-use super::keymap::Command;
 use crate::comms::CommsConfig;
-use crate::detect::follow::{FollowConfig, FollowStatus, Follower, system_clock};
+use crate::detect::follow::{FollowConfig, Follower, system_clock};
 use crate::detect::setup::WatchSetup;
 use crate::detect::watch::{WatchEvent, WatchOptions, run_leased, this_run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine, RuleSet};
 use crate::domain::Playbook;
 use crate::domain::event::format_time;
 use crate::store::Store;
-
-/// What the watcher view shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WatcherState {
-    /// The configured logs and rule files (None: no watch.toml).
-    pub setup: Option<WatchSetup>,
-    /// The latest status the watcher thread sent.
-    pub status: Option<FollowStatus>,
-    /// Rule files refused, or why the watcher stopped.
-    pub problems: Vec<String>,
-    /// Set while another run holds this watcher's name: who, and that this
-    /// console takes over when it stops.
-    pub standby: Option<String>,
-    /// Scroll of the latest-matches list (0 = newest).
-    pub scroll: usize,
-}
-
-/// Keys on the watcher screen.
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
-    let len = app.watcher.status.as_ref().map_or(0, |s| s.recent.len());
-    let w = &mut app.watcher;
-    match cmd {
-        Command::Back => app.screen = Screen::Board,
-        Command::Up
-        | Command::Down
-        | Command::PageUp
-        | Command::PageDown
-        | Command::Top
-        | Command::Bottom => w.scroll = super::kit::cursor::move_cursor(w.scroll, len, cmd),
-        Command::Help => {
-            app.modal = Some(super::app::Modal::Help {
-                scroll: 0,
-                under: app.focus(),
-            })
-        }
-        Command::NewIncident => {
-            app.screen = Screen::Board;
-            app.modal = Some(super::app::Modal::NewIncident(
-                super::app::NewIncidentForm::default(),
-            ));
-        }
-        _ => {}
-    }
-}
+use crate::tui::action::Action;
 
 /// The running watcher: stop it (it commits what it read) when the
 /// console quits.
 pub struct WatcherHandle {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    pub(crate) stop: Arc<AtomicBool>,
+    pub(crate) thread: Option<JoinHandle<()>>,
 }
 
 impl WatcherHandle {

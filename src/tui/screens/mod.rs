@@ -1,0 +1,10 @@
+//! One folder per screen: its state (`state`), how keys and results
+//! change the app (`handle`), its pure view (`view`), and any thread or
+//! store work of its own (`io`). No screen imports another's `handle`.
+
+pub mod compose;
+pub mod evidence;
+pub mod messages;
+pub mod metrics;
+pub mod review;
+pub mod watcher;

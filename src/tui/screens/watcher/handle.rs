@@ -1,0 +1,35 @@
+//! Keys and results: how the app changes.
+
+use chrono::{DateTime, Utc};
+
+use crate::tui::app::{App, Screen};
+use crate::tui::effect::Effect;
+use crate::tui::keymap::Command;
+
+/// Keys on the watcher screen.
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
+    let len = app.watcher.status.as_ref().map_or(0, |s| s.recent.len());
+    let w = &mut app.watcher;
+    match cmd {
+        Command::Back => app.screen = Screen::Board,
+        Command::Up
+        | Command::Down
+        | Command::PageUp
+        | Command::PageDown
+        | Command::Top
+        | Command::Bottom => w.scroll = crate::tui::kit::cursor::move_cursor(w.scroll, len, cmd),
+        Command::Help => {
+            app.modal = Some(crate::tui::app::Modal::Help {
+                scroll: 0,
+                under: app.focus(),
+            })
+        }
+        Command::NewIncident => {
+            app.screen = Screen::Board;
+            app.modal = Some(crate::tui::app::Modal::NewIncident(
+                crate::tui::app::NewIncidentForm::default(),
+            ));
+        }
+        _ => {}
+    }
+}

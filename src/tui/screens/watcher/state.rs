@@ -1,0 +1,20 @@
+//! The state (and its pure helpers): nothing here touches the app.
+
+use crate::detect::follow::FollowStatus;
+use crate::detect::setup::WatchSetup;
+
+/// What the watcher view shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatcherState {
+    /// The configured logs and rule files (None: no watch.toml).
+    pub setup: Option<WatchSetup>,
+    /// The latest status the watcher thread sent.
+    pub status: Option<FollowStatus>,
+    /// Rule files refused, or why the watcher stopped.
+    pub problems: Vec<String>,
+    /// Set while another run holds this watcher's name: who, and that this
+    /// console takes over when it stops.
+    pub standby: Option<String>,
+    /// Scroll of the latest-matches list (0 = newest).
+    pub scroll: usize,
+}
