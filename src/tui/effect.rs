@@ -77,3 +77,20 @@ pub enum Effect {
     },
     Quit,
 }
+
+/// A records effect, boxed into an [`Effect`].
+pub fn boxed(e: crate::tui::records::effects::RecordsEffect) -> Effect {
+    Effect::Records(Box::new(e))
+}
+
+/// The effect that sets an incident's status to closed.
+pub fn close(id: IncidentId, override_reason: Option<String>) -> Effect {
+    boxed(crate::tui::records::effects::RecordsEffect::Close {
+        id,
+        override_reason,
+    })
+}
+
+pub fn effect(e: crate::tui::records::effects::RecordsEffect) -> Effect {
+    boxed(e)
+}

@@ -1,6 +1,7 @@
 //! The state (and its pure helpers): nothing here touches the app.
 
 use crate::domain::IncidentId;
+use crate::report::file::{ReportFormat, default_file_name};
 use crate::tui::effect::Effect;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::review::state::ReviewField;
@@ -190,8 +191,56 @@ pub fn pick_by_key(d: &mut FieldsDialog, c: char) -> bool {
 /// Keeps dependent labels and defaults in step with a changed choice.
 pub(crate) fn after_choice(d: &mut FieldsDialog) {
     match d.purpose {
-        Purpose::AddEvidence => crate::tui::screens::evidence::state::relabel_add(d),
-        Purpose::Report => crate::tui::records::effects::report_path_follows_format(d),
+        Purpose::AddEvidence => relabel_add(d),
+        Purpose::Report => report_path_follows_format(d),
         _ => {}
+    }
+}
+
+/// Labels the add dialog's fields for the chosen kind.
+pub fn relabel_add(d: &mut FieldsDialog) {
+    let kind = crate::tui::screens::evidence::state::ADD_KINDS
+        .get(d.choice(0))
+        .copied()
+        .unwrap_or(crate::domain::evidence::EvidenceKind::Note);
+    if let Some(f) = d.fields.get_mut(1) {
+        let (label, hint) = match kind {
+            crate::domain::evidence::EvidenceKind::Note => ("Note", "what was observed"),
+            crate::domain::evidence::EvidenceKind::Excerpt => {
+                ("Log lines", "paste them (newlines are kept)")
+            }
+            crate::domain::evidence::EvidenceKind::File => {
+                ("File path", "copied into the evidence store")
+            }
+        };
+        f.label = label.into();
+        f.hint = hint.into();
+        f.multiline = kind == crate::domain::evidence::EvidenceKind::Excerpt;
+    }
+    if let Some(f) = d.fields.get_mut(2) {
+        f.hint = match kind {
+            crate::domain::evidence::EvidenceKind::Excerpt => {
+                "the log file they came from (optional)"
+            }
+            crate::domain::evidence::EvidenceKind::Note
+            | crate::domain::evidence::EvidenceKind::File => "(excerpts only)",
+        }
+        .into();
+    }
+}
+
+/// When the format changes, a file name still at its default follows it.
+pub fn report_path_follows_format(d: &mut FieldsDialog) {
+    let format = ReportFormat::ALL
+        .get(d.choice(0))
+        .copied()
+        .unwrap_or(ReportFormat::Md);
+    let current = d.text(1).to_string();
+    let is_default = ReportFormat::ALL
+        .iter()
+        .any(|f| current == default_file_name(&d.id, *f));
+    let name = default_file_name(&d.id, format);
+    if is_default && let Some(input) = d.input_mut(1) {
+        *input = crate::tui::kit::input::LineInput::new(&name);
     }
 }

@@ -9,6 +9,10 @@ use ratatui::text::{Line, Span};
 use super::input::LineInput;
 use crate::text::display_safe;
 
+/// Below this the console says so instead of drawing.
+pub const MIN_WIDTH: u16 = 70;
+pub const MIN_HEIGHT: u16 = 20;
+
 /// A rectangle of at most `w`x`h` centred in `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::domain::sla::{Clock, ClockState};
+use crate::domain::sla::{Clock, ClockKind, ClockState};
 
 /// Styles with and without colour. Without colour, state is carried by
 /// text markers and bold/reverse, so nothing depends on colour alone.
@@ -113,5 +113,15 @@ impl Urgency {
             Urgency::Soon => t.soon(),
             Urgency::Breached => t.breached(),
         }
+    }
+}
+
+/// A clock's kind in a word, for narrow columns.
+pub fn short_kind(kind: &ClockKind) -> &'static str {
+    match kind {
+        ClockKind::Response => "resp",
+        ClockKind::CustomerNotice => "notice",
+        ClockKind::NextUpdate => "update",
+        ClockKind::Regulatory(_) => "legal",
     }
 }

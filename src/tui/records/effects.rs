@@ -7,9 +7,8 @@ use crate::comms::sinks::SinkResult;
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::domain::review::{ActionStatus, Review};
 use crate::domain::{Incident, IncidentId, Policy};
-use crate::report::file::{ReportFormat, default_file_name};
+use crate::report::file::ReportFormat;
 use crate::store::{LegalHold, NewAction, ReviewPatch, SentMessage};
-use crate::tui::fields::state::FieldsDialog;
 
 /// What the evidence list's opening is recorded as, once per opening.
 pub const VIEW_PURPOSE: &str = "viewed in the console's evidence list";
@@ -178,21 +177,5 @@ pub fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => PathBuf::from(path),
-    }
-}
-
-/// When the format changes, a file name still at its default follows it.
-pub fn report_path_follows_format(d: &mut FieldsDialog) {
-    let format = ReportFormat::ALL
-        .get(d.choice(0))
-        .copied()
-        .unwrap_or(ReportFormat::Md);
-    let current = d.text(1).to_string();
-    let is_default = ReportFormat::ALL
-        .iter()
-        .any(|f| current == default_file_name(&d.id, *f));
-    let name = default_file_name(&d.id, format);
-    if is_default && let Some(input) = d.input_mut(1) {
-        *input = crate::tui::kit::input::LineInput::new(&name);
     }
 }

@@ -5,7 +5,6 @@ use chrono::Duration;
 
 use super::tests::{dialog, records, recs, with_incident};
 use super::*;
-use std::path::PathBuf;
 use crate::domain::{Playbook, Policy, Role, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
@@ -15,6 +14,7 @@ use crate::tui::keymap::{Command, Context};
 use crate::tui::screens::metrics::state as metrics;
 use crate::tui::testkit::{cmd, now, typed};
 use crate::tui::update::{Effect, update};
+use std::path::PathBuf;
 
 /// Chooses "closed" in the status picker.
 fn choose_closed(app: &mut App) -> Vec<Effect> {

@@ -8,23 +8,8 @@ use crate::report::file::{ReportFormat, default_file_name};
 use crate::tui::app::say;
 use crate::tui::app::{App, Message, Modal, Screen};
 use crate::tui::effect::Effect;
+use crate::tui::effect::boxed;
 use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
-
-fn boxed(e: RecordsEffect) -> Effect {
-    Effect::Records(Box::new(e))
-}
-
-/// The effect that sets an incident's status to closed.
-pub fn close(id: IncidentId, override_reason: Option<String>) -> Effect {
-    boxed(RecordsEffect::Close {
-        id,
-        override_reason,
-    })
-}
-
-pub(crate) fn effect(e: RecordsEffect) -> Effect {
-    boxed(e)
-}
 
 // ---------------------------------------------------------------- update side
 

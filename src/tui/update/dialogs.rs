@@ -168,10 +168,7 @@ fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
             }
             if s == Status::Closed {
                 // Through the closing gate: a refusal offers the override.
-                fx.push(crate::tui::records::handle::close(
-                    d.incident.id.clone(),
-                    None,
-                ));
+                fx.push(crate::tui::effect::close(d.incident.id.clone(), None));
                 return;
             }
             d.incident.status = s;

@@ -7,9 +7,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use super::Theme;
 use crate::text::display_safe;
 use crate::tui::app::App;
+use crate::tui::kit::theme::Theme;
 
 pub fn toast(app: &App, frame: &mut Frame, body: Rect) {
     let Some(toast) = app.alerts.current() else {

@@ -6,12 +6,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
-use super::{Theme, Urgency, input_line, short_kind};
 use crate::domain::sla::{clocks, format_countdown, most_urgent};
 use crate::domain::{Incident, Status};
 use crate::store::BoardRow;
 use crate::text::display_safe;
 use crate::tui::app::App;
+use crate::tui::kit::layout::input_line;
+use crate::tui::kit::theme::{Theme, Urgency, short_kind};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let [bar, table, strip] = Layout::vertical([

@@ -6,7 +6,6 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::{Theme, centered, input_line};
 use crate::domain::roles::Role;
 use crate::domain::{Severity, Status};
 use crate::text::display_safe;
@@ -15,6 +14,8 @@ use crate::tui::app::{
     roster_matches,
 };
 use crate::tui::keymap::{Context, help_for};
+use crate::tui::kit::layout::{centered, input_line};
+use crate::tui::kit::theme::Theme;
 
 fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>) {
     frame.render_widget(Clear, area);

@@ -6,10 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Padding, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::{Theme, centered, input_line};
 use crate::text::display_safe;
 use crate::tui::app::App;
 use crate::tui::fields::state::{FieldValue, FieldsDialog};
+use crate::tui::kit::layout::{centered, input_line};
+use crate::tui::kit::theme::Theme;
 
 /// Rows `text` takes when wrapped at `width` cells (at least one).
 fn wrapped_rows(text: &str, width: u16) -> u16 {

@@ -7,7 +7,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use super::{Theme, Urgency, short_time};
 use crate::domain::Phase;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::Role;
@@ -15,6 +14,8 @@ use crate::domain::sla::{ClockKind, clocks, format_countdown};
 use crate::store::IncidentDetail;
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::{App, IncidentState, Pane};
+use crate::tui::kit::layout::short_time;
+use crate::tui::kit::theme::{Theme, Urgency};
 
 pub fn render(app: &App, state: &IncidentState, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let Some(detail) = state.detail.as_ref() else {

@@ -16,14 +16,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, Modal, Screen};
 use super::keymap::hints;
-pub(crate) use super::kit::layout::{centered, input_line, short_time};
-pub(crate) use super::kit::theme::{Theme, Urgency};
-use crate::domain::sla::ClockKind;
+pub use super::kit::layout::{MIN_HEIGHT, MIN_WIDTH};
+use super::kit::theme::Theme;
 use crate::text::display_safe;
-
-/// Below this the console says so instead of drawing.
-pub const MIN_WIDTH: u16 = 70;
-pub const MIN_HEIGHT: u16 = 20;
 
 pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     let area = frame.area();
@@ -125,13 +120,4 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         }
     };
     frame.render_widget(Paragraph::new(line), area);
-}
-
-pub(crate) fn short_kind(kind: &ClockKind) -> &'static str {
-    match kind {
-        ClockKind::Response => "resp",
-        ClockKind::CustomerNotice => "notice",
-        ClockKind::NextUpdate => "update",
-        ClockKind::Regulatory(_) => "legal",
-    }
 }

@@ -2,13 +2,13 @@
 
 use super::*;
 use crate::comms::{CommsConfig, PLACEHOLDER, SinkConfig, Templates};
-use crate::domain::IncidentId;
-use crate::tui::keymap::Context;
 use crate::comms::{MessageFields, SinkKind};
+use crate::domain::IncidentId;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
 use crate::tui::app::Screen;
+use crate::tui::keymap::Context;
 use crate::tui::testkit::{cmd, now, typed};
 use crate::tui::update::update;
 use crossterm::event::{KeyCode, KeyModifiers};

@@ -14,10 +14,11 @@ use crate::comms::unfilled_placeholders;
 use crate::store::DeliveryState;
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::App;
+use crate::tui::kit::layout::centered;
+use crate::tui::kit::theme::Theme;
 use crate::tui::screens::compose::state::{
     Composer, DiffTag, LastSent, Stage, View, draft_key, line_diff, saved_drafts,
 };
-use crate::tui::views::{Theme, centered};
 
 /// From this width the editor has the preview beside it.
 const SIDE_BY_SIDE: u16 = 110;
@@ -86,7 +87,10 @@ fn render_bar(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateT
         let state = if c.dirty {
             "  unsaved changes".to_string()
         } else if let Some(at) = c.saved_at {
-            format!("  draft saved {}", crate::tui::views::short_time(at, now))
+            format!(
+                "  draft saved {}",
+                crate::tui::kit::layout::short_time(at, now)
+            )
         } else {
             String::new()
         };

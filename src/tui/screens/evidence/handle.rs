@@ -8,11 +8,12 @@ use crate::domain::evidence::EvidenceKind;
 use crate::tui::app::{App, Modal, Screen};
 use crate::tui::app::{new_incident_form, say};
 use crate::tui::effect::Effect;
+use crate::tui::effect::effect;
+use crate::tui::fields::state::relabel_add;
 use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
 use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
-use crate::tui::records::handle::effect;
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.

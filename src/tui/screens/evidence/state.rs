@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use crate::domain::IncidentId;
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::store::LegalHold;
-use crate::tui::fields::state::FieldsDialog;
 
 /// The kinds offered when adding, in the dialog's order.
 pub const ADD_KINDS: [EvidenceKind; 3] = [
@@ -120,30 +119,5 @@ impl EvidenceState {
     pub fn custody_position(&self) -> usize {
         let last = self.custody_len().saturating_sub(1);
         self.custody_cursor.map_or(last, |c| c.min(last))
-    }
-}
-
-/// Labels the add dialog's fields for the chosen kind.
-pub fn relabel_add(d: &mut FieldsDialog) {
-    let kind = ADD_KINDS
-        .get(d.choice(0))
-        .copied()
-        .unwrap_or(EvidenceKind::Note);
-    if let Some(f) = d.fields.get_mut(1) {
-        let (label, hint) = match kind {
-            EvidenceKind::Note => ("Note", "what was observed"),
-            EvidenceKind::Excerpt => ("Log lines", "paste them (newlines are kept)"),
-            EvidenceKind::File => ("File path", "copied into the evidence store"),
-        };
-        f.label = label.into();
-        f.hint = hint.into();
-        f.multiline = kind == EvidenceKind::Excerpt;
-    }
-    if let Some(f) = d.fields.get_mut(2) {
-        f.hint = match kind {
-            EvidenceKind::Excerpt => "the log file they came from (optional)",
-            EvidenceKind::Note | EvidenceKind::File => "(excerpts only)",
-        }
-        .into();
     }
 }

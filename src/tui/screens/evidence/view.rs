@@ -12,8 +12,9 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::app::App;
+use crate::tui::kit::layout::short_time;
+use crate::tui::kit::theme::Theme;
 use crate::tui::screens::evidence::state::{EvidenceData, EvidencePane, EvidenceState};
-use crate::tui::views::{Theme, short_time};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let Some(state) = app.evidence.as_ref() else {

@@ -9,10 +9,10 @@ use crate::store::SentMessage;
 use crate::tui::app::{App, Modal, Screen};
 use crate::tui::app::{new_incident_form, say};
 use crate::tui::effect::Effect;
+use crate::tui::effect::effect;
 use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::records::effects::RecordsEffect;
-use crate::tui::records::handle::effect;
 
 /// Opens the messages screen over the open incident.
 pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {

@@ -6,9 +6,9 @@ use super::state::*;
 use crate::tui::app::say;
 use crate::tui::app::{App, Modal, Screen};
 use crate::tui::effect::Effect;
+use crate::tui::effect::effect;
 use crate::tui::keymap::Command;
 use crate::tui::records::effects::RecordsEffect;
-use crate::tui::records::handle::effect;
 
 pub fn open(app: &mut App, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     app.screen = Screen::Metrics;

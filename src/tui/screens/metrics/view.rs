@@ -15,8 +15,8 @@ use crate::domain::Severity;
 use crate::report::metrics::{Compliance, Metrics, Stat};
 use crate::report::model::human_duration;
 use crate::tui::app::App;
+use crate::tui::kit::theme::Theme;
 use crate::tui::screens::metrics::state::{MetricsState, SPARK_DAYS};
-use crate::tui::views::Theme;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let Some(state) = app.metrics.as_ref() else {

@@ -9,11 +9,11 @@ use crate::store::NewAction;
 use crate::tui::app::{App, Modal, Screen};
 use crate::tui::app::{new_incident_form, say};
 use crate::tui::effect::Effect;
+use crate::tui::effect::{close, effect};
 use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
 use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::records::effects::RecordsEffect;
-use crate::tui::records::handle::{close, effect};
 
 pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
     app.screen = Screen::Review;
@@ -60,7 +60,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                 // draws; the view stops at the last screenful.
                 let lines = crate::tui::kit::layout::wrap(
                     &crate::text::display_safe_lines(&state.selected_text().1),
-                    usize::from(crate::tui::views::MIN_WIDTH),
+                    usize::from(crate::tui::kit::layout::MIN_WIDTH),
                 );
                 state.text_scroll = move_cursor(state.text_scroll, lines.len(), cmd);
             }
