@@ -18,6 +18,7 @@ pub mod terminal;
 mod testkit;
 pub mod update;
 pub mod views;
+mod worker;
 
 use crate::config::AppContext;
 
