@@ -30,7 +30,7 @@ pub enum Action {
     Created(Box<Incident>),
     Saved(String),
     StoreFailed(String),
-    /// Evidence, review, report and metrics results (issue 6).
+    /// Evidence, review, report and metrics results.
     Records(Box<crate::tui::records::effects::RecordsLoaded>),
     /// An autosave of this draft key failed (the error is reported too):
     /// the draft is saved again on the next autosave.

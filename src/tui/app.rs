@@ -24,11 +24,11 @@ pub const TIMELINE_LIMIT: usize = 1000;
 pub enum Screen {
     Board,
     Incident,
-    /// An incident's evidence and chain of custody (issue 6).
+    /// An incident's evidence and chain of custody.
     Evidence,
-    /// An incident's post-incident review (issue 6).
+    /// An incident's post-incident review.
     Review,
-    /// Metrics over every incident (issue 6).
+    /// Metrics over every incident.
     Metrics,
     /// An incident's sent messages and their deliveries, with retry.
     Messages,
@@ -375,7 +375,7 @@ pub struct App {
     /// A submitted new-incident form waiting for the store: reopened if
     /// the write fails, so nothing typed is lost.
     pub pending_form: Option<NewIncidentForm>,
-    /// The message composer, over the incident view (issue 4).
+    /// The message composer, over the incident view.
     pub compose: Option<Box<crate::tui::screens::compose::state::Composer>>,
     /// Templates and sinks the composer offers.
     pub comms: crate::tui::screens::compose::state::ComposeEnv,

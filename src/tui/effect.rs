@@ -42,11 +42,12 @@ pub enum Effect {
     DeleteDraft {
         key: String,
     },
-    /// Evidence, review, report and metrics I/O (issue 6), run by
-    /// `records::Worker`.
+    /// Evidence, review, report, metrics and messages I/O, run by
+    /// `records::io::Worker` on the store worker.
     Records(Box<crate::tui::records::effects::RecordsEffect>),
-    /// Composer: render `template` (when given) for the incident as it is
-    /// in the store, and load the last message sent to the audience.
+    /// Composer: load the last message sent to the audience and, when a
+    /// template is given, the incident as stored to render it with (the
+    /// rendering runs on a thread of its own, not on the store worker).
     ComposeLoad {
         id: IncidentId,
         audience: crate::comms::Audience,

@@ -35,7 +35,7 @@ pub enum Command {
     EditTitle,
     EditSummary,
     AddNote,
-    // Evidence, review, report, metrics (issue 6):
+    // Evidence, review, report, metrics:
     OpenEvidence,
     OpenReview,
     WriteReport,

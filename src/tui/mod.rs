@@ -1,7 +1,8 @@
 //! The console: a full-screen terminal UI in the Elm style. `App` is the
 //! state, `update` the only place it changes (pure, returning effects),
-//! `views` draw it, and `runtime` feeds events in and runs the effects
-//! against the store. See issue 3.
+//! `views` and each screen's `view` draw it, and `runtime` feeds events in
+//! while `worker` runs the effects against the store. Each screen has a
+//! folder in `screens`; `kit` holds what knows no screen.
 
 pub mod action;
 pub mod alerts;

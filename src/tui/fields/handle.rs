@@ -1,4 +1,4 @@
-//! Keys and results: how the app changes.
+//! The field dialog: how keys and the worker's answers change the app.
 
 use chrono::{DateTime, Utc};
 

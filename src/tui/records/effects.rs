@@ -1,4 +1,4 @@
-//! The state (and its pure helpers): nothing here touches the app.
+//! The records: what the screens ask the store worker for, and its answers.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

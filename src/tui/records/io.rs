@@ -1,4 +1,4 @@
-//! The store and thread work.
+//! The records: their store work, run on the store worker.
 
 use std::path::PathBuf;
 

@@ -1,4 +1,4 @@
-//! The message composer (issue 4): pick a template and an audience, edit
+//! The message composer: pick a template and an audience, edit
 //! the pre-filled message, preview it, compare it with the last message
 //! sent to the same audience, and send it. State and update logic live
 //! here; `update.rs` only forwards to it, and `views/compose.rs` draws it.

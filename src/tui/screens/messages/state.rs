@@ -1,4 +1,4 @@
-//! The state (and its pure helpers): nothing here touches the app.
+//! The messages screen: its state and pure helpers; nothing here imports the app.
 
 use crate::domain::IncidentId;
 use crate::store::{DeliveryState, SentMessage};

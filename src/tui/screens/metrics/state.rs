@@ -1,4 +1,4 @@
-//! The state (and its pure helpers): nothing here touches the app.
+//! The metrics screen: its state and pure helpers; nothing here imports the app.
 
 use std::collections::HashMap;
 

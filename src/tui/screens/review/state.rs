@@ -1,4 +1,4 @@
-//! The state (and its pure helpers): nothing here touches the app.
+//! The review screen: its state and pure helpers; nothing here imports the app.
 
 use crate::domain::IncidentId;
 use crate::domain::review::{MAX_WHYS, Review};

@@ -1,4 +1,5 @@
-//! The store and thread work.
+//! The watcher screen: the thread running the same loop as `warroom
+//! watch`, reporting its status back as actions.
 
 use std::path::Path;
 use std::sync::Arc;
