@@ -272,3 +272,7 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "clocks_tests.rs"]
+mod tests;
