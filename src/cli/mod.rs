@@ -601,10 +601,11 @@ fn print_list(rows: &[crate::store::BoardRow], ctx: &AppContext, now: DateTime<U
         let clock = most_urgent(&all).map_or_else(
             || "-".to_string(),
             |c| {
-                let mark = if c.state == ClockState::Breached {
-                    " BREACHED"
-                } else {
-                    ""
+                let mark = match c.state {
+                    ClockState::Breached => " BREACHED",
+                    ClockState::DueNow => " DUE NOW",
+                    ClockState::Paused => " PAUSED",
+                    _ => "",
                 };
                 format!("{} {}{mark}", c.kind.key(), format_countdown(c.remaining))
             },
