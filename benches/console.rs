@@ -58,6 +58,7 @@ fn incident(n: u32) -> Incident {
         regulator_notified_at: None,
         last_update_at: None,
         updated_at: at,
+        clock_history: Default::default(),
     }
 }
 

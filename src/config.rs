@@ -90,7 +90,9 @@ pub struct AppContext {
 
 impl AppContext {
     pub fn open_store(&self) -> Result<crate::store::Store> {
-        crate::store::Store::open(&self.db).map_err(anyhow::Error::new)
+        let mut store = crate::store::Store::open(&self.db).map_err(anyhow::Error::new)?;
+        store.set_policy(self.settings.policy.clone());
+        Ok(store)
     }
 }
 

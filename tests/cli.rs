@@ -151,6 +151,7 @@ fn set_assign_check_and_note_change_state_and_timeline() {
             "checklist.changed",
             "role.assigned",
             "role.assigned",
+            "incident.acknowledged",
             "incident.updated",
             "incident.created"
         ],
@@ -200,14 +201,15 @@ fn list_sorts_by_id_hides_closed_and_reports_the_urgent_clock() {
         .map(|i| i["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [b.as_str()]);
-    // A P1's customer notice is due immediately, so it is the urgent clock.
+    // A P1's customer notice is due immediately (within the policy's grace
+    // it is due now, not yet breached), so it is the urgent clock.
     assert_eq!(open[0]["urgent_clock"]["kind"], "customer_notice");
-    assert_eq!(open[0]["urgent_clock"]["state"], "breached");
+    assert_eq!(open[0]["urgent_clock"]["state"], "due_now");
     let all = env.json(&["incident", "list", "--all"]);
     assert_eq!(all.as_array().unwrap().len(), 2);
     let text = env.ok(&["incident", "list"]);
     assert!(
-        text.contains("second") && text.contains("BREACHED"),
+        text.contains("second") && text.contains("DUE NOW"),
         "{text}"
     );
 }

@@ -249,16 +249,22 @@ fn the_json_report_has_the_documented_shape() {
     assert_eq!(phases, ["detection", "triage", "containment", "review"]);
     assert_eq!(v["roles"]["commander"]["person"], "carol");
     assert_eq!(v["role_history"].as_array().unwrap().len(), 3);
-    // Response (P1, 15 minutes from detection at -5): acknowledged at +3 by
-    // the first commander, 7 minutes to spare.
+    // Response: acknowledged at +3 by the first commander while it was a
+    // P2 (an hour from detection at -5), 52 minutes to spare; raising it to
+    // P1 at +10 does not reach back before the acknowledgement.
     let response = &v["clocks"][0];
     assert_eq!(response["kind"], "response");
     assert_eq!(response["state"], "met");
-    assert_eq!(response["margin_seconds"], 7 * 60);
-    // Customer notice (P1: immediately) at +20: 25 minutes late.
+    assert_eq!(response["severity"], "P2");
+    assert_eq!(response["margin_seconds"], 52 * 60);
+    // Customer notice: P1's (immediately, 5 minutes' grace: due at 0) had
+    // already passed when it became a P1 at +10, so it breached then; the
+    // notice at +20 was 20 minutes past that deadline.
     let notice = &v["clocks"][1];
     assert_eq!(notice["state"], "breached");
-    assert_eq!(notice["breached_by_seconds"], 25 * 60);
+    assert_eq!(notice["severity"], "P1");
+    assert_eq!(notice["breached_at"], "2026-03-01T09:10:00.000Z");
+    assert_eq!(notice["breached_by_seconds"], 20 * 60);
     assert_eq!(v["communications"][0]["kind"], "comms.customer_notified");
     assert_eq!(v["detections"].as_array().unwrap().len(), 0);
     assert_eq!(v["legal_hold"]["reason"], "Customer contract dispute");

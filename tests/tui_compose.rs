@@ -49,12 +49,14 @@ fn a_draft_survives_sigkill_and_reopens_where_it_was_left() {
     c.key_enter();
     c.wait_text("new from the template customer");
     c.type_text("Typed before the crash 4711 ");
-    let screen = c.wait_text("4711");
-    let position = editor_position(&screen).expect("cursor position in the title");
-    // The autosave runs every two seconds while the text changes.
-    c.wait_for("the autosave", Duration::from_secs(10), |s| {
+    c.wait_text("4711");
+    // The autosave runs every two seconds while the text changes; by then
+    // every typed key has been taken (the screen showing "4711" may still
+    // be one key short of the trailing space).
+    let screen = c.wait_for("the autosave", Duration::from_secs(10), |s| {
         s.contains("draft saved")
     });
+    let position = editor_position(&screen).expect("cursor position in the title");
     let pid = c.pid().expect("pid").to_string();
     let killed = std::process::Command::new("kill")
         .args(["-KILL", &pid])

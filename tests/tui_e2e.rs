@@ -198,7 +198,18 @@ fn sigterm_and_sighup_restore_the_terminal_and_keep_the_draft() {
 #[test]
 fn no_color_still_shows_state_in_text() {
     let sb = Sandbox::new();
-    sb.new_incident("Breached at once", "P1");
+    // Detected ten minutes ago: the P1's customer notice is past its
+    // five minutes' grace, so it is breached at once.
+    sb.cli(&[
+        "incident",
+        "new",
+        "--title",
+        "Breached at once",
+        "--severity",
+        "P1",
+        "--detected",
+        "-10m",
+    ]);
     let mut c = sb.console(120, 40, &[("NO_COLOR", "1")]);
     c.wait_text("BREACHED");
     std::thread::sleep(Duration::from_millis(300));

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub use crate::config::AppContext;
 use crate::config::{self, Settings};
+use crate::domain::clock_history::parse_detected;
 use crate::domain::event::Event;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Person, Role};
@@ -20,6 +21,7 @@ use crate::report::json;
 use crate::store::{Checkpoint, IncidentPatch, NewIncident, StoreError};
 use crate::text::display_safe;
 
+mod clocks;
 mod detect;
 mod evidence;
 mod notify;
@@ -163,6 +165,10 @@ pub enum IncidentCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Pause a clock (waiting on a customer or a third party), with the reason; regulatory clocks never pause
+    Pause(clocks::PauseArgs),
+    /// Resume a paused clock
+    Resume(clocks::ResumeArgs),
     /// Place an incident under legal hold, or lift it with --release
     Hold(evidence::HoldArgs),
     /// Add a note to the timeline
@@ -203,6 +209,9 @@ pub struct NewArgs {
     /// An exercise: marked DRILL everywhere and kept out of metrics
     #[arg(long)]
     pub drill: bool,
+    /// When it was detected, if before now: RFC 3339 or relative (-15m); clocks count from it
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub detected: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -236,6 +245,12 @@ pub struct SetArgs {
     /// Close although the review is incomplete (the commander only), with the reason
     #[arg(long, value_name = "REASON")]
     pub override_reason: Option<String>,
+    /// Correct the detection time (RFC 3339 or relative, -15m); needs --reason
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub detected: Option<String>,
+    /// Why: required to lower the severity after a breach and to change the detection time; recorded in the timeline
+    #[arg(long, value_name = "REASON")]
+    pub reason: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -408,7 +423,12 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
                 customer_impact: a.customer_impact,
                 personal_data_breach: a.personal_data,
                 drill: a.drill,
-                detected_at: None,
+                detected_at: a
+                    .detected
+                    .as_deref()
+                    .map(|d| parse_detected(d, now))
+                    .transpose()
+                    .map_err(|e| Failure::Usage(format!("--detected: {e}")))?,
             };
             let i = store.create_incident(&new, &ctx.settings.playbook, &ctx.actor, now)?;
             if a.json {
@@ -456,29 +476,32 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
                 customer_impact: a.customer_impact,
                 personal_data_breach: a.personal_data,
                 close_override: a.override_reason,
+                reason: a.reason.clone(),
             };
-            if patch.is_empty() {
+            if patch.is_empty() && a.detected.is_none() {
                 return Err(Failure::Usage(
-                    "nothing to change: give at least one of --severity, --status, --phase, --title, --summary, --source, --affected, --cia, --customer-impact, --personal-data".into(),
+                    "nothing to change: give at least one of --severity, --status, --phase, --title, --summary, --source, --affected, --cia, --customer-impact, --personal-data, --detected".into(),
                 ));
             }
             let mut store = ctx.open_store()?;
-            let i = store.update_incident(&a.id, &patch, &ctx.actor, now)?;
+            let mut i = match &a.detected {
+                Some(d) => {
+                    clocks::set_detected(&mut store, ctx, &a.id, d, a.reason.as_deref(), now)?
+                }
+                None => store.incident(&a.id)?,
+            };
+            if !patch.is_empty() {
+                i = store.update_incident(&a.id, &patch, &ctx.actor, now)?;
+            }
             if a.json {
                 print_json(&json::incident(&i, policy))?;
             } else {
                 println!("{} updated", i.id);
             }
         }
-        IncidentCmd::Ack { id, json: as_json } => {
-            let mut store = ctx.open_store()?;
-            let i = store.acknowledge(&id, &ctx.actor, now)?;
-            if as_json {
-                print_json(&json::incident(&i, policy))?;
-            } else {
-                println!("{} acknowledged", i.id);
-            }
-        }
+        IncidentCmd::Ack { id, json: as_json } => clocks::ack(ctx, &id, as_json, now)?,
+        IncidentCmd::Pause(a) => clocks::pause(ctx, a, now)?,
+        IncidentCmd::Resume(a) => clocks::resume(ctx, a, now)?,
         IncidentCmd::Assign {
             id,
             role,
@@ -486,11 +509,17 @@ fn incident(ctx: &AppContext, cmd: IncidentCmd, now: DateTime<Utc>) -> Result<()
             json: as_json,
         } => {
             let mut store = ctx.open_store()?;
-            let a = store.assign_role(&id, role, &person, &ctx.actor, now)?;
+            let (a, acknowledged) =
+                store.assign_role_acknowledging(&id, role, &person, &ctx.actor, now)?;
             if as_json {
-                print_json(&serde_json::to_value(&a).context("encoding assignment")?)?;
+                let mut v = serde_json::to_value(&a).context("encoding assignment")?;
+                v["acknowledged"] = serde_json::Value::Bool(acknowledged);
+                print_json(&v)?;
             } else {
                 println!("{id}: {} is now {}", display_safe(&a.person), role.title());
+                if acknowledged {
+                    println!("{id}: acknowledged (a commander has taken charge)");
+                }
             }
         }
         IncidentCmd::Check {
@@ -556,10 +585,11 @@ fn print_list(rows: &[crate::store::BoardRow], ctx: &AppContext, now: DateTime<U
         let clock = most_urgent(&all).map_or_else(
             || "-".to_string(),
             |c| {
-                let mark = if c.state == ClockState::Breached {
-                    " BREACHED"
-                } else {
-                    ""
+                let mark = match c.state {
+                    ClockState::Breached => " BREACHED",
+                    ClockState::DueNow => " DUE NOW",
+                    ClockState::Paused => " PAUSED",
+                    _ => "",
                 };
                 format!("{} {}{mark}", c.kind.key(), format_countdown(c.remaining))
             },
@@ -643,6 +673,19 @@ fn print_detail(
             ),
             (ClockState::Breached, None) => format!("BREACHED {}", format_countdown(c.remaining)),
             (ClockState::Running, _) => format!("{} left", format_countdown(c.remaining)),
+            (ClockState::DueNow, _) => {
+                format!("DUE NOW ({} of grace left)", format_countdown(c.remaining))
+            }
+            (ClockState::Paused, _) => {
+                format!(
+                    "PAUSED ({} left when resumed)",
+                    format_countdown(c.remaining)
+                )
+            }
+        };
+        let state = match c.breached_at {
+            Some(at) => format!("{state}, breached {} at {}", human_time(at), c.severity),
+            None => state,
         };
         writeln!(
             out,

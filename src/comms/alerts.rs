@@ -9,8 +9,11 @@
 //! - a clock breached (unmet past due): `clock:ID:KIND:DUE:breached`
 //! - a clock due at once (zero time allowed, e.g. a P1's customer notice):
 //!   `clock:ID:KIND:DUE:due`
-//! - a response breach escalates to the commander and each configured
-//!   escalation contact: `escalate:ID:response:DUE:WHO`
+//! - a response breached and unacknowledged walks the policy's escalation
+//!   steps (each step once per occurrence, the last repeating), to each
+//!   person a step names (and at the first step, comms.toml's escalation
+//!   contacts): `escalate:ID:response:DUE:N:WHO` (`N` the occurrence,
+//!   `WHO` `-` when the step named nobody); nothing once acknowledged
 //! - a new, unacknowledged incident opened by the rule watcher:
 //!   `incident:ID:new`
 //! - a role assigned to me (not by myself): `role:ID:ROLE:SINCE:ME`
@@ -98,27 +101,29 @@ pub fn due(
         }
 
         for c in clocks(i, policy, now) {
-            if c.kind == ClockKind::Response && c.state == ClockState::Breached {
-                escalate(&mut out, s, config, &c, &alert);
+            // Escalation goes on only while nobody has acknowledged.
+            if let (ClockKind::Response, None, Some(breached)) = (&c.kind, c.met_at, c.breached_at)
+            {
+                escalate(&mut out, s, policy, config, &c, breached, now, &alert);
             }
             if !c.is_live() {
                 continue;
             }
             let base = format!("clock:{id}:{}:{}", c.kind.key(), format_time(c.due));
             let label = c.kind.label();
-            if c.due <= c.started {
-                // No time allowed: due the moment it starts.
-                if now >= c.due {
+            match c.state {
+                ClockState::DueNow => {
                     out.push(alert(
                         format!("{base}:due"),
                         CLOCK_DUE,
-                        format!("{}: {label} is due now (policy: immediately)", headline(i)),
+                        format!(
+                            "{}: {label} is due now (policy: immediately; breached at {})",
+                            headline(i),
+                            hhmm(c.due)
+                        ),
                         None,
                     ));
                 }
-                continue;
-            }
-            match c.state {
                 ClockState::Running if c.fraction_used(now) >= config.near_threshold => {
                     let pct = (c.fraction_used(now) * 100.0).floor() as i64;
                     out.push(alert(
@@ -349,45 +354,84 @@ pub fn deliver_in_background(
 /// Builds an alert of one incident: (key, kind, text, recipient).
 type MakeAlert<'a> = dyn Fn(String, &str, String, Option<String>) -> NewAlert + 'a;
 
-/// A response breach (unmet past due, or met late) escalates to the
-/// current commander and every configured escalation contact, each once.
+/// A response breached and still unacknowledged: every escalation step
+/// due by `now` (the policy's steps from the breach on, the last one
+/// repeating), one alert per person the step names at its time, each under
+/// a key of its own so it is raised (and delivered) once. A step that names
+/// nobody (an empty rotation, a role nobody holds) still raises one alert,
+/// to everyone, saying so: escalation never goes quiet.
+#[allow(clippy::too_many_arguments)]
 fn escalate(
     out: &mut Vec<NewAlert>,
     s: &AlertSubject,
+    policy: &Policy,
     config: &CommsConfig,
     c: &crate::domain::Clock,
+    breached: DateTime<Utc>,
+    now: DateTime<Utc>,
     alert: &MakeAlert<'_>,
 ) {
     let i = &s.incident;
-    let commander = s
-        .holders
-        .iter()
-        .find(|a| a.role == Role::Commander)
-        .map(|a| a.person.clone());
-    let mut who: Vec<String> = commander.into_iter().collect();
-    for e in &config.escalation {
-        if !who.contains(e) {
-            who.push(e.clone());
+    let holder = |r: Role| {
+        s.holders
+            .iter()
+            .find(|a| a.role == r && a.until.is_none())
+            .map(|a| a.person.clone())
+    };
+    let what = format!("not acknowledged; response was due {}", hhmm(c.due));
+    let escalation = &policy.escalation;
+    for d in escalation.due(breached, now) {
+        let mut who: Vec<String> = Vec::new();
+        for t in &d.step.notify {
+            if let Some(w) = escalation.resolve(t, holder, d.at)
+                && !who.contains(&w)
+            {
+                who.push(w);
+            }
+        }
+        if d.occurrence == 0 {
+            for e in &config.escalation {
+                if !who.contains(e) {
+                    who.push(e.clone());
+                }
+            }
+        }
+        let step = d.occurrence + 1;
+        let base = format!(
+            "escalate:{}:response:{}:{}",
+            i.id,
+            format_time(c.due),
+            d.occurrence
+        );
+        if who.is_empty() {
+            out.push(alert(
+                format!("{base}:-"),
+                ESCALATION,
+                format!(
+                    "ESCALATION step {step}: nobody to page (the step's roles and rotations name no one): {} {what}",
+                    headline(i)
+                ),
+                None,
+            ));
+        }
+        for w in who {
+            out.push(alert(
+                format!("{base}:{w}"),
+                ESCALATION,
+                format!(
+                    "ESCALATION step {step} to {}: {} {what}",
+                    display_safe(&w),
+                    headline(i)
+                ),
+                Some(w),
+            ));
         }
     }
-    let what = match c.met_at {
-        None => format!("not acknowledged; response was due {}", hhmm(c.due)),
-        Some(m) => format!(
-            "response was due {}, acknowledged {} ({} late)",
-            hhmm(c.due),
-            hhmm(m),
-            format_countdown(-c.remaining).trim_start_matches('+')
-        ),
-    };
-    for w in who {
-        out.push(alert(
-            format!("escalate:{}:response:{}:{w}", i.id, format_time(c.due)),
-            ESCALATION,
-            format!("ESCALATION to {}: {} {what}", display_safe(&w), headline(i)),
-            Some(w),
-        ));
-    }
 }
+
+#[cfg(test)]
+#[path = "escalation_tests.rs"]
+mod escalation_tests;
 
 #[cfg(test)]
 mod tests {
@@ -425,6 +469,7 @@ mod tests {
             regulator_notified_at: None,
             last_update_at: None,
             updated_at: t0(),
+            clock_history: Default::default(),
         }
     }
 
@@ -495,78 +540,6 @@ mod tests {
     }
 
     #[test]
-    fn a_response_breach_escalates_to_the_commander_and_contacts() {
-        let mut c = config();
-        c.escalation = vec!["ciso@example.com".into(), "alice".into()];
-        let p = Policy::builtin();
-        // P1: response due at 10:15. Unacknowledged at the breach: the
-        // contacts are told (there is no commander yet, since naming one
-        // is itself the response).
-        let i = incident(Severity::P1);
-        let due_at = t0() + Duration::minutes(15);
-        let unacked = [subject(i.clone(), vec![])];
-        let before = due(&unacked, &p, &c, "bob", due_at - Duration::milliseconds(1));
-        assert!(!before.iter().any(|a| a.kind == ESCALATION));
-        let a = due(&unacked, &p, &c, "bob", due_at);
-        let esc: Vec<_> = a.iter().filter(|a| a.kind == ESCALATION).collect();
-        assert_eq!(
-            esc.iter()
-                .map(|a| a.recipient.as_deref().unwrap())
-                .collect::<Vec<_>>(),
-            ["ciso@example.com", "alice"]
-        );
-        assert_eq!(
-            esc[0].key,
-            "escalate:INC-2026-001:response:2026-03-01T10:15:00.000Z:ciso@example.com"
-        );
-        assert_eq!(
-            esc[0].text,
-            "ESCALATION to ciso@example.com: INC-2026-001 P1 Login API down not acknowledged; response was due 10:15 UTC"
-        );
-
-        // A commander named late (10:20) acknowledged late: the commander
-        // is told too, under a key of their own.
-        let mut late = i.clone();
-        late.acknowledged_at = Some(t0() + Duration::minutes(20));
-        let commander = Assignment {
-            role: Role::Commander,
-            person: "dana".into(),
-            since: t0() + Duration::minutes(20),
-            until: None,
-            assigned_by: "bob".into(),
-        };
-        let a = due(
-            &[subject(late, vec![commander])],
-            &p,
-            &c,
-            "bob",
-            due_at + Duration::minutes(6),
-        );
-        let esc: Vec<_> = a.iter().filter(|a| a.kind == ESCALATION).collect();
-        assert_eq!(
-            esc[0].key,
-            "escalate:INC-2026-001:response:2026-03-01T10:15:00.000Z:dana"
-        );
-        assert!(
-            esc[0]
-                .text
-                .ends_with("response was due 10:15 UTC, acknowledged 10:20 UTC (05:00 late)"),
-            "{}",
-            esc[0].text
-        );
-        assert_eq!(esc.len(), 3);
-
-        // Acknowledged in time: nothing to escalate.
-        let mut ok = i;
-        ok.acknowledged_at = Some(t0() + Duration::minutes(5));
-        assert!(
-            !due(&[subject(ok, vec![])], &p, &c, "bob", due_at)
-                .iter()
-                .any(|a| a.kind == ESCALATION)
-        );
-    }
-
-    #[test]
     fn watcher_incidents_roles_and_immediate_clocks() {
         let mut i = incident(Severity::P1);
         i.source = Source::RuleWatcher;
@@ -584,7 +557,7 @@ mod tests {
         let k = keys(&a);
         assert!(k.contains(&"incident:INC-2026-001:new"), "{k:?}");
         assert!(
-            k.contains(&"clock:INC-2026-001:customer_notice:2026-03-01T10:00:00.000Z:due"),
+            k.contains(&"clock:INC-2026-001:customer_notice:2026-03-01T10:05:00.000Z:due"),
             "{k:?}"
         );
         assert!(
@@ -684,7 +657,8 @@ mod tests {
             out.display()
         );
         let config = CommsConfig::from_toml(&toml, dir.path()).unwrap();
-        let now = t0() + Duration::minutes(20);
+        // 10:16: only the first escalation step is due (one page).
+        let now = t0() + Duration::minutes(16);
         let (tx, rx) = std::sync::mpsc::channel();
         let c = config.clone();
         std::thread::spawn(move || {
@@ -708,12 +682,12 @@ mod tests {
                 .unwrap()
                 .first()
                 .map(|d| d.state);
-            if state == Some(crate::store::DeliveryState::Delivered) {
+            if state == Some(crate::store::AlertDeliveryState::Delivered) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        assert_eq!(state, Some(crate::store::DeliveryState::Delivered));
+        assert_eq!(state, Some(crate::store::AlertDeliveryState::Delivered));
         assert!(
             std::fs::read_to_string(&out)
                 .unwrap()

@@ -227,6 +227,10 @@ impl MessageFields {
                     (ClockState::Running, _) => {
                         format!("{} left", format_countdown(c.remaining))
                     }
+                    (ClockState::DueNow, _) => "due now".into(),
+                    (ClockState::Paused, _) => {
+                        format!("paused, {} left", format_countdown(c.remaining))
+                    }
                 },
             })
             .collect();

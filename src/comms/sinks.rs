@@ -31,7 +31,8 @@ use serde::Serialize;
 use super::config::{CommsConfig, Mailbox, SinkConfig, SinkKind};
 use crate::domain::IncidentId;
 use crate::store::{
-    Delivery, DetectionRecord, NewAlert, NewMessage, SentMessage, Store, StoreError,
+    AlertClaim, AlertDeliveryState, Delivery, DetectionRecord, NewAlert, NewMessage, SentMessage,
+    Store, StoreError,
 };
 use crate::text::display_safe;
 
@@ -761,6 +762,9 @@ fn alert_message(
     }
 }
 
+/// What an escalation overtaken by the incident's acknowledgement reports.
+const CANCELLED: &str = "cancelled: the incident was acknowledged before it went out; nothing sent";
+
 /// Delivers alerts this process has just raised with pending deliveries
 /// (escalations from `Store::raise_alerts`, detections from the watcher's
 /// commit; each delivery stamped at the alert's `raised_at`). Never fails:
@@ -782,27 +786,33 @@ pub fn deliver_alerts(
         let msg = alert_message(store, alert, &people);
         for sink in sinks {
             let result = (|| -> Result<AlertResult, StoreError> {
-                if !store.renew_alert_delivery(
+                match store.renew_alert_delivery(
                     &alert.key,
                     &sink.name,
                     alert.raised_at,
                     clock.now(),
                 )? {
-                    let state = store
-                        .alert_deliveries(&alert.key)?
-                        .into_iter()
-                        .find(|d| d.sink == sink.name);
-                    return Ok(AlertResult::of(
-                        &msg,
-                        &sink.name,
-                        state
-                            .as_ref()
-                            .is_some_and(|d| d.state == crate::store::DeliveryState::Delivered),
-                        format!(
-                            "taken over by another process ({})",
-                            state.map_or("not recorded", |d| d.state.as_str())
-                        ),
-                    ));
+                    AlertClaim::Held => {}
+                    AlertClaim::Cancelled => {
+                        return Ok(AlertResult::of(&msg, &sink.name, false, CANCELLED.into()));
+                    }
+                    AlertClaim::Lost => {
+                        let state = store
+                            .alert_deliveries(&alert.key)?
+                            .into_iter()
+                            .find(|d| d.sink == sink.name);
+                        return Ok(AlertResult::of(
+                            &msg,
+                            &sink.name,
+                            state
+                                .as_ref()
+                                .is_some_and(|d| d.state == AlertDeliveryState::Delivered),
+                            format!(
+                                "taken over by another process ({})",
+                                state.map_or("not recorded", |d| d.state.as_str())
+                            ),
+                        ));
+                    }
                 }
                 deliver_alert_and_record(store, &msg, sink, config, actor, now)
             })();
@@ -837,10 +847,16 @@ pub fn retry_alerts(
     let clock = Lease::start(now);
     let mut out = Vec::new();
     for (alert, d) in due {
-        if !store.claim_alert_delivery(&alert.key, &d.sink, stale_before, clock.now())? {
-            continue;
-        }
+        let claim = store.claim_alert_delivery(&alert.key, &d.sink, stale_before, clock.now())?;
         let msg = alert_message(store, &alert, &people);
+        match claim {
+            AlertClaim::Held => {}
+            AlertClaim::Lost => continue,
+            AlertClaim::Cancelled => {
+                out.push(AlertResult::of(&msg, &d.sink, false, CANCELLED.into()));
+                continue;
+            }
+        }
         let result = match all.iter().find(|s| s.name == d.sink) {
             Some(sink) => deliver_alert_and_record(store, &msg, sink, config, actor, now)?,
             None => {
@@ -876,7 +892,7 @@ fn deliver_alert_and_record(
     Ok(AlertResult::of(
         msg,
         &sink.name,
-        d.state == crate::store::DeliveryState::Delivered,
+        d.state == AlertDeliveryState::Delivered,
         d.detail,
     ))
 }

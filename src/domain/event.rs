@@ -18,6 +18,12 @@ pub mod kinds {
     pub const INCIDENT_CREATED: &str = "incident.created";
     pub const INCIDENT_UPDATED: &str = "incident.updated";
     pub const INCIDENT_ACKNOWLEDGED: &str = "incident.acknowledged";
+    /// The detection time was corrected (with the reason); clocks count
+    /// from the new time from then on.
+    pub const INCIDENT_DETECTION_CHANGED: &str = "incident.detection_changed";
+    /// A clock was paused (with the reason) / resumed.
+    pub const CLOCK_PAUSED: &str = "clock.paused";
+    pub const CLOCK_RESUMED: &str = "clock.resumed";
     pub const CHECKLIST_CHANGED: &str = "checklist.changed";
     pub const ROLE_ASSIGNED: &str = "role.assigned";
     pub const ROSTER_CHANGED: &str = "roster.changed";
@@ -36,6 +42,9 @@ pub mod kinds {
     pub const COMMS_ESCALATION_DELIVERED: &str = "comms.escalation_delivered";
     /// A sink failed to deliver an escalation (it stays retryable).
     pub const COMMS_ESCALATION_FAILED: &str = "comms.escalation_failed";
+    /// An escalation not yet delivered was dropped because the incident
+    /// had been acknowledged meanwhile: nothing was sent.
+    pub const COMMS_ESCALATION_CANCELLED: &str = "comms.escalation_cancelled";
     /// A sink delivered another alert (a notify rule's detection) to the
     /// rule's recipients.
     pub const COMMS_ALERT_DELIVERED: &str = "comms.alert_delivered";

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::clock_history::ClockHistory;
+
 /// A value that failed to parse, with the accepted spellings for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {what} '{got}' (expected {expected})")]
@@ -372,6 +374,10 @@ pub struct Incident {
     /// When the last status update went out (restarts the update clock).
     pub last_update_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Severity and detection-time periods and clock pauses, from the
+    /// recorded changes (what the clocks are derived from besides the above).
+    #[serde(default, skip_serializing_if = "ClockHistory::is_empty")]
+    pub clock_history: ClockHistory,
 }
 
 /// Why a title, or another required text, was refused.

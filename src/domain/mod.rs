@@ -1,6 +1,8 @@
 //! The pure domain: types and rules with no I/O and no clock reads (any
 //! function that needs "now" takes it as a parameter).
 
+pub mod clock_history;
+pub mod escalation;
 pub mod event;
 pub mod evidence;
 pub mod incident;

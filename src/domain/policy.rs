@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::SourceError;
 
+use super::escalation::{EscalationPolicy, Rotation, Step, Target};
 use super::incident::Severity;
 
 /// The policy shipped in `assets/policy.toml`; compiled in so a fresh binary
@@ -46,7 +47,16 @@ pub struct RegulatoryClock {
 pub struct Policy {
     levels: [LevelPolicy; 4],
     pub regulatory: Vec<RegulatoryClock>,
+    /// How long a clock due "immediately" reads `due now` before it is
+    /// breached; a notice sent within it is met.
+    pub immediate_grace: Duration,
+    /// Who is paged, and when, while a breached response goes unacknowledged.
+    pub escalation: EscalationPolicy,
 }
+
+/// The grace of an "immediately" clock when the policy does not say: five
+/// minutes (the first external message goes out within minutes).
+pub const DEFAULT_IMMEDIATE_GRACE: Duration = Duration::from_secs(5 * 60);
 
 impl Policy {
     pub fn level(&self, severity: Severity) -> &LevelPolicy {
@@ -99,6 +109,8 @@ impl Policy {
                 within: h(72),
                 applies_to: RegulatoryTrigger::PersonalDataBreach,
             }],
+            immediate_grace: DEFAULT_IMMEDIATE_GRACE,
+            escalation: seed_escalation(),
         }
     }
 
@@ -161,8 +173,131 @@ impl Policy {
         let levels: [LevelPolicy; 4] = levels
             .try_into()
             .map_err(|_| SourceError::new("expected four severity levels".into(), None))?;
-        Ok(Policy { levels, regulatory })
+        let immediate_grace = match &raw.immediate_grace {
+            Some(g) => parse_duration(g.get_ref()).map_err(|e| {
+                SourceError::new(format!("immediate_grace: {e}"), Some(g.span().start))
+            })?,
+            None => DEFAULT_IMMEDIATE_GRACE,
+        };
+        let escalation = escalation_from_raw(raw.escalation, raw.oncall)?;
+        Ok(Policy {
+            levels,
+            regulatory,
+            immediate_grace,
+            escalation,
+        })
     }
+}
+
+/// The shipped escalation: at the breach the commander and the primary
+/// on-call, 5 minutes later the security lead, then every 10 minutes the
+/// on-call manager; the rotations are empty until the user fills them.
+fn seed_escalation() -> EscalationPolicy {
+    let step = |notify: &[&str], mins: u64| Step {
+        notify: notify
+            .iter()
+            .map(|n| match n.split_once(':') {
+                Some(("role", r)) => r
+                    .parse()
+                    .map(Target::Role)
+                    .unwrap_or_else(|_| Target::Person(n.to_string())),
+                Some(("oncall", o)) => Target::OnCall(o.to_string()),
+                _ => Target::Person(n.to_string()),
+            })
+            .collect(),
+        wait: Duration::from_secs(mins * 60),
+    };
+    let rotation = || Rotation {
+        people: Vec::new(),
+        shift: Duration::from_secs(7 * 24 * 3600),
+        starts: DEFAULT_ROTATION_START,
+    };
+    EscalationPolicy {
+        steps: vec![
+            step(&["role:commander", "oncall:primary"], 5),
+            step(&["role:security"], 10),
+            step(&["oncall:manager"], 10),
+        ],
+        rotations: BTreeMap::from([
+            ("manager".to_string(), rotation()),
+            ("primary".to_string(), rotation()),
+        ]),
+    }
+}
+
+/// When a rotation's first shift starts if the policy does not say: a
+/// Monday, 00:00 UTC, so weekly shifts turn over on Mondays.
+const DEFAULT_ROTATION_START: chrono::DateTime<chrono::Utc> =
+    chrono::DateTime::from_timestamp_nanos(4 * 24 * 3600 * 1_000_000_000);
+
+fn escalation_from_raw(
+    steps: Vec<RawStep>,
+    oncall: BTreeMap<String, RawRotation>,
+) -> Result<EscalationPolicy, SourceError> {
+    let mut rotations = BTreeMap::new();
+    for (name, r) in oncall {
+        let at = |field: &str, v: &Spanned<String>, e: String| {
+            SourceError::new(format!("oncall.{name}.{field}: {e}"), Some(v.span().start))
+        };
+        let shift = parse_duration(r.shift.get_ref()).map_err(|e| at("shift", &r.shift, e))?;
+        if shift.is_zero() {
+            return Err(at(
+                "shift",
+                &r.shift,
+                "a shift must be longer than zero".into(),
+            ));
+        }
+        let starts = match &r.starts {
+            Some(s) => chrono::DateTime::parse_from_rfc3339(s.get_ref().trim())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|e| {
+                    at(
+                        "starts",
+                        s,
+                        format!("'{}' is not an RFC 3339 time ({e})", s.get_ref()),
+                    )
+                })?,
+            None => DEFAULT_ROTATION_START,
+        };
+        rotations.insert(
+            name.clone(),
+            Rotation {
+                people: r.people.iter().map(|p| p.trim().to_string()).collect(),
+                shift,
+                starts,
+            },
+        );
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    for (n, s) in steps.into_iter().enumerate() {
+        let mut notify = Vec::with_capacity(s.notify.len());
+        for who in &s.notify {
+            let bad = |e: String| {
+                SourceError::new(
+                    format!("escalation step {}: notify '{}': {e}", n + 1, who.get_ref()),
+                    Some(who.span().start),
+                )
+            };
+            let target = Target::parse(who.get_ref()).map_err(bad)?;
+            if let Target::OnCall(name) = &target
+                && !rotations.contains_key(name)
+            {
+                return Err(bad(format!("no [oncall.{name}] rotation is defined")));
+            }
+            notify.push(target);
+        }
+        let wait = parse_duration(s.wait.get_ref()).map_err(|e| {
+            SourceError::new(
+                format!("escalation step {}: wait: {e}", n + 1),
+                Some(s.wait.span().start),
+            )
+        })?;
+        out.push(Step { notify, wait });
+    }
+    Ok(EscalationPolicy {
+        steps: out,
+        rotations,
+    })
 }
 
 #[derive(Deserialize)]
@@ -171,6 +306,27 @@ struct RawPolicy {
     levels: BTreeMap<String, RawLevel>,
     #[serde(default)]
     regulatory: Vec<RawRegulatory>,
+    immediate_grace: Option<Spanned<String>>,
+    #[serde(default)]
+    escalation: Vec<RawStep>,
+    #[serde(default)]
+    oncall: BTreeMap<String, RawRotation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    notify: Vec<Spanned<String>>,
+    wait: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRotation {
+    #[serde(default)]
+    people: Vec<String>,
+    shift: Spanned<String>,
+    starts: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -223,6 +223,7 @@ mod tests {
             regulator_notified_at: None,
             last_update_at: None,
             updated_at: t(0),
+            clock_history: Default::default(),
         }
     }
 

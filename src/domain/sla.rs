@@ -1,11 +1,23 @@
-//! SLA clocks, derived (never stored) from an incident, the policy and `now`.
-//! A paused or restarted console therefore shows the right time at once, and
-//! a severity change re-derives every clock from the original detection time.
+//! SLA clocks, derived (never stored) from an incident, its clock history,
+//! the policy and `now`. A paused or restarted console therefore shows the
+//! right time at once.
+//!
+//! Semantics (the policy file and README say the same):
+//! - every clock counts from the detection time;
+//! - each period of the incident's life (a severity or detection-time
+//!   change starts one) has the deadlines of the severity then in force; a
+//!   clock is breached at the first moment it is unmet past the deadline of
+//!   the period in force, and that breach stays whatever changes later;
+//! - a clock due "immediately" reads `due now` for the policy's
+//!   `immediate_grace`; met within it is met, unmet after it is breached;
+//! - a paused clock stops counting until resumed (its deadline moves by the
+//!   time paused); regulatory clocks never pause.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde::Serialize;
 
-use super::incident::Incident;
+use super::clock_history::{ClockHistory, Pause, Period, deadline};
+use super::incident::{Incident, Severity};
 use super::policy::{Policy, RegulatoryTrigger};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,6 +52,30 @@ impl ClockKind {
             ClockKind::Regulatory(name) => format!("regulatory:{name}"),
         }
     }
+
+    /// A clock named as a person types it (`response`, `customer-notice`,
+    /// `next_update`, `regulatory`, or a key).
+    pub fn parse(s: &str) -> Result<ClockKind, String> {
+        let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        match t.as_str() {
+            "response" => Ok(ClockKind::Response),
+            "customer_notice" | "customer" | "notice" => Ok(ClockKind::CustomerNotice),
+            "next_update" | "update" => Ok(ClockKind::NextUpdate),
+            _ if t == "regulatory" || t.starts_with("regulatory:") => Ok(ClockKind::Regulatory(
+                s.trim()
+                    .split_once(':')
+                    .map_or(String::new(), |(_, n)| n.to_string()),
+            )),
+            _ => Err(format!(
+                "no clock '{s}' (clocks: response, customer-notice, next-update, regulatory)"
+            )),
+        }
+    }
+
+    /// Regulatory clocks are the law's and never pause.
+    pub fn pausable(&self) -> bool {
+        !matches!(self, ClockKind::Regulatory(_))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,9 +83,13 @@ impl ClockKind {
 pub enum ClockState {
     /// Not yet met and not yet due.
     Running,
+    /// Due "immediately" and within the policy's grace: not breached yet.
+    DueNow,
+    /// Stopped by a pause (waiting on a customer or a third party).
+    Paused,
     /// Met at or before its due time.
     Met,
-    /// Passed its due time unmet, or met late.
+    /// Passed its due time unmet, or met late; stays so once it happened.
     Breached,
 }
 
@@ -57,6 +97,8 @@ impl ClockState {
     pub fn as_str(self) -> &'static str {
         match self {
             ClockState::Running => "running",
+            ClockState::DueNow => "due_now",
+            ClockState::Paused => "paused",
             ClockState::Met => "met",
             ClockState::Breached => "breached",
         }
@@ -67,6 +109,9 @@ impl ClockState {
 pub struct Clock {
     pub kind: ClockKind,
     pub started: DateTime<Utc>,
+    /// The deadline this clock is measured against: of the period it was
+    /// breached in, of the period in force when it was met, or of the one
+    /// in force now (for a paused clock: if it were resumed now).
     pub due: DateTime<Utc>,
     /// When the clock was satisfied, if it was.
     pub met_at: Option<DateTime<Utc>>,
@@ -74,35 +119,15 @@ pub struct Clock {
     /// Due minus (met time, or `now` if unmet): positive = time left or
     /// margin, negative = overdue or late by.
     pub remaining: ChronoDuration,
+    /// When it was breached, if it was (kept whatever changed later).
+    pub breached_at: Option<DateTime<Utc>>,
+    /// The severity whose deadline `due` is (the one in force at the
+    /// breach, at the meeting, or now).
+    pub severity: Severity,
 }
 
 impl Clock {
-    fn new(
-        kind: ClockKind,
-        started: DateTime<Utc>,
-        due: DateTime<Utc>,
-        met_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Clock {
-        let reference = met_at.unwrap_or(now);
-        let remaining = due - reference;
-        let state = match met_at {
-            Some(m) if m <= due => ClockState::Met,
-            Some(_) => ClockState::Breached,
-            None if now < due => ClockState::Running,
-            None => ClockState::Breached,
-        };
-        Clock {
-            kind,
-            started,
-            due,
-            met_at,
-            state,
-            remaining,
-        }
-    }
-
-    /// Still counting: unmet (running or overdue).
+    /// Still counting: unmet (running, due now, paused or overdue).
     pub fn is_live(&self) -> bool {
         self.met_at.is_none()
     }
@@ -117,55 +142,151 @@ impl Clock {
     }
 }
 
+/// What one clock needs besides its periods: how long each severity allows
+/// (`None`: no clock at that severity), what meets it, and its pauses.
+struct Spec<'a> {
+    kind: ClockKind,
+    allowed: &'a dyn Fn(Severity) -> Option<std::time::Duration>,
+    met_at: Option<DateTime<Utc>>,
+    pauses: Vec<&'a Pause>,
+}
+
+/// Folds the periods into one clock (see the module's semantics).
+fn fold(spec: Spec<'_>, periods: &[Period], policy: &Policy, now: DateTime<Utc>) -> Option<Clock> {
+    let grace = to_chrono(policy.immediate_grace);
+    // (allowed, immediately?) of a period's severity.
+    let allowed = |p: &Period| {
+        (spec.allowed)(p.severity).map(|d| match d.is_zero() {
+            true => (grace, true),
+            false => (to_chrono(d), false),
+        })
+    };
+    let due_of = |p: &Period, until_now| {
+        allowed(p)
+            .and_then(|(a, _)| deadline(p.detected_at, a, spec.pauses.iter().copied(), until_now))
+    };
+    let end = |i: usize| periods.get(i + 1).map(|p| p.from);
+    let clock = |due: DateTime<Utc>, p: &Period, state, breached_at| {
+        let reference = spec.met_at.unwrap_or(now);
+        Clock {
+            kind: spec.kind.clone(),
+            started: p.detected_at,
+            due,
+            met_at: spec.met_at,
+            state,
+            remaining: due - reference,
+            breached_at,
+            severity: p.severity,
+        }
+    };
+    // The first breach, in period order: at the deadline, or at the start
+    // of a period whose deadline had already passed (a severity raised
+    // late), before the period ended, the clock was met, and now.
+    for (i, p) in periods.iter().enumerate() {
+        let Some(due) = due_of(p, None) else { continue };
+        let at = if i == 0 { due } else { due.max(p.from) };
+        let in_period = end(i).is_none_or(|e| at < e);
+        if in_period && at <= now && spec.met_at.is_none_or(|m| at < m) {
+            return Some(clock(due, p, ClockState::Breached, Some(at)));
+        }
+    }
+    let reference = spec.met_at.unwrap_or(now);
+    let current = periods
+        .iter()
+        .rev()
+        .find(|p| p.from <= reference)
+        .or(periods.first())?;
+    let (_, immediately) = allowed(current)?;
+    if spec.met_at.is_some() {
+        let due = due_of(current, Some(reference))?;
+        return Some(clock(due, current, ClockState::Met, None));
+    }
+    match due_of(current, None) {
+        Some(due) if immediately => Some(clock(due, current, ClockState::DueNow, None)),
+        Some(due) => Some(clock(due, current, ClockState::Running, None)),
+        None => {
+            let due = due_of(current, Some(now))?;
+            Some(clock(due, current, ClockState::Paused, None))
+        }
+    }
+}
+
 /// Every clock of the incident at `now`, in a stable order: response,
-/// customer notice, regulatory, next update.
+/// customer notice, regulatory, next update. The one computation behind
+/// the board, `incident show`, alerts, messages, reports and metrics.
 pub fn clocks(incident: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock> {
-    let level = policy.level(incident.severity);
-    let start = incident.detected_at;
+    let periods = ClockHistory::periods_of(incident);
+    let history = &incident.clock_history;
+    let pauses = |k: &ClockKind| history.pauses_of_key(k);
     let mut out = Vec::new();
 
-    out.push(Clock::new(
-        ClockKind::Response,
-        start,
-        start + to_chrono(level.response),
-        incident.acknowledged_at,
+    let response = |s: Severity| Some(policy.level(s).response);
+    out.extend(fold(
+        Spec {
+            kind: ClockKind::Response,
+            allowed: &response,
+            met_at: incident.acknowledged_at,
+            pauses: pauses(&ClockKind::Response),
+        },
+        &periods,
+        policy,
         now,
     ));
 
-    if let Some(notice) = level.customer_notice {
-        out.push(Clock::new(
-            ClockKind::CustomerNotice,
-            start,
-            start + to_chrono(notice),
-            incident.customer_notified_at,
-            now,
-        ));
-    }
+    let notice = |s: Severity| policy.level(s).customer_notice;
+    out.extend(fold(
+        Spec {
+            kind: ClockKind::CustomerNotice,
+            allowed: &notice,
+            met_at: incident.customer_notified_at,
+            pauses: pauses(&ClockKind::CustomerNotice),
+        },
+        &periods,
+        policy,
+        now,
+    ));
 
     for reg in &policy.regulatory {
         let applies = match reg.applies_to {
             RegulatoryTrigger::PersonalDataBreach => incident.personal_data_breach,
         };
         if applies {
-            out.push(Clock::new(
-                ClockKind::Regulatory(reg.name.clone()),
-                start,
-                start + to_chrono(reg.within),
-                incident.regulator_notified_at,
+            let within = |_: Severity| Some(reg.within);
+            out.extend(fold(
+                Spec {
+                    kind: ClockKind::Regulatory(reg.name.clone()),
+                    allowed: &within,
+                    met_at: incident.regulator_notified_at,
+                    // The law's clock: a pause never stops it.
+                    pauses: Vec::new(),
+                },
+                &periods,
+                policy,
                 now,
             ));
         }
     }
 
     // The update cadence only runs while the incident is open; it restarts
-    // from the last update sent (or from the declaration).
+    // from the last update sent (or from the declaration), at the cadence
+    // of the severity in force now.
+    let level = policy.level(incident.severity);
     if let (Some(every), true) = (level.update_every, incident.status.is_open()) {
         let from = incident.last_update_at.unwrap_or(incident.declared_at);
-        out.push(Clock::new(
-            ClockKind::NextUpdate,
-            from,
-            from + to_chrono(every),
-            None,
+        let cadence = |_: Severity| Some(every);
+        out.extend(fold(
+            Spec {
+                kind: ClockKind::NextUpdate,
+                allowed: &cadence,
+                met_at: None,
+                pauses: pauses(&ClockKind::NextUpdate),
+            },
+            &[Period {
+                from: DateTime::<Utc>::MIN_UTC,
+                severity: incident.severity,
+                detected_at: from,
+            }],
+            policy,
             now,
         ));
     }
@@ -198,214 +319,5 @@ pub fn format_countdown(remaining: ChronoDuration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::incident::*;
-    use chrono::TimeZone;
-
-    fn t(h: u32, m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 1, h, m, 0).unwrap()
-    }
-
-    fn incident(sev: Severity) -> Incident {
-        Incident {
-            id: IncidentId::new(2026, 1),
-            title: "t".into(),
-            summary: String::new(),
-            severity: sev,
-            status: Status::Investigating,
-            phase: Phase::Detection,
-            source: Source::Manual,
-            affected: String::new(),
-            cia: Cia::default(),
-            customer_impact: String::new(),
-            personal_data_breach: false,
-            drill: false,
-            detected_at: t(10, 0),
-            declared_at: t(10, 5),
-            acknowledged_at: None,
-            contained_at: None,
-            resolved_at: None,
-            closed_at: None,
-            customer_notified_at: None,
-            regulator_notified_at: None,
-            last_update_at: None,
-            updated_at: t(10, 5),
-        }
-    }
-
-    fn find(clocks: &[Clock], kind: ClockKind) -> Clock {
-        clocks
-            .iter()
-            .find(|c| c.kind == kind)
-            .cloned()
-            .expect("clock present")
-    }
-
-    #[test]
-    fn every_severity_gets_its_response_and_notice_deadlines() {
-        let p = Policy::builtin();
-        let cases = [
-            (Severity::P1, 15, Some(0)),
-            (Severity::P2, 60, Some(240)),
-            (Severity::P3, 240, Some(1440)),
-            (Severity::P4, 1440, None),
-        ];
-        for (sev, resp_min, notice_min) in cases {
-            let c = clocks(&incident(sev), &p, t(10, 1));
-            let r = find(&c, ClockKind::Response);
-            assert_eq!(r.due, t(10, 0) + ChronoDuration::minutes(resp_min), "{sev}");
-            assert_eq!(r.state, ClockState::Running, "{sev}");
-            let notice = c.iter().find(|c| c.kind == ClockKind::CustomerNotice);
-            match notice_min {
-                Some(m) => assert_eq!(notice.unwrap().due, t(10, 0) + ChronoDuration::minutes(m)),
-                None => assert!(notice.is_none(), "P4 customer notice is as needed"),
-            }
-        }
-    }
-
-    #[test]
-    fn p1_customer_notice_is_due_immediately_and_so_breached_until_sent() {
-        let c = clocks(&incident(Severity::P1), &Policy::builtin(), t(10, 1));
-        let n = find(&c, ClockKind::CustomerNotice);
-        assert_eq!(n.due, t(10, 0));
-        assert_eq!(n.state, ClockState::Breached);
-        assert_eq!(n.remaining, ChronoDuration::minutes(-1));
-    }
-
-    #[test]
-    fn response_breaches_when_unacknowledged_past_due() {
-        let c = clocks(&incident(Severity::P1), &Policy::builtin(), t(10, 20));
-        let r = find(&c, ClockKind::Response);
-        assert_eq!(r.state, ClockState::Breached);
-        assert_eq!(r.remaining, ChronoDuration::minutes(-5));
-        assert_eq!(format_countdown(r.remaining), "+05:00");
-    }
-
-    #[test]
-    fn acknowledgement_meets_or_breaches_response() {
-        let mut i = incident(Severity::P1);
-        i.acknowledged_at = Some(t(10, 10));
-        let r = find(
-            &clocks(&i, &Policy::builtin(), t(12, 0)),
-            ClockKind::Response,
-        );
-        assert_eq!(r.state, ClockState::Met);
-        assert_eq!(
-            r.remaining,
-            ChronoDuration::minutes(5),
-            "margin of 5 minutes"
-        );
-
-        i.acknowledged_at = Some(t(10, 30));
-        let r = find(
-            &clocks(&i, &Policy::builtin(), t(12, 0)),
-            ClockKind::Response,
-        );
-        assert_eq!(r.state, ClockState::Breached, "met late is a breach");
-        assert_eq!(r.remaining, ChronoDuration::minutes(-15));
-        assert!(!r.is_live());
-    }
-
-    #[test]
-    fn severity_change_rederives_from_detection_time() {
-        let p = Policy::builtin();
-        let mut i = incident(Severity::P3);
-        let now = t(10, 30);
-        assert_eq!(
-            find(&clocks(&i, &p, now), ClockKind::Response).state,
-            ClockState::Running
-        );
-        // Raised to P1 half an hour after detection: the 15 minutes already ran out.
-        i.severity = Severity::P1;
-        let r = find(&clocks(&i, &p, now), ClockKind::Response);
-        assert_eq!(r.due, t(10, 15));
-        assert_eq!(r.state, ClockState::Breached);
-        // Lowered to P2: due an hour after the original detection.
-        i.severity = Severity::P2;
-        let r = find(&clocks(&i, &p, now), ClockKind::Response);
-        assert_eq!(r.due, t(11, 0));
-        assert_eq!(r.state, ClockState::Running);
-    }
-
-    #[test]
-    fn update_cadence_restarts_from_last_update_and_stops_when_resolved() {
-        let p = Policy::builtin();
-        let mut i = incident(Severity::P2);
-        let u = find(&clocks(&i, &p, t(10, 10)), ClockKind::NextUpdate);
-        assert_eq!(u.due, t(12, 5), "two hours after declaration");
-        i.last_update_at = Some(t(11, 0));
-        let u = find(&clocks(&i, &p, t(11, 10)), ClockKind::NextUpdate);
-        assert_eq!(u.due, t(13, 0));
-        i.status = Status::Resolved;
-        assert!(
-            clocks(&i, &p, t(11, 10))
-                .iter()
-                .all(|c| c.kind != ClockKind::NextUpdate)
-        );
-    }
-
-    #[test]
-    fn regulatory_clock_runs_for_personal_data_breaches() {
-        let p = Policy::builtin();
-        let mut i = incident(Severity::P2);
-        assert!(
-            !clocks(&i, &p, t(11, 0))
-                .iter()
-                .any(|c| matches!(c.kind, ClockKind::Regulatory(_)))
-        );
-        i.personal_data_breach = true;
-        let c = clocks(&i, &p, t(11, 0));
-        let reg = c
-            .iter()
-            .find(|c| matches!(c.kind, ClockKind::Regulatory(_)))
-            .unwrap();
-        assert_eq!(reg.due, t(10, 0) + ChronoDuration::hours(72));
-        assert_eq!(reg.state, ClockState::Running);
-        i.regulator_notified_at = Some(t(20, 0));
-        let c = clocks(&i, &p, t(21, 0));
-        let reg = c
-            .iter()
-            .find(|c| matches!(c.kind, ClockKind::Regulatory(_)))
-            .unwrap();
-        assert_eq!(reg.state, ClockState::Met);
-    }
-
-    #[test]
-    fn most_urgent_prefers_overdue_then_least_left() {
-        let p = Policy::builtin();
-        let mut i = incident(Severity::P2);
-        i.customer_notified_at = Some(t(10, 30));
-        let c = clocks(&i, &p, t(10, 10));
-        assert_eq!(most_urgent(&c).unwrap().kind, ClockKind::Response);
-        let c = clocks(&i, &p, t(11, 10));
-        let u = most_urgent(&c).unwrap();
-        assert_eq!(u.kind, ClockKind::Response);
-        assert_eq!(u.state, ClockState::Breached);
-        i.acknowledged_at = Some(t(10, 20));
-        let c = clocks(&i, &p, t(11, 10));
-        assert_eq!(most_urgent(&c).unwrap().kind, ClockKind::NextUpdate);
-    }
-
-    #[test]
-    fn countdown_formats() {
-        assert_eq!(
-            format_countdown(ChronoDuration::seconds(59 * 60 + 59)),
-            "59:59"
-        );
-        assert_eq!(format_countdown(ChronoDuration::seconds(3600)), "1:00:00");
-        assert_eq!(format_countdown(ChronoDuration::seconds(-75)), "+01:15");
-        assert_eq!(
-            format_countdown(ChronoDuration::seconds(-3 * 3600 - 5)),
-            "+3:00:05"
-        );
-        assert_eq!(format_countdown(ChronoDuration::zero()), "00:00");
-    }
-
-    #[test]
-    fn fraction_used_tracks_progress() {
-        let c = clocks(&incident(Severity::P2), &Policy::builtin(), t(10, 45));
-        let r = find(&c, ClockKind::Response);
-        assert!((r.fraction_used(t(10, 45)) - 0.75).abs() < 1e-9);
-    }
-}
+#[path = "sla_tests.rs"]
+mod tests;

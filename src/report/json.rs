@@ -46,6 +46,12 @@ pub struct ClockJson {
     #[serde(serialize_with = "ser_opt_time")]
     met_at: Option<DateTime<Utc>>,
     remaining_seconds: i64,
+    /// When it was breached (kept whatever changed later), or null.
+    #[serde(serialize_with = "ser_opt_time")]
+    breached_at: Option<DateTime<Utc>>,
+    /// The severity whose deadline `due` is: in force at the breach, when
+    /// it was met, or now.
+    severity: &'static str,
 }
 
 impl From<&Clock> for ClockJson {
@@ -58,6 +64,8 @@ impl From<&Clock> for ClockJson {
             state: c.state.as_str(),
             met_at: c.met_at,
             remaining_seconds: c.remaining.num_seconds(),
+            breached_at: c.breached_at,
+            severity: c.severity.as_str(),
         }
     }
 }

@@ -64,7 +64,8 @@ impl Stat {
 pub struct Compliance {
     pub met: usize,
     pub breached: usize,
-    /// Not yet met and not yet due.
+    /// Not yet met and not breached (running, due now within the grace,
+    /// or paused).
     pub running: usize,
 }
 
@@ -73,7 +74,7 @@ impl Compliance {
         match state {
             ClockState::Met => self.met += 1,
             ClockState::Breached => self.breached += 1,
-            ClockState::Running => self.running += 1,
+            ClockState::Running | ClockState::DueNow | ClockState::Paused => self.running += 1,
         }
     }
 }
@@ -160,12 +161,18 @@ pub fn compute(
         resolve.extend(since(i.resolved_at));
         if let Some(row) = sla.iter_mut().find(|r| r.severity == i.severity.as_str()) {
             row.incidents += 1;
-            for c in clocks(i, policy, now) {
-                match c.kind {
-                    ClockKind::Response => row.response.add(c.state),
-                    ClockKind::CustomerNotice => row.customer_notice.add(c.state),
-                    _ => {}
-                }
+        }
+        // Each clock counts under the severity it was measured at (in force
+        // at its breach, or when it was met): a P1 breach lowered to P3
+        // later is still a P1 breach.
+        for c in clocks(i, policy, now) {
+            let Some(row) = sla.iter_mut().find(|r| r.severity == c.severity.as_str()) else {
+                continue;
+            };
+            match c.kind {
+                ClockKind::Response => row.response.add(c.state),
+                ClockKind::CustomerNotice => row.customer_notice.add(c.state),
+                _ => {}
             }
         }
         let review = reviews.get(i.id.as_str()).unwrap_or(&empty);
@@ -269,6 +276,7 @@ mod tests {
             regulator_notified_at: None,
             last_update_at: None,
             updated_at: min(detected),
+            clock_history: Default::default(),
         }
     }
 

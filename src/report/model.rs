@@ -116,6 +116,11 @@ pub struct ClockReport {
     pub margin_seconds: i64,
     /// How late, for a breached clock; null otherwise.
     pub breached_by_seconds: Option<i64>,
+    /// When it was breached (whatever changed later); null otherwise.
+    pub breached_at: Option<String>,
+    /// The severity whose deadline `due` is (in force at the breach, when
+    /// it was met, or now).
+    pub severity: String,
 }
 
 /// One item of evidence with its chain of custody.
@@ -356,6 +361,8 @@ impl Report {
                 margin_seconds: c.remaining.num_seconds(),
                 breached_by_seconds: (c.state == ClockState::Breached)
                     .then(|| -c.remaining.num_seconds()),
+                breached_at: c.breached_at.map(format_time),
+                severity: c.severity.to_string(),
             })
             .collect();
         let of_kind = |prefix: &str| -> Vec<EventJson> {

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::alert_log::{AlertClaim, cancel_if_acknowledged};
 use super::incidents::{load_in_tx, non_blank, note_customer_notice, parse_time, record_change};
 use super::schema::Migration;
 use super::{Result, Store, StoreError};
@@ -177,13 +178,53 @@ pub(super) fn take_alert(
     Ok((took, names))
 }
 
+/// Where an alert delivery stands: a message delivery's states, plus
+/// `cancelled` (an escalation the incident's acknowledgement overtook:
+/// nothing was sent, and nothing will be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertDeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+    Cancelled,
+}
+
+impl AlertDeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertDeliveryState::Pending => "pending",
+            AlertDeliveryState::Delivered => "delivered",
+            AlertDeliveryState::Failed => "failed",
+            AlertDeliveryState::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> AlertDeliveryState {
+        match s {
+            "delivered" => AlertDeliveryState::Delivered,
+            "failed" => AlertDeliveryState::Failed,
+            "cancelled" => AlertDeliveryState::Cancelled,
+            _ => AlertDeliveryState::Pending,
+        }
+    }
+
+    /// Delivered or cancelled: nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            AlertDeliveryState::Delivered | AlertDeliveryState::Cancelled
+        )
+    }
+}
+
 /// An alert delivery (an escalation, or a notify rule's detection) through
 /// one sink.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertDelivery {
     pub alert_key: String,
     pub sink: String,
-    pub state: DeliveryState,
+    pub state: AlertDeliveryState,
     /// Where it went or why it failed.
     pub detail: String,
     pub attempts: u32,
@@ -212,7 +253,7 @@ fn alert_delivery_from_row(r: &Row<'_>) -> rusqlite::Result<AlertDelivery> {
     Ok(AlertDelivery {
         alert_key: r.get(0)?,
         sink: r.get(1)?,
-        state: DeliveryState::parse(&state),
+        state: AlertDeliveryState::parse(&state),
         detail: r.get(3)?,
         attempts: r.get(4)?,
         updated_at: parse_time(r, 5)?,
@@ -562,7 +603,7 @@ impl Store {
         let sql = format!(
             "SELECT {ALERT_DELIVERY_COLUMNS} FROM alert_deliveries d
              JOIN alerts a ON a.key = d.alert_key
-             WHERE d.state <> 'delivered'
+             WHERE d.state NOT IN ('delivered', 'cancelled')
                AND (d.state = 'failed' OR d.updated_at < ?2)
                AND (?1 IS NULL OR a.incident_id = ?1)
              ORDER BY a.raised_at, d.alert_key, d.sink"
@@ -581,29 +622,48 @@ impl Store {
         Ok(out)
     }
 
-    /// Takes a failed (or stale pending) escalation delivery for a retry,
-    /// like `claim_delivery`: true for the one process that takes it.
+    /// Takes a failed (or stale pending) alert delivery for a retry, like
+    /// `claim_delivery`: `Held` for the one process that takes it;
+    /// `Cancelled` (and recorded) for an escalation whose incident has been
+    /// acknowledged meanwhile, which must not be sent.
     pub fn claim_alert_delivery(
         &mut self,
         key: &str,
         sink: &str,
         stale_before: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<bool> {
-        self.write(|tx| Ok(ALERT_DELIVERY_LEASES.claim(tx, &key, sink, stale_before, now)?))
+    ) -> Result<AlertClaim> {
+        self.write(|tx| {
+            if !ALERT_DELIVERY_LEASES.claim(tx, &key, sink, stale_before, now)? {
+                return Ok(AlertClaim::Lost);
+            }
+            if cancel_if_acknowledged(tx, key, sink, now)? {
+                return Ok(AlertClaim::Cancelled);
+            }
+            Ok(AlertClaim::Held)
+        })
     }
 
-    /// Renews this process's hold on a pending escalation delivery just
-    /// before trying it, like `renew_delivery`; false when another process
-    /// has taken it over (or it was delivered).
+    /// Renews this process's hold on a pending alert delivery just before
+    /// trying it, like `renew_delivery`: `Lost` when another process has
+    /// taken it over (or it was delivered), `Cancelled` (and recorded) for
+    /// an escalation whose incident was acknowledged since it was raised.
     pub fn renew_alert_delivery(
         &mut self,
         key: &str,
         sink: &str,
         held_since: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<bool> {
-        self.write(|tx| Ok(ALERT_DELIVERY_LEASES.renew(tx, &key, sink, held_since, now)?))
+    ) -> Result<AlertClaim> {
+        self.write(|tx| {
+            if !ALERT_DELIVERY_LEASES.renew(tx, &key, sink, held_since, now)? {
+                return Ok(AlertClaim::Lost);
+            }
+            if cancel_if_acknowledged(tx, key, sink, now)? {
+                return Ok(AlertClaim::Cancelled);
+            }
+            Ok(AlertClaim::Held)
+        })
     }
 
     /// Records how one alert delivery went, with a timeline event on its
@@ -633,7 +693,7 @@ impl Store {
                 ))
                 .into());
             };
-            if current.state == DeliveryState::Delivered {
+            if current.state.is_final() {
                 return Ok(current);
             }
             // Escalations keep their own event kinds; every other alert
@@ -654,8 +714,8 @@ impl Store {
                 )
             };
             let (state, detail, kind) = match outcome {
-                Ok(d) => (DeliveryState::Delivered, d, ok_kind),
-                Err(e) => (DeliveryState::Failed, e, failed_kind),
+                Ok(d) => (AlertDeliveryState::Delivered, d, ok_kind),
+                Err(e) => (AlertDeliveryState::Failed, e, failed_kind),
             };
             let detail: String = detail.chars().take(2000).collect();
             tx.execute(
@@ -667,7 +727,7 @@ impl Store {
             if let Some(incident) = &alert.incident_id {
                 let who = alert.recipient.as_deref().unwrap_or("everyone");
                 let line = match state {
-                    DeliveryState::Delivered => {
+                    AlertDeliveryState::Delivered => {
                         format!("{what} to {who} delivered via {sink}: {detail}")
                     }
                     _ => format!("{what} to {who} NOT delivered via {sink}: {detail}"),
@@ -1095,8 +1155,10 @@ mod tests {
 
     #[test]
     fn an_alert_check_that_fails_half_way_takes_no_key_so_nothing_goes_unshown() {
-        // P1 created 10:00; at 10:20 the response clock is breached and the
-        // customer notice is due: two alerts. The second insert fails (a
+        // P1 created 10:00; at 10:20 the response clock (due 10:15) and the
+        // customer notice (due at once, 5 minutes' grace) are breached, and
+        // two escalation steps (10:15, 10:20) are due: four alerts. An
+        // escalation's insert fails (a
         // trigger standing in for a busy or full disk). Had the first key
         // been taken, its alert would be recorded but shown by nobody: this
         // check returns an error and every later check sees the key taken.
@@ -1115,7 +1177,7 @@ mod tests {
         s.conn
             .execute_batch(
                 "CREATE TEMP TRIGGER fail_second BEFORE INSERT ON alerts
-                 WHEN NEW.key LIKE '%:due' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+                 WHEN NEW.key LIKE 'escalate:%' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
             )
             .unwrap();
         assert!(crate::comms::alerts::check(&mut s, &policy, &config, "bob", now).is_err());
@@ -1125,7 +1187,7 @@ mod tests {
         );
         s.conn.execute_batch("DROP TRIGGER fail_second").unwrap();
         let raised = crate::comms::alerts::check(&mut s, &policy, &config, "bob", now).unwrap();
-        assert_eq!(raised.len(), 2, "{raised:?}");
+        assert_eq!(raised.len(), 4, "{raised:?}");
     }
 
     #[test]

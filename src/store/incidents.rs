@@ -64,6 +64,9 @@ pub struct IncidentPatch {
     /// Closing without a complete review: the commander's reason (see
     /// `review::close_gate`). Not a change by itself.
     pub close_override: Option<String>,
+    /// Why: required to lower the severity after a clock was breached;
+    /// recorded with the change. Not a change by itself.
+    pub reason: Option<String>,
 }
 
 impl IncidentPatch {
@@ -110,7 +113,7 @@ impl IncidentDetail {
 const INCIDENT_COLUMNS: &str = "id, title, summary, severity, status, phase, source, affected,
     cia_confidentiality, cia_integrity, cia_availability, customer_impact, personal_data_breach,
     drill, detected_at, declared_at, acknowledged_at, contained_at, resolved_at, closed_at,
-    customer_notified_at, regulator_notified_at, last_update_at, updated_at";
+    customer_notified_at, regulator_notified_at, last_update_at, updated_at, clock_history";
 
 fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
@@ -200,6 +203,10 @@ pub(super) fn incident_from_row(r: &Row<'_>) -> rusqlite::Result<Incident> {
         regulator_notified_at: parse_opt_time(r, 21)?,
         last_update_at: parse_opt_time(r, 22)?,
         updated_at: parse_time(r, 23)?,
+        clock_history: {
+            let text = r.get_ref(24)?.as_str().map_err(|e| conversion(24, e))?;
+            serde_json::from_str(text).map_err(|e| conversion(24, e))?
+        },
     })
 }
 
@@ -282,7 +289,7 @@ pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result
             cia_availability = ?11, customer_impact = ?12, personal_data_breach = ?13,
             acknowledged_at = ?14, contained_at = ?15, resolved_at = ?16, closed_at = ?17,
             customer_notified_at = ?18, regulator_notified_at = ?19, last_update_at = ?20,
-            updated_at = ?21
+            updated_at = ?21, detected_at = ?22, clock_history = ?23
          WHERE id = ?1",
         params![
             i.id.as_str(),
@@ -306,6 +313,8 @@ pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result
             opt_time(i.regulator_notified_at),
             opt_time(i.last_update_at),
             format_time(i.updated_at),
+            format_time(i.detected_at),
+            serde_json::to_string(&i.clock_history).unwrap_or_else(|_| "{}".into()),
         ],
     )?;
     Ok(())
@@ -437,6 +446,7 @@ pub(super) fn create_in_tx(
         regulator_notified_at: None,
         last_update_at: None,
         updated_at: now,
+        clock_history: Default::default(),
     };
     tx.execute(
         "INSERT INTO incidents (id, year, seq, title, severity, status, phase, source,
@@ -517,6 +527,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Incident> {
+        let policy = self.policy.clone();
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
             if patch.status == Some(Status::Closed) && incident.status != Status::Closed {
@@ -528,9 +539,32 @@ impl Store {
                     now,
                 )?;
             }
+            let reason = patch
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            if let Some(to) = patch.severity {
+                super::clocks::check_downgrade(&incident, to, reason, &policy, now)?;
+            }
+            let before = (incident.severity, incident.detected_at);
+            let was_acknowledged = incident.acknowledged_at.is_some();
             let changes = apply_patch(&mut incident, patch, now)?;
             if changes.is_empty() {
                 return Ok(incident);
+            }
+            // Moving past "investigating" takes charge: recorded below as
+            // its own acknowledgement, not silently.
+            let acknowledges = !was_acknowledged && incident.acknowledged_at.is_some();
+            if acknowledges {
+                incident.acknowledged_at = None;
+            }
+            if incident.severity != before.0 {
+                // From now on the new severity's deadlines hold; the
+                // periods before keep theirs (and their breaches).
+                let mut history = std::mem::take(&mut incident.clock_history);
+                history.change(before, &incident, now);
+                incident.clock_history = history;
             }
             incident.updated_at = now;
             save_in_tx(tx, &incident)?;
@@ -538,6 +572,10 @@ impl Store {
                 .iter()
                 .map(|(f, old, new)| (f.to_string(), json!({ "from": old, "to": new })))
                 .collect();
+            let mut detail = describe_changes(&changes);
+            if let Some(r) = reason {
+                detail.push_str(&format!(" (reason: {r})"));
+            }
             append(
                 tx,
                 NewEvent {
@@ -546,10 +584,16 @@ impl Store {
                     actor,
                     incident: Some(id.as_str()),
                     kind: kinds::INCIDENT_UPDATED,
-                    detail: describe_changes(&changes),
-                    data: json!({ "changes": data }),
+                    detail,
+                    data: match reason {
+                        Some(r) => json!({ "changes": data, "reason": r }),
+                        None => json!({ "changes": data }),
+                    },
                 },
             )?;
+            if acknowledges {
+                super::clocks::acknowledge_in_tx(tx, &mut incident, "status", None, actor, now)?;
+            }
             Ok(incident)
         })
     }
@@ -564,19 +608,7 @@ impl Store {
     ) -> Result<Incident> {
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
-            if incident.acknowledged_at.is_some() {
-                return Ok(incident);
-            }
-            incident.acknowledged_at = Some(now);
-            record_change(
-                tx,
-                &mut incident,
-                actor,
-                now,
-                kinds::INCIDENT_ACKNOWLEDGED,
-                format!("acknowledged by {actor}"),
-                json!({}),
-            )?;
+            super::clocks::acknowledge_in_tx(tx, &mut incident, "ack", None, actor, now)?;
             Ok(incident)
         })
     }
@@ -592,6 +624,22 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Assignment> {
+        self.assign_role_acknowledging(id, role, person, actor, now)
+            .map(|(a, _)| a)
+    }
+
+    /// [`Store::assign_role`], also saying whether naming this commander
+    /// acknowledged the incident (it was unacknowledged): then an
+    /// `incident.acknowledged` event (via `commander`) follows the
+    /// `role.assigned` one in the same transaction.
+    pub fn assign_role_acknowledging(
+        &mut self,
+        id: &IncidentId,
+        role: Role,
+        person: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Assignment, bool)> {
         let person = non_blank(person, "person must not be empty")?;
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
@@ -619,9 +667,6 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id.as_str(), role.as_str(), person, now_s, actor],
             )?;
-            if role == Role::Commander && incident.acknowledged_at.is_none() {
-                incident.acknowledged_at = Some(now);
-            }
             incident.updated_at = now;
             save_in_tx(tx, &incident)?;
             let detail = match &previous {
@@ -640,13 +685,23 @@ impl Store {
                     data: json!({ "role": role.as_str(), "from": previous, "to": person }),
                 },
             )?;
-            Ok(Assignment {
+            let acknowledged = role == Role::Commander
+                && super::clocks::acknowledge_in_tx(
+                    tx,
+                    &mut incident,
+                    "commander",
+                    Some(person),
+                    actor,
+                    now,
+                )?;
+            let assignment = Assignment {
                 role,
                 person: person.to_string(),
                 since: now,
                 until: None,
                 assigned_by: actor.to_string(),
-            })
+            };
+            Ok((assignment, acknowledged))
         })
     }
 
@@ -906,7 +961,7 @@ impl Store {
         self.query_all(&sql, [include_closed], |r| {
             Ok(BoardRow {
                 incident: incident_from_row(r)?,
-                commander: r.get(24)?,
+                commander: r.get(25)?,
             })
         })
     }

@@ -2,6 +2,8 @@
 //! settings of DESIGN.md; every change is one IMMEDIATE transaction that
 //! updates current state and appends the timeline event(s) describing it.
 
+mod alert_log;
+mod clocks;
 mod comms;
 mod drafts;
 mod evidence;
@@ -19,9 +21,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
+pub use alert_log::{AlertClaim, RaisedAlert};
 pub use comms::{
-    AlertDelivery, AlertSubject, Delivery, DeliveryState, MAX_MESSAGE_BYTES, NewAlert, NewMessage,
-    SentMessage, body_sha256, check_body,
+    AlertDelivery, AlertDeliveryState, AlertSubject, Delivery, DeliveryState, MAX_MESSAGE_BYTES,
+    NewAlert, NewMessage, SentMessage, body_sha256, check_body,
 };
 pub use drafts::Draft;
 pub use evidence::{
@@ -98,6 +101,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The severity policy the store's own checks use (a downgrade after a
+    /// breach, pausing a clock): the shipped one until `set_policy`.
+    policy: crate::domain::Policy,
 }
 
 impl Store {
@@ -132,6 +138,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            policy: crate::domain::Policy::builtin(),
         };
         store.configure()?;
         store.migrate()?;
@@ -140,6 +147,16 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The policy in force (a user's policy.toml), for the checks that
+    /// need clocks inside a write.
+    pub fn set_policy(&mut self, policy: crate::domain::Policy) {
+        self.policy = policy;
+    }
+
+    pub fn policy(&self) -> &crate::domain::Policy {
+        &self.policy
     }
 
     fn configure(&mut self) -> Result<()> {

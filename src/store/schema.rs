@@ -4,7 +4,8 @@
 //! Each room owns its migrations and lists them in `MIGRATIONS`; versions
 //! must count 1, 2, 3... (a unit test checks). 4 is the rule watcher's
 //! (`store/watcher.rs`), 5 and 6 are comms' (`store/comms.rs`), 7 the watcher leases'
-//! (`store/watch_lease.rs`); next free: 8.
+//! (`store/watch_lease.rs`), 8 the clock history (`store/clocks.rs`), 9 the
+//! alert log and cancelled alert deliveries (`store/alert_log.rs`); next free: 10.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -23,6 +24,8 @@ pub const MIGRATIONS: &[Migration] = &[
     super::comms::MIGRATION,
     super::comms::MIGRATION_ESCALATIONS,
     super::watch_lease::MIGRATION,
+    super::clocks::MIGRATION,
+    super::alert_log::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

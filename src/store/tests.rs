@@ -140,12 +140,15 @@ fn patches_apply_on_top_of_current_state() {
     assert_eq!(after.status, Status::Identified);
     assert_eq!(after.acknowledged_at, Some(t0() + Duration::minutes(2)));
     let tl = s.timeline(i.id.as_str(), None).unwrap();
-    assert_eq!(tl[0].detail, "status investigating \u{2192} identified");
-    assert_eq!(tl[1].detail, "severity P3 \u{2192} P1");
+    // Moving past "investigating" acknowledges, and says so.
+    assert_eq!(tl[0].kind, "incident.acknowledged");
+    assert_eq!(tl[0].detail, "acknowledged by bob");
+    assert_eq!(tl[1].detail, "status investigating \u{2192} identified");
+    assert_eq!(tl[2].detail, "severity P3 \u{2192} P1");
     // A patch that changes nothing writes nothing.
     s.update_incident(&i.id, &p2, "bob", t0() + Duration::minutes(3))
         .unwrap();
-    assert_eq!(s.timeline(i.id.as_str(), None).unwrap().len(), 3);
+    assert_eq!(s.timeline(i.id.as_str(), None).unwrap().len(), 4);
 }
 
 #[test]

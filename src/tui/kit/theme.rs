@@ -92,7 +92,8 @@ impl Urgency {
             {
                 Urgency::Soon
             }
-            ClockState::Running => Urgency::Running,
+            ClockState::Running | ClockState::Paused => Urgency::Running,
+            ClockState::DueNow => Urgency::Soon,
         }
     }
 
