@@ -744,16 +744,25 @@ fn roster(ctx: &AppContext, cmd: RosterCmd, now: DateTime<Utc>) -> Result<(), Fa
 fn verify(ctx: &AppContext, checkpoint: Option<&Path>, as_json: bool) -> Result<ExitCode, Failure> {
     let store = ctx.open_store()?;
     let previous = checkpoint.map(Checkpoint::read).transpose()?.flatten();
-    let report = match &previous {
-        Some(cp) => store.verify_against(cp)?,
-        None => store.verify_chain()?,
-    };
+    let report = store.verify(previous.as_ref())?;
     if as_json {
         print_json(&serde_json::to_value(&report).context("encoding report")?)?;
     }
     if let Some(f) = &report.failure {
         if !as_json {
             eprintln!("error: timeline verification FAILED at {f}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if !report.records.is_empty() {
+        if !as_json {
+            eprintln!(
+                "error: verification FAILED: {} stored record(s) contradict the timeline:",
+                report.records.len()
+            );
+            for r in &report.records {
+                eprintln!("  {}", display_safe(r));
+            }
         }
         return Ok(ExitCode::from(1));
     }

@@ -4,8 +4,13 @@
 
 mod comms;
 mod drafts;
+mod drills;
 mod evidence;
+mod evidence_check;
+mod evidence_export;
+mod evidence_files;
 mod incidents;
+mod records;
 mod review;
 mod schema;
 pub mod timeline;
@@ -25,9 +30,11 @@ pub use comms::{
 };
 pub use drafts::Draft;
 pub use evidence::{
-    EvidenceContent, ExportSummary, ItemCheck, LegalHold, NewEvidence, PurgeSummary,
-    STORE_CUSTODIAN, open_regular_file, this_host,
+    EvidenceContent, ExportSummary, LegalHold, NewEvidence, PurgeSummary, STORE_CUSTODIAN,
+    this_host,
 };
+pub use evidence_check::ItemCheck;
+pub use evidence_files::open_regular_file;
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
