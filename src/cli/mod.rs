@@ -316,11 +316,30 @@ pub fn main() -> ExitCode {
             ExitCode::from(141)
         }
         Err(Failure::Runtime(e)) => {
-            tracing::error!("{e:#}");
-            eprintln!("error: {}", display_safe(&format!("{e:#}")));
+            let text = one_line(&e);
+            tracing::error!("{text}");
+            eprintln!("error: {}", display_safe(&text));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: an error that
+/// already shows its cause's text (as the store's errors do) ends the
+/// walk, so "path: reason: reason: code 14: reason" cannot happen.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            break;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// Everything a command needs to act.
