@@ -11,6 +11,7 @@ pub mod demo;
 pub mod detect;
 pub mod domain;
 pub mod logging;
+pub mod newfile;
 pub mod report;
 pub mod store;
 pub mod text;

@@ -267,6 +267,9 @@ pub(super) fn run(
                         CheckResult::Missing => {
                             format!("MISSING: {}", c.path.display())
                         }
+                        CheckResult::Altered => {
+                            format!("ALTERED: {}", c.problem.as_deref().unwrap_or("-"))
+                        }
                     };
                     println!("{} #{}: {line}", c.incident, c.item);
                 }

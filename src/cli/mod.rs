@@ -332,11 +332,30 @@ pub fn main() -> ExitCode {
             ExitCode::from(141)
         }
         Err(Failure::Runtime(e)) => {
-            tracing::error!("{e:#}");
-            eprintln!("error: {}", display_safe(&format!("{e:#}")));
+            let text = one_line(&e);
+            tracing::error!("{text}");
+            eprintln!("error: {}", display_safe(&text));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: an error that
+/// already shows its cause's text (as the store's errors do) ends the
+/// walk, so "path: reason: reason: code 14: reason" cannot happen.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            break;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// The OS user, for the timeline's actor when `--as` is not given.
@@ -773,16 +792,25 @@ fn roster(ctx: &AppContext, cmd: RosterCmd, now: DateTime<Utc>) -> Result<(), Fa
 fn verify(ctx: &AppContext, checkpoint: Option<&Path>, as_json: bool) -> Result<ExitCode, Failure> {
     let store = ctx.open_store()?;
     let previous = checkpoint.map(Checkpoint::read).transpose()?.flatten();
-    let report = match &previous {
-        Some(cp) => store.verify_against(cp)?,
-        None => store.verify_chain()?,
-    };
+    let report = store.verify(previous.as_ref())?;
     if as_json {
         print_json(&serde_json::to_value(&report).context("encoding report")?)?;
     }
     if let Some(f) = &report.failure {
         if !as_json {
             eprintln!("error: timeline verification FAILED at {f}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if !report.records.is_empty() {
+        if !as_json {
+            eprintln!(
+                "error: verification FAILED: {} stored record(s) contradict the timeline:",
+                report.records.len()
+            );
+            for r in &report.records {
+                eprintln!("  {}", display_safe(r));
+            }
         }
         return Ok(ExitCode::from(1));
     }

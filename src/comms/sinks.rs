@@ -13,9 +13,9 @@
 //! retryable, and older failures of the incident are retried on the next
 //! send.
 
-use std::fs::{self, DirBuilder, OpenOptions};
+use std::fs::DirBuilder;
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -247,27 +247,9 @@ fn write_outbox(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, String>
         .mode(0o700)
         .create(dir)
         .map_err(|e| format!("outbox {shown}: cannot create: {e}"))?;
-    let tmp = dir.join(format!(".{name}.tmp"));
     let dest = dir.join(name);
-    let write = || -> std::io::Result<()> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, &dest)?;
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("outbox {}: cannot write: {e}", dest.display())
-    })?;
+    crate::newfile::write_atomic(&dest, bytes, crate::newfile::PRIVATE_FILE)
+        .map_err(|e| format!("outbox {}: cannot write: {e}", dest.display()))?;
     Ok(dest)
 }
 
@@ -1140,6 +1122,7 @@ mod tests {
     use super::*;
     use crate::comms::Audience;
     use crate::store::DeliveryState;
+    use std::fs;
 
     fn message(audience: Audience, body: &str) -> SentMessage {
         SentMessage {
@@ -1356,5 +1339,21 @@ mod tests {
         fs::write(dir.path().join("file"), "").unwrap();
         let err = write_outbox(&dir.path().join("file/sub"), "x.txt", b"x").unwrap_err();
         assert!(err.contains("cannot create"), "{err}");
+    }
+
+    #[test]
+    fn outbox_never_writes_through_a_link_planted_at_its_temporary_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("outbox");
+        fs::create_dir(&outbox).unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let name = "INC-2026-001-000007-internal.txt";
+        for planted in [format!(".{name}.tmp"), format!(".{name}.partial")] {
+            std::os::unix::fs::symlink(&victim, outbox.join(planted)).unwrap();
+        }
+        write_outbox(&outbox, name, b"hello\n").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(fs::read(outbox.join(name)).unwrap(), b"hello\n");
     }
 }

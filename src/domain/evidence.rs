@@ -195,6 +195,9 @@ pub enum CheckResult {
     Ok,
     Mismatch,
     Missing,
+    /// The item's record no longer says what its collection event says
+    /// (repointed at other content, or added outside warroom).
+    Altered,
 }
 
 impl CheckResult {
@@ -203,6 +206,7 @@ impl CheckResult {
             CheckResult::Ok => "ok",
             CheckResult::Mismatch => "mismatch",
             CheckResult::Missing => "missing",
+            CheckResult::Altered => "altered",
         }
     }
 }

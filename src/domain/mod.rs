@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod incident;
 pub mod playbook;
 pub mod policy;
+pub mod replay;
 pub mod review;
 pub mod roles;
 pub mod sla;

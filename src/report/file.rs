@@ -6,9 +6,7 @@
 //! on disk always has its access recorded.
 
 use std::fmt;
-use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -17,6 +15,7 @@ use chrono::{DateTime, Utc};
 use super::model::{Report, ReportInput};
 use super::{html, markdown};
 use crate::domain::{IncidentId, Policy};
+use crate::newfile::{PRIVATE_FILE, PendingFile};
 use crate::store::{Store, StoreError};
 
 /// The report's forms.
@@ -140,40 +139,22 @@ pub fn write_report(
     let name = path
         .file_name()
         .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    let written = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
+    // Written beside the destination under an unpredictable name, never
+    // through a link planted there; dropped (removed) on any failure.
+    let pending = (|| {
+        let mut f = PendingFile::new_in(dir, &name, PRIVATE_FILE)?;
         f.write_all(text.as_bytes())?;
-        f.sync_all()
+        Ok(f)
     })()
-    .map_err(io(&path));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let recorded = store.record_evidence_access(
+    .map_err(io(&path))?;
+    let evidence_items = store.record_evidence_access(
         id,
         &access_purpose(format, &path.display().to_string()),
         actor,
         now,
-    );
-    let evidence_items = match recorded {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
+    )?;
     let replaced = path.exists();
-    if let Err(e) = fs::rename(&tmp, &path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(io(&path)(e));
-    }
+    pending.commit(&path).map_err(io(&path))?;
     Ok(Written {
         path,
         bytes: text.len(),
@@ -188,6 +169,49 @@ mod tests {
     use crate::domain::{Playbook, Severity};
     use crate::store::{EvidenceContent, NewEvidence, NewIncident};
     use chrono::{FixedOffset, TimeZone};
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_link_planted_at_the_temporary_name_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
+        let i = store
+            .create_incident(
+                &NewIncident::new("Report me", Severity::P2),
+                &Playbook::builtin(),
+                "alice",
+                now,
+            )
+            .unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        // The name the report used to be written under, and guesses.
+        for name in [
+            format!(".r.md.partial-{}", std::process::id()),
+            ".r.md.partial".into(),
+            ".r.md.tmp".into(),
+        ] {
+            std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+        }
+        let out = dir.path().join("r.md");
+        let policy = Policy::builtin();
+        write_report(
+            &mut store,
+            &i.id,
+            ReportFormat::Md,
+            &out,
+            &policy,
+            "bob",
+            now,
+        )
+        .unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::read_to_string(&out).unwrap().contains("Report me"));
+        let mode = fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn writes_in_place_records_the_access_and_replaces_an_older_report() {
@@ -257,7 +281,7 @@ mod tests {
         let left: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .flatten()
-            .filter(|e| e.file_name().to_string_lossy().contains(".partial-"))
+            .filter(|e| e.file_name().to_string_lossy().contains(".partial"))
             .collect();
         assert!(left.is_empty());
 

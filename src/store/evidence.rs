@@ -7,25 +7,20 @@
 //! collection, transfer, check and export is a custody event in the
 //! timeline, in the same transaction as the change it describes.
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use super::evidence_files::resolved_link;
 use super::incidents::{load_in_tx, non_blank, parse_time, record_change, save_in_tx};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::IncidentId;
 use crate::domain::event::format_time;
-use crate::domain::evidence::{
-    CheckResult, CustodyEvent, EvidenceItem, EvidenceKind, blob_path, kinds, sha256_hex,
-};
+use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind, blob_path, kinds};
 
 /// Who holds evidence that sits in the store.
 pub const STORE_CUSTODIAN: &str = "evidence-store";
@@ -70,19 +65,6 @@ pub struct LegalHold {
     pub set_by: String,
     #[serde(serialize_with = "ser_time")]
     pub set_at: DateTime<Utc>,
-}
-
-/// The outcome of re-hashing one stored item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ItemCheck {
-    pub incident: String,
-    pub item: i64,
-    pub expected: String,
-    /// The hash found, when the file could be read.
-    pub found: Option<String>,
-    pub result: CheckResult,
-    /// Absolute path of the stored copy.
-    pub path: PathBuf,
 }
 
 /// What an export wrote.
@@ -144,102 +126,14 @@ fn item_from_row(r: &Row<'_>) -> rusqlite::Result<EvidenceItem> {
     })
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn private_dir(dir: &Path) -> Result<()> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io_err(dir))
-}
-
-/// Hashes a file by streaming it (evidence can be large).
-fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut f = File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hex::encode(h.finalize()), size))
-}
-
-/// What kind of thing a non-regular file is, for error messages.
-fn describe_file_type(t: fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
-}
-
-/// Opens `path` for reading only if it is a regular file (symbolic links
-/// are followed). FIFOs, devices, sockets and directories are refused with
-/// a clear error instead of being read: opening a FIFO would wait for a
-/// writer forever, and a device has no end. The type is checked before
-/// opening (a stat never blocks) and again on the open handle, which is
-/// opened non-blocking, so a path swapped for a FIFO in between cannot
-/// hang the caller either.
-pub fn open_regular_file(path: &Path) -> Result<File> {
-    let refuse = |t: fs::FileType| {
-        StoreError::Invalid(format!(
-            "{} is {}; only regular files can be collected as evidence",
-            path.display(),
-            describe_file_type(t)
-        ))
-    };
-    let meta = fs::metadata(path).map_err(io_err(path))?;
-    if !meta.is_file() {
-        return Err(refuse(meta.file_type()));
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(io_err(path))?;
-    let meta = file.metadata().map_err(io_err(path))?;
-    if !meta.is_file() {
-        return Err(refuse(meta.file_type()));
-    }
-    Ok(file)
-}
-
-/// Checks one stored file against its recorded hash.
-fn check_blob(path: &Path, expected: &str) -> (CheckResult, Option<String>) {
-    match hash_file(path) {
-        Ok((found, _)) if found == expected => (CheckResult::Ok, Some(found)),
-        Ok((found, _)) => (CheckResult::Mismatch, Some(found)),
-        Err(_) => (CheckResult::Missing, None),
-    }
-}
-
 /// Content copied into the evidence store, not yet recorded.
 pub(super) struct StoredContent {
     kind: EvidenceKind,
     sha: String,
     size: u64,
     source_path: Option<String>,
+    /// Where `source_path` led when it was a symbolic link.
+    resolved_path: Option<String>,
     content: Option<String>,
 }
 
@@ -258,6 +152,7 @@ pub(super) fn insert_evidence_in_tx(
         sha,
         size,
         source_path,
+        resolved_path,
         content,
     } = stored_content;
     let size = *size;
@@ -296,7 +191,10 @@ pub(super) fn insert_evidence_in_tx(
     save_in_tx(tx, &incident)?;
     let from = match (&kind, &source_path) {
         (EvidenceKind::Note, _) => format!("{actor} (written)"),
-        (_, Some(p)) => format!("{host}:{p}"),
+        (_, Some(p)) => match resolved_path {
+            Some(r) => format!("{host}:{p} (a link to {r})"),
+            None => format!("{host}:{p}"),
+        },
         (_, None) => format!("{host} (typed by {actor})"),
     };
     let what = if description.is_empty() {
@@ -316,14 +214,21 @@ pub(super) fn insert_evidence_in_tx(
                 "evidence #{item_id} collected ({what}), sha256 {}, {size} bytes",
                 &sha[..12]
             ),
-            data: json!({
-                "item": item_id,
-                "sha256": sha,
-                "size": size,
-                "from": from,
-                "to": STORE_CUSTODIAN,
-                "purpose": "collection",
-            }),
+            data: {
+                let mut data = json!({
+                    "item": item_id,
+                    "sha256": sha,
+                    "size": size,
+                    "from": from,
+                    "to": STORE_CUSTODIAN,
+                    "purpose": "collection",
+                });
+                if let Some(r) = resolved_path {
+                    data["source_path"] = json!(source_path);
+                    data["resolved_path"] = json!(r);
+                }
+                data
+            },
         },
     )?;
     Ok(EvidenceItem {
@@ -345,120 +250,6 @@ pub(super) fn insert_evidence_in_tx(
 }
 
 impl Store {
-    /// The content-addressed evidence store beside the database:
-    /// `<db dir>/<db stem>.evidence`.
-    pub fn evidence_dir(&self) -> PathBuf {
-        let stem = self
-            .path
-            .file_stem()
-            .map_or_else(|| "warroom".into(), |s| s.to_string_lossy().into_owned());
-        self.path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(format!("{stem}.evidence"))
-    }
-
-    /// Copies `src` (streaming, hashing as it goes) into the evidence store,
-    /// read-only. Identical content is stored once.
-    fn store_file(&self, src: &Path) -> Result<(String, u64)> {
-        let dir = self.evidence_dir();
-        let tmp_dir = dir.join("tmp");
-        private_dir(&tmp_dir)?;
-        let tmp = tmp_dir.join(format!(
-            "incoming-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or(0)
-        ));
-        let result = (|| {
-            let mut input = open_regular_file(src)?;
-            let mut out = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)
-                .map_err(io_err(&tmp))?;
-            let mut h = Sha256::new();
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut size = 0u64;
-            loop {
-                let n = input.read(&mut buf).map_err(io_err(src))?;
-                if n == 0 {
-                    break;
-                }
-                h.update(&buf[..n]);
-                out.write_all(&buf[..n]).map_err(io_err(&tmp))?;
-                size += n as u64;
-            }
-            out.sync_all().map_err(io_err(&tmp))?;
-            Ok((hex::encode(h.finalize()), size))
-        })();
-        let (sha, size) = match result {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(e);
-            }
-        };
-        let placed = self.place_blob(&tmp, &sha);
-        let _ = fs::remove_file(&tmp);
-        placed.map(|()| (sha, size))
-    }
-
-    /// Stores bytes (an excerpt's or a note's text) like a file.
-    fn store_bytes(&self, bytes: &[u8]) -> Result<String> {
-        let dir = self.evidence_dir();
-        let tmp_dir = dir.join("tmp");
-        private_dir(&tmp_dir)?;
-        let tmp = tmp_dir.join(format!(
-            "incoming-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or(0)
-        ));
-        let sha = sha256_hex(bytes);
-        let written = (|| {
-            let mut out = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            out.write_all(bytes)?;
-            out.sync_all()
-        })()
-        .map_err(io_err(&tmp));
-        let placed = written.and_then(|()| self.place_blob(&tmp, &sha));
-        let _ = fs::remove_file(&tmp);
-        placed.map(|()| sha)
-    }
-
-    /// Moves a hashed temporary file to its content address and makes it
-    /// read-only; if that content is already stored, checks the copy there.
-    fn place_blob(&self, tmp: &Path, sha: &str) -> Result<()> {
-        let dest = self.evidence_dir().join(blob_path(sha));
-        if let Some(parent) = dest.parent() {
-            private_dir(parent)?;
-        }
-        if dest.exists() {
-            return match check_blob(&dest, sha) {
-                (CheckResult::Ok, _) => Ok(()),
-                _ => Err(StoreError::Io {
-                    path: dest.clone(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "the stored copy of identical content no longer matches its hash; run `warroom evidence verify`",
-                    ),
-                }),
-            };
-        }
-        fs::set_permissions(tmp, fs::Permissions::from_mode(0o444)).map_err(io_err(tmp))?;
-        fs::rename(tmp, &dest).map_err(io_err(&dest))?;
-        if let Some(parent) = dest.parent()
-            && let Ok(d) = File::open(parent)
-        {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    }
-
     /// Collects one item: copies its content into the evidence store, then
     /// records it and its first custody event in one transaction.
     pub fn add_evidence(
@@ -478,10 +269,15 @@ impl Store {
     /// transaction: a crash afterwards leaves at most an unreferenced file),
     /// ready for [`insert_evidence_in_tx`].
     pub(super) fn store_content(&self, content: &EvidenceContent) -> Result<StoredContent> {
+        let mut resolved_path = None;
         let (kind, sha, size, source_path, content) = match content {
             EvidenceContent::File(path) => {
                 let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
-                let (sha, size) = self.store_file(path)?;
+                // A link is recorded as itself and where it led; what is
+                // read is the resolved file.
+                let resolved = resolved_link(path)?;
+                let (sha, size) = self.store_file(resolved.as_deref().unwrap_or(path))?;
+                resolved_path = resolved.map(|r| r.to_string_lossy().into_owned());
                 (
                     EvidenceKind::File,
                     sha,
@@ -522,6 +318,7 @@ impl Store {
             sha,
             size,
             source_path,
+            resolved_path,
             content,
         })
     }
@@ -591,7 +388,7 @@ impl Store {
             .ok_or_else(|| StoreError::Invalid(format!("{id} has no evidence item #{item}")))
     }
 
-    fn all_evidence(&self) -> Result<Vec<EvidenceItem>> {
+    pub(super) fn all_evidence(&self) -> Result<Vec<EvidenceItem>> {
         let sql = format!("SELECT {EVIDENCE_COLUMNS} FROM evidence ORDER BY id");
         self.query_all(&sql, [], item_from_row)
     }
@@ -647,150 +444,6 @@ impl Store {
                     "to": to,
                     "purpose": purpose,
                 }),
-            )?;
-            CustodyEvent::from_event(&e)
-                .ok_or_else(|| StoreError::Invalid("custody event not readable".into()).into())
-        })
-    }
-
-    /// Re-hashes every stored item (of one incident, or all) and records
-    /// each result as a custody event. Returns the results; the caller
-    /// decides what a mismatch means for its exit code.
-    pub fn verify_evidence(
-        &mut self,
-        id: Option<&IncidentId>,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<ItemCheck>> {
-        let items = match id {
-            Some(id) => {
-                self.incident(id)?;
-                self.evidence(id)?
-            }
-            None => self.all_evidence()?,
-        };
-        let dir = self.evidence_dir();
-        let checks: Vec<ItemCheck> = items
-            .iter()
-            .map(|it| {
-                let path = dir.join(&it.stored_path);
-                let (result, found) = check_blob(&path, &it.sha256);
-                ItemCheck {
-                    incident: it.incident.clone(),
-                    item: it.id,
-                    expected: it.sha256.clone(),
-                    found,
-                    result,
-                    path,
-                }
-            })
-            .collect();
-        if checks.is_empty() {
-            return Ok(checks);
-        }
-        self.write(|tx| {
-            for (c, it) in checks.iter().zip(&items) {
-                let incident = load_in_tx(tx, &c.incident)?;
-                let detail = match c.result {
-                    CheckResult::Ok => format!("evidence #{} verified: sha256 matches", c.item),
-                    CheckResult::Mismatch => format!(
-                        "evidence #{} FAILED verification: stored copy hashes to {}, recorded {}",
-                        c.item,
-                        c.found.as_deref().unwrap_or("?"),
-                        c.expected
-                    ),
-                    CheckResult::Missing => {
-                        format!(
-                            "evidence #{} FAILED verification: stored copy missing",
-                            c.item
-                        )
-                    }
-                };
-                append(
-                    tx,
-                    NewEvent {
-                        drill: it.drill || incident.drill,
-                        at: now,
-                        actor,
-                        incident: Some(&c.incident),
-                        kind: kinds::VERIFIED,
-                        detail,
-                        data: json!({
-                            "item": c.item,
-                            "sha256": c.expected,
-                            "found": c.found,
-                            "from": STORE_CUSTODIAN,
-                            "to": actor,
-                            "purpose": "integrity check",
-                            "result": c.result.as_str(),
-                        }),
-                    },
-                )?;
-            }
-            Ok(())
-        })?;
-        Ok(checks)
-    }
-
-    /// Copies one stored item out to `out` (a new file) for someone to work
-    /// on, after checking its hash, and records the access as a custody
-    /// event. The stored copy never leaves the store.
-    pub fn copy_evidence_out(
-        &mut self,
-        id: &IncidentId,
-        item: i64,
-        out: &Path,
-        purpose: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<CustodyEvent> {
-        let purpose = non_blank(purpose, "accessing evidence needs a purpose")?;
-        let ev = self.evidence_item(id, item)?;
-        let path = self.evidence_dir().join(&ev.stored_path);
-        let bytes = fs::read(&path).map_err(io_err(&path))?;
-        if sha256_hex(&bytes) != ev.sha256 {
-            return Err(StoreError::Io {
-                path,
-                source: std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!(
-                        "evidence #{item} no longer matches its recorded hash; nothing copied (run `warroom evidence verify`)"
-                    ),
-                ),
-            });
-        }
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(out)
-            .map_err(io_err(out))?;
-        f.write_all(&bytes)
-            .and_then(|()| f.sync_all())
-            .map_err(io_err(out))?;
-        let to = format!("{actor}: {}", out.display());
-        self.write(|tx| {
-            let incident = load_in_tx(tx, id.as_str())?;
-            let e = append(
-                tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::ACCESSED,
-                    detail: format!(
-                        "evidence #{item} copied out to {} ({purpose})",
-                        out.display()
-                    ),
-                    data: json!({
-                        "item": item,
-                        "sha256": ev.sha256,
-                        "from": STORE_CUSTODIAN,
-                        "to": to,
-                        "purpose": purpose,
-                    }),
-                },
             )?;
             CustodyEvent::from_event(&e)
                 .ok_or_else(|| StoreError::Invalid("custody event not readable".into()).into())
@@ -890,355 +543,6 @@ impl Store {
                     }))?;
             Ok(held)
         })
-    }
-
-    /// Writes an incident's evidence as a bundle a third party can check
-    /// with `sha256sum -c SHA256SUMS`: `items/`, `custody.log`,
-    /// `manifest.json` (with the legal hold, if any) and `SHA256SUMS`. `out`
-    /// ending in `.tar` is written as a tar archive (one top folder named
-    /// after the file), anything else as a new (or empty) directory. Every
-    /// item is checked first; a damaged store refuses the export. Each item
-    /// gets an `evidence.exported` custody event.
-    pub fn export_evidence(
-        &mut self,
-        id: &IncidentId,
-        out: &Path,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<ExportSummary> {
-        let incident = self.incident(id)?;
-        let items = self.evidence(id)?;
-        let hold = self.legal_hold(id)?;
-        let custody = self.custody(id)?;
-        let hold_history: Vec<_> = {
-            let mut tl = self.timeline(id.as_str(), None)?;
-            tl.reverse();
-            tl.into_iter()
-                .filter(|e| e.kind == kinds::HOLD_SET || e.kind == kinds::HOLD_RELEASED)
-                .map(|e| {
-                    json!({
-                        "at": format_time(e.at),
-                        "actor": e.actor,
-                        "kind": e.kind,
-                        "detail": e.detail,
-                    })
-                })
-                .collect()
-        };
-        let dir = self.evidence_dir();
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut sums = String::new();
-        let mut manifest_items = Vec::new();
-        for it in &items {
-            let path = dir.join(&it.stored_path);
-            let bytes = fs::read(&path).map_err(io_err(&path))?;
-            if sha256_hex(&bytes) != it.sha256 {
-                return Err(StoreError::Io {
-                    path,
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!(
-                            "evidence #{} no longer matches its recorded hash; nothing exported (run `warroom evidence verify`)",
-                            it.id
-                        ),
-                    ),
-                });
-            }
-            let name = format!("items/{}", it.bundle_name());
-            sums.push_str(&format!("{}  {name}\n", it.sha256));
-            manifest_items.push(json!({
-                "id": it.id,
-                "file": name,
-                "kind": it.kind.as_str(),
-                "sha256": it.sha256,
-                "size": it.size,
-                "collected_by": it.collected_by,
-                "collected_at": format_time(it.collected_at),
-                "collected_at_local": it.collected_at_local,
-                "source_host": it.source_host,
-                "source_path": it.source_path,
-                "description": it.description,
-            }));
-            files.push((name, bytes));
-        }
-        let mut log = String::new();
-        log.push_str(&format!(
-            "# Chain of custody: {id}{}\n# at (UTC)\titem\taction\tfrom\tto\tpurpose\tresult\tactor\n",
-            if incident.drill { " (DRILL)" } else { "" }
-        ));
-        for c in &custody {
-            log.push_str(&format!(
-                "{}\t#{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                format_time(c.at),
-                c.item,
-                c.action,
-                crate::text::display_safe(&c.from),
-                crate::text::display_safe(&c.to),
-                crate::text::display_safe(&c.purpose),
-                c.result.as_deref().unwrap_or("-"),
-                crate::text::display_safe(&c.actor),
-            ));
-        }
-        let custody_json: Vec<_> = custody
-            .iter()
-            .map(|c| serde_json::to_value(c).unwrap_or_default())
-            .collect();
-        let manifest = json!({
-            "format": "warroom-evidence-bundle/1",
-            "incident": id.as_str(),
-            "title": incident.title,
-            "drill": incident.drill,
-            "exported_at": format_time(now),
-            "exported_by": actor,
-            "legal_hold": hold.as_ref().map(|h| json!({
-                "reason": h.reason,
-                "set_by": h.set_by,
-                "set_at": format_time(h.set_at),
-            })),
-            "legal_hold_history": hold_history,
-            "items": manifest_items,
-            "custody": custody_json,
-        });
-        let manifest_text = serde_json::to_string_pretty(&manifest)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?
-            + "\n";
-        sums.push_str(&format!("{}  custody.log\n", sha256_hex(log.as_bytes())));
-        files.push(("custody.log".into(), log.into_bytes()));
-        if let Some(h) = &hold {
-            let text = format!(
-                "{id} is under LEGAL HOLD since {} (set by {}): {}\nThis bundle was exported while the hold was in force.\n",
-                format_time(h.set_at),
-                crate::text::display_safe(&h.set_by),
-                crate::text::display_safe(&h.reason)
-            );
-            sums.push_str(&format!(
-                "{}  LEGAL_HOLD.txt\n",
-                sha256_hex(text.as_bytes())
-            ));
-            files.push(("LEGAL_HOLD.txt".into(), text.into_bytes()));
-        }
-        sums.push_str(&format!(
-            "{}  manifest.json\n",
-            sha256_hex(manifest_text.as_bytes())
-        ));
-        files.push(("manifest.json".into(), manifest_text.into_bytes()));
-        files.push(("SHA256SUMS".into(), sums.into_bytes()));
-
-        let is_tar = out.extension().is_some_and(|e| e == "tar");
-        if is_tar {
-            write_tar(out, &files, now)?;
-        } else {
-            write_dir(out, &files)?;
-        }
-        let to = format!("bundle {}", out.display());
-        self.write(|tx| {
-            for it in &items {
-                append(
-                    tx,
-                    NewEvent {
-                        drill: incident.drill,
-                        at: now,
-                        actor,
-                        incident: Some(id.as_str()),
-                        kind: kinds::EXPORTED,
-                        detail: format!("evidence #{} exported to {}", it.id, out.display()),
-                        data: json!({
-                            "item": it.id,
-                            "sha256": it.sha256,
-                            "from": STORE_CUSTODIAN,
-                            "to": to,
-                            "purpose": "export",
-                            "legal_hold": hold.is_some(),
-                        }),
-                    },
-                )?;
-            }
-            Ok(())
-        })?;
-        Ok(ExportSummary {
-            incident: id.as_str().to_string(),
-            out: out.to_path_buf(),
-            items: items.len(),
-            legal_hold: hold.is_some(),
-            files: files.into_iter().map(|(n, _)| n).collect(),
-        })
-    }
-
-    /// What a drill purge would remove, and which drills are held.
-    pub fn drill_purge_preview(&self) -> Result<PurgeSummary> {
-        let q = |sql: &str| -> Result<i64> {
-            self.conn
-                .query_row(sql, [], |r| r.get(0))
-                .map_err(|e| self.err(e))
-        };
-        let incidents: Vec<String> = self.query_all(
-            "SELECT id FROM incidents WHERE drill = 1 ORDER BY year, seq",
-            [],
-            |r| r.get(0),
-        )?;
-        let held: Vec<String> = self.query_all(
-            "SELECT h.incident_id FROM legal_holds h JOIN incidents i ON i.id = h.incident_id
-                 WHERE i.drill = 1 ORDER BY h.incident_id",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(PurgeSummary {
-            incidents,
-            events: q("SELECT count(*) FROM events WHERE chain = 'drill'")?,
-            evidence: q("SELECT count(*) FROM evidence WHERE drill = 1")?,
-            held,
-        })
-    }
-
-    /// Deletes every drill incident, its evidence and review, and the whole
-    /// drill chain of the timeline, in one transaction that also appends a
-    /// `drill.purged` event to the live chain. Refused while any drill is
-    /// under legal hold. Stored files no other item shares are removed after.
-    pub fn purge_drills(&mut self, actor: &str, now: DateTime<Utc>) -> Result<PurgeSummary> {
-        let summary = self.write(|tx| {
-            let incidents: Vec<String> = tx
-                .prepare("SELECT id FROM incidents WHERE drill = 1 ORDER BY year, seq")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let held: Vec<String> = tx
-                .prepare(
-                    "SELECT h.incident_id FROM legal_holds h JOIN incidents i ON i.id = h.incident_id
-                     WHERE i.drill = 1 ORDER BY h.incident_id",
-                )?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            if !held.is_empty() {
-                return Err(StoreError::Invalid(format!(
-                    "refusing to purge drills: under legal hold: {} (lift the hold first)",
-                    held.join(", ")
-                ))
-                .into());
-            }
-            let evidence = tx.execute("DELETE FROM evidence WHERE drill = 1", [])? as i64;
-            let events = tx.execute("DELETE FROM events WHERE chain = 'drill'", [])? as i64;
-            tx.execute("DELETE FROM incidents WHERE drill = 1", [])?;
-            let summary = PurgeSummary {
-                incidents,
-                events,
-                evidence,
-                held,
-            };
-            append(
-                tx,
-                NewEvent {
-                    drill: false,
-                    at: now,
-                    actor,
-                    incident: None,
-                    kind: kinds::DRILLS_PURGED,
-                    detail: format!(
-                        "drills purged: {} incident(s), {} drill-chain event(s), {} evidence item(s)",
-                        summary.incidents.len(),
-                        summary.events,
-                        summary.evidence
-                    ),
-                    data: json!({
-                        "incidents": summary.incidents,
-                        "events": summary.events,
-                        "evidence": summary.evidence,
-                    }),
-                },
-            )?;
-            Ok(summary)
-        })?;
-        self.remove_unreferenced_blobs()?;
-        Ok(summary)
-    }
-
-    /// Deletes stored files that no evidence row refers to any more.
-    fn remove_unreferenced_blobs(&self) -> Result<()> {
-        let root = self.evidence_dir().join("sha256");
-        let Ok(dirs) = fs::read_dir(&root) else {
-            return Ok(());
-        };
-        let keep: std::collections::HashSet<String> =
-            self.query_all("SELECT DISTINCT stored_path FROM evidence", [], |r| {
-                r.get(0)
-            })?;
-        for d in dirs.flatten() {
-            let Ok(files) = fs::read_dir(d.path()) else {
-                continue;
-            };
-            for f in files.flatten() {
-                let rel = format!(
-                    "sha256/{}/{}",
-                    d.file_name().to_string_lossy(),
-                    f.file_name().to_string_lossy()
-                );
-                if !keep.contains(&rel) {
-                    let _ = fs::remove_file(f.path());
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-fn write_dir(out: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    if out.exists() {
-        let empty = fs::read_dir(out).map_err(io_err(out))?.next().is_none();
-        if !empty {
-            return Err(StoreError::Invalid(format!(
-                "{} exists and is not empty; give a new directory or a .tar file",
-                out.display()
-            )));
-        }
-    }
-    fs::create_dir_all(out.join("items")).map_err(io_err(out))?;
-    for (name, bytes) in files {
-        let path = out.join(name);
-        fs::write(&path, bytes).map_err(io_err(&path))?;
-    }
-    Ok(())
-}
-
-fn write_tar(out: &Path, files: &[(String, Vec<u8>)], now: DateTime<Utc>) -> Result<()> {
-    if out.exists() {
-        return Err(StoreError::Invalid(format!(
-            "{} already exists; nothing was overwritten",
-            out.display()
-        )));
-    }
-    let top = out
-        .file_stem()
-        .map_or_else(|| "evidence".into(), |s| s.to_string_lossy().into_owned());
-    let tmp = out.with_extension("tar.partial");
-    let result = (|| -> std::io::Result<()> {
-        let file = File::create(&tmp)?;
-        let mut b = tar::Builder::new(file);
-        let mtime = u64::try_from(now.timestamp()).unwrap_or(0);
-        let mut dir = tar::Header::new_gnu();
-        dir.set_entry_type(tar::EntryType::Directory);
-        dir.set_mode(0o755);
-        dir.set_size(0);
-        dir.set_mtime(mtime);
-        b.append_data(&mut dir.clone(), format!("{top}/"), std::io::empty())?;
-        b.append_data(&mut dir, format!("{top}/items/"), std::io::empty())?;
-        for (name, bytes) in files {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(bytes.len() as u64);
-            h.set_mode(0o444);
-            h.set_mtime(mtime);
-            b.append_data(&mut h, format!("{top}/{name}"), bytes.as_slice())?;
-        }
-        let mut f = b.into_inner()?;
-        f.flush()?;
-        f.sync_all()
-    })();
-    match result {
-        Ok(()) => fs::rename(&tmp, out).map_err(io_err(out)),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(StoreError::Io {
-                path: out.to_path_buf(),
-                source: e,
-            })
-        }
     }
 }
 

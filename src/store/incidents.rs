@@ -278,8 +278,7 @@ pub(super) fn record_change(
 /// first notice counts) and restarts the update cadence. Shared by
 /// `record_customer_notice` and `send_message`.
 pub(super) fn note_customer_notice(incident: &mut Incident, now: DateTime<Utc>) {
-    incident.customer_notified_at.get_or_insert(now);
-    incident.last_update_at = Some(now);
+    crate::domain::replay::note_customer_notice(incident, now);
 }
 
 pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result<()> {
@@ -358,30 +357,7 @@ fn apply_patch(
         .to_string());
 
     if p.status.is_some() {
-        match i.status {
-            Status::Contained | Status::Monitoring => {
-                i.contained_at.get_or_insert(now);
-            }
-            Status::Resolved => {
-                i.contained_at.get_or_insert(now);
-                i.resolved_at.get_or_insert(now);
-                i.closed_at = None;
-            }
-            Status::Closed => {
-                i.contained_at.get_or_insert(now);
-                i.resolved_at.get_or_insert(now);
-                i.closed_at.get_or_insert(now);
-            }
-            // Reopened: it is no longer resolved or closed.
-            Status::Investigating | Status::Identified => {
-                i.resolved_at = None;
-                i.closed_at = None;
-            }
-        }
-        // Moving past "investigating" means someone has taken charge.
-        if i.status != Status::Investigating {
-            i.acknowledged_at.get_or_insert(now);
-        }
+        crate::domain::replay::stamp_status_times(i, now);
     }
     Ok(changes)
 }

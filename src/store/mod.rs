@@ -6,16 +6,21 @@ mod alert_log;
 mod clocks;
 mod comms;
 mod drafts;
+mod drills;
 mod evidence;
+mod evidence_check;
+mod evidence_export;
+mod evidence_files;
 mod incidents;
+mod records;
 mod review;
 mod schema;
 pub mod timeline;
 mod watch_lease;
 mod watcher;
 
-use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,9 +33,11 @@ pub use comms::{
 };
 pub use drafts::Draft;
 pub use evidence::{
-    EvidenceContent, ExportSummary, ItemCheck, LegalHold, NewEvidence, PurgeSummary,
-    STORE_CUSTODIAN, open_regular_file, this_host,
+    EvidenceContent, ExportSummary, LegalHold, NewEvidence, PurgeSummary, STORE_CUSTODIAN,
+    this_host,
 };
+pub use evidence_check::ItemCheck;
+pub use evidence_files::open_regular_file;
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
@@ -74,7 +81,7 @@ pub enum StoreError {
         name: String,
         holder: Option<String>,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}: {}", io_text(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -86,6 +93,15 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+}
+
+/// An I/O error as a person reads it: a full disk is said plainly.
+fn io_text(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        format!("the disk is full ({e})")
+    } else {
+        e.to_string()
+    }
 }
 
 fn lease_lost(name: &str, holder: Option<&str>) -> String {
@@ -122,16 +138,30 @@ impl Store {
                 .create(dir)
                 .map_err(io)?;
         }
-        if !path.exists() {
-            // Create the file ourselves so it is 0600 from the first byte;
-            // SQLite gives its -wal and -shm files the same permissions.
-            OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .open(path)
-                .map_err(io)?;
+        match std::fs::symlink_metadata(path) {
+            // A link is followed only to a file that is there: a dangling
+            // one would make us create its target, wherever it points.
+            Ok(m) if m.file_type().is_symlink() && !path.exists() => {
+                let target = std::fs::read_link(path)
+                    .map_or_else(|_| "?".into(), |t| t.display().to_string());
+                return Err(StoreError::Invalid(format!(
+                    "{}: is a symbolic link to {target}, which does not exist; refusing to create a database through it",
+                    path.display()
+                )));
+            }
+            Ok(_) => {}
+            // Create the file ourselves so it is 0600 from the first byte
+            // (SQLite gives its -wal and -shm files the same permissions),
+            // exclusively, so nothing planted there in between is opened.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match crate::newfile::create_exclusive(path, crate::newfile::PRIVATE_FILE) {
+                    Ok(_) => {}
+                    // Another process created it first: open theirs.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(io(e)),
+                }
+            }
+            Err(e) => return Err(io(e)),
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| sqlite_error(path, e))?;
@@ -282,13 +312,31 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sqlite_error(&path, e))?;
-        let value = f(&tx).map_err(|e| e.into_store(&path))?;
-        tx.commit().map_err(|e| sqlite_error(&path, e))?;
+        let value = match f(&tx) {
+            Ok(v) => v,
+            Err(e) => {
+                drop(tx);
+                return Err(self.disk_full_or(e.into_store(&path)));
+            }
+        };
+        if let Err(e) = tx.commit() {
+            return Err(self.disk_full_or(sqlite_error(&path, e)));
+        }
         Ok(value)
     }
 
     fn err(&self, e: rusqlite::Error) -> StoreError {
-        sqlite_error(&self.path, e)
+        self.disk_full_or(sqlite_error(&self.path, e))
+    }
+
+    /// SQLite reports a full disk met while growing its shared-memory or
+    /// WAL file as an I/O error ("disk I/O error", 4874); the system error
+    /// behind it tells.
+    fn disk_full_or(&self, e: StoreError) -> StoreError {
+        // SAFETY: the handle is this open connection's; the call only
+        // reads its last system error number.
+        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(self.conn.handle()) };
+        classify_io(e, errno)
     }
 }
 
@@ -320,6 +368,19 @@ impl WriteError {
     }
 }
 
+/// A generic SQLite I/O error whose system error was ENOSPC is a full disk.
+fn classify_io(e: StoreError, errno: i32) -> StoreError {
+    match e {
+        StoreError::Sqlite {
+            path,
+            source: rusqlite::Error::SqliteFailure(f, _),
+        } if f.code == ErrorCode::SystemIoFailure && errno == libc::ENOSPC => {
+            StoreError::DiskFull { path }
+        }
+        other => other,
+    }
+}
+
 /// Turns SQLite's codes into the errors a user can act on.
 fn sqlite_error(path: &Path, e: rusqlite::Error) -> StoreError {
     let path = path.to_path_buf();
@@ -333,6 +394,12 @@ fn sqlite_error(path: &Path, e: rusqlite::Error) -> StoreError {
             ErrorCode::DiskFull => return StoreError::DiskFull { path },
             ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
                 return StoreError::Corrupt { path, detail };
+            }
+            ErrorCode::CannotOpen if path.is_dir() => {
+                return StoreError::Invalid(format!(
+                    "{}: is a directory; give a database file",
+                    path.display()
+                ));
             }
             ErrorCode::CannotOpen if !path.exists() => {
                 return StoreError::Io {
@@ -348,3 +415,7 @@ fn sqlite_error(path: &Path, e: rusqlite::Error) -> StoreError {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "open_tests.rs"]
+mod open_tests;

@@ -83,7 +83,7 @@ pub(super) fn append(tx: &Transaction<'_>, e: NewEvent<'_>) -> rusqlite::Result<
 
 const EVENT_COLUMNS: &str = "seq, at, actor, incident_id, kind, detail, data, prev_hash, hash";
 
-fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
+pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {
         seq: r.get(0)?,
         at: super::incidents::parse_time(r, 1)?,
@@ -143,6 +143,17 @@ pub struct VerifyReport {
     pub events: u64,
     pub heads: Vec<ChainHead>,
     pub failure: Option<VerifyFailure>,
+    /// Stored records the chain contradicts (an incident row that its
+    /// events do not replay to, an evidence row repointed after
+    /// collection), checked once the chain itself is sound.
+    pub records: Vec<String>,
+}
+
+impl VerifyReport {
+    /// Nothing failed.
+    pub fn is_ok(&self) -> bool {
+        self.failure.is_none() && self.records.is_empty()
+    }
 }
 
 impl Store {
@@ -186,8 +197,13 @@ impl Store {
             events: 0,
             heads: Vec::new(),
             failure: None,
+            records: Vec::new(),
         };
         let mut current: Option<ChainHead> = None;
+        // The row number of the event before in the same chain: the row
+        // numbers of a chain only ever grow (an event forged at the head
+        // with a small or negative one would sort as old in timelines).
+        let mut prev_seq = 0i64;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             // Read every column as text, whatever its stored type: a value
             // tampered into another type then fails its hash, not the read.
@@ -220,6 +236,7 @@ impl Store {
 
             if current.as_ref().is_some_and(|h| h.chain != chain) {
                 report.heads.extend(current.take());
+                prev_seq = 0;
             }
             let (expect_seq, expect_prev) = match &current {
                 Some(h) => (h.chain_seq + 1, h.hash.as_str()),
@@ -234,6 +251,10 @@ impl Store {
             let problem = if chain_seq != expect_seq {
                 Some(format!(
                     "expected #{expect_seq} next in the chain; events are missing or reordered"
+                ))
+            } else if seq <= prev_seq {
+                Some(format!(
+                    "its row number {seq} is not after the previous event's ({prev_seq}); the event was put in outside the chain's sequence"
                 ))
             } else if prev_hash != expect_prev {
                 Some("does not link to the event before it (prev_hash differs); events were removed or reordered".to_string())
@@ -258,6 +279,7 @@ impl Store {
                 report.failure = Some(fail(p));
                 return Ok(report);
             }
+            prev_seq = seq;
             current = Some(ChainHead {
                 chain,
                 chain_seq,
@@ -276,7 +298,28 @@ impl Store {
         if report.failure.is_some() {
             return Ok(report);
         }
+        let live_seq = checkpoint
+            .chains
+            .iter()
+            .find(|c| c.chain == chain_for(false))
+            .map_or(0, |c| c.chain_seq);
         for want in &checkpoint.chains {
+            // A drill chain purged since the checkpoint is compared with
+            // what the purge recorded, not with the new drill chain.
+            if want.chain != chain_for(false)
+                && let Some(purge) = self.purge_after(live_seq)?
+            {
+                if let Some(problem) = purge.contradicts(want.chain_seq, &want.hash) {
+                    report.failure = Some(VerifyFailure {
+                        seq: None,
+                        chain: want.chain.clone(),
+                        chain_seq: want.chain_seq,
+                        problem,
+                    });
+                    return Ok(report);
+                }
+                continue;
+            }
             let found: Option<(i64, String)> = self
                 .conn
                 .query_row(
@@ -345,10 +388,9 @@ impl Checkpoint {
             path: path.to_path_buf(),
             source,
         };
-        let tmp = path.with_extension("tmp");
         let text =
             serde_json::to_string_pretty(self).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        std::fs::write(&tmp, text + "\n").map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        crate::newfile::write_atomic(path, (text + "\n").as_bytes(), crate::newfile::PRIVATE_FILE)
+            .map_err(io)
     }
 }
