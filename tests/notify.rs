@@ -216,7 +216,7 @@ fn a_runaway_template_fails_fast_naming_file_and_limit() {
     let file = templates.join("customer.txt");
     std::fs::write(
         &file,
-        "Hello\n{% for a in range(100000) %}{% for b in range(100000) %}{{ id }}{% endfor %}{% endfor %}\n",
+        "Hello\n{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n",
     )
     .unwrap();
     // Without a bound this ran for ten minutes and took 4.4 GB.
