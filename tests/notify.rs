@@ -221,6 +221,36 @@ fn broken_templates_and_config_name_file_line_and_problem() {
 }
 
 #[test]
+fn a_runaway_template_fails_fast_naming_file_and_limit() {
+    let r = Room::new();
+    let id = r.incident("P2", "Login API down");
+    let templates = r.config_dir().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let file = templates.join("customer.txt");
+    std::fs::write(
+        &file,
+        "Hello\n{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    // Without a bound this ran for ten minutes and took 4.4 GB.
+    let out = r.run_at(T0, &["notify", "draft", &id, "--template", "customer"]);
+    assert_fails(&out, 1, &format!("{}:2: stopped after", file.display()));
+    assert_fails(&out, 1, "steps, the most one render may take");
+
+    std::fs::write(
+        &file,
+        "{% for a in range(99999) %}{{ title * 100 }}{% endfor %}\n",
+    )
+    .unwrap();
+    let out = r.run_at(T0, &["notify", "draft", &id, "--template", "customer"]);
+    assert_fails(
+        &out,
+        1,
+        &format!("{}: the output grew past", file.display()),
+    );
+}
+
+#[test]
 fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
     let r = Room::new();
     let outbox = r.dir().join("outbox");

@@ -159,7 +159,7 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
         for (ri, d) in &detections {
-            serde_json::to_writer(&mut out, &detection_json(engine.rule(*ri), d))?;
+            crate::text::json::to_writer(&mut out, &detection_json(engine.rule(*ri), d))?;
             writeln!(out)?;
         }
         out.flush()?;
@@ -322,7 +322,7 @@ pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
             loaded,
             refused: set.problems.iter().map(ToString::to_string).collect(),
         };
-        serde_json::to_writer_pretty(&mut out, &report).context("encoding report")?;
+        crate::text::json::to_writer_pretty(&mut out, &report).context("encoding report")?;
         writeln!(out)?;
     } else {
         for l in &loaded {

@@ -416,7 +416,7 @@ fn stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
 
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
     let mut out = stdout();
-    serde_json::to_writer_pretty(&mut out, v)?;
+    crate::text::json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())

@@ -7,6 +7,12 @@
 //! Rendering is strict: a name that is not a field (see `MessageFields`) is
 //! an error naming the template, the line and the field, even inside a
 //! branch the incident does not take.
+//!
+//! Rendering is bounded, so a template cannot hang or exhaust whoever
+//! renders it (the CLI, the console): at most [`MAX_RENDER_STEPS`] engine
+//! steps, [`MAX_OUTPUT_BYTES`] of output and [`MAX_NESTING`] levels of
+//! nested blocks and macro calls. Past a bound the render stops with an
+//! error naming the template, the line and the bound.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -43,6 +49,18 @@ const BUILTIN: [(&str, &str, &str); 4] = [
 
 /// A user template larger than this is refused (a template is a page).
 const MAX_TEMPLATE_BYTES: u64 = 256 * 1024;
+
+/// Engine steps (minijinja's fuel: about one per instruction) one render
+/// may take. The shipped templates take a few thousand; a loop nested in a
+/// loop over `range(100000)` would take ten billion.
+pub const MAX_RENDER_STEPS: u64 = 2_000_000;
+
+/// Output one render may produce: what a message may hold.
+pub const MAX_OUTPUT_BYTES: usize = crate::store::MAX_MESSAGE_BYTES;
+
+/// Nesting of blocks, loops and macro calls at render time (macro calls
+/// count several levels each), well inside what a thread's stack holds.
+pub const MAX_NESTING: usize = 100;
 
 /// Why a template could not be loaded or rendered. Displays as
 /// `TEMPLATE:LINE: problem` (or `TEMPLATE: problem` when no line applies),
@@ -285,6 +303,8 @@ pub fn render_source(
     fields: &MessageFields,
 ) -> Result<String, TemplateError> {
     let mut env = Environment::new();
+    env.set_fuel(Some(MAX_RENDER_STEPS));
+    env.set_recursion_limit(MAX_NESTING);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -324,13 +344,67 @@ pub fn render_source(
             ),
         ));
     }
-    tmpl.render(fields)
-        .map_err(|e| error(e.line(), problem_of(&e)))
+    let mut out = Bounded {
+        text: Vec::new(),
+        over: false,
+    };
+    let rendered = tmpl.render_captured_to(fields, &mut out).map(|_| ());
+    if out.over {
+        return Err(error(
+            None,
+            format!(
+                "the output grew past {MAX_OUTPUT_BYTES} bytes, the most a message may hold; stopped"
+            ),
+        ));
+    }
+    rendered.map_err(|e| error(e.line(), problem_of(&e)))?;
+    // The engine writes only the template's text and values: UTF-8.
+    String::from_utf8(out.text).map_err(|e| {
+        error(
+            None,
+            format!(
+                "output is not UTF-8 text (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Collects a render's output and refuses to grow past [`MAX_OUTPUT_BYTES`],
+/// which stops the render.
+struct Bounded {
+    text: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + buf.len() > MAX_OUTPUT_BYTES {
+            self.over = true;
+            return Err(std::io::Error::other("output too large"));
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn problem_of(e: &minijinja::Error) -> String {
     let what = match e.kind() {
         ErrorKind::UndefinedError => "undefined value (an unknown field or attribute)".to_string(),
+        ErrorKind::InvalidOperation if e.detail() == Some("recursion limit exceeded") => {
+            return format!(
+                "nested more than {MAX_NESTING} levels deep (blocks, loops, macro calls), the most one render may go; stopped"
+            );
+        }
+        ErrorKind::OutOfFuel => {
+            return format!(
+                "stopped after {MAX_RENDER_STEPS} steps, the most one render may take (a loop that runs too long?)"
+            );
+        }
         k => k.to_string(),
     };
     match e.detail() {
@@ -456,6 +530,44 @@ mod tests {
             err.unknown_template && err.problem.contains("customer, internal"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn runaway_templates_stop_at_a_named_bound() {
+        let f = fields(Severity::P1);
+        // Ten billion iterations: without a bound this never returns.
+        let nested = "Hi\n{% for a in range(100000) %}{% for b in range(100000) %}\n{% endfor %}{% endfor %}\n";
+        let err = render_source("slow.txt", nested, &f).unwrap_err();
+        assert_eq!(err.template, "slow.txt");
+        assert!(
+            err.to_string()
+                .contains(&format!("stopped after {MAX_RENDER_STEPS} steps")),
+            "{err}"
+        );
+
+        // Few steps, much output: bounded by what a message may hold.
+        let wide = "{% for a in range(2000) %}{{ summary * 1000 }}{% endfor %}";
+        let err = render_source("wide.txt", wide, &f).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "wide.txt: the output grew past {MAX_OUTPUT_BYTES} bytes"
+            )),
+            "{err}"
+        );
+
+        // Unbounded recursion stops at the nesting bound, with its line.
+        let deep = "x\n{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\n{{ f(0) }}\n";
+        let err = render_source("deep.txt", deep, &f).unwrap_err();
+        assert!(
+            err.problem
+                .starts_with(&format!("nested more than {MAX_NESTING} levels")),
+            "{err}"
+        );
+        assert!(err.line.is_some(), "{err}");
+
+        // A template just under the bounds still renders in full.
+        let big = "{% for a in range(100000) %}{{ a % 10 }}{% endfor %}";
+        assert_eq!(render_source("big.txt", big, &f).unwrap().len(), 100_000);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod scan;
 pub mod setup;
 pub mod sigma;
 pub mod watch;
+pub mod yaml;
 
 pub use engine::{Change, DEFAULT_MAX_KEYS, Detection, Engine};
 pub use rules::{Problem, Rule, RuleSet};

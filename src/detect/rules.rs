@@ -30,6 +30,7 @@ use marked_yaml::{Node, Span};
 use regex::Regex;
 
 use super::sigma::{self, SigmaDetection};
+use super::yaml::YamlFailure;
 use crate::domain::Severity;
 
 /// A place in a rule file.
@@ -221,10 +222,37 @@ impl RuleSet {
         for (source, (path, text)) in texts.iter().enumerate() {
             self.files.push(path.clone());
             let options = marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true);
-            let root = match marked_yaml::parse_yaml_with_options(source, text, options) {
+            let root = match super::yaml::parse(source, text, options) {
                 Ok(n) => n,
-                Err(e) => {
+                Err(YamlFailure::Load(e)) => {
                     self.problems.push(load_error(path, &e));
+                    continue;
+                }
+                Err(YamlFailure::TooDeep(line, column)) => {
+                    self.problems.push(Problem {
+                        at: Position {
+                            file: path.clone(),
+                            line,
+                            column,
+                        },
+                        subject: None,
+                        message: format!(
+                            "nested more than {} levels deep; rule files are a few levels deep",
+                            super::yaml::MAX_BLOCK_DEPTH
+                        ),
+                    });
+                    continue;
+                }
+                Err(YamlFailure::Internal(message)) => {
+                    self.problems.push(Problem {
+                        at: Position {
+                            file: path.clone(),
+                            line: 0,
+                            column: 0,
+                        },
+                        subject: None,
+                        message,
+                    });
                     continue;
                 }
             };

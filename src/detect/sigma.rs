@@ -160,6 +160,7 @@ pub fn parse_condition(text: &str, names: &[String]) -> Result<Condition, String
         tokens,
         pos: 0,
         names,
+        depth: 0,
     };
     let c = p.or()?;
     if let Some(t) = p.tokens.get(p.pos) {
@@ -176,13 +177,30 @@ fn describe(t: &Token) -> String {
     }
 }
 
+/// Parentheses and `not`s nested deeper than this are refused: a real
+/// condition nests a few levels, and each level is a recursion here, in
+/// matching and in dropping the condition.
+pub const MAX_CONDITION_DEPTH: usize = 32;
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     names: &'a [String],
+    /// Open parentheses and `not`s around the current position.
+    depth: usize,
 }
 
 impl Parser<'_> {
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_CONDITION_DEPTH {
+            return Err(format!(
+                "condition nested more than {MAX_CONDITION_DEPTH} levels deep (parentheses and 'not')"
+            ));
+        }
+        Ok(())
+    }
+
     fn peek_word(&self, w: &str) -> bool {
         matches!(self.tokens.get(self.pos), Some(Token::Word(x)) if x.eq_ignore_ascii_case(w))
     }
@@ -216,7 +234,10 @@ impl Parser<'_> {
     fn not(&mut self) -> Result<Condition, String> {
         if self.peek_word("not") {
             self.pos += 1;
-            return Ok(Condition::Not(Box::new(self.not()?)));
+            self.enter()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Condition::Not(Box::new(inner)));
         }
         self.atom()
     }
@@ -228,7 +249,9 @@ impl Parser<'_> {
         self.pos += 1;
         match tok {
             Token::Open => {
+                self.enter()?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 match self.tokens.get(self.pos) {
                     Some(Token::Close) => {
                         self.pos += 1;

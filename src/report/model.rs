@@ -412,36 +412,8 @@ impl Report {
     /// format characters) written as a `\uXXXX` escape: the same data for
     /// a JSON parser, inert on a screen.
     pub fn to_json(&self) -> String {
-        let text = serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".into());
-        inert_json(&text) + "\n"
+        crate::text::json::to_string_pretty(self).unwrap_or_else(|_| "{}".into()) + "\n"
     }
-}
-
-/// Rewrites characters that serde_json leaves raw but a terminal may obey
-/// as JSON `\u` escapes (valid only inside strings, which is where such
-/// characters can be in JSON text).
-pub fn inert_json(text: &str) -> String {
-    let risky = |c: char| {
-        c.is_control()
-            || matches!(c,
-                '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
-    };
-    if !text.chars().any(|c| risky(c) && c != '\n') {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if c != '\n' && risky(c) {
-            let mut buf = [0u16; 2];
-            for unit in c.encode_utf16(&mut buf) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Seconds as "1h 05m", "12m 30s", "45s" (for the text forms).
@@ -479,16 +451,6 @@ pub fn clock_outcome(c: &ClockReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn inert_json_keeps_data_and_escapes_risky_characters() {
-        let v = json!({ "t": "a\u{9b}31m\u{202e}b\u{7f}\u{1b}" });
-        let text = inert_json(&serde_json::to_string(&v).unwrap());
-        assert!(!text.chars().any(|c| c.is_control()), "{text}");
-        assert!(!text.contains('\u{202e}'));
-        let back: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, v);
-    }
 
     #[test]
     fn durations_read_well() {

@@ -431,7 +431,8 @@ pub fn body_sha256(body: &str) -> String {
 }
 
 /// Refuses a body that is empty, too large, holds control characters
-/// (other than tab and line ends) or unfilled `[FILL IN: ...]` placeholders.
+/// (other than tab and line ends: LF or CR LF), bidirectional controls or
+/// unfilled `[FILL IN: ...]` placeholders.
 pub fn check_body(body: &str) -> Result<(), String> {
     if body.trim().is_empty() {
         return Err("the message is empty".into());
@@ -443,12 +444,23 @@ pub fn check_body(body: &str) -> Result<(), String> {
         ));
     }
     for (n, line) in body.split('\n').enumerate() {
-        if let Some(c) = line
-            .chars()
-            .find(|c| c.is_control() && !matches!(c, '\t' | '\r'))
-        {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+            // A carriage return without its line feed sends the cursor back
+            // to the start of the line: what follows is shown over what
+            // came before ("Status: BREACH" over "Status: all good").
+            let what = if c == '\r' {
+                "a carriage return without a line feed, which would print the rest of the line over its start"
+                    .to_string()
+            } else {
+                format!("control character U+{:04X}", c as u32)
+            };
+            return Err(format!("line {}: {what}; messages are plain text", n + 1));
+        }
+        // Bidi controls reorder what a mail client or terminal shows.
+        if let Some(c) = line.chars().find(|c| crate::text::is_bidi_control(*c)) {
             return Err(format!(
-                "line {}: control character U+{:04X}; messages are plain text",
+                "line {}: bidirectional control U+{:04X}, which would reorder how the text reads; messages are plain text",
                 n + 1,
                 c as u32
             ));
@@ -1263,6 +1275,17 @@ mod tests {
             ("  \n", "empty"),
             ("hi [FILL IN: who] there", "line 1: [FILL IN: who]"),
             ("ok\nbad \u{1b}[2J", "line 2: control character U+001B"),
+            // Shown, this reads "Status: BREACH" over "Status: all good".
+            (
+                "Hello\r\nStatus: all good\rStatus: BREACH\r\n",
+                "line 2: a carriage return without a line feed",
+            ),
+            (
+                "ok\nthe file evil\u{202e}gpj.exe",
+                "line 2: bidirectional control U+202E",
+            ),
+            ("\u{2067}isolate", "line 1: bidirectional control U+2067"),
+            ("mark\u{200f}", "line 1: bidirectional control U+200F"),
         ] {
             let err = s
                 .send_message(&msg(&id, Audience::Internal, body), &[], now)
@@ -1270,6 +1293,8 @@ mod tests {
             assert!(matches!(err, StoreError::Invalid(_)), "{err}");
             assert!(err.to_string().contains(needle), "{err}");
         }
+        // CR LF line ends, tabs and ordinary non-Latin text are fine.
+        assert_eq!(check_body("Hi\r\n\tStatus: مرحبا\r\n"), Ok(()));
         let huge = "x".repeat(MAX_MESSAGE_BYTES + 1);
         assert!(
             s.send_message(&msg(&id, Audience::Internal, &huge), &[], now)
