@@ -158,6 +158,11 @@ pub fn database(db: &Path) -> Vec<Finding> {
                 ));
             }
         }
+        Err(e @ StoreError::Corrupt { .. }) => out.push(Finding::fail(
+            C,
+            e.to_string(),
+            "point --db (or WARROOM_DB) at warroom's database, or restore the newest backup of it",
+        )),
         Err(e @ StoreError::NotWarroom { .. }) => out.push(Finding::fail(
             C,
             e.to_string(),

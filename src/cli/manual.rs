@@ -34,7 +34,8 @@ pub const FORMAT_PAGES: &[(&str, &str)] = &[
 
 const MANUAL: &str = "warroom manual";
 
-const SEE_ALSO: &str = "warroom-rules(5), warroom-policy(5), systemd.service(5)";
+/// Pages every generated page points at: (name, section).
+const SEE_ALSO: &[(&str, &str)] = &[("warroom-rules", "5"), ("warroom-policy", "5")];
 
 pub fn run(args: &ManArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.dir)
@@ -59,16 +60,26 @@ fn generate(cmd: &clap::Command, dir: &Path, written: &mut Vec<PathBuf>) -> Resu
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         generate(sub, dir, written)?;
     }
-    let man = Man::new(cmd.clone()).manual(MANUAL);
+    let man = Man::new(cmd.clone())
+        .manual(MANUAL)
+        .source(concat!("warroom ", env!("CARGO_PKG_VERSION")));
     let mut page = Vec::new();
     man.render(&mut page).context("rendering a manual page")?;
-    // clap_mangen has no SEE ALSO; every page points at the file formats.
+    // clap_mangen has no SEE ALSO; every page points at its parent command
+    // and the file formats.
     let parent = cmd
         .get_display_name()
         .and_then(|n| n.rsplit_once('-'))
-        .map(|(p, _)| format!("{p}(1), "))
-        .unwrap_or_default();
-    writeln!(page, ".SH \"SEE ALSO\"\n{parent}{SEE_ALSO}")?;
+        .map(|(p, _)| (p.to_string(), "1"));
+    let refs: Vec<(String, &str)> = parent
+        .into_iter()
+        .chain(SEE_ALSO.iter().map(|(n, s)| (n.to_string(), *s)))
+        .collect();
+    writeln!(page, ".SH \"SEE ALSO\"")?;
+    for (i, (name, section)) in refs.iter().enumerate() {
+        let comma = if i + 1 < refs.len() { "," } else { "" };
+        writeln!(page, ".BR {} ({section}){comma}", name.replace('-', "\\-"))?;
+    }
     let path = dir.join(man.get_filename());
     write_file(&path, &page)?;
     written.push(path);
