@@ -211,7 +211,7 @@ fn a_refused_rule_is_named_with_rules_check() {
 fn a_missing_watched_file_is_named() {
     let s = Setup::healthy();
     let gone = s.env.dir.path().join("nowhere/auth.log");
-    s.write_watch(&[gone.clone()], &[]);
+    s.write_watch(std::slice::from_ref(&gone), &[]);
     let out = s.doctor(&[]);
     assert_fix(
         &out,
