@@ -22,8 +22,12 @@ use crate::store::{Checkpoint, IncidentPatch, NewIncident, StoreError};
 use crate::text::display_safe;
 
 mod clocks;
+mod completions;
 mod detect;
+mod doctor;
+mod doctor_checks;
 mod evidence;
+mod manual;
 mod notify;
 mod report;
 mod review;
@@ -106,6 +110,14 @@ pub enum Command {
     Alerts(notify::AlertsArgs),
     /// Follow log files headless (for systemd), opening incidents as rules fire
     Watch(watch::WatchArgs),
+    /// Check the setup (database, configuration, rules, log sources, sinks,
+    /// terminal, time zone) and name the fix for each problem; exits 1 if any
+    Doctor(doctor::DoctorArgs),
+    /// Print the shell completion script for bash, zsh or fish
+    Completions(completions::CompletionsArgs),
+    /// Write the manual pages into a directory (for packaging)
+    #[command(hide = true)]
+    Man(manual::ManArgs),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -296,6 +308,7 @@ impl From<StoreError> for Failure {
 /// Entry point: parse, dispatch, and turn every failure into one line on
 /// stderr and an exit code (2 for usage, 1 for runtime).
 pub fn main() -> ExitCode {
+    completions::answer_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -373,8 +386,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         None => os_user(),
     };
     let config_dir = cli.config_dir.unwrap_or_else(config::config_dir);
+    let db = cli.db.unwrap_or_else(config::default_db_path);
+    // These need no loaded settings: doctor reports a broken file itself.
+    match &cli.command {
+        Some(Command::Doctor(a)) => {
+            let setup = doctor::Setup {
+                db: &db,
+                config_dir: &config_dir,
+            };
+            return doctor::run(&setup, a).map_err(Failure::Runtime);
+        }
+        Some(Command::Completions(a)) => return completions::run(a).map_err(Failure::Runtime),
+        Some(Command::Man(a)) => return manual::run(a).map_err(Failure::Runtime),
+        _ => {}
+    }
     let ctx = AppContext {
-        db: cli.db.unwrap_or_else(config::default_db_path),
+        db,
         actor,
         settings: Settings::load(&config_dir)?,
         config_dir,
@@ -404,6 +431,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
         Command::Notify(cmd) => return notify::run(&ctx, cmd, now),
         Command::Alerts(a) => return notify::alerts(&ctx, a, now),
+        Command::Doctor(_) | Command::Completions(_) | Command::Man(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

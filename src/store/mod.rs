@@ -13,6 +13,7 @@ mod evidence_export;
 mod evidence_files;
 mod incidents;
 mod records;
+mod peek;
 mod review;
 mod schema;
 pub mod timeline;
@@ -39,6 +40,7 @@ pub use evidence::{
 pub use evidence_check::ItemCheck;
 pub use evidence_files::open_regular_file;
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
+pub use peek::{Peek, open_incident_ids, peek};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};

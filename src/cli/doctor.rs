@@ -1,0 +1,167 @@
+//! `warroom doctor [--json]`: checks the setup a new operator gets wrong
+//! and names the fix for each problem. The checks themselves live in
+//! `doctor_checks`; this file runs them, prints the findings and chooses the
+//! exit code (0 when nothing failed, 1 otherwise). It runs before the
+//! configuration is loaded, so a broken file is one finding among the
+//! others rather than the end of the run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+
+use super::doctor_checks as checks;
+use crate::text::display_safe;
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Also check that this user can read the system journal (as
+    /// `watch --journal` needs)
+    #[arg(long)]
+    pub journal: bool,
+    /// Also load these rule files (the ones your watcher is started with)
+    #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+    /// Also check that these log files exist and are readable
+    #[arg(long = "log", value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// The findings as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a check came out. Only `Fail` makes doctor exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    /// Worth knowing, not wrong (no desktop bus, no override file).
+    Note,
+    Fail,
+}
+
+impl Status {
+    fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Note => "note",
+            Status::Fail => "FAIL",
+        }
+    }
+}
+
+/// One thing checked: what, how it came out, and for a failure the fix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    pub status: Status,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    pub fn ok(check: &'static str, detail: impl Into<String>) -> Finding {
+        Finding {
+            check,
+            status: Status::Ok,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    pub fn note(check: &'static str, detail: impl Into<String>) -> Finding {
+        Finding {
+            check,
+            status: Status::Note,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    pub fn fail(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Finding {
+        Finding {
+            check,
+            status: Status::Fail,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// Where doctor looks: what `--db` and `--config-dir` resolve to.
+pub struct Setup<'a> {
+    pub db: &'a Path,
+    pub config_dir: &'a Path,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    ok: bool,
+    db: &'a Path,
+    config_dir: &'a Path,
+    findings: &'a [Finding],
+}
+
+pub fn run(setup: &Setup<'_>, args: &DoctorArgs) -> Result<ExitCode> {
+    let findings = examine(setup, args);
+    let ok = findings.iter().all(|f| f.status != Status::Fail);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let report = Report {
+            ok,
+            db: setup.db,
+            config_dir: setup.config_dir,
+            findings: &findings,
+        };
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        for f in &findings {
+            // Details quote file contents and paths: sanitize them.
+            writeln!(
+                out,
+                "{:<4}  {:<9} {}",
+                f.status.label(),
+                f.check,
+                display_safe(&f.detail)
+            )?;
+            if let Some(fix) = &f.fix {
+                writeln!(out, "{:<16}fix: {}", "", display_safe(fix))?;
+            }
+        }
+        let failed = findings.iter().filter(|f| f.status == Status::Fail).count();
+        if ok {
+            writeln!(out, "all well")?;
+        } else {
+            writeln!(out, "{failed} problem(s) to fix")?;
+        }
+    }
+    out.flush()?;
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Every check, in the order an operator would fix them.
+fn examine(setup: &Setup<'_>, args: &DoctorArgs) -> Vec<Finding> {
+    let mut f = Vec::new();
+    f.extend(checks::database(setup.db));
+    let config = checks::config_files(setup.config_dir);
+    f.extend(config.findings);
+    f.extend(checks::rules(config.watch.as_ref(), &args.rules));
+    f.extend(checks::sources(config.watch.as_ref(), &args.logs));
+    if args.journal {
+        f.push(checks::journal());
+    }
+    f.extend(checks::sinks(config.comms.as_ref(), setup.db));
+    f.push(checks::desktop_bus());
+    f.extend(checks::terminal());
+    f.push(checks::time_zone());
+    f
+}
