@@ -61,6 +61,11 @@ const ZERO_TIME_YEAR: i32 = 1;
 /// Decodes one Alertmanager (or Grafana) webhook body.
 pub fn alertmanager(body: &[u8]) -> Result<Vec<RawAlert>, DecodeError> {
     let v: Value = serde_json::from_slice(body).map_err(|e| bad(format!("not JSON: {e}")))?;
+    alertmanager_value(v)
+}
+
+/// Decodes one webhook payload already parsed as JSON.
+pub fn alertmanager_value(v: Value) -> Result<Vec<RawAlert>, DecodeError> {
     let Value::Object(top) = v else {
         return Err(bad("the payload is not a JSON object"));
     };

@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod decode;
+pub mod ingest;
 pub mod map;
 
 pub use config::{Format, IntakeConfig, Mapping};

@@ -6,6 +6,7 @@ mod comms;
 mod drafts;
 mod evidence;
 mod incidents;
+mod intake;
 mod review;
 mod schema;
 pub mod timeline;
@@ -29,6 +30,7 @@ pub use evidence::{
     STORE_CUSTODIAN, open_regular_file, this_host,
 };
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
+pub use intake::{IntakeAlert, IntakeBatch, IntakeOutcome, IntakeStats};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
