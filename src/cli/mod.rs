@@ -21,6 +21,7 @@ use crate::text::display_safe;
 
 mod detect;
 mod evidence;
+mod ingest;
 mod notify;
 mod report;
 mod review;
@@ -103,6 +104,8 @@ pub enum Command {
     Alerts(notify::AlertsArgs),
     /// Follow log files headless (for systemd), opening incidents as rules fire
     Watch(watch::WatchArgs),
+    /// Take alerts from SIEM and monitoring (Alertmanager, Grafana, Wazuh, JSON): from a file or as a webhook listener
+    Ingest(ingest::IngestArgs),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -381,6 +384,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Scan(args) => return detect::scan(&ctx, args, now).map_err(Failure::Runtime),
         Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Watch(args) => return watch::watch(&ctx, args).map_err(Failure::Runtime),
+        Command::Ingest(args) => return ingest::run(&ctx, args, now).map_err(Failure::from),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
         Command::Notify(cmd) => return notify::run(&ctx, cmd, now),
         Command::Alerts(a) => return notify::alerts(&ctx, a, now),

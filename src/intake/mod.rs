@@ -11,6 +11,7 @@
 pub mod config;
 pub mod decode;
 pub mod ingest;
+pub mod listen;
 pub mod map;
 
 pub use config::{Format, IntakeConfig, Mapping};
