@@ -182,6 +182,10 @@ fn an_oversized_body_is_413_and_a_bad_payload_is_422_with_the_reason() {
     assert!(body.contains("alerts[0].labels is missing"), "{body}");
     stop(child);
     assert!(incidents(&env).is_empty());
+    let stats = env.json(&["ingest", "--stats"]);
+    assert_eq!(stats[0]["name"], "alertmanager");
+    assert_eq!(stats[0]["refused"], 1);
+    assert_eq!(stats[0]["last_error"], "alerts[0].labels is missing");
 }
 
 #[test]
@@ -240,4 +244,31 @@ fn two_hundred_concurrent_posts_lose_nothing_and_double_nothing() {
     titles.sort();
     titles.dedup();
     assert_eq!(titles.len(), 150);
+    let stats = env.json(&["ingest", "--stats"]);
+    assert_eq!(
+        (
+            stats[0]["received"].as_u64(),
+            stats[0]["deduplicated"].as_u64()
+        ),
+        (Some(200), Some(50))
+    );
+}
+
+#[test]
+fn a_locked_store_is_503_and_the_retry_after_it_frees_is_taken() {
+    let env = Env::new();
+    let (child, addr) = start(&env, &[], None);
+    // Another writer holds the database past the busy timeout.
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let body = payload("cache3", "firing");
+    let (code, reply) = post(addr, Some(TOKEN), body.as_bytes()).unwrap();
+    assert_eq!(code, 503, "{reply}");
+    assert!(reply.contains("nothing was recorded"), "{reply}");
+    conn.execute_batch("ROLLBACK").unwrap();
+    let (code, reply) = post(addr, Some(TOKEN), body.as_bytes()).unwrap();
+    assert_eq!(code, 200, "{reply}");
+    assert!(reply.contains("\"opened\":1"), "{reply}");
+    stop(child);
+    assert_eq!(incidents(&env).len(), 1);
 }

@@ -16,6 +16,7 @@ use super::AppContext;
 use super::watch::status_lines;
 use crate::comms::alerts;
 use crate::detect::watch::host_name;
+use crate::domain::event::format_time;
 use crate::intake::config::{Format, IntakeConfig, Mapping};
 use crate::intake::decode::{self, DecodeError, RawAlert};
 use crate::intake::ingest::{batch, decode_line};
@@ -44,9 +45,19 @@ pub struct IngestArgs {
     /// Largest request body accepted, in bytes (larger: 413)
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY, requires = "listen")]
     pub max_body: usize,
+    /// Show what each intake source has received, deduplicated, dropped
+    /// and refused, and its last error; take nothing in
+    #[arg(long, conflicts_with_all = ["listen", "file"])]
+    pub stats: bool,
+    /// With --stats: as JSON
+    #[arg(long, requires = "stats")]
+    pub json: bool,
 }
 
 pub fn run(ctx: &AppContext, args: IngestArgs, now: DateTime<Utc>) -> Result<ExitCode> {
+    if args.stats {
+        return stats(ctx, args.json);
+    }
     let config = IntakeConfig::load(&ctx.config_dir)?;
     let mapping = config.mapping(args.format).clone();
     match args.listen {
@@ -265,4 +276,48 @@ async fn stop_signal() {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
+}
+
+fn stats(ctx: &AppContext, as_json: bool) -> Result<ExitCode> {
+    let store = ctx.open_store()?;
+    let rows = store.intake_stats()?;
+    let mut out = std::io::stdout().lock();
+    if as_json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "name": r.name,
+                    "received": r.received,
+                    "deduplicated": r.deduplicated,
+                    "dropped": r.dropped,
+                    "refused": r.refused,
+                    "last_received_at": r.last_received_at.map(format_time),
+                    "last_error": r.last_error,
+                    "last_error_at": r.last_error_at.map(format_time),
+                })
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        writeln!(out, "no alerts taken in yet")?;
+    }
+    for r in rows {
+        let line = format!(
+            "{}: {} received, {} deduplicated, {} dropped, {} refused; last {}{}",
+            r.name,
+            r.received,
+            r.deduplicated,
+            r.dropped,
+            r.refused,
+            r.last_received_at.map_or("never".into(), format_time),
+            r.last_error
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        );
+        writeln!(out, "{}", display_safe(&line))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -106,6 +106,9 @@ impl Listener {
     /// Decodes and commits one payload (blocking: call off the runtime).
     fn take(&self, body: &[u8]) -> Result<IntakeOutcome, Refusal> {
         let now = chrono::Utc::now();
+        // Decoded before the store is taken: other requests wait only for
+        // the commit.
+        let decoded = decode_payload(self.format, &self.mapping, body);
         let mut slot = self
             .store
             .lock()
@@ -116,7 +119,7 @@ impl Listener {
         let Some(store) = slot.as_mut() else {
             return Err(Refusal::Unavailable("no store".into()));
         };
-        let raw = match decode_payload(self.format, &self.mapping, body) {
+        let raw = match decoded {
             Ok(r) => r,
             Err(e) => {
                 let msg = e.to_string();
