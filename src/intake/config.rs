@@ -294,7 +294,7 @@ impl Mapping {
                     severity: sev(&l.severity)?,
                 });
             }
-            levels.sort_by(|a, b| b.min.cmp(&a.min));
+            levels.sort_by_key(|l| std::cmp::Reverse(l.min));
         }
         let group_by = match &r.group_by {
             None => d.group_by.clone(),
