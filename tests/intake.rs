@@ -272,3 +272,64 @@ fn a_locked_store_is_503_and_the_retry_after_it_frees_is_taken() {
     stop(child);
     assert_eq!(incidents(&env).len(), 1);
 }
+
+#[test]
+fn a_file_with_a_bad_line_takes_the_rest_and_names_the_line() {
+    let env = Env::new();
+    let line = |id: &str, level: u32| {
+        format!(
+            r#"{{"timestamp":"2026-11-30T10:00:00.123+0000","rule":{{"level":{level},"description":"sshd: brute force","id":"5712"}},"agent":{{"id":"003","name":"web-01"}},"id":"{id}","full_log":"Failed password","data":{{"srcip":"203.0.113.9"}}}}"#
+        )
+    };
+    let file = env.dir.path().join("alerts.json");
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{{\"rule\":{{\"id\":\"1\"}}}}\n{}\n",
+            line("1.1", 12),
+            line("1.2", 12)
+        ),
+    )
+    .unwrap();
+    let out = env.run(&["ingest", "--format", "wazuh", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("alerts.json:2: 'rule.level' is missing"),
+        "{stderr}"
+    );
+    let list = incidents(&env);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["source"], "siem");
+    assert_eq!(list[0]["detected_at"], "2026-11-30T10:00:00.123Z");
+    // Read again: nothing new.
+    let stdout = env
+        .run(&["ingest", "--format", "wazuh", file.to_str().unwrap()])
+        .stdout;
+    assert!(
+        String::from_utf8_lossy(&stdout).contains("2 already recorded"),
+        "{}",
+        String::from_utf8_lossy(&stdout)
+    );
+    assert_eq!(incidents(&env).len(), 1);
+}
+
+#[test]
+fn a_broken_intake_toml_is_refused_naming_file_line_and_column() {
+    let env = Env::new();
+    let cfg = env.dir.path().join("cfg");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("intake.toml"),
+        "[wazuh]\nsource = \"customer-report\"\n",
+    )
+    .unwrap();
+    let out = env
+        .cmd()
+        .env("WARROOM_CONFIG_DIR", &cfg)
+        .args(["ingest", "--format", "wazuh", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    common::assert_fails(&out, 1, "intake.toml:2:10: 'source' is \"customer-report\"");
+}
