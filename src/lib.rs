@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod detect;
 pub mod domain;
+pub mod intake;
 pub mod logging;
 pub mod newfile;
 pub mod report;

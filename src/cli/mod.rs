@@ -28,6 +28,7 @@ mod doctor;
 mod doctor_checks;
 mod evidence;
 mod manual;
+mod ingest;
 mod notify;
 mod report;
 mod review;
@@ -118,6 +119,8 @@ pub enum Command {
     /// Write the manual pages into a directory (for packaging)
     #[command(hide = true)]
     Man(manual::ManArgs),
+    /// Take alerts from SIEM and monitoring (Alertmanager, Grafana, Wazuh, JSON): from a file or as a webhook listener
+    Ingest(ingest::IngestArgs),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -428,6 +431,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Scan(args) => return detect::scan(&ctx, args, now).map_err(Failure::Runtime),
         Command::Rules(cmd) => return detect::rules(cmd).map_err(Failure::Runtime),
         Command::Watch(args) => return watch::watch(&ctx, args).map_err(Failure::Runtime),
+        Command::Ingest(args) => return ingest::run(&ctx, args, now).map_err(Failure::from),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
         Command::Notify(cmd) => return notify::run(&ctx, cmd, now),
         Command::Alerts(a) => return notify::alerts(&ctx, a, now),

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::watch_lease::MIGRATION,
     super::clocks::MIGRATION,
     super::alert_log::MIGRATION,
+    super::intake::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

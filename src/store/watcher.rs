@@ -117,6 +117,9 @@ pub mod kinds {
     pub const UPDATED: &str = "detect.updated";
     /// The rule asked to notify people; the alert was raised.
     pub const NOTIFY: &str = "detect.notify";
+    /// The sender of an imported alert reported it resolved: the
+    /// detection ended; the incident stays open until people resolve it.
+    pub const ENDED: &str = "detect.ended";
 }
 
 /// Where a followed file was read up to.
@@ -287,6 +290,10 @@ fn incident_title(facts: &RuleFacts, key: &str) -> String {
     } else {
         format!("{} ({}={})", facts.rule, facts.group_by, key)
     };
+    cut_title(&head)
+}
+
+fn cut_title(head: &str) -> String {
     let mut title: String = head.chars().take(200).collect();
     if title.trim().is_empty() {
         title = "Detection".into();
@@ -348,13 +355,22 @@ fn to_i64(n: u64) -> i64 {
 struct Excerpts(Vec<Option<(StoredContent, NewEvidence)>>);
 
 /// Context shared by the writes of one batch.
-struct Ctx<'a> {
-    tx: &'a Transaction<'a>,
-    playbook: &'a Playbook,
-    actor: &'a str,
-    now: DateTime<Utc>,
-    origin: &'a str,
-    notify_sinks: &'a [String],
+pub(super) struct Ctx<'a> {
+    pub(super) tx: &'a Transaction<'a>,
+    pub(super) playbook: &'a Playbook,
+    pub(super) actor: &'a str,
+    pub(super) now: DateTime<Utc>,
+    pub(super) origin: &'a str,
+    pub(super) notify_sinks: &'a [String],
+    /// What the incidents it opens record as their source.
+    pub(super) source: Source,
+}
+
+/// How a detection's incident is presented when its facts are not a
+/// rule's (an imported alert has its own title and text).
+pub(super) struct Shown<'a> {
+    pub(super) title: &'a str,
+    pub(super) summary: &'a str,
 }
 
 impl Store {
@@ -514,13 +530,14 @@ impl Store {
                 now,
                 origin: &origin,
                 notify_sinks: &batch.notify_sinks,
+                source: Source::RuleWatcher,
             };
             let mut outcome = CommitOutcome {
                 closed: close_resolved(tx, now)?,
                 ..CommitOutcome::default()
             };
             for (d, excerpt) in batch.detections.iter().zip(&excerpts.0) {
-                apply_change(&ctx, batch.replay, d, excerpt.as_ref(), &mut outcome)?;
+                apply_change(&ctx, batch.replay, d, excerpt.as_ref(), None, &mut outcome)?;
             }
             save_checkpoints(tx, batch, now)?;
             save_windows(tx, batch)?;
@@ -555,7 +572,7 @@ impl NewEvidence {
 }
 
 /// Closes detections whose incident is resolved or closed.
-fn close_resolved(
+pub(super) fn close_resolved(
     tx: &Transaction<'_>,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<(String, String)>> {
@@ -679,11 +696,12 @@ enum Target {
     None,
 }
 
-fn apply_change(
+pub(super) fn apply_change(
     ctx: &Ctx<'_>,
     replay: bool,
     d: &DetectionChange,
     excerpt: Option<&(StoredContent, NewEvidence)>,
+    shown: Option<&Shown<'_>>,
     outcome: &mut CommitOutcome,
 ) -> Result<(), WriteError> {
     let tx = ctx.tx;
@@ -730,7 +748,7 @@ fn apply_change(
             id
         }
         Target::None => {
-            let opened = open_detection(ctx, d, excerpt, &mut outcome.deliver)?;
+            let opened = open_detection(ctx, d, excerpt, shown, &mut outcome.deliver)?;
             let id = opened.id;
             outcome.opened.push(opened);
             id
@@ -779,6 +797,7 @@ fn open_detection(
     ctx: &Ctx<'_>,
     d: &DetectionChange,
     excerpt: Option<&(StoredContent, NewEvidence)>,
+    shown: Option<&Shown<'_>>,
     deliver: &mut Vec<NewAlert>,
 ) -> Result<OpenedDetection, WriteError> {
     let tx = ctx.tx;
@@ -790,16 +809,21 @@ fn open_detection(
         |r| r.get(0),
     )?;
     let incident = if f.create_incident {
-        let title =
-            validate_title(&incident_title(f, &d.key)).unwrap_or_else(|_| "Detection".into());
-        let mut summary = f.description.clone();
-        if !f.why.is_empty() {
-            summary.push_str(&format!("\n\nWhy this threshold: {}", f.why));
-        }
-        summary.push_str(&format!("\n\nRule condition: {}", f.condition));
+        let (title, summary) = match shown {
+            Some(s) => (cut_title(s.title), s.summary.to_string()),
+            None => {
+                let mut summary = f.description.clone();
+                if !f.why.is_empty() {
+                    summary.push_str(&format!("\n\nWhy this threshold: {}", f.why));
+                }
+                summary.push_str(&format!("\n\nRule condition: {}", f.condition));
+                (incident_title(f, &d.key), summary)
+            }
+        };
+        let title = validate_title(&title).unwrap_or_else(|_| "Detection".into());
         let new = NewIncident {
             summary,
-            source: Source::RuleWatcher,
+            source: ctx.source,
             detected_at: Some(d.first_seen),
             ..NewIncident::new(title.clone(), f.severity)
         };

@@ -1,0 +1,19 @@
+//! Alert intake: alerts from SIEM and monitoring tools (Alertmanager and
+//! Grafana webhooks, Wazuh `alerts.json`, generic JSON lines) become
+//! detections through the same store path as the rule watcher.
+//!
+//! - `decode`: bytes to alerts (pure).
+//! - `config`: `intake.toml`, how alerts are mapped.
+//! - `map`: applying the mapping (pure).
+//! - `ingest`: a batch of alerts committed to the store.
+//! - `listen`: the webhook listener.
+
+pub mod config;
+pub mod decode;
+pub mod ingest;
+pub mod listen;
+pub mod map;
+
+pub use config::{Format, IntakeConfig, Mapping};
+pub use decode::{AlertStatus, DecodeError, RawAlert};
+pub use map::{Action, Mapped};
