@@ -241,10 +241,13 @@ impl Store {
             return Err(damaged(bad, "copied"));
         }
         if fs::symlink_metadata(out).is_ok() {
-            return Err(StoreError::Invalid(format!(
-                "{} already exists; nothing was overwritten",
-                out.display()
-            )));
+            return Err(StoreError::Io {
+                path: out.to_path_buf(),
+                source: io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "already exists; nothing was overwritten",
+                ),
+            });
         }
         copy_item_to(&self.evidence_dir().join(&ev.stored_path), &ev, out)?;
         let to = format!("{actor}: {}", out.display());
@@ -318,6 +321,12 @@ fn custody_log(id: &IncidentId, drill: bool, custody: &[CustodyEvent]) -> String
 }
 
 fn write_dir(out: &Path, files: &[(String, BundleFile)]) -> Result<()> {
+    if fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(StoreError::Invalid(format!(
+            "{} is a symbolic link; give a new directory or a .tar file",
+            out.display()
+        )));
+    }
     if out.exists() {
         let empty = fs::read_dir(out).map_err(io_err(out))?.next().is_none();
         if !empty {

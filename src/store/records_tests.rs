@@ -335,3 +335,11 @@ fn checkpoint_files_are_never_written_through_a_planted_link() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+#[test]
+fn the_demo_drill_replays_to_its_rows() {
+    let (_dir, mut s) = open_temp();
+    crate::demo::load(&mut s, &Playbook::builtin(), t(600)).unwrap();
+    let report = s.verify(None).unwrap();
+    assert!(report.is_ok(), "{:?} {:?}", report.failure, report.records);
+}
