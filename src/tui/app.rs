@@ -574,9 +574,9 @@ pub fn roster_matches<'a>(
 }
 
 /// Shows `text` in the footer (an error in red and for longer).
-pub fn say(app: &mut App, text: String, error: bool) {
+pub fn say(app: &mut App, text: impl Into<String>, error: bool) {
     app.message = Some(Message {
-        text,
+        text: text.into(),
         error,
         age: 0,
     });

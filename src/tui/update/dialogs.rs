@@ -353,11 +353,7 @@ fn form_command(
             let kept = app.drafts.contains_key(NEW_INCIDENT_DRAFT);
             app.modal = None;
             if kept {
-                say(
-                    app,
-                    "form kept as a draft: press n to continue it".into(),
-                    false,
-                );
+                say(app, "form kept as a draft: press n to continue it", false);
             }
             return;
         }

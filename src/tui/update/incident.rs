@@ -98,7 +98,7 @@ pub(super) fn incident_command(
                             }),
                         ));
                     }
-                    None => say(app, "no phase that way".into(), true),
+                    None => say(app, "no phase that way", true),
                 }
             }
         }

@@ -22,13 +22,17 @@ use crate::tui::screens::compose::handle as compose;
 
 mod board;
 mod dialogs;
+mod drafts;
 mod incident;
+mod typing;
 
 pub use super::effect::Effect;
 use crate::tui::app::{new_incident_form, say};
 use board::board_command;
 use dialogs::{modal_command, pick_by_key};
+use drafts::{autosave, discard_draft, save_or_delete};
 use incident::incident_command;
+use typing::{focused_input, text_changed};
 
 pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> {
     let mut fx = Vec::new();
@@ -197,107 +201,6 @@ fn open_id(app: &App) -> Option<IncidentId> {
             app.incident.as_ref().map(|i| i.id.clone())
         }
         Screen::Board | Screen::Metrics | Screen::Watcher => None,
-    }
-}
-
-fn focused_input(app: &mut App) -> Option<&mut LineInput> {
-    if app.confirm_quit {
-        return None;
-    }
-    match &mut app.modal {
-        Some(Modal::NewIncident(f)) => match f.focus {
-            FormField::Title => Some(&mut f.title),
-            FormField::Summary => Some(&mut f.summary),
-            // Typing on a choice field picks by its first letter/number.
-            FormField::Severity | FormField::Source => None,
-        },
-        Some(Modal::Text(t)) => Some(&mut t.input),
-        Some(Modal::Assign(a)) => Some(&mut a.input),
-        Some(Modal::Fields(d)) => d.focused_input(),
-        Some(_) => None,
-        None if app.board.filtering => Some(&mut app.board.filter),
-        None => None,
-    }
-}
-
-fn text_changed(app: &mut App, now: DateTime<Utc>) {
-    match &mut app.modal {
-        Some(Modal::NewIncident(f)) => {
-            f.dirty = true;
-            // Clear a field's error as soon as it is being fixed.
-            let focus = f.focus;
-            f.errors.retain(|(field, _)| *field != focus);
-        }
-        Some(Modal::Text(t)) => {
-            t.dirty = true;
-            t.error = None;
-        }
-        Some(Modal::Fields(d)) => {
-            d.dirty = true;
-            d.error = None;
-        }
-        Some(Modal::Assign(a)) => {
-            a.error = None;
-            a.selected = if crate::tui::app::roster_matches(&app.people, a.input.text()).is_empty()
-            {
-                None
-            } else {
-                Some(0)
-            };
-        }
-        _ => {
-            if app.board.filtering {
-                app.board.selected = 0;
-                app.rebuild_order(now);
-            }
-        }
-    }
-}
-
-/// A draft save (or delete) for the form or edit in progress, if it changed.
-fn autosave(app: &mut App) -> Option<Effect> {
-    match &mut app.modal {
-        Some(Modal::NewIncident(f)) if f.dirty => {
-            f.dirty = false;
-            Some(save_or_delete(
-                &mut app.drafts,
-                NEW_INCIDENT_DRAFT.to_string(),
-                (!f.is_blank()).then(|| f.to_draft()),
-            ))
-        }
-        Some(Modal::Text(t)) if t.dirty => {
-            t.dirty = false;
-            let body = (!t.input.is_blank())
-                .then(|| serde_json::json!({ "text": t.input.text() }).to_string());
-            Some(save_or_delete(&mut app.drafts, t.draft_key(), body))
-        }
-        Some(Modal::Fields(d)) => crate::tui::fields::state::autosave(d, &mut app.drafts),
-        _ => None,
-    }
-}
-
-fn save_or_delete(
-    drafts: &mut std::collections::HashMap<String, String>,
-    key: String,
-    body: Option<String>,
-) -> Effect {
-    match body {
-        Some(body) => {
-            drafts.insert(key.clone(), body.clone());
-            Effect::SaveDraft { key, body }
-        }
-        None => {
-            drafts.remove(&key);
-            Effect::DeleteDraft { key }
-        }
-    }
-}
-
-fn discard_draft(app: &mut App, key: &str, fx: &mut Vec<Effect>) {
-    if app.drafts.remove(key).is_some() {
-        fx.push(Effect::DeleteDraft {
-            key: key.to_string(),
-        });
     }
 }
 

@@ -6,18 +6,10 @@ use crossterm::event::KeyEvent;
 use super::state::*;
 use crate::comms::Audience;
 use crate::store::{NewMessage, check_body};
-use crate::tui::app::{App, Message};
+use crate::tui::app::{App, say};
 use crate::tui::effect::Effect;
 use crate::tui::keymap::Command;
 use crate::tui::kit::editor::Editor;
-
-fn say(app: &mut App, text: impl Into<String>, error: bool) {
-    app.message = Some(Message {
-        text: text.into(),
-        error,
-        age: 0,
-    });
-}
 
 /// `c` in the incident view: the picker, on the newest saved draft's
 /// audience if there is one, else on the customer notification.

@@ -90,7 +90,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         Command::VerifyEvidence => {
             if len == 0 {
-                say(app, "no evidence to verify yet (a adds some)".into(), true);
+                say(app, "no evidence to verify yet (a adds some)", true);
             } else {
                 say(app, format!("verifying {len} item(s)…"), false);
                 fx.push(effect(RecordsEffect::VerifyEvidence { id }));
@@ -98,7 +98,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         Command::TransferEvidence => {
             let Some(item) = state.selected() else {
-                say(app, "no item selected".into(), true);
+                say(app, "no item selected", true);
                 return;
             };
             let holder = state
@@ -153,7 +153,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         Command::ExportEvidence => {
             if len == 0 {
-                say(app, "no evidence to export yet".into(), true);
+                say(app, "no evidence to export yet", true);
                 return;
             }
             let mut note = vec![
@@ -220,8 +220,8 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
             say(
                 app,
                 match kind {
-                    EvidenceKind::File => "copying and hashing the file…".into(),
-                    _ => "storing the evidence…".into(),
+                    EvidenceKind::File => String::from("copying and hashing the file…"),
+                    _ => String::from("storing the evidence…"),
                 },
                 false,
             );
@@ -250,7 +250,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 id,
                 out: expand_home(&out),
             }));
-            say(app, "exporting…".into(), false);
+            say(app, "exporting…", false);
         }
         _ => {}
     }

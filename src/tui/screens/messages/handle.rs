@@ -52,16 +52,12 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                 return;
             }
             if state.retrying {
-                say(app, "a retry is already running…".into(), false);
+                say(app, "a retry is already running…", false);
                 return;
             }
             let (failed, pending) = state.undelivered();
             if failed + pending == 0 {
-                say(
-                    app,
-                    "every delivery was delivered: nothing to retry".into(),
-                    false,
-                );
+                say(app, "every delivery was delivered: nothing to retry", false);
                 return;
             }
             state.retrying = true;
@@ -108,7 +104,7 @@ pub fn retried(
     match results {
         Ok(results) if results.is_empty() => say(
             app,
-            "nothing to retry now (a delivery in progress elsewhere is left to it)".into(),
+            "nothing to retry now (a delivery in progress elsewhere is left to it)",
             false,
         ),
         Ok(results) => {

@@ -43,7 +43,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Ef
             } else {
                 "drills excluded"
             };
-            say(app, text.into(), false);
+            say(app, text, false);
         }
         Command::NextPeriod | Command::PrevPeriod => {
             let Some(m) = app.metrics.as_mut() else {

@@ -86,7 +86,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             }
             (Some(ReviewRow::Action(_)), _) => say(
                 app,
-                "d marks it done, x drops it (with a reason), o reopens it".into(),
+                "d marks it done, x drops it (with a reason), o reopens it",
                 false,
             ),
             _ => {}
@@ -117,7 +117,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                 _ => None,
             };
             let Some(action) = action else {
-                say(app, "select a corrective action first".into(), true);
+                say(app, "select a corrective action first", true);
                 return;
             };
             let status = match cmd {
