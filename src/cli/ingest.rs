@@ -2,7 +2,7 @@
 //! detections. From a file or standard input (`--format`), or as a webhook
 //! listener (`--listen`) for Alertmanager and Grafana.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,13 +14,14 @@ use clap::Args;
 
 use super::AppContext;
 use super::watch::status_lines;
-use crate::comms::alerts;
+use crate::comms::{SinkConfig, alerts};
 use crate::detect::watch::host_name;
 use crate::domain::event::format_time;
 use crate::intake::config::{Format, IntakeConfig, Mapping};
 use crate::intake::decode::{self, DecodeError, RawAlert};
 use crate::intake::ingest::{batch, decode_line};
 use crate::intake::listen::{DEFAULT_MAX_BODY, Listener, serve};
+use crate::store::Store;
 
 use crate::text::display_safe;
 
@@ -73,117 +74,191 @@ fn from_file(
     now: DateTime<Utc>,
 ) -> Result<ExitCode> {
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
-    let name = if path == Path::new("-") {
-        "<stdin>".to_string()
+    let (name, input): (String, Box<dyn BufRead>) = if path == Path::new("-") {
+        ("<stdin>".into(), Box::new(std::io::stdin().lock()))
     } else {
-        path.display().to_string()
+        let name = path.display().to_string();
+        let f = std::fs::File::open(&path).with_context(|| format!("{name}: cannot read"))?;
+        (name, Box::new(std::io::BufReader::new(f)))
     };
-    let mut bytes = Vec::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading standard input")?;
-    } else {
-        bytes = std::fs::read(&path).with_context(|| format!("{name}: cannot read"))?;
-    }
-    let (alerts, problems) = decode_all(args.format, &mapping, &bytes, &name);
-    let mut store = ctx.open_store()?;
-    for p in &problems {
-        eprintln!("error: {}", display_safe(p));
-        tracing::warn!("{}", display_safe(p));
-        store.record_intake_error(&mapping.name, p, now)?;
-    }
+    let store = ctx.open_store()?;
     let sinks = ctx.settings.comms.escalation_sinks(store.path());
-    let names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
-    let host = host_name();
-    let (mut opened, mut attached, mut dup, mut ended, mut dropped) = (0, 0, 0, 0, 0);
-    let mut delivering = Vec::new();
-    let stdout = std::io::stdout();
-    for chunk in alerts.chunks(CHUNK) {
-        let b = batch(args.format, &mapping, chunk, &names);
-        dropped += b.dropped;
-        let out = store.commit_intake(&b, &ctx.settings.playbook, &ctx.actor, &host, now)?;
-        opened += out.commit.opened.len();
-        attached += out.commit.attached;
-        dup += out.deduplicated;
-        ended += out.ended;
-        let mut o = stdout.lock();
-        for line in status_lines(&out.commit) {
-            writeln!(o, "{}", display_safe(&line))?;
-        }
-        if !out.commit.deliver.is_empty()
-            && let Some(h) = alerts::deliver_in_background(
-                store.path(),
-                out.commit.deliver.clone(),
-                sinks.clone(),
-                &ctx.settings.comms,
-                &ctx.actor,
-                now,
-            )
-        {
-            delivering.push(h);
-        }
-    }
-    for h in delivering {
+    let mut taker = Taker {
+        ctx,
+        format: args.format,
+        names: sinks.iter().map(|s| s.name.clone()).collect(),
+        sinks,
+        mapping,
+        store,
+        host: host_name(),
+        now,
+        pending: Vec::with_capacity(CHUNK),
+        delivering: Vec::new(),
+        totals: Totals::default(),
+    };
+    read_input(&mut taker, input, &name)?;
+    taker.flush()?;
+    for h in std::mem::take(&mut taker.delivering) {
         let _ = h.join();
     }
+    let t = &taker.totals;
     writeln!(
-        stdout.lock(),
-        "{} alert(s): {opened} detection(s) opened, {attached} added to open ones, {dup} already recorded, {ended} resolution(s) recorded, {dropped} dropped, {} refused",
-        alerts.len(),
-        problems.len()
+        std::io::stdout().lock(),
+        "{} alert(s): {} detection(s) opened, {} added to open ones, {} already recorded, {} resolution(s) recorded, {} dropped, {} refused",
+        t.alerts,
+        t.opened,
+        t.attached,
+        t.deduplicated,
+        t.ended,
+        t.dropped,
+        t.refused
     )?;
-    Ok(if problems.is_empty() {
+    Ok(if t.refused == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-/// Every alert of the input, and a located reason for each part refused
-/// (the rest is still taken: one bad line loses nothing else).
-fn decode_all(
+#[derive(Debug, Default)]
+struct Totals {
+    alerts: u64,
+    opened: usize,
+    attached: u64,
+    deduplicated: u64,
+    ended: u64,
+    dropped: u64,
+    refused: u64,
+}
+
+/// Commits alerts as they are read, a chunk per transaction, so a large
+/// `alerts.json` is never held in memory whole.
+struct Taker<'a> {
+    ctx: &'a AppContext,
     format: Format,
-    mapping: &Mapping,
-    bytes: &[u8],
-    name: &str,
-) -> (Vec<RawAlert>, Vec<String>) {
-    let mut alerts = Vec::new();
-    let mut problems = Vec::new();
-    match format {
+    mapping: Mapping,
+    store: Store,
+    sinks: Vec<SinkConfig>,
+    names: Vec<String>,
+    host: String,
+    now: DateTime<Utc>,
+    pending: Vec<RawAlert>,
+    delivering: Vec<std::thread::JoinHandle<()>>,
+    totals: Totals,
+}
+
+impl Taker<'_> {
+    fn push(&mut self, a: RawAlert) -> Result<()> {
+        self.totals.alerts += 1;
+        self.pending.push(a);
+        if self.pending.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// A part of the input refused: said on stderr, counted, recorded as
+    /// the source's last error; the rest is still taken.
+    fn refuse(&mut self, problem: String) -> Result<()> {
+        eprintln!("error: {}", display_safe(&problem));
+        tracing::warn!("{}", display_safe(&problem));
+        self.totals.refused += 1;
+        self.store
+            .record_intake_error(&self.mapping.name, &problem, self.now)?;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let b = batch(self.format, &self.mapping, &self.pending, &self.names);
+        self.pending.clear();
+        let settings = &self.ctx.settings;
+        let out = self.store.commit_intake(
+            &b,
+            &settings.playbook,
+            &self.ctx.actor,
+            &self.host,
+            self.now,
+        )?;
+        let t = &mut self.totals;
+        t.dropped += b.dropped;
+        t.opened += out.commit.opened.len();
+        t.attached += out.commit.attached;
+        t.deduplicated += out.deduplicated;
+        t.ended += out.ended;
+        let mut o = std::io::stdout().lock();
+        for line in status_lines(&out.commit) {
+            writeln!(o, "{}", display_safe(&line))?;
+        }
+        if !out.commit.deliver.is_empty()
+            && let Some(h) = alerts::deliver_in_background(
+                self.store.path(),
+                out.commit.deliver.clone(),
+                self.sinks.clone(),
+                &settings.comms,
+                &self.ctx.actor,
+                self.now,
+            )
+        {
+            self.delivering.push(h);
+        }
+        Ok(())
+    }
+}
+
+/// Reads the input, handing each alert to `taker` and each refused part
+/// with where it is (one bad line loses nothing else).
+fn read_input(taker: &mut Taker<'_>, mut input: Box<dyn BufRead>, name: &str) -> Result<()> {
+    match taker.format {
         Format::Alertmanager => {
-            // One payload, or several one after another (a log of
-            // webhook bodies).
+            // One payload, or several one after another (a log of webhook
+            // bodies).
             let stream =
-                serde_json::Deserializer::from_slice(bytes).into_iter::<serde_json::Value>();
+                serde_json::Deserializer::from_reader(input).into_iter::<serde_json::Value>();
             for (n, v) in stream.enumerate() {
                 let decoded = v
                     .map_err(|e| DecodeError(format!("not JSON: {e}")))
                     .and_then(decode::alertmanager_value);
                 match decoded {
-                    Ok(a) => alerts.extend(a),
+                    Ok(alerts) => {
+                        for a in alerts {
+                            taker.push(a)?;
+                        }
+                    }
                     Err(e) => {
-                        problems.push(format!("{name}: payload {}: {e}", n + 1));
                         // A stream that is not JSON cannot be resynchronized.
-                        break;
+                        return taker.refuse(format!("{name}: payload {}: {e}", n + 1));
                     }
                 }
             }
         }
         Format::Wazuh | Format::Json => {
-            let text = String::from_utf8_lossy(bytes);
-            for (n, line) in text.lines().enumerate() {
+            let mut buf = Vec::new();
+            let mut n = 0u64;
+            loop {
+                buf.clear();
+                let read = input
+                    .read_until(b'\n', &mut buf)
+                    .with_context(|| format!("{name}: reading"))?;
+                if read == 0 {
+                    break;
+                }
+                n += 1;
+                // Invalid UTF-8 is replaced, never a reason to stop.
+                let line = String::from_utf8_lossy(&buf);
                 if line.trim().is_empty() {
                     continue;
                 }
-                match decode_line(format, mapping, line) {
-                    Ok(a) => alerts.push(a),
-                    Err(e) => problems.push(format!("{name}:{}: {e}", n + 1)),
+                match decode_line(taker.format, &taker.mapping, &line) {
+                    Ok(a) => taker.push(a)?,
+                    Err(e) => taker.refuse(format!("{name}:{n}: {e}"))?,
                 }
             }
         }
     }
-    (alerts, problems)
+    Ok(())
 }
 
 fn read_token(path: &Path) -> Result<String> {
