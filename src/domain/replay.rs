@@ -11,8 +11,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::clock_history::Pause;
 use super::event::{Event, kinds};
-use super::incident::{Cia, Incident, Status};
+use super::incident::{Cia, Incident, Severity, Status};
 
 /// Lifecycle times follow the status: contained, resolved and closed are
 /// stamped the first time the status reaches them, reopening clears
@@ -85,6 +86,7 @@ pub fn apply(state: &mut Option<Incident>, e: &Event) -> Result<(), ReplayError>
             let Some(changes) = data["changes"].as_object() else {
                 return Err(fail("no changes recorded".into()));
             };
+            let before = (i.severity, i.detected_at);
             for (field, change) in changes {
                 let to = change["to"]
                     .as_str()
@@ -94,6 +96,50 @@ pub fn apply(state: &mut Option<Incident>, e: &Event) -> Result<(), ReplayError>
             if changes.contains_key("status") {
                 stamp_status_times(i, e.at);
             }
+            if i.severity != before.0 {
+                record_period(i, before, e.at);
+            }
+        }
+        kinds::INCIDENT_DETECTION_CHANGED => {
+            let to = data["detected_at"]["to"]
+                .as_str()
+                .ok_or_else(|| fail("no new detection time recorded".into()))?;
+            let before = (i.severity, i.detected_at);
+            i.detected_at = parse_time(to).map_err(fail)?;
+            record_period(i, before, e.at);
+        }
+        kinds::CLOCK_PAUSED => {
+            let clock = data["clock"]
+                .as_str()
+                .ok_or_else(|| fail("no clock recorded".into()))?;
+            let from = data["from"]
+                .as_str()
+                .map_or(Ok(e.at), parse_time)
+                .map_err(fail)?;
+            i.clock_history.pauses.push(Pause {
+                clock: clock.to_string(),
+                from,
+                until: None,
+                reason: data["reason"].as_str().unwrap_or_default().to_string(),
+            });
+        }
+        kinds::CLOCK_RESUMED => {
+            let clock = data["clock"]
+                .as_str()
+                .ok_or_else(|| fail("no clock recorded".into()))?;
+            let until = data["until"]
+                .as_str()
+                .map_or(Ok(e.at), parse_time)
+                .map_err(fail)?;
+            let Some(pause) = i
+                .clock_history
+                .pauses
+                .iter_mut()
+                .find(|p| p.clock == clock && p.until.is_none())
+            else {
+                return Err(fail(format!("the {clock} clock was not paused")));
+            };
+            pause.until = Some(until);
         }
         kinds::INCIDENT_ACKNOWLEDGED => {
             i.acknowledged_at.get_or_insert(e.at);
@@ -116,6 +162,21 @@ pub fn apply(state: &mut Option<Incident>, e: &Event) -> Result<(), ReplayError>
         _ => {}
     }
     Ok(())
+}
+
+/// From `at` on, the incident's (already changed) severity and detection
+/// time hold: the same step the writers take, so the clocks' history is
+/// rebuilt from the chain, not taken from the cached column.
+fn record_period(i: &mut Incident, before: (Severity, DateTime<Utc>), at: DateTime<Utc>) {
+    let mut history = std::mem::take(&mut i.clock_history);
+    history.change(before, i, at);
+    i.clock_history = history;
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("'{s}' is not a time ({e})"))
 }
 
 /// Sets one field from the text an `incident.updated` event recorded.
@@ -235,5 +296,36 @@ pub fn differences(row: &Incident, replayed: &Incident) -> Vec<String> {
         t(row.last_update_at),
         t(replayed.last_update_at),
     );
+    cmp(
+        "clock_history",
+        history_text(&row.clock_history),
+        history_text(&replayed.clock_history),
+    );
+    out
+}
+
+/// The clock history at the events' precision (milliseconds): the cached
+/// column keeps the writer's full `now`, the chain its recorded time.
+fn history_text(h: &super::clock_history::ClockHistory) -> String {
+    let t = super::event::format_time;
+    let mut out = String::new();
+    for p in &h.periods {
+        out.push_str(&format!(
+            "[{} {} {}]",
+            t(p.from),
+            p.severity,
+            t(p.detected_at)
+        ));
+    }
+    for p in &h.pauses {
+        let until = p.until.map_or_else(|| "-".into(), t);
+        out.push_str(&format!(
+            "[{} {} {} {:?}]",
+            p.clock,
+            t(p.from),
+            until,
+            p.reason
+        ));
+    }
     out
 }

@@ -193,6 +193,65 @@ fn incident_rows_changed_outside_warroom_fail_verify_naming_the_field() {
 }
 
 #[test]
+fn clock_changes_replay_to_the_clock_history_and_an_edited_history_fails_verify() {
+    use crate::domain::sla::ClockKind;
+    let (_dir, mut s) = open_temp();
+    let i = new(&mut s, "Clocks", false);
+    // Writers stamp the full `now`; the chain keeps milliseconds.
+    let odd = |m: i64| t(m) + Duration::nanoseconds(123_456_789);
+    let up = IncidentPatch {
+        severity: Some(Severity::P1),
+        ..Default::default()
+    };
+    s.update_incident(&i.id, &up, "alice", odd(1)).unwrap();
+    s.pause_clock(
+        &i.id,
+        &ClockKind::Response,
+        "waiting on the hoster",
+        "alice",
+        odd(2),
+    )
+    .unwrap();
+    s.resume_clock(&i.id, &ClockKind::Response, "alice", odd(10))
+        .unwrap();
+    let down = IncidentPatch {
+        severity: Some(Severity::P4),
+        reason: Some("false positive".into()),
+        ..Default::default()
+    };
+    s.update_incident(&i.id, &down, "alice", odd(40)).unwrap();
+    s.set_detected(&i.id, t(-15), "SIEM alert came first", "alice", odd(41))
+        .unwrap();
+    let row = s.incident(&i.id).unwrap();
+    assert_eq!(
+        row.clock_history.periods.len(),
+        4,
+        "{:?}",
+        row.clock_history
+    );
+    assert_eq!(row.clock_history.pauses.len(), 1);
+    let report = s.verify(None).unwrap();
+    assert!(report.is_ok(), "{:?} {:?}", report.failure, report.records);
+
+    // A history rewritten to drop the breach-era P1 period is caught.
+    raw(&s)
+        .execute(
+            "UPDATE incidents SET clock_history = '{}' WHERE id = ?1",
+            params![i.id.as_str()],
+        )
+        .unwrap();
+    let report = s.verify(None).unwrap();
+    assert!(
+        report
+            .records
+            .iter()
+            .any(|r| r.contains(i.id.as_str()) && r.contains("clock_history:")),
+        "{:?}",
+        report.records
+    );
+}
+
+#[test]
 fn an_event_forged_at_the_head_outside_the_sequence_fails_verify() {
     let (_dir, mut s) = open_temp();
     let i = new(&mut s, "a", false);
