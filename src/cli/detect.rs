@@ -99,6 +99,10 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     for p in &set.problems {
         eprintln!("warning: {} (rule refused)", display_safe(&p.to_string()));
     }
+    for w in &set.warnings {
+        tracing::warn!("{}", display_safe(&w.to_string()));
+        eprintln!("warning: {}", display_safe(&w.to_string()));
+    }
     if set.rules.is_empty() {
         anyhow::bail!("no rules loaded; nothing to scan for");
     }
@@ -286,6 +290,9 @@ fn commit_summary(c: &CommitOutcome) -> String {
 struct CheckJson<'a> {
     loaded: Vec<LoadedJson<'a>>,
     refused: Vec<String>,
+    /// Loaded, but worth a look (a condition that cannot fire as
+    /// written, patterns too large to match in one pass).
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -321,6 +328,7 @@ pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
         let report = CheckJson {
             loaded,
             refused: set.problems.iter().map(ToString::to_string).collect(),
+            warnings: set.warnings.iter().map(ToString::to_string).collect(),
         };
         serde_json::to_writer_pretty(&mut out, &report).context("encoding report")?;
         writeln!(out)?;
@@ -340,11 +348,15 @@ pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
         for p in &set.problems {
             writeln!(out, "refused  {}", display_safe(&p.to_string()))?;
         }
+        for w in &set.warnings {
+            writeln!(out, "warning  {}", display_safe(&w.to_string()))?;
+        }
         writeln!(
             out,
-            "{} rule(s) loaded, {} problem(s)",
+            "{} rule(s) loaded, {} problem(s), {} warning(s)",
             loaded.len(),
-            set.problems.len()
+            set.problems.len(),
+            set.warnings.len()
         )?;
     }
     out.flush()?;

@@ -3,12 +3,12 @@
 //! files oldest first. Lines without a timestamp take the time of the line
 //! before them (or the file's modification time).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use super::engine::{Change, Engine};
+use super::logfile::LogAccess;
 use super::logline::{YearInference, prepare};
 use super::reader::LineReader;
 
@@ -41,8 +41,11 @@ pub fn scan_files(
     // A replay persists no windows.
     engine.set_track_dirty(false);
     for path in paths {
-        let file = File::open(path).map_err(|e| (path.clone(), e))?;
-        let reference = modified(path).unwrap_or(now);
+        // A regular file only: a FIFO or a device would never end.
+        let (file, meta) = LogAccess::named()
+            .open(path)
+            .map_err(|e| (path.clone(), e))?;
+        let reference = meta.modified().map(DateTime::<Utc>::from).unwrap_or(now);
         let mut years = YearInference::new(reference);
         let mut last_time = reference;
         let mut reader = LineReader::new(file, 0);
@@ -81,12 +84,4 @@ pub fn scan_files(
         }
     }
     Ok(stats)
-}
-
-fn modified(path: &Path) -> Option<DateTime<Utc>> {
-    std::fs::metadata(path)
-        .ok()?
-        .modified()
-        .ok()
-        .map(DateTime::<Utc>::from)
 }
