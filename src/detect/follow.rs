@@ -41,7 +41,7 @@ use super::logfile::LogAccess;
 use super::logline::{MAX_LINE_BYTES, YearInference, prepare};
 use super::persist::{Recorder, restore, take_windows};
 use super::reader::LineReader;
-use crate::store::{CommitOutcome, FileCheckpoint, WatchBatch, WatchState};
+use crate::store::{CommitOutcome, FileCheckpoint, SourceRead, WatchBatch, WatchState};
 
 /// How many of a file's first bytes identify it (with device and inode).
 pub const FINGERPRINT_BYTES: usize = 1024;
@@ -345,6 +345,9 @@ pub struct Follower {
     first_expansion: bool,
     /// Paths whose checkpoints go at the next batch.
     forget: Vec<String>,
+    /// Files read to their end since the last batch (rotated away, copies):
+    /// how far, for the batch's source reads.
+    finished_reads: Vec<SourceRead>,
 }
 
 impl Follower {
@@ -379,6 +382,7 @@ impl Follower {
             last_quiet_sweep: None,
             first_expansion: true,
             forget: Vec::new(),
+            finished_reads: Vec::new(),
             config,
         };
         for c in &state.checkpoints {
@@ -923,8 +927,11 @@ impl Follower {
             self.sink
                 .line(&bytes, cut, &mut years, &source, &mut t.status);
         }
+        let read_to = reader.resume_offset();
         let guarded = reader.into_inner();
         let meta = guarded.file.metadata()?;
+        self.finished_reads
+            .push(file_read(id, &guarded.fp, read_to));
         self.remember_finished(id, &guarded.fp);
         result?;
         Ok(Some((meta, guarded.fp)))
@@ -982,6 +989,8 @@ impl Follower {
             self.sink
                 .line(&bytes, cut, &mut years, &source, &mut t.status);
         }
+        self.finished_reads
+            .push(file_read(id, &head, reader.resume_offset()));
         self.remember_finished(id, &head);
         Ok(())
     }
@@ -1078,11 +1087,24 @@ impl Follower {
                 checkpoints.push(cp);
             }
         }
+        let mut reads = std::mem::take(&mut self.finished_reads);
+        reads.extend(
+            checkpoints
+                .iter()
+                .filter(|c| c.dev != 0 || c.inode != 0)
+                .map(|c| SourceRead {
+                    source: SourceRead::file_source(c.dev, c.inode),
+                    check_len: c.fp_len,
+                    check_hash: c.fingerprint.clone(),
+                    position: c.offset,
+                }),
+        );
         let (windows, dropped_windows) = take_windows(&mut self.sink.engine);
         WatchBatch {
             watcher: watcher.to_string(),
             replay: false,
             checkpoints,
+            reads,
             forget_paths: std::mem::take(&mut self.forget),
             windows,
             dropped_windows,
@@ -1145,6 +1167,16 @@ impl Follower {
             recent: self.sink.recent.iter().cloned().collect(),
             open_detections: self.sink.engine.detections().count(),
         }
+    }
+}
+
+/// How far a file (identity, first bytes) was read.
+fn file_read(id: FileId, head: &[u8], position: u64) -> SourceRead {
+    SourceRead {
+        source: SourceRead::file_source(id.0, id.1),
+        check_len: head.len() as u32,
+        check_hash: sha_hex(head),
+        position,
     }
 }
 

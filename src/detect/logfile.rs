@@ -106,6 +106,29 @@ impl LogAccess {
     }
 }
 
+/// Up to which position `reads` (a watcher's committed reads of the same
+/// file identity) cover `file`: the furthest whose first bytes are this
+/// file's (an inode reused by another file does not count). 0: none.
+pub fn recorded_upto(file: &File, reads: &[crate::store::SourceRead]) -> u64 {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::FileExt;
+    let mut best = 0;
+    for r in reads {
+        let mut head = vec![0u8; r.check_len as usize];
+        let mut got = 0;
+        while got < head.len() {
+            match file.read_at(&mut head[got..], got as u64) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        if got == head.len() && hex::encode(Sha256::digest(&head)) == r.check_hash {
+            best = best.max(r.position);
+        }
+    }
+    best
+}
+
 /// A refusal by policy (as opposed to a failure to read).
 fn refused(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, format!("refused: {what}"))

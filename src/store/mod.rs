@@ -8,6 +8,7 @@ mod evidence;
 mod incidents;
 mod review;
 mod schema;
+mod source_reads;
 pub mod timeline;
 mod watch_lease;
 mod watcher;
@@ -31,6 +32,7 @@ pub use evidence::{
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
+pub use source_reads::SourceRead;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
 pub use watch_lease::{LeaseClaim, LeaseHolder, LeaseTerm, WatchLease};
 pub use watcher::{

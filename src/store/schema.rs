@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::comms::MIGRATION,
     super::comms::MIGRATION_ESCALATIONS,
     super::watch_lease::MIGRATION,
+    super::source_reads::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
