@@ -322,7 +322,7 @@ fn commit_summary(c: &CommitOutcome, by_watcher: u64) -> String {
     );
     if by_watcher > 0 {
         line.push_str(&format!(
-            "; {by_watcher} hit(s) from lines a watcher already committed"
+            "; {by_watcher} detection update(s) from lines a watcher already committed, left as it recorded them"
         ));
     }
     line
