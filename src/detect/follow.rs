@@ -37,7 +37,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::engine::{Change, Engine};
-use super::logfile::LogAccess;
+use super::logfile::{LogAccess, not_a_log};
 use super::logline::{MAX_LINE_BYTES, YearInference, prepare};
 use super::persist::{Recorder, restore, take_windows};
 use super::reader::LineReader;
@@ -636,12 +636,8 @@ impl Follower {
             Err(e) => return Err(e),
         };
         if m.file_type().is_symlink() || !m.is_file() {
-            // Let the open say why, in the one wording.
-            let e = match access.open(&t.path) {
-                Err(e) => e,
-                Ok(_) => io::Error::other("not a regular file"),
-            };
-            return Ok((None, Some(e)));
+            // Said without opening it: opening a device can do things.
+            return Ok((None, Some(not_a_log(m.file_type()))));
         }
         if access.check_owner
             && let Err(e) = access.check_owner(&t.path, &m)

@@ -62,21 +62,13 @@ impl LogAccess {
         {
             Ok(f) => f,
             Err(e) if e.raw_os_error() == Some(libc::ELOOP) && !self.allow_symlinks => {
-                return Err(refused(
-                    "a symbolic link; not followed (allow_symlinks = true in watch.toml, or watch --allow-symlinks, to follow links)",
-                ));
+                return Err(not_a_log(std::fs::symlink_metadata(path)?.file_type()));
             }
             Err(e) => return Err(e),
         };
         let meta = file.metadata()?;
         if !meta.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{}, not a regular file: only regular log files are read",
-                    kind_of(meta.file_type())
-                ),
-            ));
+            return Err(not_a_log(meta.file_type()));
         }
         if self.check_owner {
             self.check_owner(path, &meta)?;
@@ -129,6 +121,23 @@ pub fn recorded_upto(file: &File, reads: &[crate::store::SourceRead]) -> u64 {
     best
 }
 
+/// Why something that is not a regular file (or is a link the watcher
+/// does not follow) is not read as a log.
+pub fn not_a_log(ft: std::fs::FileType) -> io::Error {
+    if ft.is_symlink() {
+        return refused(
+            "a symbolic link; not followed (allow_symlinks = true in watch.toml, or watch --allow-symlinks, to follow links)",
+        );
+    }
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{}, not a regular file: only regular log files are read",
+            kind_of(ft)
+        ),
+    )
+}
+
 /// A refusal by policy (as opposed to a failure to read).
 fn refused(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::PermissionDenied, format!("refused: {what}"))
@@ -140,6 +149,8 @@ pub fn user_id(name: &str) -> Option<u32> {
         return Some(n);
     }
     let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: passwd is plain data (integers and pointers); all zeros is a
+    // valid value, filled in by getpwnam_r.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
     let mut out: *mut libc::passwd = std::ptr::null_mut();
