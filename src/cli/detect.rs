@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::AppContext;
 use crate::comms::sinks::{AlertResult, deliver_alerts};
 use crate::detect::engine::window_of;
+use crate::detect::logfile::recorded_upto;
 use crate::detect::persist::Recorder;
 use crate::detect::rules::{Matcher, Rule};
 use crate::detect::scan::scan_files;
@@ -99,6 +100,10 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     for p in &set.problems {
         eprintln!("warning: {} (rule refused)", display_safe(&p.to_string()));
     }
+    for w in &set.warnings {
+        tracing::warn!("{}", display_safe(&w.to_string()));
+        eprintln!("warning: {}", display_safe(&w.to_string()));
+    }
     if set.rules.is_empty() {
         anyhow::bail!("no rules loaded; nothing to scan for");
     }
@@ -108,22 +113,56 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     // that went quiet), and the changes to commit.
     let mut closed: Vec<(usize, Detection)> = Vec::new();
     let mut recorder = Recorder::default();
-    let stats = scan_files(&mut engine, &args.logs, now, |_, change, path| {
-        if let Change::Closed { rule, detection } = change {
-            closed.push((*rule, detection.clone()));
-        }
-        if args.commit {
-            recorder.note(change, &path.to_string_lossy());
-        }
-    })
+    // With --commit, lines a watcher already committed (same file, up to
+    // its committed position) are recognised: their detections are the
+    // watcher's, not new ones to open and alert again.
+    let mut store = if args.commit {
+        Some(ctx.open_store()?)
+    } else {
+        None
+    };
+    let mut lookup_failed = None;
+    let mut recorded_changes = 0u64;
+    let stats = scan_files(
+        &mut engine,
+        &args.logs,
+        now,
+        |source, file| match &store {
+            Some(s) => match s.source_reads(source) {
+                Ok(reads) => recorded_upto(file, &reads),
+                Err(e) => {
+                    lookup_failed.get_or_insert(e);
+                    0
+                }
+            },
+            None => 0,
+        },
+        |engine, change, path, recorded| {
+            if let Change::Closed { rule, detection } = change {
+                closed.push((*rule, detection.clone()));
+            }
+            if args.commit {
+                if recorded {
+                    recorded_changes += 1;
+                    recorder.note_recorded(change, engine);
+                } else {
+                    recorder.note(change, &path.to_string_lossy());
+                }
+            }
+        },
+    )
     .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if let Some(e) = lookup_failed {
+        // Committing without knowing what a watcher recorded could open
+        // and alert its detections again.
+        return Err(anyhow::Error::new(e).context("reading what watchers committed"));
+    }
     let elapsed = started.elapsed();
     // Committed detections of notify rules are delivered to the rule's
     // recipients through the alert sinks after the commit (the commit
     // took the alert keys with their pending deliveries).
     let mut delivered: Vec<AlertResult> = Vec::new();
-    let committed = if args.commit {
-        let mut store = ctx.open_store()?;
+    let committed = if let Some(store) = store.as_mut() {
         let sinks = ctx.settings.comms.escalation_sinks(store.path());
         let batch = WatchBatch {
             watcher: "scan".into(),
@@ -140,7 +179,7 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
             now,
         )?;
         delivered = deliver_alerts(
-            &mut store,
+            store,
             &outcome.deliver,
             &sinks,
             &ctx.settings.comms,
@@ -165,7 +204,7 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
         out.flush()?;
         if let Some(c) = &committed {
             // stdout is the JSON stream; say what was recorded on stderr.
-            eprintln!("{}", commit_summary(c));
+            eprintln!("{}", commit_summary(c, recorded_changes));
             for r in &delivered {
                 eprintln!("{}", delivery_line(r));
             }
@@ -221,7 +260,7 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
         )?;
     }
     if let Some(c) = &committed {
-        writeln!(out, "\n{}", commit_summary(c))?;
+        writeln!(out, "\n{}", commit_summary(c, recorded_changes))?;
         for o in &c.opened {
             if let Some(id) = &o.incident {
                 writeln!(
@@ -271,21 +310,31 @@ fn delivery_status(delivered: &[AlertResult]) -> ExitCode {
     }
 }
 
-/// One line on what `--commit` recorded.
-fn commit_summary(c: &CommitOutcome) -> String {
+/// One line on what `--commit` recorded (and how many detection changes
+/// came from lines a watcher had committed already).
+fn commit_summary(c: &CommitOutcome, by_watcher: u64) -> String {
     let incidents = c.opened.iter().filter(|o| o.incident.is_some()).count();
-    format!(
+    let mut line = format!(
         "committed: {} new detection(s) ({incidents} incident(s) opened), {} event(s) attached to open detections, {} already recorded",
         c.opened.len(),
         c.attached,
         c.unchanged
-    )
+    );
+    if by_watcher > 0 {
+        line.push_str(&format!(
+            "; {by_watcher} detection update(s) from lines a watcher already committed, left as it recorded them"
+        ));
+    }
+    line
 }
 
 #[derive(Serialize)]
 struct CheckJson<'a> {
     loaded: Vec<LoadedJson<'a>>,
     refused: Vec<String>,
+    /// Loaded, but worth a look (a condition that cannot fire as
+    /// written, patterns too large to match in one pass).
+    warnings: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -321,6 +370,7 @@ pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
         let report = CheckJson {
             loaded,
             refused: set.problems.iter().map(ToString::to_string).collect(),
+            warnings: set.warnings.iter().map(ToString::to_string).collect(),
         };
         crate::text::json::to_writer_pretty(&mut out, &report).context("encoding report")?;
         writeln!(out)?;
@@ -340,11 +390,15 @@ pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
         for p in &set.problems {
             writeln!(out, "refused  {}", display_safe(&p.to_string()))?;
         }
+        for w in &set.warnings {
+            writeln!(out, "warning  {}", display_safe(&w.to_string()))?;
+        }
         writeln!(
             out,
-            "{} rule(s) loaded, {} problem(s)",
+            "{} rule(s) loaded, {} problem(s), {} warning(s)",
             loaded.len(),
-            set.problems.len()
+            set.problems.len(),
+            set.warnings.len()
         )?;
     }
     out.flush()?;

@@ -18,6 +18,9 @@ use super::AppContext;
 use super::detect::load_rules;
 use crate::comms::alerts;
 use crate::detect::follow::{FollowConfig, Follower, system_clock};
+use crate::detect::logfile::LogAccess;
+use crate::detect::rule_file::kind_of;
+use crate::detect::setup::trusted_owners;
 use crate::detect::watch::{WatchEvent, WatchOptions, host_name, run_leased, this_run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine};
 use crate::domain::event::format_time;
@@ -50,6 +53,15 @@ pub struct WatchArgs {
     /// Most keys (e.g. source addresses) each rule tracks at once
     #[arg(long, default_value_t = DEFAULT_MAX_KEYS, value_name = "N")]
     pub max_keys: usize,
+    /// Follow a symbolic link at a log's path (by default a link is
+    /// refused: one planted in a log directory could point anywhere)
+    #[arg(long)]
+    pub allow_symlinks: bool,
+    /// Also read log files owned by this user (name or id); by default
+    /// only files of root, the log directory's owner and the user running
+    /// warroom are read
+    #[arg(long = "trusted-owner", value_name = "USER")]
+    pub trusted_owners: Vec<String>,
 }
 
 pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
@@ -64,6 +76,10 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         let msg = format!("{p} (rule refused)");
         tracing::warn!("{}", display_safe(&msg));
         eprintln!("warning: {}", display_safe(&msg));
+    }
+    for w in &set.warnings {
+        tracing::warn!("{}", display_safe(&w.to_string()));
+        eprintln!("warning: {}", display_safe(&w.to_string()));
     }
     if set.rules.is_empty() {
         anyhow::bail!("no rules loaded; nothing to watch for");
@@ -80,10 +96,15 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
         .collect();
 
+    refuse_unreadable(&patterns)?;
+    let owners = trusted_owners(&args.trusted_owners)
+        .map_err(|u| anyhow::anyhow!("--trusted-owner: no user '{u}' on this system"))?;
+
     let mut store = ctx.open_store()?;
     let rules = Arc::new(set);
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = args.from_beginning;
+    config.access = LogAccess::followed(args.allow_symlinks, owners);
     // A notify rule's alert is committed with one pending delivery per
     // alert sink and delivered after the commit, off the loop.
     let sinks = ctx.settings.comms.escalation_sinks(store.path());
@@ -99,6 +120,19 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         host,
     };
     let lines = std::cell::Cell::new(0u64);
+    // File problems (refused links, unreadable files) already said.
+    let said = std::cell::RefCell::new(std::collections::HashSet::<String>::new());
+    let say_file_problems = |follower: &Follower| {
+        let mut said = said.borrow_mut();
+        let now = follower.file_problems();
+        for p in &now {
+            if said.insert(p.clone()) {
+                eprintln!("warning: {}", display_safe(p));
+            }
+        }
+        // A problem that went away may be said again if it comes back.
+        said.retain(|p| now.contains(p));
+    };
     let stdout = std::io::stdout();
     run_leased(
         &mut store,
@@ -125,7 +159,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
                 "watching"
             ),
             WatchEvent::Lost(e) => eprintln!("warning: {}", display_safe(&e.to_string())),
-            WatchEvent::CaughtUp(_) => {}
+            WatchEvent::CaughtUp(follower) => say_file_problems(follower),
         },
         |follower, outcome| {
             lines.set(follower.lines());
@@ -162,6 +196,26 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         tracing::warn!("alert deliveries still running at exit; left pending for a retry");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A literal log path naming a directory, FIFO or device is a mistake to
+/// stop at, not a file to wait for (a missing file is waited for).
+fn refuse_unreadable(patterns: &[PathBuf]) -> Result<()> {
+    for p in patterns {
+        if p.to_string_lossy().contains(['*', '?', '[']) {
+            continue;
+        }
+        if let Ok(m) = std::fs::metadata(p)
+            && !m.is_file()
+        {
+            anyhow::bail!(
+                "{}: {}, not a regular file: watch follows regular log files",
+                display_safe(&p.to_string_lossy()),
+                kind_of(m.file_type())
+            );
+        }
+    }
+    Ok(())
 }
 
 /// One line per detection opened, e.g.

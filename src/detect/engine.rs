@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use regex::RegexSet;
 use serde::{Deserialize, Serialize};
 
 use super::rules::{GroupBy, Matcher, Rule, RuleSet};
@@ -93,10 +92,8 @@ pub struct Dirty {
 
 pub struct Engine {
     rules: Arc<RuleSet>,
-    /// Every event pattern of every event, for one pass over each line.
-    set: RegexSet,
-    /// For each pattern in `set`: (event index, pattern index in the event).
-    owners: Vec<(usize, usize)>,
+    /// Scratch for matching pattern numbers (`RuleSet::patterns`).
+    matched_patterns: Vec<usize>,
     /// For each event: the rules counting it.
     by_event: Vec<Vec<usize>>,
     sigma: Vec<usize>,
@@ -117,16 +114,6 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(rules: Arc<RuleSet>, max_keys: usize) -> Engine {
-        let mut owners = Vec::new();
-        let mut patterns = Vec::new();
-        for (ei, e) in rules.events.iter().enumerate() {
-            for (pi, p) in e.patterns.iter().enumerate() {
-                owners.push((ei, pi));
-                patterns.push(p.as_str().to_string());
-            }
-        }
-        // Every pattern already compiled on its own, so the set compiles.
-        let set = RegexSet::new(&patterns).unwrap_or_else(|_| RegexSet::empty());
         let mut by_event = vec![Vec::new(); rules.events.len()];
         let mut sigma = Vec::new();
         for (ri, r) in rules.rules.iter().enumerate() {
@@ -148,8 +135,7 @@ impl Engine {
             .collect();
         Engine {
             quiet_ms,
-            set,
-            owners,
+            matched_patterns: Vec::new(),
             by_event,
             sigma,
             state: (0..n).map(|_| RuleState::default()).collect(),
@@ -181,35 +167,38 @@ impl Engine {
         out: &mut Vec<Change>,
     ) {
         let count = count.max(1);
-        if !self.set.is_empty() {
-            let matches = self.set.matches(text);
-            if matches.matched_any() {
-                self.matched_events.clear();
-                for p in matches.iter() {
-                    let (event, pattern) = self.owners[p];
-                    // One match per event: its first matching pattern.
-                    if self.matched_events.contains(&event) {
-                        continue;
-                    }
-                    self.matched_events.push(event);
-                    let rules = self.by_event[event].clone();
-                    if rules.is_empty() {
-                        continue;
-                    }
-                    let regex = &self.rules.events[event].patterns[pattern];
-                    let Some(caps) = regex.captures(text) else {
-                        continue;
+        // Every pattern, in as many passes as its size took (sized when
+        // the rules were loaded; never an empty set).
+        self.rules
+            .patterns
+            .matches(text, &mut self.matched_patterns);
+        if !self.matched_patterns.is_empty() {
+            self.matched_events.clear();
+            for i in 0..self.matched_patterns.len() {
+                let p = self.matched_patterns[i];
+                let (event, pattern) = self.rules.pattern_owners[p];
+                // One match per event: its first matching pattern.
+                if self.matched_events.contains(&event) {
+                    continue;
+                }
+                self.matched_events.push(event);
+                let rules = self.by_event[event].clone();
+                if rules.is_empty() {
+                    continue;
+                }
+                let regex = &self.rules.events[event].patterns[pattern];
+                let Some(caps) = regex.captures(text) else {
+                    continue;
+                };
+                for ri in rules {
+                    let key = match &self.rules.rules[ri].group_by {
+                        GroupBy::Global => GLOBAL_KEY,
+                        GroupBy::Capture(name) => {
+                            caps.name(name).map_or(GLOBAL_KEY, |m| m.as_str())
+                        }
                     };
-                    for ri in rules {
-                        let key = match &self.rules.rules[ri].group_by {
-                            GroupBy::Global => GLOBAL_KEY,
-                            GroupBy::Capture(name) => {
-                                caps.name(name).map_or(GLOBAL_KEY, |m| m.as_str())
-                            }
-                        };
-                        let key = key.to_string();
-                        self.hit(ri, key, raw, count, at, out);
-                    }
+                    let key = key.to_string();
+                    self.hit(ri, key, raw, count, at, out);
                 }
             }
         }
@@ -450,7 +439,7 @@ impl Engine {
     }
 
     pub fn rule_index(&self, name: &str) -> Option<usize> {
-        self.rules.rules.iter().position(|r| r.name == name)
+        self.rules.rule_index(name)
     }
 }
 

@@ -37,10 +37,11 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::engine::{Change, Engine};
+use super::logfile::{LogAccess, not_a_log};
 use super::logline::{MAX_LINE_BYTES, YearInference, prepare};
 use super::persist::{Recorder, restore, take_windows};
 use super::reader::LineReader;
-use crate::store::{CommitOutcome, FileCheckpoint, WatchBatch, WatchState};
+use crate::store::{CommitOutcome, FileCheckpoint, SourceRead, WatchBatch, WatchState};
 
 /// How many of a file's first bytes identify it (with device and inode).
 pub const FINGERPRINT_BYTES: usize = 1024;
@@ -85,6 +86,9 @@ pub struct FollowConfig {
     /// `CommitOutcome::deliver` after each commit). Empty: alerts are
     /// raised and shown, not delivered.
     pub notify_sinks: Vec<String>,
+    /// Which files may be read: by default no symbolic links, and only
+    /// files of root, the directory's owner or the user running warroom.
+    pub access: LogAccess,
 }
 
 impl FollowConfig {
@@ -94,6 +98,7 @@ impl FollowConfig {
             from_beginning: false,
             glob_interval: Duration::from_secs(1),
             notify_sinks: Vec::new(),
+            access: LogAccess::followed(false, Vec::new()),
         }
     }
 }
@@ -340,6 +345,9 @@ pub struct Follower {
     first_expansion: bool,
     /// Paths whose checkpoints go at the next batch.
     forget: Vec<String>,
+    /// Files read to their end since the last batch (rotated away, copies):
+    /// how far, for the batch's source reads.
+    finished_reads: Vec<SourceRead>,
 }
 
 impl Follower {
@@ -374,6 +382,7 @@ impl Follower {
             last_quiet_sweep: None,
             first_expansion: true,
             forget: Vec::new(),
+            finished_reads: Vec::new(),
             config,
         };
         for c in &state.checkpoints {
@@ -544,14 +553,12 @@ impl Follower {
     }
 
     fn poll_file(&mut self, i: usize) -> io::Result<bool> {
+        let (at_path, refused) = self.look(i)?;
         let t = &mut self.files[i];
-        let at_path = match std::fs::metadata(&t.path) {
-            Ok(m) if m.is_file() => Some(m),
-            Ok(_) => None,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
-        };
         let Some(open) = t.cur.as_mut() else {
+            if let Some(e) = refused {
+                return Err(e);
+            }
             let Some(m) = at_path else {
                 if let Some(c) = t.resume.take() {
                     // Rotated while we were down and not re-created yet.
@@ -601,9 +608,43 @@ impl Follower {
                 if let Some((meta, fp)) = done {
                     self.catch_up(i, &meta, &fp, now_at)?;
                 }
+                if let Some(e) = refused {
+                    return Err(e);
+                }
                 self.read_current(i)
             }
         }
+    }
+
+    /// What is at path `i` now: a regular file we may read (its metadata),
+    /// nothing, or something refused (a link, a FIFO, a directory, a file
+    /// of an untrusted owner), with the error that says so. The open
+    /// checks again on the handle; this look only decides what to wait for.
+    fn look(&self, i: usize) -> io::Result<(Option<Metadata>, Option<io::Error>)> {
+        let t = &self.files[i];
+        let access = &self.config.access;
+        let m = match std::fs::symlink_metadata(&t.path) {
+            Ok(m) if m.file_type().is_symlink() && access.allow_symlinks => {
+                match std::fs::metadata(&t.path) {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, None)),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, None)),
+            Err(e) => return Err(e),
+        };
+        if m.file_type().is_symlink() || !m.is_file() {
+            // Said without opening it: opening a device can do things.
+            return Ok((None, Some(not_a_log(m.file_type()))));
+        }
+        if access.check_owner
+            && let Err(e) = access.check_owner(&t.path, &m)
+        {
+            return Ok((None, Some(e)));
+        }
+        Ok((Some(m), None))
     }
 
     /// First sight of a file at path `i` (at start, or after waiting).
@@ -626,7 +667,7 @@ impl Follower {
         } else {
             // First start on an existing file: from its end (after its
             // last complete line).
-            let f = File::open(&t.path)?;
+            let (f, _) = self.config.access.open(&t.path)?;
             end_of_last_line(&f, m.len())?
         };
         self.open_at(i, m, offset)
@@ -637,18 +678,19 @@ impl Follower {
     fn resume_from(&mut self, i: usize, c: &FileCheckpoint, m: &Metadata) -> io::Result<()> {
         let path = self.files[i].path.clone();
         if id_of(m) == (c.dev, c.inode) && m.len() >= c.offset {
-            let f = File::open(&path)?;
+            let (f, _) = self.config.access.open(&path)?;
             if matches_checkpoint(&f, c)? {
                 return self.open_at(i, m, c.offset);
             }
         }
         // Rotated by rename (the file under another name), or truncated
         // after a copy (the copy has its first bytes).
+        let access = &self.config.access;
         let found = siblings(&path).into_iter().find_map(|(p, sm)| {
             if sm.len() < c.offset {
                 return None;
             }
-            let f = File::open(&p).ok()?;
+            let (f, _) = access.open(&p).ok()?;
             matches_checkpoint(&f, c)
                 .ok()
                 .filter(|ok| *ok)
@@ -686,8 +728,9 @@ impl Follower {
     /// reading if it is beside it under another name.
     fn resume_missing(&mut self, i: usize, c: &FileCheckpoint) -> io::Result<()> {
         let path = self.files[i].path.clone();
+        let access = &self.config.access;
         let found = siblings(&path).into_iter().find_map(|(p, sm)| {
-            let f = File::open(&p).ok()?;
+            let (f, _) = access.open(&p).ok()?;
             (id_of(&sm) == (c.dev, c.inode) && sm.len() >= c.offset)
                 .then_some(())
                 .and_then(|_| matches_checkpoint(&f, c).ok().filter(|ok| *ok))
@@ -703,8 +746,7 @@ impl Follower {
 
     fn open_at(&mut self, i: usize, m: &Metadata, offset: u64) -> io::Result<()> {
         let t = &mut self.files[i];
-        let mut f = File::open(&t.path)?;
-        let opened = f.metadata()?;
+        let (mut f, opened) = self.config.access.open(&t.path)?;
         // The path may have changed between stat and open: trust the open.
         let id = id_of(&opened);
         let offset = if id == id_of(m) { offset } else { 0 };
@@ -801,11 +843,12 @@ impl Follower {
             tracing::info!("{}: truncated", shown(&path));
             return Ok(());
         }
+        let access = &self.config.access;
         let copy = siblings(&path)
             .into_iter()
             .filter(|(_, m)| m.len() >= pos && id_of(m) != id)
             .filter_map(|(p, m)| {
-                let f = File::open(&p).ok()?;
+                let (f, _) = access.open(&p).ok()?;
                 let head = read_prefix(&f, fp.len()).ok()?;
                 (head == fp).then_some((p, m, f))
             })
@@ -880,8 +923,11 @@ impl Follower {
             self.sink
                 .line(&bytes, cut, &mut years, &source, &mut t.status);
         }
+        let read_to = reader.resume_offset();
         let guarded = reader.into_inner();
         let meta = guarded.file.metadata()?;
+        self.finished_reads
+            .push(file_read(id, &guarded.fp, read_to));
         self.remember_finished(id, &guarded.fp);
         result?;
         Ok(Some((meta, guarded.fp)))
@@ -939,6 +985,8 @@ impl Follower {
             self.sink
                 .line(&bytes, cut, &mut years, &source, &mut t.status);
         }
+        self.finished_reads
+            .push(file_read(id, &head, reader.resume_offset()));
         self.remember_finished(id, &head);
         Ok(())
     }
@@ -986,7 +1034,9 @@ impl Follower {
             .collect();
         later.sort_by_key(|(_, m)| (m.mtime(), m.mtime_nsec()));
         for (p, _) in later {
-            let Ok(f) = File::open(&p) else { continue };
+            let Ok((f, _)) = self.config.access.open(&p) else {
+                continue;
+            };
             let head = read_prefix(&f, FINGERPRINT_BYTES)?;
             if head.is_empty()
                 || head_matches(&head, done_fp)
@@ -1033,11 +1083,24 @@ impl Follower {
                 checkpoints.push(cp);
             }
         }
+        let mut reads = std::mem::take(&mut self.finished_reads);
+        reads.extend(
+            checkpoints
+                .iter()
+                .filter(|c| c.dev != 0 || c.inode != 0)
+                .map(|c| SourceRead {
+                    source: SourceRead::file_source(c.dev, c.inode),
+                    check_len: c.fp_len,
+                    check_hash: c.fingerprint.clone(),
+                    position: c.offset,
+                }),
+        );
         let (windows, dropped_windows) = take_windows(&mut self.sink.engine);
         WatchBatch {
             watcher: watcher.to_string(),
             replay: false,
             checkpoints,
+            reads,
             forget_paths: std::mem::take(&mut self.forget),
             windows,
             dropped_windows,
@@ -1064,6 +1127,18 @@ impl Follower {
         self.sink.tap = Some(tap);
     }
 
+    /// What is wrong with followed paths now ("PATH: refused: a symbolic
+    /// link ..."), for a warning where the watcher runs.
+    pub fn file_problems(&self) -> Vec<String> {
+        self.files
+            .iter()
+            .filter_map(|t| match &t.status.state {
+                FileState::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Lines read since start.
     pub fn lines(&self) -> u64 {
         self.sink.lines
@@ -1088,6 +1163,16 @@ impl Follower {
             recent: self.sink.recent.iter().cloned().collect(),
             open_detections: self.sink.engine.detections().count(),
         }
+    }
+}
+
+/// How far a file (identity, first bytes) was read.
+fn file_read(id: FileId, head: &[u8], position: u64) -> SourceRead {
+    SourceRead {
+        source: SourceRead::file_source(id.0, id.1),
+        check_len: head.len() as u32,
+        check_hash: sha_hex(head),
+        position,
     }
 }
 

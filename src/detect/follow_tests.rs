@@ -410,3 +410,96 @@ fn resolving_the_incident_closes_the_detection_and_the_next_hits_count_afresh() 
     assert_eq!(brute, [(1, 4, false), (2, 3, true)]);
     assert_eq!(s.incidents(true).unwrap().len(), 2);
 }
+
+/// Lines of a file that must never be read (`line 9xx`, so a leak shows as
+/// detections keyed 900 and up).
+fn secret_file(dir: &Path) -> PathBuf {
+    let secret = dir.join("shadow");
+    fs::write(&secret, lines(900, 905)).unwrap();
+    secret
+}
+
+#[test]
+fn a_followed_log_replaced_by_a_symlink_is_not_read_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 3));
+    let mut f = follower(&[&log], &WatchState::default(), true);
+    f.poll();
+    assert_eq!(seen(&f), once(0, 3));
+    // Replaced (rename over it) by a link to a file we must not read.
+    let link = dir.path().join("app.log.new");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    fs::rename(&link, &log).unwrap();
+    let started = std::time::Instant::now();
+    while started.elapsed() < ROTATE_GRACE + Duration::from_millis(500) {
+        f.poll();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(seen(&f), once(0, 3), "nothing read through the link");
+    let problems = f.file_problems();
+    assert!(
+        problems.len() == 1 && problems[0].contains("refused: a symbolic link"),
+        "{problems:?}"
+    );
+    assert!(matches!(f.status().files[0].state, FileState::Error(_)));
+}
+
+#[test]
+fn a_symlink_planted_in_a_globbed_directory_is_refused_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = secret_file(dir.path());
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    append(&logs.join("a.log"), &lines(0, 2));
+    let pattern = logs.join("*.log");
+    let mut f = follower(&[&pattern], &WatchState::default(), true);
+    f.poll();
+    std::os::unix::fs::symlink(&secret, logs.join("b.log")).unwrap();
+    // And a rotated sibling that is a link: not read when catching up.
+    std::os::unix::fs::symlink(&secret, logs.join("a.log.1")).unwrap();
+    for _ in 0..3 {
+        f.poll();
+    }
+    append(&logs.join("a.log"), &lines(2, 4));
+    f.poll();
+    assert_eq!(seen(&f), once(0, 4));
+    let problems = f.file_problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("b.log: refused: a symbolic link")),
+        "{problems:?}"
+    );
+    // Configured to follow links, it reads the linked file.
+    let mut c = FollowConfig::new(vec![pattern.clone()]);
+    c.from_beginning = true;
+    c.glob_interval = Duration::ZERO;
+    c.access = LogAccess::followed(true, Vec::new());
+    let mut f = Follower::new(engine(), c, &WatchState::default(), clock());
+    f.poll();
+    assert!(seen(&f).contains(&(900, 1)), "{:?}", seen(&f));
+}
+
+#[test]
+fn a_fifo_or_directory_at_a_followed_path_is_an_error_not_a_silent_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.log");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let sub = dir.path().join("dir.log");
+    fs::create_dir(&sub).unwrap();
+    let mut f = follower(&[&fifo, &sub], &WatchState::default(), true);
+    f.poll();
+    let problems = f.file_problems();
+    assert!(
+        problems.iter().any(|p| p.contains("a FIFO")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("a directory")),
+        "{problems:?}"
+    );
+}

@@ -4,9 +4,12 @@
 
 pub mod engine;
 pub mod follow;
+pub mod logfile;
 pub mod logline;
+pub mod patterns;
 pub mod persist;
 pub mod reader;
+pub mod rule_file;
 pub mod rules;
 pub mod scan;
 pub mod setup;

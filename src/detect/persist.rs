@@ -3,7 +3,7 @@
 //! windows that changed), and restores an engine from what was committed.
 //! Used by `scan --commit` and by the follow driver.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::engine::{Change, Detection, Engine, Window, window_of};
 use crate::store::{DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState};
@@ -36,6 +36,9 @@ pub struct Recorder {
     pending: Vec<Pending>,
     /// (rule, key) -> index in `pending` of its open detection.
     current: HashMap<(usize, String), usize>,
+    /// Open detections a watcher recorded already (opened by lines it
+    /// committed): a replay commits only what later lines add to them.
+    recorded: HashSet<(usize, String)>,
 }
 
 impl Recorder {
@@ -59,9 +62,51 @@ impl Recorder {
                 self.pending[i].sources.insert(source.to_string());
             }
             Change::Closed { rule, detection } => {
+                let k = (*rule, detection.key.clone());
+                // A watcher's detection that nothing new reached: its
+                // closing is the watcher's to record.
+                if !self.current.contains_key(&k) && self.recorded.remove(&k) {
+                    self.committed.remove(&k);
+                    return;
+                }
                 let i = self.entry(*rule, &detection.key);
                 self.pending[i].closed = Some(detection.clone());
                 self.current.remove(&(*rule, detection.key.clone()));
+            }
+        }
+    }
+
+    /// Notes a change made by a line whose effects a watcher committed
+    /// already (`scan --commit` over what `watch` read): nothing to commit,
+    /// but what the detection holds now is the baseline later lines add to.
+    pub fn note_recorded(&mut self, change: &Change, engine: &Engine) {
+        match change {
+            Change::Opened { rule, key } | Change::Attached { rule, key, .. } => {
+                let k = (*rule, key.clone());
+                // Opened by a line not recorded (another file first): it
+                // stays one change, with what it holds.
+                if self.current.contains_key(&k) {
+                    return;
+                }
+                if let Some(d) = engine.detection(*rule, key) {
+                    self.committed.insert(
+                        k.clone(),
+                        Committed {
+                            count: d.count,
+                            lines: d.lines.len(),
+                        },
+                    );
+                    self.recorded.insert(k);
+                }
+            }
+            Change::Closed { rule, detection } => {
+                let k = (*rule, detection.key.clone());
+                if self.current.contains_key(&k) {
+                    self.note(change, "");
+                } else {
+                    self.committed.remove(&k);
+                    self.recorded.remove(&k);
+                }
             }
         }
     }

@@ -29,6 +29,8 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{Node, Span};
 use regex::Regex;
 
+use super::patterns::{PatternSets, plan};
+use super::rule_file::read_rule_file;
 use super::sigma::{self, SigmaDetection};
 use super::yaml::YamlFailure;
 use crate::domain::Severity;
@@ -156,8 +158,18 @@ pub struct RuleSet {
     pub events: Vec<EventDef>,
     pub rules: Vec<Rule>,
     pub problems: Vec<Problem>,
+    /// What loaded but deserves attention: a condition that can never
+    /// fire, patterns too large to match in one pass. Nothing is refused.
+    pub warnings: Vec<Problem>,
     /// Files read, in order.
     pub files: Vec<PathBuf>,
+    /// Every event pattern, grouped for matching (sized at load time).
+    pub patterns: PatternSets,
+    /// For each pattern number in `patterns`: (event index, pattern index).
+    pub pattern_owners: Vec<(usize, usize)>,
+    /// Event and rule names, for linear duplicate checks and lookups.
+    event_names: HashMap<String, usize>,
+    rule_names: HashMap<String, usize>,
 }
 
 /// The default rule set shipped in `assets/rules/`.
@@ -173,31 +185,9 @@ impl RuleSet {
         let mut texts = Vec::new();
         let mut set = RuleSet::default();
         for p in paths {
-            match std::fs::read(p) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(t) => texts.push((p.clone(), t)),
-                    Err(e) => set.problems.push(Problem {
-                        at: Position {
-                            file: p.clone(),
-                            line: 1,
-                            column: 1,
-                        },
-                        subject: None,
-                        message: format!(
-                            "not UTF-8 text (bad byte at offset {})",
-                            e.utf8_error().valid_up_to()
-                        ),
-                    }),
-                },
-                Err(e) => set.problems.push(Problem {
-                    at: Position {
-                        file: p.clone(),
-                        line: 0,
-                        column: 0,
-                    },
-                    subject: None,
-                    message: format!("cannot read: {e}"),
-                }),
+            match read_rule_file(p) {
+                Ok(t) => texts.push((p.clone(), t)),
+                Err(problem) => set.problems.push(problem),
             }
         }
         set.add_texts(&texts);
@@ -269,6 +259,27 @@ impl RuleSet {
         for (path, map) in pending {
             self.add_rules(&path, &map);
         }
+        // Sized now, so `rules check` says what `scan` and `watch` will do.
+        let (patterns, owners, warning) = plan(&self.events);
+        self.patterns = patterns;
+        self.pattern_owners = owners;
+        self.warnings.retain(|w| !w.message.contains(OVERFLOW_MARK));
+        self.warnings.extend(warning);
+    }
+
+    /// The index of a loaded event.
+    pub fn event_index(&self, name: &str) -> Option<usize> {
+        self.event_names.get(name).copied()
+    }
+
+    /// The index of a loaded rule.
+    pub fn rule_index(&self, name: &str) -> Option<usize> {
+        self.rule_names.get(name).copied()
+    }
+
+    fn push_rule(&mut self, rule: Rule) {
+        self.rule_names.insert(rule.name.clone(), self.rules.len());
+        self.rules.push(rule);
     }
 
     fn problem(
@@ -300,8 +311,11 @@ impl RuleSet {
         };
         for (name, def) in events.iter() {
             let name_s = name.as_str().to_string();
-            if let Some(prev) = self.events.iter().find(|e| e.name == name_s) {
-                let msg = format!("event '{name_s}' is already defined at {}", prev.at);
+            if let Some(&prev) = self.event_names.get(&name_s) {
+                let msg = format!(
+                    "event '{name_s}' is already defined at {}",
+                    self.events[prev].at
+                );
                 self.problem(file, name.span(), Some(&name_s), msg);
                 continue;
             }
@@ -376,6 +390,7 @@ impl RuleSet {
                 continue;
             }
             if ok {
+                self.event_names.insert(name_s.clone(), self.events.len());
                 self.events.push(EventDef {
                     name: name_s,
                     description,
@@ -437,8 +452,11 @@ impl RuleSet {
         if name.is_empty() {
             self.problem(file, name_node.span(), None, "rule name is empty");
         }
-        if let Some(prev) = self.rules.iter().find(|r| r.name == name) {
-            let msg = format!("a rule with this name is already loaded from {}", prev.at);
+        if let Some(&prev) = self.rule_names.get(&name) {
+            let msg = format!(
+                "a rule with this name is already loaded from {}",
+                self.rules[prev].at
+            );
             self.problem(file, name_node.span(), subject, msg);
         }
         for (k, _) in m.iter() {
@@ -484,16 +502,28 @@ impl RuleSet {
             },
         };
         let resolved = parsed.and_then(|((event, threshold), node)| {
-            match self.events.iter().position(|e| e.name == event) {
-                Some(i) => Some((i, threshold)),
+            match self.event_names.get(&event) {
+                Some(&i) => Some((i, threshold)),
                 None => {
-                    let known: Vec<&str> = self.events.iter().map(|e| e.name.as_str()).collect();
+                    // A few names are enough to spot a typo; thousands
+                    // would bury the message.
+                    let known: Vec<&str> = self
+                        .events
+                        .iter()
+                        .take(20)
+                        .map(|e| e.name.as_str())
+                        .collect();
                     let msg = format!(
-                        "condition counts unknown event '{event}' (defined events: {})",
+                        "condition counts unknown event '{event}' (defined events: {}{})",
                         if known.is_empty() {
                             "none".to_string()
                         } else {
                             known.join(", ")
+                        },
+                        if self.events.len() > known.len() {
+                            format!(" and {} more", self.events.len() - known.len())
+                        } else {
+                            String::new()
                         }
                     );
                     self.problem(file, node.span(), subject, msg);
@@ -597,7 +627,17 @@ impl RuleSet {
         let Some((event, threshold)) = resolved else {
             return;
         };
-        self.rules.push(Rule {
+        if let (Some(t), Some(c)) = (threshold, cond_node)
+            && let Some(why) = never_fires(&t)
+        {
+            let msg = format!("condition cannot fire as written: {why}");
+            self.warnings.push(Problem {
+                at: position(file, c.span()),
+                subject: Some(name.clone()),
+                message: msg,
+            });
+        }
+        self.push_rule(Rule {
             name,
             description: text("description"),
             why: text("why"),
@@ -719,12 +759,15 @@ impl RuleSet {
             return;
         }
         let Some(condition_tree) = parsed else { return };
-        if let Some(prev) = self.rules.iter().find(|r| r.name == title) {
-            let msg = format!("a rule with this name is already loaded from {}", prev.at);
+        if let Some(&prev) = self.rule_names.get(&title) {
+            let msg = format!(
+                "a rule with this name is already loaded from {}",
+                self.rules[prev].at
+            );
             self.problem(file, m.span(), subject, msg);
             return;
         }
-        self.rules.push(Rule {
+        self.push_rule(Rule {
             name: title,
             description: m
                 .get_scalar("description")
@@ -912,6 +955,30 @@ pub fn parse_condition(text: &str) -> Result<(String, Option<Threshold>), String
         }
         _ => Err(format!("cannot read condition '{text}'; {usage}")),
     }
+}
+
+/// Marks the pattern-size warning (replaced when more files are added).
+const OVERFLOW_MARK: &str = "exceed the regex size limit";
+
+/// Why a threshold cannot fire as written, if it cannot: the engine keeps
+/// times to the millisecond, so a window under one millisecond spans no
+/// time at all (only events stamped alike count together); and no count
+/// passes `> u64::MAX`.
+fn never_fires(t: &Threshold) -> Option<String> {
+    if t.comparison == Comparison::Greater && t.count == u64::MAX {
+        return Some(format!("no count is greater than {}", t.count));
+    }
+    let needs = match t.comparison {
+        Comparison::Greater => t.count.saturating_add(1),
+        Comparison::AtLeast => t.count,
+    };
+    if needs > 1 && t.window < Duration::from_millis(1) {
+        return Some(format!(
+            "a window of {:?} is under the 1 ms the engine counts in: {needs} events count together only when stamped in the same instant (for syslog, the same second), which measures no rate; use a window of at least a second",
+            t.window
+        ));
+    }
+    None
 }
 
 /// "5 minutes", "1 minute", "30s", "1h", "2 hours".

@@ -4,13 +4,16 @@
 //! before them (or the file's modification time).
 
 use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use super::engine::{Change, Engine};
+use super::logfile::LogAccess;
 use super::logline::{YearInference, prepare};
 use super::reader::LineReader;
+use crate::store::SourceRead;
 
 /// What a replay saw.
 #[derive(Debug, Default, Clone)]
@@ -29,20 +32,29 @@ pub struct ScanStats {
 /// Replays `paths` through `engine`. `now` is the reference for syslog year
 /// inference when a file's modification time is unknown. Changes (opened,
 /// attached and closed detections) are passed to `on_change` as they
-/// happen, with the file of the line.
+/// happen, with the file of the line and whether that line's effects are
+/// recorded already: `recorded(source, file)` says up to which position a
+/// watcher committed the source (its identity, e.g. `file:DEV:INODE`; 0:
+/// nothing). Every line still goes through the engine, so windows count
+/// across the boundary.
 pub fn scan_files(
     engine: &mut Engine,
     paths: &[PathBuf],
     now: DateTime<Utc>,
-    mut on_change: impl FnMut(&Engine, &Change, &Path),
+    mut recorded: impl FnMut(&str, &File) -> u64,
+    mut on_change: impl FnMut(&Engine, &Change, &Path, bool),
 ) -> Result<ScanStats, (PathBuf, std::io::Error)> {
     let mut stats = ScanStats::default();
     let mut changes = Vec::new();
     // A replay persists no windows.
     engine.set_track_dirty(false);
     for path in paths {
-        let file = File::open(path).map_err(|e| (path.clone(), e))?;
-        let reference = modified(path).unwrap_or(now);
+        // A regular file only: a FIFO or a device would never end.
+        let (file, meta) = LogAccess::named()
+            .open(path)
+            .map_err(|e| (path.clone(), e))?;
+        let reference = meta.modified().map(DateTime::<Utc>::from).unwrap_or(now);
+        let upto = recorded(&SourceRead::file_source(meta.dev(), meta.ino()), &file);
         let mut years = YearInference::new(reference);
         let mut last_time = reference;
         let mut reader = LineReader::new(file, 0);
@@ -50,14 +62,20 @@ pub fn scan_files(
         loop {
             // A replayed file is complete: its last line counts even
             // without a newline.
-            let (bytes, cut): (std::borrow::Cow<'_, [u8]>, bool) =
+            let (bytes, cut, end): (std::borrow::Cow<'_, [u8]>, bool, u64) =
                 match reader.next_line().map_err(|e| (path.clone(), e))? {
-                    Some(line) => (std::borrow::Cow::Borrowed(line.bytes), line.truncated),
+                    Some(line) => (
+                        std::borrow::Cow::Borrowed(line.bytes),
+                        line.truncated,
+                        line.end_offset,
+                    ),
                     None => match reader.take_partial() {
-                        Some((bytes, cut)) => (std::borrow::Cow::Owned(bytes), cut),
+                        // Never complete for a watcher: not recorded.
+                        Some((bytes, cut)) => (std::borrow::Cow::Owned(bytes), cut, u64::MAX),
                         None => break,
                     },
                 };
+            let is_recorded = end <= upto;
             stats.lines += 1;
             stats.bytes += bytes.len() as u64 + 1;
             let mut l = prepare(&bytes, &mut years);
@@ -76,17 +94,9 @@ pub fn scan_files(
             };
             engine.process(&l.text, &l.raw, l.count, at, &mut changes);
             for c in changes.drain(..) {
-                on_change(engine, &c, path);
+                on_change(engine, &c, path, is_recorded);
             }
         }
     }
     Ok(stats)
-}
-
-fn modified(path: &Path) -> Option<DateTime<Utc>> {
-    std::fs::metadata(path)
-        .ok()?
-        .modified()
-        .ok()
-        .map(DateTime::<Utc>::from)
 }

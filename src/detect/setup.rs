@@ -8,11 +8,16 @@
 //! rules = []                 # rule files; empty: the shipped Linux rules
 //! name = "console"           # checkpoints are kept under this name
 //! from_beginning = false     # first start: read existing files whole
+//! allow_symlinks = false     # follow a symbolic link at a log's path
+//! trusted_owners = []        # users (names or ids) whose files are read
+//!                            # besides root, the directory's owner and us
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use super::logfile::{LogAccess, user_id};
 
 /// What the console's watcher follows, from `watch.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -25,6 +30,13 @@ pub struct WatchSetup {
     pub name: String,
     #[serde(default)]
     pub from_beginning: bool,
+    /// Follow symbolic links at log paths (default: refuse them).
+    #[serde(default)]
+    pub allow_symlinks: bool,
+    /// Owners (user names or ids) whose log files are read besides root,
+    /// the log directory's owner and the user running warroom.
+    #[serde(default)]
+    pub trusted_owners: Vec<String>,
 }
 
 fn default_name() -> String {
@@ -63,8 +75,27 @@ impl WatchSetup {
                 path.display()
             ));
         }
+        setup
+            .access()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(Some(setup))
     }
+
+    /// Which log files the watcher may read, from `allow_symlinks` and
+    /// `trusted_owners` (an unknown user is an error).
+    pub fn access(&self) -> Result<LogAccess, String> {
+        let owners = trusted_owners(&self.trusted_owners)
+            .map_err(|u| format!("trusted_owners: no user '{u}' on this system"))?;
+        Ok(LogAccess::followed(self.allow_symlinks, owners))
+    }
+}
+
+/// User names or ids as ids; the first unknown name is the error.
+pub fn trusted_owners(names: &[String]) -> Result<Vec<u32>, String> {
+    names
+        .iter()
+        .map(|n| user_id(n.trim()).ok_or_else(|| n.clone()))
+        .collect()
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -204,6 +204,7 @@ pub fn commit(
     let mut batch = follower.take_batch(&opts.name);
     batch.lease = opts.lease.clone();
     if batch.checkpoints.is_empty()
+        && batch.reads.is_empty()
         && batch.windows.is_empty()
         && batch.dropped_windows.is_empty()
         && batch.detections.is_empty()

@@ -17,6 +17,7 @@ mod peek;
 mod records;
 mod review;
 mod schema;
+mod source_reads;
 pub mod timeline;
 mod watch_lease;
 mod watcher;
@@ -45,6 +46,7 @@ pub use intake::{IntakeAlert, IntakeBatch, IntakeOutcome, IntakeStats};
 pub use peek::{Peek, open_incident_ids, peek};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
+pub use source_reads::SourceRead;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
 pub use watch_lease::{LeaseClaim, LeaseHolder, LeaseTerm, WatchLease};
 pub use watcher::{

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::clocks::MIGRATION,
     super::alert_log::MIGRATION,
     super::intake::MIGRATION,
+    super::source_reads::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

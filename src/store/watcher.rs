@@ -13,6 +13,7 @@ use super::comms::{NewAlert, take_alert};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::{create_in_tx, load_in_tx, parse_time, record_change};
 use super::schema::Migration;
+use super::source_reads::{SourceRead, save_reads};
 use super::timeline::{NewEvent, append};
 use super::watch_lease::{LeaseTerm, renew_in_tx};
 use super::{Result, Store, WriteError};
@@ -195,6 +196,9 @@ pub struct WatchBatch {
     /// recorded instead of being taken as new.
     pub replay: bool,
     pub checkpoints: Vec<FileCheckpoint>,
+    /// How far each source read is committed with this batch (so a replay
+    /// of the same source knows which lines are recorded already).
+    pub reads: Vec<SourceRead>,
     /// Paths no longer followed (their checkpoints go).
     pub forget_paths: Vec<String>,
     pub windows: Vec<SavedWindow>,
@@ -540,6 +544,7 @@ impl Store {
                 apply_change(&ctx, batch.replay, d, excerpt.as_ref(), None, &mut outcome)?;
             }
             save_checkpoints(tx, batch, now)?;
+            save_reads(tx, &batch.watcher, &batch.reads, now)?;
             save_windows(tx, batch)?;
             if !batch.replay {
                 exec(

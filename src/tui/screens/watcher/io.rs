@@ -78,9 +78,13 @@ fn watch_thread(
     } else {
         RuleSet::load(&setup.rules)
     };
-    if !set.problems.is_empty() {
+    if !set.problems.is_empty() || !set.warnings.is_empty() {
         let _ = to_ui.send(Action::WatcherProblems(
-            set.problems.iter().map(ToString::to_string).collect(),
+            set.problems
+                .iter()
+                .chain(&set.warnings)
+                .map(ToString::to_string)
+                .collect(),
         ));
     }
     if set.rules.is_empty() {
@@ -94,6 +98,7 @@ fn watch_thread(
         .collect();
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = setup.from_beginning;
+    config.access = setup.access().map_err(anyhow::Error::msg)?;
     // As in `warroom watch`: a notify rule's alert is committed with one
     // pending delivery per alert sink, delivered after the commit.
     let sinks = comms.escalation_sinks(db);

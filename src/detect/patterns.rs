@@ -1,0 +1,286 @@
+//! Every event pattern of a rule set, matched against a line in as few
+//! passes as possible. One `RegexSet` of all patterns is the fast path, but
+//! a set has a size limit that patterns which each compile alone can
+//! exceed together (one `\w{209}` is enough beside the shipped rules). So
+//! the patterns are split into as many sets as it takes, and a pattern too
+//! large to share a set is matched on its own: never an empty set, never a
+//! pattern silently left out.
+
+use regex::{Regex, RegexSet};
+
+use super::rules::{EventDef, Problem};
+
+/// The regex crate's default compiled-size limit (sets and single
+/// patterns alike).
+const SIZE_LIMIT: usize = 10 * (1 << 20);
+
+/// The event patterns, grouped for matching. Pattern numbers are the
+/// positions in the flat list given to [`PatternSets::build`].
+#[derive(Debug, Clone, Default)]
+pub struct PatternSets {
+    /// Each set, with the pattern number of each of its members.
+    sets: Vec<(RegexSet, Vec<usize>)>,
+    /// Patterns matched one by one (each too large to share a set).
+    alone: Vec<(Regex, usize)>,
+    total: usize,
+}
+
+impl PatternSets {
+    /// Groups `patterns` (each already compiled on its own) into sets that
+    /// fit the size limit: the whole list if it fits, else halves, and so
+    /// on down to single patterns, which are then matched alone.
+    pub fn build(patterns: &[Regex]) -> PatternSets {
+        let mut out = PatternSets {
+            total: patterns.len(),
+            ..PatternSets::default()
+        };
+        let all: Vec<usize> = (0..patterns.len()).collect();
+        out.split(patterns, &all);
+        out
+    }
+
+    fn split(&mut self, patterns: &[Regex], members: &[usize]) {
+        if members.is_empty() {
+            return;
+        }
+        match RegexSet::new(members.iter().map(|&i| patterns[i].as_str())) {
+            Ok(set) => self.sets.push((set, members.to_vec())),
+            Err(_) if members.len() == 1 => {
+                self.alone.push((patterns[members[0]].clone(), members[0]));
+            }
+            Err(_) => {
+                let (a, b) = members.split_at(members.len() / 2);
+                self.split(patterns, a);
+                self.split(patterns, b);
+            }
+        }
+    }
+
+    /// The pattern numbers matching `text`, in ascending order, into `out`
+    /// (cleared first).
+    pub fn matches(&self, text: &str, out: &mut Vec<usize>) {
+        out.clear();
+        for (set, members) in &self.sets {
+            let m = set.matches(text);
+            if m.matched_any() {
+                out.extend(m.iter().map(|i| members[i]));
+            }
+        }
+        for (re, i) in &self.alone {
+            if re.is_match(text) {
+                out.push(*i);
+            }
+        }
+        if self.sets.len() + self.alone.len() > 1 {
+            out.sort_unstable();
+        }
+    }
+
+    /// All patterns fit one set: one pass per line.
+    pub fn is_single_set(&self) -> bool {
+        self.sets.len() <= 1 && self.alone.is_empty()
+    }
+
+    /// How many sets, and how many patterns are matched alone.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.sets.len(), self.alone.len())
+    }
+
+    /// Pattern numbers outside the first set (they overflowed it), lowest
+    /// first.
+    pub fn overflow(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .sets
+            .iter()
+            .skip(1)
+            .flat_map(|(_, m)| m.iter().copied())
+            .chain(self.alone.iter().map(|(_, i)| *i))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every pattern is in exactly one group.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+/// The event patterns of `events`, grouped for matching, with the owner
+/// of each pattern number (event index, pattern index in the event), and a
+/// warning (at the first overflowing event) when they do not fit one set:
+/// detection still sees every pattern, each line just costs more passes.
+pub fn plan(events: &[EventDef]) -> (PatternSets, Vec<(usize, usize)>, Option<Problem>) {
+    let mut owners = Vec::new();
+    let mut flat = Vec::new();
+    for (ei, e) in events.iter().enumerate() {
+        for (pi, p) in e.patterns.iter().enumerate() {
+            owners.push((ei, pi));
+            flat.push(p.clone());
+        }
+    }
+    let sets = PatternSets::build(&flat);
+    if sets.is_single_set() {
+        return (sets, owners, None);
+    }
+    let (n_sets, alone) = sets.shape();
+    // Name the culprits: patterns that alone take a good part of the limit
+    // (a wide repetition of a Unicode class), else the overflowing ones.
+    let large: Vec<usize> = (0..flat.len())
+        .filter(|&i| {
+            regex::RegexBuilder::new(flat[i].as_str())
+                .size_limit(SIZE_LIMIT / 4)
+                .build()
+                .is_err()
+        })
+        .collect();
+    let blamed = if large.is_empty() {
+        sets.overflow()
+    } else {
+        large
+    };
+    let first = blamed.first().map_or(0, |&i| owners[i].0);
+    let mut names: Vec<&str> = blamed
+        .iter()
+        .map(|&i| events[owners[i].0].name.as_str())
+        .collect();
+    names.dedup();
+    let more = names.len().saturating_sub(5);
+    names.truncate(5);
+    let warning = Problem {
+        at: events[first].at.clone(),
+        subject: Some(events[first].name.clone()),
+        message: format!(
+            "the {} event patterns together exceed the regex size limit: they are matched in {n_sets} group(s){}, so every line costs more passes ({}: {}{}); shorten wide repetitions such as \\w{{209}} to keep one pass",
+            flat.len(),
+            if alone > 0 {
+                format!(" and {alone} pattern(s) one by one")
+            } else {
+                String::new()
+            },
+            if blamed.len() < flat.len() && sets.overflow() != blamed {
+                "largest"
+            } else {
+                "overflowing"
+            },
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ),
+    };
+    (sets, owners, Some(warning))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::engine::{Change, Engine};
+    use crate::detect::rules::{DEFAULT_RULES, RuleSet};
+    use chrono::{TimeZone, Utc};
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn fired(e: &mut Engine, line: &str, times: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in 0..times {
+            let at = Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap();
+            e.process(line, line, 1, at, &mut out);
+        }
+        out.iter()
+            .filter_map(|c| match c {
+                Change::Opened { rule, .. } => Some(e.rule(*rule).name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const SSHD: &str = "Dec 10 08:24:35 h sshd[1]: Failed password for invalid user x from 10.1.1.1 port 36279 ssh2";
+
+    #[test]
+    fn one_huge_custom_event_beside_the_shipped_rules_switches_nothing_off() {
+        let custom = "events:\n  token_leak:\n    match: 'token=(?P<tok>\\w{209})'\nrules:\n  - rule: token leaked\n    condition: token_leak\n";
+        let mut texts: Vec<(PathBuf, String)> = DEFAULT_RULES
+            .iter()
+            .map(|(n, t)| (PathBuf::from(n), t.to_string()))
+            .collect();
+        texts.push((PathBuf::from("custom.yml"), custom.to_string()));
+        let mut set = RuleSet::default();
+        set.add_texts(&texts);
+        assert_eq!(set.problems, vec![], "every rule compiles alone");
+        let w: Vec<String> = set.warnings.iter().map(ToString::to_string).collect();
+        assert!(
+            w.iter()
+                .any(|w| w.starts_with("custom.yml:2:3: token_leak:")
+                    && w.contains("exceed the regex size limit")),
+            "{w:#?}"
+        );
+        let mut e = Engine::new(Arc::new(set), 100);
+        assert!(
+            fired(&mut e, SSHD, 11).contains(&"Multiple failed logins".to_string()),
+            "the shipped rules still fire"
+        );
+        let tok = format!("x token={} y", "a".repeat(209));
+        assert_eq!(fired(&mut e, &tok, 1), ["token leaked"]);
+    }
+
+    #[test]
+    fn two_thousand_ordinary_events_all_still_match() {
+        let mut text = String::from("events:\n");
+        for i in 0..2000 {
+            text.push_str(&format!(
+                "  fail_{i}:\n    match: 'sshd\\[\\d+\\]: Failed password for (?:invalid user )?(?P<user>user{i}) from (?P<src>\\S+) port \\d+'\n"
+            ));
+        }
+        text.push_str("rules:\n");
+        for i in [0, 999, 1999] {
+            text.push_str(&format!(
+                "  - rule: r{i}\n    condition: fail_{i} > 2 in 1 minute\n"
+            ));
+        }
+        let mut set = RuleSet::default();
+        set.add_texts(&[(PathBuf::from("many.yml"), text)]);
+        assert_eq!(set.problems, vec![]);
+        assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+        let mut e = Engine::new(Arc::new(set), 100);
+        for i in [0, 999, 1999] {
+            let line = format!(
+                "Dec 10 08:24:35 h sshd[1]: Failed password for user{i} from 10.0.0.1 port 22 ssh2"
+            );
+            assert_eq!(fired(&mut e, &line, 3), [format!("r{i}")]);
+        }
+    }
+
+    #[test]
+    fn small_sets_stay_one_set_and_big_ones_split_without_losing_a_pattern() {
+        let small = vec![Regex::new("a").unwrap(), Regex::new("b").unwrap()];
+        let s = PatternSets::build(&small);
+        assert!(s.is_single_set());
+        let mut out = Vec::new();
+        s.matches("ab", &mut out);
+        assert_eq!(out, [0, 1]);
+
+        let big = Regex::new(r"token=(?P<tok>\w{209})").unwrap();
+        let mut many: Vec<Regex> = (0..40)
+            .map(|i| Regex::new(&format!(r"user{i} from (?P<src>\S+)")).unwrap())
+            .collect();
+        many.insert(20, big.clone());
+        many.push(big);
+        let s = PatternSets::build(&many);
+        assert!(!s.is_single_set(), "{:?}", s.shape());
+        assert_eq!(s.len(), 42);
+        let tok = format!("token={}", "x".repeat(209));
+        s.matches(&tok, &mut out);
+        assert_eq!(out, [20, 41]);
+        s.matches("user7 from 1.2.3.4", &mut out);
+        assert_eq!(out, [7]);
+        s.matches("user39 from 1.2.3.4", &mut out);
+        assert_eq!(out, [40]);
+    }
+}
