@@ -54,9 +54,10 @@ fn alerts_reach_the_desktop_over_a_real_session_bus() {
     while let Ok(n) = calls.recv_timeout(Duration::from_secs(if got.is_empty() { 10 } else { 1 })) {
         got.push(n);
     }
-    // P1 at 14:50: response breached (due 14:45) and customer notice due
-    // at once; one notification each.
-    assert_eq!(got.len(), 2, "{got:?}");
+    // P1 at 14:50: response breached (due 14:45), customer notice breached
+    // (due at once, 5 minutes' grace), and two escalation steps (14:45,
+    // 14:50) that name nobody in the shipped policy; one notification each.
+    assert_eq!(got.len(), 4, "{got:?}");
     let breach = got
         .iter()
         .find(|n| n.summary == "warroom: clock breached")
@@ -68,7 +69,12 @@ fn alerts_reach_the_desktop_over_a_real_session_bus() {
         "markup in the title is escaped"
     );
     assert_eq!(breach.urgency, Some(2), "a breach is critical");
-    assert!(got.iter().any(|n| n.summary == "warroom: clock due now"));
+    assert_eq!(
+        got.iter()
+            .filter(|n| n.summary == "warroom: escalation")
+            .count(),
+        2
+    );
 
     // Raised once: a second run shows nothing, on the desktop or stdout.
     let out = env
@@ -104,7 +110,7 @@ fn without_a_session_bus_alerts_fall_back_quietly() {
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines.len(), 4, "{stdout}");
     assert!(lines.iter().all(|l| l.contains(&id)), "{stdout}");
     let lower = stdout.to_lowercase();
     assert!(
@@ -125,7 +131,7 @@ fn without_a_session_bus_alerts_fall_back_quietly() {
         .output()
         .unwrap();
     assert!(out.status.success() && out.stderr.is_empty());
-    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 4);
 }
 
 /// A "session bus" that accepts connections and never says a word: a hung
@@ -198,8 +204,9 @@ fn a_bus_that_does_not_answer_is_given_up_on_once_not_once_per_alert() {
     let id = p1_incident(&env);
     let bus = SilentBus::start(env.dir.path());
 
-    // Four alerts are due (breach, two escalations, customer notice). The
-    // silent bus costs one wait, not four: after it, desktop notifications
+    // Five alerts are due (two breaches; the first escalation step to the
+    // two contacts, the second naming nobody). The silent bus costs one
+    // wait, not five: after it, desktop notifications
     // are off for a while and the alerts are still printed, with nothing
     // about the desktop shown to the user.
     let out = env
@@ -212,7 +219,7 @@ fn a_bus_that_does_not_answer_is_given_up_on_once_not_once_per_alert() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && stderr.is_empty(), "{stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 4, "{stdout}");
+    assert_eq!(stdout.lines().count(), 5, "{stdout}");
     assert!(stdout.lines().all(|l| l.contains(&id)), "{stdout}");
     assert_eq!(
         bus.connections(),

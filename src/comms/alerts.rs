@@ -379,7 +379,19 @@ fn escalate(
             .map(|a| a.person.clone())
     };
     let what = format!("not acknowledged; response was due {}", hhmm(c.due));
-    let escalation = &policy.escalation;
+    // A policy without steps still pages comms.toml's contacts, once, at
+    // the breach (as before escalation steps existed).
+    let at_breach = crate::domain::escalation::EscalationPolicy {
+        steps: vec![crate::domain::escalation::Step {
+            notify: Vec::new(),
+            wait: std::time::Duration::ZERO,
+        }],
+        rotations: Default::default(),
+    };
+    let escalation = match policy.escalation.steps.is_empty() {
+        true => &at_breach,
+        false => &policy.escalation,
+    };
     for d in escalation.due(breached, now) {
         let mut who: Vec<String> = Vec::new();
         for t in &d.step.notify {

@@ -235,3 +235,19 @@ fn an_ack_between_the_claim_and_the_delivery_sends_nothing_and_says_so() {
 fn files_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |d| d.count())
 }
+
+#[test]
+fn a_policy_without_steps_pages_the_contacts_once_at_the_breach() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = config(dir.path());
+    let text = DEFAULT_POLICY_TOML
+        .split("\n# Escalation while")
+        .next()
+        .unwrap()
+        .to_string();
+    let p = Policy::from_toml(&text).unwrap();
+    let s = subject(&p1(), vec![]);
+    assert!(esc_of(&s, &p, &c, at(14)).is_empty());
+    assert_eq!(esc_of(&s, &p, &c, at(15)), ["0:ciso@example.com"]);
+    assert_eq!(esc_of(&s, &p, &c, at(300)), ["0:ciso@example.com"]);
+}

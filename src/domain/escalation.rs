@@ -128,6 +128,32 @@ impl EscalationPolicy {
         out
     }
 
+    /// When the next step after `now` falls due for a response breached at
+    /// `breached_at` (for a caller that checks only at such moments, like
+    /// the console's alert schedule); `None` when no step is left.
+    pub fn next_after(
+        &self,
+        breached_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let mut at = breached_at;
+        for step in &self.steps {
+            if at > now {
+                return Some(at);
+            }
+            at += to_chrono(step.wait);
+        }
+        let wait = self.steps.last()?.wait.as_millis() as i64;
+        if at > now {
+            return Some(at);
+        }
+        if wait <= 0 {
+            return None;
+        }
+        let repeats = (now - at).num_milliseconds() / wait + 1;
+        Some(at + chrono::Duration::milliseconds(repeats * wait))
+    }
+
     /// Who `target` names at `at`: the holder given for a role (if any), the
     /// person on shift, or the name itself.
     pub fn resolve(
@@ -201,6 +227,28 @@ mod tests {
         assert_eq!(when(&p, 25), [(0, 0), (1, 5), (2, 15), (3, 25)]);
         // An hour later only the newest repeat is due, not every missed one.
         assert_eq!(when(&p, 85), [(0, 0), (1, 5), (2, 15), (9, 85)]);
+    }
+
+    #[test]
+    fn the_next_step_after_now_is_known_in_advance() {
+        let p = policy();
+        let next = |now: i64| p.next_after(t(0), t(now)).map(|n| (n - t(0)).num_minutes());
+        assert_eq!(next(-3), Some(0));
+        assert_eq!(next(0), Some(5));
+        assert_eq!(next(7), Some(15));
+        assert_eq!(next(15), Some(25));
+        assert_eq!(next(84), Some(85));
+        assert_eq!(next(85), Some(95));
+        assert_eq!(EscalationPolicy::default().next_after(t(0), t(1)), None);
+        // Every step the walk makes is one next_after announced.
+        for now in -5..120 {
+            let due_now = p.due(t(0), t(now)).last().map(|d| d.at);
+            if let Some(n) = p.next_after(t(0), t(now - 1))
+                && n == t(now)
+            {
+                assert_eq!(due_now, Some(t(now)), "at +{now}");
+            }
+        }
     }
 
     #[test]

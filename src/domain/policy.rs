@@ -456,6 +456,54 @@ mod tests {
     }
 
     #[test]
+    fn escalation_and_grace_errors_name_the_place() {
+        let p = Policy::from_toml(DEFAULT_POLICY_TOML).unwrap();
+        assert_eq!(p.immediate_grace, DEFAULT_IMMEDIATE_GRACE);
+        assert_eq!(p.escalation.steps.len(), 3);
+        assert_eq!(p.escalation.steps[1].wait, Duration::from_secs(600));
+
+        let bad = DEFAULT_POLICY_TOML.replace("\"oncall:manager\"", "\"oncall:nightshift\"");
+        let err = Policy::from_toml(&bad).unwrap_err();
+        assert!(err.message.contains("escalation step 3"), "{err}");
+        assert!(err.message.contains("[oncall.nightshift]"), "{err}");
+        let (line, _) = err.line_col(&bad).unwrap();
+        assert!(bad.lines().nth(line - 1).unwrap().contains("nightshift"));
+
+        let bad = DEFAULT_POLICY_TOML
+            .replace("immediate_grace = \"5m\"", "immediate_grace = \"soonish\"");
+        let err = Policy::from_toml(&bad).unwrap_err();
+        assert!(err.message.contains("immediate_grace"), "{err}");
+        let bad = DEFAULT_POLICY_TOML.replace("\"role:security\"", "\"role:janitor\"");
+        assert!(
+            Policy::from_toml(&bad)
+                .unwrap_err()
+                .message
+                .contains("role")
+        );
+        let bad = DEFAULT_POLICY_TOML.replacen("shift = \"7d\"", "shift = \"0\"", 1);
+        assert!(
+            Policy::from_toml(&bad)
+                .unwrap_err()
+                .message
+                .contains("shift")
+        );
+        // Without escalation steps the policy names nobody (comms.toml's
+        // contacts are still paged at the breach: comms::alerts).
+        let none = DEFAULT_POLICY_TOML
+            .split("\n# Escalation while")
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            Policy::from_toml(&none)
+                .unwrap()
+                .escalation
+                .steps
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn durations_parse_and_describe() {
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(

@@ -94,7 +94,9 @@ pub(super) fn cancel_if_acknowledged(
     sink: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, WriteError> {
-    let row: Option<(String, Option<String>, Option<String>, Option<String>)> = tx
+    // (kind, incident, recipient, the incident's acknowledgement)
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let row: Option<Row> = tx
         .query_row(
             "SELECT a.kind, a.incident_id, a.recipient, i.acknowledged_at
              FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id WHERE a.key = ?1",
