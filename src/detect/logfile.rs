@@ -89,13 +89,68 @@ impl LogAccess {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        if std::fs::metadata(dir).is_ok_and(|d| d.uid() == uid) {
+        if std::fs::metadata(dir).is_ok_and(|d| d.uid() == uid || may_write_in(uid, &d)) {
             return Ok(());
         }
         Err(refused(&format!(
-            "owned by user id {uid}, which is neither root, the owner of its directory nor a trusted owner; not read (trusted_owners = [{uid}] in watch.toml, or watch --trusted-owner {uid}, to read it)"
+            "owned by user id {uid}, which is neither root, the owner of its directory, a member of the group that may write in it, nor a trusted owner; not read (trusted_owners = [{uid}] in watch.toml, or watch --trusted-owner {uid}, to read it)"
         )))
     }
+}
+
+/// Whether `uid` may create files in the directory anyway through its
+/// group (Ubuntu's rsyslog writes `/var/log/auth.log` as user `syslog` into
+/// `/var/log`, which is `root:syslog 0775`): such a writer could plant
+/// files there regardless, so its files are no less trusted than the
+/// directory itself.
+fn may_write_in(uid: u32, dir: &Metadata) -> bool {
+    if dir.mode() & 0o020 == 0 {
+        return false;
+    }
+    let Some((name, primary_gid)) = user_entry(uid) else {
+        return false;
+    };
+    primary_gid == dir.gid() || group_members(dir.gid()).iter().any(|m| *m == name)
+}
+
+/// A user's name and primary group, from the password database.
+fn user_entry(uid: u32) -> Option<(String, u32)> {
+    // SAFETY: passwd is plain data; all zeros is valid until getpwuid_r fills it.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    let mut out: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call; `buf` outlives it.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out) };
+    if rc != 0 || out.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string in `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    Some((name.to_string_lossy().into_owned(), pwd.pw_gid))
+}
+
+/// The supplementary members of a group, from the group database.
+fn group_members(gid: u32) -> Vec<String> {
+    // SAFETY: group is plain data; all zeros is valid until getgrgid_r fills it.
+    let mut grp: libc::group = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 64 * 1024];
+    let mut out: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call; `buf` outlives it.
+    let rc = unsafe { libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut out) };
+    let mut members = Vec::new();
+    if rc != 0 || out.is_null() || grp.gr_mem.is_null() {
+        return members;
+    }
+    let mut p = grp.gr_mem;
+    // SAFETY: gr_mem is a NULL-terminated array of NUL-terminated strings
+    // in `buf`, valid while `buf` lives.
+    unsafe {
+        while !(*p).is_null() {
+            members.push(std::ffi::CStr::from_ptr(*p).to_string_lossy().into_owned());
+            p = p.add(1);
+        }
+    }
+    members
 }
 
 /// Up to which position `reads` (a watcher's committed reads of the same
@@ -207,6 +262,16 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("owned by user id 65534"), "{e}");
         assert!(LogAccess::followed(false, vec![65534]).open(&log).is_ok());
+        // A user who may write in the directory through its group (as
+        // `syslog` may in Ubuntu's `root:syslog 0775` /var/log) is trusted;
+        // without the group's write bit, not. nobody's primary group is 65534.
+        use std::os::unix::fs::PermissionsExt;
+        std::os::unix::fs::chown(dir.path(), None, Some(65534)).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(LogAccess::followed(false, Vec::new()).open(&log).is_err());
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o775)).unwrap();
+        assert!(LogAccess::followed(false, Vec::new()).open(&log).is_ok());
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         // The directory's owner is trusted.
         std::os::unix::fs::chown(dir.path(), Some(65534), None).unwrap();
         assert!(LogAccess::followed(false, Vec::new()).open(&log).is_ok());
