@@ -16,7 +16,7 @@ use crate::comms::sinks::{AlertResult, deliver_alerts};
 use crate::detect::engine::window_of;
 use crate::detect::persist::Recorder;
 use crate::detect::rules::{Matcher, Rule};
-use crate::detect::scan::scan_files;
+use crate::detect::scan::{scan_files_in, scan_journal};
 use crate::detect::watch::host_name;
 use crate::detect::{Change, DEFAULT_MAX_KEYS, Detection, Engine, RuleSet};
 use crate::domain::event::format_time;
@@ -29,8 +29,16 @@ pub struct ScanArgs {
     #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
     pub rules: Vec<PathBuf>,
     /// Log files to replay, oldest first
-    #[arg(required = true, value_name = "LOG")]
+    #[arg(value_name = "LOG", required_unless_present_any = ["journal", "journal_files", "journal_dir"])]
     pub logs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sources: super::sources::SourceArgs,
+    /// Journal entries from this time on (journalctl's --since syntax)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Journal entries up to this time (journalctl's --until syntax)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// One JSON object per detection on each line
     #[arg(long)]
     pub json: bool,
@@ -108,15 +116,26 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     // that went quiet), and the changes to commit.
     let mut closed: Vec<(usize, Detection)> = Vec::new();
     let mut recorder = Recorder::default();
-    let stats = scan_files(&mut engine, &args.logs, now, |_, change, path| {
+    let zone = args.sources.zone()?;
+    let mut on_change = |change: &Change, source: &str| {
         if let Change::Closed { rule, detection } = change {
             closed.push((*rule, detection.clone()));
         }
         if args.commit {
-            recorder.note(change, &path.to_string_lossy());
+            recorder.note(change, source);
         }
+    };
+    let mut stats = scan_files_in(&mut engine, &args.logs, zone, now, |_, change, path| {
+        on_change(change, &path.to_string_lossy())
     })
     .map_err(|(path, e)| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if let Some(mut journal) = args.sources.journal() {
+        journal.since = args.since.clone();
+        journal.until = args.until.clone();
+        let key = journal.key();
+        let js = scan_journal(&mut engine, &journal, |_, change| on_change(change, &key))?;
+        stats.add(&js, key.into());
+    }
     let elapsed = started.elapsed();
     // Committed detections of notify rules are delivered to the rule's
     // recipients through the alert sinks after the commit (the commit

@@ -24,6 +24,7 @@ mod evidence;
 mod notify;
 mod report;
 mod review;
+mod sources;
 mod watch;
 
 #[derive(Debug, Parser)]

@@ -4,14 +4,17 @@
 
 pub mod engine;
 pub mod follow;
+pub mod journal;
 pub mod logline;
 pub mod persist;
 pub mod reader;
+pub mod rfc5424;
 pub mod rules;
 pub mod scan;
 pub mod setup;
 pub mod sigma;
 pub mod watch;
+pub mod zone;
 
 pub use engine::{Change, DEFAULT_MAX_KEYS, Detection, Engine};
 pub use rules::{Problem, Rule, RuleSet};

@@ -1,16 +1,50 @@
 //! `scan`: replay whole files through the engine by log time (like
 //! fail2ban-regex). Files are read in the order given, so pass rotated
 //! files oldest first. Lines without a timestamp take the time of the line
-//! before them (or the file's modification time).
+//! before them (or the file's modification time). Gzip-compressed files
+//! (rotated `auth.log.2.gz`, or any file whose content is gzip whatever its
+//! name) are read decompressed. Zone-less stamps are read in the zone given.
 
 use std::fs::File;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use super::engine::{Change, Engine};
+use super::journal::{JournalError, JournalReader, JournalSource};
 use super::logline::{YearInference, prepare};
 use super::reader::LineReader;
+use super::zone::LogZone;
+
+/// The two bytes every gzip member starts with.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Whether a file's content is gzip (by its first bytes, not its name).
+pub fn is_gzip(file: &mut File) -> std::io::Result<bool> {
+    let mut head = [0u8; 2];
+    let mut got = 0;
+    while got < 2 {
+        match file.read(&mut head[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    file.rewind()?;
+    Ok(got == 2 && head == GZIP_MAGIC)
+}
+
+/// A file's lines as a reader: decompressed if its content is gzip.
+pub fn open_log(path: &Path) -> std::io::Result<Box<dyn Read>> {
+    let mut file = File::open(path)?;
+    Ok(if is_gzip(&mut file)? {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(file)
+    })
+}
 
 /// What a replay saw.
 #[derive(Debug, Default, Clone)]
@@ -26,13 +60,25 @@ pub struct ScanStats {
     pub untimed: u64,
 }
 
-/// Replays `paths` through `engine`. `now` is the reference for syslog year
-/// inference when a file's modification time is unknown. Changes (opened,
-/// attached and closed detections) are passed to `on_change` as they
-/// happen, with the file of the line.
+/// Replays `paths` through `engine`, zone-less stamps read in this host's
+/// zone. `now` is the reference for syslog year inference when a file's
+/// modification time is unknown. Changes (opened, attached and closed
+/// detections) are passed to `on_change` as they happen, with the file of
+/// the line.
 pub fn scan_files(
     engine: &mut Engine,
     paths: &[PathBuf],
+    now: DateTime<Utc>,
+    on_change: impl FnMut(&Engine, &Change, &Path),
+) -> Result<ScanStats, (PathBuf, std::io::Error)> {
+    scan_files_in(engine, paths, LogZone::local(), now, on_change)
+}
+
+/// [`scan_files`] with zone-less stamps read in `zone`.
+pub fn scan_files_in(
+    engine: &mut Engine,
+    paths: &[PathBuf],
+    zone: LogZone,
     now: DateTime<Utc>,
     mut on_change: impl FnMut(&Engine, &Change, &Path),
 ) -> Result<ScanStats, (PathBuf, std::io::Error)> {
@@ -41,9 +87,9 @@ pub fn scan_files(
     // A replay persists no windows.
     engine.set_track_dirty(false);
     for path in paths {
-        let file = File::open(path).map_err(|e| (path.clone(), e))?;
+        let file = open_log(path).map_err(|e| (path.clone(), e))?;
         let reference = modified(path).unwrap_or(now);
-        let mut years = YearInference::new(reference);
+        let mut years = YearInference::new(reference).in_zone(zone);
         let mut last_time = reference;
         let mut reader = LineReader::new(file, 0);
         stats.files.push(path.clone());
@@ -78,6 +124,46 @@ pub fn scan_files(
             for c in changes.drain(..) {
                 on_change(engine, &c, path);
             }
+        }
+    }
+    Ok(stats)
+}
+
+impl ScanStats {
+    /// Adds another source's counts (a journal's, after the files).
+    pub fn add(&mut self, other: &ScanStats, name: PathBuf) {
+        self.files.push(name);
+        self.lines += other.lines;
+        self.bytes += other.bytes;
+        self.truncated += other.truncated;
+        self.lossy += other.lossy;
+        self.untimed += other.untimed;
+    }
+}
+
+/// Replays a journal's entries (in journal order, timed by their source
+/// timestamps) through `engine`.
+pub fn scan_journal(
+    engine: &mut Engine,
+    source: &JournalSource,
+    mut on_change: impl FnMut(&Engine, &Change),
+) -> Result<ScanStats, JournalError> {
+    let mut stats = ScanStats::default();
+    let mut changes = Vec::new();
+    engine.set_track_dirty(false);
+    let mut reader = JournalReader::open(source, None)?;
+    while let Some(e) = reader.next_entry()? {
+        let mut end = e.line.len().min(super::logline::MAX_LINE_BYTES);
+        while !e.line.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &e.line[..end];
+        stats.lines += 1;
+        stats.bytes += e.line.len() as u64 + 1;
+        stats.truncated += u64::from(end < e.line.len());
+        engine.process(text, text, 1, e.time, &mut changes);
+        for c in changes.drain(..) {
+            on_change(engine, &c);
         }
     }
     Ok(stats)

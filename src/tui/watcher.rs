@@ -141,6 +141,7 @@ fn watch_thread(
         .collect();
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = setup.from_beginning;
+    setup.apply(&mut config);
     // As in `warroom watch`: a notify rule's alert is committed with one
     // pending delivery per alert sink, delivered after the commit.
     let sinks = comms.escalation_sinks(db);
