@@ -957,7 +957,9 @@ impl Follower {
         let head = read_prefix(&f, FINGERPRINT_BYTES)?;
         f.seek(SeekFrom::Start(offset))?;
         let mut reader = LineReader::with_buffer(f, offset, READ_BUFFER);
-        let mut years = YearInference::new((self.sink.clock)()).in_zone(self.config.zone_for(path));
+        // The zone of the path followed (a rotated name may not match it).
+        let zone = self.config.zone_for(&self.files[i].path);
+        let mut years = YearInference::new((self.sink.clock)()).in_zone(zone);
         let source = path.to_string_lossy().into_owned();
         while let Some(line) = reader.next_line()? {
             let t = &mut self.files[i];

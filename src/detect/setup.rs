@@ -165,3 +165,61 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journals_and_zones_are_read_and_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("watch.toml"),
+            r#"timezone = "Europe/Berlin"
+
+[[log]]
+path = "/srv/relay/ny-*.log"
+timezone = "America/New_York"
+
+[[journal]]
+matches = ["_SYSTEMD_UNIT=ssh.service"]
+
+[[journal]]
+directory = "/var/log/journal/remote"
+"#,
+        )
+        .unwrap();
+        let s = WatchSetup::load(dir.path()).unwrap().unwrap();
+        let mut config = FollowConfig::new(Vec::new());
+        s.apply(&mut config);
+        assert_eq!(config.zone, LogZone::parse("Europe/Berlin").unwrap());
+        assert_eq!(config.patterns, [PathBuf::from("/srv/relay/ny-*.log")]);
+        assert_eq!(
+            config.zone_for(Path::new("/srv/relay/ny-1.log")),
+            LogZone::parse("America/New_York").unwrap()
+        );
+        assert_eq!(
+            config.zone_for(Path::new("/var/log/auth.log")),
+            LogZone::parse("Europe/Berlin").unwrap()
+        );
+        let keys: Vec<String> = config.journals.iter().map(JournalSource::key).collect();
+        assert_eq!(
+            keys,
+            [
+                "journal:system _SYSTEMD_UNIT=ssh.service",
+                "journal:/var/log/journal/remote"
+            ]
+        );
+
+        std::fs::write(
+            dir.path().join("watch.toml"),
+            "logs = [\"/var/log/auth.log\"]\n\n[[log]]\npath = \"/x.log\"\ntimezone = \"Europe/Berlinn\"\n",
+        )
+        .unwrap();
+        let err = WatchSetup::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("watch.toml:5:12: unknown time zone 'Europe/Berlinn'"),
+            "{err}"
+        );
+    }
+}
