@@ -17,7 +17,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The same entries twice: journal export format, and the lines warroom
-# makes of them (RFC 3339 UTC stamp, host, ident[pid], message).
+# makes of them (RFC 3339 UTC stamp, host, ident[pid], message). mawk's %d
+# stops at 2^31, so microseconds are printed with %.0f.
 awk -v n="$n" -v expf="$work/entries.export" -v txtf="$work/entries.log" 'BEGIN {
   t0 = 1764685860; split("sshd sshd-session", idents, " ")
   for (i = 0; i < n; i++) {
@@ -26,7 +27,7 @@ awk -v n="$n" -v expf="$work/entries.export" -v txtf="$work/entries.log" 'BEGIN 
     msg = (i % 3) ? sprintf("Failed password for root from %s port %d ssh2", src, 30000 + i % 30000) \
                   : sprintf("Invalid user admin%d from %s port %d", i % 97, src, 30000 + i % 30000)
     us = (t0 + int(i / 10)) * 1000000 + (i % 10) * 100000; pid = 1000 + i % 60000
-    printf "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=%s\nSYSLOG_IDENTIFIER=%s\n_PID=%d\n_SOURCE_REALTIME_TIMESTAMP=%d\nMESSAGE=%s\n\n", us, 1000 + i, host, ident, pid, us, msg > expf
+    printf "__REALTIME_TIMESTAMP=%.0f\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=%s\nSYSLOG_IDENTIFIER=%s\n_PID=%d\n_SOURCE_REALTIME_TIMESTAMP=%.0f\nMESSAGE=%s\n\n", us, 1000 + i, host, ident, pid, us, msg > expf
     s = t0 + int(i / 10)
     printf "%s.%06dZ %s %s[%d]: %s\n", strftime("%Y-%m-%dT%H:%M:%S", s, 1), (i % 10) * 100000, host, ident, pid, msg > txtf
   }
