@@ -30,8 +30,7 @@ fn setup() -> WatchSetup {
         rules: vec![],
         name: "console".into(),
         from_beginning: false,
-        allow_symlinks: false,
-        trusted_owners: vec![],
+        ..WatchSetup::default()
     }
 }
 
@@ -213,8 +212,7 @@ fn the_console_watcher_task_follows_files_and_reports_to_the_console() {
         rules: vec![],
         name: "console".into(),
         from_beginning: true,
-        allow_symlinks: false,
-        trusted_owners: vec![],
+        ..WatchSetup::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let handle = spawn(
@@ -326,8 +324,7 @@ fn a_second_console_watcher_on_one_name_stands_by_then_takes_over() {
         rules: vec![],
         name: "console".into(),
         from_beginning: true,
-        allow_symlinks: false,
-        trusted_owners: vec![],
+        ..WatchSetup::default()
     };
     let start = |who: &str, tx| {
         spawn(

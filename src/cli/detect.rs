@@ -17,7 +17,7 @@ use crate::detect::engine::window_of;
 use crate::detect::logfile::recorded_upto;
 use crate::detect::persist::Recorder;
 use crate::detect::rules::{Matcher, Rule};
-use crate::detect::scan::scan_files;
+use crate::detect::scan::{scan_files, scan_journal};
 use crate::detect::watch::host_name;
 use crate::detect::{Change, DEFAULT_MAX_KEYS, Detection, Engine, RuleSet};
 use crate::domain::event::format_time;
@@ -30,8 +30,16 @@ pub struct ScanArgs {
     #[arg(long = "rules", value_name = "FILE", num_args = 1..)]
     pub rules: Vec<PathBuf>,
     /// Log files to replay, oldest first
-    #[arg(required = true, value_name = "LOG")]
+    #[arg(value_name = "LOG", required_unless_present_any = ["journal", "journal_files", "journal_dir"])]
     pub logs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sources: super::sources::SourceArgs,
+    /// Journal entries from this time on (journalctl's --since syntax)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Journal entries up to this time (journalctl's --until syntax)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// One JSON object per detection on each line
     #[arg(long)]
     pub json: bool,
@@ -123,9 +131,11 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
     };
     let mut lookup_failed = None;
     let mut recorded_changes = 0u64;
-    let stats = scan_files(
+    let zone = args.sources.zone()?;
+    let mut stats = scan_files(
         &mut engine,
         &args.logs,
+        zone,
         now,
         |source, file| match &store {
             Some(s) => match s.source_reads(source) {
@@ -156,6 +166,20 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
         // Committing without knowing what a watcher recorded could open
         // and alert its detections again.
         return Err(anyhow::Error::new(e).context("reading what watchers committed"));
+    }
+    if let Some(mut journal) = args.sources.journal() {
+        journal.since = args.since.clone();
+        journal.until = args.until.clone();
+        let key = journal.key();
+        let js = scan_journal(&mut engine, &journal, |_, change| {
+            if let Change::Closed { rule, detection } = change {
+                closed.push((*rule, detection.clone()));
+            }
+            if args.commit {
+                recorder.note(change, &key);
+            }
+        })?;
+        stats.add(&js, key.into());
     }
     let elapsed = started.elapsed();
     // Committed detections of notify rules are delivered to the rule's

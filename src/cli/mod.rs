@@ -32,6 +32,7 @@ mod manual;
 mod notify;
 mod report;
 mod review;
+mod sources;
 mod watch;
 
 #[derive(Debug, Parser)]

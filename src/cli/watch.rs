@@ -37,8 +37,10 @@ pub struct WatchArgs {
     pub rules: Vec<PathBuf>,
     /// Log files or globs to follow (quote globs: the watcher expands them
     /// itself and picks up files that appear later)
-    #[arg(required = true, value_name = "LOG")]
+    #[arg(value_name = "LOG", required_unless_present_any = ["journal", "journal_files", "journal_dir"])]
     pub logs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sources: super::sources::SourceArgs,
     /// Name of this watcher: its checkpoints and windows are kept under it
     #[arg(long, default_value = "default", value_name = "NAME")]
     pub name: String,
@@ -100,11 +102,19 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     let owners = trusted_owners(&args.trusted_owners)
         .map_err(|u| anyhow::anyhow!("--trusted-owner: no user '{u}' on this system"))?;
 
-    let mut store = ctx.open_store()?;
-    let rules = Arc::new(set);
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = args.from_beginning;
     config.access = LogAccess::followed(args.allow_symlinks, owners);
+    config.zone = args.sources.zone()?;
+    if let Some(journal) = args.sources.journal() {
+        // Blind is worse than stopped: no journalctl, or no right to read
+        // the journal, ends here with the fix.
+        crate::detect::journal::last_cursor(&journal)?;
+        config.journals.push(journal);
+    }
+
+    let mut store = ctx.open_store()?;
+    let rules = Arc::new(set);
     // A notify rule's alert is committed with one pending delivery per
     // alert sink and delivered after the commit, off the loop.
     let sinks = ctx.settings.comms.escalation_sinks(store.path());

@@ -193,9 +193,13 @@ impl Engine {
                 for ri in rules {
                     let key = match &self.rules.rules[ri].group_by {
                         GroupBy::Global => GLOBAL_KEY,
-                        GroupBy::Capture(name) => {
-                            caps.name(name).map_or(GLOBAL_KEY, |m| m.as_str())
-                        }
+                        GroupBy::Capture(name) => match caps.name(name) {
+                            Some(m) => m.as_str(),
+                            None if name == super::logline::HOST_KEY => {
+                                super::logline::host_of(text).unwrap_or(GLOBAL_KEY)
+                            }
+                            None => GLOBAL_KEY,
+                        },
                     };
                     let key = key.to_string();
                     self.hit(ri, key, raw, count, at, out);

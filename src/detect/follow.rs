@@ -37,10 +37,12 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::engine::{Change, Engine};
+use super::journal::{JournalSource, JournalTail};
 use super::logfile::{LogAccess, not_a_log};
 use super::logline::{MAX_LINE_BYTES, YearInference, prepare};
 use super::persist::{Recorder, restore, take_windows};
 use super::reader::LineReader;
+use super::zone::LogZone;
 use crate::store::{CommitOutcome, FileCheckpoint, SourceRead, WatchBatch, WatchState};
 
 /// How many of a file's first bytes identify it (with device and inode).
@@ -89,6 +91,12 @@ pub struct FollowConfig {
     /// Which files may be read: by default no symbolic links, and only
     /// files of root, the directory's owner or the user running warroom.
     pub access: LogAccess,
+    /// The zone zone-less stamps are read in (default: this host's).
+    pub zone: LogZone,
+    /// Per-pattern zones (watch.toml's `timezone`), before `zone`.
+    pub zones: Vec<(PathBuf, LogZone)>,
+    /// Journals followed beside the files.
+    pub journals: Vec<JournalSource>,
 }
 
 impl FollowConfig {
@@ -99,7 +107,18 @@ impl FollowConfig {
             glob_interval: Duration::from_secs(1),
             notify_sinks: Vec::new(),
             access: LogAccess::followed(false, Vec::new()),
+            zone: LogZone::local(),
+            zones: Vec::new(),
+            journals: Vec::new(),
         }
+    }
+
+    /// The zone of a file's zone-less stamps.
+    pub fn zone_for(&self, path: &Path) -> LogZone {
+        self.zones
+            .iter()
+            .find(|(p, _)| pattern_matches(p, path))
+            .map_or(self.zone, |(_, z)| *z)
     }
 }
 
@@ -298,8 +317,13 @@ impl Sink {
         st.lines += 1;
         st.truncated += u64::from(l.truncated);
         st.lossy += u64::from(l.lossy);
-        self.lines += 1;
         let at = l.time.unwrap_or_else(|| (self.clock)());
+        self.feed(&l, at, source);
+    }
+
+    /// A line already decoded and timed (a journal entry's, or a file's).
+    fn feed(&mut self, l: &super::logline::LogLine<'_>, at: DateTime<Utc>, source: &str) {
+        self.lines += 1;
         if self.high_water.is_none_or(|h| at > h) {
             self.high_water = Some(at);
         }
@@ -328,6 +352,8 @@ impl Sink {
     }
 }
 
+mod sources;
+
 /// The follow driver. Not tied to a clock or to file notifications: the
 /// caller decides when to [`poll`](Follower::poll) (see [`super::watch`]).
 pub struct Follower {
@@ -348,6 +374,8 @@ pub struct Follower {
     /// Files read to their end since the last batch (rotated away, copies):
     /// how far, for the batch's source reads.
     finished_reads: Vec<SourceRead>,
+    /// Journals followed, with their status.
+    journals: Vec<(JournalTail, FileStatus)>,
 }
 
 impl Follower {
@@ -383,8 +411,10 @@ impl Follower {
             first_expansion: true,
             forget: Vec::new(),
             finished_reads: Vec::new(),
+            journals: Vec::new(),
             config,
         };
+        f.add_journals(state);
         for c in &state.checkpoints {
             let path = PathBuf::from(&c.path);
             // Only paths still asked for (a log dropped from the command
@@ -445,7 +475,7 @@ impl Follower {
                 continue;
             };
             for p in paths.flatten() {
-                if !p.is_file() {
+                if !p.is_file() || self.compressed(&p, first) {
                     continue;
                 }
                 let key = p.to_string_lossy();
@@ -506,7 +536,7 @@ impl Follower {
     /// more to read than one round takes (poll again soon).
     pub fn poll(&mut self) -> bool {
         self.expand();
-        let mut more = false;
+        let mut more = self.poll_journals();
         for i in 0..self.files.len() {
             match self.poll_file(i) {
                 Ok(m) => {
@@ -754,10 +784,15 @@ impl Follower {
         // The first bytes now, even before reading from the start: a
         // truncation before our first read must not go unseen.
         let fp = read_prefix(&f, FINGERPRINT_BYTES)?;
+        if fp.starts_with(&sources::GZIP_MAGIC) {
+            return Err(io::Error::other(
+                "gzip-compressed: a finished rotation, not followed (replay it with scan)",
+            ));
+        }
         t.cur = Some(Open {
             reader: LineReader::with_buffer(Guarded { file: f, fp }, offset, READ_BUFFER),
             id,
-            years: YearInference::new((self.sink.clock)()),
+            years: YearInference::new((self.sink.clock)()).in_zone(self.config.zone_for(&t.path)),
             rotated_at: None,
         });
         t.known = true;
@@ -968,7 +1003,9 @@ impl Follower {
         let head = read_prefix(&f, FINGERPRINT_BYTES)?;
         f.seek(SeekFrom::Start(offset))?;
         let mut reader = LineReader::with_buffer(f, offset, READ_BUFFER);
-        let mut years = YearInference::new((self.sink.clock)());
+        // The zone of the path followed (a rotated name may not match it).
+        let zone = self.config.zone_for(&self.files[i].path);
+        let mut years = YearInference::new((self.sink.clock)()).in_zone(zone);
         let source = path.to_string_lossy().into_owned();
         while let Some(line) = reader.next_line()? {
             let t = &mut self.files[i];
@@ -1039,6 +1076,7 @@ impl Follower {
             };
             let head = read_prefix(&f, FINGERPRINT_BYTES)?;
             if head.is_empty()
+                || head.starts_with(&sources::GZIP_MAGIC)
                 || head_matches(&head, done_fp)
                 || self.head_read(&head)
                 || pinned
@@ -1095,6 +1133,7 @@ impl Follower {
                     position: c.offset,
                 }),
         );
+        checkpoints.extend(self.journal_checkpoints());
         let (windows, dropped_windows) = take_windows(&mut self.sink.engine);
         WatchBatch {
             watcher: watcher.to_string(),
@@ -1150,7 +1189,12 @@ impl Follower {
 
     pub fn status(&self) -> FollowStatus {
         FollowStatus {
-            files: self.files.iter().map(|t| t.status.clone()).collect(),
+            files: self
+                .files
+                .iter()
+                .map(|t| t.status.clone())
+                .chain(self.journals.iter().map(|(_, st)| st.clone()))
+                .collect(),
             rules: self
                 .sink
                 .engine

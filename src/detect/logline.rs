@@ -7,6 +7,8 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 
+use super::zone::LogZone;
+
 /// Lines longer than this many bytes are cut here and flagged as truncated.
 /// Log lines are rarely over a few hundred bytes; 64 KiB keeps a 10 MB line
 /// from costing 10 MB per rule while still matching anything real.
@@ -48,9 +50,16 @@ pub fn prepare<'a>(bytes: &'a [u8], years: &mut YearInference) -> LogLine<'a> {
             Err(e) => e.error_len().is_some() || !truncated,
         };
     let time = parse_timestamp(&raw, years);
-    let (text, count) = match unfold_repeated(&raw) {
+    // RFC 5424 lines are matched in the classic form the rules are
+    // written for: `STAMP HOST APP[PID]: MESSAGE`.
+    let classic = super::rfc5424::to_classic(&raw);
+    let base: &str = classic.as_deref().unwrap_or(&raw);
+    let (text, count) = match unfold_repeated(base) {
         Some((text, n)) => (Cow::Owned(text), n),
-        None => (raw.clone(), 1),
+        None => match classic {
+            Some(c) => (Cow::Owned(c), 1),
+            None => (raw.clone(), 1),
+        },
     };
     LogLine {
         text,
@@ -60,6 +69,27 @@ pub fn prepare<'a>(bytes: &'a [u8], years: &mut YearInference) -> LogLine<'a> {
         truncated,
         lossy,
     }
+}
+
+/// The `group_by` key every event has: the host named in the line's
+/// syslog header (a journal entry's `_HOSTNAME`), unless the event's own
+/// pattern captures one.
+pub const HOST_KEY: &str = "host";
+
+/// The host field of a syslog line: after `Mmm dd HH:MM:SS` or after an
+/// ISO 8601 stamp.
+pub fn host_of(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    let mut words = text.split_ascii_whitespace();
+    if b.len() >= 15 && b[0].is_ascii_uppercase() && b.get(3) == Some(&b' ') {
+        return words.nth(3);
+    }
+    if b.len() >= 19 && b[0].is_ascii_digit() && b[4] == b'-' {
+        // `YYYY-MM-DD HH:MM:SS host` has its time as a second word.
+        let skip = if b[10] == b' ' { 2 } else { 1 };
+        return words.nth(skip);
+    }
+    None
 }
 
 /// `... message repeated 5 times: [ Failed password for root ...]` becomes
@@ -75,7 +105,9 @@ fn unfold_repeated(line: &str) -> Option<(String, u32)> {
     Some((format!("{}{}", &line[..at], inner), n))
 }
 
-/// Turns syslog's year-less `Dec 10 06:55:46` into a full time. The first
+/// Turns syslog's year-less `Dec 10 06:55:46` into a full time, read in
+/// the log's zone (see [`LogZone`]; UTC unless set with [`Self::in_zone`]).
+/// The first
 /// stamp gets the year that puts it at or before the reference time (a
 /// file's modification time, or now), allowing a day of clock skew; after
 /// that, a jump from late in the year to early in the year (Dec -> Jan)
@@ -85,6 +117,9 @@ pub struct YearInference {
     reference: DateTime<Utc>,
     year: Option<i32>,
     last_month: u32,
+    zone: LogZone,
+    /// The last zone-less stamp read (decides a repeated DST hour).
+    previous: Option<DateTime<Utc>>,
 }
 
 impl YearInference {
@@ -93,7 +128,22 @@ impl YearInference {
             reference,
             year: None,
             last_month: 0,
+            zone: LogZone::Utc,
+            previous: None,
         }
+    }
+
+    /// Zone-less stamps are read in `zone`.
+    pub fn in_zone(mut self, zone: LogZone) -> YearInference {
+        self.zone = zone;
+        self
+    }
+
+    /// A wall-clock time in the log's zone, as UTC.
+    fn local(&mut self, t: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+        let at = self.zone.resolve(t, self.previous)?;
+        self.previous = Some(at);
+        Some(at)
     }
 
     fn year_for(&mut self, month: u32, day: u32) -> i32 {
@@ -128,7 +178,10 @@ pub fn parse_timestamp(line: &str, years: &mut YearInference) -> Option<DateTime
         return parse_syslog(line, years);
     }
     if b.len() >= 19 && b[0].is_ascii_digit() && b[4] == b'-' {
-        return parse_iso(line);
+        return parse_iso(line, years);
+    }
+    if let Some(stamp) = super::rfc5424::stamp(line) {
+        return parse_iso(stamp, years);
     }
     None
 }
@@ -193,12 +246,12 @@ fn parse_syslog(line: &str, years: &mut YearInference) -> Option<DateTime<Utc>> 
     let year = years.year_for(month, day);
     let date = NaiveDate::from_ymd_opt(year, month, day)?;
     let t = date.and_hms_nano_opt(h, m, s, nanos)?;
-    Some(Utc.from_utc_datetime(&t))
+    years.local(t)
 }
 
 /// RFC 3339 / ISO 8601 at the start of the line, up to the first space
 /// after the time (or the first space if `T` is written as a space).
-fn parse_iso(line: &str) -> Option<DateTime<Utc>> {
+fn parse_iso(line: &str, years: &mut YearInference) -> Option<DateTime<Utc>> {
     let b = line.as_bytes();
     // Accept "YYYY-MM-DD HH:MM:SS..." by treating the space as 'T'.
     let end = if b.get(10) == Some(&b' ') {
@@ -218,10 +271,9 @@ fn parse_iso(line: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(&normalised) {
         return Some(t.with_timezone(&Utc));
     }
-    // No offset: ISO 8601 local time, taken as UTC (warroom's convention).
-    chrono::NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .map(|t| Utc.from_utc_datetime(&t))
+    // No offset: ISO 8601 local time, read in the log's zone.
+    let t = chrono::NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    years.local(t)
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@
 
 pub mod engine;
 pub mod follow;
+pub mod journal;
 pub mod logfile;
 pub mod logline;
 pub mod patterns;
 pub mod persist;
 pub mod reader;
+pub mod rfc5424;
 pub mod rule_file;
 pub mod rules;
 pub mod scan;
@@ -16,6 +18,7 @@ pub mod setup;
 pub mod sigma;
 pub mod watch;
 pub mod yaml;
+pub mod zone;
 
 pub use engine::{Change, DEFAULT_MAX_KEYS, Detection, Engine};
 pub use rules::{Problem, Rule, RuleSet};

@@ -600,7 +600,7 @@ impl RuleSet {
                 let g_s = g.as_str().trim();
                 if g_s == "global" {
                     GroupBy::Global
-                } else if self.events[*event].captures(g_s) {
+                } else if self.events[*event].captures(g_s) || g_s == super::logline::HOST_KEY {
                     GroupBy::Capture(g_s.to_string())
                 } else {
                     let msg = format!(

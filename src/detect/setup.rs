@@ -11,18 +11,33 @@
 //! allow_symlinks = false     # follow a symbolic link at a log's path
 //! trusted_owners = []        # users (names or ids) whose files are read
 //!                            # besides root, the directory's owner and us
+//! timezone = "Europe/Berlin" # zone of the logs' zone-less stamps (default: local)
+//!
+//! [[log]]                    # a log with a zone of its own
+//! path = "/srv/relay/ny-*.log"
+//! timezone = "America/New_York"
+//!
+//! [[journal]]                # the system journal (sshd, sudo, PAM)
+//! matches = ["_SYSTEMD_UNIT=ssh.service"]
+//!
+//! [[journal]]                # journals forwarded by systemd-journal-remote
+//! directory = "/var/log/journal/remote"
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::follow::FollowConfig;
+use super::journal::JournalSource;
 use super::logfile::{LogAccess, user_id};
+use super::zone::LogZone;
 
 /// What the console's watcher follows, from `watch.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WatchSetup {
+    #[serde(default)]
     pub logs: Vec<PathBuf>,
     #[serde(default)]
     pub rules: Vec<PathBuf>,
@@ -37,6 +52,48 @@ pub struct WatchSetup {
     /// the log directory's owner and the user running warroom.
     #[serde(default)]
     pub trusted_owners: Vec<String>,
+    /// The zone of zone-less stamps in `logs` (default: this host's).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Logs with a zone of their own.
+    #[serde(default, rename = "log")]
+    pub log_sources: Vec<LogSetup>,
+    /// Journals followed beside the files.
+    #[serde(default, rename = "journal")]
+    pub journals: Vec<JournalSetup>,
+}
+
+/// `[[log]]`: a log (path or glob) and the zone its stamps are in.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSetup {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// `[[journal]]`: the system journal, or journal files or a directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSetup {
+    #[serde(default)]
+    pub matches: Vec<String>,
+    #[serde(default)]
+    pub directory: Option<PathBuf>,
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+}
+
+impl JournalSetup {
+    pub fn source(&self) -> JournalSource {
+        JournalSource {
+            files: self.files.clone(),
+            directory: self.directory.clone(),
+            matches: self.matches.clone(),
+            since: None,
+            until: None,
+        }
+    }
 }
 
 fn default_name() -> String {
@@ -63,11 +120,22 @@ impl WatchSetup {
             let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
-        if setup.logs.is_empty() {
+        if setup.logs.is_empty() && setup.log_sources.is_empty() && setup.journals.is_empty() {
             return Err(anyhow::anyhow!(
-                "{}:1:1: 'logs' lists no file to follow",
+                "{}:1:1: 'logs' lists no file to follow (and no [[log]] or [[journal]] is given)",
                 path.display()
             ));
+        }
+        let zones = setup
+            .timezone
+            .iter()
+            .chain(setup.log_sources.iter().filter_map(|l| l.timezone.as_ref()));
+        for zone in zones {
+            if let Err(e) = LogZone::parse(zone) {
+                let at = text.find(&format!("\"{zone}\"")).unwrap_or(0);
+                let (line, col) = line_col(&text, at);
+                return Err(anyhow::anyhow!("{}:{line}:{col}: {e}", path.display()));
+            }
         }
         if setup.name.trim().is_empty() {
             return Err(anyhow::anyhow!(
@@ -98,9 +166,90 @@ pub fn trusted_owners(names: &[String]) -> Result<Vec<u32>, String> {
         .collect()
 }
 
+impl WatchSetup {
+    /// Puts the zones, the `[[log]]` paths and the journals into the
+    /// follower's configuration (zone names were checked by `load`).
+    pub fn apply(&self, config: &mut FollowConfig) {
+        let zone = |z: &Option<String>| z.as_deref().and_then(|z| LogZone::parse(z).ok());
+        if let Some(z) = zone(&self.timezone) {
+            config.zone = z;
+        }
+        for l in &self.log_sources {
+            let p = std::path::absolute(&l.path).unwrap_or_else(|_| l.path.clone());
+            if let Some(z) = zone(&l.timezone) {
+                config.zones.push((p.clone(), z));
+            }
+            if !config.patterns.contains(&p) {
+                config.patterns.push(p);
+            }
+        }
+        config
+            .journals
+            .extend(self.journals.iter().map(JournalSetup::source));
+    }
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journals_and_zones_are_read_and_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("watch.toml"),
+            r#"timezone = "Europe/Berlin"
+
+[[log]]
+path = "/srv/relay/ny-*.log"
+timezone = "America/New_York"
+
+[[journal]]
+matches = ["_SYSTEMD_UNIT=ssh.service"]
+
+[[journal]]
+directory = "/var/log/journal/remote"
+"#,
+        )
+        .unwrap();
+        let s = WatchSetup::load(dir.path()).unwrap().unwrap();
+        let mut config = FollowConfig::new(Vec::new());
+        s.apply(&mut config);
+        assert_eq!(config.zone, LogZone::parse("Europe/Berlin").unwrap());
+        assert_eq!(config.patterns, [PathBuf::from("/srv/relay/ny-*.log")]);
+        assert_eq!(
+            config.zone_for(Path::new("/srv/relay/ny-1.log")),
+            LogZone::parse("America/New_York").unwrap()
+        );
+        assert_eq!(
+            config.zone_for(Path::new("/var/log/auth.log")),
+            LogZone::parse("Europe/Berlin").unwrap()
+        );
+        let keys: Vec<String> = config.journals.iter().map(JournalSource::key).collect();
+        assert_eq!(
+            keys,
+            [
+                "journal:system _SYSTEMD_UNIT=ssh.service",
+                "journal:/var/log/journal/remote"
+            ]
+        );
+
+        std::fs::write(
+            dir.path().join("watch.toml"),
+            "logs = [\"/var/log/auth.log\"]\n\n[[log]]\npath = \"/x.log\"\ntimezone = \"Europe/Berlinn\"\n",
+        )
+        .unwrap();
+        let err = WatchSetup::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("watch.toml:5:12: unknown time zone 'Europe/Berlinn'"),
+            "{err}"
+        );
+    }
 }

@@ -33,7 +33,10 @@ impl Env {
             .env("XDG_STATE_HOME", home.join("xdg-state"))
             .env("WARROOM_LOG", home.join("warroom.log"))
             .env("WARROOM_DB", self.db())
-            .env("USER", "tester");
+            .env("USER", "tester")
+            // Zone-less log stamps are read in the local zone: fixed here
+            // so expected times do not depend on the machine.
+            .env("TZ", "UTC");
         c
     }
 

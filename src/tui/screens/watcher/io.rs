@@ -99,6 +99,7 @@ fn watch_thread(
     let mut config = FollowConfig::new(patterns);
     config.from_beginning = setup.from_beginning;
     config.access = setup.access().map_err(anyhow::Error::msg)?;
+    setup.apply(&mut config);
     // As in `warroom watch`: a notify rule's alert is committed with one
     // pending delivery per alert sink, delivered after the commit.
     let sinks = comms.escalation_sinks(db);

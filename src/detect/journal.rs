@@ -1,0 +1,398 @@
+//! journald as a log source, read through the system's own `journalctl`
+//! (JSON output): it knows every journal format, compression and namespace,
+//! and needs nothing at build time. Each entry becomes the line a syslog
+//! daemon would have written, `STAMP HOST IDENT[PID]: MESSAGE` (the stamp
+//! in RFC 3339 UTC), so one rule set serves files and journals; its time is
+//! the entry's source timestamp. Where reading stopped is the entry's
+//! cursor, which the watcher commits with the effects of the entry.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// The program asked for entries (found on `PATH`).
+pub const JOURNALCTL: &str = "journalctl";
+
+/// How a stored checkpoint names a journal source (never a file path
+/// warroom follows: those are absolute).
+pub const CHECKPOINT_PREFIX: &str = "journal:";
+
+/// Which journal, and which of its entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalSource {
+    /// Journal files (`--file`), e.g. ones forwarded by systemd-journal-remote.
+    pub files: Vec<PathBuf>,
+    /// A journal directory (`--directory`); neither: the system journal.
+    pub directory: Option<PathBuf>,
+    /// journalctl matches such as `_SYSTEMD_UNIT=ssh.service`.
+    pub matches: Vec<String>,
+    /// `--since` / `--until` (replays only), as journalctl takes them.
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl JournalSource {
+    /// The name its checkpoint is kept under.
+    pub fn key(&self) -> String {
+        let mut k = String::from(CHECKPOINT_PREFIX);
+        match (&self.directory, self.files.is_empty()) {
+            (Some(d), _) => k.push_str(&d.to_string_lossy()),
+            (None, false) => {
+                let files: Vec<_> = self.files.iter().map(|f| f.to_string_lossy()).collect();
+                k.push_str(&files.join(","));
+            }
+            (None, true) => k.push_str("system"),
+        }
+        for m in &self.matches {
+            k.push(' ');
+            k.push_str(m);
+        }
+        k
+    }
+
+    fn command(&self, after: Option<&str>, last_only: bool) -> Command {
+        let mut c = Command::new(JOURNALCTL);
+        // --all: fields over 4 KiB are printed, not replaced by null.
+        c.args(["--output=json", "--all", "--no-pager"]);
+        for f in &self.files {
+            c.arg(format!("--file={}", f.display()));
+        }
+        if let Some(d) = &self.directory {
+            c.arg(format!("--directory={}", d.display()));
+        }
+        if let Some(s) = &self.since {
+            c.arg(format!("--since={s}"));
+        }
+        if let Some(u) = &self.until {
+            c.arg(format!("--until={u}"));
+        }
+        if let Some(cursor) = after {
+            c.arg(format!("--after-cursor={cursor}"));
+        }
+        if last_only {
+            c.arg("--lines=1");
+        }
+        c.args(&self.matches);
+        c.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+}
+
+/// Why the journal could not be read.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum JournalError {
+    #[error(
+        "cannot read the journal: journalctl not found on PATH (install systemd's journalctl, or follow log files instead)"
+    )]
+    Missing,
+    #[error(
+        "cannot read the journal: permission denied ({0}); add this user to the systemd-journal or adm group (e.g. usermod -aG systemd-journal USER) and log in again"
+    )]
+    Permission(String),
+    #[error("cannot read the journal: journalctl failed: {0}")]
+    Failed(String),
+    #[error("cannot read the journal: entry {entry} is not valid JSON: {reason}")]
+    Malformed { entry: u64, reason: String },
+}
+
+/// One entry, made a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub line: String,
+    pub time: DateTime<Utc>,
+    pub host: String,
+    pub cursor: String,
+}
+
+/// A field's text: a string, or bytes (journalctl prints non-UTF-8 values
+/// as arrays of numbers), decoded lossily; a repeated field's first value.
+fn field_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) if items.iter().all(Value::is_u64) => {
+            let bytes: Vec<u8> = items
+                .iter()
+                .filter_map(Value::as_u64)
+                .map(|b| u8::try_from(b).unwrap_or(b'?'))
+                .collect();
+            Some(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        Value::Array(items) => items.first().and_then(field_text),
+        _ => None,
+    }
+}
+
+fn micros(v: Option<&Value>) -> Option<DateTime<Utc>> {
+    let us: i64 = field_text(v?)?.trim().parse().ok()?;
+    DateTime::from_timestamp_micros(us)
+}
+
+/// Turns one line of `journalctl --output=json` into an entry.
+pub fn parse_entry(json: &[u8]) -> Result<Entry, String> {
+    let v: Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    let text = |k: &str| obj.get(k).and_then(field_text);
+    let cursor = text("__CURSOR").ok_or("no __CURSOR field")?;
+    let time = micros(obj.get("_SOURCE_REALTIME_TIMESTAMP"))
+        .or_else(|| micros(obj.get("__REALTIME_TIMESTAMP")))
+        .ok_or("no timestamp field")?;
+    let host = text("_HOSTNAME")
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    let ident = text("SYSLOG_IDENTIFIER")
+        .or_else(|| text("_COMM"))
+        .unwrap_or_else(|| "unknown".into());
+    let pid = text("SYSLOG_PID").or_else(|| text("_PID"));
+    let message = text("MESSAGE").unwrap_or_default();
+    // One entry, one line: a multi-line message keeps its lines in one.
+    let message = message
+        .trim_end_matches(['\n', '\r'])
+        .replace(['\n', '\r'], " ");
+    let stamp = time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let host_s = host.replace(char::is_whitespace, "_");
+    let line = match pid {
+        Some(pid) => format!("{stamp} {host_s} {ident}[{pid}]: {message}"),
+        None => format!("{stamp} {host_s} {ident}: {message}"),
+    };
+    Ok(Entry {
+        line,
+        time,
+        host,
+        cursor,
+    })
+}
+
+/// A running `journalctl`, read entry by entry.
+pub struct JournalReader {
+    child: Child,
+    out: BufReader<ChildStdout>,
+    stderr: Option<JoinHandle<String>>,
+    buf: Vec<u8>,
+    entries: u64,
+}
+
+impl JournalReader {
+    /// Entries after `after` (all of them without a cursor).
+    pub fn open(
+        source: &JournalSource,
+        after: Option<&str>,
+    ) -> Result<JournalReader, JournalError> {
+        JournalReader::spawn(source.command(after, false))
+    }
+
+    fn spawn(mut cmd: Command) -> Result<JournalReader, JournalError> {
+        let mut child = cmd.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => JournalError::Missing,
+            std::io::ErrorKind::PermissionDenied => {
+                JournalError::Permission(format!("running {JOURNALCTL}: {e}"))
+            }
+            _ => JournalError::Failed(format!("running {JOURNALCTL}: {e}")),
+        })?;
+        let (Some(out), Some(mut err)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(JournalError::Failed("no output pipe".into()));
+        };
+        // Read concurrently, so a chatty stderr cannot block journalctl.
+        let stderr = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = (&mut err).take(64 * 1024).read_to_end(&mut text);
+            let _ = std::io::copy(&mut err, &mut std::io::sink());
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        Ok(JournalReader {
+            child,
+            out: BufReader::with_capacity(256 * 1024, out),
+            stderr: Some(stderr),
+            buf: Vec::new(),
+            entries: 0,
+        })
+    }
+
+    /// The next entry; None once journalctl has printed everything and
+    /// exited well.
+    pub fn next_entry(&mut self) -> Result<Option<Entry>, JournalError> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .out
+                .read_until(b'\n', &mut self.buf)
+                .map_err(|e| JournalError::Failed(format!("reading its output: {e}")))?;
+            if n == 0 {
+                self.finish()?;
+                return Ok(None);
+            }
+            let line = self.buf.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            self.entries += 1;
+            return parse_entry(line)
+                .map(Some)
+                .map_err(|reason| JournalError::Malformed {
+                    entry: self.entries,
+                    reason,
+                });
+        }
+    }
+
+    /// Waits for journalctl and judges its exit and what it said.
+    fn finish(&mut self) -> Result<(), JournalError> {
+        let status = self
+            .child
+            .wait()
+            .map_err(|e| JournalError::Failed(e.to_string()))?;
+        let said = self
+            .stderr
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        let said = said.trim();
+        let first = said.lines().next().unwrap_or("").trim().to_string();
+        let lower = said.to_ascii_lowercase();
+        // Without the journal group, journalctl shows a user only their
+        // own entries and says so (exit 0): sshd's are not among them.
+        if lower.contains("permission denied")
+            || lower.contains("insufficient permissions")
+            || lower.contains("not seeing messages from other users")
+        {
+            return Err(JournalError::Permission(first));
+        }
+        if !status.success() {
+            return Err(JournalError::Failed(if first.is_empty() {
+                status.to_string()
+            } else {
+                first
+            }));
+        }
+        Ok(())
+    }
+
+    /// Stops journalctl early (a round read enough).
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(h) = self.stderr.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for JournalReader {
+    fn drop(&mut self) {
+        if self.stderr.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The cursor of the newest entry (None for an empty journal): where a
+/// watcher's first start begins when it is not to read what is there.
+pub fn last_cursor(source: &JournalSource) -> Result<Option<String>, JournalError> {
+    let mut r = JournalReader::spawn(source.command(None, true))?;
+    let mut last = None;
+    while let Some(e) = r.next_entry()? {
+        last = Some(e.cursor);
+    }
+    Ok(last)
+}
+
+/// A journal source the watcher follows: where it stands.
+#[derive(Debug, Clone)]
+pub struct JournalTail {
+    pub source: JournalSource,
+    pub key: String,
+    /// After the last entry handed to the engine (None: from the start).
+    pub cursor: Option<String>,
+    /// The cursor last put in a batch.
+    pub saved: Option<String>,
+    /// Entries read since start.
+    pub entries: u64,
+    /// Not started yet (the first poll decides where to begin).
+    pub fresh: bool,
+}
+
+impl JournalTail {
+    /// `cursor`: the committed one, if any.
+    pub fn new(source: JournalSource, cursor: Option<String>) -> JournalTail {
+        JournalTail {
+            key: source.key(),
+            fresh: cursor.is_none(),
+            saved: cursor.clone(),
+            cursor,
+            source,
+            entries: 0,
+        }
+    }
+
+    /// Up to `max` entries after the cursor. The first call without a
+    /// committed cursor starts at the end unless `from_beginning`.
+    pub fn read(&mut self, max: usize, from_beginning: bool) -> Result<Vec<Entry>, JournalError> {
+        if std::mem::take(&mut self.fresh) && !from_beginning {
+            match last_cursor(&self.source) {
+                Ok(c) => self.cursor = c,
+                Err(e) => {
+                    self.fresh = true;
+                    return Err(e);
+                }
+            }
+        }
+        let mut r = JournalReader::open(&self.source, self.cursor.as_deref())?;
+        let mut out = Vec::new();
+        while out.len() < max {
+            match r.next_entry()? {
+                Some(e) => out.push(e),
+                None => return Ok(out),
+            }
+        }
+        r.stop();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_become_syslog_lines_with_decoded_bytes() {
+        let e = parse_entry(
+            br#"{"__CURSOR":"s=1;i=2","__REALTIME_TIMESTAMP":"1764685865000000","_SOURCE_REALTIME_TIMESTAMP":"1764685864500000","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"sshd-session","_PID":"42","MESSAGE":[70,97,105,108,101,100,32,255,10]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.line,
+            "2025-12-02T14:31:04.500000Z web1 sshd-session[42]: Failed \u{FFFD}"
+        );
+        assert_eq!(e.host, "web1");
+        assert_eq!(e.cursor, "s=1;i=2");
+        // No source time: the journal's own; no pid, no identifier.
+        let e = parse_entry(
+            br#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1764685865000000","_COMM":"cron","MESSAGE":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.line, "2025-12-02T14:31:05.000000Z localhost cron: x");
+        assert!(parse_entry(b"{not json").is_err());
+        assert!(parse_entry(br#"{"MESSAGE":"no cursor"}"#).is_err());
+    }
+
+    #[test]
+    fn sources_have_distinct_checkpoint_keys() {
+        let sys = JournalSource::default();
+        let dir = JournalSource {
+            directory: Some("/var/log/journal/remote".into()),
+            matches: vec!["_SYSTEMD_UNIT=ssh.service".into()],
+            ..JournalSource::default()
+        };
+        assert_eq!(sys.key(), "journal:system");
+        assert_eq!(
+            dir.key(),
+            "journal:/var/log/journal/remote _SYSTEMD_UNIT=ssh.service"
+        );
+    }
+}
