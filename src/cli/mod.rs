@@ -23,6 +23,7 @@ mod completions;
 mod detect;
 mod doctor;
 mod doctor_checks;
+mod doctor_env;
 mod evidence;
 mod manual;
 mod notify;
