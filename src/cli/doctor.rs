@@ -1,7 +1,8 @@
 //! `warroom doctor [--json]`: checks the setup a new operator gets wrong
 //! and names the fix for each problem. The checks themselves live in
 //! `doctor_checks`; this file runs them, prints the findings and chooses the
-//! exit code (0 when nothing failed, 1 otherwise). It runs before the
+//! exit code (0 when nothing failed, 1 otherwise); the session's
+//! terminal, bus and clock are checked in `doctor_env`. It runs before the
 //! configuration is loaded, so a broken file is one finding among the
 //! others rather than the end of the run.
 
@@ -14,6 +15,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::doctor_checks as checks;
+use super::doctor_env;
 use crate::text::display_safe;
 
 #[derive(Debug, Args)]
@@ -160,8 +162,8 @@ fn examine(setup: &Setup<'_>, args: &DoctorArgs) -> Vec<Finding> {
         f.push(checks::journal());
     }
     f.extend(checks::sinks(config.comms.as_ref(), setup.db));
-    f.push(checks::desktop_bus());
-    f.extend(checks::terminal());
-    f.push(checks::time_zone());
+    f.push(doctor_env::desktop_bus());
+    f.extend(doctor_env::terminal());
+    f.push(doctor_env::time_zone());
     f
 }

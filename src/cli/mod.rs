@@ -26,6 +26,7 @@ mod completions;
 mod detect;
 mod doctor;
 mod doctor_checks;
+mod doctor_env;
 mod evidence;
 mod ingest;
 mod manual;
