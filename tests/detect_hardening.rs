@@ -62,10 +62,13 @@ fn a_huge_custom_event_beside_the_shipped_rules_is_a_warning_and_detection_goes_
     let out = run_bounded(&env, &["rules", "check", SHIPPED, custom]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
+    // The count of patterns grows with the shipped rules; the warning names
+    // the custom rule's place and what overflowed.
     assert!(
-        stdout.contains(&format!(
-            "warning  {custom}:2:3: token_leak: the 23 event patterns together exceed the regex size limit"
-        )),
+        stdout.lines().any(
+            |l| l.starts_with(&format!("warning  {custom}:2:3: token_leak: the "))
+                && l.contains(" event patterns together exceed the regex size limit")
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("0 problem(s), 1 warning(s)"), "{stdout}");

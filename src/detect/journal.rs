@@ -12,7 +12,8 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::{Deserializer, SeqAccess, Visitor};
 
 /// The program asked for entries (found on `PATH`).
 pub const JOURNALCTL: &str = "journalctl";
@@ -55,9 +56,12 @@ impl JournalSource {
     }
 
     fn command(&self, after: Option<&str>, last_only: bool) -> Command {
+        // Only the fields an entry's line is made of (the cursor and the
+        // realtime stamp always come): a real entry carries some thirty,
+        // which journalctl would format and we would parse for nothing.
         let mut c = Command::new(JOURNALCTL);
         // --all: fields over 4 KiB are printed, not replaced by null.
-        c.args(["--output=json", "--all", "--no-pager"]);
+        c.args(["--output=json", "--all", "--no-pager", OUTPUT_FIELDS]);
         for f in &self.files {
             c.arg(format!("--file={}", f.display()));
         }
@@ -83,6 +87,9 @@ impl JournalSource {
         c
     }
 }
+
+/// The fields `parse_entry` reads, besides those journalctl always prints.
+const OUTPUT_FIELDS: &str = "--output-fields=_SOURCE_REALTIME_TIMESTAMP,_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,SYSLOG_PID,_PID,MESSAGE";
 
 /// Why the journal could not be read.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -110,46 +117,115 @@ pub struct Entry {
     pub cursor: String,
 }
 
-/// A field's text: a string, or bytes (journalctl prints non-UTF-8 values
-/// as arrays of numbers), decoded lossily; a repeated field's first value.
-fn field_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(items) if items.iter().all(Value::is_u64) => {
-            let bytes: Vec<u8> = items
-                .iter()
-                .filter_map(Value::as_u64)
-                .map(|b| u8::try_from(b).unwrap_or(b'?'))
-                .collect();
-            Some(String::from_utf8_lossy(&bytes).into_owned())
-        }
-        Value::Array(items) => items.first().and_then(field_text),
-        _ => None,
+/// A field's text as journalctl prints it: a string, or bytes (non-UTF-8
+/// values come as arrays of numbers), decoded lossily; a repeated field (an
+/// array of values) gives its first value.
+#[derive(Debug, Default)]
+struct FieldText(Option<String>);
+
+impl<'de> Deserialize<'de> for FieldText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FieldText, D::Error> {
+        d.deserialize_any(FieldVisitor)
     }
 }
 
-fn micros(v: Option<&Value>) -> Option<DateTime<Utc>> {
-    let us: i64 = field_text(v?)?.trim().parse().ok()?;
+struct FieldVisitor;
+
+impl<'de> Visitor<'de> for FieldVisitor {
+    type Value = FieldText;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string, an array of bytes, or an array of values")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FieldText, E> {
+        Ok(FieldText(Some(v.to_string())))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<FieldText, E> {
+        Ok(FieldText(Some(v)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<FieldText, E> {
+        Ok(FieldText(None))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<FieldText, E> {
+        Ok(FieldText(Some(v.to_string())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FieldText, A::Error> {
+        // Bytes (numbers), or values of a repeated field (the first counts).
+        let mut bytes = Vec::new();
+        let mut first: Option<String> = None;
+        while let Some(item) = seq.next_element::<serde_json::Value>()? {
+            match item {
+                serde_json::Value::Number(n) if first.is_none() => {
+                    let b = n.as_u64().and_then(|b| u8::try_from(b).ok());
+                    bytes.push(b.unwrap_or(b'?'));
+                }
+                other if first.is_none() && bytes.is_empty() => {
+                    first = FieldText::deserialize(other)
+                        .map_err(serde::de::Error::custom)?
+                        .0;
+                }
+                _ => {}
+            }
+        }
+        Ok(FieldText(first.or_else(|| {
+            (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned())
+        })))
+    }
+}
+
+/// The fields an entry's line is made of; journalctl's others are skipped
+/// unread (no map of thirty strings per entry).
+#[derive(Deserialize)]
+struct RawEntry {
+    #[serde(rename = "__CURSOR", default)]
+    cursor: FieldText,
+    #[serde(rename = "_SOURCE_REALTIME_TIMESTAMP", default)]
+    source_time: FieldText,
+    #[serde(rename = "__REALTIME_TIMESTAMP", default)]
+    realtime: FieldText,
+    #[serde(rename = "_HOSTNAME", default)]
+    host: FieldText,
+    #[serde(rename = "SYSLOG_IDENTIFIER", default)]
+    ident: FieldText,
+    #[serde(rename = "_COMM", default)]
+    comm: FieldText,
+    #[serde(rename = "SYSLOG_PID", default)]
+    syslog_pid: FieldText,
+    #[serde(rename = "_PID", default)]
+    pid: FieldText,
+    #[serde(rename = "MESSAGE", default)]
+    message: FieldText,
+}
+
+fn micros(v: &FieldText) -> Option<DateTime<Utc>> {
+    let us: i64 = v.0.as_deref()?.trim().parse().ok()?;
     DateTime::from_timestamp_micros(us)
 }
 
 /// Turns one line of `journalctl --output=json` into an entry.
 pub fn parse_entry(json: &[u8]) -> Result<Entry, String> {
-    let v: Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
-    let obj = v.as_object().ok_or("not a JSON object")?;
-    let text = |k: &str| obj.get(k).and_then(field_text);
-    let cursor = text("__CURSOR").ok_or("no __CURSOR field")?;
-    let time = micros(obj.get("_SOURCE_REALTIME_TIMESTAMP"))
-        .or_else(|| micros(obj.get("__REALTIME_TIMESTAMP")))
+    let raw: RawEntry = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let cursor = raw.cursor.0.ok_or("no __CURSOR field")?;
+    let time = micros(&raw.source_time)
+        .or_else(|| micros(&raw.realtime))
         .ok_or("no timestamp field")?;
-    let host = text("_HOSTNAME")
+    let host = raw
+        .host
+        .0
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into());
-    let ident = text("SYSLOG_IDENTIFIER")
-        .or_else(|| text("_COMM"))
+    let ident = raw
+        .ident
+        .0
+        .or(raw.comm.0)
         .unwrap_or_else(|| "unknown".into());
-    let pid = text("SYSLOG_PID").or_else(|| text("_PID"));
-    let message = text("MESSAGE").unwrap_or_default();
+    let pid = raw.syslog_pid.0.or(raw.pid.0);
+    let message = raw.message.0.unwrap_or_default();
     // One entry, one line: a multi-line message keeps its lines in one.
     let message = message
         .trim_end_matches(['\n', '\r'])
@@ -377,6 +453,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.line, "2025-12-02T14:31:05.000000Z localhost cron: x");
+        // A field given twice comes as an array of its values: the first.
+        let e = parse_entry(
+            br#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1764685865000000","SYSLOG_IDENTIFIER":["sshd","x"],"MESSAGE":null,"OTHER":{"a":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.line, "2025-12-02T14:31:05.000000Z localhost sshd: ");
         assert!(parse_entry(b"{not json").is_err());
         assert!(parse_entry(br#"{"MESSAGE":"no cursor"}"#).is_err());
     }
