@@ -57,3 +57,17 @@ fn deep_block_nesting_names_its_line_and_column() {
     assert!(p.starts_with("f.yml:2:"), "{p}");
     assert!(p.contains("nested more than 64 levels"), "{p}");
 }
+
+#[test]
+fn many_stars_in_a_selection_pattern_match_in_linear_time() {
+    // Found by the condition target (a 10 s timeout): each '*' multiplied
+    // the work of the recursive wildcard match.
+    let names: Vec<String> = (0..16).map(|i| format!("{}{i}", "a".repeat(300))).collect();
+    let cond = format!("1 of {}b", "a*".repeat(12));
+    let err = sigma::parse_condition(&cond, &names).unwrap_err();
+    assert!(err.contains("names no selection"), "{err}");
+    let c = sigma::parse_condition("1 of a*a*a*0", &names);
+    assert!(c.is_ok(), "{c:?}");
+    let c = sigma::parse_condition("all of *a*", &names);
+    assert!(c.is_ok(), "{c:?}");
+}

@@ -299,3 +299,23 @@ fn messages_with_a_lone_carriage_return_or_bidi_control_are_refused() {
         "nothing recorded: {sent}"
     );
 }
+
+#[test]
+fn checklist_text_from_a_playbook_file_is_shown_marked() {
+    let env = Env::new();
+    let config = env.dir.path().join("xdg-config/warroom");
+    std::fs::create_dir_all(&config).unwrap();
+    let playbook = include_str!("../assets/playbook.toml").replace(
+        "SIEM monitoring reviewed",
+        "SIEM \\u001b]0;owned\\u0007 pay\\u00adpal",
+    );
+    std::fs::write(config.join("playbook.toml"), playbook).unwrap();
+    let id = env.new_incident("Login API down", "P2");
+    let show = env.ok(&["incident", "show", &id]);
+    assert!(
+        !show.contains('\u{1b}') && !show.contains('\u{7}'),
+        "{show:?}"
+    );
+    assert_marked("checklist", &show);
+    assert!(show.contains("SIEM ␛]0;owned␇ pay<U+00AD>pal"), "{show}");
+}

@@ -119,7 +119,7 @@ pub fn run(setup: &Setup<'_>, args: &DoctorArgs) -> Result<ExitCode> {
             config_dir: setup.config_dir,
             findings: &findings,
         };
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        crate::text::json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
         for f in &findings {

@@ -373,7 +373,7 @@ fn stats(ctx: &AppContext, as_json: bool) -> Result<ExitCode> {
                 })
             })
             .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        writeln!(out, "{}", crate::text::json::to_string_pretty(&v)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {

@@ -762,7 +762,13 @@ fn print_detail(
             .reason
             .as_deref()
             .map_or(String::new(), |r| format!("  n/a: {}", display_safe(r)));
-        writeln!(out, "  {mark} {:<20} {}{reason}{who}", c.id, c.text)?;
+        // Item ids and texts come from the user's playbook file.
+        writeln!(
+            out,
+            "  {mark} {:<20} {}{reason}{who}",
+            display_safe(&c.id),
+            display_safe(&c.text)
+        )?;
     }
     writeln!(out, "\nTimeline (newest first)")?;
     for e in &d.timeline {

@@ -1,0 +1,127 @@
+//! The fuzz targets' bodies. Each `fuzz_targets/NAME.rs` is two lines that
+//! hand libFuzzer's bytes to the function of the same name here, so a new
+//! target is: a function here, a two-line file, a `[[bin]]` in Cargo.toml.
+//!
+//! A target panics only on a real finding: a panic inside warroom, or a
+//! broken promise checked here (the sanitizer's output holds no control or
+//! invisible character; a rendered template respects its output bound).
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, Utc};
+use warroom::detect::engine::Engine;
+use warroom::detect::logline::{YearInference, prepare};
+use warroom::detect::rules::{RuleSet, parse_condition};
+use warroom::detect::sigma;
+
+fn reference() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_764_000_000, 0).unwrap_or_default()
+}
+
+/// Rule files, warroom's YAML and Sigma: load, and when anything loaded,
+/// build the engine and run the file's own lines through it.
+pub fn rules(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut set = RuleSet::default();
+    set.add_texts(&[(PathBuf::from("fuzz.yml"), text.to_string())]);
+    // YAML breaks lines at LF, CR LF and a lone CR.
+    let lines = text.replace("\r\n", "\n").replace('\r', "\n").lines().count();
+    for p in &set.problems {
+        // Every problem can be shown; its position is inside the file.
+        let _ = p.to_string();
+        assert!(p.at.line <= lines + 1, "{p}");
+    }
+    if set.rules.is_empty() {
+        return;
+    }
+    let mut engine = Engine::new(Arc::new(set), 64);
+    let mut out = Vec::new();
+    let at = reference();
+    for line in text.lines().take(64) {
+        engine.process(line, line, 1, at, &mut out);
+    }
+    engine.close_quiet(at + chrono::Duration::days(1), &mut out);
+}
+
+/// Rule conditions: the first line is a condition for both parsers, the
+/// other lines are the Sigma selection names it may use.
+pub fn condition(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (cond, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let _ = parse_condition(cond);
+    let names: Vec<String> = rest.lines().take(16).map(str::to_string).collect();
+    let _ = sigma::parse_condition(cond, &names);
+}
+
+/// Log lines and their timestamps: any bytes, several lines in a row so
+/// the year inference sees sequences.
+pub fn logline(data: &[u8]) {
+    let mut years = YearInference::new(reference());
+    for line in data.split(|b| *b == b'\n') {
+        let l = prepare(line, &mut years);
+        assert!(l.truncated == (line.len() > warroom::detect::logline::MAX_LINE_BYTES));
+    }
+}
+
+/// The sanitizer: whatever goes in, nothing that steers a terminal or
+/// hides itself comes out.
+pub fn sanitizer(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let shown = warroom::text::display_safe(&text);
+    assert!(shown.chars().all(warroom::text::is_printable), "{shown:?}");
+    for line in warroom::text::display_safe_lines(&text) {
+        assert!(line.chars().all(warroom::text::is_printable), "{line:?}");
+    }
+    let edit = warroom::text::editable_safe(&text);
+    assert!(
+        edit.chars()
+            .all(|c| c == '\n' || warroom::text::is_printable(c)),
+        "{edit:?}"
+    );
+    // --json: no risky character raw, and the same text for a parser.
+    let mut json = Vec::new();
+    if warroom::text::json::to_writer(&mut json, &*text).is_ok() {
+        let json = String::from_utf8_lossy(&json);
+        assert!(json.chars().all(warroom::text::is_printable), "{json:?}");
+        let back: String = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json:?}"));
+        assert_eq!(back, text);
+    }
+}
+
+/// Message fields of one real incident, made once.
+fn fields() -> &'static warroom::comms::MessageFields {
+    static FIELDS: OnceLock<warroom::comms::MessageFields> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        use warroom::domain::{Playbook, Policy, Severity};
+        use warroom::store::{NewIncident, Store};
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let mut s = Store::open(&dir.path().join("w.db")).unwrap_or_else(|e| panic!("{e}"));
+        let now = reference();
+        let mut new = NewIncident::new("Login API returning 500s", Severity::P1);
+        new.summary = "Attackers tried passwords.\nSecond line.".into();
+        let i = s
+            .create_incident(&new, &Playbook::builtin(), "alice", now)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let d = s.detail(&i.id, None).unwrap_or_else(|e| panic!("{e}"));
+        warroom::comms::MessageFields::from_incident(&d, &Policy::builtin(), "soc@example.com", now)
+    })
+}
+
+/// Message templates: any source renders or fails with an error, in
+/// bounded time and memory.
+pub fn template(data: &[u8]) {
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
+    match warroom::comms::templates::render_source("fuzz.txt", source, fields()) {
+        Ok(out) => assert!(out.len() <= warroom::comms::templates::MAX_OUTPUT_BYTES),
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
