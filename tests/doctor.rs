@@ -299,6 +299,31 @@ fn a_journal_this_user_cannot_read_names_the_group() {
 }
 
 #[test]
+fn a_journal_named_in_watch_toml_is_checked_without_asking() {
+    let s = Setup::healthy();
+    let rules = s.config().join("rules.yml");
+    s.write(
+        "watch.toml",
+        &format!(
+            "rules = [{:?}]\n\n[[journal]]\nmatches = [\"_SYSTEMD_UNIT=ssh.service\"]\n",
+            rules.display().to_string()
+        ),
+    );
+    let bin = fake_journalctl(
+        s.env.dir.path(),
+        "echo 'No journal files were opened due to insufficient permissions.' >&2; exit 1",
+    );
+    let mut c = s.env.cmd();
+    c.env("TZ", "UTC").env("PATH", &bin).arg("doctor");
+    let out = c.output().unwrap();
+    assert_fix(
+        &out,
+        "insufficient permissions",
+        "usermod -aG systemd-journal",
+    );
+}
+
+#[test]
 fn a_missing_journalctl_is_named() {
     let s = Setup::healthy();
     let empty = s.env.dir.path().join("emptybin");

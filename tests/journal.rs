@@ -345,6 +345,33 @@ fn watch_follows_a_journal_directory_across_appends_and_a_sigkill() {
         [3],
         "{got:?}"
     );
+
+    // A replay of the same journal with --commit leaves what the watcher
+    // committed to it: no detection, incident or message a second time.
+    let incidents = store.board(true).unwrap().len();
+    let detections = got.len();
+    drop(store);
+    let out = env
+        .cmd()
+        .args(["scan", "--commit", "--journal-dir", d])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = warroom::store::Store::open(&env.db()).unwrap();
+    let mut again: Vec<(String, String, u64)> = store
+        .detections(false)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.rule, d.key, d.count))
+        .collect();
+    again.sort();
+    assert_eq!(again, got, "the replay counted the watcher's entries again");
+    assert_eq!(again.len(), detections);
+    assert_eq!(store.board(true).unwrap().len(), incidents);
 }
 
 /// A directory holding only a fake `journalctl` running `script`.

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::AppContext;
 use crate::comms::sinks::{AlertResult, deliver_alerts};
 use crate::detect::engine::window_of;
+use crate::detect::journal::Committed;
 use crate::detect::logfile::recorded_upto;
 use crate::detect::persist::Recorder;
 use crate::detect::rules::{Matcher, Rule};
@@ -171,14 +172,32 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
         journal.since = args.since.clone();
         journal.until = args.until.clone();
         let key = journal.key();
-        let js = scan_journal(&mut engine, &journal, |_, change| {
-            if let Change::Closed { rule, detection } = change {
-                closed.push((*rule, detection.clone()));
-            }
-            if args.commit {
-                recorder.note(change, &key);
-            }
-        })?;
+        // As for files: what a watcher of this journal committed is its.
+        let committed = match &store {
+            Some(s) => Committed::new(
+                s.journal_cursors(&key)
+                    .context("reading what watchers committed")?,
+            ),
+            None => Committed::default(),
+        };
+        let js = scan_journal(
+            &mut engine,
+            &journal,
+            committed,
+            |engine, change, recorded| {
+                if let Change::Closed { rule, detection } = change {
+                    closed.push((*rule, detection.clone()));
+                }
+                if args.commit {
+                    if recorded {
+                        recorded_changes += 1;
+                        recorder.note_recorded(change, engine);
+                    } else {
+                        recorder.note(change, &key);
+                    }
+                }
+            },
+        )?;
         stats.add(&js, key.into());
     }
     let elapsed = started.elapsed();

@@ -158,7 +158,13 @@ fn examine(setup: &Setup<'_>, args: &DoctorArgs) -> Vec<Finding> {
     f.extend(config.findings);
     f.extend(checks::rules(config.watch.as_ref(), &args.rules));
     f.extend(checks::sources(config.watch.as_ref(), &args.logs));
-    if args.journal {
+    // The journal, when asked or when watch.toml follows one (forwarded
+    // journal files and directories go through journalctl too).
+    let watched_journal = config
+        .watch
+        .as_ref()
+        .is_some_and(|w| !w.journals.is_empty());
+    if args.journal || watched_journal {
         f.push(checks::journal());
     }
     f.extend(checks::sinks(config.comms.as_ref(), setup.db));

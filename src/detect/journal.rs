@@ -244,6 +244,54 @@ pub fn parse_entry(json: &[u8]) -> Result<Entry, String> {
     })
 }
 
+/// Which entries of a journal replay watchers already committed, from the
+/// cursors they committed for the same source: journalctl prints the same
+/// source in the same order, so every entry up to and including a cursor
+/// was theirs. Where the cursor itself is not printed (a `--since` past
+/// it), entries no later than its time are.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// (cursor, its realtime stamp, passed yet)
+    marks: Vec<(String, Option<DateTime<Utc>>, bool)>,
+}
+
+impl Committed {
+    pub fn new(cursors: Vec<String>) -> Committed {
+        let marks = cursors
+            .into_iter()
+            .map(|c| {
+                let t = cursor_time(&c);
+                (c, t, false)
+            })
+            .collect();
+        Committed { marks }
+    }
+
+    /// Whether a watcher committed `entry` (call in journal order).
+    pub fn covers(&mut self, entry: &Entry) -> bool {
+        let mut covered = false;
+        for (cursor, time, passed) in &mut self.marks {
+            if *passed {
+                continue;
+            }
+            if entry.cursor == *cursor {
+                *passed = true;
+                covered = true;
+            } else if time.is_some_and(|t| entry.time <= t) {
+                covered = true;
+            }
+        }
+        covered
+    }
+}
+
+/// The realtime stamp a cursor carries (`t=` in hex microseconds).
+fn cursor_time(cursor: &str) -> Option<DateTime<Utc>> {
+    let hex = cursor.split(';').find_map(|p| p.strip_prefix("t="))?;
+    let us = i64::from_str_radix(hex, 16).ok()?;
+    DateTime::from_timestamp_micros(us)
+}
+
 /// A running `journalctl`, read entry by entry.
 pub struct JournalReader {
     child: Child,
@@ -461,6 +509,27 @@ mod tests {
         assert_eq!(e.line, "2025-12-02T14:31:05.000000Z localhost sshd: ");
         assert!(parse_entry(b"{not json").is_err());
         assert!(parse_entry(br#"{"MESSAGE":"no cursor"}"#).is_err());
+    }
+
+    #[test]
+    fn a_committed_cursor_covers_the_entries_up_to_it() {
+        let entry = |cursor: &str, us: i64| Entry {
+            line: String::new(),
+            time: DateTime::from_timestamp_micros(us).unwrap(),
+            host: "h".into(),
+            cursor: cursor.into(),
+        };
+        // The watcher committed the second entry (t=0x1e = 30 us).
+        let c = "s=ab;i=2;b=cd;m=1;t=1e;x=ef".to_string();
+        let mut committed = Committed::new(vec![c.clone()]);
+        assert!(committed.covers(&entry("s=ab;i=1;b=cd;m=0;t=a;x=0", 10)));
+        assert!(committed.covers(&entry(&c, 30)));
+        // After the cursor: not the watcher's, even at the same time.
+        assert!(!committed.covers(&entry("s=ab;i=3;b=cd;m=2;t=1e;x=1", 30)));
+        // A replay that starts after the cursor (--since): by time.
+        let mut committed = Committed::new(vec![c]);
+        assert!(!committed.covers(&entry("s=ab;i=9;b=cd;m=9;t=64;x=9", 100)));
+        assert!(!Committed::new(Vec::new()).covers(&entry("x", 1)));
     }
 
     #[test]

@@ -110,7 +110,7 @@ fn may_write_in(uid: u32, dir: &Metadata) -> bool {
     let Some((name, primary_gid)) = user_entry(uid) else {
         return false;
     };
-    primary_gid == dir.gid() || group_members(dir.gid()).iter().any(|m| *m == name)
+    primary_gid == dir.gid() || group_members(dir.gid()).contains(&name)
 }
 
 /// A user's name and primary group, from the password database.

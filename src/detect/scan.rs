@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::engine::{Change, Engine};
-use super::journal::{JournalError, JournalReader, JournalSource};
+use super::journal::{Committed, JournalError, JournalReader, JournalSource};
 use super::logfile::LogAccess;
 use super::logline::{YearInference, prepare};
 use super::reader::LineReader;
@@ -163,11 +163,13 @@ impl ScanStats {
 }
 
 /// Replays a journal's entries (in journal order, timed by their source
-/// timestamps) through `engine`.
+/// timestamps) through `engine`; `committed` says which entries a watcher
+/// already committed, passed to `on_change` like [`scan_files`] does.
 pub fn scan_journal(
     engine: &mut Engine,
     source: &JournalSource,
-    mut on_change: impl FnMut(&Engine, &Change),
+    mut committed: Committed,
+    mut on_change: impl FnMut(&Engine, &Change, bool),
 ) -> Result<ScanStats, JournalError> {
     let mut stats = ScanStats::default();
     let mut changes = Vec::new();
@@ -182,9 +184,10 @@ pub fn scan_journal(
         stats.lines += 1;
         stats.bytes += e.line.len() as u64 + 1;
         stats.truncated += u64::from(end < e.line.len());
+        let recorded = committed.covers(&e);
         engine.process(text, text, 1, e.time, &mut changes);
         for c in changes.drain(..) {
-            on_change(engine, &c);
+            on_change(engine, &c, recorded);
         }
     }
     Ok(stats)

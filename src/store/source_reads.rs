@@ -110,4 +110,19 @@ impl Store {
             })
             .map_err(|e| self.err(e))
     }
+
+    /// The cursors watchers committed for a journal source (its checkpoint
+    /// key): a replay of the same journal leaves what they read to them.
+    pub fn journal_cursors(&self, key: &str) -> Result<Vec<String>> {
+        self.conn
+            .prepare_cached(
+                "SELECT fingerprint FROM watch_checkpoints
+                 WHERE path = ?1 AND fingerprint <> ''",
+            )
+            .and_then(|mut s| {
+                s.query_map([key], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .map_err(|e| self.err(e))
+    }
 }
