@@ -1,5 +1,5 @@
 //! The checks `warroom doctor` runs, one function per part of the setup.
-//! Each returns findings (see `doctor::Finding`); none changes anything it
+//! Each returns findings (see `finding::Finding`); none changes anything it
 //! looks at (the database is opened read-only, files are only opened for
 //! reading).
 
@@ -7,7 +7,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::doctor::Finding;
+use super::finding::Finding;
 use crate::comms::{Audience, CommsConfig, SinkKind, Templates};
 use crate::detect::RuleSet;
 use crate::detect::setup::WatchSetup;

@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::doctor::Finding;
+use super::finding::Finding;
 
 /// The smallest terminal the console draws in.
 const MIN_COLS: u16 = 80;

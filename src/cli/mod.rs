@@ -28,6 +28,7 @@ mod doctor;
 mod doctor_checks;
 mod doctor_env;
 mod evidence;
+mod finding;
 mod ingest;
 mod manual;
 mod notify;

@@ -31,15 +31,9 @@ use crate::domain::{Incident, Policy, Role, Source, Status};
 use crate::store::{AlertSubject, NewAlert};
 use crate::text::display_safe;
 
-pub const CLOCK_NEAR: &str = "clock-near";
-pub const CLOCK_BREACHED: &str = "clock-breached";
-pub const CLOCK_DUE: &str = "clock-due";
-pub const ESCALATION: &str = "escalation";
-pub const INCIDENT_NEW: &str = "incident-new";
-pub const ROLE_ASSIGNED: &str = "role-assigned";
-/// A notify rule's detection (raised by the watcher or `scan --commit`
-/// with its detection, delivered to the rule's recipients).
-pub const DETECTION: &str = "detection";
+pub use crate::domain::comms::{
+    CLOCK_BREACHED, CLOCK_DUE, CLOCK_NEAR, DETECTION, ESCALATION, INCIDENT_NEW, ROLE_ASSIGNED,
+};
 
 /// Alert kinds that call for immediate attention (desktop urgency
 /// critical).

@@ -13,10 +13,7 @@ use crate::domain::{Policy, Role};
 use crate::store::IncidentDetail;
 use crate::text::{display_safe, display_safe_lines};
 
-/// The key in a note's event data that marks it as an action taken:
-/// `incident note ID --action "Blocked 203.0.113.7 at the edge"` records a
-/// `note.added` event with data `{"action": true}`.
-pub const ACTION_FLAG: &str = "action";
+pub use crate::domain::comms::ACTION_FLAG;
 
 /// True for timeline events that record an action taken (notes flagged as
 /// actions).

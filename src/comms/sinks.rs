@@ -424,7 +424,7 @@ pub fn recipients_of(recorded: &str) -> Vec<String> {
 
 impl AlertMessage {
     fn is_escalation(&self) -> bool {
-        self.alert.kind == super::alerts::ESCALATION
+        self.alert.kind == crate::domain::comms::ESCALATION
     }
 
     /// The alert's recorded recipient(s) (roster names or addresses).
@@ -673,7 +673,7 @@ pub struct AlertResult {
 impl AlertResult {
     /// `escalation to dana` / `alert to security-team@example.com`.
     pub fn describe(&self) -> String {
-        let what = if self.kind == super::alerts::ESCALATION {
+        let what = if self.kind == crate::domain::comms::ESCALATION {
             "escalation"
         } else {
             "alert"
@@ -703,7 +703,7 @@ fn alert_message(
     people: &[crate::domain::Person],
 ) -> AlertMessage {
     let to = alert.recipient.as_deref().map_or_else(Vec::new, |who| {
-        if alert.kind == super::alerts::ESCALATION {
+        if alert.kind == crate::domain::comms::ESCALATION {
             CommsConfig::escalation_mailbox(who, people)
                 .into_iter()
                 .collect()
@@ -728,7 +728,7 @@ fn alert_message(
         .and_then(|i| i.parse::<IncidentId>().ok())
         .and_then(|id| store.incident(&id).ok())
         .is_some_and(|i| i.drill);
-    let detection = if alert.kind == super::alerts::ESCALATION {
+    let detection = if alert.kind == crate::domain::comms::ESCALATION {
         None
     } else {
         store.detection_by_alert(&alert.key).unwrap_or_else(|e| {

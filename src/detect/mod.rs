@@ -9,6 +9,7 @@ pub mod logfile;
 pub mod logline;
 pub mod patterns;
 pub mod persist;
+pub mod problem;
 pub mod reader;
 pub mod rfc5424;
 pub mod rule_file;

@@ -8,7 +8,24 @@
 
 use regex::{Regex, RegexSet};
 
-use super::rules::{EventDef, Problem};
+use super::problem::{Position, Problem};
+
+/// A named kind of log line, found by one or more regexes.
+#[derive(Debug, Clone)]
+pub struct EventDef {
+    pub name: String,
+    pub description: String,
+    pub patterns: Vec<Regex>,
+    pub at: Position,
+}
+
+impl EventDef {
+    pub fn captures(&self, name: &str) -> bool {
+        self.patterns
+            .iter()
+            .any(|p| p.capture_names().flatten().any(|c| c == name))
+    }
+}
 
 /// The regex crate's default compiled-size limit (sets and single
 /// patterns alike).

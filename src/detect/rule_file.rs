@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::rules::{Position, Problem};
+use super::problem::{Position, Problem};
 
 /// The largest rule file read: far above any real one (the shipped rules
 /// are a few KiB; 20,000 generated rules about 3 MiB), small enough that

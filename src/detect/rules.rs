@@ -35,54 +35,8 @@ use super::sigma::{self, SigmaDetection};
 use super::yaml::YamlFailure;
 use crate::domain::Severity;
 
-/// A place in a rule file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-}
-
-impl std::fmt::Display for Position {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
-    }
-}
-
-/// Something wrong in a rule file, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub at: Position,
-    /// The rule or event it concerns, if any.
-    pub subject: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.subject {
-            Some(s) => write!(f, "{}: {s}: {}", self.at, self.message),
-            None => write!(f, "{}: {}", self.at, self.message),
-        }
-    }
-}
-
-/// A named kind of log line, found by one or more regexes.
-#[derive(Debug, Clone)]
-pub struct EventDef {
-    pub name: String,
-    pub description: String,
-    pub patterns: Vec<Regex>,
-    pub at: Position,
-}
-
-impl EventDef {
-    pub fn captures(&self, name: &str) -> bool {
-        self.patterns
-            .iter()
-            .any(|p| p.capture_names().flatten().any(|c| c == name))
-    }
-}
+pub use super::patterns::EventDef;
+pub use super::problem::{Position, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {

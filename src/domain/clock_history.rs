@@ -5,39 +5,8 @@
 //! so a later change can never rewrite a breach that already happened.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::incident::{Incident, Severity};
-
-/// From `from` on, this severity and detection time were in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Period {
-    pub from: DateTime<Utc>,
-    pub severity: Severity,
-    pub detected_at: DateTime<Utc>,
-}
-
-/// A clock stopped from `from` until `until` (still paused while `None`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pause {
-    /// The clock's key (`ClockKind::key`): `response`, `customer_notice`,
-    /// `next_update`.
-    pub clock: String,
-    pub from: DateTime<Utc>,
-    pub until: Option<DateTime<Utc>>,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ClockHistory {
-    /// Oldest first. Empty: the incident's current severity and detection
-    /// time were in force all along (nothing changed them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub periods: Vec<Period>,
-    /// Oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pauses: Vec<Pause>,
-}
+use super::incident::{ClockHistory, Incident, Pause, Period, Severity};
 
 impl ClockHistory {
     pub fn is_empty(&self) -> bool {
@@ -92,9 +61,8 @@ impl ClockHistory {
             .find(|p| p.clock == clock && p.until.is_none())
     }
 
-    /// The pauses of one clock, oldest first.
-    pub fn pauses_of_key(&self, clock: &super::sla::ClockKind) -> Vec<&Pause> {
-        let key = clock.key();
+    /// The pauses of one clock (by `ClockKind::key`), oldest first.
+    pub fn pauses_of_key(&self, key: &str) -> Vec<&Pause> {
         self.pauses.iter().filter(|p| p.clock == key).collect()
     }
 }

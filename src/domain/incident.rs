@@ -7,8 +7,6 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::clock_history::ClockHistory;
-
 /// A value that failed to parse, with the accepted spellings for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {what} '{got}' (expected {expected})")]
@@ -393,6 +391,39 @@ pub fn validate_title(title: &str) -> Result<String, String> {
         ));
     }
     Ok(t.to_string())
+}
+
+// What an incident's recorded changes say about its clocks (its functions
+// are in `clock_history`): part of the incident's record, so it lives here.
+
+/// From `from` on, this severity and detection time were in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub from: DateTime<Utc>,
+    pub severity: Severity,
+    pub detected_at: DateTime<Utc>,
+}
+
+/// A clock stopped from `from` until `until` (still paused while `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    /// The clock's key (`ClockKind::key`): `response`, `customer_notice`,
+    /// `next_update`.
+    pub clock: String,
+    pub from: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ClockHistory {
+    /// Oldest first. Empty: the incident's current severity and detection
+    /// time were in force all along (nothing changed them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<Period>,
+    /// Oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<Pause>,
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! function that needs "now" takes it as a parameter).
 
 pub mod clock_history;
+pub mod comms;
 pub mod escalation;
 pub mod event;
 pub mod evidence;

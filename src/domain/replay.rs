@@ -11,9 +11,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::clock_history::Pause;
 use super::event::{Event, kinds};
-use super::incident::{Cia, Incident, Severity, Status};
+use super::incident::{Cia, Incident, Pause, Severity, Status};
 
 /// Lifecycle times follow the status: contained, resolved and closed are
 /// stamped the first time the status reaches them, reopening clears
@@ -306,7 +305,7 @@ pub fn differences(row: &Incident, replayed: &Incident) -> Vec<String> {
 
 /// The clock history at the events' precision (milliseconds): the cached
 /// column keeps the writer's full `now`, the chain its recorded time.
-fn history_text(h: &super::clock_history::ClockHistory) -> String {
+fn history_text(h: &super::incident::ClockHistory) -> String {
     let t = super::event::format_time;
     let mut out = String::new();
     for p in &h.periods {

@@ -16,8 +16,8 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use serde::Serialize;
 
-use super::clock_history::{ClockHistory, Pause, Period, deadline};
-use super::incident::{Incident, Severity};
+use super::clock_history::deadline;
+use super::incident::{ClockHistory, Incident, Pause, Period, Severity};
 use super::policy::{Policy, RegulatoryTrigger};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -217,7 +217,7 @@ fn fold(spec: Spec<'_>, periods: &[Period], policy: &Policy, now: DateTime<Utc>)
 pub fn clocks(incident: &Incident, policy: &Policy, now: DateTime<Utc>) -> Vec<Clock> {
     let periods = ClockHistory::periods_of(incident);
     let history = &incident.clock_history;
-    let pauses = |k: &ClockKind| history.pauses_of_key(k);
+    let pauses = |k: &ClockKind| history.pauses_of_key(&k.key());
     let mut out = Vec::new();
 
     let response = |s: Severity| Some(policy.level(s).response);

@@ -253,7 +253,7 @@ fn a_detection_time_corrected_later_keeps_a_breach_under_the_old_one() {
 
 #[test]
 fn a_paused_clock_stops_and_resumes_with_its_time_left() {
-    use crate::domain::clock_history::Pause;
+    use crate::domain::incident::Pause;
     let p = Policy::builtin();
     let mut i = incident(Severity::P2);
     i.acknowledged_at = Some(t(10, 5));
@@ -292,7 +292,7 @@ fn a_paused_clock_stops_and_resumes_with_its_time_left() {
 
 #[test]
 fn regulatory_clocks_ignore_any_pause() {
-    use crate::domain::clock_history::Pause;
+    use crate::domain::incident::Pause;
     let p = Policy::builtin();
     let mut i = incident(Severity::P2);
     i.personal_data_breach = true;

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::comms::NewAlert;
 use super::incidents::{load_in_tx, parse_opt_time, parse_time, record_change};
-use super::schema::Migration;
+use super::migration::Migration;
 use super::{Result, Store, WriteError};
 use crate::domain::event::{format_time, kinds};
 
@@ -107,7 +107,7 @@ pub(super) fn cancel_if_acknowledged(
     let Some((kind, Some(incident), recipient, Some(acked))) = row else {
         return Ok(false);
     };
-    if kind != crate::comms::alerts::ESCALATION {
+    if kind != crate::domain::comms::ESCALATION {
         return Ok(false);
     }
     let n = tx.execute(

@@ -10,10 +10,10 @@ use rusqlite::Transaction;
 use serde_json::json;
 
 use super::incidents::{load_in_tx, non_blank, record_change};
-use super::schema::Migration;
+use super::migration::Migration;
 use super::{Result, Store, StoreError, WriteError};
-use crate::domain::clock_history::Pause;
 use crate::domain::event::{format_time, kinds};
+use crate::domain::incident::Pause;
 use crate::domain::sla::{ClockKind, ClockState, clocks};
 use crate::domain::{Incident, IncidentId, Policy, Severity};
 

@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 
 use super::alert_log::{AlertClaim, cancel_if_acknowledged};
 use super::incidents::{load_in_tx, non_blank, note_customer_notice, parse_time, record_change};
-use super::schema::Migration;
+use super::migration::Migration;
 use super::{Result, Store, StoreError};
-use crate::comms::{Audience, unfilled_placeholders};
+use crate::domain::comms::{Audience, unfilled_placeholders};
 use crate::domain::event::{format_time, kinds};
 use crate::domain::{Assignment, Incident, IncidentId};
 
@@ -711,7 +711,7 @@ impl Store {
             // Escalations keep their own event kinds; every other alert
             // delivered through sinks (a notify rule's detection) is a
             // `comms.alert_*` event.
-            let escalation = alert.kind == crate::comms::alerts::ESCALATION;
+            let escalation = alert.kind == crate::domain::comms::ESCALATION;
             let (what, ok_kind, failed_kind) = if escalation {
                 (
                     "escalation",

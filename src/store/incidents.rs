@@ -846,7 +846,7 @@ impl Store {
                 kinds::NOTE_ADDED,
                 text.to_string(),
                 if action {
-                    json!({ crate::comms::fields::ACTION_FLAG: true })
+                    json!({ crate::domain::comms::ACTION_FLAG: true })
                 } else {
                     json!({})
                 },

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::evidence::StoredContent;
 use super::incidents::{load_in_tx, parse_opt_time, record_change};
-use super::schema::Migration;
+use super::migration::Migration;
 use super::watcher::{Ctx, Shown, apply_change, close_resolved, kinds};
 use super::{Result, Store, WriteError};
 use crate::domain::event::format_time;

@@ -13,6 +13,7 @@ mod evidence_export;
 mod evidence_files;
 mod incidents;
 mod intake;
+mod migration;
 mod peek;
 mod records;
 mod review;

@@ -11,10 +11,7 @@
 /// write into somebody else's SQLite file.
 pub const APPLICATION_ID: i32 = 0x5752_524D;
 
-pub struct Migration {
-    pub version: i64,
-    pub sql: &'static str,
-}
+pub use super::migration::Migration;
 
 pub const MIGRATIONS: &[Migration] = &[
     CORE,

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Transaction, params};
 
-use super::schema::Migration;
+use super::migration::Migration;
 use super::{Result, Store};
 use crate::domain::event::format_time;
 

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::incidents::parse_time;
-use super::schema::Migration;
+use super::migration::Migration;
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::format_time;
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::comms::{NewAlert, take_alert};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::{create_in_tx, load_in_tx, parse_time, record_change};
-use super::schema::Migration;
+use super::migration::Migration;
 use super::source_reads::{SourceRead, save_reads};
 use super::timeline::{NewEvent, append};
 use super::watch_lease::{LeaseTerm, renew_in_tx};
@@ -920,7 +920,7 @@ fn open_detection(
         let new_alert = NewAlert {
             key: key.clone(),
             incident_id: incident.as_ref().map(|i| i.id.as_str().to_string()),
-            kind: crate::comms::alerts::DETECTION.into(),
+            kind: crate::domain::comms::DETECTION.into(),
             text: format!(
                 "{} {describe}: {} event(s), {}",
                 f.severity,
