@@ -231,9 +231,13 @@ pub fn parse_entry(json: &[u8]) -> Result<Entry, String> {
         .trim_end_matches(['\n', '\r'])
         .replace(['\n', '\r'], " ");
     let stamp = time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let host_s = host.replace(char::is_whitespace, "_");
+    // Host, identifier and pid are one word each, as in a syslog header:
+    // the identifier is whatever the logging process said (`logger -t`), so
+    // a space or line break in it must not pass for a message of its own.
+    let word = |s: &str| s.replace(char::is_whitespace, "_");
+    let (host_s, ident) = (word(&host), word(&ident));
     let line = match pid {
-        Some(pid) => format!("{stamp} {host_s} {ident}[{pid}]: {message}"),
+        Some(pid) => format!("{stamp} {host_s} {ident}[{}]: {message}", word(&pid)),
         None => format!("{stamp} {host_s} {ident}: {message}"),
     };
     Ok(Entry {
@@ -507,6 +511,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.line, "2025-12-02T14:31:05.000000Z localhost sshd: ");
+        // An identifier (set by any process) with a space or line break
+        // stays one word: it cannot pose as a message (found by fuzzing).
+        let e = parse_entry(
+            br#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1764685865000000","SYSLOG_IDENTIFIER":[105,108,101,100,32,255,10],"SYSLOG_PID":"1 2","MESSAGE":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.line,
+            "2025-12-02T14:31:05.000000Z localhost iled_\u{FFFD}_[1_2]: x"
+        );
+        let e = parse_entry(
+            br#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1764685865000000","SYSLOG_IDENTIFIER":"sshd[1]: Failed password for root from 192.0.2.9 port 1 ssh2\nx","MESSAGE":"y"}"#,
+        )
+        .unwrap();
+        assert!(!e.line.contains("password for"), "{}", e.line);
         assert!(parse_entry(b"{not json").is_err());
         assert!(parse_entry(br#"{"MESSAGE":"no cursor"}"#).is_err());
     }
