@@ -28,7 +28,11 @@ pub fn rules(data: &[u8]) {
     let mut set = RuleSet::default();
     set.add_texts(&[(PathBuf::from("fuzz.yml"), text.to_string())]);
     // YAML breaks lines at LF, CR LF and a lone CR.
-    let lines = text.replace("\r\n", "\n").replace('\r', "\n").lines().count();
+    let lines = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .lines()
+        .count();
     for p in &set.problems {
         // Every problem can be shown; its position is inside the file.
         let _ = p.to_string();
@@ -123,5 +127,28 @@ pub fn template(data: &[u8]) {
         Err(e) => {
             let _ = e.to_string();
         }
+    }
+}
+
+/// One line of `journalctl --output=json`, as the watcher reads it: an
+/// entry or an error, and an entry's line is one line.
+pub fn journal_entry(data: &[u8]) {
+    if let Ok(e) = warroom::detect::journal::parse_entry(data) {
+        assert!(!e.line.contains(['\n', '\r']), "{:?}", e.line);
+    }
+}
+
+/// Alert payloads as intake receives them: an Alertmanager/Grafana webhook
+/// body, and each line as a Wazuh alert and as a generic JSON alert.
+pub fn intake(data: &[u8]) {
+    use warroom::intake::decode;
+    let _ = decode::alertmanager(data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for line in text.lines() {
+        let _ = decode::wazuh(line);
+        let _ = decode::generic(line, Some("id"), "time", Some("status"));
+        let _ = decode::generic(line, None, "a.b", None);
     }
 }
