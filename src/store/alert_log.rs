@@ -4,20 +4,16 @@
 //! one it has shown (`alerts_after`), with whether its incident has been
 //! acknowledged, and each user gets a desktop notification of it once
 //! (`claim_desktop_notification`), whichever of their consoles claims it.
-//!
-//! Also here: an escalation delivery whose incident was acknowledged before
-//! it went out is cancelled inside the claim that would have sent it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::params;
 use serde::Serialize;
-use serde_json::json;
 
 use super::comms::NewAlert;
-use super::incidents::{load_in_tx, parse_opt_time, parse_time, record_change};
 use super::migration::Migration;
-use super::{Result, Store, WriteError};
-use crate::domain::event::{format_time, kinds};
+use super::rows::{parse_opt_time, parse_time};
+use super::{Result, Store};
+use crate::domain::event::format_time;
 
 /// 9: alert deliveries may be `cancelled`; every alert raised gets a
 /// number in the order raised (`alert_log`, filled by a trigger so no
@@ -68,75 +64,6 @@ pub struct RaisedAlert {
     pub alert: NewAlert,
     /// When its incident was acknowledged, if it has one and it was.
     pub acknowledged_at: Option<DateTime<Utc>>,
-}
-
-/// What a claim of an alert delivery found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertClaim {
-    /// This process holds it: deliver now.
-    Held,
-    /// Another process holds it, or it was delivered.
-    Lost,
-    /// An escalation whose incident was acknowledged: cancelled and
-    /// recorded; send nothing.
-    Cancelled,
-}
-
-/// Inside a delivery's claim: an escalation whose incident has been
-/// acknowledged is cancelled (state `cancelled`, a
-/// `comms.escalation_cancelled` event) instead of being sent. Must run in
-/// the transaction that took the claim, so an acknowledgement either
-/// committed before it (nothing is sent) or after it (it was already on
-/// its way, and the ack's own record shows the order).
-pub(super) fn cancel_if_acknowledged(
-    tx: &Transaction<'_>,
-    key: &str,
-    sink: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, WriteError> {
-    // (kind, incident, recipient, the incident's acknowledgement)
-    type Row = (String, Option<String>, Option<String>, Option<String>);
-    let row: Option<Row> = tx
-        .query_row(
-            "SELECT a.kind, a.incident_id, a.recipient, i.acknowledged_at
-             FROM alerts a LEFT JOIN incidents i ON i.id = a.incident_id WHERE a.key = ?1",
-            [key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let Some((kind, Some(incident), recipient, Some(acked))) = row else {
-        return Ok(false);
-    };
-    if kind != crate::domain::comms::ESCALATION {
-        return Ok(false);
-    }
-    let n = tx.execute(
-        "UPDATE alert_deliveries SET state = 'cancelled', updated_at = ?3,
-            detail = 'cancelled: the incident was acknowledged at ' || ?4
-         WHERE alert_key = ?1 AND sink = ?2 AND state IN ('pending', 'failed')",
-        params![key, sink, format_time(now), acked],
-    )?;
-    if n == 0 {
-        return Ok(false);
-    }
-    let mut inc = load_in_tx(tx, &incident)?;
-    let who = recipient.as_deref().unwrap_or("everyone");
-    record_change(
-        tx,
-        &mut inc,
-        "warroom",
-        now,
-        kinds::COMMS_ESCALATION_CANCELLED,
-        format!("escalation to {who} via {sink} cancelled: acknowledged at {acked}; nothing sent"),
-        json!({
-            "alert_key": key,
-            "recipient": recipient,
-            "sink": sink,
-            "state": { "from": "pending", "to": "cancelled" },
-            "acknowledged_at": acked,
-        }),
-    )?;
-    Ok(true)
 }
 
 impl Store {

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde_json::json;
 
-use super::incidents::{load_in_tx, non_blank, record_change};
+use super::changes::{load_in_tx, record_change};
 use super::migration::Migration;
+use super::rows::non_blank;
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::{format_time, kinds};
 use crate::domain::incident::Pause;

@@ -21,7 +21,7 @@ fn draft_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Draft> {
         owner: r.get(0)?,
         key: r.get(1)?,
         body: r.get(2)?,
-        updated_at: super::incidents::parse_time(r, 3)?,
+        updated_at: super::rows::parse_time(r, 3)?,
     })
 }
 

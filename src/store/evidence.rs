@@ -14,8 +14,9 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::json;
 
+use super::changes::{load_in_tx, record_change, save_in_tx};
 use super::evidence_files::resolved_link;
-use super::incidents::{load_in_tx, non_blank, parse_time, record_change, save_in_tx};
+use super::rows::{non_blank, parse_time};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::IncidentId;

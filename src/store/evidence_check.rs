@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+use super::changes::load_in_tx;
 use super::evidence::STORE_CUSTODIAN;
 use super::evidence_files::check_blob;
-use super::incidents::load_in_tx;
 use super::timeline::{NewEvent, append};
 use super::{Result, Store};
 use crate::domain::IncidentId;

@@ -12,10 +12,11 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::changes::load_in_tx;
 use super::evidence::{ExportSummary, STORE_CUSTODIAN};
 use super::evidence_check::ItemCheck;
 use super::evidence_files::{copy_sparse, io_err, private_dir};
-use super::incidents::{load_in_tx, non_blank};
+use super::rows::non_blank;
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError};
 use crate::domain::IncidentId;

@@ -1,16 +1,24 @@
-//! Incidents, their checklists and roles, and the roster: reads, and writes
-//! that each append the timeline event describing them.
+//! Incidents: opening one, changing its fields (with the closing gate and
+//! the reasoned downgrade), acknowledging, customer notices, notes, and
+//! reading incidents back for the board and the incident view. Roles and
+//! the roster are in `roster.rs`, the checklist in `checklist.rs`.
 
 use chrono::{DateTime, Datelike, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
+// The watcher's and intake's commits reach the write path through here too.
+pub(super) use super::changes::{load_in_tx, record_change};
+pub(super) use super::rows::{parse_opt_time, parse_time};
+
+use super::changes::{INCIDENT_COLUMNS, incident_from_row, note_customer_notice, save_in_tx};
+use super::rows::non_blank;
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::{Event, format_time, kinds};
 use crate::domain::incident::validate_title;
-use crate::domain::playbook::{ChecklistItem, ItemState, Playbook};
-use crate::domain::roles::{Assignment, Person, Role, validate_handle};
+use crate::domain::playbook::{ChecklistItem, Playbook};
+use crate::domain::roles::{Assignment, Role};
 use crate::domain::{Cia, Incident, IncidentId, Phase, Severity, Source, Status};
 
 /// What a person declares when opening an incident.
@@ -108,215 +116,6 @@ impl IncidentDetail {
             .iter()
             .find(|a| a.role == role && a.until.is_none())
     }
-}
-
-const INCIDENT_COLUMNS: &str = "id, title, summary, severity, status, phase, source, affected,
-    cia_confidentiality, cia_integrity, cia_availability, customer_impact, personal_data_breach,
-    drill, detected_at, declared_at, acknowledged_at, contained_at, resolved_at, closed_at,
-    customer_notified_at, regulator_notified_at, last_update_at, updated_at, clock_history";
-
-fn conversion(i: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-}
-
-fn parse_col<T: std::str::FromStr>(r: &Row<'_>, i: usize) -> rusqlite::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    // Borrow the column's text: no allocation per enum column per row.
-    r.get_ref(i)?
-        .as_str()
-        .map_err(|e| conversion(i, e))?
-        .parse()
-        .map_err(|e| conversion(i, e))
-}
-
-pub(super) fn parse_time(r: &Row<'_>, i: usize) -> rusqlite::Result<DateTime<Utc>> {
-    let s = r.get_ref(i)?.as_str().map_err(|e| conversion(i, e))?;
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| conversion(i, e))
-}
-
-pub(super) fn parse_opt_time(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    match r.get_ref(i)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        _ => parse_time(r, i).map(Some),
-    }
-}
-
-/// `text` without its surrounding white space, or `Invalid(missing)` when
-/// nothing is left: for the names, reasons and purposes a change needs.
-pub(super) fn non_blank<'a>(text: &'a str, missing: &str) -> Result<&'a str> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(StoreError::Invalid(missing.to_string()));
-    }
-    Ok(text)
-}
-
-impl Store {
-    /// Every row `sql` selects with `params`, read by `from_row`, in the
-    /// order the query gives (a read outside any write transaction).
-    pub(super) fn query_all<T, C, P>(
-        &self,
-        sql: &str,
-        params: P,
-        from_row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> Result<C>
-    where
-        C: FromIterator<T>,
-        P: rusqlite::Params,
-    {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-        stmt.query_map(params, from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err(e))
-    }
-}
-
-pub(super) fn incident_from_row(r: &Row<'_>) -> rusqlite::Result<Incident> {
-    Ok(Incident {
-        id: parse_col(r, 0)?,
-        title: r.get(1)?,
-        summary: r.get(2)?,
-        severity: parse_col(r, 3)?,
-        status: parse_col(r, 4)?,
-        phase: parse_col(r, 5)?,
-        source: parse_col(r, 6)?,
-        affected: r.get(7)?,
-        cia: Cia {
-            confidentiality: parse_col(r, 8)?,
-            integrity: parse_col(r, 9)?,
-            availability: parse_col(r, 10)?,
-        },
-        customer_impact: r.get(11)?,
-        personal_data_breach: r.get(12)?,
-        drill: r.get(13)?,
-        detected_at: parse_time(r, 14)?,
-        declared_at: parse_time(r, 15)?,
-        acknowledged_at: parse_opt_time(r, 16)?,
-        contained_at: parse_opt_time(r, 17)?,
-        resolved_at: parse_opt_time(r, 18)?,
-        closed_at: parse_opt_time(r, 19)?,
-        customer_notified_at: parse_opt_time(r, 20)?,
-        regulator_notified_at: parse_opt_time(r, 21)?,
-        last_update_at: parse_opt_time(r, 22)?,
-        updated_at: parse_time(r, 23)?,
-        clock_history: {
-            let text = r.get_ref(24)?.as_str().map_err(|e| conversion(24, e))?;
-            serde_json::from_str(text).map_err(|e| conversion(24, e))?
-        },
-    })
-}
-
-fn checklist_from_row(r: &Row<'_>) -> rusqlite::Result<ChecklistItem> {
-    let state: String = r.get(3)?;
-    Ok(ChecklistItem {
-        id: r.get(0)?,
-        phase: parse_col(r, 1)?,
-        text: r.get(2)?,
-        state: ItemState::parse(&state).unwrap_or(ItemState::Open),
-        reason: r.get(4)?,
-        by: r.get(5)?,
-        at: parse_opt_time(r, 6)?,
-    })
-}
-
-fn assignment_from_row(r: &Row<'_>) -> rusqlite::Result<Assignment> {
-    Ok(Assignment {
-        role: parse_col(r, 0)?,
-        person: r.get(1)?,
-        since: parse_time(r, 2)?,
-        until: parse_opt_time(r, 3)?,
-        assigned_by: r.get(4)?,
-    })
-}
-
-fn opt_time(t: Option<DateTime<Utc>>) -> Option<String> {
-    t.map(format_time)
-}
-
-/// Reads an incident inside a write transaction (the state the change is
-/// applied on top of).
-pub(super) fn load_in_tx(tx: &Transaction<'_>, id: &str) -> Result<Incident, WriteError> {
-    let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1");
-    tx.query_row(&sql, [id], incident_from_row)
-        .optional()?
-        .ok_or_else(|| StoreError::IncidentNotFound(id.to_string()).into())
-}
-
-/// How most changes end: stamp the incident, save it, and append the event
-/// describing the change to the incident's chain, all in the caller's
-/// transaction.
-pub(super) fn record_change(
-    tx: &Transaction<'_>,
-    incident: &mut Incident,
-    actor: &str,
-    now: DateTime<Utc>,
-    kind: &str,
-    detail: String,
-    data: serde_json::Value,
-) -> rusqlite::Result<Event> {
-    incident.updated_at = now;
-    save_in_tx(tx, incident)?;
-    append(
-        tx,
-        NewEvent {
-            drill: incident.drill,
-            at: now,
-            actor,
-            incident: Some(incident.id.as_str()),
-            kind,
-            detail,
-            data,
-        },
-    )
-}
-
-/// Customers were told at `now`: meets the customer-notice clock (the
-/// first notice counts) and restarts the update cadence. Shared by
-/// `record_customer_notice` and `send_message`.
-pub(super) fn note_customer_notice(incident: &mut Incident, now: DateTime<Utc>) {
-    crate::domain::replay::note_customer_notice(incident, now);
-}
-
-pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result<()> {
-    tx.execute(
-        "UPDATE incidents SET title = ?2, summary = ?3, severity = ?4, status = ?5, phase = ?6,
-            source = ?7, affected = ?8, cia_confidentiality = ?9, cia_integrity = ?10,
-            cia_availability = ?11, customer_impact = ?12, personal_data_breach = ?13,
-            acknowledged_at = ?14, contained_at = ?15, resolved_at = ?16, closed_at = ?17,
-            customer_notified_at = ?18, regulator_notified_at = ?19, last_update_at = ?20,
-            updated_at = ?21, detected_at = ?22, clock_history = ?23
-         WHERE id = ?1",
-        params![
-            i.id.as_str(),
-            i.title,
-            i.summary,
-            i.severity.as_str(),
-            i.status.as_str(),
-            i.phase.as_str(),
-            i.source.as_str(),
-            i.affected,
-            i.cia.confidentiality.as_str(),
-            i.cia.integrity.as_str(),
-            i.cia.availability.as_str(),
-            i.customer_impact,
-            i.personal_data_breach,
-            opt_time(i.acknowledged_at),
-            opt_time(i.contained_at),
-            opt_time(i.resolved_at),
-            opt_time(i.closed_at),
-            opt_time(i.customer_notified_at),
-            opt_time(i.regulator_notified_at),
-            opt_time(i.last_update_at),
-            format_time(i.updated_at),
-            format_time(i.detected_at),
-            serde_json::to_string(&i.clock_history).unwrap_or_else(|_| "{}".into()),
-        ],
-    )?;
-    Ok(())
 }
 
 /// Applies a patch to the incident as loaded, returning what changed as
@@ -589,194 +388,6 @@ impl Store {
         })
     }
 
-    /// Hands `role` to `person` (a roster handle or a typed name). The
-    /// previous holder's term ends now; the first commander also counts as
-    /// the response to the incident.
-    pub fn assign_role(
-        &mut self,
-        id: &IncidentId,
-        role: Role,
-        person: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Assignment> {
-        self.assign_role_acknowledging(id, role, person, actor, now)
-            .map(|(a, _)| a)
-    }
-
-    /// [`Store::assign_role`], also saying whether naming this commander
-    /// acknowledged the incident (it was unacknowledged): then an
-    /// `incident.acknowledged` event (via `commander`) follows the
-    /// `role.assigned` one in the same transaction.
-    pub fn assign_role_acknowledging(
-        &mut self,
-        id: &IncidentId,
-        role: Role,
-        person: &str,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(Assignment, bool)> {
-        let person = non_blank(person, "person must not be empty")?;
-        self.write(|tx| {
-            let mut incident = load_in_tx(tx, id.as_str())?;
-            let previous: Option<String> = tx
-                .query_row(
-                    "SELECT person FROM role_assignments
-                     WHERE incident_id = ?1 AND role = ?2 AND until IS NULL",
-                    params![id.as_str(), role.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if previous.as_deref() == Some(person) {
-                return Err(
-                    StoreError::Invalid(format!("{person} already holds {role} on {id}")).into(),
-                );
-            }
-            let now_s = format_time(now);
-            tx.execute(
-                "UPDATE role_assignments SET until = ?3
-                 WHERE incident_id = ?1 AND role = ?2 AND until IS NULL",
-                params![id.as_str(), role.as_str(), now_s],
-            )?;
-            tx.execute(
-                "INSERT INTO role_assignments (incident_id, role, person, since, assigned_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id.as_str(), role.as_str(), person, now_s, actor],
-            )?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            let detail = match &previous {
-                Some(p) => format!("{role} handed off: {p} \u{2192} {person}"),
-                None => format!("{role} assigned: {person}"),
-            };
-            append(
-                tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::ROLE_ASSIGNED,
-                    detail,
-                    data: json!({ "role": role.as_str(), "from": previous, "to": person }),
-                },
-            )?;
-            let acknowledged = role == Role::Commander
-                && super::clocks::acknowledge_in_tx(
-                    tx,
-                    &mut incident,
-                    "commander",
-                    Some(person),
-                    actor,
-                    now,
-                )?;
-            let assignment = Assignment {
-                role,
-                person: person.to_string(),
-                since: now,
-                until: None,
-                assigned_by: actor.to_string(),
-            };
-            Ok((assignment, acknowledged))
-        })
-    }
-
-    /// Sets a checklist item's state. Not applicable needs a reason.
-    pub fn set_checklist_item(
-        &mut self,
-        id: &IncidentId,
-        item: &str,
-        state: ItemState,
-        reason: Option<&str>,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<ChecklistItem> {
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if state == ItemState::NotApplicable && reason.is_none() {
-            return Err(StoreError::Invalid(
-                "marking an item not applicable needs a reason".into(),
-            ));
-        }
-        self.write(|tx| {
-            let mut incident = load_in_tx(tx, id.as_str())?;
-            let current = tx
-                .query_row(
-                    "SELECT item_id, phase, text, state, reason, changed_by, changed_at
-                     FROM checklist WHERE incident_id = ?1 AND item_id = ?2",
-                    params![id.as_str(), item],
-                    checklist_from_row,
-                )
-                .optional()?;
-            let Some(mut current) = current else {
-                let known: Vec<String> = tx
-                    .prepare(
-                        "SELECT item_id FROM checklist WHERE incident_id = ?1 ORDER BY position",
-                    )?
-                    .query_map([id.as_str()], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                return Err(StoreError::Invalid(format!(
-                    "{id} has no checklist item '{item}' (items: {})",
-                    known.join(", ")
-                ))
-                .into());
-            };
-            let reason = if state == ItemState::NotApplicable {
-                reason
-            } else {
-                None
-            };
-            if current.state == state && current.reason.as_deref() == reason {
-                return Ok(current);
-            }
-            let from = current.state;
-            current.state = state;
-            current.reason = reason.map(str::to_string);
-            current.by = Some(actor.to_string());
-            current.at = Some(now);
-            tx.execute(
-                "UPDATE checklist SET state = ?3, reason = ?4, changed_by = ?5, changed_at = ?6
-                 WHERE incident_id = ?1 AND item_id = ?2",
-                params![
-                    id.as_str(),
-                    item,
-                    state.as_str(),
-                    current.reason,
-                    actor,
-                    format_time(now)
-                ],
-            )?;
-            incident.updated_at = now;
-            save_in_tx(tx, &incident)?;
-            let detail = match state {
-                ItemState::Done => format!("done: {}", current.text),
-                ItemState::Open => format!("reopened: {}", current.text),
-                ItemState::NotApplicable => format!(
-                    "not applicable: {} ({})",
-                    current.text,
-                    current.reason.as_deref().unwrap_or("")
-                ),
-            };
-            append(
-                tx,
-                NewEvent {
-                    drill: incident.drill,
-                    at: now,
-                    actor,
-                    incident: Some(id.as_str()),
-                    kind: kinds::CHECKLIST_CHANGED,
-                    detail,
-                    data: json!({
-                        "item": item,
-                        "from": from.as_str(),
-                        "to": state.as_str(),
-                        "reason": current.reason,
-                    }),
-                },
-            )?;
-            Ok(current)
-        })
-    }
-
     /// Records that customers were told (meets the customer-notice clock and
     /// restarts the update cadence) when the message itself went out by
     /// other means, e.g. from a status page.
@@ -854,58 +465,6 @@ impl Store {
         })
     }
 
-    /// Adds or updates someone on the roster.
-    pub fn upsert_person(
-        &mut self,
-        person: &Person,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Person> {
-        let handle = validate_handle(&person.handle).map_err(StoreError::Invalid)?;
-        let person = Person {
-            handle,
-            name: person.name.trim().to_string(),
-            contact: person.contact.trim().to_string(),
-        };
-        if person.name.is_empty() {
-            return Err(StoreError::Invalid("name must not be empty".into()));
-        }
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO people (handle, name, contact) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (handle) DO UPDATE SET name = excluded.name, contact = excluded.contact",
-                params![person.handle, person.name, person.contact],
-            )?;
-            append(
-                tx,
-                NewEvent {
-                    drill: false,
-                    at: now,
-                    actor,
-                    incident: None,
-                    kind: kinds::ROSTER_CHANGED,
-                    detail: format!("roster: {} ({})", person.handle, person.name),
-                    data: serde_json::to_value(&person).unwrap_or_default(),
-                },
-            )?;
-            Ok(person.clone())
-        })
-    }
-
-    pub fn people(&self) -> Result<Vec<Person>> {
-        self.query_all(
-            "SELECT handle, name, contact FROM people ORDER BY handle",
-            [],
-            |r| {
-                Ok(Person {
-                    handle: r.get(0)?,
-                    name: r.get(1)?,
-                    contact: r.get(2)?,
-                })
-            },
-        )
-    }
-
     pub fn incident(&self, id: &IncidentId) -> Result<Incident> {
         let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1");
         self.conn
@@ -940,25 +499,6 @@ impl Store {
                 commander: r.get(25)?,
             })
         })
-    }
-
-    pub fn checklist(&self, id: &IncidentId) -> Result<Vec<ChecklistItem>> {
-        self.query_all(
-            "SELECT item_id, phase, text, state, reason, changed_by, changed_at
-                 FROM checklist WHERE incident_id = ?1 ORDER BY position",
-            [id.as_str()],
-            checklist_from_row,
-        )
-    }
-
-    /// Every holding of every role, oldest first.
-    pub fn assignments(&self, id: &IncidentId) -> Result<Vec<Assignment>> {
-        self.query_all(
-            "SELECT role, person, since, until, assigned_by FROM role_assignments
-                 WHERE incident_id = ?1 ORDER BY id",
-            [id.as_str()],
-            assignment_from_row,
-        )
     }
 
     /// The incident with its checklist, roles and timeline (newest first,

@@ -3,6 +3,8 @@
 //! updates current state and appends the timeline event(s) describing it.
 
 mod alert_log;
+mod changes;
+mod checklist;
 mod clocks;
 mod comms;
 mod drafts;
@@ -17,6 +19,8 @@ mod migration;
 mod peek;
 mod records;
 mod review;
+mod roster;
+mod rows;
 mod schema;
 mod source_reads;
 pub mod timeline;
@@ -30,10 +34,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
-pub use alert_log::{AlertClaim, RaisedAlert};
+pub use alert_log::RaisedAlert;
 pub use comms::{
-    AlertDelivery, AlertDeliveryState, AlertSubject, Delivery, DeliveryState, MAX_MESSAGE_BYTES,
-    NewAlert, NewMessage, SentMessage, body_sha256, check_body,
+    AlertClaim, AlertDelivery, AlertDeliveryState, AlertSubject, Delivery, DeliveryState,
+    MAX_MESSAGE_BYTES, NewAlert, NewMessage, SentMessage, body_sha256, check_body,
 };
 pub use drafts::Draft;
 pub use evidence::{

@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde_json::json;
 
-use super::incidents::{load_in_tx, parse_opt_time, parse_time, record_change};
+use super::changes::{load_in_tx, record_change};
+use super::rows::{parse_opt_time, parse_time};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::format_time;

@@ -86,7 +86,7 @@ const EVENT_COLUMNS: &str = "seq, at, actor, incident_id, kind, detail, data, pr
 pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {
         seq: r.get(0)?,
-        at: super::incidents::parse_time(r, 1)?,
+        at: super::rows::parse_time(r, 1)?,
         actor: r.get(2)?,
         incident: r.get(3)?,
         kind: r.get(4)?,

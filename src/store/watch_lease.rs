@@ -14,8 +14,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::incidents::parse_time;
 use super::migration::Migration;
+use super::rows::parse_time;
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::format_time;
 

@@ -1,0 +1,181 @@
+//! Who holds which role on an incident, and the roster of people to
+//! choose from: handing a role over (the first commander also acknowledges
+//! the incident), role history, and roster entries.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde_json::json;
+
+use super::changes::{load_in_tx, save_in_tx};
+use super::rows::{non_blank, parse_col, parse_opt_time, parse_time};
+use super::timeline::{NewEvent, append};
+use super::{Result, Store, StoreError};
+use crate::domain::IncidentId;
+use crate::domain::event::{format_time, kinds};
+use crate::domain::roles::{Assignment, Person, Role, validate_handle};
+
+fn assignment_from_row(r: &Row<'_>) -> rusqlite::Result<Assignment> {
+    Ok(Assignment {
+        role: parse_col(r, 0)?,
+        person: r.get(1)?,
+        since: parse_time(r, 2)?,
+        until: parse_opt_time(r, 3)?,
+        assigned_by: r.get(4)?,
+    })
+}
+
+impl Store {
+    /// Hands `role` to `person` (a roster handle or a typed name). The
+    /// previous holder's term ends now; the first commander also counts as
+    /// the response to the incident.
+    pub fn assign_role(
+        &mut self,
+        id: &IncidentId,
+        role: Role,
+        person: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Assignment> {
+        self.assign_role_acknowledging(id, role, person, actor, now)
+            .map(|(a, _)| a)
+    }
+
+    /// [`Store::assign_role`], also saying whether naming this commander
+    /// acknowledged the incident (it was unacknowledged): then an
+    /// `incident.acknowledged` event (via `commander`) follows the
+    /// `role.assigned` one in the same transaction.
+    pub fn assign_role_acknowledging(
+        &mut self,
+        id: &IncidentId,
+        role: Role,
+        person: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Assignment, bool)> {
+        let person = non_blank(person, "person must not be empty")?;
+        self.write(|tx| {
+            let mut incident = load_in_tx(tx, id.as_str())?;
+            let previous: Option<String> = tx
+                .query_row(
+                    "SELECT person FROM role_assignments
+                     WHERE incident_id = ?1 AND role = ?2 AND until IS NULL",
+                    params![id.as_str(), role.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if previous.as_deref() == Some(person) {
+                return Err(
+                    StoreError::Invalid(format!("{person} already holds {role} on {id}")).into(),
+                );
+            }
+            let now_s = format_time(now);
+            tx.execute(
+                "UPDATE role_assignments SET until = ?3
+                 WHERE incident_id = ?1 AND role = ?2 AND until IS NULL",
+                params![id.as_str(), role.as_str(), now_s],
+            )?;
+            tx.execute(
+                "INSERT INTO role_assignments (incident_id, role, person, since, assigned_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id.as_str(), role.as_str(), person, now_s, actor],
+            )?;
+            incident.updated_at = now;
+            save_in_tx(tx, &incident)?;
+            let detail = match &previous {
+                Some(p) => format!("{role} handed off: {p} \u{2192} {person}"),
+                None => format!("{role} assigned: {person}"),
+            };
+            append(
+                tx,
+                NewEvent {
+                    drill: incident.drill,
+                    at: now,
+                    actor,
+                    incident: Some(id.as_str()),
+                    kind: kinds::ROLE_ASSIGNED,
+                    detail,
+                    data: json!({ "role": role.as_str(), "from": previous, "to": person }),
+                },
+            )?;
+            let acknowledged = role == Role::Commander
+                && super::clocks::acknowledge_in_tx(
+                    tx,
+                    &mut incident,
+                    "commander",
+                    Some(person),
+                    actor,
+                    now,
+                )?;
+            let assignment = Assignment {
+                role,
+                person: person.to_string(),
+                since: now,
+                until: None,
+                assigned_by: actor.to_string(),
+            };
+            Ok((assignment, acknowledged))
+        })
+    }
+
+    /// Every holding of every role, oldest first.
+    pub fn assignments(&self, id: &IncidentId) -> Result<Vec<Assignment>> {
+        self.query_all(
+            "SELECT role, person, since, until, assigned_by FROM role_assignments
+                 WHERE incident_id = ?1 ORDER BY id",
+            [id.as_str()],
+            assignment_from_row,
+        )
+    }
+
+    /// Adds or updates someone on the roster.
+    pub fn upsert_person(
+        &mut self,
+        person: &Person,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Person> {
+        let handle = validate_handle(&person.handle).map_err(StoreError::Invalid)?;
+        let person = Person {
+            handle,
+            name: person.name.trim().to_string(),
+            contact: person.contact.trim().to_string(),
+        };
+        if person.name.is_empty() {
+            return Err(StoreError::Invalid("name must not be empty".into()));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO people (handle, name, contact) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (handle) DO UPDATE SET name = excluded.name, contact = excluded.contact",
+                params![person.handle, person.name, person.contact],
+            )?;
+            append(
+                tx,
+                NewEvent {
+                    drill: false,
+                    at: now,
+                    actor,
+                    incident: None,
+                    kind: kinds::ROSTER_CHANGED,
+                    detail: format!("roster: {} ({})", person.handle, person.name),
+                    data: serde_json::to_value(&person).unwrap_or_default(),
+                },
+            )?;
+            Ok(person.clone())
+        })
+    }
+
+    pub fn people(&self) -> Result<Vec<Person>> {
+        self.query_all(
+            "SELECT handle, name, contact FROM people ORDER BY handle",
+            [],
+            |r| {
+                Ok(Person {
+                    handle: r.get(0)?,
+                    name: r.get(1)?,
+                    contact: r.get(2)?,
+                })
+            },
+        )
+    }
+}
