@@ -18,6 +18,7 @@ pub mod alerts;
 pub mod config;
 pub mod desktop;
 pub mod fields;
+mod mailbox;
 pub mod sinks;
 pub mod templates;
 
