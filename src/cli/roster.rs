@@ -1,0 +1,65 @@
+//! `warroom roster`: the people roles can be handed to.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+
+use super::{Failure, print_json};
+use crate::config::AppContext;
+use crate::domain::roles::Person;
+use crate::text::display_safe;
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCmd {
+    /// Add someone (or update them)
+    Add {
+        handle: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        contact: String,
+    },
+    /// List the roster
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub(super) fn roster(ctx: &AppContext, cmd: RosterCmd, now: DateTime<Utc>) -> Result<(), Failure> {
+    match cmd {
+        RosterCmd::Add {
+            handle,
+            name,
+            contact,
+        } => {
+            let mut store = ctx.open_store()?;
+            let p = store.upsert_person(
+                &Person {
+                    handle,
+                    name,
+                    contact,
+                },
+                &ctx.actor,
+                now,
+            )?;
+            println!("{} added", display_safe(&p.handle));
+        }
+        RosterCmd::List { json: as_json } => {
+            let people = ctx.open_store()?.people()?;
+            if as_json {
+                print_json(&serde_json::to_value(&people).context("encoding roster")?)?;
+            } else {
+                for p in people {
+                    println!(
+                        "{:<16} {:<24} {}",
+                        display_safe(&p.handle),
+                        display_safe(&p.name),
+                        display_safe(&p.contact)
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
