@@ -1,6 +1,7 @@
 //! `warroom doctor [--json]`: checks the setup a new operator gets wrong
 //! and names the fix for each problem. The checks themselves live in
-//! `doctor_checks`; this file runs them, prints the findings and chooses the
+//! `doctor_checks` (warroom's files) and `doctor_watch` (what the watcher
+//! reads); this file runs them, prints the findings and chooses the
 //! exit code (0 when nothing failed, 1 otherwise); the session's
 //! terminal, bus and clock are checked in `doctor_env`. It runs before the
 //! configuration is loaded, so a broken file is one finding among the
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 use super::doctor_checks as checks;
 use super::doctor_env;
+use super::doctor_watch;
 use super::finding::{Finding, Status};
 use crate::text::display_safe;
 
@@ -98,8 +100,8 @@ fn examine(setup: &Setup<'_>, args: &DoctorArgs) -> Vec<Finding> {
     f.extend(checks::database(setup.db));
     let config = checks::config_files(setup.config_dir);
     f.extend(config.findings);
-    f.extend(checks::rules(config.watch.as_ref(), &args.rules));
-    f.extend(checks::sources(config.watch.as_ref(), &args.logs));
+    f.extend(doctor_watch::rules(config.watch.as_ref(), &args.rules));
+    f.extend(doctor_watch::sources(config.watch.as_ref(), &args.logs));
     // The journal, when asked or when watch.toml follows one (forwarded
     // journal files and directories go through journalctl too).
     let watched_journal = config
@@ -107,7 +109,7 @@ fn examine(setup: &Setup<'_>, args: &DoctorArgs) -> Vec<Finding> {
         .as_ref()
         .is_some_and(|w| !w.journals.is_empty());
     if args.journal || watched_journal {
-        f.push(checks::journal());
+        f.push(doctor_watch::journal());
     }
     f.extend(checks::sinks(config.comms.as_ref(), setup.db));
     f.push(doctor_env::desktop_bus());

@@ -20,6 +20,8 @@ mod detect;
 mod doctor;
 mod doctor_checks;
 mod doctor_env;
+mod doctor_host;
+mod doctor_watch;
 mod evidence;
 mod finding;
 mod incident;
