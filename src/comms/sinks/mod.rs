@@ -14,10 +14,12 @@
 //! send.
 
 mod alert;
+mod alert_delivery;
 mod command;
-mod deliver;
+mod lease;
 mod mail;
 mod outbox;
+mod record;
 mod retry;
 mod send;
 
@@ -29,12 +31,13 @@ use super::config::{CommsConfig, SinkConfig, SinkKind};
 use crate::store::SentMessage;
 
 pub use alert::{AlertMessage, AlertResult, deliver_alert, recipients_of};
+pub use alert_delivery::deliver_alerts;
 pub use command::run_command;
-pub use deliver::deliver_alerts;
 pub use mail::{message_id, render_eml, subject};
 pub use outbox::outbox_file_name;
+pub use record::SinkResult;
 pub use retry::{retry, retry_alerts};
-pub use send::{SendOutcome, SinkResult, send};
+pub use send::{SendOutcome, send};
 
 /// A pending delivery untouched for this long is taken to be abandoned by a
 /// sender that died, and is retried. Longer than any sane command timeout.

@@ -3,15 +3,14 @@
 //! lease first, so two processes retrying at once never deliver twice.
 
 use std::path::Path;
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
 use super::super::config::CommsConfig;
 use super::STALE_PENDING;
 use super::alert::{AlertResult, alert_message};
-use super::deliver::{CANCELLED, deliver_alert_and_record};
-use super::send::{SinkResult, deliver_and_record};
+use super::lease::Lease;
+use super::record::{CANCELLED, SinkResult, deliver_alert_and_record, deliver_and_record};
 use crate::domain::IncidentId;
 use crate::store::{AlertClaim, Delivery, Store, StoreError};
 
@@ -117,24 +116,4 @@ pub fn retry_alerts(
         out.push(result);
     }
     Ok(out)
-}
-
-/// The time a delivery is claimed or renewed at: `now` as given, plus
-/// the time spent since (each sink may take up to its timeout).
-pub(super) struct Lease {
-    now: DateTime<Utc>,
-    started: Instant,
-}
-
-impl Lease {
-    pub(super) fn start(now: DateTime<Utc>) -> Lease {
-        Lease {
-            now,
-            started: Instant::now(),
-        }
-    }
-
-    pub(super) fn now(&self) -> DateTime<Utc> {
-        self.now + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
-    }
 }

@@ -7,20 +7,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::super::config::{CommsConfig, SinkConfig};
-use super::deliver;
-use super::retry::{Lease, retry_where};
+use super::super::config::CommsConfig;
+use super::lease::Lease;
+use super::record::{SinkResult, deliver_and_record};
+use super::retry::retry_where;
 use crate::store::{NewMessage, SentMessage, Store, StoreError};
-
-/// How one sink did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SinkResult {
-    pub message_id: i64,
-    pub sink: String,
-    pub delivered: bool,
-    /// Where it went, or why it failed.
-    pub detail: String,
-}
 
 /// What a send did: the message as recorded (with its deliveries after
 /// this attempt), each sink's result, and older deliveries retried.
@@ -122,38 +113,5 @@ fn taken_over(store: &Store, message_id: i64, sink: &str) -> Result<SinkResult, 
         sink: sink.to_string(),
         delivered,
         detail,
-    })
-}
-
-pub(super) fn deliver_and_record(
-    store: &mut Store,
-    msg: &SentMessage,
-    sink: &SinkConfig,
-    config: &CommsConfig,
-    actor: &str,
-    now: DateTime<Utc>,
-    terminal: &mut dyn FnMut(&str) -> std::io::Result<()>,
-) -> Result<SinkResult, StoreError> {
-    let outcome = deliver(sink, msg, config).and_then(|d| match &d.terminal {
-        Some(seq) => terminal(seq)
-            .map(|()| d.detail.clone())
-            .map_err(|e| format!("cannot write to the terminal: {e}")),
-        None => Ok(d.detail),
-    });
-    if let Err(e) = &outcome {
-        tracing::warn!(message = msg.id, sink = %sink.name, "delivery failed: {e}");
-    }
-    let d = store.record_delivery(
-        msg.id,
-        &sink.name,
-        outcome.as_deref().map_err(String::as_str),
-        actor,
-        now,
-    )?;
-    Ok(SinkResult {
-        message_id: msg.id,
-        sink: sink.name.clone(),
-        delivered: d.state == crate::store::DeliveryState::Delivered,
-        detail: d.detail,
     })
 }

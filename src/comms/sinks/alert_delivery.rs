@@ -5,13 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use super::super::config::{CommsConfig, SinkConfig};
-use super::alert::{AlertMessage, AlertResult, alert_message, deliver_alert};
-use super::retry::Lease;
+use super::alert::{AlertResult, alert_message};
+use super::lease::Lease;
+use super::record::{CANCELLED, deliver_alert_and_record};
 use crate::store::{AlertClaim, AlertDeliveryState, NewAlert, Store, StoreError};
-
-/// What an escalation overtaken by the incident's acknowledgement reports.
-pub(super) const CANCELLED: &str =
-    "cancelled: the incident was acknowledged before it went out; nothing sent";
 
 /// Delivers alerts this process has just raised with pending deliveries
 /// (escalations from `Store::raise_alerts`, detections from the watcher's
@@ -71,31 +68,4 @@ pub fn deliver_alerts(
         }
     }
     out
-}
-
-pub(super) fn deliver_alert_and_record(
-    store: &mut Store,
-    msg: &AlertMessage,
-    sink: &SinkConfig,
-    config: &CommsConfig,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<AlertResult, StoreError> {
-    let outcome = deliver_alert(sink, msg, config).map(|d| d.detail);
-    if let Err(e) = &outcome {
-        tracing::warn!(alert = %msg.alert.key, sink = %sink.name, "alert delivery failed: {e}");
-    }
-    let d = store.record_alert_delivery(
-        &msg.alert.key,
-        &sink.name,
-        outcome.as_deref().map_err(String::as_str),
-        actor,
-        now,
-    )?;
-    Ok(AlertResult::of(
-        msg,
-        &sink.name,
-        d.state == AlertDeliveryState::Delivered,
-        d.detail,
-    ))
 }
