@@ -5,28 +5,15 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 
-use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use chrono::FixedOffset;
 
 use super::*;
-use crate::domain::{Incident, Playbook, Severity};
-use crate::store::{EvidenceContent, NewEvidence, NewIncident};
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
-}
+use crate::domain::{Incident, Severity};
+use crate::store::test_fixtures::{t0, with_incident};
+use crate::store::{EvidenceContent, NewEvidence};
 
 fn setup() -> (tempfile::TempDir, Store, Incident) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
-    let i = s
-        .create_incident(
-            &NewIncident::new("Exfil", Severity::P2),
-            &Playbook::builtin(),
-            "alice",
-            t0(),
-        )
-        .unwrap();
-    (dir, s, i)
+    with_incident("Exfil", Severity::P2)
 }
 
 fn add(s: &mut Store, i: &Incident, path: &Path) -> EvidenceItem {

@@ -1,23 +1,14 @@
 //! Evidence, legal hold, drill purge and review store tests on real SQLite
 //! files in temporary directories.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use chrono::{Duration, FixedOffset};
 
 use super::*;
 use crate::domain::evidence::{CheckResult, EvidenceKind};
 use crate::domain::review::ActionStatus;
 use crate::domain::{Incident, Playbook, Role, Severity, Status};
+use crate::store::test_fixtures::{open_temp, t0};
 use crate::store::{IncidentPatch, NewAction, NewIncident, ReviewPatch};
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
-}
-
-fn open_temp() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("w.db")).unwrap();
-    (dir, store)
-}
 
 fn new(store: &mut Store, title: &str, drill: bool) -> Incident {
     let mut n = NewIncident::new(title, Severity::P2);

@@ -23,6 +23,8 @@ mod roster;
 mod rows;
 mod schema;
 mod source_reads;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 pub mod timeline;
 mod watch_lease;
 mod watcher;

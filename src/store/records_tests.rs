@@ -13,16 +13,11 @@ use crate::comms::Audience;
 use crate::domain::event::{GENESIS_HASH, HashInput, event_hash};
 use crate::domain::evidence::{CheckResult, blob_path, sha256_hex};
 use crate::domain::{Cia, Impact, Incident, Phase, Playbook, Role, Severity, Status};
+use crate::store::test_fixtures::open_temp;
 use crate::store::{EvidenceContent, IncidentPatch, NewEvidence, NewIncident, NewMessage};
 
 fn t(min: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap() + Duration::minutes(min)
-}
-
-fn open_temp() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("w.db")).unwrap();
-    (dir, store)
 }
 
 fn new(store: &mut Store, title: &str, drill: bool) -> Incident {

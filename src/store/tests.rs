@@ -4,20 +4,11 @@ use std::os::unix::fs::PermissionsExt;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
+use super::test_fixtures::{open_temp, t0};
 use super::*;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Person, Role};
 use crate::domain::{IncidentId, Playbook, Severity, Status};
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
-}
-
-fn open_temp() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("w.db")).unwrap();
-    (dir, store)
-}
 
 fn new(
     store: &mut Store,

@@ -12,11 +12,8 @@ use crate::domain::Assignment;
 use crate::domain::Playbook;
 use crate::domain::incident::{Severity, Status};
 use crate::domain::policy::DEFAULT_POLICY_TOML;
+use crate::store::test_fixtures::t0;
 use crate::store::{AlertDeliveryState, NewIncident, Store};
-
-fn t0() -> DateTime<Utc> {
-    "2026-03-01T10:00:00Z".parse().unwrap()
-}
 
 fn at(m: i64) -> DateTime<Utc> {
     t0() + Duration::minutes(m)

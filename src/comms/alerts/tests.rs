@@ -5,12 +5,9 @@
 use super::*;
 use crate::domain::Assignment;
 use crate::domain::incident::{Cia, IncidentId, Phase, Severity};
+use crate::store::test_fixtures::t0;
 use chrono::Duration;
 use std::path::Path;
-
-fn t0() -> DateTime<Utc> {
-    "2026-03-01T10:00:00Z".parse().unwrap()
-}
 
 fn incident(sev: Severity) -> Incident {
     Incident {

@@ -6,6 +6,7 @@ use super::*;
 use crate::domain::comms::Audience;
 use crate::domain::event::kinds;
 use crate::domain::{IncidentId, Playbook, Severity};
+use crate::store::test_fixtures::with_incident;
 use crate::store::{NewIncident, Store, StoreError};
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -13,16 +14,7 @@ fn t(s: &str) -> DateTime<Utc> {
 }
 
 fn setup() -> (tempfile::TempDir, Store, IncidentId) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
-    let i = s
-        .create_incident(
-            &NewIncident::new("Login API down", Severity::P2),
-            &Playbook::builtin(),
-            "alice",
-            t("2026-03-01T10:00:00Z"),
-        )
-        .unwrap();
+    let (dir, s, i) = with_incident("Login API down", Severity::P2);
     (dir, s, i.id)
 }
 
