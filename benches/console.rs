@@ -10,8 +10,8 @@
 //!   its render; the evidence screen with 1,000 items and 10,000 custody
 //!   events (issue 6).
 
-#[path = "../tests/tui_support/mod.rs"]
-mod tui_support;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::time::{Duration, Instant};
 
@@ -161,7 +161,7 @@ fn bench_render() {
 
 /// A database of `n` incidents; on tmpfs when there is one, since 10,000
 /// fsync'd transactions on a shared disk would take minutes to set up.
-fn make_db(sb: &tui_support::Sandbox, n: u32, severity: Severity) {
+fn make_db(sb: &common::Env, n: u32, severity: Severity) {
     let mut store = Store::open(&sb.db()).unwrap();
     let pb = Playbook::builtin();
     let now = Utc::now();
@@ -172,14 +172,14 @@ fn make_db(sb: &tui_support::Sandbox, n: u32, severity: Severity) {
     }
 }
 
-fn sandbox() -> tui_support::Sandbox {
+fn sandbox() -> common::Env {
     let base = std::path::Path::new("/dev/shm");
     if base.is_dir() {
-        tui_support::Sandbox {
+        common::Env {
             dir: tempfile::tempdir_in(base).unwrap(),
         }
     } else {
-        tui_support::Sandbox::new()
+        common::Env::new()
     }
 }
 

@@ -4,7 +4,6 @@
 //! lone carriage return or a bidi control.
 
 mod common;
-mod tui_support;
 
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -243,8 +242,8 @@ fn watch_output_marks_invisible_characters() {
 
 #[test]
 fn the_console_marks_invisible_characters() {
-    let sb = tui_support::Sandbox::new();
-    sb.cli(&["incident", "new", "--title", &title(), "--severity", "P2"]);
+    let sb = Env::new();
+    sb.ok(&["incident", "new", "--title", &title(), "--severity", "P2"]);
     let mut c = sb.console(120, 40, &[]);
     c.wait_text("pay<U+00AD>pal");
     c.type_text("q");

@@ -5,16 +5,17 @@
 //! console that took it, and nothing is shown again after the consoles
 //! restart.
 
+mod common;
 mod session_bus;
-mod tui_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use common::Env;
+use common::pty::Console;
 use session_bus::{Bus, Notified, notification_server};
-use tui_support::{Console, Sandbox};
 use warroom::domain::roles::Role;
 use warroom::domain::{Playbook, Severity};
 use warroom::store::{NewIncident, Store};
@@ -53,7 +54,7 @@ fn bells(c: &Console) -> usize {
 
 #[test]
 fn each_alert_is_shown_once_across_two_consoles_and_a_watcher_and_never_after_a_restart() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let now = Utc::now();
     {
         let mut store = Store::open(&sb.db()).unwrap();
@@ -98,7 +99,7 @@ fn each_alert_is_shown_once_across_two_consoles_and_a_watcher_and_never_after_a_
     let mut b = sb.console_as("ben", 120, 40, &[("WARROOM_LOG", &lb)]);
     // A third process checks at the same time, as a headless watcher does.
     let cli: Vec<serde_json::Value> =
-        serde_json::from_str(&sb.cli(&["--as", "watcher", "alerts", "--json", "--no-desktop"]))
+        serde_json::from_str(&sb.ok(&["--as", "watcher", "alerts", "--json", "--no-desktop"]))
             .unwrap();
     let by_cli: Vec<String> = cli
         .iter()
@@ -176,7 +177,7 @@ fn each_alert_is_shown_once_across_two_consoles_and_a_watcher_and_never_after_a_
 struct Watcher(std::process::Child);
 
 impl Watcher {
-    fn start(sb: &Sandbox) -> Watcher {
+    fn start(sb: &Env) -> Watcher {
         let rules = sb.dir.path().join("failures.yml");
         std::fs::write(
             &rules,
@@ -199,7 +200,7 @@ rules:
             .collect();
         std::fs::write(&auth, lines).unwrap();
         let child = sb
-            .command()
+            .cmd()
             .args([
                 "--as",
                 "watcher",
@@ -222,7 +223,7 @@ rules:
         let start = Instant::now();
         loop {
             let list: Vec<serde_json::Value> =
-                serde_json::from_str(&sb.cli(&["incident", "list", "--json"])).unwrap();
+                serde_json::from_str(&sb.ok(&["incident", "list", "--json"])).unwrap();
             if list.len() == 4 {
                 return watcher;
             }
@@ -255,10 +256,10 @@ impl Drop for Watcher {
 
 #[test]
 fn the_console_hands_its_alerts_to_the_desktop_and_stays_quiet_without_a_bus() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     // A P1: its customer notice is due at once.
     let id = sb
-        .cli(&[
+        .ok(&[
             "incident",
             "new",
             "--title",
@@ -283,8 +284,8 @@ fn the_console_hands_its_alerts_to_the_desktop_and_stays_quiet_without_a_bus() {
     drop(bus);
 
     // No bus at that address: the toast and bell, and nothing else.
-    let sb = Sandbox::new();
-    sb.cli(&["incident", "new", "--title", "Also due", "--severity", "P1"]);
+    let sb = Env::new();
+    sb.ok(&["incident", "new", "--title", "Also due", "--severity", "P1"]);
     let no_bus = format!("unix:path={}/no-bus-here", sb.dir.path().display());
     let mut c = sb.console(120, 40, &[("DBUS_SESSION_BUS_ADDRESS", &no_bus)]);
     c.wait_text(" ALERT ");

@@ -5,12 +5,12 @@
 //! the editor (pre-filled and pasted) without any of it reaching the
 //! terminal raw.
 
-mod tui_support;
+mod common;
 
 use std::time::Duration;
 
 use base64::Engine as _;
-use tui_support::Sandbox;
+use common::Env;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -25,7 +25,7 @@ fn editor_position(screen: &str) -> Option<String> {
 }
 
 /// Opens the only incident and its composer's picker.
-fn open_composer(c: &mut tui_support::Console, title: &str) {
+fn open_composer(c: &mut common::pty::Console, title: &str) {
     c.wait_then_open(title);
     c.type_text("c");
     c.wait_text("Write a message");
@@ -33,8 +33,8 @@ fn open_composer(c: &mut tui_support::Console, title: &str) {
 
 #[test]
 fn a_draft_survives_sigkill_and_reopens_where_it_was_left() {
-    let sb = Sandbox::new();
-    sb.cli(&[
+    let sb = Env::new();
+    sb.ok(&[
         "incident",
         "new",
         "--title",
@@ -82,9 +82,9 @@ fn a_draft_survives_sigkill_and_reopens_where_it_was_left() {
 
 #[test]
 fn send_through_outbox_failing_command_and_osc52_then_retry() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let root = sb.dir.path();
-    let config = root.join("config").join("warroom");
+    let config = sb.config_dir();
     std::fs::create_dir_all(&config).unwrap();
     let outbox = root.join("outbox");
     let pager = root.join("pager.txt");
@@ -113,7 +113,7 @@ kind = "osc52"
     )
     .unwrap();
     let id = sb
-        .cli(&[
+        .ok(&[
             "incident",
             "new",
             "--title",
@@ -127,7 +127,7 @@ kind = "osc52"
         ])
         .trim()
         .to_string();
-    sb.cli(&[
+    sb.ok(&[
         "incident",
         "note",
         &id,
@@ -152,7 +152,7 @@ kind = "osc52"
 
     // Recorded once, with what went where.
     let list: serde_json::Value =
-        serde_json::from_str(&sb.cli(&["notify", "list", &id, "--json"])).unwrap();
+        serde_json::from_str(&sb.ok(&["notify", "list", &id, "--json"])).unwrap();
     let m = &list[0];
     let body = m["body"].as_str().unwrap().to_string();
     assert_eq!(list.as_array().unwrap().len(), 1);
@@ -197,7 +197,7 @@ kind = "osc52"
     c.type_text("r");
     c.wait_text("(attempt 2)");
     let list: serde_json::Value =
-        serde_json::from_str(&sb.cli(&["notify", "list", &id, "--json"])).unwrap();
+        serde_json::from_str(&sb.ok(&["notify", "list", &id, "--json"])).unwrap();
     let pager_attempts = list[0]["deliveries"]
         .as_array()
         .unwrap()
@@ -240,9 +240,9 @@ const C1_CSI: &str = "\u{9b}2Jc1";
 
 #[test]
 fn escape_sequences_in_incident_text_never_reach_the_terminal_through_the_composer() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let all = [OSC52, OSC0, CSI_CLEAR, BIDI, C1_CSI].concat();
-    sb.cli(&[
+    sb.ok(&[
         "incident",
         "new",
         "--title",
@@ -352,13 +352,8 @@ fn escape_sequences_in_incident_text_never_reach_the_terminal_through_the_compos
 
 #[test]
 fn a_broken_user_template_shows_file_line_and_problem_and_the_console_keeps_running() {
-    let sb = Sandbox::new();
-    let templates = sb
-        .dir
-        .path()
-        .join("config")
-        .join("warroom")
-        .join("templates");
+    let sb = Env::new();
+    let templates = sb.config_dir().join("templates");
     std::fs::create_dir_all(&templates).unwrap();
     let broken = templates.join("customer.txt");
     std::fs::write(

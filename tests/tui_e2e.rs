@@ -2,11 +2,12 @@
 //! as a person would, the screen read back through a vt100 emulator, and the
 //! database checked afterwards through the CLI.
 
-mod tui_support;
+mod common;
 
 use std::time::Duration;
 
-use tui_support::{Sandbox, find_id};
+use common::Env;
+use common::pty::find_id;
 
 /// "Next update" countdown in the clocks pane, as seconds.
 fn next_update_left(screen: &str) -> Option<i64> {
@@ -64,7 +65,7 @@ fn checklist_item<'a>(incident: &'a serde_json::Value, id: &str) -> &'a serde_js
 
 #[test]
 fn declare_assign_tick_watch_the_clock_and_quit() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let mut c = sb.console(120, 40, &[]);
     c.wait_text("No incidents yet");
 
@@ -134,11 +135,11 @@ fn declare_assign_tick_watch_the_clock_and_quit() {
 
 #[test]
 fn a_cli_change_appears_on_a_running_console() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let id = sb.new_incident("Before the change", "P3");
     let mut c = sb.console(120, 40, &[]);
     c.wait_text("Before the change");
-    sb.cli(&[
+    sb.ok(&[
         "incident",
         "set",
         &id,
@@ -156,7 +157,7 @@ fn a_cli_change_appears_on_a_running_console() {
     // And in the incident view too.
     c.key_enter();
     c.wait_text("Checklist");
-    sb.cli(&["incident", "assign", &id, "commander", "bob"]);
+    sb.ok(&["incident", "assign", &id, "commander", "bob"]);
     c.wait_for("the assignment", Duration::from_secs(5), |s| {
         s.contains("commander assigned: bob")
     });
@@ -168,7 +169,7 @@ fn a_cli_change_appears_on_a_running_console() {
 #[test]
 fn sigterm_and_sighup_restore_the_terminal_and_keep_the_draft() {
     for signal in ["TERM", "HUP", "INT"] {
-        let sb = Sandbox::new();
+        let sb = Env::new();
         let mut c = sb.console(100, 30, &[]);
         c.wait_text("No incidents yet");
         c.type_text("n");
@@ -197,10 +198,10 @@ fn sigterm_and_sighup_restore_the_terminal_and_keep_the_draft() {
 
 #[test]
 fn no_color_still_shows_state_in_text() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     // Detected ten minutes ago: the P1's customer notice is past its
     // five minutes' grace, so it is breached at once.
-    sb.cli(&[
+    sb.ok(&[
         "incident",
         "new",
         "--title",
@@ -246,7 +247,7 @@ fn no_color_still_shows_state_in_text() {
 
 #[test]
 fn two_consoles_editing_one_incident_keep_both_changes() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let id = sb.new_incident("Shared incident", "P3");
     let mut a = sb.console_as("anna", 120, 40, &[]);
     let mut b = sb.console_as("ben", 120, 40, &[]);
@@ -292,7 +293,7 @@ fn two_consoles_editing_one_incident_keep_both_changes() {
 
 #[test]
 fn resizing_mid_form_shows_too_small_then_the_form_again() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let mut c = sb.console(100, 30, &[]);
     c.wait_text("No incidents yet");
     c.type_text("n");

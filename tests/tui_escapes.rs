@@ -2,11 +2,11 @@
 //! shown as visible, inert text. The raw bytes the console writes to the
 //! pty must contain none of the sequences that came from incident text.
 
-mod tui_support;
+mod common;
 
 use std::time::Duration;
 
-use tui_support::Sandbox;
+use common::Env;
 
 const OSC52: &str = "\u{1b}]52;c;ZXZpbA==\u{7}clip";
 const OSC0: &str = "\u{1b}]0;owned-title\u{7}title";
@@ -20,12 +20,12 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn escape_sequences_in_incident_text_never_reach_the_terminal() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let mut ids = Vec::new();
     for (i, payload) in [OSC52, OSC0, CSI_CLEAR, BIDI, C1_CSI].iter().enumerate() {
         let title = format!("T{i} {payload}");
         let summary = format!("S{i} {payload}");
-        let id = sb.cli(&[
+        let id = sb.ok(&[
             "incident",
             "new",
             "--title",
@@ -39,8 +39,8 @@ fn escape_sequences_in_incident_text_never_reach_the_terminal() {
         ]);
         let id = id.trim().to_string();
         // Timeline details and actors, and role holders, carry it too.
-        sb.cli(&["incident", "note", &id, payload]);
-        sb.cli(&["incident", "assign", &id, "commander", payload]);
+        sb.ok(&["incident", "note", &id, payload]);
+        sb.ok(&["incident", "assign", &id, "commander", payload]);
         ids.push(id);
     }
     let mut c = sb.console(120, 40, &[]);

@@ -2,19 +2,19 @@
 //! delivery failed (a command sink exiting 1) is listed as not delivered,
 //! and once the sink works again the retry key delivers it exactly once.
 
-mod tui_support;
+mod common;
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use tui_support::Sandbox;
+use common::Env;
 
 /// `warroom notify send ID --audience internal --file -` with `body` on
 /// stdin; returns whether it exited 0 (every delivery made).
-fn send(sb: &Sandbox, id: &str, body: &str) -> bool {
+fn send(sb: &Env, id: &str, body: &str) -> bool {
     use std::io::Write;
     let mut child = sb
-        .command()
+        .cmd()
         .args(["--as", "alice", "notify", "send", id])
         .args(["--audience", "internal", "--file", "-"])
         .stdin(Stdio::piped())
@@ -33,9 +33,9 @@ fn send(sb: &Sandbox, id: &str, body: &str) -> bool {
 
 #[test]
 fn a_failed_delivery_is_listed_and_the_retry_key_delivers_it_once() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let root = sb.dir.path();
-    let config = root.join("config").join("warroom");
+    let config = sb.config_dir();
     std::fs::create_dir_all(&config).unwrap();
     let broken = root.join("pager-broken");
     let received = root.join("pager-received.txt");
@@ -56,7 +56,7 @@ argv = ["/bin/sh", "-c", "if [ -e '{}' ]; then echo pager is down >&2; exit 1; f
     )
     .unwrap();
     let id = sb
-        .cli(&[
+        .ok(&[
             "incident",
             "new",
             "--title",
@@ -122,7 +122,7 @@ argv = ["/bin/sh", "-c", "if [ -e '{}' ]; then echo pager is down >&2; exit 1; f
     c.wait_text("nothing to retry");
     assert_eq!((times("First update"), times("Second update")), (1, 1));
     let list: serde_json::Value =
-        serde_json::from_str(&sb.cli(&["notify", "list", &id, "--json"])).unwrap();
+        serde_json::from_str(&sb.ok(&["notify", "list", &id, "--json"])).unwrap();
     let second = &list[1]["deliveries"][0];
     assert_eq!(second["state"], "delivered", "{list}");
     assert_eq!(second["attempts"], 2, "{list}");

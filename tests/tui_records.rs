@@ -3,17 +3,18 @@
 //! as a person would, the screen read back through vt100, and the database
 //! checked afterwards through the CLI.
 
-mod tui_support;
+mod common;
 
 use std::time::Duration;
 
+use common::Env;
+use common::pty::Console;
 use serde_json::Value;
-use tui_support::{Console, Sandbox};
 
-fn json(sb: &Sandbox, args: &[&str]) -> Value {
+fn json(sb: &Env, args: &[&str]) -> Value {
     let mut a = args.to_vec();
     a.push("--json");
-    serde_json::from_str(&sb.cli(&a)).expect("json")
+    serde_json::from_str(&sb.ok(&a)).expect("json")
 }
 
 /// Custody events of item `n` (1-based position) with `action`.
@@ -38,12 +39,12 @@ fn choose_status_closed(c: &mut Console) {
 
 #[test]
 fn evidence_review_and_report_from_the_console() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let id = sb.new_incident("Web shell on www-3", "P2");
     let log = sb.dir.path().join("access.log");
     std::fs::write(&log, "GET /uploads/shell.php?c=id 200\n").unwrap();
-    sb.cli(&["evidence", "add", &id, "--file", log.to_str().unwrap()]);
-    sb.cli(&["evidence", "add", &id, "--note", "seen by the WAF first"]);
+    sb.ok(&["evidence", "add", &id, "--file", log.to_str().unwrap()]);
+    sb.ok(&["evidence", "add", &id, "--note", "seen by the WAF first"]);
 
     let mut c = sb.console(120, 40, &[]);
     c.wait_then_open("Web shell on www-3");
@@ -202,14 +203,14 @@ fn evidence_review_and_report_from_the_console() {
     assert_eq!(review["whys"][0], "The plugin was two years out of date");
     assert_eq!(review["actions"][0]["owner"], "ops-team");
     assert_eq!(review["actions"][0]["due"], "2026-12-01");
-    sb.cli(&["verify"]);
+    sb.ok(&["verify"]);
 }
 
 #[test]
 fn closing_gate_refuses_then_the_commander_overrides_and_metrics_show() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let id = sb.new_incident("Phished finance mailbox", "P3");
-    sb.cli(&["incident", "assign", &id, "commander", "tester"]);
+    sb.ok(&["incident", "assign", &id, "commander", "tester"]);
 
     let mut c = sb.console(100, 30, &[]);
     c.wait_then_open("Phished finance mailbox");
@@ -259,9 +260,9 @@ fn closing_gate_refuses_then_the_commander_overrides_and_metrics_show() {
 
 #[test]
 fn a_closing_refused_to_someone_else_is_explained_and_nothing_changes() {
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let id = sb.new_incident("Lost laptop", "P4");
-    sb.cli(&["incident", "assign", &id, "commander", "alice"]);
+    sb.ok(&["incident", "assign", &id, "commander", "alice"]);
     let mut c = sb.console(100, 30, &[]);
     c.wait_then_open("Lost laptop");
     choose_status_closed(&mut c);
@@ -282,10 +283,10 @@ fn hostile_text_in_evidence_and_review_never_reaches_the_terminal() {
     const CSI: &str = "\u{1b}[2J\u{1b}[31mwiped";
     const BIDI: &str = "invoice\u{202E}fdp.exe";
     const C1: &str = "\u{9b}2Jc1";
-    let sb = Sandbox::new();
+    let sb = Env::new();
     let id = sb.new_incident("Hostile records", "P3");
     let lines = format!("{OSC52}\n{CSI}\n{BIDI}\n{C1}\n");
-    sb.cli(&[
+    sb.ok(&[
         "evidence",
         "add",
         &id,
@@ -296,8 +297,8 @@ fn hostile_text_in_evidence_and_review_never_reaches_the_terminal() {
         "--description",
         CSI,
     ]);
-    sb.cli(&["evidence", "add", &id, "--note", BIDI, "--description", C1]);
-    sb.cli(&[
+    sb.ok(&["evidence", "add", &id, "--note", BIDI, "--description", C1]);
+    sb.ok(&[
         "evidence",
         "transfer",
         &id,
@@ -307,8 +308,8 @@ fn hostile_text_in_evidence_and_review_never_reaches_the_terminal() {
         "--purpose",
         CSI,
     ]);
-    sb.cli(&["incident", "hold", &id, "--reason", OSC52]);
-    sb.cli(&[
+    sb.ok(&["incident", "hold", &id, "--reason", OSC52]);
+    sb.ok(&[
         "review",
         "set",
         &id,
@@ -323,7 +324,7 @@ fn hostile_text_in_evidence_and_review_never_reaches_the_terminal() {
         "--lessons",
         &lines,
     ]);
-    sb.cli(&[
+    sb.ok(&[
         "review",
         "action",
         "add",

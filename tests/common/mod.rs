@@ -1,6 +1,11 @@
-//! Helpers shared by the integration tests: the real binary, run against a
-//! temporary database with a private environment.
+//! The one sandbox for driving the real binary: a temporary directory
+//! holding the database, the log, HOME and the XDG directories, and the
+//! binary run against it with a private environment. Headless commands run
+//! through [`Env::cmd`] and its shorthands; the console runs in a
+//! pseudo-terminal through [`Env::console`] (see `pty`).
 #![allow(dead_code)]
+
+pub mod pty;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,6 +25,16 @@ impl Env {
         self.dir.path().join("data/warroom.db")
     }
 
+    /// The log file every run writes to.
+    pub fn log(&self) -> PathBuf {
+        self.dir.path().join("warroom.log")
+    }
+
+    /// Where warroom reads comms.toml, watch.toml, templates and the rest.
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("xdg-config/warroom")
+    }
+
     /// `warroom` with HOME, XDG dirs, the log and the user all pointing into
     /// the temp dir, and the database given through WARROOM_DB.
     pub fn cmd(&self) -> Command {
@@ -31,7 +46,7 @@ impl Env {
             .env("XDG_DATA_HOME", home.join("xdg-data"))
             .env("XDG_CONFIG_HOME", home.join("xdg-config"))
             .env("XDG_STATE_HOME", home.join("xdg-state"))
-            .env("WARROOM_LOG", home.join("warroom.log"))
+            .env("WARROOM_LOG", self.log())
             .env("WARROOM_DB", self.db())
             .env("USER", "tester")
             // Zone-less log stamps are read in the local zone: fixed here
@@ -60,6 +75,11 @@ impl Env {
         let mut a = args.to_vec();
         a.push("--json");
         serde_json::from_str(&self.ok(&a)).expect("valid JSON")
+    }
+
+    /// `incident show ID --json`.
+    pub fn show_json(&self, id: &str) -> serde_json::Value {
+        self.json(&["incident", "show", id])
     }
 
     pub fn new_incident(&self, title: &str, severity: &str) -> String {

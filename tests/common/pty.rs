@@ -1,8 +1,7 @@
 //! Drives the real `warroom` binary in a pseudo-terminal, as a user would:
 //! keys go in through the pty, every byte the console writes is kept, and
-//! a vt100 emulator turns them into the screen a person would see.
-
-#![allow(dead_code)]
+//! a vt100 emulator turns them into the screen a person would see. The
+//! console runs in the same sandbox as the headless commands ([`Env`]).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -11,74 +10,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-use tempfile::TempDir;
+
+use super::Env;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_warroom");
 
-/// A private home for one test: database, log, HOME and XDG dirs.
-pub struct Sandbox {
-    pub dir: TempDir,
-}
-
-impl Sandbox {
-    pub fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    pub fn db(&self) -> PathBuf {
-        self.dir.path().join("warroom.db")
-    }
-
-    pub fn log(&self) -> PathBuf {
-        self.dir.path().join("warroom.log")
-    }
-
-    fn envs(&self) -> Vec<(String, String)> {
-        let p = |s: &str| self.dir.path().join(s).display().to_string();
-        vec![
-            ("HOME".into(), p("home")),
-            ("XDG_DATA_HOME".into(), p("data")),
-            ("XDG_CONFIG_HOME".into(), p("config")),
-            ("XDG_STATE_HOME".into(), p("state")),
-            ("WARROOM_LOG".into(), self.log().display().to_string()),
-            ("WARROOM_LOG_LEVEL".into(), "debug".into()),
-            ("WARROOM_DB".into(), self.db().display().to_string()),
-        ]
-    }
-
-    /// The binary with this sandbox's environment, ready for arguments.
-    pub fn command(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(self.envs());
-        c
-    }
-
-    /// Runs a headless command to completion; returns stdout.
-    pub fn cli(&self, args: &[&str]) -> String {
-        let out = self.command().args(args).output().expect("run warroom");
-        assert!(
-            out.status.success(),
-            "warroom {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Declares an incident through the CLI; returns its id.
-    pub fn new_incident(&self, title: &str, severity: &str) -> String {
-        self.cli(&["incident", "new", "--title", title, "--severity", severity])
-            .trim()
-            .to_string()
-    }
-
-    pub fn show_json(&self, id: &str) -> serde_json::Value {
-        serde_json::from_str(&self.cli(&["incident", "show", id, "--json"])).expect("json")
-    }
-
+impl Env {
     /// Starts the console in a `cols`x`rows` pseudo-terminal.
     pub fn console(&self, cols: u16, rows: u16, extra_env: &[(&str, &str)]) -> Console {
         self.console_as("tester", cols, rows, extra_env)
@@ -104,11 +41,16 @@ impl Sandbox {
         let mut cmd = CommandBuilder::new(BIN);
         cmd.args(["--as", actor]);
         cmd.env_clear();
-        cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
-        cmd.env("TERM", "xterm-256color");
-        for (k, v) in self.envs() {
-            cmd.env(k, v);
+        // The sandbox's environment, as for headless runs.
+        let headless = self.cmd();
+        for (k, v) in headless.get_envs() {
+            if let Some(v) = v {
+                cmd.env(k, v);
+            }
         }
+        cmd.env("TERM", "xterm-256color");
+        // A failed wait shows the log: make it say what the console did.
+        cmd.env("WARROOM_LOG_LEVEL", "debug");
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
