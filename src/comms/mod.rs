@@ -4,11 +4,15 @@
 //! - `templates` and `fields`: minijinja templates (shipped in
 //!   `assets/templates/`, overridable in the config dir) filled from an
 //!   incident. Pure.
-//! - `config`: `comms.toml` (contact, recipients, sinks, alert settings).
+//! - `config` (with `mailbox`): `comms.toml` (contact, recipients, sinks,
+//!   alert settings).
 //! - `sinks`: delivery through an outbox directory, a command (argv, no
-//!   shell) or OSC 52; the one part of the room that does I/O, together with
-//!   `desktop` (notifications over the session bus).
-//! - `alerts`: which alerts are due at `now`. Pure.
+//!   shell) or OSC 52: sending, delivering raised alerts, and the one retry
+//!   path; with `desktop` (notifications over the session bus) the part of
+//!   the room that talks to the world.
+//! - `alerts`: which alerts are due at `now` (`alerts::due`, pure), and
+//!   raising them in the store with the one background-delivery path
+//!   (`alerts::deliver_in_background`), which is not pure.
 //!
 //! Sending itself is a store call (`Store::send_message`): the message is
 //! recorded (immutable, hashed, in the timeline, meeting the clocks) before
