@@ -35,8 +35,10 @@ mod sources;
 mod verify;
 mod watch;
 
-use incident::{IncidentCmd, incident};
-use roster::{RosterCmd, roster};
+use incident::incident;
+pub use incident::{IncidentCmd, NewArgs, SetArgs};
+pub use roster::RosterCmd;
+use roster::roster;
 use verify::verify;
 
 #[derive(Debug, Parser)]
