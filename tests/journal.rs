@@ -418,29 +418,48 @@ fn a_journal_that_cannot_be_read_is_one_clear_line_and_exit_1() {
     let out = with_path(&env, &hint, &["watch", "--journal"]);
     assert_fails(&out, 1, "systemd-journal or adm group");
 
+    // Output that is not export format (here JSON, as journalctl prints
+    // with --output=json), and an entry cut inside a binary field: which
+    // entry, and where in the output.
     let broken = fake_journalctl(&env, "echo '{\"__CURSOR\": \"s=1\", broken'");
     let out = with_path(&env, &broken, &["scan", "--journal"]);
-    assert_fails(&out, 1, "entry 1 is not valid JSON");
+    assert_fails(&out, 1, "malformed at entry 1 (byte 0)");
+    let cut = fake_journalctl(
+        &env,
+        "printf '__CURSOR=s=1\\n__REALTIME_TIMESTAMP=1\\nMESSAGE=a\\n\\n__CURSOR=s=2\\nMESSAGE\\n\\011\\0\\0\\0\\0\\0\\0\\0abc'",
+    );
+    let out = with_path(&env, &cut, &["scan", "--journal"]);
+    assert_fails(
+        &out,
+        1,
+        "malformed at entry 2 (byte 60): the output ends 6 bytes short of the 9-byte binary field \"MESSAGE\"",
+    );
 }
 
 #[test]
 fn byte_array_fields_from_journalctl_are_decoded() {
     let env = Env::new();
-    // "Failed password for r\xffot from 203.0.113.8 port N ssh2" as bytes,
-    // the way journalctl prints a field that is not UTF-8.
-    let mut lines = String::new();
-    for i in 0..11 {
+    // "Failed password for r\xffot from 203.0.113.8 port N ssh2" as a
+    // binary field, the way journalctl prints a field that is not UTF-8;
+    // the identifier in the binary form too (valid for any value).
+    let mut out = Vec::new();
+    for i in 0..11u64 {
         let mut msg: Vec<u8> = b"Failed password for r\xffot from 203.0.113.8 port ".to_vec();
         msg.extend(format!("{} ssh2", 40000 + i).bytes());
-        let arr: Vec<String> = msg.iter().map(u8::to_string).collect();
-        lines.push_str(&format!(
-            "{{\"__CURSOR\":\"s=1;i={i}\",\"__REALTIME_TIMESTAMP\":\"{}\",\"_HOSTNAME\":\"h\",\"SYSLOG_IDENTIFIER\":[115,115,104,100],\"_PID\":\"9\",\"MESSAGE\":[{}]}}\n",
-            1_764_685_860_000_000u64 + i * 1_000_000,
-            arr.join(",")
-        ));
+        write!(
+            out,
+            "__CURSOR=s=1;i={i}\n__REALTIME_TIMESTAMP={}\n_HOSTNAME=h\nSYSLOG_IDENTIFIER\n",
+            1_764_685_860_000_000u64 + i * 1_000_000
+        )
+        .unwrap();
+        out.extend_from_slice(&4u64.to_le_bytes());
+        out.extend_from_slice(b"sshd\n_PID=9\nMESSAGE\n");
+        out.extend_from_slice(&(msg.len() as u64).to_le_bytes());
+        out.extend_from_slice(&msg);
+        out.extend_from_slice(b"\n\n");
     }
-    let data = env.dir.path().join("entries.json");
-    fs::write(&data, lines).unwrap();
+    let data = env.dir.path().join("entries.export");
+    fs::write(&data, out).unwrap();
     let bin = fake_journalctl(&env, &format!("exec /bin/cat '{}'", data.display()));
     let out = with_path(&env, &bin, &["scan", "--journal", "--json"]);
     assert!(
