@@ -2,8 +2,9 @@
 # Journal replay throughput: `warroom scan --journal-file` on a journal of
 # N sshd entries (two hosts, sshd and sshd-session) against `warroom scan`
 # of the same lines as a text file, in the same run; and journalctl's own
-# JSON output of that journal, the floor of the journal path (warroom reads
-# journals through journalctl).
+# export output of that journal with the fields warroom asks for, the floor
+# of the journal path (warroom reads journals through journalctl), beside
+# its JSON output of the same fields (what warroom read before).
 #   usage: benches/journal-vs-text.sh [ENTRIES]   (default 200000)
 #   needs: apt-get install systemd-journal-remote (and systemd for journalctl)
 # Figures go into BENCHMARKS.md.
@@ -49,7 +50,9 @@ run() { # label, command...
   printf '%-40s %6.2f s = %8.0f entries/s\n' "$label" "$s" "$(echo "$n / $s" | bc -l)"
   echo "$s"  > "$work/last"
 }
-run "journalctl --output=json (floor)" journalctl --directory="$work/journal" --output=json --all --no-pager
+fields=--output-fields=_SOURCE_REALTIME_TIMESTAMP,_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,SYSLOG_PID,_PID,MESSAGE
+run "journalctl --output=json (fields)" journalctl --directory="$work/journal" --output=json --all --no-pager "$fields"
+run "journalctl --output=export (floor)" journalctl --directory="$work/journal" --output=export --all --no-pager "$fields"
 floor=$(cat "$work/last")
 run "warroom scan (text file)" "$bin" scan "$work/entries.log"
 text=$(cat "$work/last"); head -1 "$work/out"

@@ -130,11 +130,34 @@ pub fn template(data: &[u8]) {
     }
 }
 
-/// One line of `journalctl --output=json`, as the watcher reads it: an
-/// entry or an error, and an entry's line is one line.
+/// journalctl's export output as the journal reader takes it: entries
+/// until the end or an error. The first byte sets a read buffer of 1 to 64
+/// bytes, so names, lengths and values straddle reads: the entries and the
+/// error must be the same as read whole, and an entry's line is one line.
 pub fn journal_entry(data: &[u8]) {
-    if let Ok(e) = warroom::detect::journal::parse_entry(data) {
-        assert!(!e.line.contains(['\n', '\r']), "{:?}", e.line);
+    let Some((first, rest)) = data.split_first() else {
+        return;
+    };
+    let whole = journal_entries(rest);
+    let capacity = usize::from(*first % 64) + 1;
+    let chunked = journal_entries(std::io::BufReader::with_capacity(capacity, rest));
+    assert_eq!(whole, chunked, "read through a {capacity}-byte buffer");
+}
+
+type JournalRead = (Vec<(String, String, String)>, Option<String>);
+
+fn journal_entries<R: std::io::BufRead>(out: R) -> JournalRead {
+    let mut r = warroom::detect::journal::EntryReader::new(out);
+    let mut entries = Vec::new();
+    loop {
+        match r.next_entry() {
+            Ok(Some(e)) => {
+                assert!(!e.line.contains(['\n', '\r']), "{:?}", e.line);
+                entries.push((e.line, e.host, e.cursor));
+            }
+            Ok(None) => return (entries, None),
+            Err(e) => return (entries, Some(e.to_string())),
+        }
     }
 }
 
