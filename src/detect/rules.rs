@@ -21,45 +21,25 @@
 //! any named capture) or `global`; without it a rule counts per `src` when
 //! its event captures one, else globally.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
-
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{Node, Span};
 use regex::Regex;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use super::patterns::{PatternSets, plan};
 use super::rule_file::read_rule_file;
-use super::sigma::{self, SigmaDetection};
+use super::sigma::SigmaDetection;
 use super::yaml::YamlFailure;
 use crate::domain::Severity;
 
+mod condition;
+mod sigma_load;
+
 pub use super::patterns::EventDef;
 pub use super::problem::{Position, Problem};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparison {
-    Greater,
-    AtLeast,
-}
-
-/// `> N in DURATION`: fire when the count within the window passes N.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Threshold {
-    pub comparison: Comparison,
-    pub count: u64,
-    pub window: Duration,
-}
-
-impl Threshold {
-    pub fn reached(&self, count: u64) -> bool {
-        match self.comparison {
-            Comparison::Greater => count > self.count,
-            Comparison::AtLeast => count >= self.count,
-        }
-    }
-}
+pub use condition::{Comparison, Threshold, parse_condition};
+use condition::{is_identifier, never_fires};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
@@ -608,191 +588,6 @@ impl RuleSet {
             at: position(file, m.span()),
         });
     }
-
-    fn add_sigma(&mut self, file: &Path, m: &MarkedMappingNode) {
-        let title = m
-            .get_scalar("title")
-            .map(|s| s.as_str().trim().to_string())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| {
-                file.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            });
-        let subject = Some(title.as_str());
-        let before = self.problems.len();
-        let Some(detection) = m.get_mapping("detection") else {
-            let span = m
-                .get("detection")
-                .map(|d| *d.span())
-                .unwrap_or_else(|| *m.span());
-            self.problem(file, &span, subject, "Sigma 'detection' must be a mapping");
-            return;
-        };
-        let mut names = Vec::new();
-        let mut selections = Vec::new();
-        let mut condition = None;
-        for (key, value) in detection.iter() {
-            let k = key.as_str();
-            if k == "condition" {
-                condition = Some(value);
-                continue;
-            }
-            if k == "timeframe" {
-                self.problem(file, key.span(), subject, "unsupported Sigma construct 'timeframe' (aggregations are outside warroom's Sigma subset)");
-                continue;
-            }
-            let (keywords, all) = match sigma_keywords(value) {
-                Ok(kw) => kw,
-                Err((span, msg)) => {
-                    self.problem(file, &span, subject, format!("selection '{k}': {msg}"));
-                    continue;
-                }
-            };
-            match sigma::Selection::new(k, &keywords, all) {
-                Ok(s) => {
-                    names.push(k.to_string());
-                    selections.push(s);
-                }
-                Err(e) => self.problem(file, value.span(), subject, e),
-            }
-        }
-        let parsed = match condition {
-            None => {
-                self.problem(
-                    file,
-                    detection.span(),
-                    subject,
-                    "Sigma detection has no 'condition'",
-                );
-                None
-            }
-            Some(Node::Scalar(c)) => match sigma::parse_condition(c.as_str(), &names) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    self.problem(
-                        file,
-                        c.span(),
-                        subject,
-                        format!("unsupported or invalid Sigma condition: {e}"),
-                    );
-                    None
-                }
-            },
-            Some(other) => {
-                self.problem(file, other.span(), subject, "unsupported Sigma construct: a list of conditions (write one condition with 'or')");
-                None
-            }
-        };
-        let severity = match m
-            .get_scalar("level")
-            .map(|l| l.as_str().to_ascii_lowercase())
-        {
-            Some(l) => match l.as_str() {
-                "critical" => Severity::P1,
-                "high" => Severity::P2,
-                "medium" => Severity::P3,
-                "low" | "informational" => Severity::P4,
-                other => {
-                    let span = m
-                        .get("level")
-                        .map(|n| *n.span())
-                        .unwrap_or_else(|| *m.span());
-                    self.problem(
-                        file,
-                        &span,
-                        subject,
-                        format!("unknown Sigma level '{other}'"),
-                    );
-                    Severity::P3
-                }
-            },
-            None => Severity::P3,
-        };
-        if self.problems.len() > before {
-            return;
-        }
-        let Some(condition_tree) = parsed else { return };
-        if let Some(&prev) = self.rule_names.get(&title) {
-            let msg = format!(
-                "a rule with this name is already loaded from {}",
-                self.rules[prev].at
-            );
-            self.problem(file, m.span(), subject, msg);
-            return;
-        }
-        self.push_rule(Rule {
-            name: title,
-            description: m
-                .get_scalar("description")
-                .map(|s| s.as_str().trim().to_string())
-                .unwrap_or_default(),
-            why: "Sigma rule: every matching line is a detection".into(),
-            condition: condition
-                .and_then(|c| c.as_scalar())
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_default(),
-            matcher: Matcher::Sigma(SigmaDetection {
-                selections,
-                condition: condition_tree,
-            }),
-            threshold: None,
-            group_by: GroupBy::Global,
-            severity,
-            create_incident: true,
-            notify: Vec::new(),
-            alert: false,
-            at: position(file, m.span()),
-        });
-    }
-}
-
-/// A Sigma selection's keywords: a list (any), a single string, or a
-/// mapping with the single key `'|all'` (every keyword).
-fn sigma_keywords(value: &Node) -> Result<(Vec<String>, bool), (Span, String)> {
-    match value {
-        Node::Scalar(s) => Ok((vec![s.as_str().to_string()], false)),
-        Node::Sequence(seq) => {
-            let mut out = Vec::new();
-            for item in seq.iter() {
-                match item {
-                    Node::Scalar(s) => out.push(s.as_str().to_string()),
-                    other => {
-                        return Err((
-                            *other.span(),
-                            "unsupported Sigma construct: lists of field maps (only keyword lists are supported)".into(),
-                        ));
-                    }
-                }
-            }
-            Ok((out, false))
-        }
-        Node::Mapping(m) => {
-            let mut entries = m.iter();
-            match (entries.next(), entries.next()) {
-                (Some((k, v)), None) if k.as_str() == "|all" => match v {
-                    Node::Sequence(_) | Node::Scalar(_) => {
-                        sigma_keywords(v).map(|(kw, _)| (kw, true))
-                    }
-                    other => Err((*other.span(), "'|all' needs a list of keywords".into())),
-                },
-                (Some((k, _)), _) => {
-                    let field = k.as_str();
-                    let what = if field.starts_with('|') {
-                        format!(
-                            "unsupported Sigma construct: modifier '{field}' (only '|all' on keyword lists is supported)"
-                        )
-                    } else {
-                        format!(
-                            "unsupported Sigma construct: field selection '{field}' (warroom matches keyword lists against the whole line)"
-                        )
-                    };
-                    Err((*k.span(), what))
-                }
-                (None, _) => Err((*m.span(), "empty selection".into())),
-            }
-        }
-    }
 }
 
 /// The scalars of a node that may be one scalar or a list of them; a
@@ -869,78 +664,8 @@ fn regex_reason(s: &str) -> String {
     lines.last().copied().unwrap_or(s).to_string()
 }
 
-fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// `EVENT`, `EVENT > N in DURATION` or `EVENT >= N in DURATION`.
-pub fn parse_condition(text: &str) -> Result<(String, Option<Threshold>), String> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let usage = "expected 'EVENT', 'EVENT > N in DURATION' or 'EVENT >= N in DURATION'";
-    match words.as_slice() {
-        [] => Err(format!("empty condition; {usage}")),
-        [event] if is_identifier(event) => Ok((event.to_string(), None)),
-        [event, op, n, in_word, duration @ ..]
-            if in_word.eq_ignore_ascii_case("in") && !duration.is_empty() =>
-        {
-            if !is_identifier(event) {
-                return Err(format!("'{event}' is not an event name; {usage}"));
-            }
-            let comparison = match *op {
-                ">" => Comparison::Greater,
-                ">=" => Comparison::AtLeast,
-                other => return Err(format!("unsupported comparison '{other}' (use > or >=)")),
-            };
-            let count: u64 = n
-                .parse()
-                .map_err(|_| format!("'{n}' is not a whole number"))?;
-            let window = parse_window(&duration.join(" "))?;
-            if window.is_zero() {
-                return Err("the window must be longer than zero".into());
-            }
-            Ok((
-                event.to_string(),
-                Some(Threshold {
-                    comparison,
-                    count,
-                    window,
-                }),
-            ))
-        }
-        _ => Err(format!("cannot read condition '{text}'; {usage}")),
-    }
-}
-
 /// Marks the pattern-size warning (replaced when more files are added).
 const OVERFLOW_MARK: &str = "exceed the regex size limit";
-
-/// Why a threshold cannot fire as written, if it cannot: the engine keeps
-/// times to the millisecond, so a window under one millisecond spans no
-/// time at all (only events stamped alike count together); and no count
-/// passes `> u64::MAX`.
-fn never_fires(t: &Threshold) -> Option<String> {
-    if t.comparison == Comparison::Greater && t.count == u64::MAX {
-        return Some(format!("no count is greater than {}", t.count));
-    }
-    let needs = match t.comparison {
-        Comparison::Greater => t.count.saturating_add(1),
-        Comparison::AtLeast => t.count,
-    };
-    if needs > 1 && t.window < Duration::from_millis(1) {
-        return Some(format!(
-            "a window of {:?} is under the 1 ms the engine counts in: {needs} events count together only when stamped in the same instant (for syslog, the same second), which measures no rate; use a window of at least a second",
-            t.window
-        ));
-    }
-    None
-}
-
-/// "5 minutes", "1 minute", "30s", "1h", "2 hours".
-fn parse_window(s: &str) -> Result<Duration, String> {
-    let compact: String = s.split_whitespace().collect();
-    humantime::parse_duration(&compact)
-        .map_err(|_| format!("'{s}' is not a duration (e.g. 5 minutes, 30s, 1h)"))
-}
 
 /// Events and rules by name, for lookups.
 pub fn rules_by_name(set: &RuleSet) -> HashMap<&str, &Rule> {
@@ -950,6 +675,7 @@ pub fn rules_by_name(set: &RuleSet) -> HashMap<&str, &Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const SEED: &str = r#"{"rule": "Multiple failed logins", "condition": "failed_logins > 10 in 5 minutes", "action": "create_incident", "severity": "high", "notify": ["security-team@example.com"]}"#;
 
@@ -1001,47 +727,6 @@ events:
         let set = load(&[("r.yml", &text)]);
         assert!(set.problems.is_empty(), "{:?}", set.problems);
         assert_eq!(set.rules.len(), 1);
-    }
-
-    #[test]
-    fn every_condition_form() {
-        let (e, t) = parse_condition("failed_logins > 10 in 5 minutes").unwrap();
-        assert_eq!(
-            (e.as_str(), t.unwrap().count, t.unwrap().window),
-            ("failed_logins", 10, Duration::from_secs(300))
-        );
-        let (_, t) = parse_condition("x >= 3 in 1 minute").unwrap();
-        assert_eq!(t.unwrap().comparison, Comparison::AtLeast);
-        assert!(t.unwrap().reached(3) && !t.unwrap().reached(2));
-        let (_, t) = parse_condition("x > 3 in 30s").unwrap();
-        assert_eq!(t.unwrap().window, Duration::from_secs(30));
-        assert!(!t.unwrap().reached(3) && t.unwrap().reached(4));
-        assert_eq!(
-            parse_condition("su_failure").unwrap(),
-            ("su_failure".into(), None)
-        );
-        assert!(parse_condition("x < 3 in 1m").unwrap_err().contains("'<'"));
-        assert!(
-            parse_condition("x > many in 1m")
-                .unwrap_err()
-                .contains("'many'")
-        );
-        assert!(
-            parse_condition("x > 3 in forever")
-                .unwrap_err()
-                .contains("'forever'")
-        );
-        assert!(
-            parse_condition("x > 3 in 0s")
-                .unwrap_err()
-                .contains("longer than zero")
-        );
-        assert!(parse_condition("").unwrap_err().contains("empty"));
-        assert!(
-            parse_condition("two words")
-                .unwrap_err()
-                .contains("cannot read")
-        );
     }
 
     #[test]
