@@ -108,6 +108,8 @@ pub struct Engine {
     track_dirty: bool,
     /// Per-rule hit counts since start (matching lines, weighted).
     pub hits: Vec<u64>,
+    /// Per rule: how many of those hits an allowlist left uncounted.
+    pub ignored: Vec<u64>,
     /// Scratch for set matches, kept to avoid an allocation per line.
     matched_events: Vec<usize>,
 }
@@ -143,6 +145,7 @@ impl Engine {
             dirty: Dirty::default(),
             track_dirty: true,
             hits: vec![0; n],
+            ignored: vec![0; n],
             matched_events: Vec::new(),
             rules,
         }
@@ -201,6 +204,11 @@ impl Engine {
                             None => GLOBAL_KEY,
                         },
                     };
+                    if self.allowlisted(ri, key, caps.name("src").map(|m| m.as_str()), text) {
+                        self.hits[ri] += u64::from(count);
+                        self.ignored[ri] += u64::from(count);
+                        continue;
+                    }
                     let key = key.to_string();
                     self.hit(ri, key, raw, count, at, out);
                 }
@@ -212,10 +220,21 @@ impl Engine {
                 Matcher::Sigma(d) => d.matches(text),
                 Matcher::Event(_) => false,
             };
-            if fires {
+            if fires && self.allowlisted(ri, GLOBAL_KEY, None, text) {
+                self.hits[ri] += u64::from(count);
+                self.ignored[ri] += u64::from(count);
+            } else if fires {
                 self.hit(ri, GLOBAL_KEY.to_string(), raw, count, at, out);
             }
         }
+    }
+
+    /// Whether the global or the rule's allowlist covers a hit.
+    fn allowlisted(&self, ri: usize, key: &str, src: Option<&str>, text: &str) -> bool {
+        let global = &self.rules.ignore;
+        let own = &self.rules.rules[ri].ignore;
+        (!global.is_empty() && global.covers(key, src, text))
+            || (!own.is_empty() && own.covers(key, src, text))
     }
 
     fn hit(
@@ -458,6 +477,10 @@ pub fn window_of(rule: &Rule) -> Option<Duration> {
     rule.threshold
         .and_then(|t| Duration::from_std(t.window).ok())
 }
+
+#[cfg(test)]
+#[path = "engine_conditions_tests.rs"]
+mod conditions_tests;
 
 #[cfg(test)]
 mod tests {

@@ -34,12 +34,14 @@ use super::yaml::YamlFailure;
 use crate::domain::Severity;
 
 mod condition;
+mod ignore;
 mod sigma_load;
 
 pub use super::patterns::EventDef;
 pub use super::problem::{Position, Problem};
 pub use condition::{Comparison, Threshold, parse_condition};
 use condition::{is_identifier, never_fires};
+pub use ignore::{Allowlist, IgnoreEntry};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
@@ -83,6 +85,8 @@ pub struct Rule {
     /// the `notify` action, or a `notify` list. With an empty list the
     /// alert is raised but delivered to nobody.
     pub alert: bool,
+    /// Hits this rule does not count (besides the set's global list).
+    pub ignore: Allowlist,
     pub at: Position,
 }
 
@@ -97,6 +101,9 @@ pub struct RuleSet {
     pub warnings: Vec<Problem>,
     /// Files read, in order.
     pub files: Vec<PathBuf>,
+    /// Hits no rule counts: the top-level `ignore` and `ignore_lines` of
+    /// every file loaded.
+    pub ignore: Allowlist,
     /// Every event pattern, grouped for matching (sized at load time).
     pub patterns: PatternSets,
     /// For each pattern number in `patterns`: (event index, pattern index).
@@ -342,14 +349,20 @@ impl RuleSet {
             return;
         }
         for (k, _) in map.iter() {
-            if !matches!(k.as_str(), "events" | "rules" | "title" | "description") {
+            if !matches!(
+                k.as_str(),
+                "events" | "rules" | "title" | "description" | "ignore" | "ignore_lines"
+            ) {
                 let msg = format!(
-                    "unknown top-level key '{}' (expected events, rules)",
+                    "unknown top-level key '{}' (expected events, rules, ignore, ignore_lines)",
                     k.as_str()
                 );
                 self.problem(file, k.span(), None, msg);
             }
         }
+        let mut global = std::mem::take(&mut self.ignore);
+        self.read_allowlist(file, map, None, &mut global);
+        self.ignore = global;
         let Some(rules) = map.get("rules") else {
             return;
         };
@@ -406,9 +419,11 @@ impl RuleSet {
                     | "description"
                     | "why"
                     | "enabled"
+                    | "ignore"
+                    | "ignore_lines"
             ) {
                 let msg = format!(
-                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why)",
+                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why, ignore, ignore_lines)",
                     k.as_str()
                 );
                 self.problem(file, k.span(), subject, msg);
@@ -551,6 +566,9 @@ impl RuleSet {
             _ => GroupBy::Global,
         };
 
+        let mut ignore = Allowlist::default();
+        self.read_allowlist(file, m, subject, &mut ignore);
+
         let enabled = m
             .get_scalar("enabled")
             .and_then(|e| e.as_bool())
@@ -585,8 +603,56 @@ impl RuleSet {
             create_incident,
             notify,
             alert,
+            ignore,
             at: position(file, m.span()),
         });
+    }
+
+    /// Reads `ignore` (addresses, ranges, exact keys) and `ignore_lines`
+    /// (regexes) of a mapping into `into`; every bad entry is a problem
+    /// at its own place.
+    fn read_allowlist(
+        &mut self,
+        file: &Path,
+        m: &MarkedMappingNode,
+        subject: Option<&str>,
+        into: &mut Allowlist,
+    ) {
+        if let Some(node) = m.get("ignore") {
+            for e in scalars(node) {
+                match e {
+                    Ok(s) => match IgnoreEntry::parse(s.as_str()) {
+                        Ok(entry) => into.add(entry),
+                        Err(msg) => self.problem(file, s.span(), subject, msg),
+                    },
+                    Err(span) => self.problem(
+                        file,
+                        &span,
+                        subject,
+                        "'ignore' must be a list of addresses, ranges (CIDR) or keys",
+                    ),
+                }
+            }
+        }
+        if let Some(node) = m.get("ignore_lines") {
+            for e in scalars(node) {
+                match e {
+                    Ok(s) => match Regex::new(s.as_str()) {
+                        Ok(r) => into.add_line(r),
+                        Err(e) => {
+                            let msg = format!("bad regex: {}", regex_reason(&e.to_string()));
+                            self.problem(file, s.span(), subject, msg);
+                        }
+                    },
+                    Err(span) => self.problem(
+                        file,
+                        &span,
+                        subject,
+                        "'ignore_lines' must be a regex or a list of regexes",
+                    ),
+                }
+            }
+        }
     }
 }
 
@@ -773,6 +839,51 @@ rules:
             );
         }
         assert_eq!(msgs.len(), expect.len(), "{msgs:#?}");
+    }
+
+    #[test]
+    fn allowlists_load_and_bad_entries_are_located() {
+        let text = format!(
+            "{EVENTS}ignore: [10.0.0.0/8, 'bastion-1']\nignore_lines: ['for nagios from']\nrules:\n  - rule: good\n    condition: failed_logins\n    ignore: ['2001:db8::/32', 192.0.2.7]\n    ignore_lines: 'scanner'\n  - rule: bad range\n    condition: failed_logins\n    ignore: [10.0.0.0/33]\n  - rule: bad regex\n    condition: failed_logins\n    ignore_lines: ['(unclosed']\n  - rule: bad address\n    condition: failed_logins\n    ignore:\n      - 10.0.0.300\n"
+        );
+        let set = load(&[("r.yml", &text)]);
+        let msgs: Vec<String> = set.problems.iter().map(|p| p.to_string()).collect();
+        let expect = [
+            "r.yml:16:14: bad range: '10.0.0.0/33' is not an address range",
+            "r.yml:19:20: bad regex: bad regex",
+            "r.yml:23:9: bad address: '10.0.0.300' is not an IP address",
+        ];
+        for e in expect {
+            assert!(
+                msgs.iter().any(|m| m.starts_with(e)),
+                "missing {e:?} in {msgs:#?}"
+            );
+        }
+        assert_eq!(msgs.len(), expect.len(), "{msgs:#?}");
+        assert_eq!(set.rules.len(), 1, "the bad ones are refused");
+        assert!(set.ignore.covers("10.9.9.9", None, ""));
+        assert!(set.ignore.covers("bastion-1", None, ""));
+        assert!(
+            set.ignore
+                .covers("1.2.3.4", None, "Failed password for nagios from 1.2.3.4")
+        );
+        assert!(
+            !set.ignore.covers("192.0.2.7", None, ""),
+            "a rule's own, not global"
+        );
+        let own = &set.rules[0].ignore;
+        assert!(own.covers("192.0.2.7", None, "") && own.covers("2001:db8::9", None, ""));
+        assert!(own.covers("1.1.1.1", None, "a scanner line"));
+        assert!(!own.covers("10.9.9.9", None, ""));
+        // A bad global entry is a problem too, with its place.
+        let set = load(&[("g.yml", &format!("{EVENTS}ignore: [fe80::/200]\n"))]);
+        assert!(
+            set.problems[0]
+                .to_string()
+                .starts_with("g.yml:7:10: 'fe80::/200' is not an address range"),
+            "{:?}",
+            set.problems
+        );
     }
 
     #[test]

@@ -143,6 +143,7 @@ impl RuleSet {
             create_incident: true,
             notify: Vec::new(),
             alert: false,
+            ignore: super::Allowlist::default(),
             at: position(file, m.span()),
         });
     }
