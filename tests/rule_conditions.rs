@@ -233,3 +233,162 @@ fn watch_skips_allowlisted_hits_and_says_how_many() {
     let incidents = env.json(&["incident", "list"]);
     assert_eq!(incidents.as_array().map(Vec::len), Some(3), "{incidents}");
 }
+
+/// `n` failures from `src` a second apart from `at`, as sshd-session logs them.
+fn failures(src: &str, at: u32, n: u32) -> String {
+    (0..n)
+        .map(|k| {
+            line(
+                at + k,
+                &format!("Failed password for root from {src} port 4{k} ssh2"),
+            )
+            .replace("sshd[42]", "sshd-session[42]")
+        })
+        .collect()
+}
+
+fn accepted(src: &str, at: u32) -> String {
+    line(
+        at,
+        &format!("Accepted password for root from {src} port 5000 ssh2"),
+    )
+}
+
+/// Keys of the shipped rule's detections in a `scan` of `log`.
+fn worked(env: &Env, log: &str, rule: &str) -> Vec<(String, u64)> {
+    let path = write(env, "auth.log", log);
+    env.ok(&["scan", "--json", path.to_str().unwrap()])
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["rule"] == rule)
+        .map(|v| {
+            assert_eq!(
+                v["severity"],
+                if rule.contains("worked") { "P1" } else { "P3" }
+            );
+            (
+                v["key"].as_str().unwrap().to_string(),
+                v["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const WORKED: &str = "SSH brute force that worked";
+
+#[test]
+fn the_shipped_sequence_fires_at_its_boundaries_only() {
+    let env = Env::new();
+    // Exactly 5 failures, then success 10 minutes after the fifth: fires.
+    let log = failures("203.0.113.5", 0, 5) + &accepted("203.0.113.5", 4 + 600);
+    assert_eq!(worked(&env, &log, WORKED), [("203.0.113.5".into(), 6)]);
+    // 4 failures then success: no.
+    let log = failures("203.0.113.5", 0, 4) + &accepted("203.0.113.5", 10);
+    assert_eq!(worked(&env, &log, WORKED), []);
+    // Success before the failures: no.
+    let log = accepted("203.0.113.5", 0) + &failures("203.0.113.5", 1, 20);
+    assert_eq!(worked(&env, &log, WORKED), []);
+    // Success a second past 10 minutes after the fifth failure: no.
+    let log = failures("203.0.113.5", 0, 5) + &accepted("203.0.113.5", 4 + 601);
+    assert_eq!(worked(&env, &log, WORKED), []);
+    // Success from another address: no.
+    let log = failures("203.0.113.5", 0, 5) + &accepted("203.0.113.6", 10);
+    assert_eq!(worked(&env, &log, WORKED), []);
+}
+
+#[test]
+fn the_shipped_dropbear_sequence_fires() {
+    let env = Env::new();
+    let bad = |s: u32| {
+        line(s, "Bad password attempt for 'root' from 198.51.100.7:5000")
+            .replace("sshd[42]", "dropbear[9]")
+    };
+    let ok = |s: u32| {
+        line(
+            s,
+            "Password auth succeeded for 'root' from 198.51.100.7:5001",
+        )
+        .replace("sshd[42]", "dropbear[10]")
+    };
+    let rule = "dropbear brute force that worked";
+    let log: String = (0..5).map(bad).collect::<String>() + &ok(30);
+    assert_eq!(worked(&env, &log, rule), [("198.51.100.7".into(), 6)]);
+    let log: String = (0..4).map(bad).collect::<String>() + &ok(30);
+    assert_eq!(worked(&env, &log, rule), []);
+}
+
+#[test]
+fn the_shipped_distinct_rule_fires_at_ten_user_names_not_nine() {
+    let env = Env::new();
+    let tries = |names: u32, spread: u32| -> String {
+        (0..names)
+            .flat_map(|u| {
+                // Each name twice: the count is attempts, the condition names.
+                [0, 1].map(|k| {
+                    line(
+                        u * spread + k,
+                        &format!(
+                            "Failed password for invalid user guest{u} from 192.0.2.9 port 1 ssh2"
+                        ),
+                    )
+                })
+            })
+            .collect()
+    };
+    let rule = "SSH user name spraying";
+    assert_eq!(worked(&env, &tries(9, 5), rule), []);
+    assert_eq!(
+        worked(&env, &tries(10, 5), rule),
+        [("192.0.2.9".into(), 20)]
+    );
+    // Ten names over more than 10 minutes: no.
+    assert_eq!(worked(&env, &tries(10, 70), rule), []);
+}
+
+/// SIGKILL: nothing committed after it.
+fn kill(mut child: Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_sequence_half_seen_before_a_watcher_restart_completes_after_it() {
+    for hard in [false, true] {
+        let env = Env::new();
+        let log = write(&env, "auth.log", "");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/rules/linux.yml");
+        let child = spawn_watch(&env, &shipped, &log);
+        fs::write(&log, failures("203.0.113.5", 0, 5)).unwrap();
+        wait_caught_up(&env.db(), &log);
+        if hard {
+            kill(child);
+        } else {
+            stop(child);
+        }
+        assert!(
+            committed(&env.db()).iter().all(|d| d.0 != WORKED),
+            "failures alone never fire"
+        );
+        // The success comes while no watcher runs; the next one reads it
+        // with the armed state it restored.
+        let mut text = fs::read_to_string(&log).unwrap();
+        text.push_str(&accepted("203.0.113.5", 60));
+        fs::write(&log, &text).unwrap();
+        let child = spawn_watch(&env, &shipped, &log);
+        wait_caught_up(&env.db(), &log);
+        let (stdout, _) = stop(child);
+        let got: Vec<_> = committed(&env.db())
+            .into_iter()
+            .filter(|d| d.0 == WORKED)
+            .collect();
+        assert_eq!(
+            got,
+            [(WORKED.to_string(), "203.0.113.5".to_string(), 6)],
+            "hard={hard}"
+        );
+        assert!(
+            stdout.contains("P1 SSH brute force that worked"),
+            "{stdout}"
+        );
+    }
+}

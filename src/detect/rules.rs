@@ -39,7 +39,7 @@ mod sigma_load;
 
 pub use super::patterns::EventDef;
 pub use super::problem::{Position, Problem};
-pub use condition::{Comparison, Threshold, parse_condition};
+pub use condition::{Comparison, Condition, Counted, Threshold, parse_condition};
 use condition::{is_identifier, never_fires};
 pub use ignore::{Allowlist, IgnoreEntry};
 
@@ -76,6 +76,9 @@ pub struct Rule {
     pub matcher: Matcher,
     /// None: every matching line fires (single-event rule).
     pub threshold: Option<Threshold>,
+    /// What the threshold counts: events, distinct values of a capture, or
+    /// events followed by another event (its index in [`RuleSet::events`]).
+    pub counted: Counted<usize>,
     pub group_by: GroupBy,
     pub severity: Severity,
     pub create_incident: bool,
@@ -450,9 +453,29 @@ impl RuleSet {
                 }
             },
         };
-        let resolved = parsed.and_then(|((event, threshold), node)| {
+        let resolved = parsed.and_then(|(cond, node)| {
+            let Condition {
+                event,
+                threshold,
+                counted,
+            } = cond;
+            let counted = match counted {
+                Counted::Events => Counted::Events,
+                Counted::Distinct(field) => Counted::Distinct(field),
+                Counted::Then {
+                    event: next,
+                    within,
+                } => match self.event_names.get(&next) {
+                    Some(&i) => Counted::Then { event: i, within },
+                    None => {
+                        let msg = format!("condition's 'then' names unknown event '{next}'");
+                        self.problem(file, node.span(), subject, msg);
+                        return None;
+                    }
+                },
+            };
             match self.event_names.get(&event) {
-                Some(&i) => Some((i, threshold)),
+                Some(&i) => Some((i, threshold, counted, node)),
                 None => {
                     // A few names are enough to spot a typo; thousands
                     // would bury the message.
@@ -545,7 +568,7 @@ impl RuleSet {
 
         // Grouping: explicit, or per source address when the event has one.
         let group_by = match (m.get_scalar("group_by"), &resolved) {
-            (Some(g), Some((event, _))) => {
+            (Some(g), Some((event, ..))) => {
                 let g_s = g.as_str().trim();
                 if g_s == "global" {
                     GroupBy::Global
@@ -560,11 +583,14 @@ impl RuleSet {
                     GroupBy::Global
                 }
             }
-            (None, Some((event, _))) if self.events[*event].captures("src") => {
+            (None, Some((event, ..))) if self.events[*event].captures("src") => {
                 GroupBy::Capture("src".into())
             }
             _ => GroupBy::Global,
         };
+        if let Some((event, _, counted, node)) = &resolved {
+            self.check_counted(file, node.span(), subject, *event, counted, &group_by);
+        }
 
         let mut ignore = Allowlist::default();
         self.read_allowlist(file, m, subject, &mut ignore);
@@ -576,7 +602,7 @@ impl RuleSet {
         if self.problems.len() > before || !enabled {
             return;
         }
-        let Some((event, threshold)) = resolved else {
+        let Some((event, threshold, counted, _)) = resolved else {
             return;
         };
         if let (Some(t), Some(c)) = (threshold, cond_node)
@@ -598,6 +624,7 @@ impl RuleSet {
                 .unwrap_or_default(),
             matcher: Matcher::Event(event),
             threshold,
+            counted,
             group_by,
             severity,
             create_incident,
@@ -606,6 +633,44 @@ impl RuleSet {
             ignore,
             at: position(file, m.span()),
         });
+    }
+
+    /// A `distinct(FIELD)` must be a capture of the counted event; both
+    /// events of a sequence must capture the key it groups by, or the
+    /// second would never meet the first.
+    fn check_counted(
+        &mut self,
+        file: &Path,
+        span: &Span,
+        subject: Option<&str>,
+        event: usize,
+        counted: &Counted<usize>,
+        group_by: &GroupBy,
+    ) {
+        match counted {
+            Counted::Events => {}
+            Counted::Distinct(field) => {
+                if !self.events[event].captures(field) {
+                    let msg = format!(
+                        "distinct({field}): '{field}' is not a named capture of event '{}'",
+                        self.events[event].name
+                    );
+                    self.problem(file, span, subject, msg);
+                }
+            }
+            Counted::Then { event: next, .. } => {
+                if let GroupBy::Capture(key) = group_by
+                    && key != super::logline::HOST_KEY
+                    && !self.events[*next].captures(key)
+                {
+                    let msg = format!(
+                        "event '{}' after 'then' does not capture '{key}', the key this rule groups by, so it could never follow '{}' for the same key",
+                        self.events[*next].name, self.events[event].name
+                    );
+                    self.problem(file, span, subject, msg);
+                }
+            }
+        }
     }
 
     /// Reads `ignore` (addresses, ranges, exact keys) and `ignore_lines`
@@ -884,6 +949,43 @@ rules:
             "{:?}",
             set.problems
         );
+    }
+
+    #[test]
+    fn sequences_and_distinct_counts_are_checked_against_their_events() {
+        let text = format!(
+            "{EVENTS}  accepted:\n    match: 'Accepted \\S+ for (?P<user>\\S+) from (?P<src>\\S+)'\n  cron:\n    match: 'CRON (?P<user>\\S+)'\nrules:\n  - rule: worked\n    condition: failed_logins >= 5 in 10m then accepted within 10m\n  - rule: many\n    condition: failed_logins distinct(user) >= 10 in 10m\n  - rule: no such field\n    condition: failed_logins distinct(port) >= 10 in 10m\n  - rule: no such next\n    condition: failed_logins >= 5 in 10m then nothing within 1m\n  - rule: next lacks the key\n    condition: failed_logins >= 5 in 10m then cron within 1m\n"
+        );
+        let set = load(&[("s.yml", &text)]);
+        let msgs: Vec<String> = set.problems.iter().map(|p| p.to_string()).collect();
+        let expect = [
+            "s.yml:17:16: no such field: distinct(port): 'port' is not a named capture of event 'failed_logins'",
+            "s.yml:19:16: no such next: condition's 'then' names unknown event 'nothing'",
+            "s.yml:21:16: next lacks the key: event 'cron' after 'then' does not capture 'src'",
+        ];
+        for e in expect {
+            assert!(
+                msgs.iter().any(|m| m.starts_with(e)),
+                "missing {e:?} in {msgs:#?}"
+            );
+        }
+        assert_eq!(msgs.len(), expect.len(), "{msgs:#?}");
+        let worked = &set.rules[0];
+        let accepted = set.event_index("accepted").unwrap();
+        assert_eq!(
+            worked.counted,
+            Counted::Then {
+                event: accepted,
+                within: Duration::from_secs(600)
+            }
+        );
+        assert_eq!(set.rules[1].counted, Counted::Distinct("user".into()));
+        // Grouped by user, which both events capture: fine.
+        let text = format!(
+            "{EVENTS}  accepted:\n    match: 'Accepted \\S+ for (?P<user>\\S+)'\nrules:\n  - rule: by user\n    condition: failed_logins >= 5 in 10m then accepted within 10m\n    group_by: user\n"
+        );
+        let set = load(&[("u.yml", &text)]);
+        assert_eq!(set.problems, vec![], "{:#?}", set.problems);
     }
 
     #[test]

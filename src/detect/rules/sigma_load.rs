@@ -138,6 +138,7 @@ impl RuleSet {
                 condition: condition_tree,
             }),
             threshold: None,
+            counted: super::Counted::Events,
             group_by: GroupBy::Global,
             severity,
             create_incident: true,
