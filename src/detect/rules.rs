@@ -16,10 +16,13 @@
 //!      "action": "create_incident", "severity": "high", "notify": ["security-team@example.com"]}
 //! ```
 //!
-//! Conditions: `EVENT > N in DURATION`, `EVENT >= N in DURATION`, or a bare
-//! `EVENT` (every occurrence). `group_by` counts per capture (`src`, `user`,
-//! any named capture) or `global`; without it a rule counts per `src` when
-//! its event captures one, else globally.
+//! Conditions: `EVENT > N in DURATION`, `EVENT >= N in DURATION`, a bare
+//! `EVENT` (every occurrence), `EVENT distinct(FIELD) >= N in DURATION` and
+//! `EVENT >= N in DURATION then EVENT2 within DURATION2` (see
+//! [`condition`]). `group_by` counts per capture (`src`, `user`, any named
+//! capture) or `global`; without it a rule counts per `src` when its event
+//! captures one, else globally. `ignore` and `ignore_lines`, at the top level
+//! or in a rule, are allowlists (see [`ignore`]).
 
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{Node, Span};
