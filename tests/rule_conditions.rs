@@ -392,3 +392,29 @@ fn a_sequence_half_seen_before_a_watcher_restart_completes_after_it() {
         );
     }
 }
+
+#[test]
+fn the_watchers_status_counts_ignored_hits_per_rule_for_the_console() {
+    use std::sync::Arc;
+    use warroom::detect::follow::{FollowConfig, Follower, system_clock};
+    use warroom::detect::{Engine, RuleSet};
+    use warroom::store::WatchState;
+
+    let env = Env::new();
+    let rules = write(&env, "rules.yml", &format!("{EVENTS}{ALLOW_RULES}"));
+    let log = write(&env, "auth.log", &allow_log());
+    let set = RuleSet::load(&[rules]);
+    assert!(set.problems.is_empty(), "{:?}", set.problems);
+    let mut config = FollowConfig::new(vec![std::path::absolute(&log).unwrap()]);
+    config.from_beginning = true;
+    let mut follower = Follower::new(
+        Engine::new(Arc::new(set), 100),
+        config,
+        &WatchState::default(),
+        system_clock(),
+    );
+    while follower.poll() {}
+    let status = follower.status();
+    assert_eq!(status.rules, [("burst".to_string(), 24)]);
+    assert_eq!(status.ignored, [("burst".to_string(), 15)]);
+}
