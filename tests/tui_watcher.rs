@@ -73,6 +73,7 @@ fn status() -> FollowStatus {
             ("Root login over SSH".into(), 0),
             ("Crontab changed".into(), 0),
         ],
+        ignored: vec![],
         recent: vec![
             RecentMatch {
                 at: at(30),

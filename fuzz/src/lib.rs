@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Utc};
 use warroom::detect::engine::Engine;
 use warroom::detect::logline::{YearInference, prepare};
-use warroom::detect::rules::{RuleSet, parse_condition};
+use warroom::detect::rules::{Counted, RuleSet, parse_condition};
 use warroom::detect::sigma;
 
 fn reference() -> DateTime<Utc> {
@@ -44,10 +44,19 @@ pub fn rules(data: &[u8]) {
     let mut engine = Engine::new(Arc::new(set), 64);
     let mut out = Vec::new();
     let at = reference();
-    for line in text.lines().take(64) {
-        engine.process(line, line, 1, at, &mut out);
+    // A second apart, so windows, sequences and their `within` see time
+    // pass; then the same lines again much later.
+    for (i, line) in text.lines().take(64).enumerate() {
+        engine.process(line, line, 1, at + chrono::Duration::seconds(i as i64), &mut out);
     }
-    engine.close_quiet(at + chrono::Duration::days(1), &mut out);
+    let later = at + chrono::Duration::hours(2);
+    for line in text.lines().take(64) {
+        engine.process(line, line, 1, later, &mut out);
+    }
+    for (ri, _) in engine.rules().rules.iter().enumerate() {
+        assert!(engine.ignored[ri] <= engine.hits[ri]);
+    }
+    engine.close_quiet(later + chrono::Duration::days(1), &mut out);
 }
 
 /// Rule conditions: the first line is a condition for both parsers, the
@@ -57,7 +66,23 @@ pub fn condition(data: &[u8]) {
         return;
     };
     let (cond, rest) = text.split_once('\n').unwrap_or((text, ""));
-    let _ = parse_condition(cond);
+    if let Ok(c) = parse_condition(cond) {
+        // What loads is what the engine can count: distinct counts and
+        // sequences always have a threshold and a window; a sequence's two
+        // events differ and its `within` is not zero.
+        match &c.counted {
+            Counted::Events => {}
+            Counted::Distinct(field) => {
+                assert!(c.threshold.is_some() && !field.is_empty(), "{cond:?}");
+            }
+            Counted::Then { event, within } => {
+                assert!(c.threshold.is_some() && *event != c.event && !within.is_zero(), "{cond:?}");
+            }
+        }
+        if let Some(t) = c.threshold {
+            assert!(!t.window.is_zero(), "{cond:?}");
+        }
+    }
     let names: Vec<String> = rest.lines().take(16).map(str::to_string).collect();
     let _ = sigma::parse_condition(cond, &names);
 }

@@ -271,14 +271,21 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
             stats.truncated, stats.lossy, stats.untimed
         )?;
     }
-    writeln!(out, "\n{:<40} {:>8} {:>10}", "RULE", "HITS", "DETECTIONS")?;
+    // IGNORED: hits an allowlist (`ignore`, `ignore_lines`) left
+    // uncounted, part of HITS.
+    writeln!(
+        out,
+        "\n{:<40} {:>8} {:>8} {:>10}",
+        "RULE", "HITS", "IGNORED", "DETECTIONS"
+    )?;
     for (ri, rule) in engine.rules().rules.iter().enumerate() {
         let n = detections.iter().filter(|(r, _)| *r == ri).count();
         writeln!(
             out,
-            "{:<40} {:>8} {:>10}",
+            "{:<40} {:>8} {:>8} {:>10}",
             display_safe(&rule.name),
             engine.hits[ri],
+            engine.ignored[ri],
             n
         )?;
     }

@@ -130,6 +130,8 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         host,
     };
     let lines = std::cell::Cell::new(0u64);
+    // Hits allowlists left uncounted, per rule (said when stopping).
+    let ignored = std::cell::RefCell::new(Vec::<u64>::new());
     // File problems (refused links, unreadable files) already said.
     let said = std::cell::RefCell::new(std::collections::HashSet::<String>::new());
     let say_file_problems = |follower: &Follower| {
@@ -173,6 +175,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         },
         |follower, outcome| {
             lines.set(follower.lines());
+            ignored.borrow_mut().clone_from(&follower.engine().ignored);
             delivering.retain(|h| !h.is_finished());
             if !outcome.deliver.is_empty()
                 && let Some(h) = alerts::deliver_in_background(
@@ -196,6 +199,14 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         },
     )?;
     tracing::info!(lines = lines.get(), "stopped; everything read is committed");
+    for (rule, n) in rules.rules.iter().zip(ignored.borrow().iter()) {
+        if *n == 0 {
+            continue;
+        }
+        let line = format!("ignored {n} hit(s) of {} (allowlisted)", rule.name);
+        tracing::info!("{}", display_safe(&line));
+        eprintln!("{}", display_safe(&line));
+    }
     // Give deliveries in flight a moment; one still running when this
     // gives up stays pending, and `warroom alerts` retries it later.
     let deadline = Instant::now() + DELIVERY_GRACE;

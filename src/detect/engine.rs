@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::rules::{GroupBy, Matcher, Rule, RuleSet};
+use super::rules::{Counted, GroupBy, Matcher, Rule, RuleSet};
 
 /// Evidence lines kept per detection (the first ones; the count goes on).
 pub const MAX_EVIDENCE_LINES: usize = 50;
@@ -62,12 +62,22 @@ pub struct WindowEntry {
     pub at_ms: i64,
     pub count: u32,
     pub line: String,
+    /// For `distinct(FIELD)`: the field's value (one entry per value,
+    /// at its latest time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
+/// A rule's state for one key. Persisted as JSON with the watcher's
+/// checkpoints (new fields default, so older rows still load).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     pub entries: VecDeque<WindowEntry>,
     pub total: u64,
+    /// For a sequence: when its count was last reached (log time, ms);
+    /// the event after `then` fires within the rule's `within` of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub armed_ms: Option<i64>,
 }
 
 impl Window {
@@ -94,8 +104,12 @@ pub struct Engine {
     rules: Arc<RuleSet>,
     /// Scratch for matching pattern numbers (`RuleSet::patterns`).
     matched_patterns: Vec<usize>,
-    /// For each event: the rules counting it.
-    by_event: Vec<Vec<usize>>,
+    /// For each event: the rules counting it, and whether it is the event
+    /// after a sequence's `then` there.
+    by_event: Vec<Vec<(usize, bool)>>,
+    /// Per rule: how long a key's window state matters after its last
+    /// entry, in ms (the window, or a sequence's `within` if longer).
+    keep_ms: Vec<i64>,
     sigma: Vec<usize>,
     state: Vec<RuleState>,
     /// Per rule: how long a detection without incident stays open without
@@ -108,6 +122,8 @@ pub struct Engine {
     track_dirty: bool,
     /// Per-rule hit counts since start (matching lines, weighted).
     pub hits: Vec<u64>,
+    /// Per rule: how many of those hits an allowlist left uncounted.
+    pub ignored: Vec<u64>,
     /// Scratch for set matches, kept to avoid an allocation per line.
     matched_events: Vec<usize>,
 }
@@ -118,8 +134,11 @@ impl Engine {
         let mut sigma = Vec::new();
         for (ri, r) in rules.rules.iter().enumerate() {
             match &r.matcher {
-                Matcher::Event(e) => by_event[*e].push(ri),
+                Matcher::Event(e) => by_event[*e].push((ri, false)),
                 Matcher::Sigma(_) => sigma.push(ri),
+            }
+            if let Counted::Then { event, .. } = r.counted {
+                by_event[event].push((ri, true));
             }
         }
         let n = rules.rules.len();
@@ -128,13 +147,29 @@ impl Engine {
             .iter()
             .map(|r| {
                 (!r.create_incident).then(|| {
-                    let window = r.threshold.map_or(std::time::Duration::ZERO, |t| t.window);
+                    let mut window = r.threshold.map_or(std::time::Duration::ZERO, |t| t.window);
+                    if let Counted::Then { within, .. } = r.counted {
+                        window = window.max(within);
+                    }
                     i64::try_from(window.max(QUIET_CLOSE).as_millis()).unwrap_or(i64::MAX)
                 })
             })
             .collect();
+        let keep_ms = rules
+            .rules
+            .iter()
+            .map(|r| {
+                let window = r.threshold.map_or(std::time::Duration::ZERO, |t| t.window);
+                let keep = match r.counted {
+                    Counted::Then { within, .. } => window.max(within),
+                    _ => window,
+                };
+                i64::try_from(keep.as_millis()).unwrap_or(i64::MAX)
+            })
+            .collect();
         Engine {
             quiet_ms,
+            keep_ms,
             matched_patterns: Vec::new(),
             by_event,
             sigma,
@@ -143,6 +178,7 @@ impl Engine {
             dirty: Dirty::default(),
             track_dirty: true,
             hits: vec![0; n],
+            ignored: vec![0; n],
             matched_events: Vec::new(),
             rules,
         }
@@ -190,7 +226,7 @@ impl Engine {
                 let Some(caps) = regex.captures(text) else {
                     continue;
                 };
-                for ri in rules {
+                for (ri, then) in rules {
                     let key = match &self.rules.rules[ri].group_by {
                         GroupBy::Global => GLOBAL_KEY,
                         GroupBy::Capture(name) => match caps.name(name) {
@@ -201,8 +237,21 @@ impl Engine {
                             None => GLOBAL_KEY,
                         },
                     };
+                    if self.allowlisted(ri, key, caps.name("src").map(|m| m.as_str()), text) {
+                        self.hits[ri] += u64::from(count);
+                        self.ignored[ri] += u64::from(count);
+                        continue;
+                    }
+                    let value = match &self.rules.rules[ri].counted {
+                        Counted::Distinct(field) => caps.name(field).map(|m| m.as_str()),
+                        _ => None,
+                    };
                     let key = key.to_string();
-                    self.hit(ri, key, raw, count, at, out);
+                    if then {
+                        self.then_hit(ri, key, raw, count, at, out);
+                    } else {
+                        self.hit(ri, key, value, raw, count, at, out);
+                    }
                 }
             }
         }
@@ -212,51 +261,84 @@ impl Engine {
                 Matcher::Sigma(d) => d.matches(text),
                 Matcher::Event(_) => false,
             };
-            if fires {
-                self.hit(ri, GLOBAL_KEY.to_string(), raw, count, at, out);
+            if fires && self.allowlisted(ri, GLOBAL_KEY, None, text) {
+                self.hits[ri] += u64::from(count);
+                self.ignored[ri] += u64::from(count);
+            } else if fires {
+                self.hit(ri, GLOBAL_KEY.to_string(), None, raw, count, at, out);
             }
         }
     }
 
-    fn hit(
+    /// Whether the global or the rule's allowlist covers a hit.
+    fn allowlisted(&self, ri: usize, key: &str, src: Option<&str>, text: &str) -> bool {
+        let global = &self.rules.ignore;
+        let own = &self.rules.rules[ri].ignore;
+        (!global.is_empty() && global.covers(key, src, text))
+            || (!own.is_empty() && own.covers(key, src, text))
+    }
+
+    /// Closes a quiet detection without incident, then attaches the hit
+    /// to the open detection of the key if there is one (suppression).
+    /// Returns whether it attached.
+    fn attach(
         &mut self,
         ri: usize,
-        key: String,
+        key: &str,
         raw: &str,
         count: u32,
         at: DateTime<Utc>,
         out: &mut Vec<Change>,
-    ) {
-        self.hits[ri] += u64::from(count);
+    ) -> bool {
         let state = &mut self.state[ri];
         // A detection without incident that went quiet closes; this hit
         // counts afresh.
-        if let (Some(quiet), Some(d)) = (self.quiet_ms[ri], state.open.get(&key))
+        if let (Some(quiet), Some(d)) = (self.quiet_ms[ri], state.open.get(key))
             && at
                 .timestamp_millis()
                 .saturating_sub(d.last_seen.timestamp_millis())
                 > quiet
-            && let Some(detection) = state.open.remove(&key)
+            && let Some(detection) = state.open.remove(key)
         {
             out.push(Change::Closed {
                 rule: ri,
                 detection,
             });
         }
-        // Suppression: while a detection is open, hits attach to it.
-        if let Some(d) = state.open.get_mut(&key) {
-            d.count += u64::from(count);
-            d.last_seen = d.last_seen.max(at);
-            if d.lines.len() < MAX_EVIDENCE_LINES {
-                d.lines.push(raw.to_string());
-            }
-            out.push(Change::Attached {
-                rule: ri,
-                key,
-                added: u64::from(count),
-            });
+        let Some(d) = state.open.get_mut(key) else {
+            return false;
+        };
+        d.count += u64::from(count);
+        d.last_seen = d.last_seen.max(at);
+        if d.lines.len() < MAX_EVIDENCE_LINES {
+            d.lines.push(raw.to_string());
+        }
+        out.push(Change::Attached {
+            rule: ri,
+            key: key.to_string(),
+            added: u64::from(count),
+        });
+        true
+    }
+
+    /// A hit of the event a rule counts; `value` is the `distinct(FIELD)`
+    /// capture of the line, for a rule that counts distinct values.
+    #[allow(clippy::too_many_arguments)]
+    fn hit(
+        &mut self,
+        ri: usize,
+        key: String,
+        value: Option<&str>,
+        raw: &str,
+        count: u32,
+        at: DateTime<Utc>,
+        out: &mut Vec<Change>,
+    ) {
+        self.hits[ri] += u64::from(count);
+        if self.attach(ri, &key, raw, count, at, out) {
             return;
         }
+        let state = &mut self.state[ri];
         let rule = &self.rules.rules[ri];
         let Some(threshold) = rule.threshold else {
             state.open.insert(
@@ -273,6 +355,11 @@ impl Engine {
             out.push(Change::Opened { rule: ri, key });
             return;
         };
+        let distinct = matches!(rule.counted, Counted::Distinct(_));
+        if distinct && value.is_none() {
+            // The line lacks the field: nothing to count.
+            return;
+        }
         let window_ms = i64::try_from(threshold.window.as_millis()).unwrap_or(i64::MAX);
         let at_ms = at.timestamp_millis();
         let w = state.windows.entry(key.clone()).or_default();
@@ -285,34 +372,43 @@ impl Engine {
                 break;
             }
         }
-        w.entries.push_back(WindowEntry {
+        let mut entry = WindowEntry {
             at_ms,
             count,
             line: raw.to_string(),
-        });
-        w.total += u64::from(count);
-        if threshold.reached(w.total) {
-            let w = state.windows.remove(&key).unwrap_or_default();
-            let first_ms = w.entries.front().map_or(at_ms, |e| e.at_ms);
-            let detection = Detection {
-                rule: rule.name.clone(),
-                key: key.clone(),
-                count: w.total,
-                first_seen: from_ms(first_ms),
-                last_seen: at,
-                lines: w
-                    .entries
-                    .into_iter()
-                    .take(MAX_EVIDENCE_LINES)
-                    .map(|e| e.line)
-                    .collect(),
-            };
-            state.open.insert(key.clone(), detection);
-            if self.track_dirty {
-                self.dirty.windows.remove(&(ri, key.clone()));
-                self.dirty.dropped.insert((ri, key.clone()));
+            value: value.map(str::to_string),
+        };
+        // One entry per distinct value, moved to its latest time.
+        if distinct
+            && let Some(i) = w.entries.iter().position(|e| e.value == entry.value)
+            && let Some(old) = w.entries.remove(i)
+        {
+            entry.count = entry.count.saturating_add(old.count);
+            w.total -= u64::from(old.count);
+        }
+        w.total += u64::from(entry.count);
+        w.entries.push_back(entry);
+        let reached = match rule.counted {
+            Counted::Events => threshold.reached(w.total),
+            Counted::Distinct(_) => threshold.reached(w.entries.len() as u64),
+            Counted::Then { .. } => {
+                // Armed, not fired: the event after `then` fires it. Only
+                // the newest entries that reach the count are kept.
+                let needs = threshold.needs().max(1);
+                while w.entries.len() as u64 > needs {
+                    if let Some(front) = w.entries.pop_front() {
+                        w.total -= u64::from(front.count);
+                    }
+                }
+                if threshold.reached(w.total) {
+                    w.armed_ms = Some(at_ms);
+                }
+                false
             }
-            out.push(Change::Opened { rule: ri, key });
+        };
+        if reached {
+            let w = state.windows.remove(&key).unwrap_or_default();
+            self.open_from(ri, key, w, None, at, out);
             return;
         }
         let over = state.windows.len() > self.max_keys;
@@ -321,8 +417,89 @@ impl Engine {
             self.dirty.windows.insert((ri, key));
         }
         if over {
-            self.evict(ri, at_ms, window_ms);
+            self.evict(ri, at_ms, self.keep_ms[ri]);
         }
+    }
+
+    /// A hit of the event after a sequence's `then`: fires when the key's
+    /// count was reached (armed) at most `within` before it; otherwise the
+    /// earlier events are explained (a login that worked without the
+    /// count reached, or too long after it) and counting starts afresh.
+    fn then_hit(
+        &mut self,
+        ri: usize,
+        key: String,
+        raw: &str,
+        count: u32,
+        at: DateTime<Utc>,
+        out: &mut Vec<Change>,
+    ) {
+        self.hits[ri] += u64::from(count);
+        if self.attach(ri, &key, raw, count, at, out) {
+            return;
+        }
+        let Counted::Then { within, .. } = self.rules.rules[ri].counted else {
+            return;
+        };
+        let within_ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
+        let at_ms = at.timestamp_millis();
+        let Some(w) = self.state[ri].windows.remove(&key) else {
+            return;
+        };
+        if self.track_dirty {
+            self.dirty.windows.remove(&(ri, key.clone()));
+            self.dirty.dropped.insert((ri, key.clone()));
+        }
+        let fires = w
+            .armed_ms
+            .is_some_and(|armed| at_ms >= armed && at_ms.saturating_sub(armed) <= within_ms);
+        if fires {
+            self.open_from(ri, key, w, Some((raw, count)), at, out);
+        }
+    }
+
+    /// Opens a detection from a window that reached its condition (and the
+    /// line that completed a sequence).
+    fn open_from(
+        &mut self,
+        ri: usize,
+        key: String,
+        w: Window,
+        last: Option<(&str, u32)>,
+        at: DateTime<Utc>,
+        out: &mut Vec<Change>,
+    ) {
+        let at_ms = at.timestamp_millis();
+        let first_ms = w.entries.front().map_or(at_ms, |e| e.at_ms);
+        let mut lines: Vec<String> = w
+            .entries
+            .into_iter()
+            .take(MAX_EVIDENCE_LINES)
+            .map(|e| e.line)
+            .collect();
+        let mut count = w.total;
+        if let Some((raw, n)) = last {
+            count += u64::from(n);
+            if lines.len() >= MAX_EVIDENCE_LINES {
+                lines.pop();
+            }
+            // The line that completed the sequence is always kept.
+            lines.push(raw.to_string());
+        }
+        let detection = Detection {
+            rule: self.rules.rules[ri].name.clone(),
+            key: key.clone(),
+            count,
+            first_seen: from_ms(first_ms),
+            last_seen: at,
+            lines,
+        };
+        self.state[ri].open.insert(key.clone(), detection);
+        if self.track_dirty {
+            self.dirty.windows.remove(&(ri, key.clone()));
+            self.dirty.dropped.insert((ri, key.clone()));
+        }
+        out.push(Change::Opened { rule: ri, key });
     }
 
     /// Keeps a rule's window map under the cap: first drop windows that
@@ -458,6 +635,10 @@ pub fn window_of(rule: &Rule) -> Option<Duration> {
     rule.threshold
         .and_then(|t| Duration::from_std(t.window).ok())
 }
+
+#[cfg(test)]
+#[path = "engine_conditions_tests.rs"]
+mod conditions_tests;
 
 #[cfg(test)]
 mod tests {

@@ -257,8 +257,11 @@ pub struct RecentMatch {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FollowStatus {
     pub files: Vec<FileStatus>,
-    /// (rule, hits since start, open detections).
+    /// (rule, hits since start).
     pub rules: Vec<(String, u64)>,
+    /// (rule, hits since start an allowlist left uncounted), in the order
+    /// of `rules`; part of its hits.
+    pub ignored: Vec<(String, u64)>,
     /// Newest last.
     pub recent: Vec<RecentMatch>,
     pub open_detections: usize,
@@ -1203,6 +1206,15 @@ impl Follower {
                 .iter()
                 .zip(&self.sink.engine.hits)
                 .map(|(r, h)| (r.name.clone(), *h))
+                .collect(),
+            ignored: self
+                .sink
+                .engine
+                .rules()
+                .rules
+                .iter()
+                .zip(&self.sink.engine.ignored)
+                .map(|(r, n)| (r.name.clone(), *n))
                 .collect(),
             recent: self.sink.recent.iter().cloned().collect(),
             open_detections: self.sink.engine.detections().count(),
