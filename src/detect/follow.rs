@@ -717,7 +717,9 @@ impl Follower {
         // after a copy (the copy has its first bytes).
         let access = &self.config.access;
         let found = siblings(&path).into_iter().find_map(|(p, sm)| {
-            if sm.len() < c.offset {
+            // A checkpoint of an empty file has no first bytes to match:
+            // only its inode names it (any file starts with no bytes).
+            if sm.len() < c.offset || (c.fp_len == 0 && id_of(&sm) != (c.dev, c.inode)) {
                 return None;
             }
             let (f, _) = access.open(&p).ok()?;
