@@ -21,7 +21,7 @@ use crate::intake::config::{Format, IntakeConfig, Mapping};
 use crate::intake::decode::{self, DecodeError, RawAlert};
 use crate::intake::ingest::{batch, decode_line};
 use crate::intake::listen::{DEFAULT_MAX_BODY, Listener, serve};
-use crate::store::Store;
+use crate::store::{Store, intake_channels};
 
 use crate::text::display_safe;
 
@@ -163,8 +163,13 @@ impl Taker<'_> {
         eprintln!("error: {}", display_safe(&problem));
         tracing::warn!("{}", display_safe(&problem));
         self.totals.refused += 1;
-        self.store
-            .record_intake_error(&self.mapping.name, &problem, self.now)?;
+        self.store.record_intake_error(
+            &self.mapping.name,
+            intake_channels::INGEST,
+            self.format.as_str(),
+            &problem,
+            self.now,
+        )?;
         Ok(())
     }
 
@@ -172,7 +177,8 @@ impl Taker<'_> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let b = batch(self.format, &self.mapping, &self.pending, &self.names);
+        let mut b = batch(self.format, &self.mapping, &self.pending, &self.names);
+        b.channel = intake_channels::INGEST.into();
         self.pending.clear();
         let settings = &self.ctx.settings;
         let out = self.store.commit_intake(

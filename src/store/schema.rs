@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::alert_log::MIGRATION,
     super::intake::MIGRATION,
     super::source_reads::MIGRATION,
+    super::intake_status::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
