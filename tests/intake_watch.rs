@@ -331,6 +331,16 @@ fn a_followed_alerts_json_gives_every_alert_exactly_once_through_rotation_and_si
         ("wazuh", "wazuh", 1)
     );
     assert_eq!(from[0].channel, c.channel);
+
+    // `ingest --stats` shows the same, per way in.
+    drop(store);
+    let stats = env.json(&["ingest", "--stats"]);
+    let way = &stats[0]["channels"][0];
+    assert_eq!(way["channel"], c.channel.as_str());
+    assert_eq!(way["received"].as_u64(), Some(ALERTS + low + bad));
+    assert_eq!(way["dropped"].as_u64(), Some(low + bad));
+    let text = env.ok(&["ingest", "--stats"]);
+    assert!(text.contains(&format!("  via {}: ", c.channel)), "{text}");
 }
 
 /// The follower alone: a line without its newline waits for it; a bad

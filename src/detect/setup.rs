@@ -303,13 +303,12 @@ directory = "/var/log/journal/remote"
             config.intake[0].path,
             PathBuf::from("/var/ossec/logs/alerts/alerts.json")
         );
-        assert_eq!(config.intake[0].mapping, Mapping::default_for(Format::Wazuh));
+        assert_eq!(
+            config.intake[0].mapping,
+            Mapping::default_for(Format::Wazuh)
+        );
 
-        std::fs::write(
-            dir.path().join("intake.toml"),
-            "[wazuh]\nname = \"siem\"\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("intake.toml"), "[wazuh]\nname = \"siem\"\n").unwrap();
         let s = WatchSetup::load(dir.path()).unwrap().unwrap();
         let mut config = FollowConfig::new(Vec::new());
         s.apply(&mut config);
