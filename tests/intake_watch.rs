@@ -398,3 +398,54 @@ fn a_partial_alert_line_waits_for_its_newline_and_a_bad_one_is_dropped() {
     let cps = store.watch_checkpoints("w").unwrap();
     assert_eq!(cps[0].offset, fs::metadata(&alerts).unwrap().len());
 }
+
+/// On a first start from the beginning, a compressed rotation beside the
+/// alerts file is read once as alerts too (never as rule input), beside a
+/// log followed as usual.
+#[test]
+fn a_compressed_rotation_of_the_alerts_file_is_read_as_alerts() {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    let dir = tempfile::tempdir().unwrap();
+    let alerts = dir.path().join("alerts.json");
+    let mut gz = GzEncoder::new(
+        File::create(dir.path().join("alerts.json.1.gz")).unwrap(),
+        Compression::default(),
+    );
+    writeln!(gz, "{}", wazuh_line(1, 10)).unwrap();
+    gz.finish().unwrap();
+    fs::write(&alerts, format!("{}\n", wazuh_line(2, 10))).unwrap();
+    let log = dir.path().join("auth.log");
+    fs::write(
+        &log,
+        "2026-12-02T10:00:00Z web-01 sshd[1]: Accepted password for root from 203.0.113.9 port 22 ssh2\n",
+    )
+    .unwrap();
+
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let mut config = FollowConfig::new(vec![log.clone()]);
+    config.from_beginning = true;
+    config.intake = vec![IntakeFollow::wazuh(
+        alerts.clone(),
+        Mapping::default_for(Format::Wazuh),
+    )];
+    let engine = Engine::new(Arc::new(RuleSet::builtin()), 100);
+    let state = store.load_watch_state("w").unwrap();
+    let mut f = Follower::new(engine, config, &state, system_clock());
+    while f.poll() {}
+    let batch = f.take_batch("w");
+    store
+        .commit_watch_batch(&batch, &Playbook::builtin(), "watch", "h", Utc::now())
+        .unwrap();
+    let mut keys: Vec<String> = store
+        .detections(false)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.rule == "wazuh")
+        .map(|d| d.key)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["5712 / web-001", "5712 / web-002"]);
+    assert_eq!(store.intake_stats().unwrap()[0].dropped, 0);
+    assert_eq!(f.lines(), 3, "the rotation, the alerts file and the log");
+}

@@ -66,8 +66,10 @@ impl IntakeLines {
     }
 
     /// The alert file a line belongs to: read for the followed path
-    /// `followed`, from the file `source` (the path itself, or a rotated
-    /// sibling such as `alerts.json.1` read while catching up).
+    /// `followed` (also when it comes from a rotated file such as
+    /// `alerts.json.1` read while catching up), or from `source`, a
+    /// compressed rotation beside it read once on a first start (then
+    /// `followed` is that file).
     pub(super) fn route(&self, followed: &str, source: &str) -> Option<usize> {
         if self.tails.is_empty() {
             return None;
@@ -75,7 +77,7 @@ impl IntakeLines {
         self.tails.iter().position(|t| {
             t.key == followed
                 || pattern_matches(&t.follow.path, Path::new(followed))
-                || rotated_sibling(&t.follow.path, Path::new(source))
+                || (followed == source && rotated_sibling(&t.follow.path, Path::new(source)))
         })
     }
 
