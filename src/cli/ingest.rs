@@ -21,7 +21,7 @@ use crate::intake::config::{Format, IntakeConfig, Mapping};
 use crate::intake::decode::{self, DecodeError, RawAlert};
 use crate::intake::ingest::{batch, decode_line};
 use crate::intake::listen::{DEFAULT_MAX_BODY, Listener, serve};
-use crate::store::Store;
+use crate::store::{Store, intake_channels};
 
 use crate::text::display_safe;
 
@@ -163,8 +163,13 @@ impl Taker<'_> {
         eprintln!("error: {}", display_safe(&problem));
         tracing::warn!("{}", display_safe(&problem));
         self.totals.refused += 1;
-        self.store
-            .record_intake_error(&self.mapping.name, &problem, self.now)?;
+        self.store.record_intake_error(
+            &self.mapping.name,
+            intake_channels::INGEST,
+            self.format.as_str(),
+            &problem,
+            self.now,
+        )?;
         Ok(())
     }
 
@@ -172,7 +177,8 @@ impl Taker<'_> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let b = batch(self.format, &self.mapping, &self.pending, &self.names);
+        let mut b = batch(self.format, &self.mapping, &self.pending, &self.names);
+        b.channel = intake_channels::INGEST.into();
         self.pending.clear();
         let settings = &self.ctx.settings;
         let out = self.store.commit_intake(
@@ -356,11 +362,29 @@ async fn stop_signal() {
 fn stats(ctx: &AppContext, as_json: bool) -> Result<ExitCode> {
     let store = ctx.open_store()?;
     let rows = store.intake_stats()?;
+    let ways = store.intake_channel_stats()?;
     let mut out = std::io::stdout().lock();
     if as_json {
         let v: Vec<serde_json::Value> = rows
             .iter()
             .map(|r| {
+                let channels: Vec<serde_json::Value> = ways
+                    .iter()
+                    .filter(|c| c.name == r.name)
+                    .map(|c| {
+                        serde_json::json!({
+                            "channel": c.channel,
+                            "format": c.format,
+                            "received": c.received,
+                            "deduplicated": c.deduplicated,
+                            "dropped": c.dropped,
+                            "refused": c.refused,
+                            "last_received_at": c.last_received_at.map(format_time),
+                            "last_error": c.last_error,
+                            "last_error_at": c.last_error_at.map(format_time),
+                        })
+                    })
+                    .collect();
                 serde_json::json!({
                     "name": r.name,
                     "received": r.received,
@@ -370,6 +394,7 @@ fn stats(ctx: &AppContext, as_json: bool) -> Result<ExitCode> {
                     "last_received_at": r.last_received_at.map(format_time),
                     "last_error": r.last_error,
                     "last_error_at": r.last_error_at.map(format_time),
+                    "channels": channels,
                 })
             })
             .collect();
@@ -379,20 +404,51 @@ fn stats(ctx: &AppContext, as_json: bool) -> Result<ExitCode> {
     if rows.is_empty() {
         writeln!(out, "no alerts taken in yet")?;
     }
+    let counts = |received, deduplicated, dropped, refused, last: Option<DateTime<Utc>>| {
+        format!(
+            "{received} received, {deduplicated} deduplicated, {dropped} dropped, {refused} refused; last {}",
+            last.map_or("never".into(), format_time)
+        )
+    };
+    let error = |e: &Option<String>, at: Option<DateTime<Utc>>| {
+        e.as_ref()
+            .map(|e| {
+                let at = at
+                    .map(|t| format!(" at {}", format_time(t)))
+                    .unwrap_or_default();
+                format!("; last error{at}: {e}")
+            })
+            .unwrap_or_default()
+    };
     for r in rows {
         let line = format!(
-            "{}: {} received, {} deduplicated, {} dropped, {} refused; last {}{}",
+            "{}: {}{}",
             r.name,
-            r.received,
-            r.deduplicated,
-            r.dropped,
-            r.refused,
-            r.last_received_at.map_or("never".into(), format_time),
-            r.last_error
-                .map(|e| format!("; last error: {e}"))
-                .unwrap_or_default()
+            counts(
+                r.received,
+                r.deduplicated,
+                r.dropped,
+                r.refused,
+                r.last_received_at
+            ),
+            error(&r.last_error, r.last_error_at)
         );
         writeln!(out, "{}", display_safe(&line))?;
+        for c in ways.iter().filter(|c| c.name == r.name) {
+            let line = format!(
+                "  via {}: {}{}",
+                c.channel,
+                counts(
+                    c.received,
+                    c.deduplicated,
+                    c.dropped,
+                    c.refused,
+                    c.last_received_at
+                ),
+                error(&c.last_error, c.last_error_at)
+            );
+            writeln!(out, "{}", display_safe(&line))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,13 +17,14 @@ use clap::Args;
 use super::AppContext;
 use super::detect::load_rules;
 use crate::comms::alerts;
-use crate::detect::follow::{FollowConfig, Follower, system_clock};
+use crate::detect::follow::{FollowConfig, Follower, IntakeFollow, system_clock};
 use crate::detect::logfile::LogAccess;
 use crate::detect::rule_file::kind_of;
 use crate::detect::setup::trusted_owners;
 use crate::detect::watch::{WatchEvent, WatchOptions, host_name, run_leased, this_run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine};
 use crate::domain::event::format_time;
+use crate::intake::IntakeConfig;
 use crate::store::CommitOutcome;
 use crate::text::display_safe;
 
@@ -37,8 +38,13 @@ pub struct WatchArgs {
     pub rules: Vec<PathBuf>,
     /// Log files or globs to follow (quote globs: the watcher expands them
     /// itself and picks up files that appear later)
-    #[arg(value_name = "LOG", required_unless_present_any = ["journal", "journal_files", "journal_dir"])]
+    #[arg(value_name = "LOG", required_unless_present_any = ["journal", "journal_files", "journal_dir", "wazuh"])]
     pub logs: Vec<PathBuf>,
+    /// Follow a Wazuh alerts.json (one JSON alert per line) as an intake
+    /// source: each alert is mapped by intake.toml's [wazuh] section, like
+    /// `ingest --format wazuh`, and committed with the file's checkpoint
+    #[arg(long = "wazuh", value_name = "ALERTS_JSON")]
+    pub wazuh: Vec<PathBuf>,
     #[command(flatten)]
     pub sources: super::sources::SourceArgs,
     /// Name of this watcher: its checkpoints and windows are kept under it
@@ -92,17 +98,24 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     }
     // Checkpoints name files by absolute path, so a restart from another
     // directory resumes them.
-    let patterns: Vec<PathBuf> = args
-        .logs
-        .iter()
-        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
-        .collect();
+    let absolute = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+    let patterns: Vec<PathBuf> = args.logs.iter().map(absolute).collect();
+    let wazuh: Vec<PathBuf> = args.wazuh.iter().map(absolute).collect();
 
     refuse_unreadable(&patterns)?;
+    refuse_unreadable(&wazuh)?;
     let owners = trusted_owners(&args.trusted_owners)
         .map_err(|u| anyhow::anyhow!("--trusted-owner: no user '{u}' on this system"))?;
 
     let mut config = FollowConfig::new(patterns);
+    if !wazuh.is_empty() {
+        // A broken intake.toml stops here with file:line:col.
+        let mapping = IntakeConfig::load(&ctx.config_dir)?.wazuh;
+        config.intake = wazuh
+            .into_iter()
+            .map(|p| IntakeFollow::wazuh(p, mapping.clone()))
+            .collect();
+    }
     config.from_beginning = args.from_beginning;
     config.access = LogAccess::followed(args.allow_symlinks, owners);
     config.zone = args.sources.zone()?;

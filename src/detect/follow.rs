@@ -97,6 +97,9 @@ pub struct FollowConfig {
     pub zones: Vec<(PathBuf, LogZone)>,
     /// Journals followed beside the files.
     pub journals: Vec<JournalSource>,
+    /// Alert files (Wazuh `alerts.json`) followed as intake sources: their
+    /// lines become alerts, not rule input (`follow/intake.rs`).
+    pub intake: Vec<IntakeFollow>,
 }
 
 impl FollowConfig {
@@ -110,6 +113,7 @@ impl FollowConfig {
             zone: LogZone::local(),
             zones: Vec::new(),
             journals: Vec::new(),
+            intake: Vec::new(),
         }
     }
 
@@ -297,6 +301,8 @@ struct Sink {
     high_water: Option<DateTime<Utc>>,
     lines: u64,
     tap: Option<LineTap>,
+    /// Alert files: their lines go there instead of the engine.
+    intake: intake::IntakeLines,
 }
 
 /// Sees every line the follower reads, with the file it came from (for
@@ -314,6 +320,13 @@ impl Sink {
     ) {
         if let Some(tap) = self.tap.as_mut() {
             tap(source, bytes);
+        }
+        if let Some(i) = self.intake.route(&st.path, source) {
+            st.lines += 1;
+            st.truncated += u64::from(cut);
+            self.lines += 1;
+            self.intake.line(i, bytes, cut, source);
+            return;
         }
         let mut l = prepare(bytes, years);
         l.truncated |= cut;
@@ -355,7 +368,10 @@ impl Sink {
     }
 }
 
+mod intake;
 mod sources;
+
+pub use intake::IntakeFollow;
 
 /// The follow driver. Not tied to a clock or to file notifications: the
 /// caller decides when to [`poll`](Follower::poll) (see [`super::watch`]).
@@ -390,6 +406,7 @@ impl Follower {
         state: &WatchState,
         clock: Clock,
     ) -> Follower {
+        let config = intake::with_intake_paths(config);
         let mut recorder = Recorder::default();
         let (w, d) = restore(&mut engine, &mut recorder, state);
         // Restored windows are already committed.
@@ -405,6 +422,7 @@ impl Follower {
                 high_water: state.high_water,
                 lines: 0,
                 tap: None,
+                intake: intake::IntakeLines::new(&config.intake),
             },
             files: Vec::new(),
             finished: VecDeque::new(),
@@ -720,7 +738,9 @@ impl Follower {
         // after a copy (the copy has its first bytes).
         let access = &self.config.access;
         let found = siblings(&path).into_iter().find_map(|(p, sm)| {
-            if sm.len() < c.offset {
+            // A checkpoint of an empty file has no first bytes to match:
+            // only its inode names it (any file starts with no bytes).
+            if sm.len() < c.offset || (c.fp_len == 0 && id_of(&sm) != (c.dev, c.inode)) {
                 return None;
             }
             let (f, _) = access.open(&p).ok()?;
@@ -1150,6 +1170,7 @@ impl Follower {
             high_water: self.sink.high_water,
             notify_sinks: self.config.notify_sinks.clone(),
             lease: None,
+            intake: self.sink.intake.take(&self.config.notify_sinks),
         }
     }
 

@@ -341,6 +341,66 @@ fn a_restart_after_a_copy_and_truncate_reads_the_rest_from_the_copy() {
     assert_eq!(stored_counts(&s), once(0, 22));
 }
 
+/// A checkpoint taken while the file was empty has no first bytes to
+/// recognise it by: after a restart only its inode tells which rotated
+/// file it was, never any sibling (an old rotation read long ago would
+/// match "no bytes" too).
+#[test]
+fn a_restart_from_an_empty_file_checkpoint_finds_the_file_by_inode_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let log = dir.path().join("app.log");
+    // An old rotation from before the watcher, and the file, empty.
+    append(&dir.path().join("app.log.1"), &lines(0, 3));
+    append(&log, "");
+    let mut f = reading_from_start(&log);
+    commit(&mut f, &mut s);
+    let cp = &s.watch_checkpoints("default").unwrap()[0];
+    assert_eq!(
+        (cp.fp_len, cp.offset),
+        (0, 0),
+        "checkpoint of the empty file"
+    );
+    drop(f);
+
+    // While stopped the empty file is deleted (what it gained is lost to
+    // every tailer) and a new one written: app.log.1 is not the
+    // checkpoint's file and is not read.
+    append(&log, &lines(3, 5));
+    // Held open, so the new file cannot reuse its inode number.
+    let _deleted = fs::File::open(&log).unwrap();
+    fs::remove_file(&log).unwrap();
+    append(&log, &lines(5, 7));
+    let mut f = resumed(&log, &mut s);
+    let mut want = once(5, 7);
+    assert_eq!(stored_counts(&s), want);
+
+    // Empty again at the checkpoint (truncated), then renamed away while
+    // stopped: the renamed file (same inode) is finished first, whichever
+    // sibling the directory lists first.
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    poll_all(&mut f);
+    commit(&mut f, &mut s);
+    let cp = &s.watch_checkpoints("default").unwrap()[0];
+    assert_eq!(
+        (cp.fp_len, cp.offset),
+        (0, 0),
+        "checkpoint of the emptied file"
+    );
+    drop(f);
+    append(&log, &lines(7, 9));
+    fs::rename(&log, dir.path().join("app.log.3")).unwrap();
+    append(&log, &lines(9, 10));
+    resumed(&log, &mut s);
+    want.extend(once(7, 10));
+    assert_eq!(stored_counts(&s), want);
+}
+
 #[test]
 fn windows_survive_a_restart_so_counting_goes_on() {
     let dir = tempfile::tempdir().unwrap();

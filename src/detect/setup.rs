@@ -22,16 +22,20 @@
 //!
 //! [[journal]]                # journals forwarded by systemd-journal-remote
 //! directory = "/var/log/journal/remote"
+//!
+//! [[wazuh]]                  # a Wazuh alerts.json: alerts, mapped by intake.toml
+//! path = "/var/ossec/logs/alerts/alerts.json"
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::follow::FollowConfig;
+use super::follow::{FollowConfig, IntakeFollow};
 use super::journal::JournalSource;
 use super::logfile::{LogAccess, user_id};
 use super::zone::LogZone;
+use crate::intake::config::{Format, IntakeConfig, Mapping};
 
 /// What the console's watcher follows, from `watch.toml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -61,6 +65,20 @@ pub struct WatchSetup {
     /// Journals followed beside the files.
     #[serde(default, rename = "journal")]
     pub journals: Vec<JournalSetup>,
+    /// Wazuh `alerts.json` files followed as intake sources.
+    #[serde(default, rename = "wazuh")]
+    pub wazuh: Vec<WazuhSetup>,
+    /// intake.toml's `[wazuh]` mapping, read by `load` when `wazuh` lists
+    /// a file (the defaults when there is no intake.toml).
+    #[serde(skip)]
+    pub wazuh_mapping: Option<Mapping>,
+}
+
+/// `[[wazuh]]`: a Wazuh `alerts.json` (one JSON alert per line).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WazuhSetup {
+    pub path: PathBuf,
 }
 
 /// `[[log]]`: a log (path or glob) and the zone its stamps are in.
@@ -116,13 +134,17 @@ impl WatchSetup {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(anyhow::anyhow!("{}: cannot read: {e}", path.display())),
         };
-        let setup: WatchSetup = toml::from_str(&text).map_err(|e| {
+        let mut setup: WatchSetup = toml::from_str(&text).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
-        if setup.logs.is_empty() && setup.log_sources.is_empty() && setup.journals.is_empty() {
+        if setup.logs.is_empty()
+            && setup.log_sources.is_empty()
+            && setup.journals.is_empty()
+            && setup.wazuh.is_empty()
+        {
             return Err(anyhow::anyhow!(
-                "{}:1:1: 'logs' lists no file to follow (and no [[log]] or [[journal]] is given)",
+                "{}:1:1: 'logs' lists no file to follow (and no [[log]], [[journal]] or [[wazuh]] is given)",
                 path.display()
             ));
         }
@@ -146,6 +168,10 @@ impl WatchSetup {
         setup
             .access()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if !setup.wazuh.is_empty() {
+            // A broken intake.toml is said with its own file:line:col.
+            setup.wazuh_mapping = Some(IntakeConfig::load(dir)?.wazuh);
+        }
         Ok(Some(setup))
     }
 
@@ -186,6 +212,14 @@ impl WatchSetup {
         config
             .journals
             .extend(self.journals.iter().map(JournalSetup::source));
+        for w in &self.wazuh {
+            let p = std::path::absolute(&w.path).unwrap_or_else(|_| w.path.clone());
+            let mapping = self
+                .wazuh_mapping
+                .clone()
+                .unwrap_or_else(|| Mapping::default_for(Format::Wazuh));
+            config.intake.push(IntakeFollow::wazuh(p, mapping));
+        }
     }
 }
 
@@ -251,5 +285,49 @@ directory = "/var/log/journal/remote"
             err.contains("watch.toml:5:12: unknown time zone 'Europe/Berlinn'"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_wazuh_alerts_file_is_followed_with_the_intake_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("watch.toml"),
+            "[[wazuh]]\npath = \"/var/ossec/logs/alerts/alerts.json\"\n",
+        )
+        .unwrap();
+        let s = WatchSetup::load(dir.path()).unwrap().unwrap();
+        let mut config = FollowConfig::new(Vec::new());
+        s.apply(&mut config);
+        assert_eq!(config.intake.len(), 1);
+        assert_eq!(
+            config.intake[0].path,
+            PathBuf::from("/var/ossec/logs/alerts/alerts.json")
+        );
+        assert_eq!(
+            config.intake[0].mapping,
+            Mapping::default_for(Format::Wazuh)
+        );
+
+        std::fs::write(dir.path().join("intake.toml"), "[wazuh]\nname = \"siem\"\n").unwrap();
+        let s = WatchSetup::load(dir.path()).unwrap().unwrap();
+        let mut config = FollowConfig::new(Vec::new());
+        s.apply(&mut config);
+        assert_eq!(config.intake[0].mapping.name, "siem");
+
+        // Mistakes name their file, line and column.
+        std::fs::write(
+            dir.path().join("intake.toml"),
+            "[wazuh]\nopen_incident_at = \"P9\"\n",
+        )
+        .unwrap();
+        let err = WatchSetup::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("intake.toml:2:20"), "{err}");
+        std::fs::write(
+            dir.path().join("watch.toml"),
+            "[[wazuh]]\npaht = \"/x.json\"\n",
+        )
+        .unwrap();
+        let err = WatchSetup::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("watch.toml:2:1"), "{err}");
     }
 }

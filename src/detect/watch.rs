@@ -209,6 +209,7 @@ pub fn commit(
         && batch.dropped_windows.is_empty()
         && batch.detections.is_empty()
         && batch.forget_paths.is_empty()
+        && batch.intake.is_empty()
     {
         return Ok(None);
     }

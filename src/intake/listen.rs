@@ -22,7 +22,7 @@ use super::config::{Format, Mapping};
 use super::ingest::{batch, decode_payload};
 use crate::comms::{CommsConfig, SinkConfig, alerts};
 use crate::domain::Playbook;
-use crate::store::{IntakeOutcome, Store};
+use crate::store::{IntakeOutcome, Store, intake_channels};
 
 /// Default cap of a request body. Alertmanager caps a notification's
 /// alerts (`max_alerts`), but a group of a few hundred alerts with long
@@ -123,14 +123,21 @@ impl Listener {
             Ok(r) => r,
             Err(e) => {
                 let msg = e.to_string();
-                if let Err(se) = store.record_intake_error(&self.mapping.name, &msg, now) {
+                if let Err(se) = store.record_intake_error(
+                    &self.mapping.name,
+                    intake_channels::LISTENER,
+                    self.format.as_str(),
+                    &msg,
+                    now,
+                ) {
                     tracing::warn!("recording a refused payload: {se}");
                 }
                 return Err(Refusal::Bad(msg));
             }
         };
         let names: Vec<String> = self.sinks.iter().map(|s| s.name.clone()).collect();
-        let b = batch(self.format, &self.mapping, &raw, &names);
+        let mut b = batch(self.format, &self.mapping, &raw, &names);
+        b.channel = intake_channels::LISTENER.into();
         match store.commit_intake(&b, &self.playbook, &self.actor, &self.host, now) {
             Ok(out) => {
                 if !out.commit.deliver.is_empty() {

@@ -7,11 +7,12 @@
 //! dropped and refused, and the last error, for status views.
 
 use chrono::{DateTime, Offset, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use super::evidence::StoredContent;
 use super::incidents::{load_in_tx, parse_opt_time, record_change};
+use super::intake_status::{Counts, count_in_tx};
 use super::migration::Migration;
 use super::watcher::{Ctx, Shown, apply_change, close_resolved, kinds};
 use super::{Result, Store, WriteError};
@@ -19,7 +20,7 @@ use crate::domain::event::format_time;
 use crate::domain::{Playbook, Severity, Source};
 use crate::store::{CommitOutcome, DetectionChange, EvidenceContent, NewEvidence, RuleFacts};
 
-/// 8: alerts received by intake, and per-source counts.
+/// 10: alerts received by intake, and per-source counts.
 pub(super) const MIGRATION: Migration = Migration {
     version: 10,
     sql: r#"
@@ -89,6 +90,28 @@ pub struct IntakeBatch {
     pub dropped: u64,
     /// The sinks responder alerts are delivered through.
     pub notify_sinks: Vec<String>,
+    /// The way the alerts came in, counted apart in `intake_channels`:
+    /// [`channels::LISTENER`], [`channels::INGEST`] or
+    /// [`channels::follow`] of the file followed.
+    pub channel: String,
+    /// Why the last line counted in `dropped` could not be read (a
+    /// followed file's bad line), kept as the source's last error.
+    pub last_error: Option<String>,
+}
+
+/// The ways alerts come in, as recorded per delivery and counted apart.
+pub mod channels {
+    /// The webhook listener (`ingest --listen`).
+    pub const LISTENER: &str = "listener";
+    /// A file or standard input read by `ingest`.
+    pub const INGEST: &str = "ingest";
+    /// The prefix of a file a watcher follows (`watch --wazuh`).
+    pub const FOLLOW_PREFIX: &str = "follow:";
+
+    /// The channel of a followed file.
+    pub fn follow(path: &str) -> String {
+        format!("{FOLLOW_PREFIX}{path}")
+    }
 }
 
 /// What an intake commit did.
@@ -116,10 +139,6 @@ pub struct IntakeStats {
     pub last_error_at: Option<DateTime<Utc>>,
 }
 
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 impl Store {
     /// Commits a batch of imported alerts in one transaction: each new
     /// firing alert opens a detection (with its incident or responder
@@ -136,9 +155,27 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<IntakeOutcome> {
         self.conn.set_prepared_statement_cache_capacity(64);
-        // Evidence content first (content addressed: a crash leaves at most
-        // an unreferenced file).
-        let mut excerpts: Vec<Option<(StoredContent, NewEvidence)>> = Vec::new();
+        let excerpts = self.intake_excerpts(batch, host)?;
+        self.write(|tx| {
+            let mut commit = CommitOutcome {
+                closed: close_resolved(tx, now)?,
+                ..CommitOutcome::default()
+            };
+            let mut out = intake_in_tx(tx, batch, &excerpts, playbook, actor, now, &mut commit)?;
+            out.commit = commit;
+            Ok(out)
+        })
+    }
+
+    /// Evidence content of a batch's new firing alerts, stored before the
+    /// transaction (content addressed: a crash leaves at most an
+    /// unreferenced file). One entry per alert.
+    pub(super) fn intake_excerpts(
+        &mut self,
+        batch: &IntakeBatch,
+        host: &str,
+    ) -> Result<IntakeExcerpts> {
+        let mut excerpts = Vec::with_capacity(batch.alerts.len());
         for a in &batch.alerts {
             if a.resolved || !a.create_incident || a.raw.trim().is_empty() {
                 excerpts.push(None);
@@ -156,84 +193,27 @@ impl Store {
             let stored = self.store_content(&new.content)?;
             excerpts.push(Some((stored, new)));
         }
-        let origin = format!("intake:{}", batch.intake);
-        self.write(|tx| {
-            let mut out = IntakeOutcome {
-                commit: CommitOutcome {
-                    closed: close_resolved(tx, now)?,
-                    ..CommitOutcome::default()
-                },
-                ..IntakeOutcome::default()
-            };
-            for (a, excerpt) in batch.alerts.iter().zip(&excerpts) {
-                let ctx = Ctx {
-                    tx,
-                    playbook,
-                    actor,
-                    now,
-                    origin: &origin,
-                    notify_sinks: &batch.notify_sinks,
-                    source: a.source,
-                };
-                let fresh = tx
-                    .prepare_cached(
-                        "INSERT INTO intake_alerts (intake, alert_id, starts_at, status, received_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                    )?
-                    .execute(params![
-                        batch.intake,
-                        a.alert_id,
-                        format_time(a.starts_at),
-                        if a.resolved { "resolved" } else { "firing" },
-                        format_time(now)
-                    ])?;
-                if fresh == 0 {
-                    out.deduplicated += 1;
-                } else if a.resolved {
-                    if end_alert(&ctx, batch, a)? {
-                        out.ended += 1;
-                    } else {
-                        out.unmatched += 1;
-                    }
-                } else {
-                    fire(&ctx, batch, a, excerpt.as_ref(), &mut out.commit)?;
-                }
-            }
-            tx.prepare_cached(
-                "INSERT INTO intake_sources (name, received, deduplicated, dropped, last_received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (name) DO UPDATE SET received = received + excluded.received,
-                    deduplicated = deduplicated + excluded.deduplicated,
-                    dropped = dropped + excluded.dropped,
-                    last_received_at = excluded.last_received_at",
-            )?
-            .execute(params![
-                batch.intake,
-                to_i64(batch.alerts.len() as u64 + batch.dropped),
-                to_i64(out.deduplicated),
-                to_i64(batch.dropped),
-                format_time(now)
-            ])?;
-            Ok(out)
-        })
+        Ok(IntakeExcerpts(excerpts))
     }
 
     /// Records a payload refused from an intake source (counted, and kept
-    /// as its last error).
+    /// as its last error), and for its way in (`channel`: see
+    /// [`IntakeBatch::channel`]).
     pub fn record_intake_error(
         &mut self,
         intake: &str,
+        channel: &str,
+        format: &str,
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO intake_sources (name, refused, last_error, last_error_at)
-                 VALUES (?1, 1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET refused = refused + 1,
-                    last_error = excluded.last_error, last_error_at = excluded.last_error_at",
-            )?
-            .execute(params![intake, error, format_time(now)])?;
+            let counts = Counts {
+                refused: 1,
+                error: Some(error),
+                ..Counts::default()
+            };
+            count_in_tx(tx, intake, channel, format, &counts, now)?;
             Ok(())
         })
     }
@@ -265,6 +245,79 @@ impl Store {
             })
             .map_err(|e| self.err(e))
     }
+}
+
+/// Evidence prepared for a batch's alerts ([`Store::intake_excerpts`]).
+pub(super) struct IntakeExcerpts(Vec<Option<(StoredContent, NewEvidence)>>);
+
+/// Writes a batch of imported alerts inside `tx` (the caller's
+/// transaction: `commit_intake`'s own, or a watcher commit that also saves
+/// the checkpoint of the file the alerts were read from), adding what it
+/// opens to `commit`, and counts them for their source and its way in.
+pub(super) fn intake_in_tx(
+    tx: &Transaction<'_>,
+    batch: &IntakeBatch,
+    excerpts: &IntakeExcerpts,
+    playbook: &Playbook,
+    actor: &str,
+    now: DateTime<Utc>,
+    commit: &mut CommitOutcome,
+) -> Result<IntakeOutcome, WriteError> {
+    let origin = format!("intake:{}", batch.intake);
+    let mut out = IntakeOutcome::default();
+    for (a, excerpt) in batch.alerts.iter().zip(&excerpts.0) {
+        let ctx = Ctx {
+            tx,
+            playbook,
+            actor,
+            now,
+            origin: &origin,
+            notify_sinks: &batch.notify_sinks,
+            source: a.source,
+        };
+        let fresh = tx
+            .prepare_cached(
+                "INSERT INTO intake_alerts (intake, alert_id, starts_at, status, received_at,
+                    channel, format)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![
+                batch.intake,
+                a.alert_id,
+                format_time(a.starts_at),
+                if a.resolved { "resolved" } else { "firing" },
+                format_time(now),
+                batch.channel,
+                batch.format
+            ])?;
+        if fresh == 0 {
+            out.deduplicated += 1;
+        } else if a.resolved {
+            if end_alert(&ctx, batch, a)? {
+                out.ended += 1;
+            } else {
+                out.unmatched += 1;
+            }
+        } else {
+            fire(&ctx, batch, a, excerpt.as_ref(), commit)?;
+        }
+    }
+    let counts = Counts {
+        received: batch.alerts.len() as u64 + batch.dropped,
+        deduplicated: out.deduplicated,
+        dropped: batch.dropped,
+        refused: 0,
+        error: batch.last_error.as_deref(),
+    };
+    count_in_tx(
+        tx,
+        &batch.intake,
+        &batch.channel,
+        &batch.format,
+        &counts,
+        now,
+    )?;
+    Ok(out)
 }
 
 /// A new firing alert: opens a detection or adds to the open one of its

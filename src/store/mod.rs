@@ -15,6 +15,7 @@ mod evidence_export;
 mod evidence_files;
 mod incidents;
 mod intake;
+mod intake_status;
 mod migration;
 mod peek;
 mod records;
@@ -49,7 +50,10 @@ pub use evidence::{
 pub use evidence_check::ItemCheck;
 pub use evidence_files::open_regular_file;
 pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
-pub use intake::{IntakeAlert, IntakeBatch, IntakeOutcome, IntakeStats};
+pub use intake::{
+    IntakeAlert, IntakeBatch, IntakeOutcome, IntakeStats, channels as intake_channels,
+};
+pub use intake_status::{IncidentIntake, IntakeChannelStats};
 pub use peek::{Peek, open_incident_ids, peek};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;

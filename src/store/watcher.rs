@@ -12,6 +12,7 @@ use serde_json::json;
 use super::comms::{NewAlert, take_alert};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::{create_in_tx, load_in_tx, parse_time, record_change};
+use super::intake::intake_in_tx;
 use super::migration::Migration;
 use super::source_reads::{SourceRead, save_reads};
 use super::timeline::{NewEvent, append};
@@ -217,6 +218,9 @@ pub struct WatchBatch {
     /// The lease the watcher holds on its name: the commit renews it, and
     /// fails whole (`StoreError::LeaseLost`) if it is no longer ours.
     pub lease: Option<LeaseTerm>,
+    /// Alerts read from followed intake files (Wazuh `alerts.json`),
+    /// committed with the checkpoints of the lines they came from.
+    pub intake: Vec<super::IntakeBatch>,
 }
 
 /// A detection that a commit opened.
@@ -518,6 +522,10 @@ impl Store {
             excerpts.push(Some((stored, new)));
         }
         let excerpts = Excerpts(excerpts);
+        let mut intake_excerpts = Vec::with_capacity(batch.intake.len());
+        for b in &batch.intake {
+            intake_excerpts.push(self.intake_excerpts(b, host)?);
+        }
         let origin = if batch.replay {
             "scan".to_string()
         } else {
@@ -542,6 +550,9 @@ impl Store {
             };
             for (d, excerpt) in batch.detections.iter().zip(&excerpts.0) {
                 apply_change(&ctx, batch.replay, d, excerpt.as_ref(), None, &mut outcome)?;
+            }
+            for (b, excerpts) in batch.intake.iter().zip(&intake_excerpts) {
+                intake_in_tx(tx, b, excerpts, playbook, actor, now, &mut outcome)?;
             }
             save_checkpoints(tx, batch, now)?;
             save_reads(tx, &batch.watcher, &batch.reads, now)?;
