@@ -20,6 +20,7 @@ mod review;
 mod schema;
 mod source_reads;
 pub mod timeline;
+mod watch_indexes;
 mod watch_lease;
 mod watcher;
 
@@ -426,3 +427,7 @@ mod tests;
 #[cfg(test)]
 #[path = "open_tests.rs"]
 mod open_tests;
+
+#[cfg(test)]
+#[path = "query_plan_tests.rs"]
+mod query_plan_tests;

@@ -5,7 +5,8 @@
 //! must count 1, 2, 3... (a unit test checks). 4 is the rule watcher's
 //! (`store/watcher.rs`), 5 and 6 are comms' (`store/comms.rs`), 7 the watcher leases'
 //! (`store/watch_lease.rs`), 8 the clock history (`store/clocks.rs`), 9 the
-//! alert log and cancelled alert deliveries (`store/alert_log.rs`); next free: 10.
+//! alert log and cancelled alert deliveries (`store/alert_log.rs`), 12 the
+//! watcher's lookup indexes (`store/watch_indexes.rs`); next free: 13.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -25,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::alert_log::MIGRATION,
     super::intake::MIGRATION,
     super::source_reads::MIGRATION,
+    super::watch_indexes::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
