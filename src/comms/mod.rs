@@ -16,6 +16,7 @@
 
 pub mod alerts;
 pub mod config;
+pub mod delivery_queue;
 pub mod desktop;
 pub mod fields;
 pub mod sinks;

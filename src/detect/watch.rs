@@ -1,8 +1,9 @@
 //! The watch loop shared by `warroom watch` and the console's watcher task:
 //! poll the follower when files change (inotify through the `notify` crate)
 //! or every poll interval (the fallback, and for filesystems without
-//! notifications), commit each round's batch in one transaction, and on a
-//! stop request commit what was read and return.
+//! notifications), commit what a group of rounds read (up to
+//! [`GROUP_TIME`] or [`GROUP_LINES`]; at once when nothing more waits) in
+//! one transaction, and on a stop request commit what was read and return.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -265,7 +266,7 @@ fn follow(
             waker.watch(&follower.watch_dirs());
             last_dirs = Instant::now();
         }
-        let more = follower.poll();
+        let more = poll_group(follower, stop);
         let stopping = stop.load(Ordering::Relaxed);
         if stopping {
             follower.sweep();
@@ -295,6 +296,31 @@ fn follow(
             // A long poll interval must not outlast the lease.
             let renew_every = opts.lease.as_ref().map_or(opts.poll, |t| t.ttl / 3);
             waker.wait(opts.poll.min(renew_every));
+        }
+    }
+}
+
+/// A commit groups what was read for at most this long...
+pub const GROUP_TIME: Duration = Duration::from_millis(50);
+/// ... or this many lines, whichever comes first. A quiet line (nothing
+/// more to read) commits at once.
+pub const GROUP_LINES: u64 = 50_000;
+
+/// Polls the follower until it has read everything there is, or a group's
+/// time or lines are used up: one commit then carries the whole group
+/// (a flood is a few commits, not one per round of reading). True when
+/// there is more to read.
+fn poll_group(follower: &mut Follower, stop: &AtomicBool) -> bool {
+    let started = Instant::now();
+    let first = follower.lines();
+    loop {
+        let more = follower.poll();
+        if !more
+            || started.elapsed() >= GROUP_TIME
+            || follower.lines().saturating_sub(first) >= GROUP_LINES
+            || stop.load(Ordering::Relaxed)
+        {
+            return more;
         }
     }
 }
