@@ -235,7 +235,8 @@ pub fn status_lines(outcome: &CommitOutcome) -> Vec<String> {
                 format_time(o.first_seen)
             );
             if let Some(id) = &o.incident {
-                line.push_str(&format!(" -> {id}"));
+                let arrow = if o.joined { "joined" } else { "->" };
+                line.push_str(&format!(" {arrow} {id}"));
             }
             if let Some((_, raised)) = &o.alert {
                 line.push_str(if *raised {

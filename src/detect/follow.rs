@@ -330,7 +330,7 @@ impl Sink {
         self.engine
             .process(&l.text, &l.raw, l.count, at, &mut self.changes);
         for c in self.changes.drain(..) {
-            self.recorder.note(&c, source);
+            self.recorder.note_line(&c, source, &l.raw);
             let (rule, key) = match &c {
                 Change::Opened { rule, key } | Change::Attached { rule, key, .. } => (*rule, key),
                 Change::Closed { .. } => continue,
@@ -1147,6 +1147,7 @@ impl Follower {
             high_water: self.sink.high_water,
             notify_sinks: self.config.notify_sinks.clone(),
             lease: None,
+            flush: false,
         }
     }
 

@@ -34,6 +34,7 @@ use super::rule_file::read_rule_file;
 use super::sigma::{self, SigmaDetection};
 use super::yaml::YamlFailure;
 use crate::domain::Severity;
+use crate::domain::campaign::IncidentGrouping;
 
 pub use super::patterns::EventDef;
 pub use super::problem::{Position, Problem};
@@ -103,6 +104,9 @@ pub struct Rule {
     /// the `notify` action, or a `notify` list. With an empty list the
     /// alert is raised but delivered to nobody.
     pub alert: bool,
+    /// How its detections become incidents (`incident:`; one per key by
+    /// default, or one campaign per rule or per rule and host).
+    pub incident: IncidentGrouping,
     pub at: Position,
 }
 
@@ -426,9 +430,10 @@ impl RuleSet {
                     | "description"
                     | "why"
                     | "enabled"
+                    | "incident"
             ) {
                 let msg = format!(
-                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why)",
+                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why, incident)",
                     k.as_str()
                 );
                 self.problem(file, k.span(), subject, msg);
@@ -571,6 +576,19 @@ impl RuleSet {
             _ => GroupBy::Global,
         };
 
+        let incident = match m.get_scalar("incident") {
+            None => IncidentGrouping::PerKey,
+            Some(s) => IncidentGrouping::parse(s.as_str()).unwrap_or_else(|| {
+                let msg = format!(
+                    "unknown incident grouping '{}' (expected {})",
+                    s.as_str(),
+                    IncidentGrouping::NAMES
+                );
+                self.problem(file, s.span(), subject, msg);
+                IncidentGrouping::PerKey
+            }),
+        };
+
         let enabled = m
             .get_scalar("enabled")
             .and_then(|e| e.as_bool())
@@ -605,6 +623,7 @@ impl RuleSet {
             create_incident,
             notify,
             alert,
+            incident,
             at: position(file, m.span()),
         });
     }
@@ -742,6 +761,7 @@ impl RuleSet {
             create_incident: true,
             notify: Vec::new(),
             alert: false,
+            incident: IncidentGrouping::PerKey,
             at: position(file, m.span()),
         });
     }

@@ -204,6 +204,8 @@ pub fn commit(
 ) -> Result<Option<CommitOutcome>, StoreError> {
     let mut batch = follower.take_batch(&opts.name);
     batch.lease = opts.lease.clone();
+    // The last commit of a run reports every incident's pending hits.
+    batch.flush = stop.load(Ordering::Relaxed);
     if batch.checkpoints.is_empty()
         && batch.reads.is_empty()
         && batch.windows.is_empty()
@@ -261,6 +263,7 @@ fn follow(
     let mut waker = Waker::ignoring(db);
     let mut last_dirs = Instant::now() - Duration::from_secs(60);
     let mut last_renewal = Instant::now();
+    let mut last_report = Instant::now();
     loop {
         if last_dirs.elapsed() >= Duration::from_secs(1) {
             waker.watch(&follower.watch_dirs());
@@ -277,6 +280,9 @@ fn follow(
             on_commit(follower, &outcome);
         }
         if stopping {
+            // Whatever the incidents have not been told yet (an empty last
+            // batch commits nothing, so it is told here).
+            store.report_watch_incidents(&opts.actor, &opts.host, chrono::Utc::now(), true)?;
             return Ok(());
         }
         if let Some(term) = &opts.lease
@@ -292,6 +298,16 @@ fn follow(
             }
         }
         if !more {
+            // Quiet: incidents whose last report is a minute old hear what
+            // they gained since, without waiting for another hit.
+            if last_report.elapsed() >= Duration::from_secs(1) {
+                last_report = Instant::now();
+                if let Err(e) =
+                    store.report_watch_incidents(&opts.actor, &opts.host, chrono::Utc::now(), false)
+                {
+                    tracing::warn!("reporting detections to their incidents failed: {e}");
+                }
+            }
             on_event(WatchEvent::CaughtUp(follower));
             // A long poll interval must not outlast the lease.
             let renew_every = opts.lease.as_ref().map_or(opts.poll, |t| t.ttl / 3);

@@ -3,6 +3,7 @@
 //! updates current state and appends the timeline event(s) describing it.
 
 mod alert_log;
+mod campaigns;
 mod clocks;
 mod comms;
 mod drafts;
@@ -23,6 +24,7 @@ pub mod timeline;
 mod watch_indexes;
 mod watch_lease;
 mod watcher;
+mod watcher_apply;
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
@@ -32,6 +34,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 pub use alert_log::{AlertClaim, RaisedAlert};
+pub use campaigns::IncidentSource;
 pub use comms::{
     AlertDelivery, AlertDeliveryState, AlertSubject, Delivery, DeliveryState, MAX_MESSAGE_BYTES,
     NewAlert, NewMessage, SentMessage, body_sha256, check_body,
@@ -431,3 +434,7 @@ mod open_tests;
 #[cfg(test)]
 #[path = "query_plan_tests.rs"]
 mod query_plan_tests;
+
+#[cfg(test)]
+#[path = "campaigns_tests.rs"]
+mod campaigns_tests;

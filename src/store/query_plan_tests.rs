@@ -29,7 +29,7 @@ const BIG: &[&str] = &[
     "watch_checkpoints",
     "source_reads",
     "intake_alerts",
-    "campaigns",
+    "watch_incidents",
 ];
 
 fn t0() -> DateTime<Utc> {
@@ -48,6 +48,7 @@ fn facts() -> RuleFacts {
         create_incident: true,
         notify: vec!["oncall".into()],
         alert: true,
+        incident: crate::domain::campaign::IncidentGrouping::PerRule,
     }
 }
 
@@ -61,6 +62,8 @@ fn change(key: &str, count: u64, new: bool) -> DetectionChange {
         added: if new { count } else { 1 },
         new,
         new_lines: vec![format!("Failed password for root from {key}")],
+        latest_lines: vec![format!("Failed password for root from {key}")],
+        host: Some("bastion-1".into()),
         lines_before: 0,
         sources: vec!["/var/log/auth.log".into()],
         closed_after: false,
@@ -130,7 +133,8 @@ fn no_statement_on_a_detection_or_delivery_path_scans_a_big_table() {
             now,
         )
         .unwrap();
-    let flush = batch(vec![change("1.2.3.4", 9, false)], 600);
+    let mut flush = batch(vec![change("1.2.3.4", 9, false)], 600);
+    flush.flush = true;
     s.commit_watch_batch(&flush, &pb, "w", "h", now + Duration::minutes(2))
         .unwrap();
     // Its deliveries, as `watch` makes them after the commit.
@@ -144,6 +148,9 @@ fn no_statement_on_a_detection_or_delivery_path_scans_a_big_table() {
     // A restart, and a resolved incident closing its detections.
     s.load_watch_state("default").unwrap();
     let id = opened.opened[0].incident.clone().unwrap();
+    s.incident_sources(&id).unwrap();
+    s.report_watch_incidents("w", "h", now + Duration::minutes(9), false)
+        .unwrap();
     s.update_incident(
         &id,
         &IncidentPatch {

@@ -6,7 +6,8 @@
 //! (`store/watcher.rs`), 5 and 6 are comms' (`store/comms.rs`), 7 the watcher leases'
 //! (`store/watch_lease.rs`), 8 the clock history (`store/clocks.rs`), 9 the
 //! alert log and cancelled alert deliveries (`store/alert_log.rs`), 12 the
-//! watcher's lookup indexes (`store/watch_indexes.rs`); next free: 13.
+//! watcher's lookup indexes (`store/watch_indexes.rs`), 13 campaigns and
+//! reports of the watcher's incidents (`store/campaigns.rs`); next free: 14.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -27,6 +28,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::intake::MIGRATION,
     super::source_reads::MIGRATION,
     super::watch_indexes::MIGRATION,
+    super::campaigns::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
