@@ -323,7 +323,7 @@ impl Store {
         )?;
         let latests: Vec<(String, String)> = self.query_all(
             "SELECT latest, last_seen FROM detections WHERE incident_id = ?1
-             ORDER BY last_seen DESC LIMIT ?2",
+             ORDER BY last_seen DESC, id DESC LIMIT ?2",
             params![incident, LATEST_LINES as i64],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
