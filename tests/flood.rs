@@ -112,11 +112,14 @@ fn stop(mut child: Child) {
     }
 }
 
+/// One source of an incident: (key, count, first seen, last seen).
+type Source = (String, u64, String, String);
+
 /// What the flood left, in comparable form.
 #[derive(Debug, PartialEq, Eq)]
 struct Record {
     /// (title, [(key, count, first, last)], latest excerpt)
-    incidents: Vec<(String, Vec<(String, u64, String, String)>, String)>,
+    incidents: Vec<(String, Vec<Source>, String)>,
     alerts: Vec<String>,
     /// (rule, key, number, count) of every detection.
     detections: Vec<(String, String, i64, u64)>,
