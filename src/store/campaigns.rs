@@ -64,6 +64,10 @@ CREATE TABLE watch_incidents (
 CREATE UNIQUE INDEX watch_incidents_campaign ON watch_incidents (rule, grouping, scope)
     WHERE open = 1 AND grouping <> 'per_key';
 CREATE INDEX watch_incidents_due ON watch_incidents (reported_at) WHERE due = 1;
+-- A notify-only campaign rule's open alerted detection (one per campaign,
+-- among thousands of joined ones).
+CREATE INDEX detections_alerted_open ON detections (rule)
+    WHERE open = 1 AND alert_key IS NOT NULL;
 
 -- Incidents opened before: one per key, already reported.
 INSERT INTO watch_incidents (incident_id, rule, grouping, scope, group_by, open, keys,

@@ -133,6 +133,14 @@ fn no_statement_on_a_detection_or_delivery_path_scans_a_big_table() {
             now,
         )
         .unwrap();
+    // A notify-only campaign rule: its second key joins the first's alert.
+    let mut burst = change("5.5.5.5", 4, true);
+    burst.facts.rule = "burst".into();
+    burst.facts.create_incident = false;
+    let mut burst2 = burst.clone();
+    burst2.key = "5.5.5.6".into();
+    s.commit_watch_batch(&batch(vec![burst, burst2], 550), &pb, "w", "h", now)
+        .unwrap();
     let mut flush = batch(vec![change("1.2.3.4", 9, false)], 600);
     flush.flush = true;
     s.commit_watch_batch(&flush, &pb, "w", "h", now + Duration::minutes(2))
