@@ -22,8 +22,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cargo build --release --quiet
-bin=$(pwd)/${CARGO_TARGET_DIR:-target}/release/warroom
+if [ -n "${WARROOM_BIN:-}" ]; then
+  bin=$WARROOM_BIN
+else
+  cargo build --release --quiet
+  bin=$(pwd)/${CARGO_TARGET_DIR:-target}/release/warroom
+fi
 
 # The flood, stamped over the last lines/1000 seconds (fail2ban ignores
 # failures older than its findtime).
@@ -76,8 +80,9 @@ printf 'warroom watch: all effects committed %.2f s after the append (%.1fx scan
   "$watch" "$(echo "$watch / $scan" | bc -l)" "$stopped"
 after=$(du -sb "$work/w/db" | cut -f1)
 db=$(du -cb "$work/w/db"/w.db* | tail -1 | cut -f1)
-printf 'growth: %.2f MB in all (database files %.2f MB)\n' \
-  "$(echo "($after - $before) / 1048576" | bc -l)" "$(echo "$db / 1048576" | bc -l)"
+printf 'growth: %.2f MB in all (database files %.2f MB: %s)\n' \
+  "$(echo "($after - $before) / 1048576" | bc -l)" "$(echo "$db / 1048576" | bc -l)" \
+  "$(cd "$work/w/db" && du -b w.db* | tr '\t\n' '= ' )"
 sqlite3 "$work/w/db/w.db" "SELECT 'incidents', count(*) FROM incidents;
   SELECT 'detections', count(*) FROM detections;
   SELECT 'events', count(*) FROM events;

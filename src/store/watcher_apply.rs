@@ -271,10 +271,10 @@ fn open_detection(
             && f.incident.is_campaign()
             && f.alert
             && campaigns::open_alert(tx, &f.rule)?);
-    let all_lines: Vec<&String> = d.new_lines.iter().collect();
+    let all_lines: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let latest = bounded_latest(&[], &d.latest_lines);
+    let latest = bounded_latest(&[], &d.latest_lines, lines_kept(d));
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -459,10 +459,10 @@ fn attach(
         },
     )?;
     let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
-    let room = MAX_DETECTION_LINES.saturating_sub(kept.len());
+    let room = lines_kept(d).saturating_sub(kept.len());
     kept.extend(new_lines.iter().take(room).cloned());
     let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
-    let latest = bounded_latest(&latest, &d.latest_lines);
+    let latest = bounded_latest(&latest, &d.latest_lines, lines_kept(d));
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
@@ -531,11 +531,25 @@ fn attach(
     Ok(())
 }
 
-/// A detection's latest lines after `added` (JSON, at most
+/// First (and latest) lines a detection row keeps. A campaign's excerpt
+/// takes its first and latest lines from its first and latest detections,
+/// so each of its thousands of detections keeps only a few: the flood's
+/// database stays a few MB.
+pub(super) const CAMPAIGN_DETECTION_LINES: usize = 2;
+
+fn lines_kept(d: &DetectionChange) -> usize {
+    if d.facts.create_incident && d.facts.incident.is_campaign() {
+        CAMPAIGN_DETECTION_LINES
+    } else {
+        MAX_DETECTION_LINES
+    }
+}
+
+/// A detection's latest lines after `added` (JSON, at most `keep` and
 /// [`LATEST_LINES`]).
-fn bounded_latest(before: &[String], added: &[String]) -> String {
+fn bounded_latest(before: &[String], added: &[String], keep: usize) -> String {
     let mut all: Vec<&String> = before.iter().chain(added).collect();
-    let cut = all.len().saturating_sub(LATEST_LINES);
+    let cut = all.len().saturating_sub(LATEST_LINES.min(keep));
     all.drain(..cut);
     serde_json::to_string(&all).unwrap_or_else(|_| "[]".into())
 }
