@@ -373,11 +373,19 @@ fn scan_commit_opens_incidents_once_with_their_detections_in_the_timeline() {
     let env = Env::new();
     let log = log.to_str().unwrap();
     let expected: Vec<Value> = scan_json(&env, &[log]);
-    let incident_rules = expected
+    // One incident per key of a per_key rule, one per campaign rule.
+    let per_key = expected
         .iter()
-        .filter(|d| d["create_incident"] == true)
+        .filter(|d| d["create_incident"] == true && d["incident"] == "per_key")
         .count();
-    assert!(incident_rules >= 3);
+    let campaigns: std::collections::BTreeSet<&str> = expected
+        .iter()
+        .filter(|d| d["create_incident"] == true && d["incident"] == "per_rule")
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    let incident_rules = per_key + campaigns.len();
+    assert!(campaigns.contains("Multiple failed logins"));
+    assert!(incident_rules >= 2);
 
     let out = env.ok(&["scan", "--commit", log]);
     assert!(
@@ -400,11 +408,12 @@ fn scan_commit_opens_incidents_once_with_their_detections_in_the_timeline() {
     );
     assert_eq!(stored_detections(&env), first);
 
-    // An incident carries rule, key, counts, window and the lines.
-    let brute = expected
+    // The brute-force campaign carries every address with its count, and
+    // its first detection's rule, key, counts, window and lines.
+    let brutes: Vec<&Value> = expected
         .iter()
-        .find(|d| d["rule"] == "Multiple failed logins")
-        .unwrap();
+        .filter(|d| d["rule"] == "Multiple failed logins")
+        .collect();
     let row = list
         .as_array()
         .unwrap()
@@ -413,13 +422,22 @@ fn scan_commit_opens_incidents_once_with_their_detections_in_the_timeline() {
             r["title"]
                 .as_str()
                 .unwrap()
-                .contains(brute["key"].as_str().unwrap())
-                && r["title"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("Multiple failed logins")
+                .starts_with("Multiple failed logins from ")
         })
-        .expect("the brute-force incident");
+        .expect("the brute-force campaign incident");
+    let n = brutes.len();
+    let noun = if n == 1 { "address" } else { "addresses" };
+    assert_eq!(
+        row["title"],
+        format!("Multiple failed logins from {n} {noun}")
+    );
+    let sources = env.json(&["incident", "show", row["id"].as_str().unwrap()]);
+    let sources = sources["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), n);
+    for b in &brutes {
+        let s = sources.iter().find(|s| s["key"] == b["key"]).unwrap();
+        assert_eq!(s["count"], b["count"], "{b}");
+    }
     assert_eq!(row["severity"], "P2");
     assert_eq!(row["source"], "rule-watcher");
     let id = row["id"].as_str().unwrap();
@@ -430,6 +448,8 @@ fn scan_commit_opens_incidents_once_with_their_detections_in_the_timeline() {
         .iter()
         .find(|e| e["kind"] == "detect.opened")
         .expect("detect.opened in the timeline");
+    let first_key = opened["data"]["key"].as_str().unwrap();
+    let brute = *brutes.iter().find(|b| b["key"] == first_key).unwrap();
     assert!(
         opened["detail"]
             .as_str()

@@ -368,7 +368,9 @@ struct Outcome {
     detections: Vec<String>,
     incidents: Vec<String>,
     alerts: Vec<String>,
-    /// Per incident (by title): every evidence excerpt's lines, in order.
+    /// Per incident (by title): its latest evidence excerpt (the bounded
+    /// first and latest lines; earlier excerpts are snapshots taken when
+    /// a report fell due, so how many there are depends on timing).
     evidence: Vec<(String, String)>,
 }
 
@@ -405,13 +407,14 @@ fn outcome(db: &Path) -> Outcome {
             i.source,
             i.detected_at.to_rfc3339()
         ));
-        let lines: Vec<String> = store
+        let latest = store
             .evidence(&i.id)
             .unwrap()
             .into_iter()
-            .filter_map(|e| e.content)
-            .collect();
-        evidence.push((i.title.clone(), lines.join("\n")));
+            .max_by_key(|e| e.id)
+            .and_then(|e| e.content)
+            .unwrap_or_default();
+        evidence.push((i.title.clone(), latest));
     }
     incidents.sort();
     evidence.sort();
@@ -452,7 +455,7 @@ fn a_watcher_killed_at_random_moments_ends_like_an_uninterrupted_one() {
     let (stdout, _) = stop(child);
     let expected = outcome(&reference.db());
     assert!(
-        expected.incidents.len() >= 3 && !expected.alerts.is_empty(),
+        expected.incidents.len() >= 2 && !expected.alerts.is_empty(),
         "the log opens incidents and raises alerts: {expected:#?}"
     );
     assert_eq!(

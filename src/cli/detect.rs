@@ -85,6 +85,8 @@ struct DetectionJson<'a> {
     window_seconds: Option<i64>,
     notify: &'a [String],
     create_incident: bool,
+    /// How its detections become incidents (per_key, per_rule, per_host).
+    incident: &'static str,
     lines: &'a [String],
 }
 
@@ -100,6 +102,7 @@ fn detection_json<'a>(rule: &'a Rule, d: &'a Detection) -> DetectionJson<'a> {
         window_seconds: window_of(rule).map(|w| w.num_seconds()),
         notify: &rule.notify,
         create_incident: rule.create_incident,
+        incident: rule.incident.as_str(),
         lines: &d.lines,
     }
 }
@@ -212,6 +215,8 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
             replay: true,
             detections: recorder.take_changes(&engine),
             notify_sinks: sinks.iter().map(|s| s.name.clone()).collect(),
+            // A replay reports everything it recorded at once.
+            flush: true,
             ..WatchBatch::default()
         };
         let outcome = store.commit_watch_batch(
@@ -363,7 +368,12 @@ fn delivery_status(delivered: &[AlertResult]) -> ExitCode {
 /// One line on what `--commit` recorded (and how many detection changes
 /// came from lines a watcher had committed already).
 fn commit_summary(c: &CommitOutcome, by_watcher: u64) -> String {
-    let incidents = c.opened.iter().filter(|o| o.incident.is_some()).count();
+    // A key joining its rule's campaign opens no incident of its own.
+    let incidents = c
+        .opened
+        .iter()
+        .filter(|o| o.incident.is_some() && !o.joined)
+        .count();
     let mut line = format!(
         "committed: {} new detection(s) ({incidents} incident(s) opened), {} event(s) attached to open detections, {} already recorded",
         c.opened.len(),

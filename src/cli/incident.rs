@@ -211,7 +211,14 @@ pub(super) fn incident(
             let store = ctx.open_store()?;
             let detail = store.detail(&id, None)?;
             if as_json {
-                print_json(&json::incident_detail(&detail, policy, now))?;
+                let mut v = json::incident_detail(&detail, policy, now);
+                // A campaign's sources: every key with its count and times.
+                let sources = serde_json::to_value(store.incident_sources(&id)?)
+                    .unwrap_or(serde_json::Value::Null);
+                if let serde_json::Value::Object(m) = &mut v {
+                    m.insert("sources".into(), sources);
+                }
+                print_json(&v)?;
             } else {
                 print_detail(&detail, ctx, now)?;
             }

@@ -8,15 +8,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
 use super::AppContext;
 use super::detect::load_rules;
-use crate::comms::alerts;
+use crate::comms::delivery_queue::{DeliveryQueue, QUEUE_BATCHES};
 use crate::detect::follow::{FollowConfig, Follower, IntakeFollow, system_clock};
 use crate::detect::logfile::LogAccess;
 use crate::detect::rule_file::kind_of;
@@ -132,8 +131,13 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     // alert sink and delivered after the commit, off the loop.
     let sinks = ctx.settings.comms.escalation_sinks(store.path());
     config.notify_sinks = sinks.iter().map(|s| s.name.clone()).collect();
-    let db = store.path().to_path_buf();
-    let mut delivering: Vec<JoinHandle<()>> = Vec::new();
+    let delivery = DeliveryQueue::start(
+        store.path(),
+        sinks,
+        &ctx.settings.comms,
+        &ctx.actor,
+        QUEUE_BATCHES,
+    );
     let host = host_name();
     let opts = WatchOptions {
         name: name.to_string(),
@@ -189,19 +193,9 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
         |follower, outcome| {
             lines.set(follower.lines());
             ignored.borrow_mut().clone_from(&follower.engine().ignored);
-            delivering.retain(|h| !h.is_finished());
-            if !outcome.deliver.is_empty()
-                && let Some(h) = alerts::deliver_in_background(
-                    &db,
-                    outcome.deliver.clone(),
-                    sinks.clone(),
-                    &ctx.settings.comms,
-                    &ctx.actor,
-                    chrono::Utc::now(),
-                )
-            {
-                delivering.push(h);
-            }
+            // After the commit, never holding the loop: a full queue
+            // leaves them pending for `warroom alerts`.
+            delivery.push(outcome.deliver.clone(), chrono::Utc::now());
             let mut out = stdout.lock();
             for line in status_lines(outcome) {
                 tracing::info!("{}", display_safe(&line));
@@ -222,11 +216,7 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     }
     // Give deliveries in flight a moment; one still running when this
     // gives up stays pending, and `warroom alerts` retries it later.
-    let deadline = Instant::now() + DELIVERY_GRACE;
-    while delivering.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    if delivering.iter().any(|h| !h.is_finished()) {
+    if !delivery.finish(DELIVERY_GRACE) {
         tracing::warn!("alert deliveries still running at exit; left pending for a retry");
     }
     Ok(ExitCode::SUCCESS)
@@ -269,7 +259,8 @@ pub fn status_lines(outcome: &CommitOutcome) -> Vec<String> {
                 format_time(o.first_seen)
             );
             if let Some(id) = &o.incident {
-                line.push_str(&format!(" -> {id}"));
+                let arrow = if o.joined { "joined" } else { "->" };
+                line.push_str(&format!(" {arrow} {id}"));
             }
             if let Some((_, raised)) = &o.alert {
                 line.push_str(if *raised {

@@ -20,6 +20,7 @@
 
 pub mod alerts;
 pub mod config;
+pub mod delivery_queue;
 pub mod desktop;
 pub mod fields;
 mod mailbox;

@@ -346,7 +346,7 @@ impl Sink {
         self.engine
             .process(&l.text, &l.raw, l.count, at, &mut self.changes);
         for c in self.changes.drain(..) {
-            self.recorder.note(&c, source);
+            self.recorder.note_line(&c, source, &l.raw);
             let (rule, key) = match &c {
                 Change::Opened { rule, key } | Change::Attached { rule, key, .. } => (*rule, key),
                 Change::Closed { .. } => continue,
@@ -1171,6 +1171,7 @@ impl Follower {
             notify_sinks: self.config.notify_sinks.clone(),
             lease: None,
             intake: self.sink.intake.take(&self.config.notify_sinks),
+            flush: false,
         }
     }
 

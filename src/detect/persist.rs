@@ -3,9 +3,10 @@
 //! windows that changed), and restores an engine from what was committed.
 //! Used by `scan --commit` and by the follow driver.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::engine::{Change, Detection, Engine, Window, window_of};
+use crate::domain::campaign::LATEST_LINES;
 use crate::store::{DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState};
 
 /// What is committed of one open detection.
@@ -27,6 +28,10 @@ struct Pending {
     /// How it stood when the engine closed it (quiet).
     closed: Option<Detection>,
     sources: BTreeSet<String>,
+    /// The latest matching lines since the last batch (bounded).
+    latest: VecDeque<String>,
+    /// The host the latest line names (per-host campaigns).
+    host: Option<String>,
 }
 
 /// Tracks engine changes between commits.
@@ -42,6 +47,26 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// Notes one engine change made by the line `raw` of `source`: the line
+    /// is kept among the detection's latest (bounded) and names its host.
+    pub fn note_line(&mut self, change: &Change, source: &str, raw: &str) {
+        self.note(change, source);
+        let (Change::Opened { rule, key } | Change::Attached { rule, key, .. }) = change else {
+            return;
+        };
+        let Some(&i) = self.current.get(&(*rule, key.clone())) else {
+            return;
+        };
+        let p = &mut self.pending[i];
+        if p.latest.len() == LATEST_LINES {
+            p.latest.pop_front();
+        }
+        p.latest.push_back(raw.to_string());
+        if let Some(h) = super::logline::host_of(raw) {
+            p.host = Some(h.to_string());
+        }
+    }
+
     /// Notes one engine change, from a line of `source`.
     pub fn note(&mut self, change: &Change, source: &str) {
         match change {
@@ -54,6 +79,8 @@ impl Recorder {
                     before: None,
                     closed: None,
                     sources: BTreeSet::from([source.to_string()]),
+                    latest: VecDeque::new(),
+                    host: None,
                 });
                 self.current.insert(k, self.pending.len() - 1);
             }
@@ -123,6 +150,8 @@ impl Recorder {
             before: Some(self.committed.get(&k).copied().unwrap_or_default()),
             closed: None,
             sources: BTreeSet::new(),
+            latest: VecDeque::new(),
+            host: None,
         });
         self.current.insert(k, self.pending.len() - 1);
         self.pending.len() - 1
@@ -161,6 +190,15 @@ impl Recorder {
                 added: d.count.saturating_sub(before.count),
                 new: p.new,
                 new_lines: d.lines[lines_before..].to_vec(),
+                latest_lines: if p.latest.is_empty() {
+                    // Opened by lines noted without their text (a
+                    // replay): the newest the engine kept.
+                    let from = d.lines.len().saturating_sub(LATEST_LINES);
+                    d.lines[from..].to_vec()
+                } else {
+                    p.latest.into_iter().collect()
+                },
+                host: p.host,
                 lines_before,
                 sources: p.sources.into_iter().collect(),
                 closed_after: closed,
@@ -205,6 +243,7 @@ pub fn facts(engine: &Engine, rule: usize) -> RuleFacts {
         create_incident: r.create_incident,
         notify: r.notify.clone(),
         alert: r.alert,
+        incident: r.incident,
     }
 }
 

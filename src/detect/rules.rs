@@ -35,6 +35,7 @@ use super::rule_file::read_rule_file;
 use super::sigma::SigmaDetection;
 use super::yaml::YamlFailure;
 use crate::domain::Severity;
+use crate::domain::campaign::IncidentGrouping;
 
 mod condition;
 mod events;
@@ -94,6 +95,9 @@ pub struct Rule {
     pub alert: bool,
     /// Hits this rule does not count (besides the set's global list).
     pub ignore: Allowlist,
+    /// How its detections become incidents (`incident:`; one per key by
+    /// default, or one campaign per rule or per rule and host).
+    pub incident: IncidentGrouping,
     pub at: Position,
 }
 
@@ -323,9 +327,10 @@ impl RuleSet {
                     | "enabled"
                     | "ignore"
                     | "ignore_lines"
+                    | "incident"
             ) {
                 let msg = format!(
-                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why, ignore, ignore_lines)",
+                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why, ignore, ignore_lines, incident)",
                     k.as_str()
                 );
                 self.problem(file, k.span(), subject, msg);
@@ -494,6 +499,19 @@ impl RuleSet {
         let mut ignore = Allowlist::default();
         self.read_allowlist(file, m, subject, &mut ignore);
 
+        let incident = match m.get_scalar("incident") {
+            None => IncidentGrouping::PerKey,
+            Some(s) => IncidentGrouping::parse(s.as_str()).unwrap_or_else(|| {
+                let msg = format!(
+                    "unknown incident grouping '{}' (expected {})",
+                    s.as_str(),
+                    IncidentGrouping::NAMES
+                );
+                self.problem(file, s.span(), subject, msg);
+                IncidentGrouping::PerKey
+            }),
+        };
+
         let enabled = m
             .get_scalar("enabled")
             .and_then(|e| e.as_bool())
@@ -530,6 +548,7 @@ impl RuleSet {
             notify,
             alert,
             ignore,
+            incident,
             at: position(file, m.span()),
         });
     }

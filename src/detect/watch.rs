@@ -1,8 +1,9 @@
 //! The watch loop shared by `warroom watch` and the console's watcher task:
 //! poll the follower when files change (inotify through the `notify` crate)
 //! or every poll interval (the fallback, and for filesystems without
-//! notifications), commit each round's batch in one transaction, and on a
-//! stop request commit what was read and return.
+//! notifications), commit what a group of rounds read (up to
+//! [`GROUP_TIME`] or [`GROUP_LINES`]; at once when nothing more waits) in
+//! one transaction, and on a stop request commit what was read and return.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -203,6 +204,8 @@ pub fn commit(
 ) -> Result<Option<CommitOutcome>, StoreError> {
     let mut batch = follower.take_batch(&opts.name);
     batch.lease = opts.lease.clone();
+    // The last commit of a run reports every incident's pending hits.
+    batch.flush = stop.load(Ordering::Relaxed);
     if batch.checkpoints.is_empty()
         && batch.reads.is_empty()
         && batch.windows.is_empty()
@@ -261,12 +264,13 @@ fn follow(
     let mut waker = Waker::ignoring(db);
     let mut last_dirs = Instant::now() - Duration::from_secs(60);
     let mut last_renewal = Instant::now();
+    let mut last_report = Instant::now();
     loop {
         if last_dirs.elapsed() >= Duration::from_secs(1) {
             waker.watch(&follower.watch_dirs());
             last_dirs = Instant::now();
         }
-        let more = follower.poll();
+        let more = poll_group(follower, stop);
         let stopping = stop.load(Ordering::Relaxed);
         if stopping {
             follower.sweep();
@@ -277,6 +281,9 @@ fn follow(
             on_commit(follower, &outcome);
         }
         if stopping {
+            // Whatever the incidents have not been told yet (an empty last
+            // batch commits nothing, so it is told here).
+            store.report_watch_incidents(&opts.actor, &opts.host, chrono::Utc::now(), true)?;
             return Ok(());
         }
         if let Some(term) = &opts.lease
@@ -292,10 +299,45 @@ fn follow(
             }
         }
         if !more {
+            // Quiet: incidents whose last report is a minute old hear what
+            // they gained since, without waiting for another hit.
+            if last_report.elapsed() >= Duration::from_secs(1) {
+                last_report = Instant::now();
+                if let Err(e) =
+                    store.report_watch_incidents(&opts.actor, &opts.host, chrono::Utc::now(), false)
+                {
+                    tracing::warn!("reporting detections to their incidents failed: {e}");
+                }
+            }
             on_event(WatchEvent::CaughtUp(follower));
             // A long poll interval must not outlast the lease.
             let renew_every = opts.lease.as_ref().map_or(opts.poll, |t| t.ttl / 3);
             waker.wait(opts.poll.min(renew_every));
+        }
+    }
+}
+
+/// A commit groups what was read for at most this long...
+pub const GROUP_TIME: Duration = Duration::from_millis(50);
+/// ... or this many lines, whichever comes first. A quiet line (nothing
+/// more to read) commits at once.
+pub const GROUP_LINES: u64 = 50_000;
+
+/// Polls the follower until it has read everything there is, or a group's
+/// time or lines are used up: one commit then carries the whole group
+/// (a flood is a few commits, not one per round of reading). True when
+/// there is more to read.
+fn poll_group(follower: &mut Follower, stop: &AtomicBool) -> bool {
+    let started = Instant::now();
+    let first = follower.lines();
+    loop {
+        let more = follower.poll();
+        if !more
+            || started.elapsed() >= GROUP_TIME
+            || follower.lines().saturating_sub(first) >= GROUP_LINES
+            || stop.load(Ordering::Relaxed)
+        {
+            return more;
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The pure domain: types and rules with no I/O and no clock reads (any
 //! function that needs "now" takes it as a parameter).
 
+pub mod campaign;
 pub mod clock_history;
 pub mod comms;
 pub mod escalation;

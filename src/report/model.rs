@@ -15,7 +15,7 @@ use crate::domain::review::{CorrectiveAction, Review, review_due, review_overdue
 use crate::domain::roles::{Assignment, Role};
 use crate::domain::sla::{ClockState, clocks};
 use crate::domain::{Incident, IncidentId, Policy};
-use crate::store::{IncidentDetail, LegalHold, Store, StoreError};
+use crate::store::{IncidentDetail, IncidentSource, LegalHold, Store, StoreError};
 
 /// The JSON form's `format` field; bumped only on an incompatible change.
 pub const FORMAT: &str = "warroom-report/1";
@@ -28,6 +28,8 @@ pub struct ReportInput {
     pub custody: Vec<CustodyEvent>,
     pub review: Review,
     pub legal_hold: Option<LegalHold>,
+    /// The keys of its detections (a campaign's sources), most events first.
+    pub sources: Vec<IncidentSource>,
 }
 
 impl ReportInput {
@@ -39,6 +41,7 @@ impl ReportInput {
             custody: store.custody(id)?,
             review: store.review(id)?,
             legal_hold: store.legal_hold(id)?,
+            sources: store.incident_sources(id)?,
         })
     }
 }
@@ -268,6 +271,9 @@ pub struct Report {
     pub communications: Vec<EventJson>,
     /// Timeline events of kind `detect.*`, oldest first.
     pub detections: Vec<EventJson>,
+    /// Every key its detections were for (a campaign's sources): count,
+    /// first and last seen, most events first.
+    pub sources: Vec<IncidentSource>,
     pub legal_hold: Option<HoldJson>,
     /// Holds set and lifted, oldest first.
     pub legal_hold_history: Vec<EventJson>,
@@ -385,6 +391,7 @@ impl Report {
             clocks: clock_list,
             communications: of_kind("comms."),
             detections: of_kind("detect."),
+            sources: input.sources.clone(),
             legal_hold: input.legal_hold.as_ref().map(|h| HoldJson {
                 reason: h.reason.clone(),
                 set_by: h.set_by.clone(),

@@ -6,6 +6,10 @@
 
 use super::model::{Change, Report, clock_outcome};
 
+/// Sources listed in the text forms of a report, at most (most events
+/// first; the JSON report has them all).
+const MAX_SOURCE_ROWS: usize = 200;
+
 /// One block of a document. All text is raw and must be escaped by the
 /// writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +240,36 @@ pub fn outline(r: &Report) -> Vec<Block> {
                     })
                     .collect(),
             });
+        }
+    }
+
+    if !r.sources.is_empty() {
+        out.push(Block::Heading("Sources".into()));
+        let shown = r.sources.len().min(MAX_SOURCE_ROWS);
+        out.push(Block::Table {
+            head: vec![
+                "Key".into(),
+                "Events".into(),
+                "First seen (UTC)".into(),
+                "Last seen (UTC)".into(),
+            ],
+            rows: r.sources[..shown]
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.key.clone(),
+                        s.count.to_string(),
+                        crate::domain::event::format_time(s.first_seen),
+                        crate::domain::event::format_time(s.last_seen),
+                    ]
+                })
+                .collect(),
+        });
+        if r.sources.len() > shown {
+            out.push(Block::Para(format!(
+                "{} more source(s) with fewer events: all of them are in the JSON report.",
+                r.sources.len() - shown
+            )));
         }
     }
 

@@ -138,6 +138,13 @@ pub(super) struct StoredContent {
     content: Option<String>,
 }
 
+impl StoredContent {
+    /// SHA-256 (hex) of the content.
+    pub(super) fn sha(&self) -> &str {
+        &self.sha
+    }
+}
+
 /// Records a stored item and its collection custody event in the caller's
 /// transaction (the watcher records its excerpts with its detections).
 pub(super) fn insert_evidence_in_tx(

@@ -354,6 +354,7 @@ fn fire(
             create_incident: a.create_incident,
             alert: !a.create_incident || !a.notify.is_empty(),
             notify: a.notify.clone(),
+            incident: crate::domain::campaign::IncidentGrouping::PerKey,
         },
         key: a.key.clone(),
         count: 1,
@@ -362,6 +363,8 @@ fn fire(
         added: 1,
         new: true,
         new_lines: vec![a.raw.clone()],
+        latest_lines: vec![a.raw.clone()],
+        host: None,
         lines_before: 0,
         sources: vec![batch.intake.clone()],
         // Without an incident, each alert is its own notice: nothing keeps

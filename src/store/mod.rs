@@ -3,6 +3,7 @@
 //! updates current state and appends the timeline event(s) describing it.
 
 mod alert_log;
+mod campaigns;
 mod changes;
 mod checklist;
 mod clocks;
@@ -27,8 +28,10 @@ mod source_reads;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 pub mod timeline;
+mod watch_indexes;
 mod watch_lease;
 mod watcher;
+mod watcher_apply;
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
@@ -38,6 +41,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
 pub use alert_log::RaisedAlert;
+pub use campaigns::IncidentSource;
 pub use comms::{
     AlertClaim, AlertDelivery, AlertDeliveryState, AlertSubject, Delivery, DeliveryState,
     MAX_MESSAGE_BYTES, NewAlert, NewMessage, SentMessage, body_sha256, check_body,
@@ -436,3 +440,11 @@ mod tests;
 #[cfg(test)]
 #[path = "open_tests.rs"]
 mod open_tests;
+
+#[cfg(test)]
+#[path = "query_plan_tests.rs"]
+mod query_plan_tests;
+
+#[cfg(test)]
+#[path = "campaigns_tests.rs"]
+mod campaigns_tests;

@@ -6,8 +6,9 @@
 //! (`store/watcher.rs`), 5 and 6 are comms' (`store/comms.rs`), 7 the watcher leases'
 //! (`store/watch_lease.rs`), 8 the clock history (`store/clocks.rs`), 9 the
 //! alert log and cancelled alert deliveries (`store/alert_log.rs`), 10 intake
-//! (`store/intake.rs`), 11 source reads, 12 intake ways in (`store/intake_status.rs`);
-//! next free: 13.
+//! (`store/intake.rs`), 11 source reads, 12 intake ways in (`store/intake_status.rs`),
+//! 13 the watcher's lookup indexes (`store/watch_indexes.rs`), 14 campaigns and
+//! reports of the watcher's incidents (`store/campaigns.rs`); next free: 15.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -28,6 +29,8 @@ pub const MIGRATIONS: &[Migration] = &[
     super::intake::MIGRATION,
     super::source_reads::MIGRATION,
     super::intake_status::MIGRATION,
+    super::watch_indexes::MIGRATION,
+    super::campaigns::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

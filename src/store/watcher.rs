@@ -7,23 +7,22 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
-use serde_json::json;
 
-use super::comms::{NewAlert, take_alert};
-use super::evidence::{StoredContent, insert_evidence_in_tx};
-use super::incidents::{create_in_tx, load_in_tx, parse_time, record_change};
+use super::comms::NewAlert;
+use super::incidents::parse_time;
 use super::intake::intake_in_tx;
 use super::migration::Migration;
 use super::source_reads::{SourceRead, save_reads};
-use super::timeline::{NewEvent, append};
 use super::watch_lease::{LeaseTerm, renew_in_tx};
-use super::{Result, Store, WriteError};
+use super::{Result, Store};
+use crate::domain::IncidentId;
+use crate::domain::campaign::IncidentGrouping;
 use crate::domain::event::format_time;
-use crate::domain::incident::validate_title;
-use crate::domain::{IncidentId, Playbook, Severity, Source};
-use crate::store::{EvidenceContent, NewEvidence, NewIncident};
+use crate::domain::{Playbook, Severity, Source};
 
 /// 4: watcher checkpoints, window state, detections and replay marks.
+pub(super) use super::watcher_apply::apply_change;
+
 pub(super) const MIGRATION: Migration = Migration {
     version: 4,
     sql: r#"
@@ -163,6 +162,8 @@ pub struct RuleFacts {
     /// A detection raises an alert (the `notify` action or a `notify`
     /// list; with no recipients it is raised and delivered to nobody).
     pub alert: bool,
+    /// How its detections become incidents.
+    pub incident: IncidentGrouping,
 }
 
 /// One detection that changed in a batch: how the engine holds it now, and
@@ -180,6 +181,10 @@ pub struct DetectionChange {
     pub new: bool,
     /// Matching lines not committed yet (raw, as read).
     pub new_lines: Vec<String>,
+    /// The latest matching lines since the last commit (bounded).
+    pub latest_lines: Vec<String>,
+    /// The host its latest line names (per-host campaigns).
+    pub host: Option<String>,
     /// Lines committed before (so a replay knows which lines are new).
     pub lines_before: usize,
     /// The files its lines came from.
@@ -221,6 +226,9 @@ pub struct WatchBatch {
     /// Alerts read from followed intake files (Wazuh `alerts.json`),
     /// committed with the checkpoints of the lines they came from.
     pub intake: Vec<super::IntakeBatch>,
+    /// Report every incident's pending hits now, not at most once a
+    /// minute (the watcher is stopping, or a replay ends).
+    pub flush: bool,
 }
 
 /// A detection that a commit opened.
@@ -237,6 +245,8 @@ pub struct OpenedDetection {
     pub incident: Option<IncidentId>,
     /// The alert's key, and whether this commit was the one to raise it.
     pub alert: Option<(String, bool)>,
+    /// It joined its rule's open campaign incident.
+    pub joined: bool,
 }
 
 /// What a commit did beyond saving the batch.
@@ -292,7 +302,7 @@ pub struct WatchState {
 
 /// Incident titles are at most 200 characters; a key taken from a log line
 /// can be anything, so it is cut to fit.
-fn incident_title(facts: &RuleFacts, key: &str) -> String {
+pub(super) fn incident_title(facts: &RuleFacts, key: &str) -> String {
     let head = if facts.group_by == "global" {
         facts.rule.clone()
     } else {
@@ -301,7 +311,7 @@ fn incident_title(facts: &RuleFacts, key: &str) -> String {
     cut_title(&head)
 }
 
-fn cut_title(head: &str) -> String {
+pub(super) fn cut_title(head: &str) -> String {
     let mut title: String = head.chars().take(200).collect();
     if title.trim().is_empty() {
         title = "Detection".into();
@@ -309,7 +319,7 @@ fn cut_title(head: &str) -> String {
     title
 }
 
-fn window_text(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
+pub(super) fn window_text(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
     format!("{} .. {}", format_time(first), format_time(last))
 }
 
@@ -341,11 +351,15 @@ fn detection_from_row(r: &Row<'_>) -> rusqlite::Result<DetectionRecord> {
 
 /// Runs a statement through the connection's statement cache (the watcher
 /// commits often; parsing the same SQL each time was most of its cost).
-fn exec(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+pub(super) fn exec(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(p)
 }
 
-fn one<T>(
+pub(super) fn one<T>(
     tx: &Transaction<'_>,
     sql: &str,
     p: impl rusqlite::Params,
@@ -354,13 +368,9 @@ fn one<T>(
     tx.prepare_cached(sql)?.query_row(p, f)
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
-
-/// Evidence content prepared (copied into the evidence store) before the
-/// transaction, one per detection change that has new lines.
-struct Excerpts(Vec<Option<(StoredContent, NewEvidence)>>);
 
 /// Context shared by the writes of one batch.
 pub(super) struct Ctx<'a> {
@@ -483,8 +493,8 @@ impl Store {
 
     /// Commits one batch in one transaction: checkpoints, windows, and the
     /// detections with their incidents (source: rule watcher), `detect.*`
-    /// timeline events, evidence excerpts of the matching lines and alerts
-    /// for rules that notify. Detections whose incident was resolved or
+    /// timeline events and alerts for rules that notify; then reports the
+    /// incidents due (bounded evidence, coalesced `detect.updated`). Detections whose incident was resolved or
     /// closed since are closed first and reported, so the engine forgets
     /// them.
     pub fn commit_watch_batch(
@@ -497,31 +507,9 @@ impl Store {
     ) -> Result<CommitOutcome> {
         // A batch runs a few dozen distinct statements; keep them all.
         self.conn.set_prepared_statement_cache_capacity(64);
-        // Excerpts are copied into the evidence store first (content
-        // addressed: a crash leaves at most an unreferenced file).
-        let mut excerpts = Vec::with_capacity(batch.detections.len());
-        for d in &batch.detections {
-            if d.new_lines.is_empty() || !d.facts.create_incident {
-                excerpts.push(None);
-                continue;
-            }
-            let new = NewEvidence {
-                content: EvidenceContent::Excerpt {
-                    text: d.new_lines.join("\n"),
-                    source_path: (!d.sources.is_empty()).then(|| d.sources.join(", ")),
-                },
-                description: format!("lines matching rule \"{}\" for {}", d.facts.rule, d.key),
-                source_host: host.to_string(),
-                tz: chrono::FixedOffset::east_opt(0).expect("UTC offset"),
-            };
-            if new.content_is_blank() {
-                excerpts.push(None);
-                continue;
-            }
-            let stored = self.store_content(&new.content)?;
-            excerpts.push(Some((stored, new)));
-        }
-        let excerpts = Excerpts(excerpts);
+        // Alerts from followed intake files: their excerpts go into the
+        // evidence store first (content addressed: a crash leaves at most
+        // an unreferenced file).
         let mut intake_excerpts = Vec::with_capacity(batch.intake.len());
         for b in &batch.intake {
             intake_excerpts.push(self.intake_excerpts(b, host)?);
@@ -531,7 +519,7 @@ impl Store {
         } else {
             format!("watch:{}", batch.watcher)
         };
-        self.write(|tx| {
+        let outcome = self.write(|tx| {
             if let Some(term) = &batch.lease {
                 renew_in_tx(tx, &batch.watcher, term, now)?;
             }
@@ -548,8 +536,8 @@ impl Store {
                 closed: close_resolved(tx, now)?,
                 ..CommitOutcome::default()
             };
-            for (d, excerpt) in batch.detections.iter().zip(&excerpts.0) {
-                apply_change(&ctx, batch.replay, d, excerpt.as_ref(), None, &mut outcome)?;
+            for d in &batch.detections {
+                apply_change(&ctx, batch.replay, d, None, None, &mut outcome)?;
             }
             for (b, excerpts) in batch.intake.iter().zip(&intake_excerpts) {
                 intake_in_tx(tx, b, excerpts, playbook, actor, now, &mut outcome)?;
@@ -572,18 +560,18 @@ impl Store {
                 )?;
             }
             Ok(outcome)
-        })
-    }
-}
-
-impl NewEvidence {
-    fn content_is_blank(&self) -> bool {
-        match &self.content {
-            EvidenceContent::Excerpt { text, .. } | EvidenceContent::Note(text) => {
-                text.trim().is_empty()
+        })?;
+        // What the batch's hits add to their incidents' timeline and
+        // evidence, once a minute per incident (every one on a flush); not
+        // reported when this fails or the process dies: still pending in
+        // the committed batch, reported by the next commit.
+        if let Err(e) = self.report_watch_incidents(actor, host, now, batch.flush) {
+            if batch.flush {
+                return Err(e);
             }
-            EvidenceContent::File(_) => false,
+            tracing::warn!("reporting detections to their incidents failed, retrying later: {e}");
         }
+        Ok(outcome)
     }
 }
 
@@ -592,6 +580,7 @@ pub(super) fn close_resolved(
     tx: &Transaction<'_>,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<(String, String)>> {
+    super::campaigns::close_resolved(tx)?;
     let now = format_time(now);
     let mut stmt = tx.prepare_cached(
         "UPDATE detections SET open = 0, closed_at = ?1, updated_at = ?1
@@ -651,428 +640,6 @@ fn save_windows(tx: &Transaction<'_>, batch: &WatchBatch) -> rusqlite::Result<()
     )?;
     for w in &batch.windows {
         put.execute(params![batch.watcher, w.rule, w.key, w.state])?;
-    }
-    Ok(())
-}
-
-/// The stored row a change applies to: for a replay, the detection an
-/// earlier replay of the same detection recorded; otherwise the open
-/// detection of the rule and key (suppression), or for hits attached by
-/// the engine to a detection closed meanwhile, the latest one.
-fn target_row(tx: &Transaction<'_>, replay: bool, d: &DetectionChange) -> rusqlite::Result<Target> {
-    if replay {
-        let mark: Option<(i64, i64, i64)> = one(
-            tx,
-            "SELECT detection_id, count, lines FROM detection_replays
-                 WHERE rule = ?1 AND key = ?2 AND first_seen = ?3",
-            params![d.facts.rule, d.key, format_time(d.first_seen)],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-        if let Some((id, count, lines)) = mark {
-            return Ok(Target::Replayed {
-                id,
-                count: u64::try_from(count).unwrap_or(0),
-                lines: usize::try_from(lines).unwrap_or(0),
-            });
-        }
-    }
-    let open: Option<i64> = one(
-        tx,
-        "SELECT id FROM detections WHERE rule = ?1 AND key = ?2 AND open = 1",
-        params![d.facts.rule, d.key],
-        |r| r.get(0),
-    )
-    .optional()?;
-    if let Some(id) = open {
-        return Ok(Target::Open(id));
-    }
-    if !d.new && !replay {
-        let latest: Option<i64> = one(
-            tx,
-            "SELECT id FROM detections WHERE rule = ?1 AND key = ?2
-                 ORDER BY number DESC LIMIT 1",
-            params![d.facts.rule, d.key],
-            |r| r.get(0),
-        )
-        .optional()?;
-        if let Some(id) = latest {
-            return Ok(Target::Open(id));
-        }
-    }
-    Ok(Target::None)
-}
-
-enum Target {
-    /// An earlier replay recorded this detection with this count and lines.
-    Replayed { id: i64, count: u64, lines: usize },
-    /// Attach to this detection.
-    Open(i64),
-    /// Open a new detection.
-    None,
-}
-
-pub(super) fn apply_change(
-    ctx: &Ctx<'_>,
-    replay: bool,
-    d: &DetectionChange,
-    excerpt: Option<&(StoredContent, NewEvidence)>,
-    shown: Option<&Shown<'_>>,
-    outcome: &mut CommitOutcome,
-) -> Result<(), WriteError> {
-    let tx = ctx.tx;
-    let id = match target_row(tx, replay, d)? {
-        Target::Replayed { id, count, lines } => {
-            if d.count <= count {
-                outcome.unchanged += 1;
-                close_if(tx, d, id, ctx.now)?;
-                return Ok(());
-            }
-            let new_lines: Vec<String> = d
-                .new_lines
-                .iter()
-                .skip(lines.saturating_sub(d.lines_before))
-                .cloned()
-                .collect();
-            let added = d.count - count;
-            // Evidence for a replay's growth holds only the lines not
-            // recorded before; `excerpt` was made from all of them.
-            let excerpt = if new_lines.len() == d.new_lines.len() {
-                excerpt
-            } else {
-                None
-            };
-            attach(ctx, id, d, added, &new_lines, excerpt)?;
-            outcome.attached += added;
-            exec(
-                tx,
-                "UPDATE detection_replays SET count = ?4, lines = ?5
-                 WHERE rule = ?1 AND key = ?2 AND first_seen = ?3",
-                params![
-                    d.facts.rule,
-                    d.key,
-                    format_time(d.first_seen),
-                    to_i64(d.count),
-                    (d.lines_before + d.new_lines.len()) as i64
-                ],
-            )?;
-            id
-        }
-        Target::Open(id) => {
-            attach(ctx, id, d, d.added, &d.new_lines, excerpt)?;
-            outcome.attached += d.added;
-            id
-        }
-        Target::None => {
-            let opened = open_detection(ctx, d, excerpt, shown, &mut outcome.deliver)?;
-            let id = opened.id;
-            outcome.opened.push(opened);
-            id
-        }
-    };
-    if replay {
-        exec(
-            tx,
-            "INSERT INTO detection_replays (rule, key, first_seen, count, lines, detection_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            params![
-                d.facts.rule,
-                d.key,
-                format_time(d.first_seen),
-                to_i64(d.count),
-                (d.lines_before + d.new_lines.len()) as i64,
-                id
-            ],
-        )?;
-    }
-    close_if(tx, d, id, ctx.now)?;
-    Ok(())
-}
-
-fn close_if(
-    tx: &Transaction<'_>,
-    d: &DetectionChange,
-    id: i64,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    if d.closed_after {
-        exec(
-            tx,
-            "UPDATE detections SET open = 0, closed_at = ?2, updated_at = ?2
-             WHERE id = ?1 AND open = 1",
-            params![id, format_time(now)],
-        )?;
-    }
-    Ok(())
-}
-
-/// Opens a detection: its incident (when the rule creates one) with the
-/// `detect.opened` event and an evidence excerpt, the row, and the alert
-/// (when the rule notifies) with its `detect.notify` event.
-fn open_detection(
-    ctx: &Ctx<'_>,
-    d: &DetectionChange,
-    excerpt: Option<&(StoredContent, NewEvidence)>,
-    shown: Option<&Shown<'_>>,
-    deliver: &mut Vec<NewAlert>,
-) -> Result<OpenedDetection, WriteError> {
-    let tx = ctx.tx;
-    let f = &d.facts;
-    let number: i64 = one(
-        tx,
-        "SELECT coalesce(max(number), 0) + 1 FROM detections WHERE rule = ?1 AND key = ?2",
-        params![f.rule, d.key],
-        |r| r.get(0),
-    )?;
-    let incident = if f.create_incident {
-        let (title, summary) = match shown {
-            Some(s) => (cut_title(s.title), s.summary.to_string()),
-            None => {
-                let mut summary = f.description.clone();
-                if !f.why.is_empty() {
-                    summary.push_str(&format!("\n\nWhy this threshold: {}", f.why));
-                }
-                summary.push_str(&format!("\n\nRule condition: {}", f.condition));
-                (incident_title(f, &d.key), summary)
-            }
-        };
-        let title = validate_title(&title).unwrap_or_else(|_| "Detection".into());
-        let new = NewIncident {
-            summary,
-            source: ctx.source,
-            detected_at: Some(d.first_seen),
-            ..NewIncident::new(title.clone(), f.severity)
-        };
-        Some(create_in_tx(
-            tx,
-            &new,
-            &title,
-            ctx.playbook,
-            ctx.actor,
-            ctx.now,
-        )?)
-    } else {
-        None
-    };
-    let all_lines: Vec<&String> = d.new_lines.iter().collect();
-    let alert_key = f
-        .alert
-        .then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let id: i64 = one(
-        tx,
-        "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
-            first_seen, last_seen, lines, incident_id, alert_key, origin, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
-         RETURNING id",
-        params![
-            f.rule,
-            d.key,
-            number,
-            f.severity.as_str(),
-            f.group_by,
-            f.window_seconds,
-            to_i64(d.count),
-            format_time(d.first_seen),
-            format_time(d.last_seen),
-            serde_json::to_string(&all_lines).unwrap_or_else(|_| "[]".into()),
-            incident.as_ref().map(|i| i.id.as_str()),
-            alert_key,
-            ctx.origin,
-            format_time(ctx.now),
-        ],
-        |r| r.get(0),
-    )?;
-    let describe = if f.group_by == "global" {
-        format!("rule \"{}\" fired", f.rule)
-    } else {
-        format!("rule \"{}\" fired for {}={}", f.rule, f.group_by, d.key)
-    };
-    // A rule that neither opens an incident nor notifies only records the
-    // detection; the timeline records what people are asked to act on.
-    if incident.is_some() || alert_key.is_some() {
-        append(
-            tx,
-            NewEvent {
-                drill: false,
-                at: ctx.now,
-                actor: ctx.actor,
-                incident: incident.as_ref().map(|i| i.id.as_str()),
-                kind: kinds::OPENED,
-                detail: format!(
-                    "{describe}: {} event(s), {} ({})",
-                    d.count,
-                    window_text(d.first_seen, d.last_seen),
-                    f.condition
-                ),
-                data: json!({
-                    "detection": id,
-                    "rule": f.rule,
-                    "key": d.key,
-                    "group_by": f.group_by,
-                    "number": number,
-                    "severity": f.severity.as_str(),
-                    "condition": f.condition,
-                    "count": d.count,
-                    "first_seen": format_time(d.first_seen),
-                    "last_seen": format_time(d.last_seen),
-                    "window_seconds": f.window_seconds,
-                    "lines": d.new_lines,
-                    "sources": d.sources,
-                }),
-            },
-        )?;
-    }
-    if let (Some(i), Some((stored, new))) = (&incident, excerpt) {
-        insert_evidence_in_tx(tx, &i.id, stored, new, ctx.actor, ctx.now)?;
-    }
-    let mut alert = None;
-    if let Some(key) = &alert_key {
-        let recipients = f.notify.join(", ");
-        let new_alert = NewAlert {
-            key: key.clone(),
-            incident_id: incident.as_ref().map(|i| i.id.as_str().to_string()),
-            kind: crate::domain::comms::DETECTION.into(),
-            text: format!(
-                "{} {describe}: {} event(s), {}",
-                f.severity,
-                d.count,
-                window_text(d.first_seen, d.last_seen)
-            ),
-            recipient: (!f.notify.is_empty()).then(|| recipients.clone()),
-            raised_by: ctx.actor.to_string(),
-            raised_at: ctx.now,
-        };
-        // Delivered to the rule's recipients through the alert sinks: the
-        // pending deliveries commit with the key, so exactly this commit's
-        // caller delivers them. Nobody to deliver to: raised only.
-        let sinks = (!f.notify.is_empty()).then_some(ctx.notify_sinks);
-        let (raised, via) = take_alert(tx, &new_alert, sinks)?;
-        append(
-            tx,
-            NewEvent {
-                drill: false,
-                at: ctx.now,
-                actor: ctx.actor,
-                incident: incident.as_ref().map(|i| i.id.as_str()),
-                kind: kinds::NOTIFY,
-                detail: if !raised {
-                    format!("notify requested for {describe}: {recipients}; alert already raised")
-                } else if f.notify.is_empty() {
-                    format!("alert raised for {describe}; no recipients to deliver to")
-                } else if via.is_empty() {
-                    format!(
-                        "notify requested for {describe}: {recipients}; no sink to deliver through: shown only"
-                    )
-                } else {
-                    format!(
-                        "notify requested for {describe}: {recipients}; delivering via {}",
-                        via.join(", ")
-                    )
-                },
-                data: json!({
-                    "detection": id,
-                    "alert": key,
-                    "recipients": f.notify,
-                    "raised": raised,
-                    "sinks": via,
-                }),
-            },
-        )?;
-        if raised && !via.is_empty() {
-            deliver.push(new_alert);
-        }
-        alert = Some((key.clone(), raised));
-    }
-    Ok(OpenedDetection {
-        id,
-        rule: f.rule.clone(),
-        key: d.key.clone(),
-        number,
-        severity: f.severity,
-        count: d.count,
-        first_seen: d.first_seen,
-        last_seen: d.last_seen,
-        incident: incident.map(|i| i.id),
-        alert,
-    })
-}
-
-/// Attaches `added` hits (and their new lines) to detection `id`: its
-/// count and times, and on its incident a `detect.updated` event and an
-/// evidence excerpt of the new lines.
-fn attach(
-    ctx: &Ctx<'_>,
-    id: i64,
-    d: &DetectionChange,
-    added: u64,
-    new_lines: &[String],
-    excerpt: Option<&(StoredContent, NewEvidence)>,
-) -> Result<(), WriteError> {
-    let tx = ctx.tx;
-    let (count, first, last, lines, incident): (i64, String, String, String, Option<String>) = one(
-        tx,
-        "SELECT count, first_seen, last_seen, lines, incident_id FROM detections WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )?;
-    let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
-    let room = MAX_DETECTION_LINES.saturating_sub(kept.len());
-    kept.extend(new_lines.iter().take(room).cloned());
-    let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
-    let first = first.min(format_time(d.first_seen));
-    let last = last.max(format_time(d.last_seen));
-    exec(
-        tx,
-        "UPDATE detections SET count = ?2, first_seen = ?3, last_seen = ?4, lines = ?5,
-            updated_at = ?6 WHERE id = ?1",
-        params![
-            id,
-            to_i64(count),
-            first,
-            last,
-            serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
-            format_time(ctx.now)
-        ],
-    )?;
-    let Some(incident_id) = incident else {
-        return Ok(());
-    };
-    if added == 0 && new_lines.is_empty() {
-        return Ok(());
-    }
-    let mut inc = load_in_tx(tx, &incident_id)?;
-    let describe = if d.facts.group_by == "global" {
-        format!("rule \"{}\"", d.facts.rule)
-    } else {
-        format!(
-            "rule \"{}\" for {}={}",
-            d.facts.rule, d.facts.group_by, d.key
-        )
-    };
-    record_change(
-        tx,
-        &mut inc,
-        ctx.actor,
-        ctx.now,
-        kinds::UPDATED,
-        format!("{describe}: {added} more event(s), {count} in all, last at {last}"),
-        json!({
-            "detection": id,
-            "rule": d.facts.rule,
-            "key": d.key,
-            "added": added,
-            "count": count,
-            "first_seen": first,
-            "last_seen": last,
-            "lines": new_lines,
-            "sources": d.sources,
-        }),
-    )?;
-    if let Some((stored, new)) = excerpt
-        && !new_lines.is_empty()
-    {
-        let id: IncidentId = inc.id.clone();
-        insert_evidence_in_tx(tx, &id, stored, new, ctx.actor, ctx.now)?;
     }
     Ok(())
 }

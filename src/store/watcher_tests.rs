@@ -29,6 +29,7 @@ fn brute_facts() -> RuleFacts {
         create_incident: true,
         notify: vec!["security-team@example.com".into(), "oncall".into()],
         alert: true,
+        incident: crate::domain::campaign::IncidentGrouping::PerKey,
     }
 }
 
@@ -42,6 +43,8 @@ fn change(facts: RuleFacts, key: &str, count: u64, new: bool, lines: &[&str]) ->
         added: count,
         new,
         new_lines: lines.iter().map(|l| l.to_string()).collect(),
+        latest_lines: lines.iter().map(|l| l.to_string()).collect(),
+        host: None,
         lines_before: 0,
         sources: vec!["/var/log/auth.log".into()],
         closed_after: false,
@@ -109,8 +112,8 @@ fn a_detection_opens_an_incident_with_its_evidence_alert_and_checkpoint_in_one_c
         [
             "incident.created",
             "detect.opened",
-            "evidence.collected",
-            "detect.notify"
+            "detect.notify",
+            "evidence.collected"
         ]
     );
     let opened = timeline.iter().find(|e| e.kind == "detect.opened").unwrap();
@@ -127,7 +130,12 @@ fn a_detection_opens_an_incident_with_its_evidence_alert_and_checkpoint_in_one_c
 
     let ev = s.evidence(&id).unwrap();
     assert_eq!(ev.len(), 1);
-    assert_eq!(ev[0].content.as_deref(), Some(lines.join("\n").as_str()));
+    // Bounded: the lines kept, and how many of the 11 events are not.
+    let want = format!(
+        "{}\n[... 9 more matching line(s) not kept ...]",
+        lines.join("\n")
+    );
+    assert_eq!(ev[0].content.as_deref(), Some(want.as_str()));
     assert_eq!(ev[0].source_path.as_deref(), Some("/var/log/auth.log"));
     assert_eq!(ev[0].source_host, "host1");
 
@@ -206,14 +214,14 @@ fn later_hits_attach_to_the_open_detection_and_its_incident() {
         .collect();
     assert_eq!(updates.len(), 2);
     assert!(
-        updates[1].detail.contains("3 more event(s), 14 in all"),
+        updates[1].detail.contains("3 more event(s)"),
         "{}",
         updates[1].detail
     );
     assert_eq!(
         s.evidence(&id).unwrap().len(),
         3,
-        "one excerpt per batch of new lines"
+        "one excerpt per report (each a minute apart here)"
     );
 }
 

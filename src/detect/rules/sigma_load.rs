@@ -8,6 +8,7 @@ use marked_yaml::{Node, Span};
 use super::super::sigma::{self, SigmaDetection};
 use super::{GroupBy, Matcher, Rule, RuleSet, position};
 use crate::domain::Severity;
+use crate::domain::campaign::IncidentGrouping;
 
 impl RuleSet {
     pub(super) fn add_sigma(&mut self, file: &Path, m: &MarkedMappingNode) {
@@ -144,6 +145,7 @@ impl RuleSet {
             create_incident: true,
             notify: Vec::new(),
             alert: false,
+            incident: IncidentGrouping::PerKey,
             ignore: super::Allowlist::default(),
             at: position(file, m.span()),
         });

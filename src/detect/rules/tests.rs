@@ -255,3 +255,40 @@ fn sigma_unsupported_constructs_are_named() {
         set.problems
     );
 }
+
+#[test]
+fn incident_grouping_is_read_and_an_unknown_one_is_refused_where_it_stands() {
+    let text = format!(
+        "{EVENTS}rules:\n  - rule: r\n    condition: failed_logins\n    incident: per_rule\n  - rule: s\n    condition: failed_logins\n  - rule: t\n    condition: failed_logins\n    incident: campaign\n"
+    );
+    let set = load(&[("r.yml", &text)]);
+    assert_eq!(set.rules.len(), 2);
+    assert_eq!(set.rules[0].incident, IncidentGrouping::PerRule);
+    assert_eq!(set.rules[1].incident, IncidentGrouping::PerKey);
+    let p = &set.problems[0];
+    assert!(
+        p.message.contains("unknown incident grouping 'campaign'"),
+        "{p}"
+    );
+    assert!(p.at.line > 3, "{p}");
+    let shipped = RuleSet::builtin();
+    let grouping = |name: &str| {
+        shipped
+            .rules
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.incident)
+    };
+    assert_eq!(
+        grouping("Multiple failed logins"),
+        Some(IncidentGrouping::PerRule)
+    );
+    assert_eq!(
+        grouping("Invalid user probing"),
+        Some(IncidentGrouping::PerRule)
+    );
+    assert_eq!(
+        grouping("Root login over SSH"),
+        Some(IncidentGrouping::PerKey)
+    );
+}

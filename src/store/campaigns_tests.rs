@@ -1,0 +1,222 @@
+//! Campaign incidents and coalesced reports on real SQLite files.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use crate::domain::campaign::IncidentGrouping;
+use crate::domain::{Playbook, Severity, Status};
+use crate::store::watcher::{CommitOutcome, DetectionChange, RuleFacts, WatchBatch};
+use crate::store::{IncidentPatch, Store};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
+}
+
+fn facts(grouping: IncidentGrouping) -> RuleFacts {
+    RuleFacts {
+        rule: "SSH brute force".into(),
+        description: "many failures".into(),
+        why: String::new(),
+        condition: "fail > 3 in 1 minute".into(),
+        severity: Severity::P2,
+        group_by: "src".into(),
+        window_seconds: Some(60),
+        create_incident: true,
+        notify: vec!["oncall".into()],
+        alert: true,
+        incident: grouping,
+    }
+}
+
+fn hit(f: &RuleFacts, key: &str, count: u64, added: u64, new: bool, host: &str) -> DetectionChange {
+    let line =
+        format!("Mar  1 10:00:00 {host} sshd[1]: Failed password for root from {key} #{count}");
+    DetectionChange {
+        facts: f.clone(),
+        key: key.into(),
+        count,
+        first_seen: t0(),
+        last_seen: t0() + Duration::seconds(count as i64),
+        added,
+        new,
+        new_lines: if new { vec![line.clone()] } else { Vec::new() },
+        latest_lines: vec![line],
+        host: Some(host.into()),
+        lines_before: usize::from(!new),
+        sources: vec!["/var/log/auth.log".into()],
+        closed_after: false,
+    }
+}
+
+fn commit(
+    s: &mut Store,
+    d: Vec<DetectionChange>,
+    now: DateTime<Utc>,
+    flush: bool,
+) -> CommitOutcome {
+    let b = WatchBatch {
+        watcher: "default".into(),
+        detections: d,
+        flush,
+        ..WatchBatch::default()
+    };
+    s.commit_watch_batch(&b, &Playbook::builtin(), "rule-watcher", "host1", now)
+        .unwrap()
+}
+
+fn kinds(s: &Store, id: &str, kind: &str) -> usize {
+    s.timeline(id, None)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == kind)
+        .count()
+}
+
+#[test]
+fn hits_within_a_minute_make_one_update_and_one_excerpt_and_a_flush_tells_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let f = facts(IncidentGrouping::PerKey);
+    let out = commit(
+        &mut s,
+        vec![hit(&f, "1.2.3.4", 4, 4, true, "h")],
+        t0(),
+        false,
+    );
+    let id = out.opened[0].incident.clone().unwrap();
+    assert_eq!(s.evidence(&id).unwrap().len(), 1, "the opening excerpt");
+    // Ten commits in 50 seconds, one hit each: nothing reported yet.
+    for i in 1..=10 {
+        let d = hit(&f, "1.2.3.4", 4 + i, 1, false, "h");
+        commit(
+            &mut s,
+            vec![d],
+            t0() + Duration::seconds(5 * i as i64),
+            false,
+        );
+    }
+    assert_eq!(kinds(&s, id.as_str(), "detect.updated"), 0);
+    assert_eq!(s.evidence(&id).unwrap().len(), 1);
+    // The next commit after the minute reports all ten at once.
+    let d = hit(&f, "1.2.3.4", 15, 1, false, "h");
+    commit(&mut s, vec![d], t0() + Duration::seconds(61), false);
+    let updated: Vec<_> = s
+        .timeline(id.as_str(), None)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "detect.updated")
+        .collect();
+    assert_eq!(updated.len(), 1);
+    let data: serde_json::Value = serde_json::from_str(&updated[0].data).unwrap();
+    assert_eq!(data["added"], 11);
+    assert_eq!(s.evidence(&id).unwrap().len(), 2);
+    // One more hit, then the watcher stops: the flush reports it at once.
+    let d = hit(&f, "1.2.3.4", 16, 1, false, "h");
+    commit(&mut s, vec![d], t0() + Duration::seconds(65), true);
+    assert_eq!(kinds(&s, id.as_str(), "detect.updated"), 2);
+    assert_eq!(s.evidence(&id).unwrap().len(), 3);
+    // Nothing new: a second flush stores no second copy of the excerpt.
+    commit(&mut s, vec![], t0() + Duration::seconds(70), true);
+    s.report_watch_incidents("w", "h", t0() + Duration::seconds(80), true)
+        .unwrap();
+    assert_eq!(s.evidence(&id).unwrap().len(), 3);
+    assert!(s.verify_chain().unwrap().failure.is_none());
+}
+
+#[test]
+fn a_campaign_rule_opens_one_incident_for_all_keys_with_one_alert_and_its_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let f = facts(IncidentGrouping::PerRule);
+    let keys: Vec<String> = (0..120)
+        .map(|i| format!("10.0.{}.{}", i / 200, i % 200))
+        .collect();
+    let mut changes = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        changes.push(hit(
+            &f,
+            k,
+            4 + i as u64 % 3,
+            4 + i as u64 % 3,
+            true,
+            "bastion-1",
+        ));
+    }
+    let out = commit(&mut s, changes, t0(), false);
+    assert_eq!(out.opened.len(), 120);
+    assert_eq!(out.opened.iter().filter(|o| !o.joined).count(), 1);
+    assert_eq!(out.opened.iter().filter(|o| o.alert.is_some()).count(), 1);
+    let id = out.opened[0].incident.clone().unwrap();
+    assert!(out.opened.iter().all(|o| o.incident.as_ref() == Some(&id)));
+    assert_eq!(s.incidents(true).unwrap().len(), 1);
+    // Reported right after it opened: the keys that joined in the same
+    // commit are in the title already; a flush finds nothing more to say.
+    commit(&mut s, vec![], t0() + Duration::seconds(1), true);
+    let inc = s.incident(&id).unwrap();
+    assert_eq!(inc.title, "SSH brute force from 120 addresses");
+    let sources = s.incident_sources(&id).unwrap();
+    assert_eq!(sources.len(), 120);
+    let total: u64 = sources.iter().map(|x| x.count).sum();
+    let want: u64 = (0..120u64).map(|i| 4 + i % 3).sum();
+    assert_eq!(total, want);
+    assert_eq!(kinds(&s, id.as_str(), "detect.opened"), 1);
+    assert_eq!(kinds(&s, id.as_str(), "detect.notify"), 1);
+    assert_eq!(kinds(&s, id.as_str(), "detect.updated"), 1);
+    assert_eq!(
+        kinds(&s, id.as_str(), "incident.updated"),
+        1,
+        "the title change, recorded"
+    );
+    assert!(s.evidence(&id).unwrap().len() <= 2);
+    let v = s.verify(None).unwrap();
+    assert!(v.failure.is_none(), "{v:?}");
+
+    // Resolved: its detections close, and the next wave is a new campaign.
+    s.update_incident(
+        &id,
+        &IncidentPatch {
+            status: Some(Status::Resolved),
+            ..IncidentPatch::default()
+        },
+        "alice",
+        t0() + Duration::hours(1),
+    )
+    .unwrap();
+    let out = commit(
+        &mut s,
+        vec![hit(&f, "10.0.0.1", 4, 4, true, "bastion-1")],
+        t0() + Duration::hours(2),
+        false,
+    );
+    assert_eq!(out.closed.len(), 120);
+    let next = out.opened[0].incident.clone().unwrap();
+    assert_ne!(next, id);
+    assert!(!out.opened[0].joined);
+    assert_eq!(out.opened[0].number, 2);
+}
+
+#[test]
+fn a_per_host_campaign_is_one_incident_per_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let f = facts(IncidentGrouping::PerHost);
+    let changes = vec![
+        hit(&f, "1.1.1.1", 4, 4, true, "web-1"),
+        hit(&f, "1.1.1.2", 4, 4, true, "web-1"),
+        hit(&f, "1.1.1.3", 4, 4, true, "db-1"),
+    ];
+    commit(&mut s, changes, t0(), true);
+    let mut titles: Vec<String> = s
+        .incidents(true)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        [
+            "SSH brute force against db-1 from 1 address",
+            "SSH brute force against web-1 from 2 addresses"
+        ]
+    );
+}
