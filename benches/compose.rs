@@ -184,7 +184,7 @@ fn bench_composer() {
         t0(),
     );
     let lines = text.lines().count();
-    app.compose.as_mut().unwrap().editor = Editor::new(&text, (lines / 2, 10));
+    app.stack.compose_mut().unwrap().editor = Editor::new(&text, (lines / 2, 10));
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut frames = |app: &App| -> Vec<Duration> {
         (0..100)
@@ -222,7 +222,7 @@ fn bench_composer() {
         })
         .collect();
     stats("one keystroke into that message (update only)", samples);
-    let c = app.compose.as_ref().unwrap();
+    let c = app.stack.compose().unwrap();
     let samples = (0..50)
         .map(|_| {
             let start = Instant::now();

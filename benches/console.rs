@@ -136,7 +136,7 @@ fn bench_render() {
         .collect();
     app.board.selected = 0;
     update(&mut app, Action::Command(Command::Open), t0());
-    let id = app.incident.as_ref().unwrap().id.clone();
+    let id = app.stack.incident().unwrap().id.clone();
     let detail = warroom::store::IncidentDetail {
         incident: app
             .rows
@@ -150,7 +150,7 @@ fn bench_render() {
         timeline,
     };
     update(&mut app, Action::DetailLoaded(Box::new(detail)), t0());
-    if let Some(s) = app.incident.as_mut() {
+    if let Some(s) = app.stack.incident_mut() {
         s.timeline_scroll = 5_000;
     }
     println!(
@@ -366,7 +366,7 @@ fn bench_records() {
         hold: None,
     };
     update(&mut app, Action::Records(Box::new(loaded)), t0());
-    if let Some(e) = app.evidence.as_mut() {
+    if let Some(e) = app.stack.evidence_mut() {
         e.cursor = 500;
     }
     println!(

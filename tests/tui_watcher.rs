@@ -156,7 +156,7 @@ fn w_opens_the_watcher_from_the_board_and_esc_goes_back() {
     update(&mut app, Action::BoardLoaded(vec![]), now());
     let a = resolve(app.focus(), KeyEvent::from(KeyCode::Char('w'))).unwrap();
     update(&mut app, a, now());
-    assert_eq!(app.screen, Screen::Watcher);
+    assert_eq!(app.stack.screen(), Screen::Watcher);
     assert_eq!(app.focus(), Context::Watcher);
     // j/k scroll the matches there; the help lists the key.
     app.watcher.setup = Some(setup());
@@ -172,7 +172,7 @@ fn w_opens_the_watcher_from_the_board_and_esc_goes_back() {
     );
     let a = resolve(app.focus(), KeyEvent::from(KeyCode::Esc)).unwrap();
     update(&mut app, a, now());
-    assert_eq!(app.screen, Screen::Board);
+    assert_eq!(app.stack.screen(), Screen::Board);
 }
 
 #[test]

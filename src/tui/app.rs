@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::keymap::Context;
 use super::kit::cursor::step_in;
 use super::kit::input::LineInput;
+pub use super::stack::{Screen, ScreenState, Stack};
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Person, Role};
 use crate::domain::sla::{clocks, most_urgent};
@@ -19,22 +20,6 @@ pub const NEW_INCIDENT_DRAFT: &str = "new-incident";
 
 /// How many timeline events the incident view loads.
 pub const TIMELINE_LIMIT: usize = 1000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Board,
-    Incident,
-    /// An incident's evidence and chain of custody.
-    Evidence,
-    /// An incident's post-incident review.
-    Review,
-    /// Metrics over every incident.
-    Metrics,
-    /// An incident's sent messages and their deliveries, with retry.
-    Messages,
-    /// The rule watcher: files followed, hits per rule, latest matches.
-    Watcher,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -363,8 +348,8 @@ pub struct App {
     /// Every incident loaded (closed ones too when shown).
     pub rows: Vec<BoardRow>,
     pub board: BoardState,
-    pub screen: Screen,
-    pub incident: Option<IncidentState>,
+    /// The screens open over the board; the top one is shown.
+    pub stack: Stack,
     pub modal: Option<Modal>,
     /// "Quit?" asked over whatever is open.
     pub confirm_quit: bool,
@@ -375,22 +360,14 @@ pub struct App {
     /// A submitted new-incident form waiting for the store: reopened if
     /// the write fails, so nothing typed is lost.
     pub pending_form: Option<NewIncidentForm>,
-    /// The message composer, over the incident view.
-    pub compose: Option<Box<crate::tui::screens::compose::state::Composer>>,
     /// Templates and sinks the composer offers.
     pub comms: crate::tui::screens::compose::state::ComposeEnv,
     /// Responder alerts: keys asked for, toasts to show.
     pub alerts: crate::tui::alerts::state::AlertState,
     pub loaded: bool,
     pub quit: bool,
-    /// The evidence screen's state (over the open incident).
-    pub evidence: Option<crate::tui::screens::evidence::state::EvidenceState>,
-    /// The review screen's state (over the open incident).
-    pub review: Option<crate::tui::screens::review::state::ReviewState>,
-    /// The metrics screen's state.
-    pub metrics: Option<crate::tui::screens::metrics::state::MetricsState>,
-    /// The messages screen's state (over the open incident).
-    pub messages: Option<crate::tui::screens::messages::state::MessagesState>,
+    /// The metrics screen's drill toggle and period, kept between visits.
+    pub metrics_kept: (bool, crate::tui::screens::metrics::state::Window),
     /// Resolved incidents whose review is complete: the others are
     /// overdue on the board once past their review's due time.
     pub complete_reviews: std::collections::HashSet<String>,
@@ -406,23 +383,18 @@ impl App {
             no_color,
             rows: Vec::new(),
             board: BoardState::default(),
-            screen: Screen::Board,
-            incident: None,
+            stack: Stack::default(),
             modal: None,
             confirm_quit: false,
             people: Vec::new(),
             drafts: HashMap::new(),
             message: None,
             pending_form: None,
-            compose: None,
             comms: crate::tui::screens::compose::state::ComposeEnv::default(),
             alerts: crate::tui::alerts::state::AlertState::default(),
             loaded: false,
             quit: false,
-            evidence: None,
-            review: None,
-            metrics: None,
-            messages: None,
+            metrics_kept: (false, crate::tui::screens::metrics::state::Window::AllTime),
             complete_reviews: std::collections::HashSet::new(),
             watcher: crate::tui::screens::watcher::state::WatcherState::default(),
         }
@@ -442,23 +414,21 @@ impl App {
             Some(Modal::Fields(_)) => return Context::Fields,
             None => {}
         }
-        if let Some(c) = &self.compose {
-            return c.focus();
-        }
-        match (self.screen, &self.incident) {
-            (Screen::Incident, Some(i)) => match i.pane {
+        match self.stack.top() {
+            Some(ScreenState::Compose(c)) => c.focus(),
+            Some(ScreenState::Incident(i)) => match i.pane {
                 Pane::Checklist => Context::Checklist,
                 Pane::Roles => Context::Roles,
                 Pane::Timeline => Context::Timeline,
                 Pane::Summary | Pane::Clocks => Context::Incident,
             },
-            (Screen::Evidence, _) => Context::Evidence,
-            (Screen::Review, _) => Context::Review,
-            (Screen::Metrics, _) => Context::Metrics,
-            (Screen::Messages, _) => Context::Messages,
-            (Screen::Watcher, _) => Context::Watcher,
-            _ if self.board.filtering => Context::FilterInput,
-            _ => Context::Board,
+            Some(ScreenState::Evidence(_)) => Context::Evidence,
+            Some(ScreenState::Review(_)) => Context::Review,
+            Some(ScreenState::Metrics(_)) => Context::Metrics,
+            Some(ScreenState::Messages(_)) => Context::Messages,
+            Some(ScreenState::Watcher) => Context::Watcher,
+            None if self.board.filtering => Context::FilterInput,
+            None => Context::Board,
         }
     }
 
@@ -470,7 +440,7 @@ impl App {
     }
 
     pub fn detail(&self) -> Option<&IncidentDetail> {
-        self.incident.as_ref().and_then(|i| i.detail.as_ref())
+        self.stack.incident().and_then(|i| i.detail.as_ref())
     }
 
     /// Drafts of forms and edits that are open and changed since saved.
@@ -479,7 +449,7 @@ impl App {
             Some(Modal::NewIncident(f)) => !f.is_blank(),
             Some(Modal::Text(t)) => !t.input.is_blank() && t.dirty,
             Some(Modal::Fields(f)) => f.has_unsaved(),
-            _ => self.compose.as_ref().is_some_and(|c| c.dirty),
+            _ => self.stack.compose().is_some_and(|c| c.dirty),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod kit;
 pub mod records;
 pub mod runtime;
 pub mod screens;
+pub mod stack;
 pub mod terminal;
 #[cfg(test)]
 mod testkit;

@@ -172,7 +172,7 @@ fn metrics_load_compute_and_toggle_drills() {
         .unwrap();
     let mut app = App::new("alice", Policy::builtin(), true);
     let fx = cmd(&mut app, Command::OpenMetrics);
-    assert_eq!(app.screen, Screen::Metrics);
+    assert_eq!(app.stack.screen(), Screen::Metrics);
     assert!(matches!(recs(&fx)[..], [RecordsEffect::LoadMetrics]));
     records(
         &mut app,
@@ -181,7 +181,7 @@ fn metrics_load_compute_and_toggle_drills() {
             reviews: store.reviews().unwrap().into_iter().collect(),
         },
     );
-    let m = app.metrics.as_ref().unwrap();
+    let m = app.stack.metrics().unwrap();
     let computed = m.metrics.as_ref().unwrap();
     assert_eq!(computed.incidents, 1, "drills excluded by default");
     assert_eq!(computed.by_severity["P3"], 1);
@@ -189,7 +189,7 @@ fn metrics_load_compute_and_toggle_drills() {
     assert_eq!(m.per_day.len(), metrics::SPARK_DAYS);
     assert_eq!(*m.per_day.last().unwrap(), 1);
     cmd(&mut app, Command::ToggleDrills);
-    let m = app.metrics.as_ref().unwrap();
+    let m = app.stack.metrics().unwrap();
     assert_eq!(m.metrics.as_ref().unwrap().incidents, 2);
     assert_eq!(m.metrics.as_ref().unwrap().drills, 1);
     assert_eq!(
@@ -206,8 +206,8 @@ fn metrics_load_compute_and_toggle_drills() {
             .any(|r| matches!(r, RecordsEffect::Poll { metrics: true, .. }))
     );
     assert_eq!(
-        app.metrics
-            .as_ref()
+        app.stack
+            .metrics()
             .unwrap()
             .metrics
             .as_ref()
@@ -216,7 +216,7 @@ fn metrics_load_compute_and_toggle_drills() {
         "2026-11-22T19:00:00.000Z"
     );
     cmd(&mut app, Command::Back);
-    assert_eq!(app.screen, Screen::Board);
+    assert_eq!(app.stack.screen(), Screen::Board);
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn the_metrics_period_cycles_and_counts_only_incidents_detected_in_it() {
         },
     );
     let shown = |app: &App| {
-        let m = app.metrics.as_ref().unwrap();
+        let m = app.stack.metrics().unwrap();
         let c = m.metrics.as_ref().unwrap();
         (m.window, c.incidents, c.since.clone(), c.until.clone())
     };
@@ -266,7 +266,7 @@ fn the_metrics_period_cycles_and_counts_only_incidents_detected_in_it() {
             None
         )
     );
-    let m = app.metrics.as_ref().unwrap().metrics.clone().unwrap();
+    let m = app.stack.metrics().unwrap().metrics.clone().unwrap();
     assert_eq!((m.by_severity["P1"], m.by_severity["P2"]), (1, 1));
     assert_eq!(m.by_severity["P3"], 0, "seven days ago is outside");
     assert!(app.message.as_ref().unwrap().text.contains("last 7 days"));
@@ -303,12 +303,12 @@ fn the_metrics_period_cycles_and_counts_only_incidents_detected_in_it() {
         },
         now(),
     );
-    assert_eq!(app.metrics.as_ref().unwrap().metrics.as_ref(), Some(&cli));
+    assert_eq!(app.stack.metrics().unwrap().metrics.as_ref(), Some(&cli));
     // Leaving and coming back keeps the period.
     cmd(&mut app, Command::Back);
     cmd(&mut app, Command::OpenMetrics);
     assert_eq!(
-        app.metrics.as_ref().unwrap().window,
+        app.stack.metrics().unwrap().window,
         metrics::Window::ThisQuarter
     );
 }
@@ -343,7 +343,7 @@ fn the_messages_screen_lists_what_was_sent_and_retries_only_what_failed() {
     use crate::store::NewMessage;
     let (mut app, mut store, id, _dir) = with_incident();
     let fx = cmd(&mut app, Command::OpenMessages);
-    assert_eq!(app.screen, Screen::Messages);
+    assert_eq!(app.stack.screen(), Screen::Messages);
     assert_eq!(app.focus(), Context::Messages);
     assert!(matches!(recs(&fx)[..], [RecordsEffect::LoadMessages { id: i }] if *i == id));
     let new = NewMessage {
@@ -388,11 +388,11 @@ fn the_messages_screen_lists_what_was_sent_and_retries_only_what_failed() {
             .any(|r| matches!(r, RecordsEffect::Poll { messages: Some(i), .. } if *i == id))
     );
     records(&mut app, loaded(&store));
-    let state = app.messages.as_ref().unwrap();
+    let state = app.stack.messages().unwrap();
     assert_eq!(state.undelivered(), (1, 0));
     assert_eq!(state.cursor, 0);
     cmd(&mut app, Command::Bottom);
-    assert_eq!(app.messages.as_ref().unwrap().selected().unwrap().id, m2.id);
+    assert_eq!(app.stack.messages().unwrap().selected().unwrap().id, m2.id);
     let fx = cmd(&mut app, Command::Retry);
     assert!(matches!(recs(&fx)[..], [RecordsEffect::RetryMessages { id: i }] if *i == id));
     // A second r while it runs asks for nothing more.
@@ -411,7 +411,7 @@ fn the_messages_screen_lists_what_was_sent_and_retries_only_what_failed() {
         },
     );
     assert!(matches!(&fx[..], [Effect::Clipboard(s)] if s.starts_with("\u{1b}]52;c;")));
-    assert!(!app.messages.as_ref().unwrap().retrying);
+    assert!(!app.stack.messages().unwrap().retrying);
     assert_eq!(app.message.as_ref().unwrap().text, "retried: 1 delivered");
     records(
         &mut app,
@@ -429,6 +429,6 @@ fn the_messages_screen_lists_what_was_sent_and_retries_only_what_failed() {
     let said = app.message.as_ref().unwrap();
     assert!(said.error && said.text.contains("1 FAILED (#2 via pager: exit 1)"));
     cmd(&mut app, Command::Back);
-    assert_eq!(app.screen, Screen::Incident);
-    assert!(app.messages.is_none());
+    assert_eq!(app.stack.screen(), Screen::Incident);
+    assert!(app.stack.messages().is_none());
 }

@@ -17,21 +17,21 @@ use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
 /// metrics (clocks move) and poll for other processes' changes.
 pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
     let mut fx = Vec::new();
-    match app.screen {
+    match app.stack.screen() {
         Screen::Evidence => fx.push(boxed(RecordsEffect::Poll {
-            evidence: app.evidence.as_ref().map(|e| e.id.clone()),
+            evidence: app.stack.evidence().map(|e| e.id.clone()),
             review: None,
             metrics: false,
             messages: None,
         })),
         Screen::Review => fx.push(boxed(RecordsEffect::Poll {
             evidence: None,
-            review: app.review.as_ref().map(|r| r.id.clone()),
+            review: app.stack.review().map(|r| r.id.clone()),
             metrics: false,
             messages: None,
         })),
         Screen::Metrics => {
-            if let Some(m) = app.metrics.as_mut() {
+            if let Some(m) = app.stack.metrics_mut() {
                 m.recompute(&app.policy, now);
             }
             fx.push(boxed(RecordsEffect::Poll {
@@ -45,9 +45,9 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
             evidence: None,
             review: None,
             metrics: false,
-            messages: app.messages.as_ref().map(|m| m.id.clone()),
+            messages: app.stack.messages().map(|m| m.id.clone()),
         })),
-        Screen::Board | Screen::Incident | Screen::Watcher => {}
+        Screen::Board | Screen::Incident | Screen::Compose | Screen::Watcher => {}
     }
     fx
 }
@@ -70,7 +70,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             custody,
             hold,
         } => {
-            if let Some(e) = app.evidence.as_mut().filter(|e| e.id == id) {
+            if let Some(e) = app.stack.evidence_mut().filter(|e| e.id == id) {
                 e.cursor = e.cursor.min(items.len().saturating_sub(1));
                 e.error = None;
                 e.data = Some(crate::tui::screens::evidence::state::EvidenceData::new(
@@ -79,19 +79,19 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             }
         }
         RecordsLoaded::EvidenceFailed { id, message } => {
-            if let Some(e) = app.evidence.as_mut().filter(|e| e.id == id) {
+            if let Some(e) = app.stack.evidence_mut().filter(|e| e.id == id) {
                 e.error = Some(message);
             }
         }
         RecordsLoaded::Review { id, review } => {
-            if let Some(s) = app.review.as_mut().filter(|s| s.id == id) {
+            if let Some(s) = app.stack.review_mut().filter(|s| s.id == id) {
                 let rows = crate::tui::screens::review::state::rows(&review).len();
                 s.cursor = s.cursor.min(rows.saturating_sub(1));
                 s.review = Some(review);
             }
         }
         RecordsLoaded::Metrics { incidents, reviews } => {
-            if let Some(m) = app.metrics.as_mut() {
+            if let Some(m) = app.stack.metrics_mut() {
                 m.incidents = incidents;
                 m.reviews = reviews;
                 m.loaded = true;

@@ -60,7 +60,7 @@ pub(super) fn evidence_loaded(store: &Store, id: &IncidentId) -> RecordsLoaded {
 fn opening_the_evidence_list_records_one_access_and_ticks_only_poll() {
     let (mut app, mut store, id, _dir) = with_incident();
     let fx = cmd(&mut app, Command::OpenEvidence);
-    assert_eq!(app.screen, Screen::Evidence);
+    assert_eq!(app.stack.screen(), Screen::Evidence);
     assert_eq!(app.focus(), Context::Evidence);
     assert!(matches!(
         recs(&fx)[..],
@@ -81,8 +81,8 @@ fn opening_the_evidence_list_records_one_access_and_ticks_only_poll() {
         .unwrap();
     records(&mut app, evidence_loaded(&store, &id));
     assert_eq!(
-        app.evidence
-            .as_ref()
+        app.stack
+            .evidence()
             .unwrap()
             .data
             .as_ref()
@@ -109,8 +109,8 @@ fn opening_the_evidence_list_records_one_access_and_ticks_only_poll() {
     }
     // Esc goes back to the incident; opening again is a new access.
     cmd(&mut app, Command::Back);
-    assert_eq!(app.screen, Screen::Incident);
-    assert!(app.evidence.is_none());
+    assert_eq!(app.stack.screen(), Screen::Incident);
+    assert!(app.stack.evidence().is_none());
     let fx = cmd(&mut app, Command::OpenEvidence);
     assert!(matches!(
         recs(&fx)[..],
@@ -271,7 +271,7 @@ fn the_five_whys_are_edited_one_field_at_a_time() {
         Some("Shell uploaded via plugin")
     );
     // Edits show at once.
-    let r = app.review.as_ref().unwrap().review.clone().unwrap();
+    let r = app.stack.review().unwrap().review.clone().unwrap();
     assert_eq!(r.statement, "Shell uploaded via plugin");
     // The empty "Why 1" slot appends a why; a second slot appears.
     cmd(&mut app, Command::Down);
@@ -282,7 +282,7 @@ fn the_five_whys_are_edited_one_field_at_a_time() {
         patch_of(&fx).whys,
         Some(vec!["plugin unpatched".to_string()])
     );
-    let r = app.review.as_ref().unwrap().review.clone().unwrap();
+    let r = app.stack.review().unwrap().review.clone().unwrap();
     assert_eq!(review::rows(&r).len(), 1 + 2 + 4 + 1);
     // Emptying a why removes it.
     cmd(&mut app, Command::Edit);
@@ -405,7 +405,7 @@ fn corrective_actions_are_added_done_and_dropped_with_a_reason() {
             ..
         }]
     ));
-    let r = app.review.as_ref().unwrap().review.as_ref().unwrap();
+    let r = app.stack.review().unwrap().review.as_ref().unwrap();
     assert_eq!(r.actions[0].status, ActionStatus::Done);
     // Dropping asks why.
     cmd(&mut app, Command::ActionDrop);

@@ -34,8 +34,8 @@ pub(super) fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx:
         Command::Open => {
             if let Some(row) = app.selected_row() {
                 let id = row.incident.id.clone();
-                app.screen = Screen::Incident;
-                app.incident = Some(IncidentState::new(id.clone()));
+                app.stack
+                    .push(ScreenState::Incident(IncidentState::new(id.clone())));
                 fx.push(Effect::LoadDetail(id));
             }
         }

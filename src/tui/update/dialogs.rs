@@ -117,7 +117,7 @@ pub(super) fn modal_command(
                     app.modal = Some(Modal::Assign(a));
                     return;
                 }
-                if let Some(d) = app.incident.as_mut().and_then(|i| i.detail.as_mut()) {
+                if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
                     for held in d.assignments.iter_mut() {
                         if held.role == a.role && held.until.is_none() {
                             held.until = Some(now);
@@ -144,7 +144,7 @@ pub(super) fn modal_command(
 }
 
 fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
-    let Some(d) = app.incident.as_mut().and_then(|i| i.detail.as_mut()) else {
+    let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) else {
         return;
     };
     let mut patch = IncidentPatch::default();
@@ -199,7 +199,7 @@ fn submit_text(
     match &t.kind {
         TextKind::Title => {
             let title = validate_title(&text)?;
-            if let Some(d) = app.incident.as_mut().and_then(|i| i.detail.as_mut()) {
+            if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
                 d.incident.title = title.clone();
             }
             fx.push(Effect::Update(
@@ -211,7 +211,7 @@ fn submit_text(
             ));
         }
         TextKind::Summary => {
-            if let Some(d) = app.incident.as_mut().and_then(|i| i.detail.as_mut()) {
+            if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
                 d.incident.summary = text.clone();
             }
             fx.push(Effect::Update(
@@ -234,8 +234,8 @@ fn submit_text(
             }
             let actor = app.actor.clone();
             if let Some(c) = app
-                .incident
-                .as_mut()
+                .stack
+                .incident_mut()
                 .and_then(|i| i.detail.as_mut())
                 .and_then(|d| d.checklist.iter_mut().find(|c| &c.id == item))
             {

@@ -9,8 +9,7 @@ pub(super) fn incident_command(
     now: DateTime<Utc>,
     fx: &mut Vec<Effect>,
 ) {
-    let Some(state) = app.incident.as_mut() else {
-        app.screen = Screen::Board;
+    let Some(state) = app.stack.incident_mut() else {
         return;
     };
     let id = state.id.clone();
@@ -18,8 +17,7 @@ pub(super) fn incident_command(
     let timeline_len = state.detail.as_ref().map_or(0, |d| d.timeline.len());
     match cmd {
         Command::Back => {
-            app.screen = Screen::Board;
-            app.incident = None;
+            app.stack.pop();
         }
         Command::Help => {
             let under = app.focus();
@@ -150,7 +148,7 @@ pub(super) fn incident_command(
 }
 
 fn checklist_cursor(app: &App) -> usize {
-    app.incident.as_ref().map_or(0, |i| i.checklist_cursor)
+    app.stack.incident().map_or(0, |i| i.checklist_cursor)
 }
 
 /// A text dialog, continuing a saved draft of the same edit if there is one.

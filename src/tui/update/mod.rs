@@ -14,7 +14,7 @@ use crate::store::{IncidentPatch, NewIncident};
 use crate::tui::alerts::handle as alerts;
 use crate::tui::app::{
     App, AssignDialog, FormField, IncidentState, Modal, NEW_INCIDENT_DRAFT, NewIncidentForm, Pane,
-    Picker, PickerKind, Screen, TextDialog, TextKind,
+    Picker, PickerKind, Screen, ScreenState, TextDialog, TextKind,
 };
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::kit::input::LineInput;
@@ -39,7 +39,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
     match action {
         Action::Command(cmd) => command(app, cmd, now, &mut fx),
         Action::Input(key) => {
-            if app.compose.is_some() && app.modal.is_none() && !app.confirm_quit {
+            if app.stack.compose().is_some() && app.modal.is_none() && !app.confirm_quit {
                 compose::input(app, key);
                 return fx;
             }
@@ -70,7 +70,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 }
                 return fx;
             }
-            if app.compose.is_some() && app.modal.is_none() && !app.confirm_quit {
+            if app.stack.compose().is_some() && app.modal.is_none() && !app.confirm_quit {
                 compose::paste(app, &text);
                 return fx;
             }
@@ -108,7 +108,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             fx.extend(crate::tui::records::handle::board_loaded(app));
         }
         Action::DetailLoaded(detail) => {
-            if let Some(state) = app.incident.as_mut()
+            if let Some(state) = app.stack.incident_mut()
                 && state.id == detail.incident.id
             {
                 state.checklist_cursor = if state.detail.is_none() {
@@ -150,8 +150,16 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 discard_draft(app, NEW_INCIDENT_DRAFT, &mut fx);
             }
             say(app, format!("{} declared", incident.id), false);
-            app.screen = Screen::Incident;
-            app.incident = Some(IncidentState::new(incident.id.clone()));
+            // The new incident is opened from the board; a composer open
+            // meanwhile stays on top of it, as typed.
+            let composer = app.stack.take_compose();
+            app.stack.clear();
+            app.stack.push(ScreenState::Incident(IncidentState::new(
+                incident.id.clone(),
+            )));
+            if let Some(c) = composer {
+                app.stack.push(ScreenState::Compose(c));
+            }
             fx.push(Effect::LoadDetail(incident.id));
         }
         Action::Saved(text) => say(app, text, false),
@@ -196,10 +204,12 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
 }
 
 fn open_id(app: &App) -> Option<IncidentId> {
-    match app.screen {
-        Screen::Incident | Screen::Evidence | Screen::Review | Screen::Messages => {
-            app.incident.as_ref().map(|i| i.id.clone())
-        }
+    match app.stack.screen() {
+        Screen::Incident
+        | Screen::Evidence
+        | Screen::Review
+        | Screen::Messages
+        | Screen::Compose => app.stack.incident().map(|i| i.id.clone()),
         Screen::Board | Screen::Metrics | Screen::Watcher => None,
     }
 }
@@ -216,7 +226,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
                 if let Some(Modal::NewIncident(_) | Modal::Text(_) | Modal::Fields(_)) = app.modal {
                     app.modal = None;
                 }
-                app.compose = None;
+                app.stack.take_compose();
                 quit(app, now, fx);
             }
             Command::ConfirmNo | Command::Cancel => app.confirm_quit = false,
@@ -234,13 +244,14 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         return;
     }
     if cmd == Command::OpenWatcher && app.modal.is_none() {
-        app.screen = Screen::Watcher;
+        app.stack.clear();
+        app.stack.push(ScreenState::Watcher);
         return;
     }
     match app.modal.take() {
         Some(modal) => modal_command(app, modal, cmd, now, fx),
-        None if app.compose.is_some() => compose::command(app, cmd, now, fx),
-        None => match app.screen {
+        None => match app.stack.screen() {
+            Screen::Compose => compose::command(app, cmd, now, fx),
             Screen::Incident => incident_command(app, cmd, now, fx),
             Screen::Board => board_command(app, cmd, now, fx),
             Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),

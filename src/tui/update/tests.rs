@@ -63,7 +63,7 @@ fn create_validates_inline_then_emits_create_and_drops_the_draft() {
         .create_incident(&incident, &Playbook::builtin(), "alice", now())
         .unwrap();
     let fx = update(&mut app, Action::Created(Box::new(i.clone())), now());
-    assert_eq!(app.screen, Screen::Incident);
+    assert_eq!(app.stack.screen(), Screen::Incident);
     // Declared: the draft goes, and the new incident loads.
     assert!(matches!(&fx[..], [Effect::DeleteDraft { .. }, Effect::LoadDetail(id)] if *id == i.id));
 }

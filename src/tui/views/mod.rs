@@ -14,7 +14,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::app::{App, Modal, Screen};
+use super::app::{App, Modal, ScreenState};
 use super::keymap::hints;
 pub use super::kit::layout::{MIN_HEIGHT, MIN_WIDTH};
 use super::kit::theme::Theme;
@@ -33,19 +33,27 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     ])
     .areas(area);
     render_header(app, frame, header, now);
-    match (app.screen, &app.incident) {
-        _ if app.compose.is_some() => {
-            if let Some(c) = &app.compose {
-                crate::tui::screens::compose::view::render(app, c, frame, body, now);
-            }
+    match app.stack.top() {
+        Some(ScreenState::Compose(c)) => {
+            crate::tui::screens::compose::view::render(app, c, frame, body, now)
         }
-        (Screen::Incident, Some(state)) => incident::render(app, state, frame, body, now),
-        (Screen::Evidence, _) => crate::tui::screens::evidence::view::render(app, frame, body, now),
-        (Screen::Review, _) => crate::tui::screens::review::view::render(app, frame, body, now),
-        (Screen::Metrics, _) => crate::tui::screens::metrics::view::render(app, frame, body, now),
-        (Screen::Messages, _) => crate::tui::screens::messages::view::render(app, frame, body, now),
-        (Screen::Watcher, _) => crate::tui::screens::watcher::view::render(app, frame, body, now),
-        _ => board::render(app, frame, body, now),
+        Some(ScreenState::Incident(state)) => incident::render(app, state, frame, body, now),
+        Some(ScreenState::Evidence(_)) => {
+            crate::tui::screens::evidence::view::render(app, frame, body, now)
+        }
+        Some(ScreenState::Review(_)) => {
+            crate::tui::screens::review::view::render(app, frame, body, now)
+        }
+        Some(ScreenState::Metrics(_)) => {
+            crate::tui::screens::metrics::view::render(app, frame, body, now)
+        }
+        Some(ScreenState::Messages(_)) => {
+            crate::tui::screens::messages::view::render(app, frame, body, now)
+        }
+        Some(ScreenState::Watcher) => {
+            crate::tui::screens::watcher::view::render(app, frame, body, now)
+        }
+        None => board::render(app, frame, body, now),
     }
     alerts::toast(app, frame, body);
     render_footer(app, frame, footer);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::state::*;
 use crate::domain::IncidentId;
 use crate::domain::evidence::EvidenceKind;
-use crate::tui::app::{App, Modal, Screen};
+use crate::tui::app::{App, Modal, ScreenState};
 use crate::tui::app::{new_incident_form, say};
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
@@ -18,26 +18,20 @@ use crate::tui::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.
 pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Evidence;
-    app.evidence = Some(EvidenceState::new(id.clone()));
+    app.stack
+        .push(ScreenState::Evidence(EvidenceState::new(id.clone())));
     fx.push(effect(RecordsEffect::LoadEvidence { id, access: true }));
 }
 
 pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(state) = app.evidence.as_mut() else {
-        app.screen = if app.incident.is_some() {
-            Screen::Incident
-        } else {
-            Screen::Board
-        };
+    let Some(state) = app.stack.evidence_mut() else {
         return;
     };
     let id = state.id.clone();
     let len = state.data.as_ref().map_or(0, |d| d.items.len());
     match cmd {
         Command::Back => {
-            app.screen = Screen::Incident;
-            app.evidence = None;
+            app.stack.pop();
         }
         Command::Help => {
             let under = app.focus();

@@ -17,7 +17,7 @@ use crate::tui::kit::theme::Theme;
 use crate::tui::screens::evidence::state::{EvidenceData, EvidencePane, EvidenceState};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.evidence.as_ref() else {
+    let Some(state) = app.stack.evidence() else {
         return;
     };
     let [head, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);

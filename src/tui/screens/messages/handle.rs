@@ -6,7 +6,7 @@ use super::state::*;
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::SentMessage;
-use crate::tui::app::{App, Modal, Screen};
+use crate::tui::app::{App, Modal, ScreenState};
 use crate::tui::app::{new_incident_form, say};
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
@@ -16,25 +16,19 @@ use crate::tui::records::effects::RecordsEffect;
 
 /// Opens the messages screen over the open incident.
 pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Messages;
-    app.messages = Some(MessagesState::new(id.clone()));
+    app.stack
+        .push(ScreenState::Messages(MessagesState::new(id.clone())));
     fx.push(effect(RecordsEffect::LoadMessages { id }));
 }
 
 pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(state) = app.messages.as_mut() else {
-        app.screen = if app.incident.is_some() {
-            Screen::Incident
-        } else {
-            Screen::Board
-        };
+    let Some(state) = app.stack.messages_mut() else {
         return;
     };
     let len = state.list.as_ref().map_or(0, Vec::len);
     match cmd {
         Command::Back => {
-            app.screen = Screen::Incident;
-            app.messages = None;
+            app.stack.pop();
         }
         Command::Help => {
             let under = app.focus();
@@ -75,7 +69,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
 
 /// The worker loaded the incident's messages.
 pub fn loaded(app: &mut App, id: &IncidentId, list: Vec<SentMessage>) {
-    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
         // The cursor stays on the same message (a reload only appends).
         s.cursor = s.cursor.min(list.len().saturating_sub(1));
         s.error = None;
@@ -84,7 +78,7 @@ pub fn loaded(app: &mut App, id: &IncidentId, list: Vec<SentMessage>) {
 }
 
 pub fn load_failed(app: &mut App, id: &IncidentId, message: String) {
-    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
         s.error = Some(message);
     }
 }
@@ -97,7 +91,7 @@ pub fn retried(
     clipboard: Vec<String>,
     fx: &mut Vec<Effect>,
 ) {
-    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
         s.retrying = false;
     }
     fx.extend(clipboard.into_iter().map(Effect::Clipboard));

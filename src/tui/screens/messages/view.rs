@@ -17,7 +17,7 @@ use crate::tui::kit::theme::Theme;
 use crate::tui::screens::messages::state::MessagesState;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.messages.as_ref() else {
+    let Some(state) = app.stack.messages() else {
         return;
     };
     let [head, list, text_area] = Layout::vertical([

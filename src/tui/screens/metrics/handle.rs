@@ -4,36 +4,37 @@ use chrono::{DateTime, Utc};
 
 use super::state::*;
 use crate::tui::app::say;
-use crate::tui::app::{App, Modal, Screen};
+use crate::tui::app::{App, Modal, ScreenState};
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::keymap::Command;
 use crate::tui::records::effects::RecordsEffect;
 
 pub fn open(app: &mut App, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Metrics;
     // The drill toggle and the period stay as they were left.
-    let (include_drills, window) = app
-        .metrics
-        .as_ref()
-        .map_or((false, Window::AllTime), |m| (m.include_drills, m.window));
-    app.metrics = Some(MetricsState {
+    let (include_drills, window) = app.metrics_kept;
+    app.stack.push(ScreenState::Metrics(MetricsState {
         include_drills,
         window,
         ..MetricsState::default()
-    });
+    }));
     fx.push(effect(RecordsEffect::LoadMetrics));
 }
 
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
     match cmd {
-        Command::Back => app.screen = Screen::Board,
+        Command::Back => {
+            if let Some(m) = app.stack.metrics() {
+                app.metrics_kept = (m.include_drills, m.window);
+            }
+            app.stack.pop();
+        }
         Command::Help => {
             let under = app.focus();
             app.modal = Some(Modal::Help { scroll: 0, under });
         }
         Command::ToggleDrills => {
-            let Some(m) = app.metrics.as_mut() else {
+            let Some(m) = app.stack.metrics_mut() else {
                 return;
             };
             m.include_drills = !m.include_drills;
@@ -46,7 +47,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Ef
             say(app, text, false);
         }
         Command::NextPeriod | Command::PrevPeriod => {
-            let Some(m) = app.metrics.as_mut() else {
+            let Some(m) = app.stack.metrics_mut() else {
                 return;
             };
             m.window = if cmd == Command::NextPeriod {

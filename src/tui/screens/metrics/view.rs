@@ -19,7 +19,7 @@ use crate::tui::kit::theme::Theme;
 use crate::tui::screens::metrics::state::{MetricsState, SPARK_DAYS};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.metrics.as_ref() else {
+    let Some(state) = app.stack.metrics() else {
         return;
     };
     let Some(m) = state.metrics.as_ref() else {

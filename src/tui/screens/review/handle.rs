@@ -6,7 +6,7 @@ use super::state::*;
 use crate::domain::review::{ActionStatus, parse_date};
 use crate::domain::{IncidentId, Role};
 use crate::store::NewAction;
-use crate::tui::app::{App, Modal, Screen};
+use crate::tui::app::{App, Modal, ScreenState};
 use crate::tui::app::{new_incident_form, say};
 use crate::tui::effect::Effect;
 use crate::tui::effect::{close, effect};
@@ -16,26 +16,20 @@ use crate::tui::kit::cursor::move_cursor;
 use crate::tui::records::effects::RecordsEffect;
 
 pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Review;
-    app.review = Some(ReviewState::new(id.clone()));
+    app.stack
+        .push(ScreenState::Review(ReviewState::new(id.clone())));
     fx.push(effect(RecordsEffect::LoadReview { id }));
 }
 
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(state) = app.review.as_mut() else {
-        app.screen = if app.incident.is_some() {
-            Screen::Incident
-        } else {
-            Screen::Board
-        };
+    let Some(state) = app.stack.review_mut() else {
         return;
     };
     let id = state.id.clone();
     let len = state.review.as_ref().map_or(0, |r| rows(r).len());
     match cmd {
         Command::Back => {
-            app.screen = Screen::Incident;
-            app.review = None;
+            app.stack.pop();
         }
         Command::Help => {
             let under = app.focus();
@@ -177,8 +171,8 @@ pub fn submit(
                 return Err(format!("at most {MAX_TEXT} characters"));
             }
             let Some(review) = app
-                .review
-                .as_mut()
+                .stack
+                .review_mut()
                 .filter(|s| s.id == id)
                 .and_then(|s| s.review.as_mut())
             else {
@@ -221,8 +215,8 @@ pub fn submit(
                 return Err("say why the action is dropped".into());
             }
             if let Some(a) = app
-                .review
-                .as_mut()
+                .stack
+                .review_mut()
                 .and_then(|s| s.review.as_mut())
                 .and_then(|r| r.actions.iter_mut().find(|a| a.id == *action))
             {

@@ -15,7 +15,7 @@ use crate::tui::kit::theme::Theme;
 use crate::tui::screens::review::state::{ReviewField, ReviewPane, ReviewRow, ReviewState, rows};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.review.as_ref() else {
+    let Some(state) = app.stack.review() else {
         return;
     };
     let [head, list, selected] = Layout::vertical([

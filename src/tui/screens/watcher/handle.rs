@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::tui::app::{App, Screen};
+use crate::tui::app::App;
 use crate::tui::effect::Effect;
 use crate::tui::keymap::Command;
 
@@ -11,7 +11,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<E
     let len = app.watcher.status.as_ref().map_or(0, |s| s.recent.len());
     let w = &mut app.watcher;
     match cmd {
-        Command::Back => app.screen = Screen::Board,
+        Command::Back => app.stack.clear(),
         Command::Up
         | Command::Down
         | Command::PageUp
@@ -25,7 +25,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<E
             })
         }
         Command::NewIncident => {
-            app.screen = Screen::Board;
+            app.stack.clear();
             app.modal = Some(crate::tui::app::Modal::NewIncident(
                 crate::tui::app::NewIncidentForm::default(),
             ));
