@@ -6,5 +6,6 @@ pub mod compose;
 pub mod evidence;
 pub mod messages;
 pub mod metrics;
+pub mod nav;
 pub mod review;
 pub mod watcher;

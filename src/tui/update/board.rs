@@ -2,7 +2,12 @@
 
 use super::*;
 
-pub(super) fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+pub(super) fn board_command(
+    app: &mut App,
+    cmd: Command,
+    now: DateTime<Utc>,
+    fx: &mut Vec<Effect>,
+) -> Nav {
     if app.board.filtering {
         match cmd {
             Command::Submit => app.board.filtering = false,
@@ -13,16 +18,9 @@ pub(super) fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx:
             }
             _ => {}
         }
-        return;
+        return Nav::Stay;
     }
     match cmd {
-        Command::Help => {
-            app.modal = Some(Modal::Help {
-                scroll: 0,
-                under: app.focus(),
-            })
-        }
-        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
         Command::Up
         | Command::Down
         | Command::Top
@@ -33,10 +31,7 @@ pub(super) fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx:
         }
         Command::Open => {
             if let Some(row) = app.selected_row() {
-                let id = row.incident.id.clone();
-                app.stack
-                    .push(ScreenState::Incident(IncidentState::new(id.clone())));
-                fx.push(Effect::LoadDetail(id));
+                return Nav::Open(Target::Incident(row.incident.id.clone()));
             }
         }
         Command::Filter => app.board.filtering = true,
@@ -94,7 +89,8 @@ pub(super) fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx:
             };
             say(app, format!("closed incidents {shown}"), false);
         }
-        Command::OpenMetrics => crate::tui::screens::metrics::handle::open(app, now, fx),
+        Command::OpenMetrics => return Nav::Open(Target::Metrics),
         _ => {}
     }
+    Nav::Stay
 }

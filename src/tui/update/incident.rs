@@ -8,23 +8,16 @@ pub(super) fn incident_command(
     cmd: Command,
     now: DateTime<Utc>,
     fx: &mut Vec<Effect>,
-) {
+) -> Nav {
     let Some(state) = app.stack.incident_mut() else {
-        return;
+        return Nav::Stay;
     };
     let id = state.id.clone();
     let checklist_len = state.detail.as_ref().map_or(0, |d| d.checklist.len());
     let timeline_len = state.detail.as_ref().map_or(0, |d| d.timeline.len());
     match cmd {
-        Command::Back => {
-            app.stack.pop();
-        }
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
-        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
-        Command::Compose => compose::open(app),
+        Command::Back => return Nav::Back,
+        Command::Compose => return Nav::Open(Target::Compose),
         Command::NextPane => state.pane = state.pane.next(),
         Command::PrevPane => state.pane = state.pane.prev(),
         Command::Up
@@ -139,12 +132,13 @@ pub(super) fn incident_command(
                 app.modal = Some(Modal::Text(text_dialog(app, id, kind, &current)));
             }
         }
-        Command::OpenEvidence => crate::tui::screens::evidence::handle::open(app, id, fx),
-        Command::OpenReview => crate::tui::screens::review::handle::open(app, id, fx),
-        Command::OpenMessages => crate::tui::screens::messages::handle::open(app, id, fx),
+        Command::OpenEvidence => return Nav::Open(Target::Evidence(id)),
+        Command::OpenReview => return Nav::Open(Target::Review(id)),
+        Command::OpenMessages => return Nav::Open(Target::Messages(id)),
         Command::WriteReport => crate::tui::records::handle::open_report(app, id),
         _ => {}
     }
+    Nav::Stay
 }
 
 fn checklist_cursor(app: &App) -> usize {

@@ -19,11 +19,13 @@ use crate::tui::app::{
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::compose::handle as compose;
+use crate::tui::screens::nav::{Nav, Target};
 
 mod board;
 mod dialogs;
 mod drafts;
 mod incident;
+mod navigate;
 mod typing;
 
 pub use super::effect::Effect;
@@ -154,13 +156,10 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             // meanwhile stays on top of it, as typed.
             let composer = app.stack.take_compose();
             app.stack.clear();
-            app.stack.push(ScreenState::Incident(IncidentState::new(
-                incident.id.clone(),
-            )));
+            navigate::open(app, Target::Incident(incident.id), &mut fx);
             if let Some(c) = composer {
                 app.stack.push(ScreenState::Compose(c));
             }
-            fx.push(Effect::LoadDetail(incident.id));
         }
         Action::Saved(text) => say(app, text, false),
         Action::StoreFailed(text) => {
@@ -243,23 +242,39 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         }
         return;
     }
-    if cmd == Command::OpenWatcher && app.modal.is_none() {
-        app.stack.clear();
-        app.stack.push(ScreenState::Watcher);
+    let Some(modal) = app.modal.take() else {
+        // Keys that mean the same on every screen, handled once.
+        match cmd {
+            Command::OpenWatcher => navigate::open(app, Target::Watcher, fx),
+            Command::Help => {
+                let under = app.focus();
+                app.modal = Some(Modal::Help { scroll: 0, under });
+            }
+            Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+            _ => {
+                let nav = screen_command(app, cmd, now, fx);
+                navigate::go(app, nav, fx);
+            }
+        }
         return;
-    }
-    match app.modal.take() {
-        Some(modal) => modal_command(app, modal, cmd, now, fx),
-        None => match app.stack.screen() {
-            Screen::Compose => compose::command(app, cmd, now, fx),
-            Screen::Incident => incident_command(app, cmd, now, fx),
-            Screen::Board => board_command(app, cmd, now, fx),
-            Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
-            Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
-            Screen::Metrics => crate::tui::screens::metrics::handle::command(app, cmd, now, fx),
-            Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
-            Screen::Watcher => crate::tui::screens::watcher::handle::command(app, cmd, now, fx),
-        },
+    };
+    modal_command(app, modal, cmd, now, fx);
+}
+
+/// A command for the screen on top.
+fn screen_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
+    match app.stack.screen() {
+        Screen::Compose => {
+            compose::command(app, cmd, now, fx);
+            Nav::Stay
+        }
+        Screen::Incident => incident_command(app, cmd, now, fx),
+        Screen::Board => board_command(app, cmd, now, fx),
+        Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
+        Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
+        Screen::Metrics => crate::tui::screens::metrics::handle::command(app, cmd, now, fx),
+        Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
+        Screen::Watcher => crate::tui::screens::watcher::handle::command(app, cmd, now, fx),
     }
 }
 

@@ -273,3 +273,39 @@ fn board_sorts_by_urgency_and_filters_by_text() {
     cmd(&mut app, Command::CycleSeverityFilter);
     assert_eq!(app.board.order.len(), 1);
 }
+
+#[test]
+fn n_on_the_watcher_continues_the_saved_draft_over_the_watcher() {
+    let mut app = App::new("alice", Policy::builtin(), true);
+    update(&mut app, Action::BoardLoaded(Vec::new()), now());
+    let draft = NewIncidentForm {
+        title: LineInput::new("half-typed title"),
+        ..NewIncidentForm::default()
+    };
+    app.drafts
+        .insert(NEW_INCIDENT_DRAFT.to_string(), draft.to_draft());
+    cmd(&mut app, Command::OpenWatcher);
+    cmd(&mut app, Command::NewIncident);
+    // A blank form here would autosave over the draft.
+    let Some(Modal::NewIncident(form)) = &app.modal else {
+        panic!("no form")
+    };
+    assert_eq!(form.title.text(), "half-typed title");
+    assert_eq!(app.stack.screen(), Screen::Watcher);
+}
+
+#[test]
+fn back_closes_the_top_screen_only_and_the_watcher_opens_from_the_board() {
+    let (mut app, _dir) = with_incident_open();
+    let id = app.stack.incident().map(|i| i.id.clone()).unwrap();
+    let fx = cmd(&mut app, Command::OpenEvidence);
+    assert_eq!(app.stack.screen(), Screen::Evidence);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Records(_))));
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.stack.screen(), Screen::Incident);
+    assert_eq!(app.stack.incident().map(|i| i.id.clone()), Some(id));
+    cmd(&mut app, Command::OpenWatcher);
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.stack.screen(), Screen::Board);
+    assert!(app.stack.incident().is_none());
+}

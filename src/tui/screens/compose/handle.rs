@@ -13,10 +13,10 @@ use crate::tui::kit::editor::Editor;
 
 /// `c` in the incident view: the picker, on the newest saved draft's
 /// audience if there is one, else on the customer notification.
-pub fn open(app: &mut App) {
+pub fn open(app: &mut App) -> Option<Box<Composer>> {
     let Some(detail) = app.detail() else {
         say(app, "the incident is still loading", true);
-        return;
+        return None;
     };
     let id = detail.incident.id.clone();
     let newest = saved_drafts(&app.drafts, &id)
@@ -36,7 +36,7 @@ pub fn open(app: &mut App) {
         })
         .or_else(|| list.iter().position(|i| i.audience == audience))
         .unwrap_or(0);
-    app.stack.push(ScreenState::Compose(Box::new(Composer {
+    Some(Box::new(Composer {
         id,
         stage: Stage::Pick,
         view: View::Edit,
@@ -54,7 +54,7 @@ pub fn open(app: &mut App) {
         sinks: Vec::new(),
         sink_cursor: 0,
         sent: None,
-    })));
+    }))
 }
 
 /// A command while the composer has the focus.
@@ -62,14 +62,6 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
     let Some(mut c) = app.stack.take_compose() else {
         return;
     };
-    if cmd == Command::Help {
-        app.modal = Some(crate::tui::app::Modal::Help {
-            scroll: 0,
-            under: c.focus(),
-        });
-        app.stack.push(ScreenState::Compose(c));
-        return;
-    }
     let keep = match c.stage {
         Stage::Pick | Stage::Loading => pick_command(app, &mut c, cmd, fx),
         Stage::Edit => edit_command(app, &mut c, cmd, now, fx),

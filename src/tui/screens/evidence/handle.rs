@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use super::state::*;
 use crate::domain::IncidentId;
 use crate::domain::evidence::EvidenceKind;
-use crate::tui::app::{App, Modal, ScreenState};
-use crate::tui::app::{new_incident_form, say};
+use crate::tui::app::App;
+use crate::tui::app::Modal;
+use crate::tui::app::say;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::fields::state::relabel_add;
@@ -14,30 +15,24 @@ use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
 use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
+use crate::tui::screens::nav::Nav;
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.
-pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.stack
-        .push(ScreenState::Evidence(EvidenceState::new(id.clone())));
+pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> EvidenceState {
+    let state = EvidenceState::new(id.clone());
     fx.push(effect(RecordsEffect::LoadEvidence { id, access: true }));
+    state
 }
 
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
     let Some(state) = app.stack.evidence_mut() else {
-        return;
+        return Nav::Stay;
     };
     let id = state.id.clone();
     let len = state.data.as_ref().map_or(0, |d| d.items.len());
     match cmd {
-        Command::Back => {
-            app.stack.pop();
-        }
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
-        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Back => return Nav::Back,
         Command::NextPane | Command::PrevPane => {
             state.pane = match state.pane {
                 EvidencePane::Items => EvidencePane::Custody,
@@ -93,7 +88,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         Command::TransferEvidence => {
             let Some(item) = state.selected() else {
                 say(app, "no item selected", true);
-                return;
+                return Nav::Stay;
             };
             let holder = state
                 .data
@@ -118,7 +113,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         Command::LegalHold => {
             let Some(data) = state.data.as_ref() else {
-                return;
+                return Nav::Stay;
             };
             let d = match &data.hold {
                 Some(h) => FieldsDialog::new(
@@ -148,7 +143,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         Command::ExportEvidence => {
             if len == 0 {
                 say(app, "no evidence to export yet", true);
-                return;
+                return Nav::Stay;
             }
             let mut note = vec![
                 "A new directory (or FILE.tar): items/, custody.log, manifest.json,".into(),
@@ -168,6 +163,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         _ => {}
     }
+    Nav::Stay
 }
 
 /// Validates an evidence dialog and asks the worker to write.

@@ -6,35 +6,29 @@ use super::state::*;
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::SentMessage;
-use crate::tui::app::{App, Modal, ScreenState};
-use crate::tui::app::{new_incident_form, say};
+use crate::tui::app::App;
+use crate::tui::app::say;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::records::effects::RecordsEffect;
+use crate::tui::screens::nav::Nav;
 
 /// Opens the messages screen over the open incident.
-pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.stack
-        .push(ScreenState::Messages(MessagesState::new(id.clone())));
+pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> MessagesState {
+    let state = MessagesState::new(id.clone());
     fx.push(effect(RecordsEffect::LoadMessages { id }));
+    state
 }
 
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
     let Some(state) = app.stack.messages_mut() else {
-        return;
+        return Nav::Stay;
     };
     let len = state.list.as_ref().map_or(0, Vec::len);
     match cmd {
-        Command::Back => {
-            app.stack.pop();
-        }
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
-        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Back => return Nav::Back,
         Command::Up
         | Command::Down
         | Command::Top
@@ -43,16 +37,16 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
         Command::Retry => {
             if state.list.is_none() {
-                return;
+                return Nav::Stay;
             }
             if state.retrying {
                 say(app, "a retry is already running…", false);
-                return;
+                return Nav::Stay;
             }
             let (failed, pending) = state.undelivered();
             if failed + pending == 0 {
                 say(app, "every delivery was delivered: nothing to retry", false);
-                return;
+                return Nav::Stay;
             }
             state.retrying = true;
             let id = state.id.clone();
@@ -65,6 +59,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         _ => {}
     }
+    Nav::Stay
 }
 
 /// The worker loaded the incident's messages.

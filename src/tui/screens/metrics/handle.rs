@@ -3,39 +3,30 @@
 use chrono::{DateTime, Utc};
 
 use super::state::*;
+use crate::tui::app::App;
 use crate::tui::app::say;
-use crate::tui::app::{App, Modal, ScreenState};
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::keymap::Command;
 use crate::tui::records::effects::RecordsEffect;
+use crate::tui::screens::nav::Nav;
 
-pub fn open(app: &mut App, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    // The drill toggle and the period stay as they were left.
-    let (include_drills, window) = app.metrics_kept;
-    app.stack.push(ScreenState::Metrics(MetricsState {
+/// The metrics screen, with the drill toggle and period it was left with.
+pub fn open((include_drills, window): (bool, Window), fx: &mut Vec<Effect>) -> MetricsState {
+    fx.push(effect(RecordsEffect::LoadMetrics));
+    MetricsState {
         include_drills,
         window,
         ..MetricsState::default()
-    }));
-    fx.push(effect(RecordsEffect::LoadMetrics));
+    }
 }
 
-pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
+pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Effect>) -> Nav {
     match cmd {
-        Command::Back => {
-            if let Some(m) = app.stack.metrics() {
-                app.metrics_kept = (m.include_drills, m.window);
-            }
-            app.stack.pop();
-        }
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
+        Command::Back => return Nav::Back,
         Command::ToggleDrills => {
             let Some(m) = app.stack.metrics_mut() else {
-                return;
+                return Nav::Stay;
             };
             m.include_drills = !m.include_drills;
             m.recompute(&app.policy, now);
@@ -48,7 +39,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Ef
         }
         Command::NextPeriod | Command::PrevPeriod => {
             let Some(m) = app.stack.metrics_mut() else {
-                return;
+                return Nav::Stay;
             };
             m.window = if cmd == Command::NextPeriod {
                 m.window.next()
@@ -61,6 +52,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Ef
         }
         _ => {}
     }
+    Nav::Stay
 }
 
 #[cfg(test)]
