@@ -22,11 +22,11 @@ use warroom::domain::{
 };
 use warroom::store::{AlertSubject, NewIncident, SentMessage, Store};
 use warroom::tui::action::{Action, Command};
-use warroom::tui::app::App;
 use warroom::tui::kit::editor::{Editor, MAX_CHARS};
 use warroom::tui::screens::compose::state::{ComposeEnv, ComposeLoaded};
-use warroom::tui::update::update;
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::update;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
@@ -100,7 +100,7 @@ fn bench_alert_check() {
     );
     // What the console's tick does: only incidents whose clocks cross a
     // line (or whose minute is up) are checked again.
-    let mut state = warroom::tui::alerts::state::AlertState::default();
+    let mut state = warroom::tui::shell::alerts::state::AlertState::default();
     state.set_subjects(subjects);
     let start = Instant::now();
     let first = state.due(&policy, &config, "bench", t0()).len();

@@ -25,9 +25,9 @@ use warroom::domain::{
 };
 use warroom::store::{BoardRow, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
-use warroom::tui::app::App;
-use warroom::tui::update::update;
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::update;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
@@ -274,7 +274,7 @@ fn bench_process() {
 /// The metrics and evidence screens (issue 6).
 fn bench_records() {
     use warroom::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
-    use warroom::tui::records::effects::RecordsLoaded;
+    use warroom::tui::shell::records::effects::RecordsLoaded;
 
     let incidents: Vec<Incident> = (0..10_000)
         .map(|n| {

@@ -14,12 +14,12 @@ use warroom::domain::{Playbook, Policy, Severity, Source, Status};
 use warroom::store::SentMessage;
 use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
-use warroom::tui::app::App;
 use warroom::tui::kit::editor::Editor;
-use warroom::tui::records::effects::RecordsLoaded;
 use warroom::tui::screens::compose::state::{ComposeEnv, ComposeLoaded, SendReport};
-use warroom::tui::update::{Effect, update};
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::records::effects::RecordsLoaded;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::{Effect, update};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 18, 30, 0).unwrap()

@@ -15,10 +15,11 @@ use warroom::detect::follow::{FileState, FileStatus, FollowStatus, RecentMatch};
 use warroom::detect::setup::WatchSetup;
 use warroom::domain::{Playbook, Policy};
 use warroom::tui::action::{Action, Command, Context, resolve};
-use warroom::tui::app::{App, Screen};
 use warroom::tui::screens::watcher::io::spawn;
-use warroom::tui::update::update;
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::update;
+use warroom::tui::shell::stack::Screen;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 18, 30, 0).unwrap()

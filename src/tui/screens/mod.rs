@@ -2,8 +2,10 @@
 //! change the app (`handle`), its pure view (`view`), and any thread or
 //! store work of its own (`io`). No screen imports another's `handle`.
 
+pub mod board;
 pub mod compose;
 pub mod evidence;
+pub mod incident;
 pub mod messages;
 pub mod metrics;
 pub mod nav;

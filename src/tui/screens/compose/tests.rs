@@ -7,10 +7,10 @@ use crate::domain::IncidentId;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
-use crate::tui::app::Screen;
-use crate::tui::keymap::Context;
+use crate::tui::shell::keymap::Context;
+use crate::tui::shell::router::update;
+use crate::tui::shell::stack::Screen;
 use crate::tui::testkit::{cmd, now, typed};
-use crate::tui::update::update;
 use crossterm::event::{KeyCode, KeyModifiers};
 
 fn env() -> ComposeEnv {

@@ -5,17 +5,17 @@ use chrono::{DateTime, Utc};
 use super::state::*;
 use crate::domain::IncidentId;
 use crate::domain::evidence::EvidenceKind;
-use crate::tui::app::App;
-use crate::tui::app::Modal;
-use crate::tui::app::say;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
-use crate::tui::fields::state::relabel_add;
-use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
-use crate::tui::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
 use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::Modal;
+use crate::tui::shell::app::say;
+use crate::tui::shell::fields::state::relabel_add;
+use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::shell::keymap::Command;
+use crate::tui::shell::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.
@@ -178,7 +178,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
         }
     };
     match &d.purpose {
-        crate::tui::fields::state::Purpose::AddEvidence => {
+        crate::tui::shell::fields::state::Purpose::AddEvidence => {
             let kind = ADD_KINDS
                 .get(d.choice(0))
                 .copied()
@@ -216,7 +216,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 false,
             );
         }
-        crate::tui::fields::state::Purpose::Transfer { item } => {
+        crate::tui::shell::fields::state::Purpose::Transfer { item } => {
             let to = required(0, "who receives it")?;
             let purpose = required(1, "the purpose")?;
             fx.push(effect(RecordsEffect::TransferEvidence {
@@ -226,15 +226,15 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 purpose,
             }));
         }
-        crate::tui::fields::state::Purpose::SetHold => {
+        crate::tui::shell::fields::state::Purpose::SetHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::SetHold { id, reason }));
         }
-        crate::tui::fields::state::Purpose::ReleaseHold => {
+        crate::tui::shell::fields::state::Purpose::ReleaseHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::ReleaseHold { id, reason }));
         }
-        crate::tui::fields::state::Purpose::Export => {
+        crate::tui::shell::fields::state::Purpose::Export => {
             let out = required(0, "a directory or .tar file")?;
             fx.push(effect(RecordsEffect::ExportEvidence {
                 id,

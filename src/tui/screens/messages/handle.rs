@@ -6,14 +6,14 @@ use super::state::*;
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::SentMessage;
-use crate::tui::app::App;
-use crate::tui::app::say;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
-use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
-use crate::tui::records::effects::RecordsEffect;
 use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::say;
+use crate::tui::shell::keymap::Command;
+use crate::tui::shell::records::effects::RecordsEffect;
 
 /// Opens the messages screen over the open incident.
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> MessagesState {

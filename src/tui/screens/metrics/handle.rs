@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 
 use super::state::*;
-use crate::tui::app::App;
-use crate::tui::app::say;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
-use crate::tui::keymap::Command;
-use crate::tui::records::effects::RecordsEffect;
 use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::say;
+use crate::tui::shell::keymap::Command;
+use crate::tui::shell::records::effects::RecordsEffect;
 
 /// The metrics screen, with the drill toggle and period it was left with.
 pub fn open((include_drills, window): (bool, Window), fx: &mut Vec<Effect>) -> MetricsState {

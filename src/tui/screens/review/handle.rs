@@ -6,16 +6,16 @@ use super::state::*;
 use crate::domain::review::{ActionStatus, parse_date};
 use crate::domain::{IncidentId, Role};
 use crate::store::NewAction;
-use crate::tui::app::App;
-use crate::tui::app::Modal;
-use crate::tui::app::say;
 use crate::tui::effect::Effect;
 use crate::tui::effect::{close, effect};
-use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
-use crate::tui::records::effects::RecordsEffect;
 use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::Modal;
+use crate::tui::shell::app::say;
+use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::shell::keymap::Command;
+use crate::tui::shell::records::effects::RecordsEffect;
 
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> ReviewState {
     let state = ReviewState::new(id.clone());
