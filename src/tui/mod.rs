@@ -6,6 +6,7 @@
 //! `action` and `effect` are the words between the shell and the runtime.
 
 pub mod action;
+pub mod command;
 pub mod effect;
 pub mod kit;
 pub mod screens;

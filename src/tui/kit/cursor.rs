@@ -1,7 +1,7 @@
 //! List cursor arithmetic, once: moving within a list by a key, and
 //! cycling through a ring of choices or panes.
 
-use crate::tui::shell::keymap::Command;
+use crate::tui::command::Command;
 
 /// Rows a page key moves.
 pub const PAGE: usize = 10;

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::{Severity, Status};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::nav::{Nav, Target};
 use crate::tui::shell::app::{App, say};
-use crate::tui::shell::keymap::Command;
 
 pub fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
     if app.board.filtering {

@@ -6,10 +6,10 @@ use crossterm::event::KeyEvent;
 use super::state::*;
 use crate::comms::Audience;
 use crate::store::{NewMessage, check_body};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::kit::editor::Editor;
 use crate::tui::shell::app::{App, say};
-use crate::tui::shell::keymap::Command;
 use crate::tui::shell::stack::ScreenState;
 
 /// `c` in the incident view: the picker, on the newest saved draft's

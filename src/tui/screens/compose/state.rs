@@ -9,8 +9,8 @@ use similar::{ChangeTag, TextDiff};
 use crate::comms::{Audience, CommsConfig, PLACEHOLDER, SinkConfig, TemplateInfo, Templates};
 use crate::domain::IncidentId;
 use crate::store::{DeliveryState, SentMessage};
+use crate::tui::command::Context;
 use crate::tui::kit::editor::Editor;
-use crate::tui::shell::keymap::Context;
 
 /// Autosave a changed draft at most this often (ticks are seconds), so a
 /// dropped link or a crash loses at most the last couple of seconds.

@@ -7,7 +7,7 @@ use crate::domain::IncidentId;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
-use crate::tui::shell::keymap::Context;
+use crate::tui::command::Context;
 use crate::tui::shell::router::update;
 use crate::tui::shell::stack::Screen;
 use crate::tui::testkit::{cmd, now, typed};

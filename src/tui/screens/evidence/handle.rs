@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::state::*;
 use crate::domain::IncidentId;
 use crate::domain::evidence::EvidenceKind;
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::kit::cursor::move_cursor;
@@ -14,7 +15,6 @@ use crate::tui::shell::app::Modal;
 use crate::tui::shell::app::say;
 use crate::tui::shell::fields::state::relabel_add;
 use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::keymap::Command;
 use crate::tui::shell::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
 
 /// Opens the evidence screen over the open incident; its opening is

@@ -9,13 +9,13 @@ use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Assignment, Role};
 use crate::domain::{Severity, Source, Status};
 use crate::store::{IncidentPatch, NewIncident};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::screens::incident::state::{
     FormField, NEW_INCIDENT_DRAFT, NewIncidentForm, Picker, PickerKind, TextDialog, TextKind,
 };
 use crate::tui::shell::app::{App, Modal, say};
-use crate::tui::shell::keymap::Command;
 use crate::tui::shell::router::drafts::{autosave, discard_draft, save_or_delete};
 
 /// On a choice field, a typed digit or initial picks the choice.

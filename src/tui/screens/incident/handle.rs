@@ -7,6 +7,7 @@ use crate::domain::playbook::ItemState;
 use crate::domain::roles::Role;
 use crate::domain::{IncidentId, Severity, Status};
 use crate::store::IncidentPatch;
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::kit::input::LineInput;
@@ -15,7 +16,6 @@ use crate::tui::screens::incident::state::{
 };
 use crate::tui::screens::nav::{Nav, Target};
 use crate::tui::shell::app::{App, Modal, say};
-use crate::tui::shell::keymap::Command;
 
 pub fn incident_command(
     app: &mut App,

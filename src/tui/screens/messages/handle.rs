@@ -6,13 +6,13 @@ use super::state::*;
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::SentMessage;
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
 use crate::tui::shell::app::say;
-use crate::tui::shell::keymap::Command;
 use crate::tui::shell::records::effects::RecordsEffect;
 
 /// Opens the messages screen over the open incident.

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 
 use super::state::*;
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
 use crate::tui::shell::app::say;
-use crate::tui::shell::keymap::Command;
 use crate::tui::shell::records::effects::RecordsEffect;
 
 /// The metrics screen, with the drill toggle and period it was left with.

@@ -6,6 +6,7 @@ use super::state::*;
 use crate::domain::review::{ActionStatus, parse_date};
 use crate::domain::{IncidentId, Role};
 use crate::store::NewAction;
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::{close, effect};
 use crate::tui::kit::cursor::move_cursor;
@@ -14,7 +15,6 @@ use crate::tui::shell::app::App;
 use crate::tui::shell::app::Modal;
 use crate::tui::shell::app::say;
 use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::keymap::Command;
 use crate::tui::shell::records::effects::RecordsEffect;
 
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> ReviewState {

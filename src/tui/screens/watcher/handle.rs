@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
-use crate::tui::shell::keymap::Command;
 
 /// Keys on the watcher screen.
 pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) -> Nav {

@@ -48,7 +48,7 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
             metrics: false,
             messages: app.stack.messages().map(|m| m.id.clone()),
         })),
-        Screen::Board | Screen::Incident | Screen::Compose | Screen::Watcher => {}
+        _ => {}
     }
     fx
 }

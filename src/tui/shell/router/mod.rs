@@ -198,15 +198,10 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
     fx
 }
 
+/// The incident shown or under the screen shown (the metrics and the
+/// watcher open from the board, so none is under them).
 fn open_id(app: &App) -> Option<IncidentId> {
-    match app.stack.screen() {
-        Screen::Incident
-        | Screen::Evidence
-        | Screen::Review
-        | Screen::Messages
-        | Screen::Compose => app.stack.incident().map(|i| i.id.clone()),
-        Screen::Board | Screen::Metrics | Screen::Watcher => None,
-    }
+    app.stack.incident().map(|i| i.id.clone())
 }
 
 fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
