@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::keymap::Context;
-use super::stack::{ScreenState, Stack};
+use super::stack::Stack;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::Person;
 use crate::domain::sla::{clocks, most_urgent};
@@ -14,7 +14,7 @@ use crate::domain::{Policy, Status};
 use crate::store::{BoardRow, IncidentDetail};
 use crate::tui::screens::board::state::{BoardState, SortKey};
 use crate::tui::screens::incident::state::{
-    AssignDialog, NEW_INCIDENT_DRAFT, NewIncidentForm, Pane, Picker, TextDialog,
+    AssignDialog, NEW_INCIDENT_DRAFT, NewIncidentForm, Picker, TextDialog,
 };
 
 /// Dialogs over the board or incident view; one at a time.
@@ -118,18 +118,7 @@ impl App {
             None => {}
         }
         match self.stack.top() {
-            Some(ScreenState::Compose(c)) => c.focus(),
-            Some(ScreenState::Incident(i)) => match i.pane {
-                Pane::Checklist => Context::Checklist,
-                Pane::Roles => Context::Roles,
-                Pane::Timeline => Context::Timeline,
-                Pane::Summary | Pane::Clocks => Context::Incident,
-            },
-            Some(ScreenState::Evidence(_)) => Context::Evidence,
-            Some(ScreenState::Review(_)) => Context::Review,
-            Some(ScreenState::Metrics(_)) => Context::Metrics,
-            Some(ScreenState::Messages(_)) => Context::Messages,
-            Some(ScreenState::Watcher) => Context::Watcher,
+            Some(top) => super::screens::context(top),
             None if self.board.filtering => Context::FilterInput,
             None => Context::Board,
         }

@@ -13,6 +13,7 @@ pub mod records;
 pub mod render;
 pub mod router;
 pub mod runtime;
+pub mod screens;
 pub mod stack;
 pub mod terminal;
 mod worker;

@@ -13,7 +13,6 @@ pub use crate::tui::kit::layout::{MIN_HEIGHT, MIN_WIDTH};
 use crate::tui::kit::theme::Theme;
 use crate::tui::shell::app::{App, Modal};
 use crate::tui::shell::keymap::hints;
-use crate::tui::shell::stack::ScreenState;
 
 pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     let area = frame.area();
@@ -28,30 +27,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     ])
     .areas(area);
     render_header(app, frame, header, now);
-    match app.stack.top() {
-        Some(ScreenState::Compose(c)) => {
-            crate::tui::screens::compose::view::render(app, c, frame, body, now)
-        }
-        Some(ScreenState::Incident(state)) => {
-            crate::tui::screens::incident::view::render(app, state, frame, body, now)
-        }
-        Some(ScreenState::Evidence(_)) => {
-            crate::tui::screens::evidence::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Review(_)) => {
-            crate::tui::screens::review::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Metrics(_)) => {
-            crate::tui::screens::metrics::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Messages(_)) => {
-            crate::tui::screens::messages::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Watcher) => {
-            crate::tui::screens::watcher::view::render(app, frame, body, now)
-        }
-        None => crate::tui::screens::board::view::render(app, frame, body, now),
-    }
+    super::screens::render(app, frame, body, now);
     crate::tui::shell::alerts::view::toast(app, frame, body);
     render_footer(app, frame, footer);
     match &app.modal {

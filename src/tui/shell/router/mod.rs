@@ -9,23 +9,18 @@ use crate::domain::playbook::ItemState;
 use crate::tui::action::Action;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::compose::handle as compose;
-use crate::tui::screens::incident::state::{
-    FormField, IncidentState, NEW_INCIDENT_DRAFT, NewIncidentForm,
-};
-use crate::tui::screens::nav::{Nav, Target};
+use crate::tui::screens::incident::state::{FormField, NEW_INCIDENT_DRAFT, NewIncidentForm};
+use crate::tui::screens::nav::Target;
 use crate::tui::shell::alerts::handle as alerts;
 use crate::tui::shell::app::{App, Modal};
 use crate::tui::shell::keymap::Command;
-use crate::tui::shell::stack::{Screen, ScreenState};
+use crate::tui::shell::stack::ScreenState;
 
 pub mod drafts;
-mod navigate;
 mod typing;
 
 pub use crate::tui::effect::Effect;
-use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::incident::dialogs::{modal_command, pick_by_key};
-use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::shell::app::{new_incident_form, say};
 use drafts::{autosave, discard_draft};
 use typing::{focused_input, text_changed};
@@ -150,7 +145,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             // meanwhile stays on top of it, as typed.
             let composer = app.stack.take_compose();
             app.stack.clear();
-            navigate::open(app, Target::Incident(incident.id), &mut fx);
+            crate::tui::shell::screens::open(app, Target::Incident(incident.id), &mut fx);
             if let Some(c) = composer {
                 app.stack.push(ScreenState::Compose(c));
             }
@@ -236,37 +231,20 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
     let Some(modal) = app.modal.take() else {
         // Keys that mean the same on every screen, handled once.
         match cmd {
-            Command::OpenWatcher => navigate::open(app, Target::Watcher, fx),
+            Command::OpenWatcher => crate::tui::shell::screens::open(app, Target::Watcher, fx),
             Command::Help => {
                 let under = app.focus();
                 app.modal = Some(Modal::Help { scroll: 0, under });
             }
             Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
             _ => {
-                let nav = screen_command(app, cmd, now, fx);
-                navigate::go(app, nav, fx);
+                let nav = crate::tui::shell::screens::command(app, cmd, now, fx);
+                crate::tui::shell::screens::go(app, nav, fx);
             }
         }
         return;
     };
     modal_command(app, modal, cmd, now, fx);
-}
-
-/// A command for the screen on top.
-fn screen_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
-    match app.stack.screen() {
-        Screen::Compose => {
-            compose::command(app, cmd, now, fx);
-            Nav::Stay
-        }
-        Screen::Incident => incident_command(app, cmd, now, fx),
-        Screen::Board => board_command(app, cmd, now, fx),
-        Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
-        Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
-        Screen::Metrics => crate::tui::screens::metrics::handle::command(app, cmd, now, fx),
-        Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
-        Screen::Watcher => crate::tui::screens::watcher::handle::command(app, cmd, now, fx),
-    }
 }
 
 fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {

@@ -7,6 +7,7 @@ use crate::domain::{Severity, Source};
 use crate::store::NewIncident;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::incident::state::{FormField, NEW_INCIDENT_DRAFT, NewIncidentForm};
+use crate::tui::shell::stack::Screen;
 
 /// An app with one incident ("DB down", P2) open in the incident view.
 fn with_incident_open() -> (App, tempfile::TempDir) {
