@@ -66,7 +66,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
 pub fn loaded(app: &mut App, id: &IncidentId, list: Vec<SentMessage>) {
     if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
         // The cursor stays on the same message (a reload only appends).
-        s.cursor = s.cursor.min(list.len().saturating_sub(1));
+        s.cursor = crate::tui::kit::cursor::clamp(s.cursor, list.len());
         s.error = None;
         s.list = Some(list);
     }

@@ -7,6 +7,7 @@ use crate::domain::{IncidentId, Status};
 use crate::report::file::{ReportFormat, default_file_name};
 use crate::tui::effect::Effect;
 use crate::tui::effect::boxed;
+use crate::tui::kit::cursor::clamp;
 use crate::tui::shell::app::say;
 use crate::tui::shell::app::{App, Message, Modal};
 use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
@@ -72,7 +73,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             hold,
         } => {
             if let Some(e) = app.stack.evidence_mut().filter(|e| e.id == id) {
-                e.cursor = e.cursor.min(items.len().saturating_sub(1));
+                e.cursor = clamp(e.cursor, items.len());
                 e.error = None;
                 e.data = Some(crate::tui::screens::evidence::state::EvidenceData::new(
                     items, custody, hold,
@@ -87,7 +88,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
         RecordsLoaded::Review { id, review } => {
             if let Some(s) = app.stack.review_mut().filter(|s| s.id == id) {
                 let rows = crate::tui::screens::review::state::rows(&review).len();
-                s.cursor = s.cursor.min(rows.saturating_sub(1));
+                s.cursor = clamp(s.cursor, rows);
                 s.review = Some(review);
             }
         }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::IncidentId;
 use crate::domain::playbook::ItemState;
 use crate::tui::action::Action;
+use crate::tui::kit::cursor::clamp;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::compose::handle as compose;
 use crate::tui::screens::incident::state::{FormField, NEW_INCIDENT_DRAFT, NewIncidentForm};
@@ -113,13 +114,9 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                         .or_else(|| detail.checklist.iter().position(|c| in_phase(&c)))
                         .unwrap_or(0)
                 } else {
-                    state
-                        .checklist_cursor
-                        .min(detail.checklist.len().saturating_sub(1))
+                    clamp(state.checklist_cursor, detail.checklist.len())
                 };
-                state.timeline_scroll = state
-                    .timeline_scroll
-                    .min(detail.timeline.len().saturating_sub(1));
+                state.timeline_scroll = clamp(state.timeline_scroll, detail.timeline.len());
                 state.detail = Some(*detail);
             }
         }
@@ -175,7 +172,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::WatcherStatus(status) => {
             let len = status.recent.len();
             app.watcher.status = Some(*status);
-            app.watcher.scroll = app.watcher.scroll.min(len.saturating_sub(1));
+            app.watcher.scroll = clamp(app.watcher.scroll, len);
         }
         Action::WatcherProblems(problems) => app.watcher.problems.extend(problems),
         Action::WatcherStandby(standby) => app.watcher.standby = standby,
