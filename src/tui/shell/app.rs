@@ -118,7 +118,7 @@ impl App {
             None => {}
         }
         match self.stack.top() {
-            Some(top) => super::screens::context(top),
+            Some(top) => top.context(),
             None if self.board.filtering => Context::FilterInput,
             None => Context::Board,
         }

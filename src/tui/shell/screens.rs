@@ -1,5 +1,6 @@
 //! The one list of the screens: for each kind of state on the stack,
-//! where its keys, its view, its opening and its closing go. Adding a screen means a
+//! where its keys, its view, its opening and its closing go (its focus
+//! is `ScreenState::context`, beside the states). Adding a screen means a
 //! folder in `screens`, a variant in `stack`, a `Target`, and arms here.
 
 use chrono::{DateTime, Utc};
@@ -8,31 +9,13 @@ use ratatui::layout::Rect;
 
 use super::app::App;
 use super::stack::{Screen, ScreenState};
-use crate::tui::command::{Command, Context};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
 use crate::tui::screens::incident::handle::incident_command;
-use crate::tui::screens::incident::state::{IncidentState, Pane};
+use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
-
-/// Where keys go when this screen is on top (and no dialog is open).
-pub fn context(top: &ScreenState) -> Context {
-    match top {
-        ScreenState::Compose(c) => c.focus(),
-        ScreenState::Incident(i) => match i.pane {
-            Pane::Checklist => Context::Checklist,
-            Pane::Roles => Context::Roles,
-            Pane::Timeline => Context::Timeline,
-            Pane::Summary | Pane::Clocks => Context::Incident,
-        },
-        ScreenState::Evidence(_) => Context::Evidence,
-        ScreenState::Review(_) => Context::Review,
-        ScreenState::Metrics(_) => Context::Metrics,
-        ScreenState::Messages(_) => Context::Messages,
-        ScreenState::Watcher => Context::Watcher,
-    }
-}
 
 /// A command for the screen on top.
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {

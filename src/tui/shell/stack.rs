@@ -2,9 +2,10 @@
 //! has the keys. Each entry carries its screen's state, so a screen
 //! without its state cannot be open and no handler has to repair one.
 
+use crate::tui::command::Context;
 use crate::tui::screens::compose::state::Composer;
 use crate::tui::screens::evidence::state::EvidenceState;
-use crate::tui::screens::incident::state::IncidentState;
+use crate::tui::screens::incident::state::{IncidentState, Pane};
 use crate::tui::screens::messages::state::MessagesState;
 use crate::tui::screens::metrics::state::MetricsState;
 use crate::tui::screens::review::state::ReviewState;
@@ -54,6 +55,24 @@ impl ScreenState {
             ScreenState::Messages(_) => Screen::Messages,
             ScreenState::Compose(_) => Screen::Compose,
             ScreenState::Watcher => Screen::Watcher,
+        }
+    }
+
+    /// Where keys go when this screen is on top (and no dialog is open).
+    pub fn context(&self) -> Context {
+        match self {
+            ScreenState::Compose(c) => c.focus(),
+            ScreenState::Incident(i) => match i.pane {
+                Pane::Checklist => Context::Checklist,
+                Pane::Roles => Context::Roles,
+                Pane::Timeline => Context::Timeline,
+                Pane::Summary | Pane::Clocks => Context::Incident,
+            },
+            ScreenState::Evidence(_) => Context::Evidence,
+            ScreenState::Review(_) => Context::Review,
+            ScreenState::Metrics(_) => Context::Metrics,
+            ScreenState::Messages(_) => Context::Messages,
+            ScreenState::Watcher => Context::Watcher,
         }
     }
 }
