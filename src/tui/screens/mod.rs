@@ -1,6 +1,7 @@
 //! One folder per screen: its state (`state`), how keys and results
 //! change the app (`handle`), its pure view (`view`), and any thread or
-//! store work of its own (`io`). No screen imports another's `handle`.
+//! store work of its own (`io`). No screen imports or opens another: a
+//! handler returns a [`nav::Nav`] and the shell opens the [`nav::Target`].
 
 pub mod board;
 pub mod compose;
