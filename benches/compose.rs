@@ -22,11 +22,11 @@ use warroom::domain::{
 };
 use warroom::store::{AlertSubject, NewIncident, SentMessage, Store};
 use warroom::tui::action::{Action, Command};
-use warroom::tui::app::App;
 use warroom::tui::kit::editor::{Editor, MAX_CHARS};
 use warroom::tui::screens::compose::state::{ComposeEnv, ComposeLoaded};
-use warroom::tui::update::update;
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::update;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
@@ -100,7 +100,7 @@ fn bench_alert_check() {
     );
     // What the console's tick does: only incidents whose clocks cross a
     // line (or whose minute is up) are checked again.
-    let mut state = warroom::tui::alerts::state::AlertState::default();
+    let mut state = warroom::tui::shell::alerts::state::AlertState::default();
     state.set_subjects(subjects);
     let start = Instant::now();
     let first = state.due(&policy, &config, "bench", t0()).len();
@@ -184,7 +184,7 @@ fn bench_composer() {
         t0(),
     );
     let lines = text.lines().count();
-    app.compose.as_mut().unwrap().editor = Editor::new(&text, (lines / 2, 10));
+    app.stack.compose_mut().unwrap().editor = Editor::new(&text, (lines / 2, 10));
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut frames = |app: &App| -> Vec<Duration> {
         (0..100)
@@ -222,7 +222,7 @@ fn bench_composer() {
         })
         .collect();
     stats("one keystroke into that message (update only)", samples);
-    let c = app.compose.as_ref().unwrap();
+    let c = app.stack.compose().unwrap();
     let samples = (0..50)
         .map(|_| {
             let start = Instant::now();

@@ -25,9 +25,9 @@ use warroom::domain::{
 };
 use warroom::store::{BoardRow, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
-use warroom::tui::app::App;
-use warroom::tui::update::update;
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::update;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
@@ -136,7 +136,7 @@ fn bench_render() {
         .collect();
     app.board.selected = 0;
     update(&mut app, Action::Command(Command::Open), t0());
-    let id = app.incident.as_ref().unwrap().id.clone();
+    let id = app.stack.incident().unwrap().id.clone();
     let detail = warroom::store::IncidentDetail {
         incident: app
             .rows
@@ -150,7 +150,7 @@ fn bench_render() {
         timeline,
     };
     update(&mut app, Action::DetailLoaded(Box::new(detail)), t0());
-    if let Some(s) = app.incident.as_mut() {
+    if let Some(s) = app.stack.incident_mut() {
         s.timeline_scroll = 5_000;
     }
     println!(
@@ -274,7 +274,7 @@ fn bench_process() {
 /// The metrics and evidence screens (issue 6).
 fn bench_records() {
     use warroom::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
-    use warroom::tui::records::effects::RecordsLoaded;
+    use warroom::tui::shell::records::effects::RecordsLoaded;
 
     let incidents: Vec<Incident> = (0..10_000)
         .map(|n| {
@@ -366,7 +366,7 @@ fn bench_records() {
         hold: None,
     };
     update(&mut app, Action::Records(Box::new(loaded)), t0());
-    if let Some(e) = app.evidence.as_mut() {
+    if let Some(e) = app.stack.evidence_mut() {
         e.cursor = 500;
     }
     println!(

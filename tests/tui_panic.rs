@@ -15,7 +15,7 @@ fn panicking_child() {
     if std::env::var_os(CHILD_VAR).is_none() {
         return;
     }
-    let _term = warroom::tui::terminal::enter().expect("terminal");
+    let _term = warroom::tui::shell::terminal::enter().expect("terminal");
     panic!("deliberate panic inside the console");
 }
 

@@ -14,12 +14,12 @@ use warroom::domain::{Playbook, Policy, Severity, Source, Status};
 use warroom::store::SentMessage;
 use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
-use warroom::tui::app::App;
 use warroom::tui::kit::editor::Editor;
-use warroom::tui::records::effects::RecordsLoaded;
 use warroom::tui::screens::compose::state::{ComposeEnv, ComposeLoaded, SendReport};
-use warroom::tui::update::{Effect, update};
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::records::effects::RecordsLoaded;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::{Effect, update};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 18, 30, 0).unwrap()
@@ -208,7 +208,7 @@ fn records_board_app(store: &Store) -> App {
 fn evidence_app(store: &Store) -> App {
     let mut app = incident_app(store);
     cmd(&mut app, Command::OpenEvidence);
-    let id = app.evidence.as_ref().unwrap().id.clone();
+    let id = app.stack.evidence().unwrap().id.clone();
     records(
         &mut app,
         RecordsLoaded::Evidence {
@@ -224,7 +224,7 @@ fn evidence_app(store: &Store) -> App {
 fn review_app(store: &Store) -> App {
     let mut app = incident_app(store);
     cmd(&mut app, Command::OpenReview);
-    let id = app.review.as_ref().unwrap().id.clone();
+    let id = app.stack.review().unwrap().id.clone();
     records(
         &mut app,
         RecordsLoaded::Review {
@@ -255,7 +255,7 @@ fn messages_app() -> (App, TempDir) {
     use warroom::store::NewMessage;
     let (dir, mut store) = fixture();
     let mut app = incident_app(&store);
-    let id = app.incident.as_ref().unwrap().id.clone();
+    let id = app.stack.incident().unwrap().id.clone();
     let at = |m: i64| now() - Duration::minutes(m);
     let sinks = ["outbox".to_string(), "pager".to_string()];
     for (n, (body, pager)) in [
@@ -329,7 +329,7 @@ fn incident_app(store: &Store) -> App {
         .unwrap();
     app.board.selected = pos;
     cmd(&mut app, Command::Open);
-    let id = app.incident.as_ref().unwrap().id.clone();
+    let id = app.stack.incident().unwrap().id.clone();
     let detail = store.detail(&id, None).unwrap();
     update(&mut app, Action::DetailLoaded(Box::new(detail)), now());
     app
@@ -438,7 +438,7 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
 
     let (dir, store) = fixture_with_records();
     let mut gate = incident_app(&store);
-    let id = gate.incident.as_ref().unwrap().id.clone();
+    let id = gate.stack.incident().unwrap().id.clone();
     records(
         &mut gate,
         RecordsLoaded::GateRefused {
@@ -506,7 +506,7 @@ fn compose_env() -> ComposeEnv {
 
 /// What the store worker answers when the composer asks for a render.
 fn compose_loaded(store: &Store, app: &App, last: Option<SentMessage>) -> Action {
-    let c = app.compose.as_ref().expect("composer");
+    let c = app.stack.compose().expect("composer");
     let detail = store.detail(&c.id, None).unwrap();
     let fields =
         MessageFields::for_config(&detail, &Policy::builtin(), &compose_env().config, now());
@@ -556,7 +556,7 @@ fn composer_views() -> Vec<(&'static str, App, TempDir)> {
     // A user's template that does not render: file, line and problem.
     let (dir, _store, mut broken) = open();
     cmd(&mut broken, Command::Submit);
-    let id = broken.compose.as_ref().unwrap().id.clone();
+    let id = broken.stack.compose().unwrap().id.clone();
     update(
         &mut broken,
         Action::ComposeLoaded(Box::new(ComposeLoaded {
@@ -574,7 +574,7 @@ fn composer_views() -> Vec<(&'static str, App, TempDir)> {
     let edit = |last: Option<&str>| {
         let (dir, store, mut app) = open();
         cmd(&mut app, Command::Submit);
-        let id = app.compose.as_ref().unwrap().id.to_string();
+        let id = app.stack.compose().unwrap().id.to_string();
         let last = last.map(|b| last_sent(&id, b));
         let loaded = compose_loaded(&store, &app, last);
         update(&mut app, loaded, now());
@@ -599,7 +599,7 @@ fn composer_views() -> Vec<(&'static str, App, TempDir)> {
     out.push(("compose_diff", diff, dir));
 
     let (dir, _store, mut confirm) = edit(None);
-    confirm.compose.as_mut().unwrap().editor = Editor::new(
+    confirm.stack.compose_mut().unwrap().editor = Editor::new(
         "Login is restored.\nWe will write again within 2 hours.",
         (1, 0),
     );
@@ -607,7 +607,7 @@ fn composer_views() -> Vec<(&'static str, App, TempDir)> {
     out.push(("compose_confirm", confirm, dir));
 
     let (dir, mut store, mut sent) = edit(None);
-    sent.compose.as_mut().unwrap().editor = Editor::new("Login is restored.", (0, 0));
+    sent.stack.compose_mut().unwrap().editor = Editor::new("Login is restored.", (0, 0));
     cmd(&mut sent, Command::Send);
     let fx = update(&mut sent, Action::Command(Command::Submit), now());
     let Some(Effect::SendMessage { message, sinks }) = fx
@@ -918,7 +918,7 @@ fn a_long_review_text_scrolls_to_its_end() {
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::PrevPane);
     cmd(&mut app, Command::Top);
-    assert_eq!(app.review.as_ref().unwrap().text_scroll, 0);
+    assert_eq!(app.stack.review().unwrap().text_scroll, 0);
 }
 
 #[test]

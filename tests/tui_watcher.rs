@@ -15,10 +15,11 @@ use warroom::detect::follow::{FileState, FileStatus, FollowStatus, RecentMatch};
 use warroom::detect::setup::WatchSetup;
 use warroom::domain::{Playbook, Policy};
 use warroom::tui::action::{Action, Command, Context, resolve};
-use warroom::tui::app::{App, Screen};
 use warroom::tui::screens::watcher::io::spawn;
-use warroom::tui::update::update;
-use warroom::tui::views::render;
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::update;
+use warroom::tui::shell::stack::Screen;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 22, 18, 30, 0).unwrap()
@@ -157,7 +158,7 @@ fn w_opens_the_watcher_from_the_board_and_esc_goes_back() {
     update(&mut app, Action::BoardLoaded(vec![]), now());
     let a = resolve(app.focus(), KeyEvent::from(KeyCode::Char('w'))).unwrap();
     update(&mut app, a, now());
-    assert_eq!(app.screen, Screen::Watcher);
+    assert_eq!(app.stack.screen(), Screen::Watcher);
     assert_eq!(app.focus(), Context::Watcher);
     // j/k scroll the matches there; the help lists the key.
     app.watcher.setup = Some(setup());
@@ -173,7 +174,7 @@ fn w_opens_the_watcher_from_the_board_and_esc_goes_back() {
     );
     let a = resolve(app.focus(), KeyEvent::from(KeyCode::Esc)).unwrap();
     update(&mut app, a, now());
-    assert_eq!(app.screen, Screen::Board);
+    assert_eq!(app.stack.screen(), Screen::Board);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use crate::domain::Incident;
 use crate::domain::roles::Person;
 use crate::store::{BoardRow, Draft, IncidentDetail};
 // Named here too for callers that drive the console (tests, benches).
-pub use super::keymap::{Command, Context, chain, help_for, hints};
+pub use crate::tui::shell::keymap::{Command, Context, chain, help_for, hints};
 
 /// Something the console was asked to do, by a key or by the runtime.
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub enum Action {
     Saved(String),
     StoreFailed(String),
     /// Evidence, review, report and metrics results.
-    Records(Box<crate::tui::records::effects::RecordsLoaded>),
+    Records(Box<crate::tui::shell::records::effects::RecordsLoaded>),
     /// An autosave of this draft key failed (the error is reported too):
     /// the draft is saved again on the next autosave.
     DraftNotSaved(String),
@@ -68,7 +68,7 @@ pub enum Action {
 /// The action a key means where `focus` has the focus: a command from the
 /// keymap, else typed text in a text context, else nothing.
 pub fn resolve(focus: Context, key: KeyEvent) -> Option<Action> {
-    match super::keymap::lookup(focus, &key) {
+    match crate::tui::shell::keymap::lookup(focus, &key) {
         Some(c) => Some(Action::Command(c)),
         None => focus.takes_text().then_some(Action::Input(key)),
     }

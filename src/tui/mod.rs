@@ -1,29 +1,22 @@
-//! The console: a full-screen terminal UI in the Elm style. `App` is the
-//! state, `update` the only place it changes (pure, returning effects),
-//! `views` and each screen's `view` draw it, and `runtime` feeds events in
-//! while `worker` runs the effects against the store. Each screen has a
-//! folder in `screens`; `kit` holds what knows no screen.
+//! The console: a full-screen terminal UI in the Elm style. `shell` holds
+//! the app (a stack of open screens over the board), the keymap, the
+//! router that changes the state (pure, returning effects), the event loop
+//! and the one store worker. Each screen has a folder in `screens` (state,
+//! key handling, pure view, store work); `kit` holds what knows no screen.
+//! `action` and `effect` are the words between the shell and the runtime.
 
 pub mod action;
-pub mod alerts;
-pub mod app;
+pub mod command;
 pub mod effect;
-pub mod fields;
-pub mod keymap;
 pub mod kit;
-pub mod records;
-pub mod runtime;
 pub mod screens;
-pub mod terminal;
+pub mod shell;
 #[cfg(test)]
 mod testkit;
-pub mod update;
-pub mod views;
-mod worker;
 
 use crate::config::AppContext;
 
 /// Opens the console on the context's database until the user quits.
 pub fn run(ctx: &AppContext) -> anyhow::Result<()> {
-    runtime::run(ctx)
+    shell::runtime::run(ctx)
 }

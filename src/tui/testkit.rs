@@ -4,13 +4,13 @@
 use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::action::Action;
-use super::app::App;
-use super::effect::Effect;
-use super::keymap::Command;
-use super::update::update;
 use crate::domain::{IncidentId, Playbook};
 use crate::store::{NewIncident, Store};
+use crate::tui::action::Action;
+use crate::tui::effect::Effect;
+use crate::tui::shell::app::App;
+use crate::tui::shell::keymap::Command;
+use crate::tui::shell::router::update;
 
 /// The tests' "now": 2026-11-22 18:00 UTC.
 pub fn now() -> DateTime<Utc> {

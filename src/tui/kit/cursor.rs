@@ -1,7 +1,7 @@
 //! List cursor arithmetic, once: moving within a list by a key, and
 //! cycling through a ring of choices or panes.
 
-use crate::tui::keymap::Command;
+use crate::tui::command::Command;
 
 /// Rows a page key moves.
 pub const PAGE: usize = 10;
@@ -19,6 +19,11 @@ pub fn move_cursor(pos: usize, len: usize, cmd: Command) -> usize {
         Command::PageDown => (pos + PAGE).min(last),
         _ => pos,
     }
+}
+
+/// `pos` kept inside a list of `len` that may have shrunk (a reload).
+pub fn clamp(pos: usize, len: usize) -> usize {
+    pos.min(len.saturating_sub(1))
 }
 
 /// The next (or previous) position in a ring of `len`, wrapping round.
@@ -53,6 +58,9 @@ mod tests {
         assert_eq!(move_cursor(2, 5, Command::Bottom), 4);
         assert_eq!(move_cursor(2, 0, Command::Bottom), 0);
         assert_eq!(move_cursor(2, 5, Command::Submit), 2);
+        assert_eq!(clamp(7, 3), 2);
+        assert_eq!(clamp(1, 3), 1);
+        assert_eq!(clamp(4, 0), 0);
     }
 
     #[test]

@@ -6,17 +6,18 @@ use crossterm::event::KeyEvent;
 use super::state::*;
 use crate::comms::Audience;
 use crate::store::{NewMessage, check_body};
-use crate::tui::app::{App, say};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
-use crate::tui::keymap::Command;
 use crate::tui::kit::editor::Editor;
+use crate::tui::shell::app::{App, say};
+use crate::tui::shell::stack::ScreenState;
 
 /// `c` in the incident view: the picker, on the newest saved draft's
 /// audience if there is one, else on the customer notification.
-pub fn open(app: &mut App) {
+pub fn open(app: &mut App) -> Option<Box<Composer>> {
     let Some(detail) = app.detail() else {
         say(app, "the incident is still loading", true);
-        return;
+        return None;
     };
     let id = detail.incident.id.clone();
     let newest = saved_drafts(&app.drafts, &id)
@@ -36,7 +37,7 @@ pub fn open(app: &mut App) {
         })
         .or_else(|| list.iter().position(|i| i.audience == audience))
         .unwrap_or(0);
-    app.compose = Some(Box::new(Composer {
+    Some(Box::new(Composer {
         id,
         stage: Stage::Pick,
         view: View::Edit,
@@ -54,22 +55,14 @@ pub fn open(app: &mut App) {
         sinks: Vec::new(),
         sink_cursor: 0,
         sent: None,
-    }));
+    }))
 }
 
 /// A command while the composer has the focus.
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(mut c) = app.compose.take() else {
+    let Some(mut c) = app.stack.take_compose() else {
         return;
     };
-    if cmd == Command::Help {
-        app.modal = Some(crate::tui::app::Modal::Help {
-            scroll: 0,
-            under: c.focus(),
-        });
-        app.compose = Some(c);
-        return;
-    }
     let keep = match c.stage {
         Stage::Pick | Stage::Loading => pick_command(app, &mut c, cmd, fx),
         Stage::Edit => edit_command(app, &mut c, cmd, now, fx),
@@ -77,7 +70,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         Stage::Sending | Stage::Sent => sent_command(app, &mut c, cmd, fx),
     };
     if keep {
-        app.compose = Some(c);
+        app.stack.push(ScreenState::Compose(c));
     }
 }
 
@@ -170,7 +163,7 @@ fn start(app: &mut App, c: &mut Composer, fx: &mut Vec<Effect>) {
 
 /// The store worker's answer to `Effect::ComposeLoad`.
 pub fn loaded(app: &mut App, l: ComposeLoaded) {
-    let Some(c) = app.compose.as_mut() else {
+    let Some(c) = app.stack.compose_mut() else {
         return;
     };
     if c.id != l.id || c.audience != l.audience {
@@ -375,12 +368,12 @@ pub fn sent(app: &mut App, report: SendReport, retry: bool, fx: &mut Vec<Effect>
         )
     };
     let open_here = app
-        .compose
-        .as_ref()
+        .stack
+        .compose()
         .is_some_and(|c| c.id.as_str() == m.incident_id && c.audience == m.audience);
     if left.is_empty() {
         if open_here {
-            app.compose = None;
+            app.stack.take_compose();
         }
         say(app, summary, false);
         return;
@@ -390,7 +383,7 @@ pub fn sent(app: &mut App, report: SendReport, retry: bool, fx: &mut Vec<Effect>
         m.id,
         left.join(", ")
     );
-    if open_here && let Some(c) = app.compose.as_mut() {
+    if open_here && let Some(c) = app.stack.compose_mut() {
         c.dirty = false;
         c.stage = Stage::Sent;
         c.sent = Some(Box::new(m));
@@ -403,7 +396,7 @@ pub fn sent(app: &mut App, report: SendReport, retry: bool, fx: &mut Vec<Effect>
 /// The store refused or failed a send (or a retry): back to the editor
 /// (or the delivery list) with the reason; the draft is kept.
 pub fn send_failed(app: &mut App, text: String) {
-    match app.compose.as_mut() {
+    match app.stack.compose_mut() {
         Some(c) if c.stage == Stage::Sending => {
             c.stage = if c.sent.is_some() {
                 Stage::Sent
@@ -418,7 +411,7 @@ pub fn send_failed(app: &mut App, text: String) {
 
 /// A key typed into the editor.
 pub fn input(app: &mut App, key: KeyEvent) {
-    let Some(c) = app.compose.as_mut() else {
+    let Some(c) = app.stack.compose_mut() else {
         return;
     };
     if c.stage != Stage::Edit || c.view != View::Edit {
@@ -437,7 +430,7 @@ pub fn input(app: &mut App, key: KeyEvent) {
 
 /// Text pasted into the editor (made safe by the editor).
 pub fn paste(app: &mut App, text: &str) {
-    let Some(c) = app.compose.as_mut() else {
+    let Some(c) = app.stack.compose_mut() else {
         return;
     };
     if c.stage != Stage::Edit {
@@ -459,7 +452,7 @@ pub fn paste(app: &mut App, text: &str) {
 /// the text stays in the editor meanwhile.
 /// The store worker committed the draft saved at `at`.
 pub fn draft_saved(app: &mut App, key: &str, at: DateTime<Utc>) {
-    if let Some(c) = app.compose.as_mut()
+    if let Some(c) = app.stack.compose_mut()
         && c.draft_key() == key
     {
         c.saved_at = Some(at);
@@ -467,7 +460,7 @@ pub fn draft_saved(app: &mut App, key: &str, at: DateTime<Utc>) {
 }
 
 pub fn draft_not_saved(app: &mut App, key: &str) {
-    if let Some(c) = app.compose.as_mut()
+    if let Some(c) = app.stack.compose_mut()
         && c.draft_key() == key
         && matches!(c.stage, Stage::Edit | Stage::Confirm | Stage::Sending)
     {
@@ -478,7 +471,7 @@ pub fn draft_not_saved(app: &mut App, key: &str) {
 
 /// Each tick: autosave a changed draft every [`AUTOSAVE_TICKS`].
 pub fn tick(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
-    let c = app.compose.as_mut()?;
+    let c = app.stack.compose_mut()?;
     if !c.dirty {
         return None;
     }
@@ -486,17 +479,17 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
     if c.idle_ticks < AUTOSAVE_TICKS {
         return None;
     }
-    let mut c = app.compose.take()?;
+    let mut c = app.stack.take_compose()?;
     let fx = save_draft(app, &mut c, now);
-    app.compose = Some(c);
+    app.stack.push(ScreenState::Compose(c));
     fx
 }
 
 /// Saves the draft now if it changed (on leaving, quitting, a signal).
 pub fn save(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
-    let mut c = app.compose.take()?;
+    let mut c = app.stack.take_compose()?;
     let fx = save_draft(app, &mut c, now);
-    app.compose = Some(c);
+    app.stack.push(ScreenState::Compose(c));
     fx
 }
 

@@ -9,7 +9,7 @@ use similar::{ChangeTag, TextDiff};
 use crate::comms::{Audience, CommsConfig, PLACEHOLDER, SinkConfig, TemplateInfo, Templates};
 use crate::domain::IncidentId;
 use crate::store::{DeliveryState, SentMessage};
-use crate::tui::keymap::Context;
+use crate::tui::command::Context;
 use crate::tui::kit::editor::Editor;
 
 /// Autosave a changed draft at most this often (ticks are seconds), so a

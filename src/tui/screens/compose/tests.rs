@@ -7,10 +7,10 @@ use crate::domain::IncidentId;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
-use crate::tui::app::Screen;
-use crate::tui::keymap::Context;
+use crate::tui::command::Context;
+use crate::tui::shell::router::update;
+use crate::tui::shell::stack::Screen;
 use crate::tui::testkit::{cmd, now, typed};
-use crate::tui::update::update;
 use crossterm::event::{KeyCode, KeyModifiers};
 
 fn env() -> ComposeEnv {
@@ -82,7 +82,7 @@ fn type_until_the_draft_is_sent(app: &mut App) {
 }
 
 fn composer(app: &App) -> &Composer {
-    app.compose.as_deref().expect("composer open")
+    app.stack.compose().expect("composer open")
 }
 
 #[test]
@@ -148,8 +148,8 @@ fn pick_render_edit_autosave_leave_and_continue_where_left() {
     assert!(left_at.0 == 2 && left_at.1 > 0, "{left_at:?}");
     let fx = cmd(&mut app, Command::Back);
     assert!(matches!(&fx[..], [Effect::SaveDraft { .. }]));
-    assert!(app.compose.is_none());
-    assert_eq!(app.screen, Screen::Incident);
+    assert!(app.stack.compose().is_none());
+    assert_eq!(app.stack.screen(), Screen::Incident);
     assert!(
         app.message
             .as_ref()
@@ -185,7 +185,7 @@ fn pick_render_edit_autosave_leave_and_continue_where_left() {
     assert!(!composer(&app).editor.text().contains("zz"));
     cmd(&mut app, Command::Back);
     assert_eq!(composer(&app).view, View::Edit);
-    assert!(app.compose.is_some());
+    assert!(app.stack.compose().is_some());
 
     // d in the picker discards the draft.
     cmd(&mut app, Command::Back);
@@ -251,7 +251,7 @@ fn send_asks_with_sinks_then_records_and_drops_the_draft() {
     assert_eq!(composer(&app).stage, Stage::Edit);
 
     // Replace the text (select all is not needed: paste over a clean slate).
-    let c = app.compose.as_mut().unwrap();
+    let c = app.stack.compose_mut().unwrap();
     c.editor = Editor::new("", (0, 0));
     update(
         &mut app,
@@ -312,7 +312,7 @@ fn send_asks_with_sinks_then_records_and_drops_the_draft() {
         matches!(&fx[..], [Effect::Clipboard(s), Effect::DeleteDraft { key }]
         if *s == seq && *key == draft_key(id.as_str(), "customers"))
     );
-    assert!(app.compose.is_none());
+    assert!(app.stack.compose().is_none());
     assert!(app.drafts.is_empty());
     assert!(
         app.message
@@ -327,7 +327,7 @@ fn send_asks_with_sinks_then_records_and_drops_the_draft() {
 fn a_failed_delivery_stays_on_screen_ready_to_retry_and_a_refused_send_keeps_the_text() {
     let (mut app, mut store, id, _dir) = with_incident();
     open_editor(&mut app, &store);
-    app.compose.as_mut().unwrap().editor = Editor::new("Update: contained.", (0, 0));
+    app.stack.compose_mut().unwrap().editor = Editor::new("Update: contained.", (0, 0));
     typed(&mut app, "!");
     cmd(&mut app, Command::Send);
     let fx = cmd(&mut app, Command::ConfirmYes);
@@ -408,7 +408,7 @@ fn a_failed_delivery_stays_on_screen_ready_to_retry_and_a_refused_send_keeps_the
         now(),
     );
     assert!(fx.is_empty(), "a retry deletes no draft: {fx:?}");
-    assert!(app.compose.is_none());
+    assert!(app.stack.compose().is_none());
 }
 
 #[test]

@@ -13,12 +13,12 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use crate::comms::unfilled_placeholders;
 use crate::store::DeliveryState;
 use crate::text::{display_safe, display_safe_lines};
-use crate::tui::app::App;
 use crate::tui::kit::layout::centered;
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::compose::state::{
     Composer, DiffTag, LastSent, Stage, View, draft_key, line_diff, saved_drafts,
 };
+use crate::tui::shell::app::App;
 
 /// From this width the editor has the preview beside it.
 const SIDE_BY_SIDE: u16 = 110;

@@ -5,45 +5,34 @@ use chrono::{DateTime, Utc};
 use super::state::*;
 use crate::domain::IncidentId;
 use crate::domain::evidence::EvidenceKind;
-use crate::tui::app::{App, Modal, Screen};
-use crate::tui::app::{new_incident_form, say};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
-use crate::tui::fields::state::relabel_add;
-use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
-use crate::tui::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
+use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::Modal;
+use crate::tui::shell::app::say;
+use crate::tui::shell::fields::state::relabel_add;
+use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::shell::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.
-pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Evidence;
-    app.evidence = Some(EvidenceState::new(id.clone()));
+pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> EvidenceState {
+    let state = EvidenceState::new(id.clone());
     fx.push(effect(RecordsEffect::LoadEvidence { id, access: true }));
+    state
 }
 
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(state) = app.evidence.as_mut() else {
-        app.screen = if app.incident.is_some() {
-            Screen::Incident
-        } else {
-            Screen::Board
-        };
-        return;
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
+    let Some(state) = app.stack.evidence_mut() else {
+        return Nav::Stay;
     };
     let id = state.id.clone();
     let len = state.data.as_ref().map_or(0, |d| d.items.len());
     match cmd {
-        Command::Back => {
-            app.screen = Screen::Incident;
-            app.evidence = None;
-        }
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
-        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Back => return Nav::Back,
         Command::NextPane | Command::PrevPane => {
             state.pane = match state.pane {
                 EvidencePane::Items => EvidencePane::Custody,
@@ -99,7 +88,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         Command::TransferEvidence => {
             let Some(item) = state.selected() else {
                 say(app, "no item selected", true);
-                return;
+                return Nav::Stay;
             };
             let holder = state
                 .data
@@ -124,7 +113,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         Command::LegalHold => {
             let Some(data) = state.data.as_ref() else {
-                return;
+                return Nav::Stay;
             };
             let d = match &data.hold {
                 Some(h) => FieldsDialog::new(
@@ -154,7 +143,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         Command::ExportEvidence => {
             if len == 0 {
                 say(app, "no evidence to export yet", true);
-                return;
+                return Nav::Stay;
             }
             let mut note = vec![
                 "A new directory (or FILE.tar): items/, custody.log, manifest.json,".into(),
@@ -174,6 +163,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         _ => {}
     }
+    Nav::Stay
 }
 
 /// Validates an evidence dialog and asks the worker to write.
@@ -188,7 +178,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
         }
     };
     match &d.purpose {
-        crate::tui::fields::state::Purpose::AddEvidence => {
+        crate::tui::shell::fields::state::Purpose::AddEvidence => {
             let kind = ADD_KINDS
                 .get(d.choice(0))
                 .copied()
@@ -226,7 +216,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 false,
             );
         }
-        crate::tui::fields::state::Purpose::Transfer { item } => {
+        crate::tui::shell::fields::state::Purpose::Transfer { item } => {
             let to = required(0, "who receives it")?;
             let purpose = required(1, "the purpose")?;
             fx.push(effect(RecordsEffect::TransferEvidence {
@@ -236,15 +226,15 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 purpose,
             }));
         }
-        crate::tui::fields::state::Purpose::SetHold => {
+        crate::tui::shell::fields::state::Purpose::SetHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::SetHold { id, reason }));
         }
-        crate::tui::fields::state::Purpose::ReleaseHold => {
+        crate::tui::shell::fields::state::Purpose::ReleaseHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::ReleaseHold { id, reason }));
         }
-        crate::tui::fields::state::Purpose::Export => {
+        crate::tui::shell::fields::state::Purpose::Export => {
             let out = required(0, "a directory or .tar file")?;
             fx.push(effect(RecordsEffect::ExportEvidence {
                 id,

@@ -11,13 +11,13 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::text::{display_safe, display_safe_lines};
-use crate::tui::app::App;
 use crate::tui::kit::layout::short_time;
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::evidence::state::{EvidenceData, EvidencePane, EvidenceState};
+use crate::tui::shell::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.evidence.as_ref() else {
+    let Some(state) = app.stack.evidence() else {
         return;
     };
     let [head, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);

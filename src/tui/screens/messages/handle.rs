@@ -6,41 +6,29 @@ use super::state::*;
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::SentMessage;
-use crate::tui::app::{App, Modal, Screen};
-use crate::tui::app::{new_incident_form, say};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
-use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
-use crate::tui::records::effects::RecordsEffect;
+use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::say;
+use crate::tui::shell::records::effects::RecordsEffect;
 
 /// Opens the messages screen over the open incident.
-pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Messages;
-    app.messages = Some(MessagesState::new(id.clone()));
+pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> MessagesState {
+    let state = MessagesState::new(id.clone());
     fx.push(effect(RecordsEffect::LoadMessages { id }));
+    state
 }
 
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(state) = app.messages.as_mut() else {
-        app.screen = if app.incident.is_some() {
-            Screen::Incident
-        } else {
-            Screen::Board
-        };
-        return;
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
+    let Some(state) = app.stack.messages_mut() else {
+        return Nav::Stay;
     };
     let len = state.list.as_ref().map_or(0, Vec::len);
     match cmd {
-        Command::Back => {
-            app.screen = Screen::Incident;
-            app.messages = None;
-        }
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
-        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Back => return Nav::Back,
         Command::Up
         | Command::Down
         | Command::Top
@@ -49,16 +37,16 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
         Command::Retry => {
             if state.list.is_none() {
-                return;
+                return Nav::Stay;
             }
             if state.retrying {
                 say(app, "a retry is already running…", false);
-                return;
+                return Nav::Stay;
             }
             let (failed, pending) = state.undelivered();
             if failed + pending == 0 {
                 say(app, "every delivery was delivered: nothing to retry", false);
-                return;
+                return Nav::Stay;
             }
             state.retrying = true;
             let id = state.id.clone();
@@ -71,20 +59,21 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         }
         _ => {}
     }
+    Nav::Stay
 }
 
 /// The worker loaded the incident's messages.
 pub fn loaded(app: &mut App, id: &IncidentId, list: Vec<SentMessage>) {
-    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
         // The cursor stays on the same message (a reload only appends).
-        s.cursor = s.cursor.min(list.len().saturating_sub(1));
+        s.cursor = crate::tui::kit::cursor::clamp(s.cursor, list.len());
         s.error = None;
         s.list = Some(list);
     }
 }
 
 pub fn load_failed(app: &mut App, id: &IncidentId, message: String) {
-    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
         s.error = Some(message);
     }
 }
@@ -97,7 +86,7 @@ pub fn retried(
     clipboard: Vec<String>,
     fx: &mut Vec<Effect>,
 ) {
-    if let Some(s) = app.messages.as_mut().filter(|s| &s.id == id) {
+    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
         s.retrying = false;
     }
     fx.extend(clipboard.into_iter().map(Effect::Clipboard));

@@ -11,13 +11,13 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::store::{DeliveryState, SentMessage};
 use crate::text::{display_safe, display_safe_lines};
-use crate::tui::app::App;
 use crate::tui::kit::layout::short_time;
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::messages::state::MessagesState;
+use crate::tui::shell::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.messages.as_ref() else {
+    let Some(state) = app.stack.messages() else {
         return;
     };
     let [head, list, text_area] = Layout::vertical([

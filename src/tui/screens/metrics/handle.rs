@@ -3,38 +3,30 @@
 use chrono::{DateTime, Utc};
 
 use super::state::*;
-use crate::tui::app::say;
-use crate::tui::app::{App, Modal, Screen};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
-use crate::tui::keymap::Command;
-use crate::tui::records::effects::RecordsEffect;
+use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::say;
+use crate::tui::shell::records::effects::RecordsEffect;
 
-pub fn open(app: &mut App, _now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Metrics;
-    // The drill toggle and the period stay as they were left.
-    let (include_drills, window) = app
-        .metrics
-        .as_ref()
-        .map_or((false, Window::AllTime), |m| (m.include_drills, m.window));
-    app.metrics = Some(MetricsState {
+/// The metrics screen, with the drill toggle and period it was left with.
+pub fn open((include_drills, window): (bool, Window), fx: &mut Vec<Effect>) -> MetricsState {
+    fx.push(effect(RecordsEffect::LoadMetrics));
+    MetricsState {
         include_drills,
         window,
         ..MetricsState::default()
-    });
-    fx.push(effect(RecordsEffect::LoadMetrics));
+    }
 }
 
-pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
+pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Effect>) -> Nav {
     match cmd {
-        Command::Back => app.screen = Screen::Board,
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
+        Command::Back => return Nav::Back,
         Command::ToggleDrills => {
-            let Some(m) = app.metrics.as_mut() else {
-                return;
+            let Some(m) = app.stack.metrics_mut() else {
+                return Nav::Stay;
             };
             m.include_drills = !m.include_drills;
             m.recompute(&app.policy, now);
@@ -46,8 +38,8 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Ef
             say(app, text, false);
         }
         Command::NextPeriod | Command::PrevPeriod => {
-            let Some(m) = app.metrics.as_mut() else {
-                return;
+            let Some(m) = app.stack.metrics_mut() else {
+                return Nav::Stay;
             };
             m.window = if cmd == Command::NextPeriod {
                 m.window.next()
@@ -60,6 +52,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Ef
         }
         _ => {}
     }
+    Nav::Stay
 }
 
 #[cfg(test)]

@@ -14,12 +14,12 @@ use ratatui::widgets::{
 use crate::domain::Severity;
 use crate::report::metrics::{Compliance, Metrics, Stat};
 use crate::report::model::human_duration;
-use crate::tui::app::App;
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::metrics::state::{MetricsState, SPARK_DAYS};
+use crate::tui::shell::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.metrics.as_ref() else {
+    let Some(state) = app.stack.metrics() else {
         return;
     };
     let Some(m) = state.metrics.as_ref() else {

@@ -6,42 +6,31 @@ use super::state::*;
 use crate::domain::review::{ActionStatus, parse_date};
 use crate::domain::{IncidentId, Role};
 use crate::store::NewAction;
-use crate::tui::app::{App, Modal, Screen};
-use crate::tui::app::{new_incident_form, say};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::{close, effect};
-use crate::tui::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::keymap::Command;
 use crate::tui::kit::cursor::move_cursor;
-use crate::tui::records::effects::RecordsEffect;
+use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
+use crate::tui::shell::app::Modal;
+use crate::tui::shell::app::say;
+use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::shell::records::effects::RecordsEffect;
 
-pub fn open(app: &mut App, id: IncidentId, fx: &mut Vec<Effect>) {
-    app.screen = Screen::Review;
-    app.review = Some(ReviewState::new(id.clone()));
+pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> ReviewState {
+    let state = ReviewState::new(id.clone());
     fx.push(effect(RecordsEffect::LoadReview { id }));
+    state
 }
 
-pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(state) = app.review.as_mut() else {
-        app.screen = if app.incident.is_some() {
-            Screen::Incident
-        } else {
-            Screen::Board
-        };
-        return;
+pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
+    let Some(state) = app.stack.review_mut() else {
+        return Nav::Stay;
     };
     let id = state.id.clone();
     let len = state.review.as_ref().map_or(0, |r| rows(r).len());
     match cmd {
-        Command::Back => {
-            app.screen = Screen::Incident;
-            app.review = None;
-        }
-        Command::Help => {
-            let under = app.focus();
-            app.modal = Some(Modal::Help { scroll: 0, under });
-        }
-        Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+        Command::Back => return Nav::Back,
         Command::Up
         | Command::Down
         | Command::Top
@@ -118,7 +107,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             };
             let Some(action) = action else {
                 say(app, "select a corrective action first", true);
-                return;
+                return Nav::Stay;
             };
             let status = match cmd {
                 Command::ActionDone => ActionStatus::Done,
@@ -128,7 +117,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             if action.status == status {
                 let text = format!("action #{} is already {status}", action.id);
                 say(app, text, false);
-                return;
+                return Nav::Stay;
             }
             if status == ActionStatus::Dropped {
                 let d = FieldsDialog::new(
@@ -145,7 +134,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                     crate::text::display_safe(&action.description).into_owned(),
                 ]);
                 app.modal = Some(Modal::Fields(d));
-                return;
+                return Nav::Stay;
             }
             // Shown at once; the store's answer replaces it.
             action.status = status;
@@ -160,6 +149,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         }
         _ => {}
     }
+    Nav::Stay
 }
 
 /// Validates a review dialog and asks the worker to write.
@@ -177,8 +167,8 @@ pub fn submit(
                 return Err(format!("at most {MAX_TEXT} characters"));
             }
             let Some(review) = app
-                .review
-                .as_mut()
+                .stack
+                .review_mut()
                 .filter(|s| s.id == id)
                 .and_then(|s| s.review.as_mut())
             else {
@@ -221,8 +211,8 @@ pub fn submit(
                 return Err("say why the action is dropped".into());
             }
             if let Some(a) = app
-                .review
-                .as_mut()
+                .stack
+                .review_mut()
                 .and_then(|s| s.review.as_mut())
                 .and_then(|r| r.actions.iter_mut().find(|a| a.id == *action))
             {

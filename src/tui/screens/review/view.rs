@@ -10,12 +10,12 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::domain::review::{ActionStatus, CorrectiveAction, Review, review_due, review_overdue};
 use crate::text::{display_safe, display_safe_lines};
-use crate::tui::app::App;
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::review::state::{ReviewField, ReviewPane, ReviewRow, ReviewState, rows};
+use crate::tui::shell::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.review.as_ref() else {
+    let Some(state) = app.stack.review() else {
         return;
     };
     let [head, list, selected] = Layout::vertical([

@@ -1,35 +1,25 @@
-//! The watcher screen: how keys and the worker's answers change the app.
+//! The watcher screen: how keys change it.
 
 use chrono::{DateTime, Utc};
 
-use crate::tui::app::{App, Screen};
+use crate::tui::command::Command;
 use crate::tui::effect::Effect;
-use crate::tui::keymap::Command;
+use crate::tui::screens::nav::Nav;
+use crate::tui::shell::app::App;
 
 /// Keys on the watcher screen.
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) {
+pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) -> Nav {
     let len = app.watcher.status.as_ref().map_or(0, |s| s.recent.len());
     let w = &mut app.watcher;
     match cmd {
-        Command::Back => app.screen = Screen::Board,
+        Command::Back => return Nav::Home,
         Command::Up
         | Command::Down
         | Command::PageUp
         | Command::PageDown
         | Command::Top
         | Command::Bottom => w.scroll = crate::tui::kit::cursor::move_cursor(w.scroll, len, cmd),
-        Command::Help => {
-            app.modal = Some(crate::tui::app::Modal::Help {
-                scroll: 0,
-                under: app.focus(),
-            })
-        }
-        Command::NewIncident => {
-            app.screen = Screen::Board;
-            app.modal = Some(crate::tui::app::Modal::NewIncident(
-                crate::tui::app::NewIncidentForm::default(),
-            ));
-        }
         _ => {}
     }
+    Nav::Stay
 }

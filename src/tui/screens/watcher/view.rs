@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use crate::detect::follow::{FileState, FollowStatus};
 use crate::text::display_safe;
-use crate::tui::app::App;
 use crate::tui::kit::theme::Theme;
+use crate::tui::shell::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
     let t = Theme::new(app.no_color);

@@ -1,0 +1,183 @@
+//! What a key can mean ([`Command`]) and where the focus is ([`Context`]):
+//! the words screens handle and the keymap binds, kept apart from the table
+//! so a screen needs no part of the shell to name a command.
+
+/// What a key can mean. Named for what happens, not for the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Help,
+    NewIncident,
+    Open,
+    Back,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Filter,
+    CycleSort,
+    CycleSeverityFilter,
+    CycleStatusFilter,
+    ToggleClosed,
+    NextPane,
+    PrevPane,
+    ToggleItem,
+    MarkNotApplicable,
+    AdvancePhase,
+    StepBackPhase,
+    Assign,
+    SetSeverity,
+    SetStatus,
+    EditTitle,
+    EditSummary,
+    AddNote,
+    // Evidence, review, report, metrics:
+    OpenEvidence,
+    OpenReview,
+    WriteReport,
+    OpenMetrics,
+    AddEvidence,
+    VerifyEvidence,
+    TransferEvidence,
+    LegalHold,
+    ExportEvidence,
+    Edit,
+    AddAction,
+    ActionDone,
+    ActionDrop,
+    ActionReopen,
+    ToggleDrills,
+    /// The metrics' period: all time, last 7/30/90 days, this quarter.
+    NextPeriod,
+    PrevPeriod,
+    /// Open the message composer.
+    Compose,
+    /// The incident's sent messages and their deliveries.
+    OpenMessages,
+    // In the composer:
+    NextView,
+    PrevView,
+    Undo,
+    Redo,
+    Send,
+    Retry,
+    DiscardDraft,
+    OpenWatcher,
+    // In forms and dialogs:
+    NextField,
+    PrevField,
+    ChoiceNext,
+    ChoicePrev,
+    Submit,
+    Cancel,
+    ConfirmYes,
+    ConfirmNo,
+    ConfirmDiscard,
+}
+
+/// Where keys are looked up: the innermost thing that has focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Works everywhere, even in text fields.
+    Always,
+    /// Board, incident, evidence and review screens (not while typing).
+    Navigation,
+    Board,
+    FilterInput,
+    Incident,
+    Checklist,
+    Roles,
+    Timeline,
+    Form,
+    Picker,
+    TextDialog,
+    AssignDialog,
+    Confirm,
+    Help,
+    Evidence,
+    Review,
+    Metrics,
+    /// An incident's sent messages and their deliveries.
+    Messages,
+    /// A dialog of fields (evidence, review, report, closing gate).
+    Fields,
+    /// The composer's template and audience picker.
+    ComposePick,
+    /// Keys shared by the composer's editor and its preview and diff.
+    Compose,
+    /// The composer's editor (typing).
+    ComposeEdit,
+    /// The composer's preview and diff.
+    ComposeView,
+    /// "Send to ... via ...?"
+    ComposeConfirm,
+    /// Sending, then how each delivery went.
+    ComposeSent,
+    Watcher,
+}
+
+impl Context {
+    /// Contexts whose unbound printable keys are text, not commands.
+    pub fn takes_text(self) -> bool {
+        matches!(
+            self,
+            Context::FilterInput
+                | Context::Form
+                | Context::TextDialog
+                | Context::AssignDialog
+                | Context::Fields
+                | Context::ComposeEdit
+        )
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Always => "Everywhere",
+            Context::Navigation => "Moving around (board, incident, evidence, review, messages)",
+            Context::Board => "Board",
+            Context::FilterInput => "Filter",
+            Context::Incident => "Incident",
+            Context::Checklist => "Checklist pane",
+            Context::Roles => "Roles pane",
+            Context::Timeline => "Timeline pane",
+            Context::Form => "New incident form",
+            Context::Picker => "Choice",
+            Context::TextDialog => "Text edit",
+            Context::AssignDialog => "Assign role",
+            Context::Confirm => "Question",
+            Context::Help => "Help",
+            Context::Watcher => "Rule watcher",
+            Context::Evidence => "Evidence",
+            Context::Review => "Review",
+            Context::Metrics => "Metrics",
+            Context::Messages => "Messages sent",
+            Context::Fields => "Dialog",
+            Context::ComposePick => "Message: template and audience",
+            Context::Compose => "Message",
+            Context::ComposeEdit => "Message editor",
+            Context::ComposeView => "Message preview and diff",
+            Context::ComposeConfirm => "Send the message?",
+            Context::ComposeSent => "Message sent",
+        }
+    }
+
+    /// What the help says about keys the keymap leaves to a text editor:
+    /// (keys, what they do).
+    pub fn notes(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Context::ComposeEdit => &[
+                ("typing", "inserts text; Enter starts a new line"),
+                ("arrows", "move; Home/End, PgUp/PgDn too"),
+                ("Backspace/Del", "delete a character"),
+                (
+                    "Ctrl-k/Ctrl-w",
+                    "delete to the line's end / the word before",
+                ),
+                ("(wrap)", "long lines wrap on screen at word boundaries"),
+            ],
+            _ => &[],
+        }
+    }
+}

@@ -1,9 +1,0 @@
-//! A dialog of a few labelled fields (one-line text inputs and choices),
-//! used by the evidence, review, report and closing-gate screens: add
-//! evidence, transfer, legal hold, export, edit a review field, add or drop
-//! a corrective action, override the closing gate, write a report. Text is
-//! edited with the console's own [`LineInput`] and drawn through
-//! `display_safe`. Long edits are saved as drafts on the tick and restored
-//! when the same dialog opens again.
-pub mod handle;
-pub mod state;

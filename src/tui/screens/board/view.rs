@@ -1,0 +1,276 @@
+//! The board: every open incident with its most urgent clock.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+
+use crate::domain::sla::{clocks, format_countdown, most_urgent};
+use crate::domain::{Incident, Status};
+use crate::store::BoardRow;
+use crate::text::display_safe;
+use crate::tui::kit::layout::input_line;
+use crate::tui::kit::theme::{Theme, Urgency, short_kind};
+use crate::tui::shell::app::App;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+    let [bar, table, strip] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(4),
+    ])
+    .areas(area);
+    render_bar(app, frame, bar);
+    if app.board.order.is_empty() {
+        render_empty(app, frame, table);
+    } else {
+        render_table(app, frame, table, now);
+    }
+    render_strip(app, frame, strip, now);
+}
+
+fn render_bar(app: &App, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(app.no_color);
+    let b = &app.board;
+    let mut spans = vec![
+        Span::styled(" Sort ", t.bold()),
+        Span::raw(format!("{}  ", b.sort.label())),
+        Span::styled("Severity ", t.bold()),
+        Span::raw(format!(
+            "{}  ",
+            b.severity_filter
+                .map_or("all".to_string(), |s| s.to_string())
+        )),
+        Span::styled("Status ", t.bold()),
+        Span::raw(format!(
+            "{}  ",
+            b.status_filter.map_or("all".to_string(), |s| s.to_string())
+        )),
+        Span::styled("Closed ", t.bold()),
+        Span::raw(if b.show_closed { "shown  " } else { "hidden  " }),
+        Span::styled("Filter /", t.bold()),
+    ];
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let room = usize::from(area.width).saturating_sub(used + 1) as u16;
+    if b.filtering || !b.filter.is_blank() {
+        spans.extend(input_line(&b.filter, room, b.filtering).spans);
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_empty(app: &App, frame: &mut Frame, area: Rect) {
+    let closed_hidden = app
+        .rows
+        .iter()
+        .filter(|r| r.incident.status == Status::Closed)
+        .count();
+    let text = if !app.loaded {
+        vec![Line::from("Loading incidents…")]
+    } else if app.rows.is_empty() {
+        vec![
+            Line::from("No incidents yet."),
+            Line::from(""),
+            Line::from("  Press n to declare a new incident."),
+            Line::from("  Or run `warroom demo` to load a drill (exercise incidents in"),
+            Line::from("  different phases) and see a live war room."),
+            Line::from(""),
+            Line::from("  Press ? for every key."),
+        ]
+    } else if !app.board.show_closed && closed_hidden == app.rows.len() {
+        vec![Line::from(format!(
+            "No open incidents. {closed_hidden} closed: press c to show them, n to declare one."
+        ))]
+    } else {
+        vec![Line::from("No incident matches the filter. Esc clears it.")]
+    };
+    let block = Block::new().borders(Borders::TOP).title(" Incidents ");
+    frame.render_widget(
+        Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// The most urgent live clock as board text: `+03:12 resp BREACHED`.
+pub(crate) fn clock_cell(incident: &Incident, app: &App, now: DateTime<Utc>) -> (String, Urgency) {
+    let cs = clocks(incident, &app.policy, now);
+    match most_urgent(&cs) {
+        Some(c) => {
+            let u = Urgency::of(c, now);
+            let text = format!(
+                "{:>9} {:<6} {}",
+                format_countdown(c.remaining),
+                short_kind(&c.kind),
+                u.marker()
+            );
+            (text.trim_end().to_string(), u)
+        }
+        None => ("        — all met".to_string(), Urgency::Met),
+    }
+}
+
+/// Resolved, past the review's due time, and the review is not complete.
+fn review_overdue_at(app: &App, i: &Incident, now: DateTime<Utc>) -> bool {
+    let complete = app.complete_reviews.contains(i.id.as_str());
+    crate::domain::review::review_overdue(i, complete, &app.policy, now)
+}
+
+fn status_text(s: Status, narrow: bool) -> &'static str {
+    match (s, narrow) {
+        (Status::Investigating, true) => "investig.",
+        (s, _) => s.as_str(),
+    }
+}
+
+fn phase_short(p: crate::domain::Phase) -> &'static str {
+    use crate::domain::Phase::*;
+    match p {
+        Detection => "detect",
+        Triage => "triage",
+        Containment => "contain",
+        Eradication => "eradicate",
+        Recovery => "recover",
+        Review => "review",
+    }
+}
+
+fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+    let t = Theme::new(app.no_color);
+    let wide = area.width >= 110;
+    let block = Block::new().borders(Borders::TOP).title(format!(
+        " Incidents ({} shown of {}) ",
+        app.board.order.len(),
+        app.rows.len()
+    ));
+    let inner_h = usize::from(area.height.saturating_sub(2)).max(1);
+    // Keep the selection in view without stored scroll state: centre it.
+    let n = app.board.order.len();
+    let sel = app.board.selected.min(n.saturating_sub(1));
+    let offset = sel
+        .saturating_sub(inner_h / 2)
+        .min(n.saturating_sub(inner_h));
+    let visible = &app.board.order[offset..(offset + inner_h).min(n)];
+
+    let rows: Vec<Row> = visible
+        .iter()
+        .enumerate()
+        .filter_map(|(i, idx)| app.rows.get(*idx).map(|r| (offset + i, r)))
+        .map(|(pos, r)| board_row(app, r, pos == sel, wide, &t, now))
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(2),
+        Constraint::Length(12),
+        Constraint::Length(3),
+        Constraint::Length(if wide { 13 } else { 10 }),
+    ];
+    let mut header = vec!["", "ID", "SEV", "STATUS"];
+    if wide {
+        widths.push(Constraint::Length(9));
+        header.push("PHASE");
+    }
+    widths.extend([
+        Constraint::Length(if wide { 12 } else { 8 }),
+        Constraint::Length(25),
+        Constraint::Min(8),
+    ]);
+    header.extend([
+        if wide { "COMMANDER" } else { "IC" },
+        "MOST URGENT CLOCK",
+        "TITLE",
+    ]);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.bold()))
+        .column_spacing(1)
+        .block(block);
+    frame.render_widget(table, area);
+}
+
+fn board_row<'a>(
+    app: &App,
+    r: &'a BoardRow,
+    selected: bool,
+    wide: bool,
+    t: &Theme,
+    now: DateTime<Utc>,
+) -> Row<'a> {
+    let i = &r.incident;
+    let (clock, urgency) = clock_cell(i, app, now);
+    let mut title = Vec::new();
+    if i.drill {
+        title.push(Span::styled("DRILL ", t.drill()));
+    }
+    if review_overdue_at(app, i, now) {
+        title.push(Span::styled("REVIEW OVERDUE ", t.breached()));
+    }
+    title.push(Span::raw(display_safe(&i.title).into_owned()));
+    let commander = r
+        .commander
+        .as_deref()
+        .map_or_else(|| "—".to_string(), |c| display_safe(c).into_owned());
+    let mut cells = vec![
+        Cell::from(if selected { "▶" } else { " " }),
+        Cell::from(i.id.as_str().to_string()),
+        Cell::from(Span::styled(i.severity.as_str(), t.severity(i.severity))),
+        Cell::from(status_text(i.status, !wide)),
+    ];
+    if wide {
+        cells.push(Cell::from(phase_short(i.phase)));
+    }
+    cells.extend([
+        Cell::from(commander),
+        Cell::from(Span::styled(clock, urgency.style(t))),
+        Cell::from(Line::from(title)),
+    ]);
+    let row = Row::new(cells);
+    if selected {
+        row.style(t.selected())
+    } else {
+        row
+    }
+}
+
+/// The selected incident in full, below the table (titles are cut there).
+fn render_strip(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+    let t = Theme::new(app.no_color);
+    let block = Block::new().borders(Borders::TOP);
+    let Some(r) = app.selected_row() else {
+        frame.render_widget(block, area);
+        return;
+    };
+    let i = &r.incident;
+    let (clock, urgency) = clock_cell(i, app, now);
+    let mut first = vec![
+        Span::styled(format!("{} ", i.id), t.bold()),
+        Span::styled(format!("{} ", i.severity), t.severity(i.severity)),
+    ];
+    if i.drill {
+        first.push(Span::styled("DRILL ", t.drill()));
+    }
+    if review_overdue_at(app, i, now)
+        && let Some(due) = crate::domain::review::review_due(i, &app.policy)
+    {
+        first.push(Span::styled(
+            format!("REVIEW OVERDUE (due {}) ", due.format("%Y-%m-%d %H:%M UTC")),
+            t.breached(),
+        ));
+    }
+    first.push(Span::raw(display_safe(&i.title).into_owned()));
+    let second = Line::from(vec![
+        Span::raw(format!(
+            "{} · phase {}/6 {} · commander {} · ",
+            i.status,
+            i.phase.index() + 1,
+            i.phase.title(),
+            r.commander
+                .as_deref()
+                .map_or_else(|| "none".to_string(), |c| display_safe(c).into_owned())
+        )),
+        Span::styled(clock.trim_start().to_string(), urgency.style(&t)),
+    ]);
+    let third = Line::from(crate::text::display_safe(&i.summary.replace('\n', " ")).into_owned())
+        .style(t.dim());
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), second, third]).block(block),
+        area,
+    );
+}

@@ -1,0 +1,8 @@
+//! The incident view and its dialogs: the new-incident form, the severity
+//! and status pickers, one-field edits and role assignment.
+
+pub mod dialogs;
+pub mod dialogs_view;
+pub mod handle;
+pub mod state;
+pub mod view;

@@ -1,0 +1,241 @@
+//! The console's state. Everything a view shows is here; only `update`
+//! changes it, and nothing here does I/O or reads the clock.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::keymap::Context;
+use super::stack::Stack;
+use crate::domain::playbook::ItemState;
+use crate::domain::roles::Person;
+use crate::domain::sla::{clocks, most_urgent};
+use crate::domain::{Policy, Status};
+use crate::store::{BoardRow, IncidentDetail};
+use crate::tui::screens::board::state::{BoardState, SortKey};
+use crate::tui::screens::incident::state::{
+    AssignDialog, NEW_INCIDENT_DRAFT, NewIncidentForm, Picker, TextDialog,
+};
+
+/// Dialogs over the board or incident view; one at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    Help {
+        scroll: usize,
+        under: Context,
+    },
+    NewIncident(NewIncidentForm),
+    Picker(Picker),
+    Text(TextDialog),
+    Assign(AssignDialog),
+    /// A dialog of a few fields (evidence, review, report, closing gate).
+    Fields(crate::tui::shell::fields::state::FieldsDialog),
+}
+
+/// A transient line in the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+    /// Ticks it has been shown; it makes way for the key hints after a few.
+    pub age: u8,
+}
+
+/// All of the console's state.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub actor: String,
+    pub policy: Policy,
+    /// NO_COLOR: state is shown by text and reverse/bold only.
+    pub no_color: bool,
+    /// Every incident loaded (closed ones too when shown).
+    pub rows: Vec<BoardRow>,
+    pub board: BoardState,
+    /// The screens open over the board; the top one is shown.
+    pub stack: Stack,
+    pub modal: Option<Modal>,
+    /// "Quit?" asked over whatever is open.
+    pub confirm_quit: bool,
+    pub people: Vec<Person>,
+    /// Saved drafts by key, as loaded at start or last saved.
+    pub drafts: HashMap<String, String>,
+    pub message: Option<Message>,
+    /// A submitted new-incident form waiting for the store: reopened if
+    /// the write fails, so nothing typed is lost.
+    pub pending_form: Option<NewIncidentForm>,
+    /// Templates and sinks the composer offers.
+    pub comms: crate::tui::screens::compose::state::ComposeEnv,
+    /// Responder alerts: keys asked for, toasts to show.
+    pub alerts: crate::tui::shell::alerts::state::AlertState,
+    pub loaded: bool,
+    pub quit: bool,
+    /// The metrics screen's drill toggle and period, kept between visits.
+    pub metrics_kept: (bool, crate::tui::screens::metrics::state::Window),
+    /// Resolved incidents whose review is complete: the others are
+    /// overdue on the board once past their review's due time.
+    pub complete_reviews: std::collections::HashSet<String>,
+    /// The rule watcher the console runs (see `tui::watcher`).
+    pub watcher: crate::tui::screens::watcher::state::WatcherState,
+}
+
+impl App {
+    pub fn new(actor: &str, policy: Policy, no_color: bool) -> App {
+        App {
+            actor: actor.to_string(),
+            policy,
+            no_color,
+            rows: Vec::new(),
+            board: BoardState::default(),
+            stack: Stack::default(),
+            modal: None,
+            confirm_quit: false,
+            people: Vec::new(),
+            drafts: HashMap::new(),
+            message: None,
+            pending_form: None,
+            comms: crate::tui::screens::compose::state::ComposeEnv::default(),
+            alerts: crate::tui::shell::alerts::state::AlertState::default(),
+            loaded: false,
+            quit: false,
+            metrics_kept: (false, crate::tui::screens::metrics::state::Window::AllTime),
+            complete_reviews: std::collections::HashSet::new(),
+            watcher: crate::tui::screens::watcher::state::WatcherState::default(),
+        }
+    }
+
+    /// Where keys go now.
+    pub fn focus(&self) -> Context {
+        if self.confirm_quit {
+            return Context::Confirm;
+        }
+        match &self.modal {
+            Some(Modal::Help { .. }) => return Context::Help,
+            Some(Modal::NewIncident(_)) => return Context::Form,
+            Some(Modal::Picker(_)) => return Context::Picker,
+            Some(Modal::Text(_)) => return Context::TextDialog,
+            Some(Modal::Assign(_)) => return Context::AssignDialog,
+            Some(Modal::Fields(_)) => return Context::Fields,
+            None => {}
+        }
+        match self.stack.top() {
+            Some(top) => top.context(),
+            None if self.board.filtering => Context::FilterInput,
+            None => Context::Board,
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<&BoardRow> {
+        self.board
+            .order
+            .get(self.board.selected)
+            .and_then(|i| self.rows.get(*i))
+    }
+
+    pub fn detail(&self) -> Option<&IncidentDetail> {
+        self.stack.incident().and_then(|i| i.detail.as_ref())
+    }
+
+    /// Drafts of forms and edits that are open and changed since saved.
+    pub fn has_unsaved_form(&self) -> bool {
+        match &self.modal {
+            Some(Modal::NewIncident(f)) => !f.is_blank(),
+            Some(Modal::Text(t)) => !t.input.is_blank() && t.dirty,
+            Some(Modal::Fields(f)) => f.has_unsaved(),
+            _ => self.stack.compose().is_some_and(|c| c.dirty),
+        }
+    }
+
+    /// Recomputes the board's order after rows, filters or sort changed,
+    /// keeping the same incident selected. The urgency order depends only
+    /// on due times (remaining = due - now), so it does not change as the
+    /// clock ticks and need not be redone every second.
+    pub fn rebuild_order(&mut self, now: DateTime<Utc>) {
+        let keep = self.selected_row().map(|r| r.incident.id.clone());
+        let needle = self.board.filter.text().trim().to_lowercase();
+        let b = &self.board;
+        let mut order: Vec<usize> = self
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| b.show_closed || r.incident.status != Status::Closed)
+            .filter(|(_, r)| b.severity_filter.is_none_or(|s| r.incident.severity == s))
+            .filter(|(_, r)| b.status_filter.is_none_or(|s| r.incident.status == s))
+            .filter(|(_, r)| {
+                needle.is_empty()
+                    || r.incident.title.to_lowercase().contains(&needle)
+                    || r.incident.id.as_str().to_lowercase().contains(&needle)
+                    || r.commander
+                        .as_deref()
+                        .is_some_and(|c| c.to_lowercase().contains(&needle))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match b.sort {
+            SortKey::Urgency => {
+                // (no live clock last, earliest due, most severe, oldest)
+                let keys: Vec<_> = self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let cs = clocks(&r.incident, &self.policy, now);
+                        let due = most_urgent(&cs).map(|c| c.due);
+                        (due.is_none(), due, r.incident.severity)
+                    })
+                    .collect();
+                order.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
+            }
+            SortKey::Severity => {
+                order.sort_by_key(|i| (self.rows[*i].incident.severity, *i));
+            }
+            SortKey::Newest => order.sort_by(|a, b| b.cmp(a)),
+            SortKey::Status => {
+                order.sort_by_key(|i| {
+                    let inc = &self.rows[*i].incident;
+                    (inc.status, inc.severity, *i)
+                });
+            }
+        }
+        self.board.order = order;
+        self.board.selected = keep
+            .and_then(|id| {
+                self.board
+                    .order
+                    .iter()
+                    .position(|i| self.rows[*i].incident.id == id)
+            })
+            .unwrap_or(self.board.selected)
+            .min(self.board.order.len().saturating_sub(1));
+    }
+
+    /// Checklist items in display order (by phase, as the playbook lists them).
+    pub fn checklist_item(&self, cursor: usize) -> Option<&crate::domain::ChecklistItem> {
+        self.detail().and_then(|d| d.checklist.get(cursor))
+    }
+
+    pub fn count_state(&self, state: ItemState) -> usize {
+        self.detail().map_or(0, |d| {
+            d.checklist.iter().filter(|c| c.state == state).count()
+        })
+    }
+}
+
+/// Shows `text` in the footer (an error in red and for longer).
+pub fn say(app: &mut App, text: impl Into<String>, error: bool) {
+    app.message = Some(Message {
+        text: text.into(),
+        error,
+        age: 0,
+    });
+}
+
+/// The new-incident form, continuing a saved draft when there is one.
+pub fn new_incident_form(app: &App) -> NewIncidentForm {
+    match app.drafts.get(NEW_INCIDENT_DRAFT) {
+        Some(body) => {
+            let mut f = NewIncidentForm::from_draft(body);
+            f.restored = Some("continuing your saved draft".into());
+            f
+        }
+        None => NewIncidentForm::default(),
+    }
+}

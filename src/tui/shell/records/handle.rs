@@ -1,0 +1,190 @@
+//! The records: how keys and the worker's answers change the app.
+
+use chrono::{DateTime, Utc};
+
+use super::effects::*;
+use crate::domain::{IncidentId, Status};
+use crate::report::file::{ReportFormat, default_file_name};
+use crate::tui::effect::Effect;
+use crate::tui::effect::boxed;
+use crate::tui::kit::cursor::clamp;
+use crate::tui::shell::app::say;
+use crate::tui::shell::app::{App, Message, Modal};
+use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::shell::stack::Screen;
+
+// ---------------------------------------------------------------- update side
+
+/// The effects of the once-a-second tick on these screens: recompute the
+/// metrics (clocks move) and poll for other processes' changes.
+pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match app.stack.screen() {
+        Screen::Evidence => fx.push(boxed(RecordsEffect::Poll {
+            evidence: app.stack.evidence().map(|e| e.id.clone()),
+            review: None,
+            metrics: false,
+            messages: None,
+        })),
+        Screen::Review => fx.push(boxed(RecordsEffect::Poll {
+            evidence: None,
+            review: app.stack.review().map(|r| r.id.clone()),
+            metrics: false,
+            messages: None,
+        })),
+        Screen::Metrics => {
+            if let Some(m) = app.stack.metrics_mut() {
+                m.recompute(&app.policy, now);
+            }
+            fx.push(boxed(RecordsEffect::Poll {
+                evidence: None,
+                review: None,
+                metrics: true,
+                messages: None,
+            }));
+        }
+        Screen::Messages => fx.push(boxed(RecordsEffect::Poll {
+            evidence: None,
+            review: None,
+            metrics: false,
+            messages: app.stack.messages().map(|m| m.id.clone()),
+        })),
+        _ => {}
+    }
+    fx
+}
+
+/// After the board reloads: which resolved incidents' reviews are done
+/// (only they can be overdue).
+pub fn board_loaded(app: &App) -> Option<Effect> {
+    app.rows
+        .iter()
+        .any(|r| r.incident.status == Status::Resolved)
+        .then(|| boxed(RecordsEffect::LoadReviewState))
+}
+
+/// Applies what the worker reported.
+pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    match r {
+        RecordsLoaded::Evidence {
+            id,
+            items,
+            custody,
+            hold,
+        } => {
+            if let Some(e) = app.stack.evidence_mut().filter(|e| e.id == id) {
+                e.cursor = clamp(e.cursor, items.len());
+                e.error = None;
+                e.data = Some(crate::tui::screens::evidence::state::EvidenceData::new(
+                    items, custody, hold,
+                ));
+            }
+        }
+        RecordsLoaded::EvidenceFailed { id, message } => {
+            if let Some(e) = app.stack.evidence_mut().filter(|e| e.id == id) {
+                e.error = Some(message);
+            }
+        }
+        RecordsLoaded::Review { id, review } => {
+            if let Some(s) = app.stack.review_mut().filter(|s| s.id == id) {
+                let rows = crate::tui::screens::review::state::rows(&review).len();
+                s.cursor = clamp(s.cursor, rows);
+                s.review = Some(review);
+            }
+        }
+        RecordsLoaded::Metrics { incidents, reviews } => {
+            if let Some(m) = app.stack.metrics_mut() {
+                m.incidents = incidents;
+                m.reviews = reviews;
+                m.loaded = true;
+                m.recompute(&app.policy, now);
+            }
+        }
+        RecordsLoaded::ReviewsComplete(set) => app.complete_reviews = set,
+        RecordsLoaded::Messages { id, list } => {
+            crate::tui::screens::messages::handle::loaded(app, &id, list)
+        }
+        RecordsLoaded::MessagesFailed { id, message } => {
+            crate::tui::screens::messages::handle::load_failed(app, &id, message);
+        }
+        RecordsLoaded::Retried {
+            id,
+            results,
+            clipboard,
+        } => crate::tui::screens::messages::handle::retried(app, &id, results, clipboard, fx),
+        RecordsLoaded::Done {
+            message,
+            error,
+            drop_draft,
+        } => {
+            if let Some(key) = drop_draft {
+                app.drafts.remove(&key);
+            }
+            say(app, message, error);
+        }
+        RecordsLoaded::Closed { id, message } => {
+            crate::tui::screens::review::handle::closed(app, &id);
+            say(app, message, false);
+        }
+        RecordsLoaded::GateRefused { id, message } => {
+            crate::tui::screens::review::handle::gate_refused(app, id, message);
+        }
+        RecordsLoaded::CloseFailed { id, message } => {
+            if !crate::tui::screens::review::handle::override_failed(app, &id, &message) {
+                say(app, message, true);
+            }
+        }
+    }
+}
+
+/// The report dialog: a format and a file, named after the incident in
+/// the current directory by default.
+pub fn open_report(app: &mut App, id: IncidentId) {
+    let name = default_file_name(&id, ReportFormat::Md);
+    let formats: Vec<&str> = ReportFormat::ALL.iter().map(|f| f.label()).collect();
+    let d = FieldsDialog::new(
+        Purpose::Report,
+        id.clone(),
+        &format!("Write the report of {id}"),
+        vec![
+            Field::choice("Format", &formats, 0),
+            Field::text("File", &name, "a file path"),
+        ],
+    )
+    .with_note(vec![
+        "Summary, clocks, roles, evidence with custody, review, full timeline.".into(),
+        "A relative path is taken from where warroom was started; an older".into(),
+        "file there is replaced. Including evidence is recorded as an access.".into(),
+    ]);
+    app.modal = Some(Modal::Fields(d));
+}
+
+pub fn submit_report(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(), String> {
+    let format = ReportFormat::ALL
+        .get(d.choice(0))
+        .copied()
+        .unwrap_or(ReportFormat::Md);
+    let path = d.text(1).trim();
+    if path.is_empty() {
+        return Err("give a file to write the report to".into());
+    }
+    fx.push(boxed(RecordsEffect::WriteReport {
+        id: d.id.clone(),
+        format,
+        path: expand_home(path),
+        policy: Box::new(app.policy.clone()),
+    }));
+    app.message = Some(Message {
+        text: format!("writing the {} report…", format.label()),
+        error: false,
+        age: 0,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "gate_tests.rs"]
+mod gate_tests;
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,346 @@
+//! The store worker: one thread that runs every screen's effects against
+//! the store, one at a time, and reports back as actions. A slow write
+//! (another process holding the lock) never stalls typing.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::thread;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use crate::comms::{CommsConfig, MessageFields, Templates};
+use crate::domain::IncidentId;
+use crate::domain::{Playbook, Policy};
+use crate::store::Store;
+use crate::tui::action::Action;
+use crate::tui::effect::Effect;
+use crate::tui::screens::compose::state::{ComposeLoaded, SendReport};
+use crate::tui::screens::incident::state::TIMELINE_LIMIT;
+
+/// What the store worker needs besides the store.
+pub struct WorkerEnv {
+    pub playbook: Playbook,
+    pub policy: Policy,
+    pub templates: Arc<Templates>,
+    pub comms: CommsConfig,
+    pub db: PathBuf,
+    pub actor: String,
+}
+
+/// Runs effects against the store, one at a time, and reports back.
+pub fn worker_loop(
+    mut store: Store,
+    env: WorkerEnv,
+    mut include_closed: bool,
+    effects: std_mpsc::Receiver<Effect>,
+    to_ui: mpsc::UnboundedSender<Action>,
+) {
+    let mut last_version = store.data_version().ok();
+    let mut records = crate::tui::shell::records::io::Worker::new(&store)
+        .with_comms(env.comms.clone(), env.db.clone());
+    let send = |a: Action| {
+        let _ = to_ui.send(a);
+    };
+    let reload = |store: &Store, include_closed: bool, id: Option<&IncidentId>| {
+        match store.board(include_closed) {
+            Ok(rows) => send(Action::BoardLoaded(rows)),
+            Err(e) => send(Action::StoreFailed(e.to_string())),
+        }
+        if let Some(id) = id {
+            match store.detail(id, Some(TIMELINE_LIMIT)) {
+                Ok(d) => send(Action::DetailLoaded(Box::new(d))),
+                Err(e) => send(Action::StoreFailed(e.to_string())),
+            }
+        }
+        match store.alert_subjects() {
+            Ok(s) => send(Action::AlertSubjectsLoaded(s)),
+            Err(e) => tracing::warn!("alert subjects not loaded: {e}"),
+        }
+    };
+    let actor = env.actor.as_str();
+    while let Ok(effect) = effects.recv() {
+        let now = Utc::now();
+        let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
+            Effect::Quit => break,
+            Effect::Records(e) => {
+                records.perform(&mut store, *e, actor, include_closed, now, &send);
+                continue;
+            }
+            Effect::LoadBoard { include_closed: c } => {
+                include_closed = c;
+                reload(&store, include_closed, None);
+                continue;
+            }
+            Effect::LoadDetail(id) => {
+                match store.detail(&id, Some(TIMELINE_LIMIT)) {
+                    Ok(d) => send(Action::DetailLoaded(Box::new(d))),
+                    Err(e) => send(Action::StoreFailed(e.to_string())),
+                }
+                if let Ok(people) = store.people() {
+                    send(Action::PeopleLoaded(people));
+                }
+                continue;
+            }
+            Effect::Poll {
+                include_closed: c,
+                open,
+            } => {
+                let version = store.data_version().ok();
+                if version != last_version || c != include_closed {
+                    last_version = version;
+                    include_closed = c;
+                    reload(&store, include_closed, open.as_ref());
+                }
+                continue;
+            }
+            Effect::SaveDraft { key, body } => {
+                match store.save_draft(actor, &key, &body, now) {
+                    Ok(()) => send(Action::DraftSaved(key, now)),
+                    Err(e) => {
+                        send(Action::StoreFailed(format!("draft not saved: {e}")));
+                        send(Action::DraftNotSaved(key));
+                    }
+                }
+                continue;
+            }
+            Effect::DeleteDraft { key } => {
+                if let Err(e) = store.delete_draft(actor, &key) {
+                    tracing::warn!("draft {key} not deleted: {e}");
+                }
+                continue;
+            }
+            Effect::ComposeLoad {
+                id,
+                audience,
+                template,
+            } => {
+                let last = store.last_message(&id, audience).map_err(|e| e.to_string());
+                let Some(name) = template else {
+                    send(Action::ComposeLoaded(Box::new(ComposeLoaded {
+                        id,
+                        audience,
+                        rendered: None,
+                        last,
+                    })));
+                    continue;
+                };
+                // The whole timeline: actions taken may be older than the
+                // part the incident view loads.
+                match store.detail(&id, None) {
+                    Ok(d) => {
+                        let fields = MessageFields::for_config(&d, &env.policy, &env.comms, now);
+                        render_off_worker(&env.templates, name, fields, id, audience, last, &to_ui);
+                    }
+                    Err(e) => send(Action::ComposeLoaded(Box::new(ComposeLoaded {
+                        id,
+                        audience,
+                        rendered: Some(Err(e.to_string())),
+                        last,
+                    }))),
+                }
+                continue;
+            }
+            Effect::SendMessage { message, sinks } => {
+                let id = message.incident_id.clone();
+                let mut clipboard = Vec::new();
+                let result = if sinks.is_empty() {
+                    // Recorded only (sinks::send would take "none named" as
+                    // "the defaults").
+                    store.send_message(&message, &[], now)
+                } else {
+                    let mut terminal = |seq: &str| {
+                        clipboard.push(seq.to_string());
+                        Ok(())
+                    };
+                    crate::comms::sinks::send(
+                        &mut store,
+                        &message,
+                        &sinks,
+                        &env.comms,
+                        &env.db,
+                        now,
+                        &mut terminal,
+                    )
+                    .map(|o| o.message)
+                };
+                match result {
+                    Ok(m) => {
+                        send(Action::MessageSent {
+                            report: Box::new(SendReport {
+                                message: m,
+                                clipboard,
+                            }),
+                            retry: false,
+                        });
+                        reload(&store, include_closed, Some(&id));
+                    }
+                    Err(e) => {
+                        tracing::warn!("send failed: {e}");
+                        send(Action::SendFailed(e.to_string()));
+                    }
+                }
+                continue;
+            }
+            Effect::RetryDeliveries { message_id } => {
+                let mut clipboard = Vec::new();
+                let result = retry(&mut store, &env, message_id, now, &mut clipboard);
+                match result {
+                    Ok((m, id)) => {
+                        send(Action::MessageSent {
+                            report: Box::new(SendReport {
+                                message: m,
+                                clipboard,
+                            }),
+                            retry: true,
+                        });
+                        reload(&store, include_closed, Some(&id));
+                    }
+                    Err(e) => send(Action::SendFailed(e)),
+                }
+                continue;
+            }
+            Effect::RaiseAlerts(alerts) => {
+                // The same path as `warroom alerts`: all keys in one
+                // transaction, escalations with their deliveries.
+                let asked = alerts.len();
+                let keys: Vec<String> = alerts.iter().map(|a| a.key.clone()).collect();
+                match crate::comms::alerts::raise_due(&mut store, alerts, &env.comms, actor, now) {
+                    Ok(won) => {
+                        tracing::info!(
+                            "alerts checked: {asked} asked, {} raised here, 0 failed",
+                            won.len()
+                        );
+                        if !won.is_empty() {
+                            send(Action::AlertsRaised(won));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("{asked} alerts not raised: {e}");
+                        tracing::info!(
+                            "alerts checked: {asked} asked, 0 raised here, {asked} failed"
+                        );
+                        send(Action::AlertsNotRaised(keys));
+                    }
+                }
+                continue;
+            }
+            Effect::Bell | Effect::Clipboard(_) | Effect::DesktopNotify { .. } => {
+                // The runtime handles these itself; never sent here.
+                continue;
+            }
+            Effect::Create(new) => match store.create_incident(&new, &env.playbook, actor, now) {
+                Ok(incident) => {
+                    let id = incident.id.clone();
+                    send(Action::Created(Box::new(incident)));
+                    Ok((id.clone(), format!("{id} declared")))
+                }
+                Err(e) => Err(e),
+            },
+            Effect::Update(id, patch) => store
+                .update_incident(&id, &patch, actor, now)
+                .map(|_| (id.clone(), format!("{id} updated"))),
+            Effect::SetItem {
+                id,
+                item,
+                state,
+                reason,
+            } => store
+                .set_checklist_item(&id, &item, state, reason.as_deref(), actor, now)
+                .map(|c| {
+                    (
+                        id.clone(),
+                        format!("{id}: {} is {}", c.id, c.state.as_str()),
+                    )
+                }),
+            Effect::Assign { id, role, person } => store
+                .assign_role(&id, role, &person, actor, now)
+                .map(|a| (id.clone(), format!("{id}: {} is {}", a.person, a.role))),
+            Effect::AddNote { id, text } => store
+                .add_note(&id, &text, actor, now)
+                .map(|_| (id.clone(), format!("{id}: note added"))),
+        };
+        match written {
+            Ok((id, message)) => {
+                send(Action::Saved(message));
+                reload(&store, include_closed, Some(&id));
+            }
+            Err(e) => {
+                tracing::warn!("store write failed: {e}");
+                send(Action::StoreFailed(e.to_string()));
+            }
+        }
+    }
+}
+
+/// Renders a template on a thread of its own: a slow template holds up
+/// neither the store worker (drafts, sends, polling) nor the keys. The
+/// result comes back to the loop like any store result.
+fn render_off_worker(
+    templates: &Arc<Templates>,
+    name: String,
+    fields: MessageFields,
+    id: IncidentId,
+    audience: crate::comms::Audience,
+    last: Result<Option<crate::store::SentMessage>, String>,
+    to_ui: &mpsc::UnboundedSender<Action>,
+) {
+    let templates = Arc::clone(templates);
+    let to_ui = to_ui.clone();
+    let spawned = thread::Builder::new()
+        .name("warroom-render".into())
+        .spawn(move || {
+            let rendered = templates.render(&name, &fields).map_err(|e| e.to_string());
+            let _ = to_ui.send(Action::ComposeLoaded(Box::new(ComposeLoaded {
+                id,
+                audience,
+                rendered: Some(rendered),
+                last,
+            })));
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start a render thread: {e}");
+    }
+}
+
+/// Retries a message's failed deliveries through `comms::sinks::retry`,
+/// the path `warroom notify retry` and the messages screen take (each
+/// delivery claimed under a lease, a delivery another process took over
+/// reported as such); it covers the incident's other failed deliveries
+/// too. Returns the message as it now stands and its incident.
+fn retry(
+    store: &mut Store,
+    env: &WorkerEnv,
+    message_id: i64,
+    now: DateTime<Utc>,
+    clipboard: &mut Vec<String>,
+) -> Result<(crate::store::SentMessage, IncidentId), String> {
+    let msg = store
+        .message(message_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no message #{message_id}"))?;
+    let id: IncidentId = msg.incident_id.parse().map_err(|e| format!("{e}"))?;
+    let mut terminal = |seq: &str| {
+        clipboard.push(seq.to_string());
+        Ok(())
+    };
+    let results = crate::comms::sinks::retry(
+        store,
+        Some(&id),
+        &env.comms,
+        &env.db,
+        &env.actor,
+        now,
+        &mut terminal,
+    )
+    .map_err(|e| e.to_string())?;
+    for r in results.iter().filter(|r| !r.delivered) {
+        tracing::warn!(message = r.message_id, sink = %r.sink, "retry: {}", r.detail);
+    }
+    let msg = store
+        .message(message_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no message #{message_id}"))?;
+    Ok((msg, id))
+}
