@@ -4,6 +4,10 @@
 //! flood of alerts never becomes a flood of threads. A batch that does not
 //! fit in the queue is not lost: its deliveries were committed pending with
 //! the alerts, and `warroom alerts` (or `notify retry`) takes them later.
+//! A caller with one batch now and then (the console, `ingest`, the intake
+//! listener, `warroom alerts`) uses [`deliver_in_background`]: the same
+//! queue and thread for that one batch, so every process delivers alerts
+//! off its own thread one way.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -99,6 +103,26 @@ impl DeliveryQueue {
     }
 }
 
+/// Delivers alerts this process raised with pending deliveries on a thread
+/// of their own (a queue of one batch), so a slow mail command never holds
+/// up the caller. If the process ends first, the deliveries stay pending
+/// and the next `warroom alerts` (or `notify retry`) takes them after 5
+/// minutes. The handle lets a caller about to exit give them a moment.
+pub fn deliver_in_background(
+    db: &Path,
+    alerts: Vec<NewAlert>,
+    sinks: Vec<SinkConfig>,
+    config: &CommsConfig,
+    me: &str,
+    now: DateTime<Utc>,
+) -> Option<JoinHandle<()>> {
+    let mut queue = DeliveryQueue::start(db, sinks, config, me, 1);
+    queue.push(alerts, now);
+    // Closing the queue ends the thread once the batch is delivered.
+    queue.tx = None;
+    queue.thread.take()
+}
+
 fn deliver_all(
     db: &Path,
     rx: &Receiver<Batch>,
@@ -172,6 +196,27 @@ mod tests {
             assert_eq!(d.len(), names.len());
             assert!(d.iter().all(|d| d.state.is_final()), "{d:?}");
         }
+    }
+
+    #[test]
+    fn one_batch_in_the_background_is_delivered_and_its_thread_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let config = CommsConfig::builtin(dir.path());
+        let sinks = config.escalation_sinks(&db);
+        let names: Vec<String> = sinks.iter().map(|s| s.name.clone()).collect();
+        let mut store = Store::open(&db).unwrap();
+        let a = alert("once");
+        store
+            .raise_alerts(&[(a.clone(), Some(names.clone()))])
+            .unwrap();
+        let h = deliver_in_background(&db, vec![a.clone()], sinks, &config, "w", Utc::now())
+            .expect("a thread");
+        h.join()
+            .expect("the delivery thread ends once its batch is done");
+        let d = store.alert_deliveries(&a.key).unwrap();
+        assert_eq!(d.len(), names.len());
+        assert!(d.iter().all(|d| d.state.is_final()), "{d:?}");
     }
 
     #[test]

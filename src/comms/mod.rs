@@ -12,7 +12,7 @@
 //!   the room that talks to the world.
 //! - `alerts`: which alerts are due at `now` (`alerts::due`, pure), and
 //!   raising them in the store with the one background-delivery path
-//!   (`alerts::deliver_in_background`), which is not pure.
+//!   (`delivery_queue`, the one background path), which is not pure.
 //!
 //! Sending itself is a store call (`Store::send_message`): the message is
 //! recorded (immutable, hashed, in the timeline, meeting the clocks) before

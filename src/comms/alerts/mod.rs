@@ -34,7 +34,8 @@ use crate::text::display_safe;
 
 mod raise;
 
-pub use raise::{Checked, check, check_and_deliver, deliver_in_background, raise_due};
+pub use super::delivery_queue::deliver_in_background;
+pub use raise::{Checked, check, check_and_deliver, raise_due};
 
 pub use crate::domain::comms::{
     CLOCK_BREACHED, CLOCK_DUE, CLOCK_NEAR, DETECTION, ESCALATION, INCIDENT_NEW, ROLE_ASSIGNED,

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::super::CommsConfig;
+use super::super::delivery_queue::deliver_in_background;
 use super::{ESCALATION, due};
 use crate::domain::Policy;
 use crate::store::NewAlert;
@@ -153,45 +154,4 @@ pub fn raise_due(
 ) -> Result<Vec<NewAlert>, crate::store::StoreError> {
     let raised = take(store, alerts, config)?;
     Ok(raised.escalate_in_background(store.path(), config, me, now))
-}
-
-/// Delivers alerts this process raised with pending deliveries
-/// (escalations, a notify rule's detections) on a thread with its own
-/// store connection, so a slow mail command never holds up the caller
-/// (the console's store worker, the watcher's loop). If the process ends
-/// first, the deliveries stay pending and the next `warroom alerts` (or
-/// `notify retry`) takes them after 5 minutes. The handle lets a caller
-/// that is about to exit give them a moment to finish.
-pub fn deliver_in_background(
-    db: &std::path::Path,
-    alerts: Vec<NewAlert>,
-    sinks: Vec<super::super::SinkConfig>,
-    config: &CommsConfig,
-    me: &str,
-    now: DateTime<Utc>,
-) -> Option<std::thread::JoinHandle<()>> {
-    let (db, config, me) = (db.to_path_buf(), config.clone(), me.to_string());
-    let spawned = std::thread::Builder::new()
-        .name("alert-delivery".into())
-        .spawn(move || match crate::store::Store::open(&db) {
-            Ok(mut store) => {
-                for r in
-                    super::super::sinks::deliver_alerts(&mut store, &alerts, &sinks, &config, &me, now)
-                {
-                    if r.delivered {
-                        tracing::info!(alert = %r.alert_key, sink = %r.sink, "{} delivered: {}", r.describe(), r.detail);
-                    } else {
-                        tracing::warn!(alert = %r.alert_key, sink = %r.sink, "{} NOT delivered: {}", r.describe(), r.detail);
-                    }
-                }
-            }
-            Err(e) => tracing::warn!("alerts left pending for a retry: {e}"),
-        });
-    match spawned {
-        Ok(h) => Some(h),
-        Err(e) => {
-            tracing::warn!("alerts left pending for a retry: cannot start a thread: {e}");
-            None
-        }
-    }
 }
