@@ -533,12 +533,12 @@ fn attach(
 
 /// First (and latest) lines a detection row keeps. A campaign's excerpt
 /// takes its first and latest lines from its first and latest detections,
-/// so each of its thousands of detections keeps only a few: the flood's
-/// database stays a few MB.
+/// so each of its thousands of detections keeps only a few (a notify-only
+/// campaign's too: its alert names one detection).
 pub(super) const CAMPAIGN_DETECTION_LINES: usize = 2;
 
 fn lines_kept(d: &DetectionChange) -> usize {
-    if d.facts.create_incident && d.facts.incident.is_campaign() {
+    if d.facts.incident.is_campaign() {
         CAMPAIGN_DETECTION_LINES
     } else {
         MAX_DETECTION_LINES
