@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::{load_in_tx, parse_time, record_change};
 use super::migration::Migration;
-use super::watcher::{exec, kinds, one, to_i64};
+use super::watch_batch::{exec, kinds, one, to_i64};
 use super::{EvidenceContent, NewEvidence, Result, Store};
 use crate::domain::IncidentId;
 use crate::domain::campaign::{

@@ -4,7 +4,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::domain::campaign::IncidentGrouping;
 use crate::domain::{Playbook, Severity, Status};
-use crate::store::watcher::{CommitOutcome, DetectionChange, RuleFacts, WatchBatch};
+use crate::store::watch_batch::{CommitOutcome, DetectionChange, RuleFacts};
+use crate::store::watcher::WatchBatch;
 use crate::store::{IncidentPatch, Store};
 
 fn t0() -> DateTime<Utc> {

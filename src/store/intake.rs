@@ -14,11 +14,13 @@ use super::evidence::StoredContent;
 use super::incidents::{load_in_tx, parse_opt_time, record_change};
 use super::intake_status::{Counts, count_in_tx};
 use super::migration::Migration;
-use super::watcher::{Ctx, Shown, apply_change, close_resolved, kinds};
+use super::watch_batch::{CommitOutcome, DetectionChange, RuleFacts};
+use super::watch_batch::{Ctx, Shown, kinds};
+use super::watcher_apply::{apply_change, close_resolved};
 use super::{Result, Store, WriteError};
 use crate::domain::event::format_time;
 use crate::domain::{Playbook, Severity, Source};
-use crate::store::{CommitOutcome, DetectionChange, EvidenceContent, NewEvidence, RuleFacts};
+use crate::store::{EvidenceContent, NewEvidence};
 
 /// 10: alerts received by intake, and per-source counts.
 pub(super) const MIGRATION: Migration = Migration {

@@ -28,6 +28,7 @@ mod source_reads;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 pub mod timeline;
+mod watch_batch;
 mod watch_indexes;
 mod watch_lease;
 mod watcher;
@@ -63,11 +64,12 @@ pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
 pub use source_reads::SourceRead;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
-pub use watch_lease::{LeaseClaim, LeaseHolder, LeaseTerm, WatchLease};
-pub use watcher::{
-    CommitOutcome, DetectionChange, DetectionRecord, FileCheckpoint, MAX_DETECTION_LINES,
-    OpenedDetection, RuleFacts, SavedWindow, WatchBatch, WatchState, kinds as detect_kinds,
+pub use watch_batch::{
+    CommitOutcome, DetectionChange, MAX_DETECTION_LINES, OpenedDetection, RuleFacts,
+    kinds as detect_kinds,
 };
+pub use watch_lease::{LeaseClaim, LeaseHolder, LeaseTerm, WatchLease};
+pub use watcher::{DetectionRecord, FileCheckpoint, SavedWindow, WatchBatch, WatchState};
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);

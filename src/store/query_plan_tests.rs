@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
 
-use super::watcher::{DetectionChange, FileCheckpoint, RuleFacts, SavedWindow, WatchBatch};
+use super::watch_batch::{DetectionChange, RuleFacts};
+use super::watcher::{FileCheckpoint, SavedWindow, WatchBatch};
 use crate::comms::CommsConfig;
 use crate::domain::{Playbook, Severity, Status};
 use crate::store::{IncidentPatch, Store};

@@ -8,21 +8,18 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::comms::NewAlert;
 use super::incidents::parse_time;
 use super::intake::intake_in_tx;
 use super::migration::Migration;
 use super::source_reads::{SourceRead, save_reads};
+use super::watch_batch::{CommitOutcome, Ctx, DetectionChange, exec, to_i64};
 use super::watch_lease::{LeaseTerm, renew_in_tx};
+use super::watcher_apply::{apply_change, close_resolved};
 use super::{Result, Store};
-use crate::domain::IncidentId;
-use crate::domain::campaign::IncidentGrouping;
 use crate::domain::event::format_time;
 use crate::domain::{Playbook, Severity, Source};
 
 /// 4: watcher checkpoints, window state, detections and replay marks.
-pub(super) use super::watcher_apply::apply_change;
-
 pub(super) const MIGRATION: Migration = Migration {
     version: 4,
     sql: r#"
@@ -104,25 +101,6 @@ CREATE TABLE detection_replays (
 "#,
 };
 
-/// Matching lines kept per detection (the first ones; the engine keeps the
-/// same number, `detect::engine::MAX_EVIDENCE_LINES`).
-pub const MAX_DETECTION_LINES: usize = 50;
-
-/// Timeline event kinds written by the watcher (the report's Detections
-/// section lists every `detect.*` event of an incident).
-pub mod kinds {
-    /// A rule fired: the incident was opened for it (or, for rules without
-    /// an incident, the detection was recorded).
-    pub const OPENED: &str = "detect.opened";
-    /// More hits attached to an open detection.
-    pub const UPDATED: &str = "detect.updated";
-    /// The rule asked to notify people; the alert was raised.
-    pub const NOTIFY: &str = "detect.notify";
-    /// The sender of an imported alert reported it resolved: the
-    /// detection ended; the incident stays open until people resolve it.
-    pub const ENDED: &str = "detect.ended";
-}
-
 /// Where a followed file was read up to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileCheckpoint {
@@ -144,53 +122,6 @@ pub struct SavedWindow {
     pub key: String,
     /// JSON, opaque to the store.
     pub state: String,
-}
-
-/// What a detection rule says about itself, as recorded with detections.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleFacts {
-    pub rule: String,
-    pub description: String,
-    pub why: String,
-    pub condition: String,
-    pub severity: Severity,
-    pub group_by: String,
-    pub window_seconds: Option<i64>,
-    pub create_incident: bool,
-    /// Whom its alert is delivered to.
-    pub notify: Vec<String>,
-    /// A detection raises an alert (the `notify` action or a `notify`
-    /// list; with no recipients it is raised and delivered to nobody).
-    pub alert: bool,
-    /// How its detections become incidents.
-    pub incident: IncidentGrouping,
-}
-
-/// One detection that changed in a batch: how the engine holds it now, and
-/// what was added since the last commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DetectionChange {
-    pub facts: RuleFacts,
-    pub key: String,
-    pub count: u64,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-    /// Events since the last commit (the whole count for a new detection).
-    pub added: u64,
-    /// The engine opened it since the last commit.
-    pub new: bool,
-    /// Matching lines not committed yet (raw, as read).
-    pub new_lines: Vec<String>,
-    /// The latest matching lines since the last commit (bounded).
-    pub latest_lines: Vec<String>,
-    /// The host its latest line names (per-host campaigns).
-    pub host: Option<String>,
-    /// Lines committed before (so a replay knows which lines are new).
-    pub lines_before: usize,
-    /// The files its lines came from.
-    pub sources: Vec<String>,
-    /// The engine closed it after these hits (a quiet rule without incident).
-    pub closed_after: bool,
 }
 
 /// Everything one commit writes, atomically.
@@ -231,41 +162,6 @@ pub struct WatchBatch {
     pub flush: bool,
 }
 
-/// A detection that a commit opened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenedDetection {
-    pub id: i64,
-    pub rule: String,
-    pub key: String,
-    pub number: i64,
-    pub severity: Severity,
-    pub count: u64,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-    pub incident: Option<IncidentId>,
-    /// The alert's key, and whether this commit was the one to raise it.
-    pub alert: Option<(String, bool)>,
-    /// It joined its rule's open campaign incident.
-    pub joined: bool,
-}
-
-/// What a commit did beyond saving the batch.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CommitOutcome {
-    pub opened: Vec<OpenedDetection>,
-    /// Detections whose incident was resolved or closed: (rule, key). The
-    /// engine forgets them so the next hits count afresh.
-    pub closed: Vec<(String, String)>,
-    /// Replayed detections that were already recorded in full.
-    pub unchanged: usize,
-    /// Hits attached to detections already open.
-    pub attached: u64,
-    /// Alerts this commit raised with pending deliveries: the caller
-    /// delivers them now (`comms::sinks::deliver_alerts`); if it cannot,
-    /// they stay pending and `warroom alerts` retries them.
-    pub deliver: Vec<NewAlert>,
-}
-
 /// A detection as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DetectionRecord {
@@ -300,29 +196,6 @@ pub struct WatchState {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-/// Incident titles are at most 200 characters; a key taken from a log line
-/// can be anything, so it is cut to fit.
-pub(super) fn incident_title(facts: &RuleFacts, key: &str) -> String {
-    let head = if facts.group_by == "global" {
-        facts.rule.clone()
-    } else {
-        format!("{} ({}={})", facts.rule, facts.group_by, key)
-    };
-    cut_title(&head)
-}
-
-pub(super) fn cut_title(head: &str) -> String {
-    let mut title: String = head.chars().take(200).collect();
-    if title.trim().is_empty() {
-        title = "Detection".into();
-    }
-    title
-}
-
-pub(super) fn window_text(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
-    format!("{} .. {}", format_time(first), format_time(last))
-}
-
 const DETECTION_COLUMNS: &str = "id, rule, key, number, severity, group_by, window_seconds,
     count, first_seen, last_seen, lines, incident_id, alert_key, origin, open";
 
@@ -347,48 +220,6 @@ fn detection_from_row(r: &Row<'_>) -> rusqlite::Result<DetectionRecord> {
         origin: r.get(13)?,
         open: r.get(14)?,
     })
-}
-
-/// Runs a statement through the connection's statement cache (the watcher
-/// commits often; parsing the same SQL each time was most of its cost).
-pub(super) fn exec(
-    tx: &Transaction<'_>,
-    sql: &str,
-    p: impl rusqlite::Params,
-) -> rusqlite::Result<usize> {
-    tx.prepare_cached(sql)?.execute(p)
-}
-
-pub(super) fn one<T>(
-    tx: &Transaction<'_>,
-    sql: &str,
-    p: impl rusqlite::Params,
-    f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    tx.prepare_cached(sql)?.query_row(p, f)
-}
-
-pub(super) fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// Context shared by the writes of one batch.
-pub(super) struct Ctx<'a> {
-    pub(super) tx: &'a Transaction<'a>,
-    pub(super) playbook: &'a Playbook,
-    pub(super) actor: &'a str,
-    pub(super) now: DateTime<Utc>,
-    pub(super) origin: &'a str,
-    pub(super) notify_sinks: &'a [String],
-    /// What the incidents it opens record as their source.
-    pub(super) source: Source,
-}
-
-/// How a detection's incident is presented when its facts are not a
-/// rule's (an imported alert has its own title and text).
-pub(super) struct Shown<'a> {
-    pub(super) title: &'a str,
-    pub(super) summary: &'a str,
 }
 
 impl Store {
@@ -573,25 +404,6 @@ impl Store {
         }
         Ok(outcome)
     }
-}
-
-/// Closes detections whose incident is resolved or closed.
-pub(super) fn close_resolved(
-    tx: &Transaction<'_>,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<Vec<(String, String)>> {
-    super::campaigns::close_resolved(tx)?;
-    let now = format_time(now);
-    let mut stmt = tx.prepare_cached(
-        "UPDATE detections SET open = 0, closed_at = ?1, updated_at = ?1
-         WHERE open = 1 AND incident_id IN
-            (SELECT id FROM incidents WHERE status IN ('resolved', 'closed'))
-         RETURNING rule, key",
-    )?;
-    let rows = stmt
-        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
 }
 
 fn save_checkpoints(

@@ -15,7 +15,7 @@ use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::create_in_tx;
 use super::incidents::{load_in_tx, record_change};
 use super::timeline::{NewEvent, append};
-use super::watcher::{
+use super::watch_batch::{
     CommitOutcome, Ctx, DetectionChange, MAX_DETECTION_LINES, OpenedDetection, Shown, cut_title,
     exec, incident_title, kinds, one, to_i64, window_text,
 };
@@ -552,4 +552,23 @@ fn bounded_latest(before: &[String], added: &[String], keep: usize) -> String {
     let cut = all.len().saturating_sub(LATEST_LINES.min(keep));
     all.drain(..cut);
     serde_json::to_string(&all).unwrap_or_else(|_| "[]".into())
+}
+
+/// Closes detections whose incident is resolved or closed.
+pub(super) fn close_resolved(
+    tx: &Transaction<'_>,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    campaigns::close_resolved(tx)?;
+    let now = format_time(now);
+    let mut stmt = tx.prepare_cached(
+        "UPDATE detections SET open = 0, closed_at = ?1, updated_at = ?1
+         WHERE open = 1 AND incident_id IN
+            (SELECT id FROM incidents WHERE status IN ('resolved', 'closed'))
+         RETURNING rule, key",
+    )?;
+    let rows = stmt
+        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

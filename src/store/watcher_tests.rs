@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
 use crate::domain::{IncidentId, Playbook, Severity, Status};
-use crate::store::{IncidentPatch, Store, StoreError};
+use crate::store::watch_batch::*;
+use crate::store::{IncidentPatch, NewAlert, Store, StoreError};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
