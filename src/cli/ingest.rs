@@ -267,28 +267,6 @@ fn read_input(taker: &mut Taker<'_>, mut input: Box<dyn BufRead>, name: &str) ->
     Ok(())
 }
 
-fn read_token(path: &Path) -> Result<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    if meta.permissions().mode() & 0o004 != 0 {
-        anyhow::bail!(
-            "{}: the token file is readable by every user; make it private (chmod 600)",
-            path.display()
-        );
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let token = text.trim();
-    if token.is_empty() {
-        anyhow::bail!("{}: the token file is empty", path.display());
-    }
-    if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        anyhow::bail!("{}: the token must be one word on one line", path.display());
-    }
-    Ok(token.to_string())
-}
-
 fn listen(
     ctx: &AppContext,
     args: &IngestArgs,
@@ -298,7 +276,7 @@ fn listen(
     let Some(token_file) = &args.token_file else {
         anyhow::bail!("--listen needs --token-file FILE (senders must present its token)");
     };
-    let token = read_token(token_file)?;
+    let token = crate::intake::listen_config::read_token(token_file)?;
     let mut listener = Listener::new(
         ctx.db.clone(),
         args.format,

@@ -112,6 +112,8 @@ pub struct IntakeConfig {
     pub alertmanager: Mapping,
     pub wazuh: Mapping,
     pub json: Mapping,
+    /// `[listen]`: the webhook listener the console runs, if any.
+    pub listen: Option<super::listen_config::ListenConfig>,
 }
 
 impl Default for IntakeConfig {
@@ -120,6 +122,7 @@ impl Default for IntakeConfig {
             alertmanager: Mapping::default_for(Format::Alertmanager),
             wazuh: Mapping::default_for(Format::Wazuh),
             json: Mapping::default_for(Format::Json),
+            listen: None,
         }
     }
 }
@@ -166,6 +169,10 @@ impl IntakeConfig {
             alertmanager: Mapping::from_raw(Format::Alertmanager, raw.alertmanager)?,
             wazuh: Mapping::from_raw(Format::Wazuh, raw.wazuh)?,
             json: Mapping::from_raw(Format::Json, raw.json)?,
+            listen: raw
+                .listen
+                .map(super::listen_config::ListenConfig::from_raw)
+                .transpose()?,
         })
     }
 }
@@ -403,6 +410,7 @@ struct RawFile {
     alertmanager: Option<RawMapping>,
     wazuh: Option<RawMapping>,
     json: Option<RawMapping>,
+    listen: Option<super::listen_config::RawListen>,
 }
 
 #[derive(Debug, Deserialize)]

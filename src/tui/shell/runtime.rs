@@ -22,7 +22,7 @@ use crate::store::Store;
 use crate::tui::action::{Action, resolve};
 use crate::tui::effect::Effect;
 use crate::tui::screens::compose::state::ComposeEnv;
-use crate::tui::shell::app::App;
+use crate::tui::shell::app::{App, say};
 use crate::tui::shell::router::update;
 use crate::tui::shell::terminal;
 use crate::tui::shell::worker::{WorkerEnv, worker_loop};
@@ -72,6 +72,10 @@ pub fn run(ctx: &AppContext) -> Result<()> {
     let watch = crate::detect::setup::WatchSetup::load(&ctx.config_dir)?;
     app.watcher.setup = watch.clone();
     let watch = watch.map(|w| (w, ctx.db.clone()));
+    // The webhook listener, when intake.toml's [listen] asks for one. A
+    // broken file stops nothing else: the console says so on its first
+    // frame (and the log has it).
+    let intake = crate::intake::IntakeConfig::load(&ctx.config_dir).map_err(|e| format!("{e:#}"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -85,7 +89,9 @@ pub fn run(ctx: &AppContext) -> Result<()> {
         db: ctx.db.clone(),
         actor: ctx.actor.clone(),
     };
-    let result = rt.block_on(event_loop(&mut term, app, store, env, started, watch));
+    let result = rt.block_on(event_loop(
+        &mut term, app, store, env, started, watch, intake,
+    ));
     terminal::restore();
     result
 }
@@ -149,8 +155,10 @@ async fn event_loop(
     env: WorkerEnv,
     started: std::time::Instant,
     watch: Option<(crate::detect::setup::WatchSetup, std::path::PathBuf)>,
+    intake: std::result::Result<crate::intake::IntakeConfig, String>,
 ) -> Result<()> {
     let (to_ui, mut from_worker) = mpsc::unbounded_channel::<Action>();
+    let listener = start_listener(&mut app, intake, &env);
     let watcher = watch.and_then(|(setup, db)| {
         crate::tui::screens::watcher::io::spawn(
             &setup,
@@ -232,7 +240,46 @@ async fn event_loop(
     if let Some(w) = watcher {
         w.stop();
     }
+    if let Some(l) = listener {
+        l.stop();
+    }
     Ok(())
+}
+
+/// Starts the configured webhook listener on this runtime and says on the
+/// status line whether it runs; one that cannot is never silent.
+fn start_listener(
+    app: &mut App,
+    intake: std::result::Result<crate::intake::IntakeConfig, String>,
+    env: &WorkerEnv,
+) -> Option<crate::intake::task::ListenerTask> {
+    use crate::intake::task::{ListenState, ListenerTask, TaskEnv};
+    let started = intake.and_then(|config| {
+        ListenerTask::start(
+            &config,
+            TaskEnv {
+                db: env.db.clone(),
+                playbook: env.playbook.clone(),
+                actor: env.actor.clone(),
+                host: crate::detect::watch::host_name(),
+                comms: env.comms.clone(),
+            },
+        )
+    });
+    match started {
+        Ok(Some(task)) => {
+            if let ListenState::Listening(addr) = task.state() {
+                say(app, format!("intake listener on {addr}"), false);
+            }
+            Some(task)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!("intake listener NOT running: {e}");
+            say(app, format!("intake listener NOT running: {e}"), true);
+            None
+        }
+    }
 }
 
 fn dispatch(app: &mut App, action: Action, out: &mut Outlets) {
