@@ -139,6 +139,70 @@ fn log_lines_on_the_watcher_screen_are_shown_inert() {
     assert!(screen.contains("<U+202E>toor"), "{screen}");
 }
 
+fn intake() -> Vec<warroom::store::IntakeChannelStats> {
+    vec![
+        warroom::store::IntakeChannelStats {
+            name: "alertmanager".into(),
+            channel: "listener".into(),
+            format: "alertmanager".into(),
+            received: 42,
+            deduplicated: 7,
+            dropped: 2,
+            refused: 1,
+            last_received_at: Some(now()),
+            last_error: None,
+            last_error_at: None,
+        },
+        warroom::store::IntakeChannelStats {
+            name: "wazuh".into(),
+            channel: "follow:/var/ossec/logs/alerts/alerts.json".into(),
+            format: "wazuh".into(),
+            received: 5,
+            deduplicated: 0,
+            dropped: 1,
+            refused: 0,
+            last_received_at: Some(now()),
+            last_error: Some("line 9: not JSON \u{1b}[31m".into()),
+            last_error_at: Some(now()),
+        },
+    ]
+}
+
+#[test]
+fn the_watcher_screen_shows_what_each_intake_way_in_took_with_or_without_watch_toml() {
+    for configured in [true, false] {
+        let mut app = watcher_app(configured);
+        update(&mut app, Action::IntakeLoaded(intake()), now());
+        let screen = draw(&app, 120, 40);
+        assert!(
+            screen.contains("Intake (2 way(s) in, 47 alert(s) received)"),
+            "{screen}"
+        );
+        let listener = screen
+            .lines()
+            .find(|l| l.contains("listener"))
+            .unwrap_or("");
+        for cell in ["alertmanager", "42", "7", "3"] {
+            assert!(listener.contains(cell), "{cell} in {listener:?}");
+        }
+        let wazuh = screen
+            .lines()
+            .find(|l| l.contains("follow:/var/ossec"))
+            .unwrap_or("");
+        assert!(wazuh.contains("line 9: not JSON"), "{screen}");
+        assert!(!screen.contains('\u{1b}'), "the error is shown inert");
+        for w in 0..=90 {
+            for h in [0, 1, 5, 19, 24] {
+                draw(&app, w, h);
+            }
+        }
+    }
+    let mut app = watcher_app(true);
+    update(&mut app, Action::IntakeLoaded(intake()), now());
+    insta::assert_snapshot!("watcher_intake_120x40", draw(&app, 120, 40));
+    insta::assert_snapshot!("watcher_intake_80x24", draw(&app, 80, 24));
+}
+
 #[test]
 fn every_small_size_draws_without_panic() {
     for configured in [true, false] {

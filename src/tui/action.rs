@@ -57,6 +57,9 @@ pub enum Action {
     /// From the console's rule watcher: its latest status, rule files it
     /// refused, or why it stopped.
     WatcherStatus(Box<crate::detect::follow::FollowStatus>),
+    /// Alerts taken in per intake source and way in (listener, ingest,
+    /// followed files), as last loaded.
+    IntakeLoaded(Vec<crate::store::IntakeChannelStats>),
     WatcherProblems(Vec<String>),
     WatcherFailed(String),
     /// Another run holds the watcher's name (who), or None: following.

@@ -58,6 +58,10 @@ pub fn worker_loop(
             Ok(s) => send(Action::AlertSubjectsLoaded(s)),
             Err(e) => tracing::warn!("alert subjects not loaded: {e}"),
         }
+        match store.intake_channel_stats() {
+            Ok(s) => send(Action::IntakeLoaded(s)),
+            Err(e) => tracing::warn!("intake counts not loaded: {e}"),
+        }
     };
     let actor = env.actor.as_str();
     while let Ok(effect) = effects.recv() {

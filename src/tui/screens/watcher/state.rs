@@ -17,4 +17,6 @@ pub struct WatcherState {
     pub standby: Option<String>,
     /// Scroll of the latest-matches list (0 = newest).
     pub scroll: usize,
+    /// Alerts taken in from other tools, per source and way in.
+    pub intake: Vec<crate::store::IntakeChannelStats>,
 }

@@ -1,5 +1,6 @@
 //! The rule watcher screen: the files followed, hits per rule, and the
-//! latest matching lines (log lines are untrusted: all through display_safe).
+//! latest matching lines (log lines are untrusted: all through display_safe),
+//! and the alerts taken in from other tools.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -7,6 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
+use super::intake_view;
 use crate::detect::follow::{FileState, FollowStatus};
 use crate::text::display_safe;
 use crate::tui::kit::theme::Theme;
@@ -15,6 +17,15 @@ use crate::tui::shell::app::App;
 pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
     let t = Theme::new(app.no_color);
     let w = &app.watcher;
+    // Alerts from other tools, below whatever the rule watcher shows.
+    let [area, intake] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length(intake_view::height(w.intake.len())),
+    ])
+    .areas(area);
+    if !w.intake.is_empty() {
+        intake_view::render(frame, intake, &t, &w.intake);
+    }
     let Some(setup) = &w.setup else {
         let text = vec![
             Line::from(Span::styled(

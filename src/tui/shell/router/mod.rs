@@ -175,6 +175,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             app.watcher.scroll = clamp(app.watcher.scroll, len);
         }
         Action::WatcherProblems(problems) => app.watcher.problems.extend(problems),
+        Action::IntakeLoaded(intake) => app.watcher.intake = intake,
         Action::WatcherStandby(standby) => app.watcher.standby = standby,
         Action::WatcherFailed(text) => {
             app.watcher.problems.push(text.clone());
