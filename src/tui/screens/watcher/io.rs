@@ -104,7 +104,15 @@ fn watch_thread(
     // pending delivery per alert sink, delivered after the commit.
     let sinks = comms.escalation_sinks(db);
     config.notify_sinks = sinks.iter().map(|s| s.name.clone()).collect();
-    let deliverer = actor.clone();
+    // One delivery thread for the run, as in `warroom watch`: a flood of
+    // commits never becomes a flood of threads.
+    let delivery = crate::comms::delivery_queue::DeliveryQueue::start(
+        db,
+        sinks,
+        comms,
+        &actor,
+        crate::comms::delivery_queue::QUEUE_BATCHES,
+    );
     let rules = Arc::new(set);
     let host = crate::detect::watch::host_name();
     let opts = WatchOptions {
@@ -153,18 +161,9 @@ fn watch_thread(
             let _ = to_ui.send(action);
         },
         |f, outcome| {
-            if !outcome.deliver.is_empty() {
-                // Off this thread; what a crash interrupts stays pending
-                // for `warroom alerts` to retry.
-                let _ = crate::comms::alerts::deliver_in_background(
-                    db,
-                    outcome.deliver.clone(),
-                    sinks.clone(),
-                    comms,
-                    &deliverer,
-                    Utc::now(),
-                );
-            }
+            // Off this thread; what a full queue or a crash leaves stays
+            // pending for `warroom alerts` to retry.
+            delivery.push(outcome.deliver.clone(), Utc::now());
             // At most four updates a second while lines pour in, but a
             // detection at once.
             if !outcome.opened.is_empty() || last_sent.get().elapsed() >= Duration::from_millis(250)
@@ -177,5 +176,8 @@ fn watch_thread(
             }
         },
     )?;
+    if !delivery.finish(Duration::from_secs(5)) {
+        tracing::warn!("alert deliveries still running at exit; left pending for a retry");
+    }
     Ok(())
 }
