@@ -28,6 +28,8 @@ pub enum Command {
     AdvancePhase,
     StepBackPhase,
     Assign,
+    /// Record that someone has taken charge (meets the response clock).
+    Acknowledge,
     SetSeverity,
     SetStatus,
     EditTitle,

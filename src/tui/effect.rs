@@ -35,6 +35,8 @@ pub enum Effect {
         id: IncidentId,
         text: String,
     },
+    /// Record `incident.acknowledged` (nothing new if it already was).
+    Acknowledge(IncidentId),
     SaveDraft {
         key: String,
         body: String,

@@ -255,8 +255,20 @@ pub fn worker_loop(
                     )
                 }),
             Effect::Assign { id, role, person } => store
-                .assign_role(&id, role, &person, actor, now)
-                .map(|a| (id.clone(), format!("{id}: {} is {}", a.person, a.role))),
+                .assign_role_acknowledging(&id, role, &person, actor, now)
+                .map(|(a, acknowledged)| {
+                    let mut said = format!("{id}: {} is {}", a.person, a.role);
+                    if acknowledged {
+                        said.push_str(&format!(
+                            "; this acknowledged {id} at {}",
+                            now.format("%H:%M UTC")
+                        ));
+                    }
+                    (id.clone(), said)
+                }),
+            Effect::Acknowledge(id) => {
+                acknowledge(&mut store, &id, actor, now).map(|said| (id.clone(), said))
+            }
             Effect::AddNote { id, text } => store
                 .add_note(&id, &text, actor, now)
                 .map(|_| (id.clone(), format!("{id}: note added"))),
@@ -272,6 +284,34 @@ pub fn worker_loop(
             }
         }
     }
+}
+
+/// Acknowledges the incident, or says by whom and when it already was
+/// (then nothing new is recorded).
+fn acknowledge(
+    store: &mut Store,
+    id: &IncidentId,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> crate::store::Result<String> {
+    if let Some(at) = store.incident(id)?.acknowledged_at {
+        let by = store
+            .timeline(id.as_str(), None)?
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == crate::domain::event::kinds::INCIDENT_ACKNOWLEDGED)
+            .map(|e| e.actor);
+        let by = by.map(|b| format!(" by {b}")).unwrap_or_default();
+        return Ok(format!(
+            "{id} was already acknowledged{by} at {}",
+            at.format("%H:%M UTC")
+        ));
+    }
+    store.acknowledge(id, actor, now)?;
+    Ok(format!(
+        "{id} acknowledged by {actor} at {}",
+        now.format("%H:%M UTC")
+    ))
 }
 
 /// Renders a template on a thread of its own: a slow template holds up

@@ -124,6 +124,7 @@ pub fn incident_command(
                 error: None,
             }));
         }
+        Command::Acknowledge => fx.push(Effect::Acknowledge(id)),
         Command::SetSeverity | Command::SetStatus => {
             if let Some(d) = state.detail.as_ref() {
                 let (kind, selected) = if cmd == Command::SetSeverity {
