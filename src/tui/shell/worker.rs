@@ -238,9 +238,21 @@ pub fn worker_loop(
                 }
                 Err(e) => Err(e),
             },
-            Effect::Update(id, patch) => store
-                .update_incident(&id, &patch, actor, now)
-                .map(|_| (id.clone(), format!("{id} updated"))),
+            Effect::Update(id, patch) => match store.update_incident(&id, &patch, actor, now) {
+                Ok(_) => Ok((id.clone(), format!("{id} updated"))),
+                Err(e) => match refused_downgrade(&store, &id, &patch, &env.policy, &e, now) {
+                    Some(to) => {
+                        send(Action::DowngradeRefused {
+                            id: id.clone(),
+                            to,
+                            message: e.to_string(),
+                        });
+                        reload(&store, include_closed, Some(&id));
+                        continue;
+                    }
+                    None => Err(e),
+                },
+            },
             Effect::SetItem {
                 id,
                 item,
@@ -284,6 +296,32 @@ pub fn worker_loop(
             }
         }
     }
+}
+
+/// The severity a refused update lowered to, when the refusal was the
+/// store's "a breach needs a reason" (the same test the store makes).
+fn refused_downgrade(
+    store: &Store,
+    id: &IncidentId,
+    patch: &crate::store::IncidentPatch,
+    policy: &Policy,
+    error: &crate::store::StoreError,
+    now: DateTime<Utc>,
+) -> Option<crate::domain::Severity> {
+    let to = patch.severity?;
+    if patch
+        .reason
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty())
+        || !matches!(error, crate::store::StoreError::Invalid(_))
+    {
+        return None;
+    }
+    let incident = store.incident(id).ok()?;
+    let breached = crate::domain::sla::clocks(&incident, policy, now)
+        .iter()
+        .any(|c| c.breached_at.is_some());
+    (to > incident.severity && breached).then_some(to)
 }
 
 /// Acknowledges the incident, or says by whom and when it already was
@@ -383,4 +421,48 @@ fn retry(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no message #{message_id}"))?;
     Ok((msg, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Severity;
+    use crate::store::{IncidentPatch, NewIncident};
+    use crate::tui::testkit::now;
+
+    #[test]
+    fn the_stores_downgrade_refusal_is_told_apart_and_a_reason_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+        let policy = Policy::builtin();
+        let new = NewIncident::new("DB down", Severity::P1);
+        let two_hours_ago = now() - chrono::Duration::hours(2);
+        let i = store
+            .create_incident(&new, &Playbook::builtin(), "alice", two_hours_ago)
+            .unwrap();
+        let mut patch = IncidentPatch {
+            severity: Some(Severity::P3),
+            ..IncidentPatch::default()
+        };
+        let e = store
+            .update_incident(&i.id, &patch, "alice", now())
+            .unwrap_err();
+        assert_eq!(
+            refused_downgrade(&store, &i.id, &patch, &policy, &e, now()),
+            Some(Severity::P3)
+        );
+        // Another failure of a severity change is not mistaken for it.
+        let locked = crate::store::StoreError::Busy {
+            path: dir.path().join("w.db"),
+        };
+        assert_eq!(
+            refused_downgrade(&store, &i.id, &patch, &policy, &locked, now()),
+            None
+        );
+        patch.reason = Some("one test host only".into());
+        let i = store
+            .update_incident(&i.id, &patch, "alice", now())
+            .unwrap();
+        assert_eq!(i.severity, Severity::P3);
+    }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Assignment, Role};
+use crate::domain::sla::clocks;
 use crate::domain::{Severity, Source, Status};
 use crate::store::{IncidentPatch, NewIncident};
 use crate::tui::command::Command;
@@ -73,7 +74,7 @@ pub fn modal_command(
                 p.selected = move_cursor(p.selected, p.len(), cmd);
                 app.modal = Some(Modal::Picker(p));
             }
-            Command::Submit => apply_picker(app, &p, fx),
+            Command::Submit => apply_picker(app, &p, now, fx),
             Command::Cancel => {}
             _ => app.modal = Some(Modal::Picker(p)),
         },
@@ -164,7 +165,8 @@ pub fn modal_command(
     }
 }
 
-fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
+fn apply_picker(app: &mut App, p: &Picker, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    let policy = &app.policy;
     let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) else {
         return;
     };
@@ -175,6 +177,16 @@ fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
                 return;
             };
             if s == d.incident.severity {
+                return;
+            }
+            if s > d.incident.severity
+                && clocks(&d.incident, policy, now)
+                    .iter()
+                    .any(|c| c.breached_at.is_some())
+            {
+                // The store wants a reason; ask before sending anything.
+                let id = d.incident.id.clone();
+                open_downgrade_reason(app, id, s, None);
                 return;
             }
             d.incident.severity = s;
@@ -207,6 +219,32 @@ fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
         }
     }
     fx.push(Effect::Update(id, Box::new(patch)));
+}
+
+/// The reason dialog for lowering `id` to `to` after a breach (continuing
+/// a saved draft of it); `error` is the store's refusal, if it refused.
+pub fn open_downgrade_reason(
+    app: &mut App,
+    id: crate::domain::IncidentId,
+    to: Severity,
+    error: Option<String>,
+) {
+    let mut d = TextDialog {
+        kind: TextKind::DowngradeReason { to },
+        id,
+        input: crate::tui::kit::input::LineInput::default(),
+        error,
+        dirty: false,
+        restored: false,
+    };
+    if let Some(body) = app.drafts.get(&d.draft_key()) {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
+            d.input = crate::tui::kit::input::LineInput::new(text);
+            d.restored = true;
+        }
+    }
+    app.modal = Some(Modal::Text(d));
 }
 
 fn submit_text(
@@ -248,6 +286,25 @@ fn submit_text(
                 return Err("a note needs some text".into());
             }
             fx.push(Effect::AddNote { id, text });
+        }
+        TextKind::DowngradeReason { to } => {
+            if text.is_empty() {
+                return Err("a clock breached: say why the severity is lowered".into());
+            }
+            if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
+                d.incident.severity = *to;
+            }
+            if let Some(row) = app.rows.iter_mut().find(|r| r.incident.id == id) {
+                row.incident.severity = *to;
+            }
+            fx.push(Effect::Update(
+                id,
+                Box::new(IncidentPatch {
+                    severity: Some(*to),
+                    reason: Some(text),
+                    ..IncidentPatch::default()
+                }),
+            ));
         }
         TextKind::NotApplicable { item, .. } => {
             if text.is_empty() {

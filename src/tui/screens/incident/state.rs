@@ -202,7 +202,14 @@ pub enum TextKind {
     Title,
     Summary,
     Note,
-    NotApplicable { item: String, text: String },
+    NotApplicable {
+        item: String,
+        text: String,
+    },
+    /// Lowering the severity after a clock breached: the store wants why.
+    DowngradeReason {
+        to: crate::domain::Severity,
+    },
 }
 
 /// A one-field edit (title, summary, note, not-applicable reason).
@@ -223,6 +230,7 @@ impl TextDialog {
             TextKind::Summary => format!("edit:{}:summary", self.id),
             TextKind::Note => format!("note:{}", self.id),
             TextKind::NotApplicable { item, .. } => format!("na:{}:{item}", self.id),
+            TextKind::DowngradeReason { to } => format!("downgrade:{}:{to}", self.id),
         }
     }
 
@@ -232,6 +240,9 @@ impl TextDialog {
             TextKind::Summary => format!("Edit summary of {}", self.id),
             TextKind::Note => format!("Add a note to {}", self.id),
             TextKind::NotApplicable { .. } => "Not applicable: why?".to_string(),
+            TextKind::DowngradeReason { to } => {
+                format!("Lower {} to {to} after a breach: why?", self.id)
+            }
         }
     }
 }
