@@ -30,6 +30,8 @@ pub enum Command {
     Assign,
     /// Record that someone has taken charge (meets the response clock).
     Acknowledge,
+    /// Correct when the incident was detected (asks why; recorded).
+    SetDetected,
     SetSeverity,
     SetStatus,
     EditTitle,

@@ -138,6 +138,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Incident, &[k('<')], C::StepBackPhase, "step back a phase"),
     bind(X::Incident, &[k('a')], C::Assign, "assign or hand off a role"),
     bind(X::Incident, &[k('A')], C::Acknowledge, "acknowledge (someone has taken charge)"),
+    bind(X::Incident, &[k('D')], C::SetDetected, "correct the detection time (asks why; recorded)"),
     bind(X::Incident, &[k('m')], C::AddNote, "add a note to the timeline"),
     bind(X::Incident, &[k('e')], C::OpenEvidence, "evidence and chain of custody"),
     bind(X::Incident, &[k('r')], C::OpenReview, "post-incident review (5 whys, actions)"),

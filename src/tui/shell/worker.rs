@@ -278,6 +278,12 @@ pub fn worker_loop(
                     }
                     (id.clone(), said)
                 }),
+            Effect::SetDetected { id, at, reason } => {
+                store.set_detected(&id, at, &reason, actor, now).map(|i| {
+                    let at = i.detected_at.format("%Y-%m-%d %H:%M UTC");
+                    (id.clone(), format!("{id}: detected at {at} (recorded)"))
+                })
+            }
             Effect::Acknowledge(id) => {
                 acknowledge(&mut store, &id, actor, now).map(|said| (id.clone(), said))
             }

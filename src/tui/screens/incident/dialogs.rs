@@ -38,7 +38,7 @@ pub fn pick_by_key(f: &mut NewIncidentForm, c: char) -> bool {
             }
             true
         }
-        FormField::Title | FormField::Summary => false,
+        FormField::Title | FormField::Summary | FormField::Detected => false,
     }
 }
 
@@ -334,7 +334,11 @@ fn submit_text(
 }
 
 /// Inline validation; returns the new incident or the errors by field.
-pub fn validate_form(form: &NewIncidentForm) -> Result<NewIncident, Vec<(FormField, String)>> {
+/// The detection time is checked against `now` (never in the future).
+pub fn validate_form(
+    form: &NewIncidentForm,
+    now: DateTime<Utc>,
+) -> Result<NewIncident, Vec<(FormField, String)>> {
     let mut errors = Vec::new();
     let title = validate_title(form.title.text()).map_err(|e| errors.push((FormField::Title, e)));
     if form.severity.is_none() {
@@ -346,11 +350,18 @@ pub fn validate_form(form: &NewIncidentForm) -> Result<NewIncident, Vec<(FormFie
     if form.summary.text().chars().count() > 4000 {
         errors.push((FormField::Summary, "summary is over 4000 characters".into()));
     }
+    let detected = match form.detected.text().trim() {
+        "" => None,
+        typed => crate::domain::clock_history::parse_detected(typed, now)
+            .map_err(|e| errors.push((FormField::Detected, e)))
+            .ok(),
+    };
     match (title, form.severity) {
         (Ok(title), Some(severity)) if errors.is_empty() => {
             let mut new = NewIncident::new(title, severity);
             new.summary = form.summary.text().trim().to_string();
             new.source = form.source;
+            new.detected_at = detected;
             Ok(new)
         }
         _ => Err(errors),
@@ -361,7 +372,7 @@ fn form_command(
     app: &mut App,
     mut form: NewIncidentForm,
     cmd: Command,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     fx: &mut Vec<Effect>,
 ) {
     let fields = FormField::ALL;
@@ -387,22 +398,22 @@ fn form_command(
                     form.dirty = true;
                 }
                 // In text fields the arrows move the cursor.
-                FormField::Title | FormField::Summary => {
+                FormField::Title | FormField::Summary | FormField::Detected => {
                     let code = if forward {
                         crossterm::event::KeyCode::Right
                     } else {
                         crossterm::event::KeyCode::Left
                     };
                     let key = crossterm::event::KeyEvent::from(code);
-                    if form.focus == FormField::Title {
-                        form.title.handle_key(key);
-                    } else {
-                        form.summary.handle_key(key);
-                    }
+                    match form.focus {
+                        FormField::Title => form.title.handle_key(key),
+                        FormField::Summary => form.summary.handle_key(key),
+                        _ => form.detected.handle_key(key),
+                    };
                 }
             }
         }
-        Command::Submit => match validate_form(&form) {
+        Command::Submit => match validate_form(&form, now) {
             Ok(new) => {
                 fx.push(Effect::Create(Box::new(new)));
                 // Save the draft as it stands; it is deleted once the store

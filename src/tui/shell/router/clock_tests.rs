@@ -7,7 +7,8 @@ use chrono::Duration;
 use super::*;
 use crate::domain::{Policy, Severity};
 use crate::store::NewIncident;
-use crate::tui::screens::incident::state::TextKind;
+use crate::tui::kit::input::LineInput;
+use crate::tui::screens::incident::state::{FormField, TextKind};
 use crate::tui::testkit::{cmd, now, typed};
 
 /// A P1 declared two hours before `now()` (its response clock breached),
@@ -117,4 +118,80 @@ fn a_refused_downgrade_comes_back_in_the_reason_dialog() {
     let fx = cmd(&mut app, Command::Submit);
     assert!(fx.iter().any(|e| matches!(e, Effect::Update(_, p)
         if p.severity == Some(Severity::P4) && p.reason.as_deref() == Some("false positive"))));
+}
+
+/// The new-incident form filled in, with `detected` typed in its last field.
+fn form_with_detected(app: &mut App, detected: &str) -> Vec<Effect> {
+    cmd(app, Command::NewIncident);
+    typed(app, "Phishing wave");
+    cmd(app, Command::NextField);
+    typed(app, "2");
+    while !matches!(&app.modal, Some(Modal::NewIncident(f)) if f.focus == FormField::Detected) {
+        cmd(app, Command::NextField);
+    }
+    typed(app, detected);
+    cmd(app, Command::Submit)
+}
+
+#[test]
+fn the_form_takes_a_relative_detection_time() {
+    let mut app = App::new("alice", Policy::builtin(), true);
+    update(&mut app, Action::BoardLoaded(Vec::new()), now());
+    let fx = form_with_detected(&mut app, "-15m");
+    let new = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Create(n) => Some(n),
+            _ => None,
+        })
+        .expect("create effect");
+    assert_eq!(new.detected_at, Some(now() - Duration::minutes(15)));
+}
+
+#[test]
+fn a_future_or_unreadable_detection_time_keeps_the_form_open() {
+    for typed_time in ["2099-01-01T00:00:00Z", "yesterday", "-15 parsecs"] {
+        let mut app = App::new("alice", Policy::builtin(), true);
+        update(&mut app, Action::BoardLoaded(Vec::new()), now());
+        let fx = form_with_detected(&mut app, typed_time);
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::Create(_))),
+            "{typed_time}: {fx:?}"
+        );
+        let Some(Modal::NewIncident(form)) = &app.modal else {
+            panic!("{typed_time}: form closed")
+        };
+        assert!(form.error(FormField::Detected).is_some(), "{typed_time}");
+        assert_eq!(form.detected.text(), typed_time, "what was typed stays");
+        assert_eq!(form.title.text(), "Phishing wave");
+    }
+}
+
+#[test]
+fn correcting_the_detection_time_needs_a_valid_time_and_a_reason() {
+    let (mut app, _dir) = breached_p1();
+    let id = app.detail().unwrap().incident.id.clone();
+    cmd(&mut app, Command::SetDetected);
+    let set = |app: &mut App, i: usize, text: &str| {
+        if let Some(Modal::Fields(d)) = &mut app.modal {
+            *d.input_mut(i).expect("text field") = LineInput::new(text);
+        }
+    };
+    // The current time is offered; no reason: refused, dialog kept.
+    set(&mut app, 0, "-3h");
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    assert!(matches!(&app.modal, Some(Modal::Fields(d)) if d.error.is_some()));
+    // In the future: refused.
+    set(&mut app, 1, "the SIEM alert came earlier");
+    set(&mut app, 0, "2099-01-01T00:00:00Z");
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    assert!(matches!(&app.modal, Some(Modal::Fields(d)) if d.error.is_some()));
+    set(&mut app, 0, "-3h");
+    let fx = cmd(&mut app, Command::Submit);
+    assert!(
+        matches!(&fx[..], [.., Effect::SetDetected { id: i, at, reason }]
+            if *i == id && *at == now() - Duration::hours(3) && reason == "the SIEM alert came earlier"),
+        "{fx:?}"
+    );
+    assert!(app.modal.is_none());
 }
