@@ -51,3 +51,27 @@ fn ack_key_on_the_board_records_it_in_the_timeline_once() {
     assert_eq!(acknowledgements(&show), 1, "{}", show["timeline"]);
     assert!(show["acknowledged_at"].is_string(), "{show}");
 }
+
+#[test]
+fn naming_the_first_commander_in_the_console_says_it_acknowledged() {
+    let sb = Env::new();
+    let id = sb.new_incident("Login API down", "P1");
+    let mut c = sb.console(120, 40, &[]);
+    c.wait_then_open("Login API down");
+    c.type_text("a");
+    c.wait_text("Assign");
+    c.type_text("dana");
+    c.key_enter();
+    c.wait_text("this acknowledged");
+    c.type_text("q");
+    c.wait_exit(Duration::from_secs(10));
+
+    let show = sb.show_json(&id);
+    assert_eq!(acknowledgements(&show), 1, "{}", show["timeline"]);
+    let detail = show["timeline"]
+        .as_array()
+        .and_then(|t| t.iter().find(|e| e["kind"] == "incident.acknowledged"))
+        .map(|e| e["detail"].to_string())
+        .unwrap_or_default();
+    assert!(detail.contains("dana named incident commander"), "{detail}");
+}
