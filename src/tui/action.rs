@@ -30,6 +30,13 @@ pub enum Action {
     Created(Box<Incident>),
     Saved(String),
     StoreFailed(String),
+    /// The store refused lowering the severity after a breach without a
+    /// reason: the choice comes back in the reason dialog.
+    DowngradeRefused {
+        id: crate::domain::IncidentId,
+        to: crate::domain::Severity,
+        message: String,
+    },
     /// Evidence, review, report and metrics results.
     Records(Box<crate::tui::shell::records::effects::RecordsLoaded>),
     /// An autosave of this draft key failed (the error is reported too):

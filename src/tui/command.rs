@@ -28,6 +28,10 @@ pub enum Command {
     AdvancePhase,
     StepBackPhase,
     Assign,
+    /// Record that someone has taken charge (meets the response clock).
+    Acknowledge,
+    /// Correct when the incident was detected (asks why; recorded).
+    SetDetected,
     SetSeverity,
     SetStatus,
     EditTitle,

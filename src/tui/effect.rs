@@ -35,6 +35,14 @@ pub enum Effect {
         id: IncidentId,
         text: String,
     },
+    /// Record `incident.acknowledged` (nothing new if it already was).
+    Acknowledge(IncidentId),
+    /// The recorded, reasoned correction of the detection time.
+    SetDetected {
+        id: IncidentId,
+        at: chrono::DateTime<chrono::Utc>,
+        reason: String,
+    },
     SaveDraft {
         key: String,
         body: String,

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::domain::Severity;
 use crate::domain::sla::{Clock, ClockKind, ClockState};
 
 /// Styles with and without colour. Without colour, state is carried by
@@ -115,6 +116,29 @@ impl Urgency {
             Urgency::Breached => t.breached(),
         }
     }
+}
+
+/// A clock's state in a word or two: "due now" (inside the immediate
+/// grace) and "paused" are told apart from SOON and BREACHED.
+pub fn state_word(clock: &Clock, now: DateTime<Utc>) -> &'static str {
+    match clock.state {
+        ClockState::DueNow => "due now",
+        ClockState::Paused => "paused",
+        _ => Urgency::of(clock, now).marker(),
+    }
+}
+
+/// "breached at 18:15 under P1" for a clock that breached under another
+/// severity than the incident's now: the breach stays visible.
+pub fn earlier_breach(clock: &Clock, current: Severity) -> Option<String> {
+    let at = clock.breached_at?;
+    (clock.severity != current).then(|| {
+        format!(
+            "breached at {} under {}",
+            at.format("%H:%M"),
+            clock.severity
+        )
+    })
 }
 
 /// A clock's kind in a word, for narrow columns.

@@ -242,9 +242,21 @@ pub fn worker_loop(
                 }
                 Err(e) => Err(e),
             },
-            Effect::Update(id, patch) => store
-                .update_incident(&id, &patch, actor, now)
-                .map(|_| (id.clone(), format!("{id} updated"))),
+            Effect::Update(id, patch) => match store.update_incident(&id, &patch, actor, now) {
+                Ok(_) => Ok((id.clone(), format!("{id} updated"))),
+                Err(e) => match refused_downgrade(&store, &id, &patch, &env.policy, &e, now) {
+                    Some(to) => {
+                        send(Action::DowngradeRefused {
+                            id: id.clone(),
+                            to,
+                            message: e.to_string(),
+                        });
+                        reload(&store, include_closed, Some(&id));
+                        continue;
+                    }
+                    None => Err(e),
+                },
+            },
             Effect::SetItem {
                 id,
                 item,
@@ -259,8 +271,26 @@ pub fn worker_loop(
                     )
                 }),
             Effect::Assign { id, role, person } => store
-                .assign_role(&id, role, &person, actor, now)
-                .map(|a| (id.clone(), format!("{id}: {} is {}", a.person, a.role))),
+                .assign_role_acknowledging(&id, role, &person, actor, now)
+                .map(|(a, acknowledged)| {
+                    let mut said = format!("{id}: {} is {}", a.person, a.role);
+                    if acknowledged {
+                        said.push_str(&format!(
+                            "; this acknowledged {id} at {}",
+                            now.format("%H:%M UTC")
+                        ));
+                    }
+                    (id.clone(), said)
+                }),
+            Effect::SetDetected { id, at, reason } => {
+                store.set_detected(&id, at, &reason, actor, now).map(|i| {
+                    let at = i.detected_at.format("%Y-%m-%d %H:%M UTC");
+                    (id.clone(), format!("{id}: detected at {at} (recorded)"))
+                })
+            }
+            Effect::Acknowledge(id) => {
+                acknowledge(&mut store, &id, actor, now).map(|said| (id.clone(), said))
+            }
             Effect::AddNote { id, text } => store
                 .add_note(&id, &text, actor, now)
                 .map(|_| (id.clone(), format!("{id}: note added"))),
@@ -276,6 +306,60 @@ pub fn worker_loop(
             }
         }
     }
+}
+
+/// The severity a refused update lowered to, when the refusal was the
+/// store's "a breach needs a reason" (the same test the store makes).
+fn refused_downgrade(
+    store: &Store,
+    id: &IncidentId,
+    patch: &crate::store::IncidentPatch,
+    policy: &Policy,
+    error: &crate::store::StoreError,
+    now: DateTime<Utc>,
+) -> Option<crate::domain::Severity> {
+    let to = patch.severity?;
+    if patch
+        .reason
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty())
+        || !matches!(error, crate::store::StoreError::Invalid(_))
+    {
+        return None;
+    }
+    let incident = store.incident(id).ok()?;
+    let breached = crate::domain::sla::clocks(&incident, policy, now)
+        .iter()
+        .any(|c| c.breached_at.is_some());
+    (to > incident.severity && breached).then_some(to)
+}
+
+/// Acknowledges the incident, or says by whom and when it already was
+/// (then nothing new is recorded).
+fn acknowledge(
+    store: &mut Store,
+    id: &IncidentId,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> crate::store::Result<String> {
+    if let Some(at) = store.incident(id)?.acknowledged_at {
+        let by = store
+            .timeline(id.as_str(), None)?
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == crate::domain::event::kinds::INCIDENT_ACKNOWLEDGED)
+            .map(|e| e.actor);
+        let by = by.map(|b| format!(" by {b}")).unwrap_or_default();
+        return Ok(format!(
+            "{id} was already acknowledged{by} at {}",
+            at.format("%H:%M UTC")
+        ));
+    }
+    store.acknowledge(id, actor, now)?;
+    Ok(format!(
+        "{id} acknowledged by {actor} at {}",
+        now.format("%H:%M UTC")
+    ))
 }
 
 /// Renders a template on a thread of its own: a slow template holds up
@@ -347,4 +431,48 @@ fn retry(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no message #{message_id}"))?;
     Ok((msg, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Severity;
+    use crate::store::{IncidentPatch, NewIncident};
+    use crate::tui::testkit::now;
+
+    #[test]
+    fn the_stores_downgrade_refusal_is_told_apart_and_a_reason_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+        let policy = Policy::builtin();
+        let new = NewIncident::new("DB down", Severity::P1);
+        let two_hours_ago = now() - chrono::Duration::hours(2);
+        let i = store
+            .create_incident(&new, &Playbook::builtin(), "alice", two_hours_ago)
+            .unwrap();
+        let mut patch = IncidentPatch {
+            severity: Some(Severity::P3),
+            ..IncidentPatch::default()
+        };
+        let e = store
+            .update_incident(&i.id, &patch, "alice", now())
+            .unwrap_err();
+        assert_eq!(
+            refused_downgrade(&store, &i.id, &patch, &policy, &e, now()),
+            Some(Severity::P3)
+        );
+        // Another failure of a severity change is not mistaken for it.
+        let locked = crate::store::StoreError::Busy {
+            path: dir.path().join("w.db"),
+        };
+        assert_eq!(
+            refused_downgrade(&store, &i.id, &patch, &policy, &locked, now()),
+            None
+        );
+        patch.reason = Some("one test host only".into());
+        let i = store
+            .update_incident(&i.id, &patch, "alice", now())
+            .unwrap();
+        assert_eq!(i.severity, Severity::P3);
+    }
 }

@@ -93,6 +93,10 @@ pub fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut V
             say(app, format!("closed incidents {shown}"), false);
         }
         Command::OpenMetrics => return Nav::Open(Target::Metrics),
+        Command::Acknowledge => match app.selected_row() {
+            Some(row) => fx.push(Effect::Acknowledge(row.incident.id.clone())),
+            None => say(app, "no incident selected", true),
+        },
         _ => {}
     }
     Nav::Stay

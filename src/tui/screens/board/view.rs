@@ -11,7 +11,7 @@ use crate::domain::{Incident, Status};
 use crate::store::BoardRow;
 use crate::text::display_safe;
 use crate::tui::kit::layout::input_line;
-use crate::tui::kit::theme::{Theme, Urgency, short_kind};
+use crate::tui::kit::theme::{Theme, Urgency, short_kind, state_word};
 use crate::tui::shell::app::App;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
@@ -91,18 +91,32 @@ fn render_empty(app: &App, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// Width of the board's clock column.
+const CLOCK_W: usize = 25;
+
 /// The most urgent live clock as board text: `+03:12 resp BREACHED`.
 pub(crate) fn clock_cell(incident: &Incident, app: &App, now: DateTime<Utc>) -> (String, Urgency) {
     let cs = clocks(incident, &app.policy, now);
     match most_urgent(&cs) {
         Some(c) => {
             let u = Urgency::of(c, now);
-            let text = format!(
-                "{:>9} {:<6} {}",
-                format_countdown(c.remaining),
-                short_kind(&c.kind),
-                u.marker()
-            );
+            // A breach under an earlier severity says which.
+            let marker = match c.breached_at {
+                Some(_) if c.severity != incident.severity => {
+                    format!("{} {}", u.marker(), c.severity)
+                }
+                _ => state_word(c, now).to_string(),
+            };
+            let countdown = format_countdown(c.remaining);
+            let kind = short_kind(&c.kind);
+            let mut text = format!("{countdown:>9} {kind:<6} {marker}");
+            // The column holds CLOCK_W: give up padding rather than the
+            // severity a breach happened under.
+            let excess = text.chars().count().saturating_sub(CLOCK_W);
+            if excess > 0 {
+                let pad = text.len() - text.trim_start().len();
+                text = text[pad.min(excess)..].to_string();
+            }
             (text.trim_end().to_string(), u)
         }
         None => ("        — all met".to_string(), Urgency::Met),
@@ -170,7 +184,7 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     }
     widths.extend([
         Constraint::Length(if wide { 12 } else { 8 }),
-        Constraint::Length(25),
+        Constraint::Length(CLOCK_W as u16),
         Constraint::Min(8),
     ]);
     header.extend([

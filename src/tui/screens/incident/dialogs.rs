@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::{Assignment, Role};
+use crate::domain::sla::clocks;
 use crate::domain::{Severity, Source, Status};
 use crate::store::{IncidentPatch, NewIncident};
 use crate::tui::command::Command;
@@ -37,7 +38,7 @@ pub fn pick_by_key(f: &mut NewIncidentForm, c: char) -> bool {
             }
             true
         }
-        FormField::Title | FormField::Summary => false,
+        FormField::Title | FormField::Summary | FormField::Detected => false,
     }
 }
 
@@ -73,7 +74,7 @@ pub fn modal_command(
                 p.selected = move_cursor(p.selected, p.len(), cmd);
                 app.modal = Some(Modal::Picker(p));
             }
-            Command::Submit => apply_picker(app, &p, fx),
+            Command::Submit => apply_picker(app, &p, now, fx),
             Command::Cancel => {}
             _ => app.modal = Some(Modal::Picker(p)),
         },
@@ -164,7 +165,8 @@ pub fn modal_command(
     }
 }
 
-fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
+fn apply_picker(app: &mut App, p: &Picker, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    let policy = &app.policy;
     let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) else {
         return;
     };
@@ -175,6 +177,16 @@ fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
                 return;
             };
             if s == d.incident.severity {
+                return;
+            }
+            if s > d.incident.severity
+                && clocks(&d.incident, policy, now)
+                    .iter()
+                    .any(|c| c.breached_at.is_some())
+            {
+                // The store wants a reason; ask before sending anything.
+                let id = d.incident.id.clone();
+                open_downgrade_reason(app, id, s, None);
                 return;
             }
             d.incident.severity = s;
@@ -207,6 +219,32 @@ fn apply_picker(app: &mut App, p: &Picker, fx: &mut Vec<Effect>) {
         }
     }
     fx.push(Effect::Update(id, Box::new(patch)));
+}
+
+/// The reason dialog for lowering `id` to `to` after a breach (continuing
+/// a saved draft of it); `error` is the store's refusal, if it refused.
+pub fn open_downgrade_reason(
+    app: &mut App,
+    id: crate::domain::IncidentId,
+    to: Severity,
+    error: Option<String>,
+) {
+    let mut d = TextDialog {
+        kind: TextKind::DowngradeReason { to },
+        id,
+        input: crate::tui::kit::input::LineInput::default(),
+        error,
+        dirty: false,
+        restored: false,
+    };
+    if let Some(body) = app.drafts.get(&d.draft_key()) {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
+            d.input = crate::tui::kit::input::LineInput::new(text);
+            d.restored = true;
+        }
+    }
+    app.modal = Some(Modal::Text(d));
 }
 
 fn submit_text(
@@ -249,6 +287,25 @@ fn submit_text(
             }
             fx.push(Effect::AddNote { id, text });
         }
+        TextKind::DowngradeReason { to } => {
+            if text.is_empty() {
+                return Err("a clock breached: say why the severity is lowered".into());
+            }
+            if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
+                d.incident.severity = *to;
+            }
+            if let Some(row) = app.rows.iter_mut().find(|r| r.incident.id == id) {
+                row.incident.severity = *to;
+            }
+            fx.push(Effect::Update(
+                id,
+                Box::new(IncidentPatch {
+                    severity: Some(*to),
+                    reason: Some(text),
+                    ..IncidentPatch::default()
+                }),
+            ));
+        }
         TextKind::NotApplicable { item, .. } => {
             if text.is_empty() {
                 return Err("say why the item does not apply".into());
@@ -277,7 +334,11 @@ fn submit_text(
 }
 
 /// Inline validation; returns the new incident or the errors by field.
-pub fn validate_form(form: &NewIncidentForm) -> Result<NewIncident, Vec<(FormField, String)>> {
+/// The detection time is checked against `now` (never in the future).
+pub fn validate_form(
+    form: &NewIncidentForm,
+    now: DateTime<Utc>,
+) -> Result<NewIncident, Vec<(FormField, String)>> {
     let mut errors = Vec::new();
     let title = validate_title(form.title.text()).map_err(|e| errors.push((FormField::Title, e)));
     if form.severity.is_none() {
@@ -289,11 +350,18 @@ pub fn validate_form(form: &NewIncidentForm) -> Result<NewIncident, Vec<(FormFie
     if form.summary.text().chars().count() > 4000 {
         errors.push((FormField::Summary, "summary is over 4000 characters".into()));
     }
+    let detected = match form.detected.text().trim() {
+        "" => None,
+        typed => crate::domain::clock_history::parse_detected(typed, now)
+            .map_err(|e| errors.push((FormField::Detected, e)))
+            .ok(),
+    };
     match (title, form.severity) {
         (Ok(title), Some(severity)) if errors.is_empty() => {
             let mut new = NewIncident::new(title, severity);
             new.summary = form.summary.text().trim().to_string();
             new.source = form.source;
+            new.detected_at = detected;
             Ok(new)
         }
         _ => Err(errors),
@@ -304,7 +372,7 @@ fn form_command(
     app: &mut App,
     mut form: NewIncidentForm,
     cmd: Command,
-    _now: DateTime<Utc>,
+    now: DateTime<Utc>,
     fx: &mut Vec<Effect>,
 ) {
     let fields = FormField::ALL;
@@ -330,22 +398,22 @@ fn form_command(
                     form.dirty = true;
                 }
                 // In text fields the arrows move the cursor.
-                FormField::Title | FormField::Summary => {
+                FormField::Title | FormField::Summary | FormField::Detected => {
                     let code = if forward {
                         crossterm::event::KeyCode::Right
                     } else {
                         crossterm::event::KeyCode::Left
                     };
                     let key = crossterm::event::KeyEvent::from(code);
-                    if form.focus == FormField::Title {
-                        form.title.handle_key(key);
-                    } else {
-                        form.summary.handle_key(key);
-                    }
+                    match form.focus {
+                        FormField::Title => form.title.handle_key(key),
+                        FormField::Summary => form.summary.handle_key(key),
+                        _ => form.detected.handle_key(key),
+                    };
                 }
             }
         }
-        Command::Submit => match validate_form(&form) {
+        Command::Submit => match validate_form(&form, now) {
             Ok(new) => {
                 fx.push(Effect::Create(Box::new(new)));
                 // Save the draft as it stands; it is deleted once the store

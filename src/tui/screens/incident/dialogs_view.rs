@@ -73,6 +73,10 @@ pub fn new_incident(app: &App, form: &NewIncidentForm, frame: &mut Frame, body: 
                 spans.push(Span::styled(arrows(text), style));
             }
             FormField::Source => spans.push(Span::raw(arrows(form.source.to_string()))),
+            FormField::Detected if form.detected.is_blank() && !focused => spans.push(
+                Span::styled("now (or e.g. -15m, 2026-03-01T14:30:00Z)", t.dim()),
+            ),
+            FormField::Detected => spans.extend(input_line(&form.detected, field_w, focused).spans),
         }
         lines.push(Line::from(spans));
         match form.error(field) {

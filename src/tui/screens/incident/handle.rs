@@ -124,6 +124,12 @@ pub fn incident_command(
                 error: None,
             }));
         }
+        Command::Acknowledge => fx.push(Effect::Acknowledge(id)),
+        Command::SetDetected => {
+            if let Some(at) = state.detail.as_ref().map(|d| d.incident.detected_at) {
+                crate::tui::screens::incident::clocks::open_detected(app, id, at);
+            }
+        }
         Command::SetSeverity | Command::SetStatus => {
             if let Some(d) = state.detail.as_ref() {
                 let (kind, selected) = if cmd == Command::SetSeverity {

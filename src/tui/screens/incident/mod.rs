@@ -1,6 +1,8 @@
 //! The incident view and its dialogs: the new-incident form, the severity
-//! and status pickers, one-field edits and role assignment.
+//! and status pickers, one-field edits, role assignment and the clock
+//! corrections.
 
+pub mod clocks;
 pub mod dialogs;
 pub mod dialogs_view;
 pub mod handle;

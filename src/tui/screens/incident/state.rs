@@ -82,14 +82,17 @@ pub enum FormField {
     Severity,
     Summary,
     Source,
+    /// When it was detected (empty: now).
+    Detected,
 }
 
 impl FormField {
-    pub const ALL: [FormField; 4] = [
+    pub const ALL: [FormField; 5] = [
         FormField::Title,
         FormField::Severity,
         FormField::Summary,
         FormField::Source,
+        FormField::Detected,
     ];
 
     pub fn label(self) -> &'static str {
@@ -98,6 +101,7 @@ impl FormField {
             FormField::Severity => "Severity",
             FormField::Summary => "Summary",
             FormField::Source => "Source",
+            FormField::Detected => "Detected",
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct NewIncidentForm {
     pub severity: Option<Severity>,
     pub summary: LineInput,
     pub source: Source,
+    /// As typed: RFC 3339 or relative (`-15m`); empty means now.
+    pub detected: LineInput,
     pub focus: FormField,
     pub errors: Vec<(FormField, String)>,
     /// Changed since the last autosave.
@@ -125,6 +131,7 @@ impl Default for NewIncidentForm {
             severity: None,
             summary: LineInput::default(),
             source: Source::Manual,
+            detected: LineInput::default(),
             focus: FormField::Title,
             errors: Vec::new(),
             dirty: false,
@@ -139,6 +146,7 @@ impl NewIncidentForm {
             && self.summary.is_blank()
             && self.severity.is_none()
             && self.source == Source::Manual
+            && self.detected.is_blank()
     }
 
     pub fn error(&self, field: FormField) -> Option<&str> {
@@ -154,6 +162,7 @@ impl NewIncidentForm {
             "severity": self.severity.map(|s| s.as_str()),
             "summary": self.summary.text(),
             "source": self.source.as_str(),
+            "detected": self.detected.text(),
         })
         .to_string()
     }
@@ -167,6 +176,7 @@ impl NewIncidentForm {
             severity: text("severity").parse().ok(),
             summary: LineInput::new(&text("summary")),
             source: text("source").parse().unwrap_or(Source::Manual),
+            detected: LineInput::new(&text("detected")),
             ..NewIncidentForm::default()
         }
     }
@@ -202,7 +212,14 @@ pub enum TextKind {
     Title,
     Summary,
     Note,
-    NotApplicable { item: String, text: String },
+    NotApplicable {
+        item: String,
+        text: String,
+    },
+    /// Lowering the severity after a clock breached: the store wants why.
+    DowngradeReason {
+        to: crate::domain::Severity,
+    },
 }
 
 /// A one-field edit (title, summary, note, not-applicable reason).
@@ -223,6 +240,7 @@ impl TextDialog {
             TextKind::Summary => format!("edit:{}:summary", self.id),
             TextKind::Note => format!("note:{}", self.id),
             TextKind::NotApplicable { item, .. } => format!("na:{}:{item}", self.id),
+            TextKind::DowngradeReason { to } => format!("downgrade:{}:{to}", self.id),
         }
     }
 
@@ -232,6 +250,9 @@ impl TextDialog {
             TextKind::Summary => format!("Edit summary of {}", self.id),
             TextKind::Note => format!("Add a note to {}", self.id),
             TextKind::NotApplicable { .. } => "Not applicable: why?".to_string(),
+            TextKind::DowngradeReason { to } => {
+                format!("Lower {} to {to} after a breach: why?", self.id)
+            }
         }
     }
 }

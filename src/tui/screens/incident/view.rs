@@ -14,7 +14,7 @@ use crate::domain::sla::{ClockKind, clocks, format_countdown};
 use crate::store::IncidentDetail;
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::layout::short_time;
-use crate::tui::kit::theme::{Theme, Urgency};
+use crate::tui::kit::theme::{Theme, Urgency, earlier_breach, state_word};
 use crate::tui::screens::incident::state::{IncidentState, Pane};
 use crate::tui::shell::app::App;
 
@@ -157,6 +157,7 @@ fn render_clocks(
 ) {
     let t = Theme::new(app.no_color);
     let narrow = area.width < 50;
+    let mut notes: Vec<Line> = Vec::new();
     let rows: Vec<Row> = clocks(&d.incident, &app.policy, now)
         .into_iter()
         .map(|c| {
@@ -164,11 +165,13 @@ fn render_clocks(
             let due = short_time(c.due, now);
             let left = format_countdown(c.remaining);
             let state_text = match (u, c.met_at) {
-                (Urgency::Running, _) => "running".to_string(),
                 (_, Some(m)) if u == Urgency::Breached => {
                     format!("BREACHED (met {})", short_time(m, now))
                 }
-                _ => u.marker().to_string(),
+                _ => match state_word(&c, now) {
+                    "" => "running".to_string(),
+                    word => word.to_string(),
+                },
             };
             let label = match (&c.kind, narrow) {
                 (ClockKind::CustomerNotice, true) => "Notice".to_string(),
@@ -176,6 +179,12 @@ fn render_clocks(
                 (ClockKind::Regulatory(_), true) => "Regulator".to_string(),
                 (kind, _) => kind.label(),
             };
+            if let Some(note) = earlier_breach(&c, d.incident.severity) {
+                notes.push(Line::styled(
+                    format!("{}: {note}", display_safe(&label)),
+                    t.breached(),
+                ));
+            }
             Row::new(vec![
                 Cell::from(display_safe(&label).into_owned()),
                 Cell::from(due),
@@ -193,6 +202,7 @@ fn render_clocks(
             })
         })
         .collect();
+    let table_h = u16::try_from(rows.len() + 1).unwrap_or(u16::MAX);
     let table = Table::new(
         rows,
         [
@@ -203,9 +213,15 @@ fn render_clocks(
         ],
     )
     .header(Row::new(vec!["CLOCK", "DUE (UTC)", "LEFT", "STATE"]).style(t.bold()))
-    .column_spacing(1)
-    .block(pane_block(app, state, Pane::Clocks, String::new()));
-    frame.render_widget(table, area);
+    .column_spacing(1);
+    let block = pane_block(app, state, Pane::Clocks, String::new());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Breaches under an earlier severity stay said below the table.
+    let [table_area, notes_area] =
+        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(table, table_area);
+    frame.render_widget(Paragraph::new(notes), notes_area);
 }
 
 fn item_marker(s: ItemState) -> &'static str {

@@ -207,6 +207,7 @@ fn submit(
         }
         Purpose::CloseOverride => crate::tui::screens::review::handle::submit_override(app, d, fx),
         Purpose::Report => crate::tui::shell::records::handle::submit_report(app, d, fx),
+        Purpose::SetDetected => crate::tui::screens::incident::clocks::submit_detected(d, now, fx),
     }
 }
 

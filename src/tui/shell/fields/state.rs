@@ -80,6 +80,8 @@ pub enum Purpose {
     CloseOverride,
     /// Fields: format, file.
     Report,
+    /// Fields: detection time, reason.
+    SetDetected,
 }
 
 impl Purpose {
@@ -95,6 +97,7 @@ impl Purpose {
             Purpose::DropAction { .. } => "drop it",
             Purpose::CloseOverride => "close anyway",
             Purpose::Report => "write",
+            Purpose::SetDetected => "correct it",
         }
     }
 }

@@ -148,6 +148,17 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Saved(text) => say(app, text, false),
+        Action::DowngradeRefused { id, to, message } => {
+            if app.modal.is_none() {
+                crate::tui::screens::incident::dialogs::open_downgrade_reason(
+                    app,
+                    id,
+                    to,
+                    Some(message.clone()),
+                );
+            }
+            say(app, message, true);
+        }
         Action::StoreFailed(text) => {
             // A declaration that failed goes back on screen, as typed.
             if let Some(mut form) = app.pending_form.take()
@@ -253,5 +264,7 @@ fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     app.quit = true;
 }
 
+#[cfg(test)]
+mod clock_tests;
 #[cfg(test)]
 mod tests;

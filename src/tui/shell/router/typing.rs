@@ -11,6 +11,7 @@ pub(super) fn focused_input(app: &mut App) -> Option<&mut LineInput> {
         Some(Modal::NewIncident(f)) => match f.focus {
             FormField::Title => Some(&mut f.title),
             FormField::Summary => Some(&mut f.summary),
+            FormField::Detected => Some(&mut f.detected),
             // Typing on a choice field picks by its first letter/number.
             FormField::Severity | FormField::Source => None,
         },
