@@ -1021,3 +1021,60 @@ fn drill_and_breached_are_marked_in_text() {
     assert!(screen.contains("DRILL Ransom note"), "{screen}");
     assert!(screen.contains("BREACHED"), "{screen}");
 }
+
+#[test]
+fn the_incident_view_says_where_its_alerts_and_sources_came_from() {
+    use warroom::tui::screens::incident::state::Origins;
+    let (_dir, store) = fixture();
+    let mut app = incident_app(&store);
+    let id = app.stack.incident().unwrap().id.clone();
+    let before = draw(&app, 120, 40);
+    assert!(!before.contains("Alerts from") && !before.contains("Sources:"));
+    let source = |key: &str, count: u64| warroom::store::IncidentSource {
+        rule: "Multiple failed logins".into(),
+        key: key.into(),
+        count,
+        first_seen: now(),
+        last_seen: now(),
+        open: true,
+    };
+    let origins = Origins {
+        intake: vec![warroom::store::IncidentIntake {
+            intake: "alertmanager".into(),
+            format: "alertmanager".into(),
+            channel: "listener".into(),
+            alerts: 3,
+            first_received_at: Some(now()),
+            last_received_at: Some(now()),
+        }],
+        sources: vec![
+            source("203.0.113.9", 312),
+            source("198.51.100.7\u{1b}[2J", 40),
+            source("192.0.2.1", 5),
+            source("192.0.2.2", 1),
+        ],
+    };
+    update(
+        &mut app,
+        Action::OriginsLoaded(id, Box::new(origins)),
+        now(),
+    );
+    let screen = draw(&app, 160, 40);
+    assert!(
+        screen.contains("Alerts from: alertmanager via listener (3 alert(s), last"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Sources: 4 keys, 358 hits; busiest 203.0.113.9 ×312"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains('\u{1b}'),
+        "keys come from logs: shown inert"
+    );
+    for w in 0..=90 {
+        for h in [0, 1, 5, 19, 24] {
+            draw(&app, w, h);
+        }
+    }
+}

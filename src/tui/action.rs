@@ -3,8 +3,8 @@
 
 use crossterm::event::KeyEvent;
 
-use crate::domain::Incident;
 use crate::domain::roles::Person;
+use crate::domain::{Incident, IncidentId};
 use crate::store::{BoardRow, Draft, IncidentDetail};
 // Named here too for callers that drive the console (tests, benches).
 pub use crate::tui::shell::keymap::{Command, Context, chain, help_for, hints};
@@ -25,6 +25,11 @@ pub enum Action {
     /// Results reported by the store worker.
     BoardLoaded(Vec<BoardRow>),
     DetailLoaded(Box<IncidentDetail>),
+    /// Where an incident's detections came from (intake, keys).
+    OriginsLoaded(
+        IncidentId,
+        Box<crate::tui::screens::incident::state::Origins>,
+    ),
     PeopleLoaded(Vec<Person>),
     DraftsLoaded(Vec<Draft>),
     Created(Box<Incident>),

@@ -17,7 +17,7 @@ use crate::store::Store;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::screens::compose::state::{ComposeLoaded, SendReport};
-use crate::tui::screens::incident::state::TIMELINE_LIMIT;
+use crate::tui::screens::incident::state::{Origins, TIMELINE_LIMIT};
 
 /// What the store worker needs besides the store.
 pub struct WorkerEnv {
@@ -53,6 +53,7 @@ pub fn worker_loop(
                 Ok(d) => send(Action::DetailLoaded(Box::new(d))),
                 Err(e) => send(Action::StoreFailed(e.to_string())),
             }
+            send_origins(store, id, &send);
         }
         match store.alert_subjects() {
             Ok(s) => send(Action::AlertSubjectsLoaded(s)),
@@ -82,6 +83,7 @@ pub fn worker_loop(
                     Ok(d) => send(Action::DetailLoaded(Box::new(d))),
                     Err(e) => send(Action::StoreFailed(e.to_string())),
                 }
+                send_origins(&store, &id, &send);
                 if let Ok(people) = store.people() {
                     send(Action::PeopleLoaded(people));
                 }
@@ -431,6 +433,21 @@ fn retry(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no message #{message_id}"))?;
     Ok((msg, id))
+}
+
+/// Where an incident's detections came from, for its view: loaded beside
+/// its detail; a failure costs the view that line only.
+fn send_origins(store: &Store, id: &IncidentId, send: &impl Fn(Action)) {
+    let origins = store.incident_intake(id.as_str()).and_then(|intake| {
+        Ok(Origins {
+            intake,
+            sources: store.incident_sources(id)?,
+        })
+    });
+    match origins {
+        Ok(o) => send(Action::OriginsLoaded(id.clone(), Box::new(o))),
+        Err(e) => tracing::warn!("incident origins not loaded: {e}"),
+    }
 }
 
 #[cfg(test)]

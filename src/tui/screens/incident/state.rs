@@ -60,6 +60,17 @@ pub struct IncidentState {
     pub role_cursor: usize,
     pub timeline_scroll: usize,
     pub summary_scroll: usize,
+    /// Where its detections came from: the tools whose alerts opened or
+    /// joined it, and the keys (addresses, users) of its detections.
+    pub origins: Origins,
+}
+
+/// An incident's origins, loaded beside its detail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origins {
+    pub intake: Vec<crate::store::IncidentIntake>,
+    /// Busiest first.
+    pub sources: Vec<crate::store::IncidentSource>,
 }
 
 impl IncidentState {
@@ -72,6 +83,7 @@ impl IncidentState {
             role_cursor: 0,
             timeline_scroll: 0,
             summary_scroll: 0,
+            origins: Origins::default(),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::store::IncidentDetail;
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::layout::short_time;
 use crate::tui::kit::theme::{Theme, Urgency, earlier_breach, state_word};
-use crate::tui::screens::incident::state::{IncidentState, Pane};
+use crate::tui::screens::incident::state::{IncidentState, Origins, Pane};
 use crate::tui::shell::app::App;
 
 pub fn render(app: &App, state: &IncidentState, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
@@ -122,6 +122,11 @@ fn render_summary(
             ),
         ),
     ];
+    lines.extend(
+        origin_lines(&state.origins)
+            .into_iter()
+            .map(|(k, v)| field(k, v)),
+    );
     if !i.affected.is_empty() {
         lines.push(field("Affected", display_safe(&i.affected).into_owned()));
     }
@@ -411,4 +416,46 @@ fn render_timeline(
         Paragraph::new(lines).block(pane_block(app, state, Pane::Timeline, extra)),
         area,
     );
+}
+
+/// "Alerts from" (the tools whose alerts opened or joined the incident)
+/// and "Sources" (its detections' keys, busiest first) as summary lines.
+pub fn origin_lines(o: &Origins) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if !o.intake.is_empty() {
+        let ways: Vec<String> = o
+            .intake
+            .iter()
+            .map(|w| {
+                let last = w
+                    .last_received_at
+                    .map_or(String::new(), |t| format!(", last {}", t.format("%H:%M")));
+                format!(
+                    "{} via {} ({} alert(s){last})",
+                    display_safe(&w.intake),
+                    display_safe(&w.channel),
+                    w.alerts
+                )
+            })
+            .collect();
+        out.push(("Alerts from", ways.join("; ")));
+    }
+    if o.sources.len() > 1 {
+        let hits: u64 = o.sources.iter().map(|s| s.count).sum();
+        let top: Vec<String> = o
+            .sources
+            .iter()
+            .take(3)
+            .map(|s| format!("{} ×{}", display_safe(&s.key), s.count))
+            .collect();
+        out.push((
+            "Sources",
+            format!(
+                "{} keys, {hits} hits; busiest {}",
+                o.sources.len(),
+                top.join(", ")
+            ),
+        ));
+    }
+    out
 }

@@ -99,6 +99,13 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             app.rebuild_order(now);
             fx.extend(crate::tui::shell::records::handle::board_loaded(app));
         }
+        Action::OriginsLoaded(id, origins) => {
+            if let Some(state) = app.stack.incident_mut()
+                && state.id == id
+            {
+                state.origins = *origins;
+            }
+        }
         Action::DetailLoaded(detail) => {
             if let Some(state) = app.stack.incident_mut()
                 && state.id == detail.incident.id
