@@ -103,7 +103,10 @@ pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
         }
         // Over whatever is shown (Esc goes back to it); never twice.
         Target::Alerts if app.stack.screen() == crate::tui::shell::stack::Screen::Alerts => return,
-        Target::Alerts => ScreenState::Alerts(Default::default()),
+        Target::Alerts => {
+            app.alerts.unseen = 0;
+            ScreenState::Alerts(Default::default())
+        }
     };
     app.stack.push(state);
 }

@@ -33,7 +33,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
             Span::styled(" Alerts ", t.bold()),
             Span::styled(
                 format!(
-                    "{} since this console opened and just before, newest first · Enter opens the incident",
+                    "({}) newest first · Enter opens the alert's incident",
                     log.len()
                 ),
                 t.dim(),
@@ -60,6 +60,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
         .iter()
         .map(|r| (r.incident.id.as_str(), r.incident.acknowledged_at))
         .collect();
+    // Narrow terminals drop the year and the seconds (the detail below
+    // has the full time).
+    let (time_format, time_width) = if area.width >= 100 {
+        ("%Y-%m-%d %H:%M:%S", 19)
+    } else {
+        ("%m-%d %H:%M", 11)
+    };
     let rows: Vec<Row> = log
         .iter_newest()
         .map(|a| {
@@ -77,7 +84,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
                 (Some(_), None) => Cell::from("NO").style(t.breached()),
             };
             Row::new(vec![
-                Cell::from(a.alert.raised_at.format("%Y-%m-%d %H:%M:%S").to_string()),
+                Cell::from(a.alert.raised_at.format(time_format).to_string()),
                 Cell::from(
                     display_safe(a.alert.incident_id.as_deref().unwrap_or("-")).into_owned(),
                 ),
@@ -90,9 +97,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(19),
+            Constraint::Length(time_width),
             Constraint::Length(13),
-            Constraint::Length(16),
+            Constraint::Length(14),
             Constraint::Length(9),
             Constraint::Min(10),
         ],

@@ -55,6 +55,9 @@ pub struct AlertState {
     /// Every alert this console has read from the alert log (the alert
     /// list), kept after its toast is gone.
     pub log: AlertLog,
+    /// Alerts shown since the alert list was last opened (the footer
+    /// says so, so a responder who looked away knows to look).
+    pub unseen: usize,
 }
 
 impl AlertState {
@@ -169,6 +172,7 @@ impl AlertState {
             return Vec::new();
         }
         let mut fx = vec![Effect::Bell];
+        self.unseen = self.unseen.saturating_add(shown.len());
         for a in shown {
             tracing::info!(key = %a.key, "alert shown: {}", a.key);
             if desktop.contains(&a.key) {
