@@ -234,7 +234,84 @@ fn bench_composer() {
     stats("autosave body (JSON) of that message", samples);
 }
 
+/// The per-console alert feed on the store worker: the poll every second
+/// when nothing new was raised, a poll that reads a full page (each alert's
+/// desktop notification claimed, one write each), and the alert list drawn
+/// at 120x40 with the most it keeps.
+fn bench_alert_feed() {
+    use warroom::store::NewAlert;
+    use warroom::tui::screens::alerts::io::{Feed, PER_POLL};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("feed.db")).unwrap();
+    let config = CommsConfig::builtin(std::path::Path::new("/nonexistent"));
+    let alert = |n: usize| NewAlert {
+        key: format!("bench:{n}"),
+        // No incident: the log's foreign key would want one per alert.
+        incident_id: None,
+        kind: "clock-near".into(),
+        text: format!(
+            "INC-2026-{:03} P2 Synthetic incident {n}: Response clock 80% used",
+            n % 900 + 1
+        ),
+        recipient: None,
+        raised_by: "bench".into(),
+        raised_at: t0(),
+    };
+    let batch: Vec<NewAlert> = (0..10_000).map(alert).collect();
+    warroom::comms::alerts::raise_due(&mut store, batch, &config, "bench", t0()).unwrap();
+    let (mut feed, _) = Feed::start(&store, "bench", "bench").unwrap();
+    let samples = (0..200)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(feed.poll(&mut store, t0()).unwrap());
+            start.elapsed()
+        })
+        .collect();
+    stats(
+        "alert feed poll, nothing new (10,000 alerts in the log)",
+        samples,
+    );
+    let samples = (0..5)
+        .map(|round| {
+            let more: Vec<NewAlert> = (0..PER_POLL)
+                .map(|n| alert(10_000 + round * PER_POLL + n))
+                .collect();
+            warroom::comms::alerts::raise_due(&mut store, more, &config, "bench", t0()).unwrap();
+            let start = Instant::now();
+            let got = feed.poll(&mut store, t0()).unwrap().unwrap();
+            let took = start.elapsed();
+            assert_eq!(got.alerts.len(), PER_POLL);
+            took
+        })
+        .collect();
+    stats(
+        &format!("alert feed poll reading {PER_POLL} new alerts (each desktop claim one write)"),
+        samples,
+    );
+    let mut app = App::new("bench", Policy::builtin(), true);
+    let (_, recent) = Feed::start(&store, "bench", "bench").unwrap();
+    update(&mut app, Action::AlertFeed(Box::new(recent)), t0());
+    let all = store.alerts_after(0, 600).unwrap();
+    let batch = warroom::tui::screens::alerts::io::FeedBatch {
+        alerts: all,
+        earlier: true,
+        desktop: Vec::new(),
+    };
+    update(&mut app, Action::AlertFeed(Box::new(batch)), t0());
+    update(&mut app, Action::Command(Command::OpenAlerts), t0());
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let samples = (0..100)
+        .map(|_| {
+            let start = Instant::now();
+            term.draw(|f| render(&app, f, t0())).unwrap();
+            start.elapsed()
+        })
+        .collect();
+    stats("alert list frame at 120x40, 500 alerts kept", samples);
+}
+
 fn main() {
     bench_alert_check();
     bench_composer();
+    bench_alert_feed();
 }

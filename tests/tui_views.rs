@@ -456,7 +456,7 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
     out.push(("report", report, dir));
     out.extend(composer_views());
 
-    // An alert this process raised: a toast over the foot of the view,
+    // An alert read from the alert log: a toast over the foot of the view,
     // its text (with a title someone typed) made safe.
     let (dir, store) = fixture();
     let mut toast = incident_app(&store);
@@ -469,11 +469,17 @@ fn all_views() -> Vec<(&'static str, App, TempDir)> {
         raised_by: "alice".into(),
         raised_at: now(),
     };
-    update(
-        &mut toast,
-        Action::AlertsRaised(vec![alert.clone(), alert]),
-        now(),
-    );
+    let logged = |id| warroom::store::RaisedAlert {
+        id,
+        alert: alert.clone(),
+        acknowledged_at: None,
+    };
+    let batch = warroom::tui::screens::alerts::io::FeedBatch {
+        alerts: vec![logged(1), logged(2)],
+        earlier: false,
+        desktop: Vec::new(),
+    };
+    update(&mut toast, Action::AlertFeed(Box::new(batch)), now());
     out.push(("alert_toast", toast, dir));
 
     let (dir, store) = fixture();

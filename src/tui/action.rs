@@ -61,8 +61,9 @@ pub enum Action {
     SendFailed(String),
     /// Open incidents with their role holders, for the alert check.
     AlertSubjectsLoaded(Vec<crate::store::AlertSubject>),
-    /// Alerts this process raised (it took their keys) and must show.
-    AlertsRaised(Vec<crate::store::NewAlert>),
+    /// Alerts read from the store's alert log by this console's cursor
+    /// (whoever raised them), to list and, when new, to show.
+    AlertFeed(Box<crate::tui::screens::alerts::io::FeedBatch>),
     /// Alert keys whose raise failed (e.g. the database was locked): to
     /// be tried again on a later tick.
     AlertsNotRaised(Vec<String>),

@@ -69,6 +69,8 @@ pub enum Command {
     Retry,
     DiscardDraft,
     OpenWatcher,
+    /// The alert list: every alert this console has seen.
+    OpenAlerts,
     // In forms and dialogs:
     NextField,
     PrevField,
@@ -120,6 +122,8 @@ pub enum Context {
     /// Sending, then how each delivery went.
     ComposeSent,
     Watcher,
+    /// The alert list.
+    Alerts,
 }
 
 impl Context {
@@ -153,6 +157,7 @@ impl Context {
             Context::Confirm => "Question",
             Context::Help => "Help",
             Context::Watcher => "Rule watcher",
+            Context::Alerts => "Alerts",
             Context::Evidence => "Evidence",
             Context::Review => "Review",
             Context::Metrics => "Metrics",

@@ -3,6 +3,7 @@
 //! store work of its own (`io`). No screen imports or opens another: a
 //! handler returns a [`nav::Nav`] and the shell opens the [`nav::Target`].
 
+pub mod alerts;
 pub mod board;
 pub mod compose;
 pub mod evidence;

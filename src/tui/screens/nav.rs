@@ -14,6 +14,8 @@ pub enum Target {
     Metrics,
     /// The message composer over the incident shown.
     Compose,
+    /// Every alert this console has seen, newest first.
+    Alerts,
     /// The rule watcher, opened from the board wherever it was asked for.
     Watcher,
 }

@@ -124,6 +124,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Navigation, &[k('g'), code(KeyCode::Home)], C::Top, "go to the top"),
     bind(X::Navigation, &[k('G'), code(KeyCode::End)], C::Bottom, "go to the bottom"),
     bind(X::Navigation, &[k('w')], C::OpenWatcher, "rule watcher: files, hits per rule, latest matches"),
+    bind(X::Navigation, &[k('!')], C::OpenAlerts, "alerts: every alert raised, acknowledged or not"),
     bind(X::Navigation, &[code(KeyCode::PageUp)], C::PageUp, "page up"),
     bind(X::Navigation, &[code(KeyCode::PageDown)], C::PageDown, "page down"),
     // Incident view
@@ -240,6 +241,9 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::ComposeSent, &[code(KeyCode::Esc), code(KeyCode::Enter)], C::Back, "close (a failed delivery stays ready to retry)"),
     // Rule watcher
     bind(X::Watcher, &[code(KeyCode::Esc)], C::Back, "back to the board"),
+    // Alert list
+    bind(X::Alerts, &[code(KeyCode::Enter)], C::Open, "open the alert's incident"),
+    bind(X::Alerts, &[code(KeyCode::Esc)], C::Back, "back to where it was opened"),
     // Help
     bind(X::Help, &[code(KeyCode::Esc), k('?'), k('q')], C::Back, "close help"),
     bind(X::Help, &[k('k'), code(KeyCode::Up)], C::Up, "scroll up"),
@@ -252,7 +256,9 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident | X::Evidence | X::Review | X::Messages | X::Watcher => out.push(X::Navigation),
+        X::Incident | X::Evidence | X::Review | X::Messages | X::Watcher | X::Alerts => {
+            out.push(X::Navigation)
+        }
         X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
@@ -356,6 +362,7 @@ mod tests {
             X::ComposeConfirm,
             X::ComposeSent,
             X::Watcher,
+            X::Alerts,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

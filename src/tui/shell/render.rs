@@ -99,6 +99,18 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect) {
         None => {
             let mut spans = vec![Span::raw(" ")];
             let focus = app.focus();
+            let unseen = app.alerts.unseen;
+            // Once the toasts are gone; the toast says it while up.
+            if unseen > 0 && app.alerts.current().is_none() && app.stack.alerts().is_none() {
+                spans.push(Span::styled("!", t.key()));
+                spans.push(Span::styled(
+                    format!(
+                        " {unseen} new alert{}  ",
+                        if unseen == 1 { "" } else { "s" }
+                    ),
+                    t.breached(),
+                ));
+            }
             if crate::tui::shell::keymap::chain(focus)
                 .contains(&crate::tui::shell::keymap::Context::Navigation)
             {

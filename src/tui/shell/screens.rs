@@ -31,6 +31,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         Screen::Metrics => crate::tui::screens::metrics::handle::command(app, cmd, now, fx),
         Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
         Screen::Watcher => crate::tui::screens::watcher::handle::command(app, cmd, now, fx),
+        Screen::Alerts => crate::tui::screens::alerts::handle::command(app, cmd, now, fx),
     }
 }
 
@@ -73,6 +74,9 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
         Some(ScreenState::Watcher) => {
             crate::tui::screens::watcher::view::render(app, frame, body, now)
         }
+        Some(ScreenState::Alerts(_)) => {
+            crate::tui::screens::alerts::view::render(app, frame, body, now)
+        }
         None => crate::tui::screens::board::view::render(app, frame, body, now),
     }
 }
@@ -96,6 +100,12 @@ pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
         Target::Watcher => {
             app.stack.clear();
             ScreenState::Watcher
+        }
+        // Over whatever is shown (Esc goes back to it); never twice.
+        Target::Alerts if app.stack.screen() == crate::tui::shell::stack::Screen::Alerts => return,
+        Target::Alerts => {
+            app.alerts.unseen = 0;
+            ScreenState::Alerts(Default::default())
         }
     };
     app.stack.push(state);

@@ -3,6 +3,7 @@
 //! without its state cannot be open and no handler has to repair one.
 
 use crate::tui::command::Context;
+use crate::tui::screens::alerts::state::AlertsState;
 use crate::tui::screens::compose::state::Composer;
 use crate::tui::screens::evidence::state::EvidenceState;
 use crate::tui::screens::incident::state::{IncidentState, Pane};
@@ -28,6 +29,8 @@ pub enum Screen {
     Compose,
     /// The rule watcher: files followed, hits per rule, latest matches.
     Watcher,
+    /// Every alert this console has seen, newest first.
+    Alerts,
 }
 
 /// One open screen and its state. The board is the stack's floor and is
@@ -43,6 +46,7 @@ pub enum ScreenState {
     /// The watcher's state is fed by its thread whatever is shown, so it
     /// lives in the app; the entry only says it is open.
     Watcher,
+    Alerts(AlertsState),
 }
 
 impl ScreenState {
@@ -55,6 +59,7 @@ impl ScreenState {
             ScreenState::Messages(_) => Screen::Messages,
             ScreenState::Compose(_) => Screen::Compose,
             ScreenState::Watcher => Screen::Watcher,
+            ScreenState::Alerts(_) => Screen::Alerts,
         }
     }
 
@@ -73,6 +78,7 @@ impl ScreenState {
             ScreenState::Metrics(_) => Context::Metrics,
             ScreenState::Messages(_) => Context::Messages,
             ScreenState::Watcher => Context::Watcher,
+            ScreenState::Alerts(_) => Context::Alerts,
         }
     }
 }
@@ -110,6 +116,7 @@ accessors! {
     review, review_mut, Review, ReviewState;
     metrics, metrics_mut, Metrics, MetricsState;
     messages, messages_mut, Messages, MessagesState;
+    alerts, alerts_mut, Alerts, AlertsState;
 }
 
 impl Stack {

@@ -16,6 +16,7 @@ use crate::domain::{Playbook, Policy};
 use crate::store::Store;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
+use crate::tui::screens::alerts::io::Feed;
 use crate::tui::screens::compose::state::{ComposeLoaded, SendReport};
 use crate::tui::screens::incident::state::{Origins, TIMELINE_LIMIT};
 
@@ -65,6 +66,29 @@ pub fn worker_loop(
         }
     };
     let actor = env.actor.as_str();
+    // This console's cursor into the alert log: it shows every alert
+    // raised from now on, by whichever process.
+    let user = crate::tui::screens::alerts::io::desktop_user(actor);
+    let mut feed = match Feed::start(&store, actor, &user) {
+        Ok((feed, recent)) => {
+            tracing::info!("alert feed: from #{} for {user}", feed.cursor());
+            send(Action::AlertFeed(Box::new(recent)));
+            Some(feed)
+        }
+        Err(e) => {
+            send(Action::StoreFailed(format!("alerts not followed: {e}")));
+            None
+        }
+    };
+    let poll_alerts = |store: &mut Store, feed: &mut Option<Feed>, now: DateTime<Utc>| {
+        let Some(f) = feed.as_mut() else { return };
+        match f.poll(store, now) {
+            Ok(Some(batch)) => send(Action::AlertFeed(Box::new(batch))),
+            Ok(None) => {}
+            // Read again on the next poll: the cursor did not move.
+            Err(e) => tracing::warn!("alerts not read: {e}"),
+        }
+    };
     while let Ok(effect) = effects.recv() {
         let now = Utc::now();
         let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
@@ -99,6 +123,9 @@ pub fn worker_loop(
                     include_closed = c;
                     reload(&store, include_closed, open.as_ref());
                 }
+                // Every poll, not only on a change: one indexed read, and
+                // a claim that failed is retried without another change.
+                poll_alerts(&mut store, &mut feed, now);
                 continue;
             }
             Effect::SaveDraft { key, body } => {
@@ -218,8 +245,9 @@ pub fn worker_loop(
                             "alerts checked: {asked} asked, {} raised here, 0 failed",
                             won.len()
                         );
+                        // Shown through the feed, as every console shows them.
                         if !won.is_empty() {
-                            send(Action::AlertsRaised(won));
+                            poll_alerts(&mut store, &mut feed, now);
                         }
                     }
                     Err(e) => {

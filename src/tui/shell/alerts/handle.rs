@@ -24,6 +24,8 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::RaisedAlert;
+    use crate::tui::screens::alerts::io::{Feed, FeedBatch};
 
     fn alert(key: &str) -> NewAlert {
         NewAlert {
@@ -38,7 +40,7 @@ mod tests {
     }
 
     #[test]
-    fn a_tick_asks_for_due_alerts_once_and_shows_only_the_ones_raised() {
+    fn a_tick_asks_for_due_alerts_once_and_shows_what_the_feed_reads() {
         use crate::domain::{Playbook, Policy, Severity};
         use crate::store::{NewIncident, Store};
         use crate::tui::action::Action;
@@ -73,11 +75,16 @@ mod tests {
         // Asked once: the next tick does not ask again.
         let fx = update(&mut app, Action::Tick, now);
         assert!(!fx.iter().any(|e| matches!(e, Effect::RaiseAlerts(_))));
-        // Another process took them: nothing shows.
+        // Nothing shows until the console's feed reads them from the
+        // alert log, whichever process raised them (here another one).
         assert!(app.alerts.current().is_none());
-        // This one took them: toast, bell, notification.
-        let fx = update(&mut app, Action::AlertsRaised(asked), now);
+        let (mut feed, _) = Feed::start(&store, "alice", "alice").unwrap();
+        let config = crate::comms::CommsConfig::builtin(std::path::Path::new("/nonexistent"));
+        crate::comms::alerts::raise_due(&mut store, asked, &config, "bob", now).unwrap();
+        let batch = feed.poll(&mut store, now).unwrap().unwrap();
+        let fx = update(&mut app, Action::AlertFeed(Box::new(batch)), now);
         assert!(matches!(fx.first(), Some(Effect::Bell)));
+        assert!(fx.iter().any(|e| matches!(e, Effect::DesktopNotify { .. })));
         assert!(
             app.alerts
                 .current()
@@ -85,6 +92,7 @@ mod tests {
                 .text
                 .contains("Customer notice")
         );
+        assert!(!app.alerts.log.is_empty());
     }
 
     #[test]
@@ -191,17 +199,42 @@ mod tests {
         assert_eq!(again, vec![alert("b")]);
     }
 
+    fn logged(id: i64, a: NewAlert) -> RaisedAlert {
+        RaisedAlert {
+            id,
+            alert: a,
+            acknowledged_at: None,
+        }
+    }
+
     #[test]
-    fn raised_alerts_ring_once_notify_each_and_toast_in_turn() {
+    fn alerts_read_ring_once_notify_the_claimed_and_toast_in_turn() {
         let mut s = AlertState::default();
-        let fx = s.raised(vec![alert("a"), alert("b")]);
+        let mut for_bob = alert("c");
+        for_bob.recipient = Some("bob".into());
+        let fx = s.arrived(
+            FeedBatch {
+                alerts: vec![
+                    logged(1, alert("a")),
+                    logged(2, alert("b")),
+                    logged(3, for_bob),
+                ],
+                earlier: false,
+                // Another console of this user claimed b's notification.
+                desktop: vec!["a".into(), "c".into()],
+            },
+            "alice",
+        );
         assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Bell)).count(), 1);
         assert_eq!(
             fx.iter()
                 .filter(|e| matches!(e, Effect::DesktopNotify { summary, .. } if summary == "warroom: INC-2026-001"))
                 .count(),
-            2
+            1
         );
+        // Bob's alert is listed, not shown to alice.
+        assert_eq!(s.log.len(), 3);
+        assert_eq!(s.toasts.len(), 2);
         assert_eq!(s.current().unwrap().text, "text of a");
         for _ in 0..TOAST_TICKS {
             s.tick();
@@ -211,6 +244,18 @@ mod tests {
             s.tick();
         }
         assert!(s.current().is_none());
-        assert!(s.raised(Vec::new()).is_empty());
+        // The list keeps them after the toasts are gone.
+        assert_eq!(s.log.newest(2).unwrap().alert.key, "a");
+        // Alerts from before the console opened: listed, silent.
+        let fx = s.arrived(
+            FeedBatch {
+                alerts: vec![logged(0, alert("old"))],
+                earlier: true,
+                desktop: Vec::new(),
+            },
+            "alice",
+        );
+        assert!(fx.is_empty());
+        assert!(s.current().is_none());
     }
 }

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 
 use crate::store::{AlertSubject, NewAlert};
 use crate::tui::effect::Effect;
+use crate::tui::screens::alerts::io::{FeedBatch, for_user};
+use crate::tui::screens::alerts::state::AlertLog;
 
 /// How many ticks (seconds) a toast stays up.
 pub const TOAST_TICKS: u8 = 8;
@@ -50,6 +52,12 @@ pub struct AlertState {
     pub toasts: VecDeque<Toast>,
     /// Alerts due and not yet sent to the store worker.
     pub(crate) waiting: VecDeque<NewAlert>,
+    /// Every alert this console has read from the alert log (the alert
+    /// list), kept after its toast is gone.
+    pub log: AlertLog,
+    /// Alerts shown since the alert list was last opened (the footer
+    /// says so, so a responder who looked away knows to look).
+    pub unseen: usize,
 }
 
 impl AlertState {
@@ -140,20 +148,40 @@ impl AlertState {
         }
     }
 
-    /// Alerts this process raised: queued as toasts; one bell for the
-    /// batch and a desktop notification each.
-    pub fn raised(&mut self, alerts: Vec<NewAlert>) -> Vec<Effect> {
-        if alerts.is_empty() {
+    /// Alerts read from the alert log by this console's cursor, whoever
+    /// raised them: listed; the new ones meant for everyone or for `me`
+    /// are queued as toasts, with one bell for the batch and a desktop
+    /// notification each for those this console claimed for its user.
+    pub fn arrived(&mut self, batch: FeedBatch, me: &str) -> Vec<Effect> {
+        let FeedBatch {
+            alerts,
+            earlier,
+            desktop,
+        } = batch;
+        let shown: Vec<NewAlert> = if earlier {
+            Vec::new()
+        } else {
+            alerts
+                .iter()
+                .filter(|a| for_user(&a.alert, me))
+                .map(|a| a.alert.clone())
+                .collect()
+        };
+        self.log.extend(alerts);
+        if shown.is_empty() {
             return Vec::new();
         }
         let mut fx = vec![Effect::Bell];
-        for a in alerts {
+        self.unseen = self.unseen.saturating_add(shown.len());
+        for a in shown {
             tracing::info!(key = %a.key, "alert shown: {}", a.key);
-            fx.push(Effect::DesktopNotify {
-                summary: summary(&a),
-                body: a.text.clone(),
-                urgent: crate::comms::alerts::is_urgent(&a.kind),
-            });
+            if desktop.contains(&a.key) {
+                fx.push(Effect::DesktopNotify {
+                    summary: summary(&a),
+                    body: a.text.clone(),
+                    urgent: crate::comms::alerts::is_urgent(&a.kind),
+                });
+            }
             self.toasts.push_back(Toast {
                 text: a.text,
                 kind: a.kind,

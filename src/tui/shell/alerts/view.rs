@@ -1,5 +1,5 @@
 //! The alert toast: one line over the foot of the body, for an alert this
-//! process raised. Alert text names incidents by their titles, which
+//! console read from the alert log. Alert text names incidents by their titles, which
 //! others typed, so it is drawn through `display_safe`.
 
 use ratatui::Frame;

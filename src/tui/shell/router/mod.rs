@@ -185,7 +185,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::MessageSent { report, retry } => compose::sent(app, *report, retry, &mut fx),
         Action::SendFailed(text) => compose::send_failed(app, text),
         Action::AlertSubjectsLoaded(subjects) => app.alerts.set_subjects(subjects),
-        Action::AlertsRaised(raised) => fx.extend(app.alerts.raised(raised)),
+        Action::AlertFeed(batch) => fx.extend(app.alerts.arrived(*batch, &app.actor)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
         Action::WatcherStatus(status) => {
             let len = status.recent.len();
@@ -248,6 +248,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         // Keys that mean the same on every screen, handled once.
         match cmd {
             Command::OpenWatcher => crate::tui::shell::screens::open(app, Target::Watcher, fx),
+            Command::OpenAlerts => crate::tui::shell::screens::open(app, Target::Alerts, fx),
             Command::Help => {
                 let under = app.focus();
                 app.modal = Some(Modal::Help { scroll: 0, under });
