@@ -48,26 +48,7 @@ pub const FILE_NAME: &str = "intake.toml";
 /// An intake.toml larger than this is refused.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-/// The three formats `ingest` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Prometheus Alertmanager webhook v4 (also Grafana's webhook)
-    Alertmanager,
-    /// Wazuh alerts.json, one alert per line
-    Wazuh,
-    /// One JSON object per line, fields mapped in intake.toml
-    Json,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Alertmanager => "alertmanager",
-            Format::Wazuh => "wazuh",
-            Format::Json => "json",
-        }
-    }
-}
+pub use super::format::Format;
 
 /// A numeric level range: values at least `min` get `severity`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,10 +24,7 @@ use crate::comms::{CommsConfig, SinkConfig, alerts};
 use crate::domain::Playbook;
 use crate::store::{IntakeOutcome, Store, intake_channels};
 
-/// Default cap of a request body. Alertmanager caps a notification's
-/// alerts (`max_alerts`), but a group of a few hundred alerts with long
-/// annotations fits comfortably.
-pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
+pub use super::listen_config::DEFAULT_MAX_BODY;
 
 /// What the listener works with, shared by all requests.
 pub struct Listener {

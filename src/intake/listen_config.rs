@@ -8,9 +8,13 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::config::Format;
-use super::listen::DEFAULT_MAX_BODY;
+use super::format::Format;
 use crate::domain::SourceError;
+
+/// Default cap of a request body. Alertmanager caps a notification's
+/// alerts (`max_alerts`), but a group of a few hundred alerts with long
+/// annotations fits comfortably.
+pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// Where and how the console's listener listens.
 #[derive(Debug, Clone, PartialEq, Eq)]

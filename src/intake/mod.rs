@@ -2,6 +2,7 @@
 //! Grafana webhooks, Wazuh `alerts.json`, generic JSON lines) become
 //! detections through the same store path as the rule watcher.
 //!
+//! - `format`: the formats alerts come in.
 //! - `decode`: bytes to alerts (pure).
 //! - `config`: `intake.toml`, how alerts are mapped.
 //! - `map`: applying the mapping (pure).
@@ -12,6 +13,7 @@
 
 pub mod config;
 pub mod decode;
+pub mod format;
 pub mod ingest;
 pub mod listen;
 pub mod listen_config;
