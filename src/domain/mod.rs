@@ -14,6 +14,7 @@ pub mod replay;
 pub mod review;
 pub mod roles;
 pub mod sla;
+pub mod version;
 
 pub use incident::{Cia, Impact, Incident, IncidentId, Phase, Severity, Source, Status};
 pub use playbook::{ChecklistItem, ItemState, Playbook};

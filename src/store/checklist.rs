@@ -12,6 +12,7 @@ use super::{Result, Store, StoreError};
 use crate::domain::IncidentId;
 use crate::domain::event::{format_time, kinds};
 use crate::domain::playbook::{ChecklistItem, ItemState};
+use crate::domain::version::{Target, Version};
 
 fn checklist_from_row(r: &Row<'_>) -> rusqlite::Result<ChecklistItem> {
     let state: String = r.get(3)?;
@@ -34,6 +35,23 @@ impl Store {
         item: &str,
         state: ItemState,
         reason: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ChecklistItem> {
+        self.set_checklist_item_based(id, item, state, reason, None, actor, now)
+    }
+
+    /// [`Store::set_checklist_item`] from a view read at `base`: refused
+    /// with a conflict if this item (its state or its reason) was changed
+    /// after it; other items changed meanwhile are no conflict.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_checklist_item_based(
+        &mut self,
+        id: &IncidentId,
+        item: &str,
+        state: ItemState,
+        reason: Option<&str>,
+        base: Option<Version>,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<ChecklistItem> {
@@ -74,6 +92,13 @@ impl Store {
             if current.state == state && current.reason.as_deref() == reason {
                 return Ok(current);
             }
+            super::versions::check(
+                tx,
+                id.as_str(),
+                base,
+                Target::ChecklistItem(item),
+                Some(state.as_str()),
+            )?;
             let from = current.state;
             current.state = state;
             current.reason = reason.map(str::to_string);

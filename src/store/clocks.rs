@@ -122,6 +122,20 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Incident> {
+        self.set_detected_based(id, detected_at, reason, None, actor, now)
+    }
+
+    /// [`Store::set_detected`] from a view read at `base`: refused with a
+    /// conflict if the detection time was changed after it.
+    pub fn set_detected_based(
+        &mut self,
+        id: &IncidentId,
+        detected_at: DateTime<Utc>,
+        reason: &str,
+        base: Option<crate::domain::version::Version>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Incident> {
         let reason = non_blank(
             reason,
             "changing the detection time needs a reason (--reason)",
@@ -147,6 +161,13 @@ impl Store {
             if from == detected_at {
                 return Ok(incident);
             }
+            super::versions::check(
+                tx,
+                id.as_str(),
+                base,
+                crate::domain::version::Target::Field("detected_at"),
+                Some(&format_time(detected_at)),
+            )?;
             let before = (incident.severity, from);
             incident.detected_at = detected_at;
             let mut history = std::mem::take(&mut incident.clock_history);

@@ -19,6 +19,7 @@ use crate::domain::event::{Event, format_time, kinds};
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::{ChecklistItem, Playbook};
 use crate::domain::roles::{Assignment, Role};
+use crate::domain::version::{Target, Version};
 use crate::domain::{Cia, Incident, IncidentId, Phase, Severity, Source, Status};
 
 /// What a person declares when opening an incident.
@@ -302,6 +303,22 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Incident> {
+        self.update_incident_based(id, patch, None, actor, now)
+    }
+
+    /// [`Store::update_incident`] made from a view read at `base`: a field
+    /// this patch changes that was changed after `base` is a
+    /// [`StoreError::Conflict`] and nothing is written. Other fields changed
+    /// meanwhile are not a conflict; setting the value already there is no
+    /// change at all.
+    pub fn update_incident_based(
+        &mut self,
+        id: &IncidentId,
+        patch: &IncidentPatch,
+        base: Option<Version>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Incident> {
         let policy = self.policy.clone();
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
@@ -327,6 +344,9 @@ impl Store {
             let changes = apply_patch(&mut incident, patch, now)?;
             if changes.is_empty() {
                 return Ok(incident);
+            }
+            for (field, _, to) in &changes {
+                super::versions::check(tx, id.as_str(), base, Target::Field(field), Some(to))?;
             }
             // Moving past "investigating" takes charge: recorded below as
             // its own acknowledgement, not silently.

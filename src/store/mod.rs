@@ -28,6 +28,7 @@ mod source_reads;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 pub mod timeline;
+mod versions;
 mod watch_batch;
 mod watch_indexes;
 mod watch_lease;
@@ -81,6 +82,10 @@ pub enum StoreError {
     IncidentNotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A stale edit: the same thing was changed after the version the edit
+    /// was based on; nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(Box<crate::domain::version::Conflict>),
     #[error("{path}: not a warroom database ({detail})")]
     NotWarroom { path: PathBuf, detail: String },
     #[error("{path}: the file is corrupt or not an SQLite database ({detail})")]
@@ -450,3 +455,7 @@ mod query_plan_tests;
 #[cfg(test)]
 #[path = "campaigns_tests.rs"]
 mod campaigns_tests;
+
+#[cfg(test)]
+#[path = "versions_tests.rs"]
+mod versions_tests;

@@ -11,6 +11,7 @@ use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::format_time;
 use crate::domain::review::{ActionStatus, CorrectiveAction, Review, kinds, validate_whys};
+use crate::domain::version::{Target, Version, review_label};
 use crate::domain::{Incident, IncidentId, Role};
 
 /// A change to a review; `None` leaves a field alone. `no_action_reason`:
@@ -188,6 +189,20 @@ pub(super) fn close_gate(
     Ok(())
 }
 
+/// A review field's value as one text (whys one per line), for a
+/// conflict's report.
+fn review_text(r: &Review, field: &str) -> Option<String> {
+    match field {
+        "statement" => Some(r.statement.clone()),
+        "whys" => Some(r.whys.join("\n")),
+        "root_cause" => Some(r.root_cause.clone()),
+        "lessons" => Some(r.lessons.clone()),
+        "went_well" => Some(r.went_well.clone()),
+        "went_badly" => Some(r.went_badly.clone()),
+        _ => r.no_action_reason.clone(),
+    }
+}
+
 fn trimmed(s: &str) -> String {
     s.trim().to_string()
 }
@@ -249,6 +264,20 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Review> {
+        self.update_review_based(id, patch, None, actor, now)
+    }
+
+    /// [`Store::update_review`] from a view read at `base`: a text this
+    /// patch changes that was changed after `base` is a conflict and
+    /// nothing is written; other texts changed meanwhile are not.
+    pub fn update_review_based(
+        &mut self,
+        id: &IncidentId,
+        patch: &ReviewPatch,
+        base: Option<Version>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Review> {
         let whys = patch
             .whys
             .as_deref()
@@ -290,6 +319,26 @@ impl Store {
             }
             if changed.is_empty() {
                 return Ok(r);
+            }
+            for field in [
+                "statement",
+                "whys",
+                "root_cause",
+                "lessons",
+                "went_well",
+                "went_badly",
+                "no_action_reason",
+            ] {
+                if changed.contains(&review_label(field)) {
+                    let mine = review_text(&r, field);
+                    super::versions::check(
+                        tx,
+                        id.as_str(),
+                        base,
+                        Target::Review(field),
+                        mine.as_deref(),
+                    )?;
+                }
             }
             save_review(tx, id.as_str(), &r, actor, now)?;
             r.updated_by = Some(actor.to_string());
@@ -391,6 +440,22 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<CorrectiveAction> {
+        self.set_action_status_based(id, action, status, reason, None, actor, now)
+    }
+
+    /// [`Store::set_action_status`] from a view read at `base`: refused
+    /// with a conflict if this action's status changed after it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_action_status_based(
+        &mut self,
+        id: &IncidentId,
+        action: i64,
+        status: ActionStatus,
+        reason: Option<&str>,
+        base: Option<Version>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CorrectiveAction> {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if status == ActionStatus::Dropped && reason.is_none() {
             return Err(StoreError::Invalid(
@@ -415,6 +480,13 @@ impl Store {
             if current.status == status && current.reason == reason {
                 return Ok(current);
             }
+            super::versions::check(
+                tx,
+                id.as_str(),
+                base,
+                Target::Action(action),
+                Some(status.as_str()),
+            )?;
             let from = current.status;
             current.status = status;
             current.reason = reason;

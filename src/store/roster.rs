@@ -13,6 +13,7 @@ use super::{Result, Store, StoreError};
 use crate::domain::IncidentId;
 use crate::domain::event::{format_time, kinds};
 use crate::domain::roles::{Assignment, Person, Role, validate_handle};
+use crate::domain::version::{Target, Version};
 
 fn assignment_from_row(r: &Row<'_>) -> rusqlite::Result<Assignment> {
     Ok(Assignment {
@@ -22,6 +23,21 @@ fn assignment_from_row(r: &Row<'_>) -> rusqlite::Result<Assignment> {
         until: parse_opt_time(r, 3)?,
         assigned_by: r.get(4)?,
     })
+}
+
+/// The role's current term, if someone holds it.
+fn current_term(
+    tx: &rusqlite::Transaction<'_>,
+    id: &IncidentId,
+    role: Role,
+) -> rusqlite::Result<Option<Assignment>> {
+    tx.query_row(
+        "SELECT role, person, since, until, assigned_by FROM role_assignments
+         WHERE incident_id = ?1 AND role = ?2 AND until IS NULL",
+        params![id.as_str(), role.as_str()],
+        assignment_from_row,
+    )
+    .optional()
 }
 
 impl Store {
@@ -52,6 +68,23 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(Assignment, bool)> {
+        self.assign_role_based(id, role, person, None, actor, now)
+    }
+
+    /// [`Store::assign_role_acknowledging`] from a view read at `base`: a
+    /// handover over a holder that changed after `base` is refused with a
+    /// conflict naming the new holder. If that change already gave the role
+    /// to `person`, both wanted the same: the current term is returned and
+    /// nothing is written.
+    pub fn assign_role_based(
+        &mut self,
+        id: &IncidentId,
+        role: Role,
+        person: &str,
+        base: Option<Version>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Assignment, bool)> {
         let person = non_blank(person, "person must not be empty")?;
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
@@ -64,10 +97,22 @@ impl Store {
                 )
                 .optional()?;
             if previous.as_deref() == Some(person) {
+                if base.is_some()
+                    && let Some(current) = current_term(tx, id, role)?
+                {
+                    return Ok((current, false));
+                }
                 return Err(
                     StoreError::Invalid(format!("{person} already holds {role} on {id}")).into(),
                 );
             }
+            super::versions::check(
+                tx,
+                id.as_str(),
+                base,
+                Target::Role(role.as_str()),
+                Some(person),
+            )?;
             let now_s = format_time(now);
             tx.execute(
                 "UPDATE role_assignments SET until = ?3
