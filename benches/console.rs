@@ -148,6 +148,7 @@ fn bench_render() {
         checklist,
         assignments: Vec::new(),
         timeline,
+        version: warroom::domain::version::Version(0),
     };
     update(&mut app, Action::DetailLoaded(Box::new(detail)), t0());
     if let Some(s) = app.stack.incident_mut() {

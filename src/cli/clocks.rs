@@ -87,6 +87,7 @@ pub(super) fn set_detected(
     id: &IncidentId,
     detected: &str,
     reason: Option<&str>,
+    base: Option<crate::domain::version::Version>,
     now: DateTime<Utc>,
 ) -> Result<crate::domain::Incident, Failure> {
     let at =
@@ -96,5 +97,5 @@ pub(super) fn set_detected(
             "changing the detection time needs --reason".into(),
         ));
     };
-    Ok(store.set_detected(id, at, reason, &ctx.actor, now)?)
+    Ok(store.set_detected_based(id, at, reason, base, &ctx.actor, now)?)
 }

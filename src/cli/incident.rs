@@ -14,6 +14,7 @@ use crate::domain::event::Event;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::Role;
 use crate::domain::sla::{ClockState, clocks, format_countdown, most_urgent};
+use crate::domain::version::Version;
 use crate::domain::{Cia, IncidentId, Phase, Severity, Source, Status};
 use crate::report::json;
 use crate::store::{IncidentPatch, NewIncident};
@@ -50,6 +51,9 @@ pub enum IncidentCmd {
         id: IncidentId,
         role: Role,
         person: String,
+        /// Refuse if what this changes was changed after version N (from `incident show --json`)
+        #[arg(long, value_name = "N")]
+        if_version: Option<Version>,
         #[arg(long)]
         json: bool,
     },
@@ -64,6 +68,9 @@ pub enum IncidentCmd {
         /// Open the item again
         #[arg(long)]
         undo: bool,
+        /// Refuse if what this changes was changed after version N (from `incident show --json`)
+        #[arg(long, value_name = "N")]
+        if_version: Option<Version>,
         #[arg(long)]
         json: bool,
     },
@@ -153,6 +160,9 @@ pub struct SetArgs {
     /// Why: required to lower the severity after a breach and to change the detection time; recorded in the timeline
     #[arg(long, value_name = "REASON")]
     pub reason: Option<String>,
+    /// Refuse if a field this changes was changed after version N (from `incident show --json`)
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<Version>,
     #[arg(long)]
     pub json: bool,
 }
@@ -192,6 +202,14 @@ pub(super) fn incident(
         }
         IncidentCmd::List { all, json: as_json } => {
             let store = ctx.open_store()?;
+            // Versions first: a change landing before the rows are read
+            // then makes a stale-looking version (a needless conflict),
+            // never a fresh-looking one over old values.
+            let versions = if as_json {
+                store.versions()?
+            } else {
+                Default::default()
+            };
             let rows = store.board(all)?;
             if as_json {
                 let complete = review::completeness(&store)?;
@@ -199,7 +217,10 @@ pub(super) fn incident(
                     .iter()
                     .map(|r| {
                         let done = complete.contains(r.incident.id.as_str());
-                        json::BoardRowJson::new(r, policy, now).with_review(r, done, policy, now)
+                        let version = versions.get(r.incident.id.as_str()).copied();
+                        json::BoardRowJson::new(r, policy, now)
+                            .with_review(r, done, policy, now)
+                            .with_version(version)
                     })
                     .collect();
                 print_json(&list)?;
@@ -251,12 +272,13 @@ pub(super) fn incident(
                     &a.id,
                     d,
                     a.reason.as_deref(),
+                    a.if_version,
                     now,
                 )?,
                 None => store.incident(&a.id)?,
             };
             if !patch.is_empty() {
-                i = store.update_incident(&a.id, &patch, &ctx.actor, now)?;
+                i = store.update_incident_based(&a.id, &patch, a.if_version, &ctx.actor, now)?;
             }
             if a.json {
                 print_json(&json::incident(&i, policy))?;
@@ -271,11 +293,12 @@ pub(super) fn incident(
             id,
             role,
             person,
+            if_version,
             json: as_json,
         } => {
             let mut store = ctx.open_store()?;
             let (a, acknowledged) =
-                store.assign_role_acknowledging(&id, role, &person, &ctx.actor, now)?;
+                store.assign_role_based(&id, role, &person, if_version, &ctx.actor, now)?;
             if as_json {
                 let mut v = serde_json::to_value(&a).context("encoding assignment")?;
                 v["acknowledged"] = serde_json::Value::Bool(acknowledged);
@@ -292,6 +315,7 @@ pub(super) fn incident(
             item,
             na,
             undo,
+            if_version,
             json: as_json,
         } => {
             let state = match (&na, undo) {
@@ -300,7 +324,15 @@ pub(super) fn incident(
                 (None, false) => ItemState::Done,
             };
             let mut store = ctx.open_store()?;
-            let c = store.set_checklist_item(&id, &item, state, na.as_deref(), &ctx.actor, now)?;
+            let c = store.set_checklist_item_based(
+                &id,
+                &item,
+                state,
+                na.as_deref(),
+                if_version,
+                &ctx.actor,
+                now,
+            )?;
             if as_json {
                 print_json(&serde_json::to_value(&c).context("encoding checklist item")?)?;
             } else {

@@ -34,6 +34,7 @@ mod roster;
 mod sources;
 mod verify;
 mod watch;
+mod who;
 
 use incident::incident;
 pub use incident::{IncidentCmd, NewArgs, SetArgs};
@@ -128,6 +129,8 @@ pub enum Command {
     Man(manual::ManArgs),
     /// Take alerts from SIEM and monitoring (Alertmanager, Grafana, Wazuh, JSON): from a file or as a webhook listener
     Ingest(ingest::IngestArgs),
+    /// Who has a console open now, and which incident each is viewing
+    Who(who::WhoArgs),
     /// Check the timeline's hash chain; exits non-zero naming the first bad event
     Verify {
         /// Compare with (then update) an external checkpoint file, so that
@@ -149,6 +152,11 @@ impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         match e.downcast_ref::<StoreError>() {
             Some(StoreError::Invalid(msg)) => Failure::Usage(msg.clone()),
+            // A stale --if-version: say what came in between and the way on.
+            Some(StoreError::Conflict(c)) => Failure::Runtime(anyhow::anyhow!(
+                "{e}; run `warroom incident show {}` and retry",
+                c.incident
+            )),
             _ => Failure::Runtime(e),
         }
     }
@@ -172,14 +180,7 @@ pub fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // clap's first line names the bad argument and why; the usage
-            // block after it is noise in a script's log.
-            let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .next()
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{first} (see warroom --help)");
+            eprintln!("{} (see warroom --help)", clap_one_line(&e));
             return ExitCode::from(2);
         }
     };
@@ -205,6 +206,25 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", display_safe(&text));
             ExitCode::from(1)
         }
+    }
+}
+
+/// clap's error on one line for a script's log: what is wrong and the
+/// lines that name it (the missing arguments, the valid values, a likely
+/// spelling), without the usage block.
+fn clap_one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let text = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.is_empty() {
+        "error: invalid arguments".into()
+    } else {
+        text
     }
 }
 
@@ -285,6 +305,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Watch(args) => return watch::watch(&ctx, args).map_err(Failure::Runtime),
         Command::Ingest(args) => return ingest::run(&ctx, args, now).map_err(Failure::from),
         Command::Verify { checkpoint, json } => return verify(&ctx, checkpoint.as_deref(), json),
+        Command::Who(a) => who::run(&ctx, a, now)?,
         Command::Notify(cmd) => return notify::run(&ctx, cmd, now),
         Command::Alerts(a) => return notify::alerts(&ctx, a, now),
         Command::Doctor(_) | Command::Completions(_) | Command::Man(_) => {}

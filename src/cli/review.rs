@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use super::{AppContext, Failure, print_json};
 use crate::domain::IncidentId;
 use crate::domain::review::{ActionStatus, parse_date};
+use crate::domain::version::Version;
 use crate::report::model::{ActionJson, ReviewJson};
 use crate::store::{NewAction, ReviewPatch, Store};
 use crate::text::display_safe;
@@ -56,6 +57,9 @@ pub struct SetArgs {
     /// Withdraw the "no action" reason
     #[arg(long, conflicts_with = "no_action")]
     pub clear_no_action: bool,
+    /// Refuse if a part this changes was changed after version N (from `incident show --json`)
+    #[arg(long, value_name = "N")]
+    pub if_version: Option<Version>,
     #[arg(long)]
     pub json: bool,
 }
@@ -84,6 +88,9 @@ pub enum ActionCmd {
         status: ActionStatus,
         #[arg(long)]
         reason: Option<String>,
+        /// Refuse if this action's status was changed after version N
+        #[arg(long, value_name = "N")]
+        if_version: Option<Version>,
         #[arg(long)]
         json: bool,
     },
@@ -143,7 +150,7 @@ pub(super) fn run(ctx: &AppContext, cmd: ReviewCmd, now: DateTime<Utc>) -> Resul
                 ));
             }
             let mut store = ctx.open_store()?;
-            let r = store.update_review(&a.id, &patch, &ctx.actor, now)?;
+            let r = store.update_review_based(&a.id, &patch, a.if_version, &ctx.actor, now)?;
             if a.json {
                 let incident = store.incident(&a.id)?;
                 print_json(&ReviewJson::new(&r, &incident, policy, now))?;
@@ -185,11 +192,19 @@ pub(super) fn run(ctx: &AppContext, cmd: ReviewCmd, now: DateTime<Utc>) -> Resul
             action,
             status,
             reason,
+            if_version,
             json,
         }) => {
             let mut store = ctx.open_store()?;
-            let a =
-                store.set_action_status(&id, action, status, reason.as_deref(), &ctx.actor, now)?;
+            let a = store.set_action_status_based(
+                &id,
+                action,
+                status,
+                reason.as_deref(),
+                if_version,
+                &ctx.actor,
+                now,
+            )?;
             if json {
                 print_json(&ActionJson::new(&a, now))?;
             } else {

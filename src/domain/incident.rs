@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// A value that failed to parse, with the accepted spellings for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {what} '{got}' (expected {expected})")]
+#[error("invalid {what} '{got}' (expected {})", expected.trim_end_matches([',', ' ']))]
 pub struct ParseError {
     pub what: &'static str,
     pub got: String,
@@ -46,7 +46,7 @@ macro_rules! vocabulary {
                     _ => Err(ParseError {
                         what: $what,
                         got: s.to_string(),
-                        expected: concat!($($slug, " "),+),
+                        expected: concat!($($slug, ", "),+),
                     }),
                 }
             }

@@ -49,7 +49,7 @@ impl FromStr for ActionStatus {
             _ => Err(ParseError {
                 what: "action status",
                 got: s.to_string(),
-                expected: "open done dropped",
+                expected: "open, done, dropped",
             }),
         }
     }

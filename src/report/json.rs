@@ -174,6 +174,9 @@ pub struct BoardRowJson<'a> {
     review_due: Option<DateTime<Utc>>,
     /// Resolved, review incomplete and past `review_due`.
     review_overdue: bool,
+    /// The incident's version (for `--if-version`), when read with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i64>,
 }
 
 impl<'a> BoardRowJson<'a> {
@@ -185,7 +188,14 @@ impl<'a> BoardRowJson<'a> {
             urgent_clock: most_urgent(&all).map(ClockJson::from),
             review_due: None,
             review_overdue: false,
+            version: None,
         }
+    }
+
+    /// Adds the incident's version.
+    pub fn with_version(mut self, version: Option<crate::domain::version::Version>) -> Self {
+        self.version = version.map(|v| v.0);
+        self
     }
 
     /// Adds the review's due time and overdue flag.
@@ -217,6 +227,7 @@ pub fn event(e: &Event) -> Value {
 /// `incident show --json`: everything about one incident.
 pub fn incident_detail(d: &IncidentDetail, policy: &Policy, now: DateTime<Utc>) -> Value {
     let mut v = incident(&d.incident, policy);
+    v["version"] = json!(d.version.0);
     let roles: Map<String, Value> = Role::ALL
         .iter()
         .map(|r| {

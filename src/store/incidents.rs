@@ -109,6 +109,9 @@ pub struct IncidentDetail {
     pub assignments: Vec<Assignment>,
     /// Newest first.
     pub timeline: Vec<Event>,
+    /// The version all of the above was read at: an edit made from this
+    /// view passes it as its base.
+    pub version: Version,
 }
 
 impl IncidentDetail {
@@ -523,12 +526,20 @@ impl Store {
 
     /// The incident with its checklist, roles and timeline (newest first,
     /// up to `timeline_limit` events).
+    /// All read in one snapshot, so `version` is the version of exactly
+    /// what was read (a change landing between two reads would otherwise
+    /// be shown as seen and then lost).
     pub fn detail(&self, id: &IncidentId, timeline_limit: Option<usize>) -> Result<IncidentDetail> {
-        Ok(IncidentDetail {
+        let snapshot = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        let detail = IncidentDetail {
+            version: self.version(id)?,
             incident: self.incident(id)?,
             checklist: self.checklist(id)?,
             assignments: self.assignments(id)?,
             timeline: self.timeline(id.as_str(), timeline_limit)?,
-        })
+        };
+        // Read only: ending it changes nothing.
+        drop(snapshot);
+        Ok(detail)
     }
 }

@@ -19,6 +19,7 @@ mod intake;
 mod intake_status;
 mod migration;
 mod peek;
+mod presence;
 mod records;
 mod review;
 mod roster;
@@ -61,6 +62,7 @@ pub use intake::{
 };
 pub use intake_status::{IncidentIntake, IntakeChannelStats};
 pub use peek::{Peek, open_incident_ids, peek};
+pub use presence::{ConsoleId, HEARTBEAT_EVERY, Presence, STALE_AFTER};
 pub use review::{NewAction, ReviewPatch};
 pub use schema::APPLICATION_ID;
 pub use source_reads::SourceRead;
