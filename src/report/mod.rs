@@ -8,3 +8,4 @@ pub mod markdown;
 pub mod metrics;
 pub mod model;
 pub mod outline;
+pub mod records;

@@ -9,13 +9,14 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::json as shapes;
+use super::records::{self, ChecklistReport, MessageReport};
 use crate::domain::event::{Event, format_time};
 use crate::domain::evidence::{CustodyEvent, EvidenceItem};
 use crate::domain::review::{CorrectiveAction, Review, review_due, review_overdue};
 use crate::domain::roles::{Assignment, Role};
 use crate::domain::sla::{ClockState, clocks};
 use crate::domain::{Incident, IncidentId, Policy};
-use crate::store::{IncidentDetail, IncidentSource, LegalHold, Store, StoreError};
+use crate::store::{IncidentDetail, IncidentSource, LegalHold, SentMessage, Store, StoreError};
 
 /// The JSON form's `format` field; bumped only on an incompatible change.
 pub const FORMAT: &str = "warroom-report/1";
@@ -30,6 +31,8 @@ pub struct ReportInput {
     pub legal_hold: Option<LegalHold>,
     /// The keys of its detections (a campaign's sources), most events first.
     pub sources: Vec<IncidentSource>,
+    /// Every message sent about it, oldest first, with deliveries.
+    pub messages: Vec<SentMessage>,
 }
 
 impl ReportInput {
@@ -42,6 +45,7 @@ impl ReportInput {
             review: store.review(id)?,
             legal_hold: store.legal_hold(id)?,
             sources: store.incident_sources(id)?,
+            messages: store.messages(id)?,
         })
     }
 }
@@ -267,8 +271,12 @@ pub struct Report {
     /// Every holding, oldest first (a handoff ends one and starts the next).
     pub role_history: Vec<Holding>,
     pub clocks: Vec<ClockReport>,
+    /// Every checklist item: its state, who set it and when, its changes.
+    pub checklist: Vec<ChecklistReport>,
     /// Timeline events of kind `comms.*`, oldest first.
     pub communications: Vec<EventJson>,
+    /// Every message sent, in full: subject, body and deliveries, oldest first.
+    pub messages: Vec<MessageReport>,
     /// Timeline events of kind `detect.*`, oldest first.
     pub detections: Vec<EventJson>,
     /// Every key its detections were for (a campaign's sources): count,
@@ -389,7 +397,9 @@ impl Report {
             roles,
             role_history: input.detail.assignments.iter().map(Holding::from).collect(),
             clocks: clock_list,
+            checklist: records::checklist(&input.detail.checklist, &timeline),
             communications: of_kind("comms."),
+            messages: records::messages(&input.messages),
             detections: of_kind("detect."),
             sources: input.sources.clone(),
             legal_hold: input.legal_hold.as_ref().map(|h| HoldJson {

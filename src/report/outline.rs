@@ -209,6 +209,8 @@ pub fn outline(r: &Report) -> Vec<Block> {
             .collect(),
     });
 
+    out.extend(super::records::checklist_blocks(&r.checklist));
+
     for (title, events, none) in [
         (
             "Communications",
@@ -240,6 +242,10 @@ pub fn outline(r: &Report) -> Vec<Block> {
                     })
                     .collect(),
             });
+        }
+        if title == "Communications" {
+            // What was said, in full, beside when it was said.
+            out.extend(super::records::message_blocks(&r.messages));
         }
     }
 
