@@ -180,7 +180,7 @@ pub fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            eprintln!("{} (see warroom --help)", clap_one_line(&e));
+            eprintln!("{} (see {} --help)", clap_one_line(&e), clap_command(&e));
             return ExitCode::from(2);
         }
     };
@@ -225,6 +225,27 @@ fn clap_one_line(e: &clap::Error) -> String {
         "error: invalid arguments".into()
     } else {
         text
+    }
+}
+
+/// The (sub)command the error is about, from clap's usage line:
+/// `warroom incident new`, so the hint leads to the right help.
+fn clap_command(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let words: Vec<&str> = rendered
+        .lines()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .map(|u| {
+            u.split_whitespace()
+                .take_while(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .take_while(|w| !w.starts_with('-'))
+                .collect()
+        })
+        .unwrap_or_default();
+    if words.first() == Some(&"warroom") {
+        words.join(" ")
+    } else {
+        "warroom".into()
     }
 }
 
