@@ -101,6 +101,45 @@ fn a_stale_if_version_is_refused_naming_the_change_and_a_fresh_one_goes_through(
 }
 
 #[test]
+fn the_detection_time_takes_if_version_alone() {
+    let env = Env::new();
+    let id = env.new_incident("Phish", "P3");
+    let v = version(&env, &id).to_string();
+    let set = |who: &str, at: &str| {
+        env.run(&[
+            "--as",
+            who,
+            "incident",
+            "set",
+            &id,
+            "--detected",
+            at,
+            "--reason",
+            "log",
+            "--if-version",
+            &v,
+        ])
+    };
+    assert!(set("alice", "-10m").status.success());
+    assert_fails(&set("bob", "-20m"), 1, "detected at was changed by alice");
+    let both = env.run(&[
+        "incident",
+        "set",
+        &id,
+        "--detected",
+        "-30m",
+        "--reason",
+        "log",
+        "--title",
+        "x",
+        "--if-version",
+        &v,
+    ]);
+    assert_fails(&both, 2, "change --detected in a command of its own");
+    assert_eq!(env.show_json(&id)["title"], "Phish", "nothing half-written");
+}
+
+#[test]
 fn roles_checklist_and_review_edits_take_if_version_too() {
     let env = Env::new();
     let id = env.new_incident("Phish", "P3");

@@ -264,6 +264,14 @@ pub(super) fn incident(
                     "nothing to change: give at least one of --severity, --status, --phase, --title, --summary, --source, --affected, --cia, --customer-impact, --personal-data, --detected".into(),
                 ));
             }
+            // The detection time is written by its own transaction: under
+            // --if-version a conflict in the second would leave the first
+            // written, so the two are not combined there.
+            if a.if_version.is_some() && a.detected.is_some() && !patch.is_empty() {
+                return Err(Failure::Usage(
+                    "--if-version: change --detected in a command of its own, so a conflict leaves nothing half-written".into(),
+                ));
+            }
             let mut store = ctx.open_store()?;
             let mut i = match &a.detected {
                 Some(d) => super::clocks::set_detected(

@@ -573,3 +573,19 @@ fn a_base_from_the_future_is_refused_and_versions_are_listed() {
         Err(StoreError::IncidentNotFound(_))
     ));
 }
+
+#[test]
+fn the_detail_carries_the_version_it_was_read_at() {
+    let (_dir, mut a, inc) = with_incident("Phishing", Severity::P2);
+    let id = inc.id;
+    assert_eq!(
+        a.detail(&id, Some(1)).unwrap().version,
+        a.version(&id).unwrap()
+    );
+    a.add_note(&id, "looking", "alice", now()).unwrap();
+    let d = a.detail(&id, Some(1)).unwrap();
+    assert_eq!(
+        d.version.0, d.timeline[0].seq,
+        "the newest event is the version"
+    );
+}
