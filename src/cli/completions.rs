@@ -71,7 +71,7 @@ fn decorate(cmd: clap::Command) -> clap::Command {
     let mut cmd = cmd;
     for id in ids {
         let completer = match id.as_str() {
-            "id" => Some(ArgValueCompleter::new(incident_ids)),
+            "id" | "incident" => Some(ArgValueCompleter::new(incident_ids)),
             "template" => Some(ArgValueCompleter::new(template_names)),
             "sinks" | "sink" => Some(ArgValueCompleter::new(sink_names)),
             "rule" | "rule_name" => Some(ArgValueCompleter::new(rule_names)),
