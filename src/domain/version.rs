@@ -53,6 +53,20 @@ pub enum Target<'a> {
     Action(i64),
 }
 
+impl Target<'_> {
+    /// A stable key for programs (the console's conflict dialog): `title`,
+    /// `checklist:ID`, `role:commander`, `review:root_cause`, `action:N`.
+    pub fn key(&self) -> String {
+        match self {
+            Target::Field(name) => (*name).to_string(),
+            Target::ChecklistItem(id) => format!("checklist:{id}"),
+            Target::Role(role) => format!("role:{role}"),
+            Target::Review(name) => format!("review:{name}"),
+            Target::Action(n) => format!("action:{n}"),
+        }
+    }
+}
+
 impl fmt::Display for Target<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -86,6 +100,8 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conflict {
     pub incident: String,
+    /// What both edits change, as a key ([`Target::key`]).
+    pub field: String,
     /// What both edits change, as a person reads it ("title", "role commander").
     pub what: String,
     /// The version the refused edit was based on.
@@ -190,6 +206,7 @@ pub fn find_conflict(
         .find_map(|e| touches(e, &target).map(|change| (e, change)))
         .map(|(e, (old, new))| Conflict {
             incident: incident.to_string(),
+            field: target.key(),
             what: target.to_string(),
             base,
             theirs: Theirs {
@@ -280,6 +297,20 @@ mod tests {
             ),
         ];
         let hit = |t| find_conflict("I", Version(1), &after, t, None).map(|c| c.theirs.seq);
+        let key = |t| find_conflict("I", Version(1), &after, t, None).map(|c| c.field);
+        assert_eq!(
+            key(Target::ChecklistItem("triage.scope")).as_deref(),
+            Some("checklist:triage.scope")
+        );
+        assert_eq!(
+            key(Target::Role("commander")).as_deref(),
+            Some("role:commander")
+        );
+        assert_eq!(
+            key(Target::Review("root_cause")).as_deref(),
+            Some("review:root_cause")
+        );
+        assert_eq!(key(Target::Action(2)).as_deref(), Some("action:2"));
         assert_eq!(hit(Target::ChecklistItem("triage.scope")), Some(7));
         assert_eq!(hit(Target::ChecklistItem("contain.isolate")), None);
         assert_eq!(hit(Target::Role("commander")), Some(8));
