@@ -337,3 +337,58 @@ fn a_stopped_console_leaves_at_once() {
     // Left on the way out: gone on the very next look, no staleness wait.
     assert!(!here(&env.json(&["who"])));
 }
+
+/// Every leaf command with required arguments, run without them, fails
+/// with one line that names each missing one.
+#[test]
+fn every_subcommand_names_its_missing_arguments() {
+    use clap::CommandFactory;
+    fn walk(
+        cmd: &clap::Command,
+        path: &mut Vec<String>,
+        out: &mut Vec<(Vec<String>, Vec<String>)>,
+    ) {
+        let subs: Vec<&clap::Command> = cmd
+            .get_subcommands()
+            .filter(|s| s.get_name() != "help")
+            .collect();
+        if subs.is_empty() {
+            let required: Vec<String> = cmd
+                .get_arguments()
+                .filter(|a| a.is_required_set() && !a.is_global_set())
+                .map(|a| match a.get_long() {
+                    Some(long) => format!("--{long}"),
+                    None => {
+                        let name = a
+                            .get_value_names()
+                            .and_then(|v| v.first().map(|s| s.to_string()));
+                        format!(
+                            "<{}>",
+                            name.unwrap_or_else(|| a.get_id().to_string().to_uppercase())
+                        )
+                    }
+                })
+                .collect();
+            if !required.is_empty() {
+                out.push((path.clone(), required));
+            }
+        }
+        for s in subs {
+            path.push(s.get_name().to_string());
+            walk(s, path, out);
+            path.pop();
+        }
+    }
+    let mut leaves = Vec::new();
+    walk(&warroom::cli::Cli::command(), &mut Vec::new(), &mut leaves);
+    assert!(leaves.len() > 10, "{leaves:?}");
+    let env = Env::new();
+    for (path, required) in &leaves {
+        let args: Vec<&str> = path.iter().map(String::as_str).collect();
+        let out = env.run(&args);
+        for name in required {
+            assert_fails(&out, 2, name);
+        }
+        assert_fails(&out, 2, &format!("(see warroom {} --help)", path.join(" ")));
+    }
+}
