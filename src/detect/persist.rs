@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::engine::{Change, Detection, Engine, Window, window_of};
-use crate::domain::campaign::LATEST_LINES;
+use crate::domain::campaign::EVIDENCE_LINES_LIMIT;
 use crate::store::{DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState};
 
 /// What is committed of one open detection.
@@ -58,7 +58,8 @@ impl Recorder {
             return;
         };
         let p = &mut self.pending[i];
-        if p.latest.len() == LATEST_LINES {
+        // The most any rule keeps; the store keeps what the rule asks.
+        if p.latest.len() == EVIDENCE_LINES_LIMIT {
             p.latest.pop_front();
         }
         p.latest.push_back(raw.to_string());
@@ -193,7 +194,8 @@ impl Recorder {
                 latest_lines: if p.latest.is_empty() {
                     // Opened by lines noted without their text (a
                     // replay): the newest the engine kept.
-                    let from = d.lines.len().saturating_sub(LATEST_LINES);
+                    let keep = engine.rule(p.rule).evidence_lines;
+                    let from = d.lines.len().saturating_sub(keep);
                     d.lines[from..].to_vec()
                 } else {
                     p.latest.into_iter().collect()
@@ -244,6 +246,7 @@ pub fn facts(engine: &Engine, rule: usize) -> RuleFacts {
         notify: r.notify.clone(),
         alert: r.alert,
         incident: r.incident,
+        evidence_lines: r.evidence_lines,
     }
 }
 

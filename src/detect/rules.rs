@@ -34,11 +34,12 @@ use super::rule_file::read_rule_file;
 use super::sigma::SigmaDetection;
 use super::yaml::YamlFailure;
 use crate::domain::Severity;
-use crate::domain::campaign::IncidentGrouping;
+use crate::domain::campaign::{DEFAULT_EVIDENCE_LINES, IncidentGrouping};
 
 mod condition;
 mod events;
 mod ignore;
+mod options;
 mod rule_object;
 mod sigma_load;
 
@@ -98,6 +99,12 @@ pub struct Rule {
     /// How its detections become incidents (`incident:`; one per key by
     /// default, or one campaign per rule or per rule and host).
     pub incident: IncidentGrouping,
+    /// The first and latest matching lines its incidents keep as evidence
+    /// (`evidence_lines`; the file's, else 20).
+    pub evidence_lines: usize,
+    /// How often at most the new keys joining its campaign incident are
+    /// sent as one digest alert (`digest`; None: never).
+    pub digest: Option<std::time::Duration>,
     pub at: Position,
 }
 
@@ -251,21 +258,35 @@ impl RuleSet {
     fn add_rules(&mut self, file: &Path, map: &MarkedMappingNode) {
         // A file may be one bare rule object, like the seed's.
         if map.get("rule").is_some() {
-            self.add_rule(file, map);
+            self.add_rule(file, map, DEFAULT_EVIDENCE_LINES);
             return;
         }
         for (k, _) in map.iter() {
             if !matches!(
                 k.as_str(),
-                "events" | "rules" | "title" | "description" | "ignore" | "ignore_lines"
+                "events"
+                    | "rules"
+                    | "title"
+                    | "description"
+                    | "ignore"
+                    | "ignore_lines"
+                    | "evidence_lines"
             ) {
                 let msg = format!(
-                    "unknown top-level key '{}' (expected events, rules, ignore, ignore_lines)",
+                    "unknown top-level key '{}' (expected events, rules, ignore, ignore_lines, evidence_lines)",
                     k.as_str()
                 );
                 self.problem(file, k.span(), None, msg);
             }
         }
+        // The file's default for its rules that do not set their own.
+        let evidence_lines = match map.get_scalar("evidence_lines") {
+            None => DEFAULT_EVIDENCE_LINES,
+            Some(s) => options::parse_evidence_lines(s.as_str()).unwrap_or_else(|e| {
+                self.problem(file, s.span(), None, e);
+                DEFAULT_EVIDENCE_LINES
+            }),
+        };
         let mut global = std::mem::take(&mut self.ignore);
         self.read_allowlist(file, map, None, &mut global);
         self.ignore = global;
@@ -283,7 +304,7 @@ impl RuleSet {
         };
         for r in rules.iter() {
             match r.as_mapping() {
-                Some(m) => self.add_rule(file, m),
+                Some(m) => self.add_rule(file, m, evidence_lines),
                 None => self.problem(
                     file,
                     r.span(),

@@ -50,6 +50,7 @@ fn facts() -> RuleFacts {
         notify: vec!["oncall".into()],
         alert: true,
         incident: crate::domain::campaign::IncidentGrouping::PerRule,
+        evidence_lines: crate::domain::campaign::DEFAULT_EVIDENCE_LINES,
     }
 }
 

@@ -9,6 +9,7 @@ use marked_yaml::types::MarkedMappingNode;
 use regex::Regex;
 
 use super::condition::never_fires;
+use super::options::{parse_digest, parse_evidence_lines};
 use super::{
     Allowlist, Condition, Counted, GroupBy, IgnoreEntry, Matcher, Problem, Rule, RuleSet,
     parse_condition, position, regex_reason, scalars,
@@ -17,7 +18,8 @@ use crate::domain::Severity;
 use crate::domain::campaign::IncidentGrouping;
 
 impl RuleSet {
-    pub(super) fn add_rule(&mut self, file: &Path, m: &MarkedMappingNode) {
+    /// Reads one rule object; `evidence_lines` is its file's default.
+    pub(super) fn add_rule(&mut self, file: &Path, m: &MarkedMappingNode, evidence_lines: usize) {
         let Some(name_node) = m.get_scalar("rule") else {
             self.problem(file, m.span(), None, "rule has no 'rule' name");
             return;
@@ -51,9 +53,11 @@ impl RuleSet {
                     | "ignore"
                     | "ignore_lines"
                     | "incident"
+                    | "evidence_lines"
+                    | "digest"
             ) {
                 let msg = format!(
-                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why, ignore, ignore_lines, incident)",
+                    "unknown key '{}' (expected rule, condition, action, severity, notify, group_by, description, why, ignore, ignore_lines, incident, evidence_lines, digest)",
                     k.as_str()
                 );
                 self.problem(file, k.span(), subject, msg);
@@ -237,6 +241,31 @@ impl RuleSet {
             }),
         };
 
+        let evidence_lines = match m.get_scalar("evidence_lines") {
+            None => evidence_lines,
+            Some(s) => parse_evidence_lines(s.as_str()).unwrap_or_else(|e| {
+                self.problem(file, s.span(), subject, e);
+                evidence_lines
+            }),
+        };
+        let digest = m.get_scalar("digest").and_then(|s| {
+            let d = parse_digest(s.as_str())
+                .map_err(|e| self.problem(file, s.span(), subject, e))
+                .ok()?;
+            // A digest lists keys joining a campaign incident; anything
+            // else would never send one, which must not pass unnoticed.
+            if !(create_incident && incident.is_campaign()) {
+                self.problem(
+                    file,
+                    s.span(),
+                    subject,
+                    "digest lists the new keys joining a campaign incident: it needs the create_incident action and incident: per_rule or per_host",
+                );
+                return None;
+            }
+            Some(d)
+        });
+
         let enabled = m
             .get_scalar("enabled")
             .and_then(|e| e.as_bool())
@@ -274,6 +303,8 @@ impl RuleSet {
             alert,
             ignore,
             incident,
+            evidence_lines,
+            digest,
             at: position(file, m.span()),
         });
     }
