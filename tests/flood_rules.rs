@@ -193,3 +193,32 @@ rules:
     );
     assert!(text.contains("1 rule(s) loaded, 4 problem(s)"), "{text}");
 }
+
+#[test]
+fn only_campaign_rules_that_ask_for_a_digest_get_one_in_the_watch_loop() {
+    let env = Env::new();
+    let rules = write(
+        &env,
+        "digest.yml",
+        &format!(
+            "{EVENTS}rules:
+  - rule: Brute
+    condition: failed_login >= 5 in 1 minute
+    incident: per_rule
+    notify: [oncall]
+    severity: P2
+    digest: 10m
+  - rule: Quiet campaign
+    condition: failed_login >= 5 in 1 minute
+    incident: per_rule
+"
+        ),
+    );
+    let set = warroom::detect::RuleSet::load(&[rules]);
+    assert!(set.problems.is_empty(), "{:?}", set.problems);
+    let d = warroom::detect::watch::digest_rules(&set);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].rule, "Brute");
+    assert_eq!(d[0].every, chrono::Duration::minutes(10));
+    assert_eq!(d[0].notify, ["oncall"]);
+}

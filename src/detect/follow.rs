@@ -1212,6 +1212,12 @@ impl Follower {
         &self.sink.engine
     }
 
+    /// The sinks alerts go through (campaign digests are raised beside
+    /// the commits, with the same sinks).
+    pub fn notify_sinks(&self) -> &[String] {
+        &self.config.notify_sinks
+    }
+
     pub fn status(&self) -> FollowStatus {
         FollowStatus {
             files: self
