@@ -4,10 +4,14 @@
 
 mod common;
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use common::Env;
 use serde_json::Value;
+use warroom::store::Store;
 
 /// `n` sshd failures from `src`, one a second from 10:00:00.
 fn failures(src: &str, n: usize) -> String {
@@ -221,4 +225,154 @@ fn only_campaign_rules_that_ask_for_a_digest_get_one_in_the_watch_loop() {
     assert_eq!(d[0].rule, "Brute");
     assert_eq!(d[0].every, chrono::Duration::minutes(10));
     assert_eq!(d[0].notify, ["oncall"]);
+}
+
+/// Failures from an allowlisted bastion (192.0.2.7), a listed key and a
+/// monitoring probe's lines, and from one attacker (198.51.100.9).
+fn mixed_log(env: &Env) -> PathBuf {
+    let mut text = failures("192.0.2.7", 12);
+    text.push_str(&failures("198.51.100.9", 12));
+    text.push_str(&failures("203.0.113.5", 12).replace("for root", "for nagios"));
+    write(env, "auth.log", &text)
+}
+
+const PER_SOURCE: &str = "rules:
+  - rule: Brute
+    condition: failed_login >= 5 in 1 hour
+    group_by: src
+";
+
+const WATCH_TOML_IGNORE: &str = "[ignore]
+cidrs = [\"192.0.2.0/24\"]
+keys = [\"bastion-1\"]
+lines = ['for nagios from']
+";
+
+#[test]
+fn scan_applies_a_watch_toml_allowlist_and_counts_what_it_ignored() {
+    let env = Env::new();
+    let rules = write(&env, "rules.yml", &format!("{EVENTS}{PER_SOURCE}"));
+    let log = mixed_log(&env);
+    let toml = write(&env, "watch.toml", WATCH_TOML_IGNORE);
+    let args = |with: bool| {
+        let mut a = vec![
+            "scan".to_string(),
+            "--rules".into(),
+            rules.display().to_string(),
+        ];
+        if with {
+            a.push("--watch-toml".into());
+            a.push(toml.display().to_string());
+        }
+        a.push("--".into());
+        a.push(log.display().to_string());
+        a
+    };
+    let run = |with: bool| {
+        let a = args(with);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        env.ok(&a)
+    };
+    // Without it: three sources, three detections.
+    let plain = run(false);
+    assert!(plain.contains("3 detection(s)"), "{plain}");
+    // With it: the attacker alone; 24 hits counted as ignored.
+    let listed = run(true);
+    assert!(listed.contains("1 detection(s)"), "{listed}");
+    assert!(listed.contains("198.51.100.9"), "{listed}");
+    assert!(
+        !listed.contains("192.0.2.7 ") && !listed.contains("203.0.113.5"),
+        "{listed}"
+    );
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with("Brute"))
+        .unwrap_or_else(|| panic!("{listed}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[1..], ["36", "24", "1"], "{row}");
+    // A mistake in it stops the scan with its place.
+    write(&env, "watch.toml", "[ignore]\ncidrs = [\"10.0.0.0/33\"]\n");
+    let a = args(true);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    common::assert_fails(&env.run(&a), 1, "watch.toml:2:10: ignore.cidrs");
+}
+
+fn wait_caught_up(db: &Path, log: &Path) {
+    let started = Instant::now();
+    let key = std::path::absolute(log).unwrap();
+    let len = std::fs::metadata(log).unwrap().len();
+    let ino = std::fs::metadata(log).unwrap().ino();
+    loop {
+        if let Ok(store) = Store::open(db)
+            && let Ok(cps) = store.watch_checkpoints("default")
+            && cps
+                .iter()
+                .any(|c| Path::new(&c.path) == key && c.inode == ino && c.offset == len)
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the watcher did not catch up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(mut child: Child) -> String {
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "watch ignored SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn watch_applies_the_console_watch_toml_allowlist() {
+    let env = Env::new();
+    let rules = write(&env, "rules.yml", &format!("{EVENTS}{PER_SOURCE}"));
+    let log = mixed_log(&env);
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(
+        env.config_dir().join("watch.toml"),
+        format!("logs = [\"{}\"]\n\n{WATCH_TOML_IGNORE}", log.display()),
+    )
+    .unwrap();
+    let child = env
+        .cmd()
+        .args(["watch", "--from-beginning", "--poll-ms", "50", "--rules"])
+        .arg(&rules)
+        .arg("--")
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_caught_up(&env.db(), &log);
+    let stderr = stop(child);
+    let store = Store::open(&env.db()).unwrap();
+    let keys: Vec<String> = store
+        .detections(false)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.key)
+        .collect();
+    assert_eq!(keys, ["198.51.100.9"]);
+    assert!(
+        stderr.contains("ignored 24 hit(s) of Brute (allowlisted)"),
+        "{stderr}"
+    );
 }
