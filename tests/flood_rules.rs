@@ -376,3 +376,61 @@ fn watch_applies_the_console_watch_toml_allowlist() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_campaigns_sources_are_in_incident_show_and_every_report_form() {
+    let env = Env::new();
+    let rules = write(
+        &env,
+        "rules.yml",
+        &format!(
+            "{EVENTS}rules:
+  - rule: Spray
+    condition: failed_login >= 2 in 1 hour
+    group_by: src
+    incident: per_rule
+"
+        ),
+    );
+    // 250 addresses, two failures each; the first one five.
+    let mut text = failures("198.51.100.1", 5);
+    for a in 2..=251 {
+        text.push_str(&failures(&format!("203.0.{}.{}", a / 200, a % 200 + 1), 2));
+    }
+    let log = write(&env, "auth.log", &text);
+    scan_commit(&env, &rules, &log);
+    let list = env.json(&["incident", "list"]);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(list[0]["title"], "Spray from 251 addresses");
+
+    let check = |sources: &Value, what: &str| {
+        let sources = sources
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: no sources"));
+        assert_eq!(sources.len(), 251, "{what}");
+        let top = &sources[0];
+        assert_eq!(top["key"], "198.51.100.1", "{what}: most events first");
+        assert_eq!(top["count"], 5, "{what}");
+        assert_eq!(top["first_seen"], "2026-03-01T10:00:00.000Z", "{what}");
+        assert_eq!(top["last_seen"], "2026-03-01T10:00:04.000Z", "{what}");
+        assert!(sources[1..].iter().all(|s| s["count"] == 2), "{what}");
+    };
+    check(&env.show_json(&id)["sources"], "incident show --json");
+    let report: Value =
+        serde_json::from_str(&env.ok(&["report", &id, "--format", "json"])).unwrap();
+    check(&report["sources"], "report --format json");
+    for format in ["md", "html"] {
+        let doc = env.ok(&["report", &id, "--format", format]);
+        assert!(doc.contains("Sources"), "{format}");
+        assert!(doc.contains("198.51.100.1"), "{format}");
+        assert!(doc.contains("2026-03-01T10:00:04.000Z"), "{format}");
+        assert!(doc.contains("First seen"), "{format}");
+        // The text forms list the busiest 200 and say where the rest are.
+        assert!(doc.contains("51 more source"), "{format}");
+        assert!(
+            doc.contains("all of them are in the JSON report"),
+            "{format}"
+        );
+    }
+}
