@@ -434,3 +434,96 @@ fn a_campaigns_sources_are_in_incident_show_and_every_report_form() {
         );
     }
 }
+
+/// The whole path under a real `warroom watch`: a campaign opens with one
+/// alert; 25 keys join; a minute after the opening one digest names 20 of
+/// them and counts 5 more, and is delivered through the default outbox.
+/// (It waits for the minute a digest period is at least.)
+#[test]
+fn watch_sends_one_digest_of_the_keys_that_joined_and_delivers_it() {
+    let env = Env::new();
+    let rules = write(
+        &env,
+        "rules.yml",
+        &format!(
+            "{EVENTS}rules:
+  - rule: Brute
+    condition: failed_login >= 2 in 1 hour
+    group_by: src
+    incident: per_rule
+    action: [create_incident, notify]
+    notify: [oncall@example.com]
+    digest: 1m
+"
+        ),
+    );
+    let log = write(&env, "auth.log", &failures("198.51.100.1", 2));
+    let child = env
+        .cmd()
+        .args(["watch", "--from-beginning", "--poll-ms", "50", "--rules"])
+        .arg(&rules)
+        .arg("--")
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_caught_up(&env.db(), &log);
+    // 25 more addresses join the open campaign.
+    let mut more = String::new();
+    for a in 2..=26 {
+        more.push_str(&failures(&format!("198.51.100.{a}"), 2));
+    }
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut f, more.as_bytes()).unwrap();
+    drop(f);
+    wait_caught_up(&env.db(), &log);
+    let started = Instant::now();
+    let digest = loop {
+        let store = Store::open(&env.db()).unwrap();
+        let found = store
+            .alerts_since(chrono::DateTime::UNIX_EPOCH)
+            .unwrap()
+            .into_iter()
+            .find(|a| a.key.starts_with("digest:"));
+        if let Some(d) = found
+            && store
+                .alert_deliveries(&d.key)
+                .unwrap()
+                .iter()
+                .any(|x| x.state.as_str() == "delivered")
+        {
+            break d;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(150),
+            "no digest delivered"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    stop(child);
+    assert!(
+        digest.text.contains("25 new addresses joined"),
+        "{}",
+        digest.text
+    );
+    assert!(digest.text.contains("and 5 more"), "{}", digest.text);
+    assert_eq!(digest.recipient.as_deref(), Some("oncall@example.com"));
+    let store = Store::open(&env.db()).unwrap();
+    let alerts = store.alerts_since(chrono::DateTime::UNIX_EPOCH).unwrap();
+    assert_eq!(
+        alerts.len(),
+        2,
+        "the opening alert and one digest: {alerts:?}"
+    );
+    let id: warroom::domain::IncidentId = digest.incident_id.clone().unwrap().parse().unwrap();
+    let timeline = store.timeline(id.as_str(), None).unwrap();
+    assert_eq!(
+        timeline
+            .iter()
+            .filter(|e| e.kind == "detect.digest")
+            .count(),
+        1
+    );
+}
