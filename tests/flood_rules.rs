@@ -527,3 +527,49 @@ fn watch_sends_one_digest_of_the_keys_that_joined_and_delivers_it() {
         1
     );
 }
+
+#[test]
+fn watch_keeps_the_evidence_lines_a_rule_asks_for() {
+    let env = Env::new();
+    let rules = write(
+        &env,
+        "rules.yml",
+        &format!(
+            "{EVENTS}rules:
+  - rule: Tight
+    condition: failed_login >= 1 in 1 hour
+    group_by: src
+    evidence_lines: 3
+  - rule: Default
+    condition: failed_login >= 1 in 1 hour
+    group_by: user
+"
+        ),
+    );
+    let log = write(&env, "auth.log", &failures("192.0.2.7", 50));
+    let child = env
+        .cmd()
+        .args(["watch", "--from-beginning", "--poll-ms", "50", "--rules"])
+        .arg(&rules)
+        .arg("--")
+        .arg(&log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_caught_up(&env.db(), &log);
+    stop(child);
+    let ex = excerpts(&env);
+    let kept = |x: &str| x.lines().filter(|l| l.contains("sshd[")).count();
+    let (_, tight) = ex.iter().find(|(t, _)| t.starts_with("Tight")).unwrap();
+    assert_eq!(kept(tight), 6, "{tight}");
+    assert!(tight.contains("[... 44 more"), "{tight}");
+    assert!(
+        tight.lines().last().unwrap().contains("sshd[4049]"),
+        "{tight}"
+    );
+    let (_, default) = ex.iter().find(|(t, _)| t.starts_with("Default")).unwrap();
+    assert_eq!(kept(default), 40, "{default}");
+    assert!(default.contains("[... 10 more"), "{default}");
+}
