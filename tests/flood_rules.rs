@@ -196,6 +196,14 @@ rules:
         "the sound rule loads:\n{text}"
     );
     assert!(text.contains("1 rule(s) loaded, 4 problem(s)"), "{text}");
+    // What loaded says what it keeps and sends.
+    let out = env.run(&["rules", "check", "--json", rules.to_str().unwrap()]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fine = &report["loaded"][0];
+    assert_eq!(fine["rule"], "Fine");
+    assert_eq!(fine["incident"], "per_rule");
+    assert_eq!(fine["evidence_lines"], 7);
+    assert_eq!(fine["digest_seconds"], 600);
 }
 
 #[test]

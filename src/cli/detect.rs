@@ -417,6 +417,12 @@ struct LoadedJson<'a> {
     condition: &'a str,
     severity: &'static str,
     group_by: &'a str,
+    /// per_key, per_rule or per_host.
+    incident: &'static str,
+    /// First and latest lines an incident keeps.
+    evidence_lines: usize,
+    /// How often at most a campaign's new keys are sent (None: never).
+    digest_seconds: Option<u64>,
     at: String,
 }
 
@@ -435,6 +441,9 @@ pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
             condition: &r.condition,
             severity: r.severity.as_str(),
             group_by: r.group_by.describe(),
+            incident: r.incident.as_str(),
+            evidence_lines: r.evidence_lines,
+            digest_seconds: r.digest.map(|d| d.as_secs()),
             at: r.at.to_string(),
         })
         .collect();
