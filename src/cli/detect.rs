@@ -51,6 +51,10 @@ pub struct ScanArgs {
     /// raise their alerts. Replaying the same files again records nothing twice.
     #[arg(long)]
     pub commit: bool,
+    /// Apply the [ignore] allowlist (cidrs, keys, lines) of this watch.toml,
+    /// as `watch` and the console's watcher do
+    #[arg(long = "watch-toml", value_name = "FILE")]
+    pub watch_toml: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +124,15 @@ pub fn scan(ctx: &AppContext, args: ScanArgs, now: DateTime<Utc>) -> Result<Exit
         anyhow::bail!("no rules loaded; nothing to scan for");
     }
     let mut engine = Engine::new(Arc::new(set), args.max_keys);
+    if let Some(toml) = &args.watch_toml {
+        let list = crate::detect::setup::load_ignore(toml)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no such file",
+                display_safe(&toml.display().to_string())
+            )
+        })?;
+        engine.add_ignore(&list);
+    }
     let started = Instant::now();
     // Detections that closed during the replay (rules without incident
     // that went quiet), and the changes to commit.
@@ -404,6 +417,12 @@ struct LoadedJson<'a> {
     condition: &'a str,
     severity: &'static str,
     group_by: &'a str,
+    /// per_key, per_rule or per_host.
+    incident: &'static str,
+    /// First and latest lines an incident keeps.
+    evidence_lines: usize,
+    /// How often at most a campaign's new keys are sent (None: never).
+    digest_seconds: Option<u64>,
     at: String,
 }
 
@@ -422,6 +441,9 @@ pub fn rules(cmd: RulesCmd) -> Result<ExitCode> {
             condition: &r.condition,
             severity: r.severity.as_str(),
             group_by: r.group_by.describe(),
+            incident: r.incident.as_str(),
+            evidence_lines: r.evidence_lines,
+            digest_seconds: r.digest.map(|d| d.as_secs()),
             at: r.at.to_string(),
         })
         .collect();

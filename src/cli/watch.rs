@@ -19,7 +19,7 @@ use crate::comms::delivery_queue::{DeliveryQueue, QUEUE_BATCHES};
 use crate::detect::follow::{FollowConfig, Follower, IntakeFollow, system_clock};
 use crate::detect::logfile::LogAccess;
 use crate::detect::rule_file::kind_of;
-use crate::detect::setup::trusted_owners;
+use crate::detect::setup::{load_ignore, trusted_owners};
 use crate::detect::watch::{WatchEvent, WatchOptions, host_name, run_leased, this_run};
 use crate::detect::{DEFAULT_MAX_KEYS, Engine};
 use crate::domain::event::format_time;
@@ -69,6 +69,10 @@ pub struct WatchArgs {
     /// warroom are read
     #[arg(long = "trusted-owner", value_name = "USER")]
     pub trusted_owners: Vec<String>,
+    /// Take the [ignore] allowlist (cidrs, keys, lines) from this
+    /// watch.toml [default: watch.toml in the config directory, if any]
+    #[arg(long = "watch-toml", value_name = "FILE")]
+    pub watch_toml: Option<PathBuf>,
 }
 
 pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
@@ -117,6 +121,23 @@ pub fn watch(ctx: &AppContext, args: WatchArgs) -> Result<ExitCode> {
     }
     config.from_beginning = args.from_beginning;
     config.access = LogAccess::followed(args.allow_symlinks, owners);
+    // The console's allowlist applies here too: one watcher, one list.
+    let toml = (args.watch_toml.clone()).unwrap_or_else(|| ctx.config_dir.join("watch.toml"));
+    match load_ignore(&toml)? {
+        Some(list) if !list.is_empty() => {
+            let line = format!("allowlist: {} entries from {}", list.len(), toml.display());
+            tracing::info!("{}", display_safe(&line));
+            config.ignore = list;
+        }
+        Some(_) => {}
+        None if args.watch_toml.is_some() => {
+            anyhow::bail!(
+                "{}: no such file",
+                display_safe(&toml.display().to_string())
+            )
+        }
+        None => {}
+    }
     config.zone = args.sources.zone()?;
     if let Some(journal) = args.sources.journal() {
         // Blind is worse than stopped: no journalctl, or no right to read

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::rules::{Counted, GroupBy, Matcher, Rule, RuleSet};
+use super::rules::{Allowlist, Counted, GroupBy, Matcher, Rule, RuleSet};
 
 /// Evidence lines kept per detection (the first ones; the count goes on).
 pub const MAX_EVIDENCE_LINES: usize = 50;
@@ -126,6 +126,8 @@ pub struct Engine {
     pub ignored: Vec<u64>,
     /// Scratch for set matches, kept to avoid an allocation per line.
     matched_events: Vec<usize>,
+    /// An allowlist for every rule besides the rule set's (watch.toml's).
+    ignore: Allowlist,
 }
 
 impl Engine {
@@ -180,8 +182,15 @@ impl Engine {
             hits: vec![0; n],
             ignored: vec![0; n],
             matched_events: Vec::new(),
+            ignore: Allowlist::default(),
             rules,
         }
+    }
+
+    /// Adds an allowlist for every rule (watch.toml's `[ignore]`); its
+    /// hits are counted as ignored like the rule files' own.
+    pub fn add_ignore(&mut self, list: &Allowlist) {
+        self.ignore.extend(list);
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -276,6 +285,7 @@ impl Engine {
         let own = &self.rules.rules[ri].ignore;
         (!global.is_empty() && global.covers(key, src, text))
             || (!own.is_empty() && own.covers(key, src, text))
+            || (!self.ignore.is_empty() && self.ignore.covers(key, src, text))
     }
 
     /// Closes a quiet detection without incident, then attaches the hit

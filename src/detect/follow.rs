@@ -42,6 +42,7 @@ use super::logfile::{LogAccess, not_a_log};
 use super::logline::{MAX_LINE_BYTES, YearInference, prepare};
 use super::persist::{Recorder, restore, take_windows};
 use super::reader::LineReader;
+use super::rules::Allowlist;
 use super::zone::LogZone;
 use crate::store::{CommitOutcome, FileCheckpoint, SourceRead, WatchBatch, WatchState};
 
@@ -100,6 +101,9 @@ pub struct FollowConfig {
     /// Alert files (Wazuh `alerts.json`) followed as intake sources: their
     /// lines become alerts, not rule input (`follow/intake.rs`).
     pub intake: Vec<IntakeFollow>,
+    /// watch.toml's `[ignore]`: hits no rule counts, besides the rule
+    /// files' own allowlists.
+    pub ignore: Allowlist,
 }
 
 impl FollowConfig {
@@ -114,6 +118,7 @@ impl FollowConfig {
             zones: Vec::new(),
             journals: Vec::new(),
             intake: Vec::new(),
+            ignore: Allowlist::default(),
         }
     }
 
@@ -407,6 +412,7 @@ impl Follower {
         clock: Clock,
     ) -> Follower {
         let config = intake::with_intake_paths(config);
+        engine.add_ignore(&config.ignore);
         let mut recorder = Recorder::default();
         let (w, d) = restore(&mut engine, &mut recorder, state);
         // Restored windows are already committed.
@@ -1210,6 +1216,12 @@ impl Follower {
 
     pub fn engine(&self) -> &Engine {
         &self.sink.engine
+    }
+
+    /// The sinks alerts go through (campaign digests are raised beside
+    /// the commits, with the same sinks).
+    pub fn notify_sinks(&self) -> &[String] {
+        &self.config.notify_sinks
     }
 
     pub fn status(&self) -> FollowStatus {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use super::engine::{Change, Detection, Engine, Window, window_of};
-use crate::domain::campaign::LATEST_LINES;
+use crate::domain::campaign::EVIDENCE_LINES_LIMIT;
 use crate::store::{DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState};
 
 /// What is committed of one open detection.
@@ -44,6 +44,9 @@ pub struct Recorder {
     /// Open detections a watcher recorded already (opened by lines it
     /// committed): a replay commits only what later lines add to them.
     recorded: HashSet<(usize, String)>,
+    /// Per rule: the latest lines kept between commits (its
+    /// `evidence_lines`; set by `restore`, the most any rule keeps before).
+    keep: Vec<usize>,
 }
 
 impl Recorder {
@@ -57,8 +60,13 @@ impl Recorder {
         let Some(&i) = self.current.get(&(*rule, key.clone())) else {
             return;
         };
+        let keep = self
+            .keep
+            .get(*rule)
+            .copied()
+            .unwrap_or(EVIDENCE_LINES_LIMIT);
         let p = &mut self.pending[i];
-        if p.latest.len() == LATEST_LINES {
+        while p.latest.len() >= keep.max(1) {
             p.latest.pop_front();
         }
         p.latest.push_back(raw.to_string());
@@ -193,7 +201,8 @@ impl Recorder {
                 latest_lines: if p.latest.is_empty() {
                     // Opened by lines noted without their text (a
                     // replay): the newest the engine kept.
-                    let from = d.lines.len().saturating_sub(LATEST_LINES);
+                    let keep = engine.rule(p.rule).evidence_lines;
+                    let from = d.lines.len().saturating_sub(keep);
                     d.lines[from..].to_vec()
                 } else {
                     p.latest.into_iter().collect()
@@ -244,6 +253,7 @@ pub fn facts(engine: &Engine, rule: usize) -> RuleFacts {
         notify: r.notify.clone(),
         alert: r.alert,
         incident: r.incident,
+        evidence_lines: r.evidence_lines,
     }
 }
 
@@ -272,6 +282,12 @@ pub fn take_windows(engine: &mut Engine) -> (Vec<SavedWindow>, Vec<(String, Stri
 /// committed of them into the recorder). State of rules no longer loaded is
 /// left alone. Returns how many windows and detections were restored.
 pub fn restore(engine: &mut Engine, recorder: &mut Recorder, state: &WatchState) -> (usize, usize) {
+    recorder.keep = engine
+        .rules()
+        .rules
+        .iter()
+        .map(|r| r.evidence_lines)
+        .collect();
     let mut windows = 0;
     for w in &state.windows {
         let (Some(ri), Ok(window)) = (
@@ -374,6 +390,36 @@ rules:
         assert_eq!((brute.count, brute.added), (4, 1));
         assert_eq!((brute.lines_before, brute.new_lines.len()), (3, 1));
         assert_eq!(brute.sources, ["auth.log"]);
+    }
+
+    #[test]
+    fn a_batch_keeps_as_many_latest_lines_as_the_rule_asks() {
+        let mut set = RuleSet::default();
+        let text = RULES.replace(
+            "condition: fail > 2 in 1 minute",
+            "condition: fail > 2 in 1 minute\n    evidence_lines: 3",
+        );
+        set.add_texts(&[(PathBuf::from("t.yml"), text)]);
+        assert!(set.problems.is_empty(), "{:?}", set.problems);
+        let mut e = Engine::new(Arc::new(set), 100);
+        let mut r = Recorder::default();
+        restore(&mut e, &mut r, &WatchState::default());
+        let mut out = Vec::new();
+        for s in 0..30 {
+            let line = format!("Failed password for root from 1.2.3.4 #{s}");
+            e.process(&line, &line, 1, t(s), &mut out);
+            for c in out.drain(..) {
+                r.note_line(&c, "auth.log", &line);
+            }
+        }
+        let b = r.take_changes(&e);
+        let brute = b.iter().find(|c| c.facts.rule == "brute").unwrap();
+        assert_eq!(brute.facts.evidence_lines, 3);
+        assert_eq!(brute.latest_lines.len(), 3);
+        assert!(brute.latest_lines[2].ends_with("#29"));
+        // The other rule keeps the default 20 of its 30 hits.
+        let note = b.iter().find(|c| c.facts.rule == "note").unwrap();
+        assert_eq!(note.latest_lines.len(), 20);
     }
 
     #[test]

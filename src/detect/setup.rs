@@ -25,7 +25,15 @@
 //!
 //! [[wazuh]]                  # a Wazuh alerts.json: alerts, mapped by intake.toml
 //! path = "/var/ossec/logs/alerts/alerts.json"
+//!
+//! [ignore]                   # hits no rule counts (shown as ignored hits)
+//! cidrs = ["10.0.0.0/8", "192.0.2.7"]    # addresses and ranges (src or key)
+//! keys = ["bastion-1", "nagios"]          # exact keys
+//! lines = ['for nagios from']             # regexes matched against the line
 //! ```
+//!
+//! `[ignore]` applies in the console's watcher, in `warroom watch` (which
+//! reads it from this file too) and in `scan --watch-toml FILE`.
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +42,7 @@ use serde::Deserialize;
 use super::follow::{FollowConfig, IntakeFollow};
 use super::journal::JournalSource;
 use super::logfile::{LogAccess, user_id};
+use super::rules::{Allowlist, IgnoreEntry};
 use super::zone::LogZone;
 use crate::intake::config::{Format, IntakeConfig, Mapping};
 
@@ -68,10 +77,113 @@ pub struct WatchSetup {
     /// Wazuh `alerts.json` files followed as intake sources.
     #[serde(default, rename = "wazuh")]
     pub wazuh: Vec<WazuhSetup>,
+    /// Hits no rule counts, for every rule loaded.
+    #[serde(default)]
+    pub ignore: IgnoreSetup,
     /// intake.toml's `[wazuh]` mapping, read by `load` when `wazuh` lists
     /// a file (the defaults when there is no intake.toml).
     #[serde(skip)]
     pub wazuh_mapping: Option<Mapping>,
+}
+
+/// `[ignore]`: watch.toml's allowlist, beside the rule files' own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreSetup {
+    /// Addresses and ranges (CIDR, IPv4 and IPv6).
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+    /// Exact keys (a host name, a user name).
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Regexes matched against the line.
+    #[serde(default)]
+    pub lines: Vec<String>,
+}
+
+impl IgnoreSetup {
+    /// The allowlist, or the first bad entry and what is wrong with it.
+    pub fn allowlist(&self) -> Result<Allowlist, (String, String)> {
+        let mut list = Allowlist::default();
+        for c in &self.cidrs {
+            match IgnoreEntry::parse(c) {
+                Ok(e @ IgnoreEntry::Net(_)) => list.add(e),
+                Ok(IgnoreEntry::Key(_)) => {
+                    let msg = format!(
+                        "ignore.cidrs: '{}' is not an address or range (exact keys go in ignore.keys)",
+                        c.trim()
+                    );
+                    return Err((c.clone(), msg));
+                }
+                Err(e) => return Err((c.clone(), format!("ignore.cidrs: {e}"))),
+            }
+        }
+        for k in &self.keys {
+            if k.trim().is_empty() {
+                return Err((k.clone(), "ignore.keys: empty key".into()));
+            }
+            list.add(IgnoreEntry::Key(k.trim().to_string()));
+        }
+        for l in &self.lines {
+            let r = regex::Regex::new(l).map_err(|e| {
+                let reason = e.to_string();
+                let reason = reason
+                    .lines()
+                    .map(str::trim)
+                    .rfind(|x| !x.is_empty())
+                    .unwrap_or("")
+                    .to_string();
+                (l.clone(), format!("ignore.lines: bad regex: {reason}"))
+            })?;
+            list.add_line(r);
+        }
+        Ok(list)
+    }
+}
+
+/// Only the `[ignore]` table of a watch.toml (the rest is the console's).
+#[derive(Deserialize)]
+struct IgnoreOnly {
+    #[serde(default)]
+    ignore: IgnoreSetup,
+}
+
+/// The `[ignore]` allowlist of the watch.toml at `path` (None when there is
+/// no such file), for `warroom watch` and `scan --watch-toml`: the rest of
+/// the file is not needed there and not checked. Mistakes name
+/// file:line:col.
+pub fn load_ignore(path: &Path) -> anyhow::Result<Option<Allowlist>> {
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not valid UTF-8 (byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(anyhow::anyhow!("{}: cannot read: {e}", path.display())),
+    };
+    let only: IgnoreOnly = toml::from_str(&text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+        anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
+    })?;
+    only.ignore
+        .allowlist()
+        .map(Some)
+        .map_err(|bad| ignore_error(path, &text, bad))
+}
+
+/// An `[ignore]` mistake at the place its value is written.
+fn ignore_error(path: &Path, text: &str, (value, msg): (String, String)) -> anyhow::Error {
+    let table = text.find("[ignore]").unwrap_or(0);
+    let at = [format!("\"{value}\""), format!("'{value}'")]
+        .iter()
+        .filter_map(|q| text[table..].find(q.as_str()).map(|i| table + i))
+        .min()
+        .unwrap_or(table);
+    let (line, col) = line_col(text, at);
+    anyhow::anyhow!("{}:{line}:{col}: {msg}", path.display())
 }
 
 /// `[[wazuh]]`: a Wazuh `alerts.json` (one JSON alert per line).
@@ -159,6 +271,9 @@ impl WatchSetup {
                 return Err(anyhow::anyhow!("{}:{line}:{col}: {e}", path.display()));
             }
         }
+        if let Err(bad) = setup.ignore.allowlist() {
+            return Err(ignore_error(&path, &text, bad));
+        }
         if setup.name.trim().is_empty() {
             return Err(anyhow::anyhow!(
                 "{}: 'name' must not be empty",
@@ -212,6 +327,10 @@ impl WatchSetup {
         config
             .journals
             .extend(self.journals.iter().map(JournalSetup::source));
+        // Checked by `load`; a list that does not build adds nothing.
+        if let Ok(list) = self.ignore.allowlist() {
+            config.ignore.extend(&list);
+        }
         for w in &self.wazuh {
             let p = std::path::absolute(&w.path).unwrap_or_else(|_| w.path.clone());
             let mapping = self
@@ -329,5 +448,83 @@ directory = "/var/log/journal/remote"
         .unwrap();
         let err = WatchSetup::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("watch.toml:2:1"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod ignore_tests {
+    use super::*;
+
+    fn with(text: &str) -> (tempfile::TempDir, anyhow::Result<Option<WatchSetup>>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("watch.toml"), text).unwrap();
+        let r = WatchSetup::load(dir.path());
+        (dir, r)
+    }
+
+    #[test]
+    fn the_ignore_table_is_read_checked_and_applied() {
+        let (dir, s) = with(
+            "logs = [\"/var/log/auth.log\"]\n\n[ignore]\ncidrs = [\"10.0.0.0/8\", \"192.0.2.7\"]\nkeys = [\"bastion-1\"]\nlines = ['for nagios from']\n",
+        );
+        let s = s.unwrap().unwrap();
+        let mut config = FollowConfig::new(Vec::new());
+        s.apply(&mut config);
+        let list = &config.ignore;
+        assert_eq!(list.len(), 4);
+        assert!(list.covers("10.200.0.1", None, ""));
+        assert!(list.covers("alice", Some("192.0.2.7"), ""));
+        assert!(!list.covers("192.0.2.8", None, ""));
+        assert!(list.covers("bastion-1", None, ""));
+        assert!(list.covers("x", None, "Failed password for nagios from 1.2.3.4"));
+        // `watch` and `scan` read the same table alone.
+        let only = load_ignore(&dir.path().join("watch.toml"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(only.len(), 4);
+        assert!(
+            load_ignore(&dir.path().join("none.toml"))
+                .unwrap()
+                .is_none()
+        );
+        // Without [ignore], nothing is ignored.
+        let (_d, s) = with("logs = [\"/var/log/auth.log\"]\n");
+        let mut config = FollowConfig::new(Vec::new());
+        s.unwrap().unwrap().apply(&mut config);
+        assert!(config.ignore.is_empty());
+    }
+
+    #[test]
+    fn ignore_mistakes_name_file_line_and_column() {
+        let cases = [
+            (
+                "cidrs = [\"10.0.0.0/8\", \"10.0.0.0/33\"]",
+                "watch.toml:4:24: ignore.cidrs: '10.0.0.0/33' is not an address range",
+            ),
+            (
+                "cidrs = [\"bastion-1\"]",
+                "watch.toml:4:10: ignore.cidrs: 'bastion-1' is not an address or range",
+            ),
+            (
+                "lines = ['(unclosed']",
+                "watch.toml:4:10: ignore.lines: bad regex",
+            ),
+            ("keys = [\"\"]", "watch.toml:4:9: ignore.keys: empty key"),
+            (
+                "cidr = [\"10.0.0.0/8\"]",
+                "watch.toml:4:1: unknown field `cidr`",
+            ),
+        ];
+        for (entry, want) in cases {
+            let text = format!("logs = [\"/var/log/auth.log\"]\n\n[ignore]\n{entry}\n");
+            let (dir, s) = with(&text);
+            let err = s.unwrap_err().to_string();
+            assert!(err.contains(want), "{entry}: {err}");
+            // `watch` and `scan` refuse it the same way.
+            let err = load_ignore(&dir.path().join("watch.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{entry}: {err}");
+        }
     }
 }

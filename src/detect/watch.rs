@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use super::follow::Follower;
+use super::rules::RuleSet;
 use crate::domain::Playbook;
 use crate::store::{
-    CommitOutcome, LeaseClaim, LeaseHolder, LeaseTerm, Store, StoreError, WatchLease, WatchState,
+    CommitOutcome, DigestRule, LeaseClaim, LeaseHolder, LeaseTerm, Store, StoreError, WatchLease,
+    WatchState,
 };
 
 /// Wakes the loop when something changes in a watched directory.
@@ -265,6 +267,8 @@ fn follow(
     let mut last_dirs = Instant::now() - Duration::from_secs(60);
     let mut last_renewal = Instant::now();
     let mut last_report = Instant::now();
+    let digests = digest_rules(follower.engine().rules());
+    let mut last_digest = Instant::now();
     loop {
         if last_dirs.elapsed() >= Duration::from_secs(1) {
             waker.watch(&follower.watch_dirs());
@@ -279,6 +283,10 @@ fn follow(
             // The commit renewed the lease.
             last_renewal = Instant::now();
             on_commit(follower, &outcome);
+        }
+        if !digests.is_empty() && (stopping || last_digest.elapsed() >= Duration::from_secs(1)) {
+            last_digest = Instant::now();
+            send_digests(follower, store, &digests, opts, &mut on_commit);
         }
         if stopping {
             // Whatever the incidents have not been told yet (an empty last
@@ -314,6 +322,47 @@ fn follow(
             let renew_every = opts.lease.as_ref().map_or(opts.poll, |t| t.ttl / 3);
             waker.wait(opts.poll.min(renew_every));
         }
+    }
+}
+
+/// The rules that ask for digests of their campaigns' new keys.
+pub fn digest_rules(rules: &RuleSet) -> Vec<DigestRule> {
+    rules
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let every = chrono::Duration::from_std(r.digest?).ok()?;
+            Some(DigestRule {
+                rule: r.name.clone(),
+                every,
+                severity: r.severity,
+                notify: r.notify.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Raises the campaign digests due now; their deliveries go the way a
+/// commit's alerts do (`on_commit`). A failure is tried again next round:
+/// what a digest lists is derived from the committed detections.
+fn send_digests(
+    follower: &Follower,
+    store: &mut Store,
+    digests: &[DigestRule],
+    opts: &WatchOptions,
+    on_commit: &mut impl FnMut(&Follower, &CommitOutcome),
+) {
+    let now = chrono::Utc::now();
+    match store.send_campaign_digests(digests, follower.notify_sinks(), &opts.actor, now) {
+        Ok(deliver) if !deliver.is_empty() => {
+            let outcome = CommitOutcome {
+                deliver,
+                ..CommitOutcome::default()
+            };
+            on_commit(follower, &outcome);
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("sending campaign digests failed, retrying later: {e}"),
     }
 }
 

@@ -49,10 +49,23 @@ impl fmt::Display for IncidentGrouping {
     }
 }
 
-/// Matching lines kept as evidence per incident: the first ones...
-pub const FIRST_LINES: usize = 20;
-/// ... and the latest ones; the rest are counted.
-pub const LATEST_LINES: usize = 20;
+/// Matching lines kept as evidence per incident unless its rule says
+/// otherwise (`evidence_lines`): the first ones and the latest ones; the
+/// rest are counted.
+pub const DEFAULT_EVIDENCE_LINES: usize = 20;
+/// The most `evidence_lines` may ask for: what the engine and a detection
+/// row keep of a detection's lines.
+pub const EVIDENCE_LINES_LIMIT: usize = 50;
+/// The first lines kept by default...
+pub const FIRST_LINES: usize = DEFAULT_EVIDENCE_LINES;
+/// ... and the latest ones.
+pub const LATEST_LINES: usize = DEFAULT_EVIDENCE_LINES;
+/// New keys named in one digest, at most (the rest are counted).
+pub const DIGEST_KEYS: usize = 20;
+/// A digest comes at most this often (`digest:` below it is refused)...
+pub const DIGEST_MIN_SECONDS: u64 = 60;
+/// ... and at least this often (a day).
+pub const DIGEST_MAX_SECONDS: u64 = 86_400;
 /// A detection's timeline and evidence are brought up to date at most this
 /// often (and always when the watcher stops).
 pub const REPORT_EVERY_SECONDS: i64 = 60;
@@ -117,6 +130,30 @@ pub fn excerpt_text(first: &[String], latest: &[String], not_kept: u64) -> Strin
     out
 }
 
+/// The text of a digest alert: how many new keys joined the campaign
+/// since `since`, the first [`DIGEST_KEYS`] of them, and how many more.
+pub fn digest_text(
+    rule: &str,
+    group_by: &str,
+    title: &str,
+    keys: &[String],
+    total: u64,
+    since: &str,
+) -> String {
+    let shown: Vec<&str> = keys.iter().take(DIGEST_KEYS).map(String::as_str).collect();
+    let more = total.saturating_sub(shown.len() as u64);
+    let mut text = format!(
+        "rule \"{rule}\": {} new {} joined \"{title}\" since {since}: {}",
+        thousands(total),
+        key_noun(group_by, total),
+        shown.join(", ")
+    );
+    if more > 0 {
+        text.push_str(&format!(" and {} more", thousands(more)));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +183,30 @@ mod tests {
         );
         assert_eq!(IncidentGrouping::parse("campaign"), None);
         assert!(!IncidentGrouping::default().is_campaign());
+    }
+
+    #[test]
+    fn a_digest_names_a_bounded_number_of_keys_and_counts_the_rest() {
+        let keys: Vec<String> = (1..=25).map(|i| format!("10.0.0.{i}")).collect();
+        let t = digest_text(
+            "Brute",
+            "src",
+            "Brute from 40 addresses",
+            &keys,
+            40,
+            "10:00",
+        );
+        assert!(
+            t.starts_with("rule \"Brute\": 40 new addresses joined \"Brute from 40 addresses\" since 10:00: 10.0.0.1, "),
+            "{t}"
+        );
+        assert!(t.contains("10.0.0.20 and 20 more"), "{t}");
+        assert!(!t.contains("10.0.0.21"), "{t}");
+        let one = digest_text("Spray", "user", "T", &keys[..1], 1, "x");
+        assert!(
+            one.ends_with("1 new user joined \"T\" since x: 10.0.0.1"),
+            "{one}"
+        );
     }
 
     #[test]

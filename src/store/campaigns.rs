@@ -22,7 +22,8 @@ use super::watch_batch::{exec, kinds, one, to_i64};
 use super::{EvidenceContent, NewEvidence, Result, Store};
 use crate::domain::IncidentId;
 use crate::domain::campaign::{
-    FIRST_LINES, IncidentGrouping, LATEST_LINES, REPORT_EVERY_SECONDS, campaign_title, excerpt_text,
+    DEFAULT_EVIDENCE_LINES, EVIDENCE_LINES_LIMIT, IncidentGrouping, REPORT_EVERY_SECONDS,
+    campaign_title, excerpt_text,
 };
 use crate::domain::event::format_time;
 use crate::domain::incident::validate_title;
@@ -313,6 +314,27 @@ impl Store {
         })
     }
 
+    /// How many first and latest lines an incident's excerpt keeps: its
+    /// rule's `evidence_lines`, as its `detect.opened` event recorded it
+    /// (the default for incidents opened before the option, or by intake).
+    fn evidence_lines_of(&self, incident: &str) -> Result<usize> {
+        let n: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(data, '$.evidence_lines') FROM events
+                 WHERE incident_id = ?1 AND kind = ?2 ORDER BY seq LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![incident, kinds::OPENED], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?
+            .flatten();
+        Ok(n.and_then(|n| usize::try_from(n).ok())
+            .filter(|n| (1..=EVIDENCE_LINES_LIMIT).contains(n))
+            .unwrap_or(DEFAULT_EVIDENCE_LINES))
+    }
+
     /// The bounded excerpt of an incident's matching lines, copied into the
     /// evidence store unless the incident holds the same excerpt already.
     fn excerpt_of(
@@ -320,15 +342,16 @@ impl Store {
         incident: &str,
         host: &str,
     ) -> Result<Option<(StoredContent, NewEvidence)>> {
+        let keep = self.evidence_lines_of(incident)?;
         let firsts: Vec<(String, String)> = self.query_all(
             "SELECT lines, rule FROM detections WHERE incident_id = ?1 ORDER BY id LIMIT ?2",
-            params![incident, FIRST_LINES as i64],
+            params![incident, keep as i64],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let latests: Vec<(String, String)> = self.query_all(
             "SELECT latest, last_seen FROM detections WHERE incident_id = ?1
              ORDER BY last_seen DESC, id DESC LIMIT ?2",
-            params![incident, LATEST_LINES as i64],
+            params![incident, keep as i64],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let total: i64 = self
@@ -350,7 +373,7 @@ impl Store {
         for (lines, _) in &firsts {
             let lines: Vec<String> = serde_json::from_str(lines).unwrap_or_default();
             for l in lines {
-                if first.len() < FIRST_LINES {
+                if first.len() < keep {
                     first.push(l);
                 }
             }
@@ -362,7 +385,7 @@ impl Store {
             latest.extend(lines);
         }
         latest.retain(|l| !first.contains(l));
-        let cut = latest.len().saturating_sub(LATEST_LINES);
+        let cut = latest.len().saturating_sub(keep);
         latest.drain(..cut);
         let shown = (first.len() + latest.len()) as u64;
         let not_kept = u64::try_from(total).unwrap_or(0).saturating_sub(shown);

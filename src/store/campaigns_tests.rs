@@ -25,6 +25,7 @@ fn facts(grouping: IncidentGrouping) -> RuleFacts {
         notify: vec!["oncall".into()],
         alert: true,
         incident: grouping,
+        evidence_lines: crate::domain::campaign::DEFAULT_EVIDENCE_LINES,
     }
 }
 

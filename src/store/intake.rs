@@ -357,6 +357,7 @@ fn fire(
             alert: !a.create_incident || !a.notify.is_empty(),
             notify: a.notify.clone(),
             incident: crate::domain::campaign::IncidentGrouping::PerKey,
+            evidence_lines: crate::domain::campaign::DEFAULT_EVIDENCE_LINES,
         },
         key: a.key.clone(),
         count: 1,

@@ -8,6 +8,7 @@ mod changes;
 mod checklist;
 mod clocks;
 mod comms;
+mod digests;
 mod drafts;
 mod drills;
 mod evidence;
@@ -49,6 +50,7 @@ pub use comms::{
     AlertClaim, AlertDelivery, AlertDeliveryState, AlertSubject, Delivery, DeliveryState,
     MAX_MESSAGE_BYTES, NewAlert, NewMessage, SentMessage, body_sha256, check_body,
 };
+pub use digests::{DIGEST as DIGEST_KIND, DigestRule};
 pub use drafts::Draft;
 pub use evidence::{
     EvidenceContent, ExportSummary, LegalHold, NewEvidence, PurgeSummary, STORE_CUSTODIAN,

@@ -50,6 +50,7 @@ fn facts() -> RuleFacts {
         notify: vec!["oncall".into()],
         alert: true,
         incident: crate::domain::campaign::IncidentGrouping::PerRule,
+        evidence_lines: crate::domain::campaign::DEFAULT_EVIDENCE_LINES,
     }
 }
 
@@ -146,6 +147,22 @@ fn no_statement_on_a_detection_or_delivery_path_scans_a_big_table() {
     flush.flush = true;
     s.commit_watch_batch(&flush, &pb, "w", "h", now + Duration::minutes(2))
         .unwrap();
+    // A digest of the keys that joined the campaign since it opened.
+    let digest = crate::store::DigestRule {
+        rule: "brute".into(),
+        every: Duration::minutes(1),
+        severity: crate::domain::Severity::P2,
+        notify: vec!["oncall".into()],
+    };
+    let sent = s
+        .send_campaign_digests(
+            &[digest],
+            &["outbox".into()],
+            "w",
+            now + Duration::minutes(2),
+        )
+        .unwrap();
+    assert_eq!(sent.len(), 1, "the digest's statements are traced");
     // Its deliveries, as `watch` makes them after the commit.
     let config = CommsConfig::builtin(dir.path());
     let sinks = config.escalation_sinks(&db);

@@ -49,6 +49,8 @@ pub struct RuleFacts {
     pub alert: bool,
     /// How its detections become incidents.
     pub incident: IncidentGrouping,
+    /// The first and latest matching lines its incidents keep as evidence.
+    pub evidence_lines: usize,
 }
 
 /// One detection that changed in a batch: how the engine holds it now, and

@@ -21,7 +21,7 @@ use super::watch_batch::{
 };
 use super::{NewEvidence, NewIncident, WriteError};
 use crate::domain::IncidentId;
-use crate::domain::campaign::{IncidentGrouping, LATEST_LINES, campaign_title};
+use crate::domain::campaign::{IncidentGrouping, campaign_title};
 use crate::domain::event::format_time;
 use crate::domain::incident::validate_title;
 
@@ -274,7 +274,7 @@ fn open_detection(
     let all_lines: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let latest = bounded_latest(&[], &d.latest_lines, lines_kept(d));
+    let latest = bounded_latest(&[], &d.latest_lines, lines_kept(d).min(f.evidence_lines));
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -346,6 +346,7 @@ fn open_detection(
                     "first_seen": format_time(d.first_seen),
                     "last_seen": format_time(d.last_seen),
                     "window_seconds": f.window_seconds,
+                    "evidence_lines": f.evidence_lines,
                     "lines": d.new_lines,
                     "sources": d.sources,
                 }),
@@ -462,7 +463,11 @@ fn attach(
     let room = lines_kept(d).saturating_sub(kept.len());
     kept.extend(new_lines.iter().take(room).cloned());
     let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
-    let latest = bounded_latest(&latest, &d.latest_lines, lines_kept(d));
+    let latest = bounded_latest(
+        &latest,
+        &d.latest_lines,
+        lines_kept(d).min(d.facts.evidence_lines),
+    );
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
@@ -545,11 +550,11 @@ fn lines_kept(d: &DetectionChange) -> usize {
     }
 }
 
-/// A detection's latest lines after `added` (JSON, at most `keep` and
-/// [`LATEST_LINES`]).
+/// A detection's latest lines after `added` (JSON, at most `keep`: its
+/// rule's `evidence_lines`, fewer for a campaign's detections).
 fn bounded_latest(before: &[String], added: &[String], keep: usize) -> String {
     let mut all: Vec<&String> = before.iter().chain(added).collect();
-    let cut = all.len().saturating_sub(LATEST_LINES.min(keep));
+    let cut = all.len().saturating_sub(keep);
     all.drain(..cut);
     serde_json::to_string(&all).unwrap_or_else(|_| "[]".into())
 }

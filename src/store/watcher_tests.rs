@@ -31,6 +31,7 @@ fn brute_facts() -> RuleFacts {
         notify: vec!["security-team@example.com".into(), "oncall".into()],
         alert: true,
         incident: crate::domain::campaign::IncidentGrouping::PerKey,
+        evidence_lines: crate::domain::campaign::DEFAULT_EVIDENCE_LINES,
     }
 }
 

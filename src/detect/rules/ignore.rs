@@ -83,6 +83,20 @@ impl Allowlist {
         self.lines.push(regex);
     }
 
+    /// Adds every entry of `other` (watch.toml's list to a rule set's).
+    pub fn extend(&mut self, other: &Allowlist) {
+        for n in &other.nets {
+            self.add(IgnoreEntry::Net(*n));
+        }
+        self.keys.extend(other.keys.iter().cloned());
+        self.lines.extend(other.lines.iter().cloned());
+    }
+
+    /// How many entries it holds (addresses and ranges, keys, regexes).
+    pub fn len(&self) -> usize {
+        self.nets.len() + self.keys.len() + self.lines.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.nets.is_empty() && self.keys.is_empty() && self.lines.is_empty()
     }
@@ -155,6 +169,16 @@ mod tests {
         // A rule keyed by user still skips the listed source address.
         assert!(a.covers("alice", Some("192.0.2.7"), ""));
         assert!(!a.covers("alice", Some("192.0.2.8"), ""));
+    }
+
+    #[test]
+    fn lists_add_up_without_repeats() {
+        let mut a = list(&["10.0.0.0/8", "bastion-1"], &["^x"]);
+        a.extend(&list(&["10.0.0.0/8", "192.0.2.7"], &["^y"]));
+        assert_eq!(a.len(), 5);
+        assert!(a.covers("192.0.2.7", None, "") && a.covers("10.9.9.9", None, ""));
+        assert!(a.covers("k", None, "y") && a.covers("bastion-1", None, ""));
+        assert!(!a.covers("192.0.2.8", None, "z"));
     }
 
     #[test]

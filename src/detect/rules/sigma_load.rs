@@ -147,6 +147,8 @@ impl RuleSet {
             alert: false,
             incident: IncidentGrouping::PerKey,
             ignore: super::Allowlist::default(),
+            evidence_lines: crate::domain::campaign::DEFAULT_EVIDENCE_LINES,
+            digest: None,
             at: position(file, m.span()),
         });
     }
