@@ -10,6 +10,8 @@
 //!   shell) or OSC 52: sending, delivering raised alerts, and the one retry
 //!   path; with `desktop` (notifications over the session bus) the part of
 //!   the room that talks to the world.
+//! - `reach`: whether the chosen sinks send a message on or only write it
+//!   to an outbox or a clipboard, and how listings word it (pure).
 //! - `alerts`: which alerts are due at `now` (`alerts::due`, pure), and
 //!   raising them in the store with the one background-delivery path
 //!   (`delivery_queue`, the one background path), which is not pure.
@@ -24,6 +26,7 @@ pub mod delivery_queue;
 pub mod desktop;
 pub mod fields;
 mod mailbox;
+pub mod reach;
 pub mod sinks;
 pub mod templates;
 

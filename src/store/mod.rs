@@ -54,7 +54,7 @@ pub use evidence::{
 };
 pub use evidence_check::ItemCheck;
 pub use evidence_files::open_regular_file;
-pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
+pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident, NoteFlags};
 pub use intake::{
     IntakeAlert, IntakeBatch, IntakeOutcome, IntakeStats, channels as intake_channels,
 };

@@ -8,7 +8,9 @@
 //! alert log and cancelled alert deliveries (`store/alert_log.rs`), 10 intake
 //! (`store/intake.rs`), 11 source reads, 12 intake ways in (`store/intake_status.rs`),
 //! 13 the watcher's lookup indexes (`store/watch_indexes.rs`), 14 campaigns and
-//! reports of the watcher's incidents (`store/campaigns.rs`); next free: 15.
+//! reports of the watcher's incidents (`store/campaigns.rs`), 15 the store
+//! room's, 16 the customer summary and delivery handovers (`store/comms`);
+//! next free: 17.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -31,6 +33,8 @@ pub const MIGRATIONS: &[Migration] = &[
     super::intake_status::MIGRATION,
     super::watch_indexes::MIGRATION,
     super::campaigns::MIGRATION,
+    super::comms::RESERVED_15,
+    super::comms::MIGRATION_CUSTOMER,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.
