@@ -450,3 +450,7 @@ mod query_plan_tests;
 #[cfg(test)]
 #[path = "campaigns_tests.rs"]
 mod campaigns_tests;
+
+#[cfg(test)]
+#[path = "close_gate_tests.rs"]
+mod close_gate_tests;
