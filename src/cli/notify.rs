@@ -216,6 +216,11 @@ fn write_to_terminal(seq: &str) -> std::io::Result<()> {
 fn send(ctx: &AppContext, a: SendArgs, now: DateTime<Utc>) -> Result<ExitCode, Failure> {
     let body = read_message(&a.file)?;
     let mut store = ctx.open_store()?;
+    if a.audience == Audience::Customers
+        && let Some(w) = comms::leak::warning(&comms::leak::quotes_in(&store, &a.id, &body)?)
+    {
+        eprintln!("warning: {w}");
+    }
     let new = NewMessage {
         incident_id: a.id.clone(),
         audience: a.audience,
