@@ -195,3 +195,7 @@ pub fn messages_summary(list: &[SentMessage]) -> (String, bool) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "reach_tests.rs"]
+mod tests;
