@@ -57,6 +57,7 @@ fn busy_incident(s: &mut Store) -> Incident {
         personal_data_breach: Some(true),
         affected: Some("eu-west-1".into()),
         title: Some("Busy incident ".into()),
+        customer_summary: Some(" We stopped an attack. ".into()),
         ..Default::default()
     };
     s.update_incident(&i.id, &patch, "alice", t(1)).unwrap();
@@ -125,6 +126,10 @@ fn incident_rows_changed_outside_warroom_fail_verify_naming_the_field() {
         (
             "phase",
             "UPDATE incidents SET phase = 'review' WHERE id = ?1",
+        ),
+        (
+            "customer_summary",
+            "UPDATE incidents SET customer_summary = 'All fine, nothing happened' WHERE id = ?1",
         ),
         (
             "detected_at",
