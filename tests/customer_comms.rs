@@ -171,6 +171,28 @@ fn a_customer_message_with_no_recipients_is_a_complete_eml_in_the_outbox_and_say
         ]
     );
     assert!(m.header("Bcc").is_none());
+
+    // A second, strict parser: Python's email package with its strict
+    // policy raises on any malformed header and lists defects otherwise.
+    let script = "import email, email.policy, sys\n\
+        m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.strict)\n\
+        bad = list(m.defects) + [d for k in m.keys() for d in m[k].defects]\n\
+        print(len(bad), m['To'].addresses[0].addr_spec, m['Subject'], m.get_content_type(), sep='|')\n";
+    let py = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&eml)
+        .output()
+        .expect("python3 (its email package checks the .eml)");
+    let said = String::from_utf8_lossy(&py.stdout);
+    assert!(
+        py.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert_eq!(
+        said.trim(),
+        format!("0|customers@recipients.invalid|[{id}] Security incident notification|text/plain")
+    );
 }
 
 #[test]

@@ -171,7 +171,8 @@ fn incident_rows_changed_outside_warroom_fail_verify_naming_the_field() {
             .prepare(
                 "UPDATE incidents SET status = ?2, severity = ?3, title = ?4, phase = ?5,
                  detected_at = ?6, acknowledged_at = ?7, closed_at = ?8,
-                 regulator_notified_at = ?9, customer_notified_at = ?10 WHERE id = ?1",
+                 regulator_notified_at = ?9, customer_notified_at = ?10, customer_summary = ?11
+                 WHERE id = ?1",
             )
             .unwrap();
         let ts = |t: Option<DateTime<Utc>>| t.map(crate::domain::event::format_time);
@@ -186,6 +187,7 @@ fn incident_rows_changed_outside_warroom_fail_verify_naming_the_field() {
             ts(before.closed_at),
             ts(before.regulator_notified_at),
             ts(before.customer_notified_at),
+            before.customer_summary,
         ])
         .unwrap();
         assert!(s.verify(None).unwrap().is_ok(), "{field} restored");

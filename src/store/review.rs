@@ -175,7 +175,7 @@ pub(super) fn close_gate(
         .optional()?;
     if commander.as_deref() != Some(actor) {
         return Err(StoreError::Invalid(format!(
-            "{id} cannot be closed: {problem}; only the commander ({}) may override the {gate}, not {actor}",
+            "{id} cannot be closed: only the commander ({}) may override the {gate}, not {actor}; {problem}",
             commander.as_deref().unwrap_or("nobody holds the role")
         ))
         .into());
