@@ -60,6 +60,7 @@ fn incident(n: u32) -> Incident {
         affected: String::new(),
         cia: Cia::default(),
         customer_impact: String::new(),
+        customer_summary: String::new(),
         personal_data_breach: n.is_multiple_of(7),
         drill: false,
         detected_at: at,

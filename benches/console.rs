@@ -46,6 +46,7 @@ fn incident(n: u32) -> Incident {
         affected: String::new(),
         cia: Cia::default(),
         customer_impact: String::new(),
+        customer_summary: String::new(),
         personal_data_breach: n.is_multiple_of(7),
         drill: n.is_multiple_of(11),
         detected_at: at,

@@ -192,6 +192,7 @@ fn list_sorts_by_id_hides_closed_and_reports_the_urgent_clock() {
         "--no-action",
         "vendor fault",
     ]);
+    env.settle_checklist(&a);
     env.ok(&["incident", "set", &a, "--status", "closed"]);
     let open = env.json(&["incident", "list"]);
     let ids: Vec<&str> = open

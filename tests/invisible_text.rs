@@ -129,9 +129,12 @@ fn cli_text_reports_custody_log_and_outbox_mark_invisible_characters() {
     let sent = std::fs::read_dir(&outbox)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "txt"))
+        .find(|p| p.extension().is_some_and(|x| x == "eml"))
         .expect("an outbox file");
-    assert_marked("outbox", &std::fs::read_to_string(sent).unwrap());
+    // The outbox holds a whole mail message (its body may be encoded).
+    let raw = std::fs::read(sent).unwrap();
+    let mail = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_marked("outbox", &mail.body_text(0).unwrap());
 }
 
 #[test]

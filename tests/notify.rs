@@ -151,6 +151,27 @@ fn every_template_renders_for_every_severity_and_the_customer_one_has_every_fiel
             &at(4),
             &["incident", "note", &id, "an ordinary note, not an action"],
         );
+        // What customers are told is written for them.
+        r.ok_at(
+            &at(4),
+            &[
+                "incident",
+                "set",
+                &id,
+                "--customer-summary",
+                "Some sign-ins failed while we stopped an attack on our login service.",
+            ],
+        );
+        r.ok_at(
+            &at(4),
+            &[
+                "incident",
+                "note",
+                &id,
+                "--customer",
+                "We blocked the address the attack came from.",
+            ],
+        );
         for t in ["customer", "internal", "executive", "regulator"] {
             let out = r.ok_at(&at(5), &["notify", "draft", &id, "--template", t]);
             assert!(out.contains(&id), "{t} {sev}: {out}");
@@ -166,14 +187,13 @@ fn every_template_renders_for_every_severity_and_the_customer_one_has_every_fiel
              Date Detected: 2024-01-15 14:30 UTC\n\
              \n\
              SUMMARY:\n\
-             Repeated failed logins against the login API from one address.\n\
+             Some sign-ins failed while we stopped an attack on our login service.\n\
              \n\
              CUSTOMER IMPACT:\n\
              Some customers cannot log in.\n\
              \n\
              ACTIONS TAKEN:\n\
-             - SIEM monitoring reviewed\n\
-             - Blocked 203.0.113.7 at the edge\n\
+             - We blocked the address the attack came from.\n\
              \n\
              NEXT UPDATE:\n\
              Within {every} or sooner if status changes\n\
@@ -182,6 +202,10 @@ fn every_template_renders_for_every_severity_and_the_customer_one_has_every_fiel
              Security Operations: security@example.com, +1 555 0100\n"
         );
         assert_eq!(customer, expected);
+        // The internal update still has the internal summary and actions.
+        let internal = r.ok_at(&at(5), &["notify", "draft", &id, "--audience", "internal"]);
+        assert!(internal.contains("Repeated failed logins"), "{internal}");
+        assert!(internal.contains("- 2024-01-15 14:32 UTC  SIEM monitoring reviewed"));
     }
 }
 
@@ -251,7 +275,7 @@ fn a_runaway_template_fails_fast_naming_file_and_limit() {
 }
 
 #[test]
-fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
+fn the_outbox_gets_a_complete_eml_with_the_recipients_or_a_placeholder() {
     let r = Room::new();
     let outbox = r.dir().join("outbox");
     r.write_config(&format!(
@@ -265,7 +289,7 @@ fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
     let body = "Bonjour,\nnous enquêtons sur un incident; une ligne assez longue pour que l'encodage la coupe en plusieurs morceaux.\n";
     let f = r.message_file("m.txt", body);
     let out = r.ok_at(&at(10), &send_args(&id, "customers", &f));
-    assert!(out.contains("delivered"), "{out}");
+    assert!(out.contains("written to outbox, not sent"), "{out}");
 
     let eml = outbox.join(format!("{id}-000001-customers.eml"));
     let raw = std::fs::read(&eml).unwrap();
@@ -320,13 +344,23 @@ fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
     assert!(m.message_id().unwrap().ends_with("@example.com"));
     assert_eq!(m.body_text(0).unwrap().replace("\r\n", "\n"), body);
 
-    // Internal has no recipients: plain text, byte for byte.
+    // Internal has no recipients: still a whole message, to a placeholder
+    // that cannot be delivered and says what to set.
     let f = r.message_file("i.txt", "Internal: all hands on deck.");
     r.ok_at(&at(11), &send_args(&id, "internal", &f));
-    assert_eq!(
-        std::fs::read(outbox.join(format!("{id}-000002-internal.txt"))).unwrap(),
-        b"Internal: all hands on deck."
+    let raw = std::fs::read(outbox.join(format!("{id}-000002-internal.eml"))).unwrap();
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let to = m.to().unwrap().first().unwrap();
+    assert_eq!(to.address(), Some("internal@recipients.invalid"));
+    assert!(
+        to.name().unwrap().contains("[audiences.internal]"),
+        "{to:?}"
     );
+    assert_eq!(
+        m.subject(),
+        Some(format!("[{id}] Incident status update").as_str())
+    );
+    assert_eq!(m.body_text(0).unwrap(), "Internal: all hands on deck.");
 
     let list = r.json_at(&at(12), &["notify", "list", &id]);
     let list = list.as_array().unwrap();
@@ -337,6 +371,7 @@ fn the_outbox_gets_an_eml_for_email_audiences_and_text_otherwise() {
     assert_eq!(list[0]["body"], body);
     assert_eq!(list[0]["deliveries"][0]["sink"], "outbox");
     assert_eq!(list[0]["deliveries"][0]["state"], "delivered");
+    assert_eq!(list[0]["deliveries"][0]["handover"], "outbox");
 }
 
 #[test]

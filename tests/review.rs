@@ -84,6 +84,7 @@ fn closing_is_refused_until_the_review_has_a_root_cause_and_an_action() {
         "no corrective action",
     );
     env.ok(&["review", "action", "set", &id, &aid, "--status", "done"]);
+    env.settle_checklist(&id);
     env.ok(&["incident", "set", &id, "--status", "closed"]);
     assert_eq!(env.json(&["incident", "show", &id])["status"], "closed");
 
@@ -122,7 +123,59 @@ fn no_action_with_a_reason_opens_the_gate_and_six_whys_are_refused() {
         "--no-action",
         "Outside our control; provider post-mortem tracked by vendor management",
     ]);
+    env.settle_checklist(&id);
     env.ok(&["incident", "set", &id, "--status", "closed"]);
+}
+
+#[test]
+fn open_checklist_items_block_closing_by_count_and_name_until_done_or_not_applicable() {
+    let env = Env::new();
+    let id = env.new_incident("Credential stuffing on login", "P2");
+    env.ok(&["incident", "set", &id, "--phase", "triage"]);
+    env.ok(&[
+        "review",
+        "set",
+        &id,
+        "--root-cause",
+        "No rate limit on login",
+        "--no-action",
+        "Rate limit shipped during the incident",
+    ]);
+    for item in [
+        "detect.siem",
+        "detect.alerts",
+        "detect.reports",
+        "triage.severity",
+    ] {
+        env.ok(&["incident", "check", &id, item]);
+    }
+    let run = env.run(&["incident", "set", &id, "--status", "closed"]);
+    assert_fails(
+        &run,
+        2,
+        "14 of 18 checklist items are open: triage.impact, ",
+    );
+    let err = String::from_utf8_lossy(&run.stderr).to_string();
+    assert!(
+        err.contains("review.improve") && !err.contains("detect.siem"),
+        "{err}"
+    );
+    assert_eq!(env.show_json(&id)["status"], "investigating");
+
+    // Not applicable needs a reason, then counts as settled.
+    env.ok(&[
+        "incident",
+        "check",
+        &id,
+        "review.improve",
+        "--na",
+        "filed in the review",
+    ]);
+    let run = env.run(&["incident", "set", &id, "--status", "closed"]);
+    assert_fails(&run, 2, "13 of 18 checklist items are open");
+    env.settle_checklist(&id);
+    env.ok(&["incident", "set", &id, "--status", "closed"]);
+    assert_eq!(env.show_json(&id)["status"], "closed");
 }
 
 #[test]

@@ -127,12 +127,20 @@ kind = "osc52"
         ])
         .trim()
         .to_string();
+    // The customer template says what was written for customers.
+    sb.ok(&[
+        "incident",
+        "set",
+        &id,
+        "--customer-summary",
+        "Some customers could not log in.",
+    ]);
     sb.ok(&[
         "incident",
         "note",
         &id,
         "Rolled back deploy 4411",
-        "--action",
+        "--customer",
     ]);
     let mut c = sb.console(120, 40, &[]);
     open_composer(&mut c, "Login API returning 500s");
@@ -174,8 +182,10 @@ kind = "osc52"
     // The outbox file and the command's stdin hold the message.
     let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().collect();
     assert_eq!(files.len(), 1);
-    let file = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
-    assert!(file.contains(&body), "{file}");
+    // The outbox file is a whole mail message with the body.
+    let file = std::fs::read(files[0].as_ref().unwrap().path()).unwrap();
+    let mail = mail_parser::MessageParser::default().parse(&file).unwrap();
+    assert_eq!(mail.body_text(0).unwrap().replace("\r\n", "\n"), body);
     assert_eq!(std::fs::read_to_string(&pager).unwrap(), body);
     // The console wrote one well-formed OSC 52 carrying exactly the body.
     let raw = c.raw();

@@ -269,7 +269,7 @@ fn a_closing_refused_to_someone_else_is_explained_and_nothing_changes() {
     c.wait_text("Only the commander (alice) may close anyway");
     c.type_text("I want it closed");
     c.key_enter();
-    c.wait_text("override the review gate, not tester");
+    c.wait_text("review and checklist gate, not tester");
     c.key_esc();
     c.type_text("q");
     assert!(c.wait_exit(Duration::from_secs(10)).success());

@@ -109,6 +109,12 @@ fn fixture() -> (TempDir, Store) {
     store
         .update_review(&p4.id, &review, "dave", at(101))
         .unwrap();
+    // ...and its checklist settled.
+    for item in store.checklist(&p4.id).unwrap() {
+        store
+            .set_checklist_item(&p4.id, &item.id, ItemState::Done, None, "dave", at(101))
+            .unwrap();
+    }
     store
         .update_incident(&p4.id, &closed, "dave", at(100))
         .unwrap();

@@ -87,6 +87,9 @@ pub enum IncidentCmd {
         /// The note records an action taken (listed under ACTIONS TAKEN in messages)
         #[arg(long)]
         action: bool,
+        /// Written for customers: customer messages list it under ACTIONS TAKEN
+        #[arg(long)]
+        customer: bool,
         #[arg(long)]
         json: bool,
     },
@@ -148,6 +151,9 @@ pub struct SetArgs {
     pub cia: Option<Cia>,
     #[arg(long)]
     pub customer_impact: Option<String>,
+    /// What customers are told happened (customer messages use this, never --summary)
+    #[arg(long, value_name = "TEXT")]
+    pub customer_summary: Option<String>,
     /// true or false
     #[arg(long, value_name = "BOOL")]
     pub personal_data: Option<bool>,
@@ -256,12 +262,13 @@ pub(super) fn incident(
                 cia: a.cia,
                 customer_impact: a.customer_impact,
                 personal_data_breach: a.personal_data,
+                customer_summary: a.customer_summary,
                 close_override: a.override_reason,
                 reason: a.reason.clone(),
             };
             if patch.is_empty() && a.detected.is_none() {
                 return Err(Failure::Usage(
-                    "nothing to change: give at least one of --severity, --status, --phase, --title, --summary, --source, --affected, --cia, --customer-impact, --personal-data, --detected".into(),
+                    "nothing to change: give at least one of --severity, --status, --phase, --title, --summary, --source, --affected, --cia, --customer-impact, --customer-summary, --personal-data, --detected".into(),
                 ));
             }
             // The detection time is written by its own transaction: under
@@ -352,14 +359,12 @@ pub(super) fn incident(
             id,
             text,
             action,
+            customer,
             json: as_json,
         } => {
             let mut store = ctx.open_store()?;
-            let e = if action {
-                store.add_action_note(&id, &text, &ctx.actor, now)?
-            } else {
-                store.add_note(&id, &text, &ctx.actor, now)?
-            };
+            let flags = crate::store::NoteFlags { action, customer };
+            let e = store.note(&id, &text, flags, &ctx.actor, now)?;
             if as_json {
                 print_json(&json::event(&e))?;
             } else {
@@ -454,6 +459,9 @@ fn print_detail(
     }
     if !i.customer_impact.is_empty() {
         writeln!(out, "Customer impact: {}", display_safe(&i.customer_impact))?;
+    }
+    if !i.customer_summary.is_empty() {
+        writeln!(out, "For customers: {}", display_safe(&i.customer_summary))?;
     }
     writeln!(out, "\nRoles")?;
     for role in Role::ALL {

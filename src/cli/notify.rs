@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use super::{AppContext, Failure, human_time, print_json, stdout};
 use crate::comms::{self, Audience, MessageFields, Templates, alerts, sinks};
 use crate::domain::IncidentId;
-use crate::store::{DeliveryState, NewMessage, SentMessage};
+use crate::store::{NewMessage, SentMessage};
 use crate::text::{display_safe, display_safe_lines};
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +216,11 @@ fn write_to_terminal(seq: &str) -> std::io::Result<()> {
 fn send(ctx: &AppContext, a: SendArgs, now: DateTime<Utc>) -> Result<ExitCode, Failure> {
     let body = read_message(&a.file)?;
     let mut store = ctx.open_store()?;
+    if a.audience == Audience::Customers
+        && let Some(w) = comms::leak::warning(&comms::leak::quotes_in(&store, &a.id, &body)?)
+    {
+        eprintln!("warning: {w}");
+    }
     let new = NewMessage {
         incident_id: a.id.clone(),
         audience: a.audience,
@@ -263,12 +268,16 @@ fn send(ctx: &AppContext, a: SendArgs, now: DateTime<Utc>) -> Result<ExitCode, F
                 format!(
                     "  {:<12} {:<10} {}{again}",
                     display_safe(&r.sink),
-                    if r.delivered { "delivered" } else { "FAILED" },
+                    sinks::result_state(r, &ctx.settings.comms, &ctx.db),
                     display_safe(&r.detail)
                 ),
             )?;
         }
         out.flush().map_err(anyhow::Error::from)?;
+    }
+    let (summary, attention) = comms::reach::sent_summary(m);
+    if attention && outcome.failures() == 0 {
+        eprintln!("warning: {summary}");
     }
     let failed = outcome.failures();
     if failed > 0 {
@@ -298,11 +307,7 @@ fn list(ctx: &AppContext, id: &IncidentId, as_json: bool) -> Result<ExitCode, Fa
     for m in &messages {
         put(message_line(m))?;
         for d in &m.deliveries {
-            let state = match d.state {
-                DeliveryState::Delivered => "delivered",
-                DeliveryState::Failed => "FAILED",
-                DeliveryState::Pending => "pending",
-            };
+            let state = d.state_text();
             put(format!(
                 "      {:<12} {:<10} {} attempt(s), {}  {}",
                 display_safe(&d.sink),
@@ -326,11 +331,7 @@ fn message_line(m: &SentMessage) -> String {
         display_safe(&m.author),
         m.body.len(),
         short_hash(&m.sha256),
-        if m.delivered() {
-            "delivered"
-        } else {
-            "NOT DELIVERED"
-        }
+        comms::reach::message_state(m)
     )
 }
 
@@ -381,7 +382,7 @@ fn retry(
                 "  message #{:<4} {:<12} {:<10} {}",
                 r.message_id,
                 display_safe(&r.sink),
-                if r.delivered { "delivered" } else { "FAILED" },
+                sinks::result_state(r, &ctx.settings.comms, &ctx.db),
                 display_safe(&r.detail)
             );
         }

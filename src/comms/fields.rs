@@ -13,16 +13,26 @@ use crate::domain::{Policy, Role};
 use crate::store::IncidentDetail;
 use crate::text::{display_safe, display_safe_lines};
 
-pub use crate::domain::comms::ACTION_FLAG;
+pub use crate::domain::comms::{ACTION_FLAG, CUSTOMER_FLAG};
+
+/// True for a note whose event data sets `flag`.
+fn note_flagged(e: &Event, flag: &str) -> bool {
+    e.kind == kinds::NOTE_ADDED
+        && serde_json::from_str::<serde_json::Value>(&e.data)
+            .ok()
+            .and_then(|v| v.get(flag).and_then(serde_json::Value::as_bool))
+            .unwrap_or(false)
+}
 
 /// True for timeline events that record an action taken (notes flagged as
 /// actions).
 pub fn is_action(e: &Event) -> bool {
-    e.kind == kinds::NOTE_ADDED
-        && serde_json::from_str::<serde_json::Value>(&e.data)
-            .ok()
-            .and_then(|v| v.get(ACTION_FLAG).and_then(serde_json::Value::as_bool))
-            .unwrap_or(false)
+    note_flagged(e, ACTION_FLAG)
+}
+
+/// True for notes written for customers (`incident note --customer`).
+pub fn is_customer_note(e: &Event) -> bool {
+    note_flagged(e, CUSTOMER_FLAG)
 }
 
 /// One bullet of ACTIONS TAKEN.
@@ -68,7 +78,10 @@ pub struct MessageFields {
     pub declared: String,
     /// When the message is written (`now`), UTC.
     pub date: String,
+    /// The internal summary: never in a customer template.
     pub summary: String,
+    /// What customers are told happened (`incident set --customer-summary`).
+    pub customer_summary: String,
     pub customer_impact: String,
     pub affected: String,
     /// `C:high I:none A:low`
@@ -78,6 +91,10 @@ pub struct MessageFields {
     /// Checklist items done and timeline notes marked as actions, oldest
     /// first.
     pub actions_taken: Vec<ActionTaken>,
+    /// Notes written for customers (`incident note --customer`), oldest
+    /// first: the customer template's ACTIONS TAKEN, in place of
+    /// `actions_taken`, whose checklist names are internal.
+    pub customer_actions: Vec<ActionTaken>,
     /// Open checklist items of the current phase (next steps).
     pub next_steps: Vec<String>,
     /// `Within 2 hours or sooner if status changes`
@@ -174,6 +191,17 @@ impl MessageFields {
             )
             .collect();
         actions.sort_by_key(|a| a.0);
+        let mut customer_actions: Vec<ActionTaken> = detail
+            .timeline
+            .iter()
+            .filter(|e| is_customer_note(e))
+            .map(|e| ActionTaken {
+                at: message_time(e.at),
+                text: one_line(&e.detail),
+            })
+            .collect();
+        // The timeline is newest first; messages read oldest first.
+        customer_actions.reverse();
 
         let next_steps = detail
             .checklist
@@ -247,6 +275,7 @@ impl MessageFields {
             declared: message_time(i.declared_at),
             date: message_time(now),
             summary: multi_line(&i.summary),
+            customer_summary: multi_line(&i.customer_summary),
             customer_impact: multi_line(&i.customer_impact),
             affected: one_line(&i.affected),
             cia: i.cia.to_string(),
@@ -259,6 +288,7 @@ impl MessageFields {
                     text,
                 })
                 .collect(),
+            customer_actions,
             next_steps,
             next_update,
             next_update_at,

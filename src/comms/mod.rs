@@ -10,6 +10,10 @@
 //!   shell) or OSC 52: sending, delivering raised alerts, and the one retry
 //!   path; with `desktop` (notifications over the session bus) the part of
 //!   the room that talks to the world.
+//! - `leak`: which internal-only passages (internal summary, notes,
+//!   checklist names, evidence) a customer message quotes (pure).
+//! - `reach`: whether the chosen sinks send a message on or only write it
+//!   to an outbox or a clipboard, and how listings word it (pure).
 //! - `alerts`: which alerts are due at `now` (`alerts::due`, pure), and
 //!   raising them in the store with the one background-delivery path
 //!   (`delivery_queue`, the one background path), which is not pure.
@@ -23,7 +27,9 @@ pub mod config;
 pub mod delivery_queue;
 pub mod desktop;
 pub mod fields;
+pub mod leak;
 mod mailbox;
+pub mod reach;
 pub mod sinks;
 pub mod templates;
 

@@ -146,6 +146,62 @@ pub const DETECTION: &str = "detection";
 /// `note.added` event with data `{"action": true}`.
 pub const ACTION_FLAG: &str = "action";
 
+/// The key in a note's event data that marks it as written for customers:
+/// `incident note ID --customer "We reset every affected password"`
+/// records `{"customer": true}`. The customer template's ACTIONS TAKEN
+/// lists these notes and nothing else (never checklist item names).
+pub const CUSTOMER_FLAG: &str = "customer";
+
+/// How far a delivered message went: handed to something that sends it
+/// on (a command sink), or only put where a person must still send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handover {
+    /// Handed to a program that sends it on (mail, a chat, a status page).
+    Sent,
+    /// Written to an outbox directory: nobody has received it.
+    Outbox,
+    /// Copied to the sender's terminal clipboard: nobody has received it.
+    Clipboard,
+}
+
+impl Handover {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Handover::Sent => "sent",
+            Handover::Outbox => "outbox",
+            Handover::Clipboard => "clipboard",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Handover> {
+        match s {
+            "sent" => Some(Handover::Sent),
+            "outbox" => Some(Handover::Outbox),
+            "clipboard" => Some(Handover::Clipboard),
+            _ => None,
+        }
+    }
+
+    /// True when the message left this machine's hands.
+    pub fn reaches_recipients(self) -> bool {
+        self == Handover::Sent
+    }
+
+    /// What a delivered message's state reads as, everywhere it is
+    /// reported (CLI, the record, the console).
+    pub fn state_text(self) -> &'static str {
+        match self {
+            Handover::Sent => "delivered",
+            Handover::Outbox => NOT_SENT_OUTBOX,
+            Handover::Clipboard => "copied to the clipboard, not sent",
+        }
+    }
+}
+
+/// The state of a message that only reached the outbox.
+pub const NOT_SENT_OUTBOX: &str = "written to outbox, not sent";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,6 +355,10 @@ pub struct Incident {
     pub affected: String,
     pub cia: Cia,
     pub customer_impact: String,
+    /// What customers are told happened: kept apart from the internal
+    /// `summary`, which customer messages never quote.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub customer_summary: String,
     /// Raises the regulatory clocks of the policy (e.g. GDPR's 72 hours).
     pub personal_data_breach: bool,
     /// Exercises: shown as DRILL everywhere, kept out of metrics.

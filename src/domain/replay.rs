@@ -186,6 +186,7 @@ fn set_field(i: &mut Incident, field: &str, to: &str) -> Result<(), String> {
         "summary" => i.summary = to.to_string(),
         "affected" => i.affected = to.to_string(),
         "customer_impact" => i.customer_impact = to.to_string(),
+        "customer_summary" => i.customer_summary = to.to_string(),
         "severity" => i.severity = to.parse().map_err(parse)?,
         "status" => i.status = to.parse().map_err(parse)?,
         "phase" => i.phase = to.parse().map_err(parse)?,
@@ -229,6 +230,11 @@ pub fn differences(row: &Incident, replayed: &Incident) -> Vec<String> {
     let t = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".into(), super::event::format_time);
     cmp("title", row.title.clone(), replayed.title.clone());
     cmp("summary", row.summary.clone(), replayed.summary.clone());
+    cmp(
+        "customer_summary",
+        row.customer_summary.clone(),
+        replayed.customer_summary.clone(),
+    );
     cmp(
         "severity",
         row.severity.to_string(),

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::incident::{Incident, ParseError, Status};
+use super::playbook::{ChecklistItem, ItemState};
 use super::policy::Policy;
 
 /// At most this many whys.
@@ -189,6 +190,92 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("'{s}' is not a date (expected YYYY-MM-DD)"))
 }
 
+/// What stands between an incident and closing: an incomplete review and
+/// checklist items neither done nor marked not applicable with a reason.
+/// The store checks it inside the closing write (`update_incident`), so
+/// the CLI and the console meet the same gate; the commander may override
+/// it with a reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseBlockers {
+    /// The review's problem (`Review::gate_problem`).
+    pub review: Option<String>,
+    /// Open items: (id, text), in checklist order.
+    pub open_items: Vec<(String, String)>,
+    /// How many items the checklist has.
+    pub items: usize,
+}
+
+impl CloseBlockers {
+    pub fn of(review: &Review, checklist: &[ChecklistItem]) -> CloseBlockers {
+        let settled = |c: &ChecklistItem| match c.state {
+            ItemState::Done => true,
+            ItemState::NotApplicable => c.reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
+            ItemState::Open => false,
+        };
+        CloseBlockers {
+            review: review.gate_problem(),
+            open_items: checklist
+                .iter()
+                .filter(|c| !settled(c))
+                .map(|c| (c.id.clone(), c.text.clone()))
+                .collect(),
+            items: checklist.len(),
+        }
+    }
+
+    pub fn is_clear(&self) -> bool {
+        self.review.is_none() && self.open_items.is_empty()
+    }
+
+    /// "review gate", "checklist gate" or "review and checklist gate".
+    pub fn gate(&self) -> &'static str {
+        match (self.review.is_some(), self.open_items.is_empty()) {
+            (true, true) => "review gate",
+            (false, _) => "checklist gate",
+            (true, false) => "review and checklist gate",
+        }
+    }
+
+    /// The checklist's part: "14 of 18 checklist items are open: a, b".
+    pub fn checklist_problem(&self) -> Option<String> {
+        let n = self.open_items.len();
+        if n == 0 {
+            return None;
+        }
+        let ids: Vec<&str> = self.open_items.iter().map(|(id, _)| id.as_str()).collect();
+        Some(format!(
+            "{n} of {} checklist item{} {} open: {}",
+            self.items,
+            if self.items == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" },
+            ids.join(", ")
+        ))
+    }
+
+    /// Every problem, the review's first; `None` when closing may go ahead.
+    pub fn problem(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .review
+            .iter()
+            .cloned()
+            .chain(self.checklist_problem())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    /// What to do about them, for the refusal.
+    pub fn remedy(&self) -> String {
+        let mut todo = Vec::new();
+        if self.review.is_some() {
+            todo.push("complete the review (root cause, and a corrective action or a \"no action\" reason)");
+        }
+        if !self.open_items.is_empty() {
+            todo.push("mark each open item done, or not applicable with a reason (warroom incident check ID ITEM [--na REASON])");
+        }
+        todo.join(" and ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +298,7 @@ mod tests {
             affected: String::new(),
             cia: Default::default(),
             customer_impact: String::new(),
+            customer_summary: String::new(),
             personal_data_breach: false,
             drill: false,
             detected_at: t(0),

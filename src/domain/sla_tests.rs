@@ -19,6 +19,7 @@ fn incident(sev: Severity) -> Incident {
         affected: String::new(),
         cia: Cia::default(),
         customer_impact: String::new(),
+        customer_summary: String::new(),
         personal_data_breach: false,
         drill: false,
         detected_at: t(10, 0),

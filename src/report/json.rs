@@ -96,6 +96,9 @@ pub struct IncidentJson<'a> {
     affected: &'a str,
     cia: CiaJson,
     customer_impact: &'a str,
+    /// What customers are told; absent while unset (older shapes unchanged).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    customer_summary: &'a str,
     personal_data_breach: bool,
     drill: bool,
     #[serde(serialize_with = "ser_time")]
@@ -140,6 +143,7 @@ impl<'a> IncidentJson<'a> {
                 availability: i.cia.availability.as_str(),
             },
             customer_impact: &i.customer_impact,
+            customer_summary: &i.customer_summary,
             personal_data_breach: i.personal_data_breach,
             drill: i.drill,
             detected_at: i.detected_at,

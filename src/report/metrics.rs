@@ -264,6 +264,7 @@ mod tests {
             affected: String::new(),
             cia: Default::default(),
             customer_impact: String::new(),
+            customer_summary: String::new(),
             personal_data_breach: false,
             drill,
             detected_at: min(detected),

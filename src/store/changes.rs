@@ -17,7 +17,11 @@ pub(super) const INCIDENT_COLUMNS: &str =
     "id, title, summary, severity, status, phase, source, affected,
     cia_confidentiality, cia_integrity, cia_availability, customer_impact, personal_data_breach,
     drill, detected_at, declared_at, acknowledged_at, contained_at, resolved_at, closed_at,
-    customer_notified_at, regulator_notified_at, last_update_at, updated_at, clock_history";
+    customer_notified_at, regulator_notified_at, last_update_at, updated_at, clock_history,
+    customer_summary";
+
+/// How many columns `INCIDENT_COLUMNS` names (a query's own columns follow).
+pub(super) const INCIDENT_COLUMN_COUNT: usize = 26;
 
 pub(super) fn incident_from_row(r: &Row<'_>) -> rusqlite::Result<Incident> {
     Ok(Incident {
@@ -51,6 +55,7 @@ pub(super) fn incident_from_row(r: &Row<'_>) -> rusqlite::Result<Incident> {
             let text = r.get_ref(24)?.as_str().map_err(|e| conversion(24, e))?;
             serde_json::from_str(text).map_err(|e| conversion(24, e))?
         },
+        customer_summary: r.get(25)?,
     })
 }
 
@@ -105,7 +110,7 @@ pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result
             cia_availability = ?11, customer_impact = ?12, personal_data_breach = ?13,
             acknowledged_at = ?14, contained_at = ?15, resolved_at = ?16, closed_at = ?17,
             customer_notified_at = ?18, regulator_notified_at = ?19, last_update_at = ?20,
-            updated_at = ?21, detected_at = ?22, clock_history = ?23
+            updated_at = ?21, detected_at = ?22, clock_history = ?23, customer_summary = ?24
          WHERE id = ?1",
         params![
             i.id.as_str(),
@@ -131,6 +136,7 @@ pub(super) fn save_in_tx(tx: &Transaction<'_>, i: &Incident) -> rusqlite::Result
             format_time(i.updated_at),
             format_time(i.detected_at),
             serde_json::to_string(&i.clock_history).unwrap_or_else(|_| "{}".into()),
+            i.customer_summary,
         ],
     )?;
     Ok(())

@@ -157,3 +157,17 @@ impl Store {
         )
     }
 }
+
+/// An incident's checklist read inside a transaction (the closing gate
+/// judges the items as they are at commit time).
+pub(super) fn checklist_in(
+    conn: &rusqlite::Connection,
+    id: &str,
+) -> rusqlite::Result<Vec<ChecklistItem>> {
+    conn.prepare_cached(
+        "SELECT item_id, phase, text, state, reason, changed_by, changed_at
+             FROM checklist WHERE incident_id = ?1 ORDER BY position",
+    )?
+    .query_map([id], checklist_from_row)?
+    .collect()
+}

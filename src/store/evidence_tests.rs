@@ -205,6 +205,13 @@ fn closing_needs_a_review_or_the_commanders_override() {
         matches!(err, StoreError::Invalid(_)),
         "dropping needs a reason"
     );
+    // A complete review still leaves the open checklist items in the way.
+    let err = s.update_incident(&j.id, &close, "alice", t0()).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(ref m) if m.contains("checklist items are open")),
+        "{err}"
+    );
+    crate::store::test_fixtures::settle_checklist(&mut s, &j.id, t0());
     let closed = s
         .update_incident(&j.id, &close, "alice", t0() + Duration::minutes(1))
         .unwrap();

@@ -11,7 +11,9 @@ use serde_json::json;
 pub(super) use super::changes::{load_in_tx, record_change};
 pub(super) use super::rows::{parse_opt_time, parse_time};
 
-use super::changes::{INCIDENT_COLUMNS, incident_from_row, note_customer_notice, save_in_tx};
+use super::changes::{
+    INCIDENT_COLUMN_COUNT, INCIDENT_COLUMNS, incident_from_row, note_customer_notice, save_in_tx,
+};
 use super::rows::non_blank;
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
@@ -70,6 +72,8 @@ pub struct IncidentPatch {
     pub cia: Option<Cia>,
     pub customer_impact: Option<String>,
     pub personal_data_breach: Option<bool>,
+    /// What customers are told happened (see `Incident::customer_summary`).
+    pub customer_summary: Option<String>,
     /// Closing without a complete review: the commander's reason (see
     /// `review::close_gate`). Not a change by itself.
     pub close_override: Option<String>,
@@ -90,7 +94,17 @@ impl IncidentPatch {
             && self.cia.is_none()
             && self.customer_impact.is_none()
             && self.personal_data_breach.is_none()
+            && self.customer_summary.is_none()
     }
+}
+
+/// The marks of a note (see `Store::note`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoteFlags {
+    /// An action taken (ACTIONS TAKEN of internal messages).
+    pub action: bool,
+    /// Written for customers (ACTIONS TAKEN of customer messages).
+    pub customer: bool,
 }
 
 /// One board line: the incident and its current commander.
@@ -158,6 +172,13 @@ fn apply_patch(
     set!(customer_impact, "customer_impact", |s: &String| s.clone());
     set!(personal_data_breach, "personal_data_breach", |s: &bool| s
         .to_string());
+    if let Some(c) = &p.customer_summary {
+        let c = c.trim();
+        if i.customer_summary != c {
+            changes.push(("customer_summary", i.customer_summary.clone(), c.into()));
+            i.customer_summary = c.into();
+        }
+    }
 
     if p.status.is_some() {
         crate::domain::replay::stamp_status_times(i, now);
@@ -171,7 +192,7 @@ fn describe_changes(changes: &[(&str, String, String)]) -> String {
     changes
         .iter()
         .map(|(field, old, new)| match *field {
-            "summary" | "customer_impact" | "affected" => {
+            "summary" | "customer_impact" | "customer_summary" | "affected" => {
                 format!("{} updated", field.replace('_', " "))
             }
             "title" => format!("title \u{2192} \"{new}\""),
@@ -213,6 +234,7 @@ pub(super) fn create_in_tx(
         affected: new.affected.trim().to_string(),
         cia: new.cia,
         customer_impact: new.customer_impact.trim().to_string(),
+        customer_summary: String::new(),
         personal_data_breach: new.personal_data_breach,
         drill: new.drill,
         detected_at: detected,
@@ -444,7 +466,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Event> {
-        self.note(id, text, false, actor, now)
+        self.note(id, text, NoteFlags::default(), actor, now)
     }
 
     /// Adds a note that records an action taken ("Blocked 203.0.113.7 at
@@ -458,18 +480,32 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Event> {
-        self.note(id, text, true, actor, now)
+        let flags = NoteFlags {
+            action: true,
+            customer: false,
+        };
+        self.note(id, text, flags, actor, now)
     }
 
-    fn note(
+    /// Adds a note with its marks: an action taken, and written for
+    /// customers (`{"customer": true}`: the customer template's ACTIONS
+    /// TAKEN lists these and nothing internal).
+    pub fn note(
         &mut self,
         id: &IncidentId,
         text: &str,
-        action: bool,
+        flags: NoteFlags,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Event> {
         let text = non_blank(text, "note must not be empty")?;
+        let mut data = serde_json::Map::new();
+        if flags.action {
+            data.insert(crate::domain::comms::ACTION_FLAG.into(), true.into());
+        }
+        if flags.customer {
+            data.insert(crate::domain::comms::CUSTOMER_FLAG.into(), true.into());
+        }
         self.write(|tx| {
             let mut incident = load_in_tx(tx, id.as_str())?;
             Ok(record_change(
@@ -479,11 +515,7 @@ impl Store {
                 now,
                 kinds::NOTE_ADDED,
                 text.to_string(),
-                if action {
-                    json!({ crate::domain::comms::ACTION_FLAG: true })
-                } else {
-                    json!({})
-                },
+                serde_json::Value::Object(data.clone()),
             )?)
         })
     }
@@ -519,7 +551,7 @@ impl Store {
         self.query_all(&sql, [include_closed], |r| {
             Ok(BoardRow {
                 incident: incident_from_row(r)?,
-                commander: r.get(25)?,
+                commander: r.get(INCIDENT_COLUMN_COUNT)?,
             })
         })
     }

@@ -58,7 +58,7 @@ pub use evidence::{
 };
 pub use evidence_check::ItemCheck;
 pub use evidence_files::open_regular_file;
-pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident};
+pub use incidents::{BoardRow, IncidentDetail, IncidentPatch, NewIncident, NoteFlags};
 pub use intake::{
     IntakeAlert, IntakeBatch, IntakeOutcome, IntakeStats, channels as intake_channels,
 };
@@ -463,3 +463,7 @@ mod campaigns_tests;
 #[cfg(test)]
 #[path = "versions_tests.rs"]
 mod versions_tests;
+
+#[cfg(test)]
+#[path = "close_gate_tests.rs"]
+mod close_gate_tests;

@@ -57,6 +57,7 @@ fn busy_incident(s: &mut Store) -> Incident {
         personal_data_breach: Some(true),
         affected: Some("eu-west-1".into()),
         title: Some("Busy incident ".into()),
+        customer_summary: Some(" We stopped an attack. ".into()),
         ..Default::default()
     };
     s.update_incident(&i.id, &patch, "alice", t(1)).unwrap();
@@ -127,6 +128,10 @@ fn incident_rows_changed_outside_warroom_fail_verify_naming_the_field() {
             "UPDATE incidents SET phase = 'review' WHERE id = ?1",
         ),
         (
+            "customer_summary",
+            "UPDATE incidents SET customer_summary = 'All fine, nothing happened' WHERE id = ?1",
+        ),
+        (
             "detected_at",
             "UPDATE incidents SET detected_at = '2026-03-01T11:00:00.000Z' WHERE id = ?1",
         ),
@@ -166,7 +171,8 @@ fn incident_rows_changed_outside_warroom_fail_verify_naming_the_field() {
             .prepare(
                 "UPDATE incidents SET status = ?2, severity = ?3, title = ?4, phase = ?5,
                  detected_at = ?6, acknowledged_at = ?7, closed_at = ?8,
-                 regulator_notified_at = ?9, customer_notified_at = ?10 WHERE id = ?1",
+                 regulator_notified_at = ?9, customer_notified_at = ?10, customer_summary = ?11
+                 WHERE id = ?1",
             )
             .unwrap();
         let ts = |t: Option<DateTime<Utc>>| t.map(crate::domain::event::format_time);
@@ -181,6 +187,7 @@ fn incident_rows_changed_outside_warroom_fail_verify_naming_the_field() {
             ts(before.closed_at),
             ts(before.regulator_notified_at),
             ts(before.customer_notified_at),
+            before.customer_summary,
         ])
         .unwrap();
         assert!(s.verify(None).unwrap().is_ok(), "{field} restored");

@@ -10,7 +10,9 @@ use super::rows::{parse_opt_time, parse_time};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError, WriteError};
 use crate::domain::event::format_time;
-use crate::domain::review::{ActionStatus, CorrectiveAction, Review, kinds, validate_whys};
+use crate::domain::review::{
+    ActionStatus, CloseBlockers, CorrectiveAction, Review, kinds, validate_whys,
+};
 use crate::domain::version::{Target, Version, review_label};
 use crate::domain::{Incident, IncidentId, Role};
 
@@ -138,8 +140,9 @@ fn save_review(
 }
 
 /// The closing gate, inside `update_incident`'s transaction: closing needs
-/// a complete review, unless the current commander overrides with a
-/// reason, which is appended to the timeline.
+/// a complete review and every checklist item done or not applicable (with
+/// its reason), unless the current commander overrides with a reason,
+/// which is appended to the timeline.
 pub(super) fn close_gate(
     tx: &Transaction<'_>,
     incident: &Incident,
@@ -149,13 +152,17 @@ pub(super) fn close_gate(
 ) -> Result<(), WriteError> {
     let id = incident.id.as_str();
     let review = load_review(tx, id)?;
-    let Some(problem) = review.gate_problem() else {
+    let checklist = super::checklist::checklist_in(tx, id)?;
+    let blockers = CloseBlockers::of(&review, &checklist);
+    let Some(problem) = blockers.problem() else {
         return Ok(());
     };
+    let gate = blockers.gate();
     let reason = override_reason.map(str::trim).filter(|r| !r.is_empty());
     let Some(reason) = reason else {
         return Err(StoreError::Invalid(format!(
-            "{id} cannot be closed: {problem}; complete the review (root cause, and a corrective action or a \"no action\" reason), or the commander may override with a reason"
+            "{id} cannot be closed: {problem}; {}, or the commander may override with a reason",
+            blockers.remedy()
         ))
         .into());
     };
@@ -169,11 +176,16 @@ pub(super) fn close_gate(
         .optional()?;
     if commander.as_deref() != Some(actor) {
         return Err(StoreError::Invalid(format!(
-            "{id} cannot be closed: {problem}; only the commander ({}) may override the review gate, not {actor}",
+            "{id} cannot be closed: only the commander ({}) may override the {gate}, not {actor}; {problem}",
             commander.as_deref().unwrap_or("nobody holds the role")
         ))
         .into());
     }
+    let open: Vec<&str> = blockers
+        .open_items
+        .iter()
+        .map(|(item, _)| item.as_str())
+        .collect();
     append(
         tx,
         NewEvent {
@@ -182,8 +194,12 @@ pub(super) fn close_gate(
             actor,
             incident: Some(id),
             kind: kinds::GATE_OVERRIDDEN,
-            detail: format!("review gate overridden by the commander: {reason} ({problem})"),
-            data: json!({ "reason": reason, "problem": problem }),
+            detail: format!("{gate} overridden by the commander: {reason} ({problem})"),
+            data: if open.is_empty() {
+                json!({ "reason": reason, "problem": problem })
+            } else {
+                json!({ "reason": reason, "problem": problem, "open_items": open })
+            },
         },
     )?;
     Ok(())
@@ -208,6 +224,16 @@ fn trimmed(s: &str) -> String {
 }
 
 impl Store {
+    /// What stands between an incident and closing now (the closing gate's
+    /// own judgement, for a console deciding whether to offer the
+    /// override).
+    pub fn close_blockers(&self, id: &IncidentId) -> Result<CloseBlockers> {
+        self.incident(id)?;
+        let review = load_review(&self.conn, id.as_str()).map_err(|e| self.err(e))?;
+        let checklist = self.checklist(id)?;
+        Ok(CloseBlockers::of(&review, &checklist))
+    }
+
     /// An incident's review with its corrective actions (an empty review if
     /// none was started).
     pub fn review(&self, id: &IncidentId) -> Result<Review> {

@@ -9,7 +9,8 @@
 //! (`store/intake.rs`), 11 source reads, 12 intake ways in (`store/intake_status.rs`),
 //! 13 the watcher's lookup indexes (`store/watch_indexes.rs`), 14 campaigns and
 //! reports of the watcher's incidents (`store/campaigns.rs`), 15 presence
-//! (`store/presence.rs`); next free: 16.
+//! (`store/presence.rs`), 16 the customer summary and delivery handovers
+//! (`store/comms`); next free: 17.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -33,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::watch_indexes::MIGRATION,
     super::campaigns::MIGRATION,
     super::presence::MIGRATION,
+    super::comms::MIGRATION_CUSTOMER,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

@@ -35,3 +35,24 @@ pub(crate) fn with_incident(
         .unwrap();
     (dir, store, incident)
 }
+
+/// Marks every checklist item of `id` done by alice at `at`: the closing
+/// gate wants the checklist settled as well as the review.
+pub(crate) fn settle_checklist(
+    store: &mut Store,
+    id: &crate::domain::IncidentId,
+    at: DateTime<Utc>,
+) {
+    for item in store.checklist(id).unwrap() {
+        store
+            .set_checklist_item(
+                id,
+                &item.id,
+                crate::domain::playbook::ItemState::Done,
+                None,
+                "alice",
+                at,
+            )
+            .unwrap();
+    }
+}

@@ -166,6 +166,8 @@ fn status_moves_set_lifecycle_times() {
     };
     s.update_review(&i.id, &review, "alice", t0() + Duration::minutes(25))
         .unwrap();
+    // ...and every checklist item settled.
+    super::test_fixtures::settle_checklist(&mut s, &i.id, t0() + Duration::minutes(26));
     let closed = set(&mut s, Status::Closed, 30);
     assert_eq!(closed.closed_at, Some(t0() + Duration::minutes(30)));
     assert!(

@@ -82,6 +82,19 @@ impl Env {
         self.json(&["incident", "show", id])
     }
 
+    /// Marks every open checklist item done: the closing gate wants the
+    /// checklist settled as well as the review.
+    pub fn settle_checklist(&self, id: &str) {
+        let shown = self.show_json(id);
+        for item in shown["checklist"].as_array().into_iter().flatten() {
+            if item["state"] == "open"
+                && let Some(item) = item["id"].as_str()
+            {
+                self.ok(&["incident", "check", id, item]);
+            }
+        }
+    }
+
     pub fn new_incident(&self, title: &str, severity: &str) -> String {
         self.ok(&["incident", "new", "--title", title, "--severity", severity])
             .trim()

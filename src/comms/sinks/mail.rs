@@ -6,6 +6,7 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 
 use super::super::config::{CommsConfig, Mailbox};
+use crate::domain::comms::Audience;
 use crate::store::SentMessage;
 
 /// The subject of a message: `[INC-2026-001] Security incident notification`.
@@ -30,12 +31,34 @@ pub fn message_id(msg: &SentMessage, config: &CommsConfig) -> String {
     )
 }
 
-/// The message as an RFC 5322 email to the audience's recipients.
+/// Who an outbox file is addressed to when comms.toml names nobody for
+/// the audience: a mailbox under `.invalid` (RFC 2606: never delivered)
+/// whose name says what to set, so the file is a complete message and
+/// nobody mistakes it for one that went out.
+pub fn placeholder_recipient(audience: Audience) -> Mailbox {
+    Mailbox {
+        name: Some(format!(
+            "{} - no recipients: set [audiences.{}] to in comms.toml",
+            audience.label(),
+            audience.as_str()
+        )),
+        address: format!("{}@recipients.invalid", audience.as_str()),
+    }
+}
+
+/// The message as an RFC 5322 email to the audience's recipients (or the
+/// placeholder recipient when there are none).
 pub fn render_eml(msg: &SentMessage, config: &CommsConfig) -> Vec<u8> {
+    let placeholder;
+    let mut to = config.recipients(msg.audience);
+    if to.is_empty() {
+        placeholder = [placeholder_recipient(msg.audience)];
+        to = &placeholder;
+    }
     build_eml(
         config,
         &Envelope {
-            to: config.recipients(msg.audience),
+            to,
             subject: subject(msg),
             date: msg.sent_at,
             message_id: message_id(msg, config),

@@ -1,11 +1,17 @@
 //! Delivery of sent messages: an outbox directory, a command, OSC 52. The
 //! one part of the comms room that does I/O.
 //!
-//! What a sink receives: for an *email audience* (one with recipients in
-//! comms.toml) an RFC 5322 message (`.eml`: Date, From, To, Subject,
-//! Message-ID, MIME-Version, `text/plain; charset=utf-8`, CRLF line ends,
-//! non-ASCII headers encoded); otherwise the message text itself. OSC 52
-//! always carries the text (it is for pasting).
+//! What a sink receives: an outbox always gets a complete RFC 5322
+//! message (`.eml`: Date, From, To, Subject, Message-ID, MIME-Version,
+//! `text/plain; charset=utf-8`, CRLF line ends, non-ASCII headers encoded)
+//! addressed to the audience's recipients, or to a placeholder naming the
+//! missing setting when comms.toml lists none. A command gets the `.eml`
+//! for an *email audience* (one with recipients) and the text otherwise.
+//! OSC 52 always carries the text (it is for pasting).
+//!
+//! Only a command hands a message on to be sent; an outbox file or a
+//! clipboard copy reaches nobody until a person sends it, and is recorded
+//! so ([`Handover`], "written to outbox, not sent").
 //!
 //! [`send`] and [`retry`] are the whole path the console and the CLI share:
 //! the message is recorded first (`Store::send_message`), then each sink is
@@ -28,12 +34,13 @@ use std::time::Duration;
 use base64::Engine;
 
 use super::config::{CommsConfig, SinkConfig, SinkKind};
+pub use crate::domain::comms::Handover;
 use crate::store::SentMessage;
 
 pub use alert::{AlertMessage, AlertResult, deliver_alert, recipients_of};
 pub use alert_delivery::deliver_alerts;
 pub use command::run_command;
-pub use mail::{message_id, render_eml, subject};
+pub use mail::{message_id, placeholder_recipient, render_eml, subject};
 pub use outbox::outbox_file_name;
 pub use record::SinkResult;
 pub use retry::{retry, retry_alerts};
@@ -59,6 +66,29 @@ pub struct Delivered {
     /// OSC 52 only: the escape sequence the caller must write to its own
     /// terminal (the console from its render thread, the CLI to its tty).
     pub terminal: Option<String>,
+}
+
+/// How far a sink of this kind takes a message.
+pub fn handover_of(kind: &SinkKind) -> Handover {
+    match kind {
+        SinkKind::Outbox { .. } => Handover::Outbox,
+        SinkKind::Command { .. } => Handover::Sent,
+        SinkKind::Osc52 { .. } => Handover::Clipboard,
+    }
+}
+
+/// What one sink's result of a send or retry reads as: `delivered`,
+/// `written to outbox, not sent`, `FAILED`... The sink's kind is looked up
+/// in the settings the delivery was just made with.
+pub fn result_state(r: &SinkResult, config: &CommsConfig, db: &std::path::Path) -> &'static str {
+    if !r.delivered {
+        return "FAILED";
+    }
+    config
+        .effective_sinks(db)
+        .iter()
+        .find(|s| s.name == r.sink)
+        .map_or("delivered", |s| handover_of(&s.kind).state_text())
 }
 
 /// What a sink receives for this message (see the module docs).
@@ -94,8 +124,10 @@ pub fn deliver(
 ) -> Result<Delivered, String> {
     match &sink.kind {
         SinkKind::Outbox { dir } => {
-            let p = payload(msg, config);
-            outbox::write_outbox(dir, &outbox_file_name(msg, p.eml), &p.bytes).map(|p| Delivered {
+            // A complete message even with no recipients configured: the
+            // file is what a person sends on by hand.
+            let bytes = render_eml(msg, config);
+            outbox::write_outbox(dir, &outbox_file_name(msg, true), &bytes).map(|p| Delivered {
                 detail: format!("wrote {}", p.display()),
                 terminal: None,
             })

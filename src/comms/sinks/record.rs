@@ -29,6 +29,7 @@ pub(super) fn deliver_and_record(
     now: DateTime<Utc>,
     terminal: &mut dyn FnMut(&str) -> std::io::Result<()>,
 ) -> Result<SinkResult, StoreError> {
+    let handover = super::handover_of(&sink.kind);
     let outcome = deliver(sink, msg, config).and_then(|d| match &d.terminal {
         Some(seq) => terminal(seq)
             .map(|()| d.detail.clone())
@@ -38,10 +39,11 @@ pub(super) fn deliver_and_record(
     if let Err(e) = &outcome {
         tracing::warn!(message = msg.id, sink = %sink.name, "delivery failed: {e}");
     }
-    let d = store.record_delivery(
+    let d = store.record_delivery_via(
         msg.id,
         &sink.name,
         outcome.as_deref().map_err(String::as_str),
+        handover,
         actor,
         now,
     )?;

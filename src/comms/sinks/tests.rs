@@ -25,6 +25,7 @@ fn message(audience: Audience, body: &str) -> SentMessage {
             message_id: 7,
             sink: "x".into(),
             state: DeliveryState::Pending,
+            handover: None,
             detail: String::new(),
             attempts: 0,
             updated_at: "2026-03-01T10:30:00Z".parse().unwrap(),

@@ -11,18 +11,35 @@ use super::super::{Result, Store, StoreError};
 use super::lease::MESSAGE_DELIVERY_LEASES;
 use super::messages::{Delivery, DeliveryState, SentMessage, message_in_tx};
 use crate::domain::IncidentId;
+use crate::domain::comms::Handover;
 use crate::domain::event::{format_time, kinds};
 
 impl Store {
     /// Records how one delivery went: `Ok(detail)` (where it went) or
-    /// `Err(reason)`. Appends `comms.delivered` or `comms.delivery_failed`
-    /// to the incident's timeline. A delivery already recorded as delivered
-    /// stays delivered (a late failure from a racing retry is ignored).
+    /// `Err(reason)`, handed on to be sent (see `record_delivery_via`).
     pub fn record_delivery(
         &mut self,
         message_id: i64,
         sink: &str,
         outcome: Result<&str, &str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Delivery> {
+        self.record_delivery_via(message_id, sink, outcome, Handover::Sent, actor, now)
+    }
+
+    /// Records how one delivery went: `Ok(detail)` (where it went) or
+    /// `Err(reason)`, and for a success how far it went (`handover`: an
+    /// outbox file is recorded as "written to outbox, not sent"). Appends
+    /// `comms.delivered` or `comms.delivery_failed` to the incident's
+    /// timeline. A delivery already recorded as delivered stays delivered
+    /// (a late failure from a racing retry is ignored).
+    pub fn record_delivery_via(
+        &mut self,
+        message_id: i64,
+        sink: &str,
+        outcome: Result<&str, &str>,
+        handover: Handover,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Delivery> {
@@ -44,18 +61,30 @@ impl Store {
                 Err(e) => (DeliveryState::Failed, e, kinds::COMMS_DELIVERY_FAILED),
             };
             let detail: String = detail.chars().take(2000).collect();
+            let handover = (state == DeliveryState::Delivered).then_some(handover);
             tx.execute(
                 "UPDATE deliveries SET state = ?3, detail = ?4, attempts = attempts + 1,
-                    updated_at = ?5
+                    updated_at = ?5, handover = ?6
                  WHERE message_id = ?1 AND sink = ?2",
-                params![message_id, sink, state.as_str(), detail, format_time(now)],
+                params![
+                    message_id,
+                    sink,
+                    state.as_str(),
+                    detail,
+                    format_time(now),
+                    handover.map(Handover::as_str)
+                ],
             )?;
             let mut incident = load_in_tx(tx, &msg.incident_id)?;
-            let line = match state {
-                DeliveryState::Delivered => {
+            let line = match handover {
+                Some(Handover::Sent) => {
                     format!("message #{message_id} delivered via {sink}: {detail}")
                 }
-                _ => format!("message #{message_id} NOT delivered via {sink}: {detail}"),
+                Some(h) => format!(
+                    "message #{message_id} {} (via {sink}: {detail})",
+                    h.state_text()
+                ),
+                None => format!("message #{message_id} NOT delivered via {sink}: {detail}"),
             };
             record_change(
                 tx,
@@ -70,12 +99,14 @@ impl Store {
                     "state": state.as_str(),
                     "attempt": current.attempts + 1,
                     "detail": detail,
+                    "handover": handover.map(Handover::as_str),
                 }),
             )?;
             Ok(Delivery {
                 message_id,
                 sink: sink.to_string(),
                 state,
+                handover,
                 detail,
                 attempts: current.attempts + 1,
                 updated_at: now,

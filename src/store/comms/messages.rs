@@ -15,7 +15,7 @@ use super::super::changes::{load_in_tx, note_customer_notice, record_change};
 use super::super::rows::{non_blank, parse_time, ser_time};
 use super::super::{Result, Store, StoreError};
 use crate::domain::IncidentId;
-use crate::domain::comms::{Audience, unfilled_placeholders};
+use crate::domain::comms::{Audience, Handover, unfilled_placeholders};
 use crate::domain::event::{format_time, kinds};
 
 /// The largest message accepted, in bytes.
@@ -67,6 +67,9 @@ pub struct Delivery {
     pub message_id: i64,
     pub sink: String,
     pub state: DeliveryState,
+    /// For a delivered one: sent on, or only written to an outbox or a
+    /// clipboard (`None` for deliveries recorded before this was kept).
+    pub handover: Option<Handover>,
     /// Where it went (a file, a command's exit) or why it failed.
     pub detail: String,
     pub attempts: u32,
@@ -93,7 +96,32 @@ pub struct SentMessage {
     pub deliveries: Vec<Delivery>,
 }
 
+impl Delivery {
+    /// `delivered`, `written to outbox, not sent`, `FAILED`, `pending`:
+    /// what every listing shows for this delivery.
+    pub fn state_text(&self) -> &'static str {
+        match (self.state, self.handover) {
+            (DeliveryState::Delivered, Some(h)) => h.state_text(),
+            (DeliveryState::Delivered, None) => "delivered",
+            (DeliveryState::Failed, _) => "FAILED",
+            (DeliveryState::Pending, _) => "pending",
+        }
+    }
+
+    /// Delivered and handed on to be sent (not only written somewhere).
+    pub fn sent(&self) -> bool {
+        self.state == DeliveryState::Delivered
+            && self.handover.is_none_or(Handover::reaches_recipients)
+    }
+}
+
 impl SentMessage {
+    /// At least one delivery was handed on to be sent: someone may have
+    /// received it (false when it only reached an outbox or a clipboard).
+    pub fn sent(&self) -> bool {
+        self.deliveries.iter().any(Delivery::sent)
+    }
+
     /// Every delivery succeeded (true with no sinks at all).
     pub fn delivered(&self) -> bool {
         self.deliveries
@@ -184,10 +212,14 @@ fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         detail: r.get(3)?,
         attempts: r.get(4)?,
         updated_at: parse_time(r, 5)?,
+        handover: r
+            .get::<_, Option<String>>(6)?
+            .as_deref()
+            .and_then(Handover::parse),
     })
 }
 
-const DELIVERY_COLUMNS: &str = "message_id, sink, state, detail, attempts, updated_at";
+const DELIVERY_COLUMNS: &str = "message_id, sink, state, detail, attempts, updated_at, handover";
 
 fn deliveries_in_tx(tx: &rusqlite::Connection, message_id: i64) -> rusqlite::Result<Vec<Delivery>> {
     let sql =

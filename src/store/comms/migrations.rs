@@ -79,3 +79,16 @@ CREATE INDEX alert_deliveries_open ON alert_deliveries (state, alert_key)
     WHERE state <> 'delivered';
 "#,
 };
+
+/// 16: what customers are told, kept apart from the internal summary; and
+/// how far each delivery went (`sent`, or only `outbox` / `clipboard`, where
+/// a person must still send it), so nothing reports an outbox file as sent.
+/// Rows delivered before this step have no handover (shown as delivered).
+pub(in crate::store) const MIGRATION_CUSTOMER: Migration = Migration {
+    version: 16,
+    sql: r#"
+ALTER TABLE incidents ADD COLUMN customer_summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN handover TEXT
+    CHECK (handover IS NULL OR handover IN ('sent', 'outbox', 'clipboard'));
+"#,
+};

@@ -28,7 +28,7 @@ pub use alerts::{AlertSubject, NewAlert};
 pub use messages::{
     Delivery, DeliveryState, MAX_MESSAGE_BYTES, NewMessage, SentMessage, body_sha256, check_body,
 };
-pub(super) use migrations::{MIGRATION, MIGRATION_ESCALATIONS};
+pub(super) use migrations::{MIGRATION, MIGRATION_CUSTOMER, MIGRATION_ESCALATIONS};
 
 #[cfg(test)]
 mod tests;
