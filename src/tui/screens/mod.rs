@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod board;
 pub mod compose;
+pub mod ctx;
 pub mod evidence;
 pub mod incident;
 pub mod messages;

@@ -76,6 +76,8 @@ pub struct App {
     pub complete_reviews: std::collections::HashSet<String>,
     /// The rule watcher the console runs (see `tui::watcher`).
     pub watcher: crate::tui::screens::watcher::state::WatcherState,
+    /// The watcher screen's scroll, kept between visits.
+    pub watcher_kept: crate::tui::screens::watcher::state::WatcherScreen,
 }
 
 impl App {
@@ -100,6 +102,7 @@ impl App {
             metrics_kept: (false, crate::tui::screens::metrics::state::Window::AllTime),
             complete_reviews: std::collections::HashSet::new(),
             watcher: crate::tui::screens::watcher::state::WatcherState::default(),
+            watcher_kept: Default::default(),
         }
     }
 

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::app::App;
+use super::app::{App, say};
 use super::stack::{Screen, ScreenState};
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen as _};
 use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
@@ -28,10 +29,10 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         Screen::Board => board_command(app, cmd, now, fx),
         Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
         Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
-        Screen::Metrics => crate::tui::screens::metrics::handle::command(app, cmd, now, fx),
+        Screen::Metrics => handle_top(app, cmd, now, fx),
         Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
-        Screen::Watcher => crate::tui::screens::watcher::handle::command(app, cmd, now, fx),
-        Screen::Alerts => crate::tui::screens::alerts::handle::command(app, cmd, now, fx),
+        Screen::Watcher => handle_top(app, cmd, now, fx),
+        Screen::Alerts => handle_top(app, cmd, now, fx),
     }
 }
 
@@ -45,7 +46,7 @@ pub fn go(app: &mut App, nav: Nav, fx: &mut Vec<Effect>) {
                 app.metrics_kept = (m.include_drills, m.window);
             }
         }
-        Nav::Home => app.stack.clear(),
+        Nav::Home => home(app),
         Nav::Open(target) => open(app, target, fx),
     }
 }
@@ -65,18 +66,12 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
         Some(ScreenState::Review(_)) => {
             crate::tui::screens::review::view::render(app, frame, body, now)
         }
-        Some(ScreenState::Metrics(_)) => {
-            crate::tui::screens::metrics::view::render(app, frame, body, now)
-        }
+        Some(ScreenState::Metrics(s)) => s.view(&ctx(app, now), frame, body),
         Some(ScreenState::Messages(_)) => {
             crate::tui::screens::messages::view::render(app, frame, body, now)
         }
-        Some(ScreenState::Watcher) => {
-            crate::tui::screens::watcher::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Alerts(_)) => {
-            crate::tui::screens::alerts::view::render(app, frame, body, now)
-        }
+        Some(ScreenState::Watcher(s)) => s.view(&ctx(app, now).with(&app.watcher), frame, body),
+        Some(ScreenState::Alerts(s)) => s.view(&ctx(app, now).with(&app.alerts.log), frame, body),
         None => crate::tui::screens::board::view::render(app, frame, body, now),
     }
 }
@@ -98,8 +93,8 @@ pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
             None => return,
         },
         Target::Watcher => {
-            app.stack.clear();
-            ScreenState::Watcher
+            home(app);
+            ScreenState::Watcher(app.watcher_kept)
         }
         // Over whatever is shown (Esc goes back to it); never twice.
         Target::Alerts if app.stack.screen() == crate::tui::shell::stack::Screen::Alerts => return,
@@ -109,4 +104,93 @@ pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
         }
     };
     app.stack.push(state);
+}
+
+/// Closes every screen: back to the board. The watcher's scroll is kept
+/// for its next opening.
+pub fn home(app: &mut App) {
+    for s in app.stack.clear() {
+        if let ScreenState::Watcher(w) = s {
+            app.watcher_kept = w;
+        }
+    }
+}
+
+/// The shared state lent to the screens, at `now`.
+fn ctx(app: &App, now: DateTime<Utc>) -> Ctx<'_> {
+    Ctx {
+        now,
+        actor: &app.actor,
+        policy: &app.policy,
+        no_color: app.no_color,
+        rows: &app.rows,
+        people: &app.people,
+        drafts: &app.drafts,
+        detail: app.detail(),
+        feed: &(),
+    }
+}
+
+/// Carries out what a screen asked for; returns where it asked to go.
+fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
+    fx.extend(out.effects);
+    if let Some((text, error)) = out.message {
+        say(app, text, error);
+    }
+    out.nav
+}
+
+/// A command for the screen on top, taken off the stack while it handles
+/// it so the rest of the app can be lent to it.
+fn handle_top(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
+    let Some(mut top) = app.stack.pop() else {
+        return Nav::Stay;
+    };
+    let out = {
+        let c = ctx(app, now);
+        match &mut top {
+            ScreenState::Watcher(s) => s.handle(cmd, &c.with(&app.watcher)),
+            ScreenState::Alerts(s) => s.handle(cmd, &c.with(&app.alerts.log)),
+            ScreenState::Metrics(s) => s.handle(cmd, &c),
+            _ => Outcome::stay(),
+        }
+    };
+    app.stack.push(top);
+    apply(app, out, fx)
+}
+
+/// The tick for the screen on top.
+pub fn tick(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    let Some(mut top) = app.stack.pop() else {
+        return;
+    };
+    let out = {
+        let c = ctx(app, now);
+        match &mut top {
+            ScreenState::Watcher(s) => s.tick(&c.with(&app.watcher)),
+            ScreenState::Alerts(s) => s.tick(&c.with(&app.alerts.log)),
+            ScreenState::Metrics(s) => s.tick(&c),
+            _ => Outcome::stay(),
+        }
+    };
+    app.stack.push(top);
+    apply(app, out, fx);
+}
+
+/// The stack, and the rest of the app lent as a context (without the
+/// incident detail, which is on the stack): for the worker's answers to
+/// screens that may be under others.
+pub fn split(app: &mut App, now: DateTime<Utc>) -> (&mut super::stack::Stack, Ctx<'_>) {
+    let c = Ctx {
+        now,
+        actor: &app.actor,
+        policy: &app.policy,
+        no_color: app.no_color,
+        rows: &app.rows,
+        people: &app.people,
+        drafts: &app.drafts,
+        detail: None,
+        feed: &(),
+    };
+    (&mut app.stack, c)
 }

@@ -5,11 +5,13 @@
 use crate::tui::command::Context;
 use crate::tui::screens::alerts::state::AlertsState;
 use crate::tui::screens::compose::state::Composer;
+use crate::tui::screens::ctx::Screen as _;
 use crate::tui::screens::evidence::state::EvidenceState;
 use crate::tui::screens::incident::state::{IncidentState, Pane};
 use crate::tui::screens::messages::state::MessagesState;
 use crate::tui::screens::metrics::state::MetricsState;
 use crate::tui::screens::review::state::ReviewState;
+use crate::tui::screens::watcher::state::WatcherScreen;
 
 /// Which screen is shown: the kind of the stack's top (the board when
 /// nothing is open over it).
@@ -43,9 +45,9 @@ pub enum ScreenState {
     Metrics(MetricsState),
     Messages(MessagesState),
     Compose(Box<Composer>),
-    /// The watcher's state is fed by its thread whatever is shown, so it
-    /// lives in the app; the entry only says it is open.
-    Watcher,
+    /// What the watcher shows is fed by its thread whatever is shown, so
+    /// it lives in the app; the entry holds only the scroll.
+    Watcher(WatcherScreen),
     Alerts(AlertsState),
 }
 
@@ -58,7 +60,7 @@ impl ScreenState {
             ScreenState::Metrics(_) => Screen::Metrics,
             ScreenState::Messages(_) => Screen::Messages,
             ScreenState::Compose(_) => Screen::Compose,
-            ScreenState::Watcher => Screen::Watcher,
+            ScreenState::Watcher(_) => Screen::Watcher,
             ScreenState::Alerts(_) => Screen::Alerts,
         }
     }
@@ -77,8 +79,8 @@ impl ScreenState {
             ScreenState::Review(_) => Context::Review,
             ScreenState::Metrics(_) => Context::Metrics,
             ScreenState::Messages(_) => Context::Messages,
-            ScreenState::Watcher => Context::Watcher,
-            ScreenState::Alerts(_) => Context::Alerts,
+            ScreenState::Watcher(w) => w.context(),
+            ScreenState::Alerts(a) => a.context(),
         }
     }
 }
@@ -117,6 +119,7 @@ accessors! {
     metrics, metrics_mut, Metrics, MetricsState;
     messages, messages_mut, Messages, MessagesState;
     alerts, alerts_mut, Alerts, AlertsState;
+    watcher, watcher_mut, Watcher, WatcherScreen;
 }
 
 impl Stack {
@@ -137,9 +140,9 @@ impl Stack {
         self.0.pop()
     }
 
-    /// Closes every screen: back to the board.
-    pub fn clear(&mut self) {
-        self.0.clear();
+    /// Closes every screen: back to the board. Returns what was open.
+    pub fn clear(&mut self) -> Vec<ScreenState> {
+        std::mem::take(&mut self.0)
     }
 
     pub fn compose(&self) -> Option<&Composer> {

@@ -1,40 +1,52 @@
-//! The alert list: how keys change the app.
+//! The alert list: how keys change it.
 
-use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
-use crate::tui::command::Command;
-use crate::tui::effect::Effect;
+use super::state::{AlertLog, AlertsState};
+use crate::tui::command::{Command, Context};
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::{Nav, Target};
-use crate::tui::shell::app::{App, say};
 
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) -> Nav {
-    let len = app.alerts.log.len();
-    let Some(state) = app.stack.alerts_mut() else {
-        return Nav::Stay;
-    };
-    match cmd {
-        Command::Back => return Nav::Back,
-        Command::Up
-        | Command::Down
-        | Command::Top
-        | Command::Bottom
-        | Command::PageUp
-        | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
-        Command::Open => {
-            let chosen = app.alerts.log.newest(state.cursor);
-            match chosen.and_then(|a| a.alert.incident_id.as_deref()) {
-                Some(id) => match id.parse() {
-                    Ok(id) => return Nav::Open(Target::Incident(id)),
-                    Err(e) => say(app, format!("cannot open {id}: {e}"), true),
-                },
-                None if chosen.is_some() => say(app, "this alert names no incident", false),
-                None => {}
+impl Screen for AlertsState {
+    type Feed = AlertLog;
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx<AlertLog>) -> Outcome {
+        let log = ctx.feed;
+        match cmd {
+            Command::Back => return Outcome::go(Nav::Back),
+            Command::Up
+            | Command::Down
+            | Command::Top
+            | Command::Bottom
+            | Command::PageUp
+            | Command::PageDown => self.cursor = move_cursor(self.cursor, log.len(), cmd),
+            Command::Open => {
+                let chosen = log.newest(self.cursor);
+                match chosen.and_then(|a| a.alert.incident_id.as_deref()) {
+                    Some(id) => match id.parse() {
+                        Ok(id) => return Outcome::go(Nav::Open(Target::Incident(id))),
+                        Err(e) => return Outcome::said(format!("cannot open {id}: {e}"), true),
+                    },
+                    None if chosen.is_some() => {
+                        return Outcome::said("this alert names no incident", false);
+                    }
+                    None => {}
+                }
             }
+            _ => {}
         }
-        _ => {}
+        Outcome::stay()
     }
-    Nav::Stay
+
+    fn view(&self, ctx: &Ctx<AlertLog>, frame: &mut Frame, area: Rect) {
+        super::view::render(self, ctx, frame, area)
+    }
+
+    fn context(&self) -> Context {
+        Context::Alerts
+    }
 }
 
 #[cfg(test)]
@@ -45,8 +57,10 @@ mod tests {
     use crate::tui::action::Action;
     use crate::tui::screens::alerts::io::FeedBatch;
     use crate::tui::screens::alerts::state::AlertsState;
+    use crate::tui::shell::app::App;
     use crate::tui::shell::router::update;
     use crate::tui::shell::stack::Screen;
+    use chrono::{DateTime, Utc};
 
     fn raised(id: i64, incident: &str) -> RaisedAlert {
         RaisedAlert {

@@ -9,13 +9,13 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::records::{EvidenceSpec, RecordsEffect, expand_home};
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
 use crate::tui::shell::app::Modal;
 use crate::tui::shell::app::say;
 use crate::tui::shell::fields::state::relabel_add;
 use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.

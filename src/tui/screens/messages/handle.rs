@@ -10,10 +10,10 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::records::RecordsEffect;
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
 use crate::tui::shell::app::say;
-use crate::tui::shell::records::effects::RecordsEffect;
 
 /// Opens the messages screen over the open incident.
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> MessagesState {

@@ -10,12 +10,12 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::{close, effect};
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::records::RecordsEffect;
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
 use crate::tui::shell::app::Modal;
 use crate::tui::shell::app::say;
 use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::records::effects::RecordsEffect;
 
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> ReviewState {
     let state = ReviewState::new(id.clone());

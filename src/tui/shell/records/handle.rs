@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::effects::*;
 use crate::domain::{IncidentId, Status};
 use crate::report::file::{ReportFormat, default_file_name};
 use crate::tui::effect::Effect;
 use crate::tui::effect::boxed;
 use crate::tui::kit::cursor::clamp;
+use crate::tui::records::*;
 use crate::tui::shell::app::say;
 use crate::tui::shell::app::{App, Message, Modal};
 use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
@@ -17,7 +17,7 @@ use crate::tui::shell::stack::Screen;
 
 /// The effects of the once-a-second tick on these screens: recompute the
 /// metrics (clocks move) and poll for other processes' changes.
-pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
+pub fn tick(app: &mut App) -> Vec<Effect> {
     let mut fx = Vec::new();
     match app.stack.screen() {
         Screen::Evidence => fx.push(boxed(RecordsEffect::Poll {
@@ -32,17 +32,6 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
             metrics: false,
             messages: None,
         })),
-        Screen::Metrics => {
-            if let Some(m) = app.stack.metrics_mut() {
-                m.recompute(&app.policy, now);
-            }
-            fx.push(boxed(RecordsEffect::Poll {
-                evidence: None,
-                review: None,
-                metrics: true,
-                messages: None,
-            }));
-        }
         Screen::Messages => fx.push(boxed(RecordsEffect::Poll {
             evidence: None,
             review: None,
@@ -93,11 +82,9 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             }
         }
         RecordsLoaded::Metrics { incidents, reviews } => {
-            if let Some(m) = app.stack.metrics_mut() {
-                m.incidents = incidents;
-                m.reviews = reviews;
-                m.loaded = true;
-                m.recompute(&app.policy, now);
+            let (stack, c) = crate::tui::shell::screens::split(app, now);
+            if let Some(m) = stack.metrics_mut() {
+                m.loaded(incidents, reviews, &c);
             }
         }
         RecordsLoaded::ReviewsComplete(set) => app.complete_reviews = set,

@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Offset, Utc};
 
-use super::effects::*;
 use crate::comms::CommsConfig;
 use crate::domain::evidence::{CheckResult, EvidenceKind};
 use crate::domain::{IncidentId, Status};
 use crate::report::file::write_report;
 use crate::store::{EvidenceContent, IncidentPatch, NewEvidence, Store, StoreError};
 use crate::tui::action::Action;
+use crate::tui::records::*;
 
 // ---------------------------------------------------------------- worker side
 

@@ -90,7 +90,8 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 include_closed: app.board.show_closed,
                 open: open_id(app),
             });
-            fx.extend(crate::tui::shell::records::handle::tick(app, now));
+            fx.extend(crate::tui::shell::records::handle::tick(app));
+            crate::tui::shell::screens::tick(app, now, &mut fx);
         }
         Action::Resize => {}
         Action::BoardLoaded(rows) => {
@@ -148,7 +149,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             // The new incident is opened from the board; a composer open
             // meanwhile stays on top of it, as typed.
             let composer = app.stack.take_compose();
-            app.stack.clear();
+            crate::tui::shell::screens::home(app);
             crate::tui::shell::screens::open(app, Target::Incident(incident.id), &mut fx);
             if let Some(c) = composer {
                 app.stack.push(ScreenState::Compose(c));
@@ -188,9 +189,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::AlertFeed(batch) => fx.extend(app.alerts.arrived(*batch, &app.actor)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
         Action::WatcherStatus(status) => {
-            let len = status.recent.len();
             app.watcher.status = Some(*status);
-            app.watcher.scroll = clamp(app.watcher.scroll, len);
         }
         Action::WatcherProblems(problems) => app.watcher.problems.extend(problems),
         Action::IntakeLoaded(intake) => app.watcher.intake = intake,
