@@ -30,7 +30,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
         Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
         Screen::Metrics => handle_top(app, cmd, now, fx),
-        Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
+        Screen::Messages => handle_top(app, cmd, now, fx),
         Screen::Watcher => handle_top(app, cmd, now, fx),
         Screen::Alerts => handle_top(app, cmd, now, fx),
     }
@@ -67,9 +67,7 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
             crate::tui::screens::review::view::render(app, frame, body, now)
         }
         Some(ScreenState::Metrics(s)) => s.view(&ctx(app, now), frame, body),
-        Some(ScreenState::Messages(_)) => {
-            crate::tui::screens::messages::view::render(app, frame, body, now)
-        }
+        Some(ScreenState::Messages(s)) => s.view(&ctx(app, now), frame, body),
         Some(ScreenState::Watcher(s)) => s.view(&ctx(app, now).with(&app.watcher), frame, body),
         Some(ScreenState::Alerts(s)) => s.view(&ctx(app, now).with(&app.alerts.log), frame, body),
         None => crate::tui::screens::board::view::render(app, frame, body, now),
@@ -132,7 +130,7 @@ fn ctx(app: &App, now: DateTime<Utc>) -> Ctx<'_> {
 }
 
 /// Carries out what a screen asked for; returns where it asked to go.
-fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
+pub fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
     fx.extend(out.effects);
     if let Some((text, error)) = out.message {
         say(app, text, error);
@@ -152,6 +150,7 @@ fn handle_top(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effe
             ScreenState::Watcher(s) => s.handle(cmd, &c.with(&app.watcher)),
             ScreenState::Alerts(s) => s.handle(cmd, &c.with(&app.alerts.log)),
             ScreenState::Metrics(s) => s.handle(cmd, &c),
+            ScreenState::Messages(s) => s.handle(cmd, &c),
             _ => Outcome::stay(),
         }
     };
@@ -170,6 +169,7 @@ pub fn tick(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
             ScreenState::Watcher(s) => s.tick(&c.with(&app.watcher)),
             ScreenState::Alerts(s) => s.tick(&c.with(&app.alerts.log)),
             ScreenState::Metrics(s) => s.tick(&c),
+            ScreenState::Messages(s) => s.tick(&c),
             _ => Outcome::stay(),
         }
     };

@@ -77,8 +77,8 @@ impl ScreenState {
             },
             ScreenState::Evidence(_) => Context::Evidence,
             ScreenState::Review(_) => Context::Review,
-            ScreenState::Metrics(_) => Context::Metrics,
-            ScreenState::Messages(_) => Context::Messages,
+            ScreenState::Metrics(m) => m.context(),
+            ScreenState::Messages(m) => m.context(),
             ScreenState::Watcher(w) => w.context(),
             ScreenState::Alerts(a) => a.context(),
         }

@@ -32,12 +32,6 @@ pub fn tick(app: &mut App) -> Vec<Effect> {
             metrics: false,
             messages: None,
         })),
-        Screen::Messages => fx.push(boxed(RecordsEffect::Poll {
-            evidence: None,
-            review: None,
-            metrics: false,
-            messages: app.stack.messages().map(|m| m.id.clone()),
-        })),
         _ => {}
     }
     fx
@@ -89,16 +83,24 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
         }
         RecordsLoaded::ReviewsComplete(set) => app.complete_reviews = set,
         RecordsLoaded::Messages { id, list } => {
-            crate::tui::screens::messages::handle::loaded(app, &id, list)
+            if let Some(s) = app.stack.messages_mut().filter(|s| s.id == id) {
+                s.loaded(list);
+            }
         }
         RecordsLoaded::MessagesFailed { id, message } => {
-            crate::tui::screens::messages::handle::load_failed(app, &id, message);
+            if let Some(s) = app.stack.messages_mut().filter(|s| s.id == id) {
+                s.load_failed(message);
+            }
         }
         RecordsLoaded::Retried {
             id,
             results,
             clipboard,
-        } => crate::tui::screens::messages::handle::retried(app, &id, results, clipboard, fx),
+        } => {
+            let state = app.stack.messages_mut().filter(|s| s.id == id);
+            let out = crate::tui::screens::messages::handle::retried(state, results, clipboard);
+            crate::tui::shell::screens::apply(app, out, fx);
+        }
         RecordsLoaded::Done {
             message,
             error,
