@@ -14,7 +14,7 @@ use crate::domain::roles::Person;
 use crate::store::{BoardRow, IncidentDetail};
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
-use crate::tui::screens::nav::Nav;
+use crate::tui::screens::nav::{Nav, Target};
 
 /// The console's shared state as a screen sees it. `F` is what the app
 /// keeps for this screen while it is not shown (the alert log, the
@@ -104,6 +104,16 @@ pub trait Screen {
 
     /// Where keys go while it is on top (and no dialog is open).
     fn context(&self) -> Context;
+
+    /// The screen for `target` and what opening it asks for (loads), if
+    /// `target` names this screen. Screens opened by arms of their own in
+    /// the shell leave it at `None`.
+    fn open(_target: &Target, _ctx: &Ctx<Self::Feed>) -> Option<(Self, Outcome)>
+    where
+        Self: Sized,
+    {
+        None
+    }
 
     /// The once-a-second tick while it is on top: clocks move, the store
     /// is polled for other processes' changes.

@@ -1,7 +1,8 @@
-//! The one list of the screens: for each kind of state on the stack,
-//! where its keys, its view, its opening and its closing go (its focus
-//! is `ScreenState::context`, beside the states). Adding a screen means a
-//! folder in `screens`, a variant in `stack`, a `Target`, and arms here.
+//! Where the keys, views, ticks, openings and closings of the screens go.
+//! The screens in `stack::screen_list` are lent a `Ctx` (taken off the
+//! stack meanwhile) and their `Outcome` is applied here; their arms are
+//! made from that list. The board, incident, evidence, review and
+//! composer screens still take the app and have arms of their own.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -13,7 +14,7 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
-use crate::tui::screens::ctx::{Ctx, Outcome, Screen as _};
+use crate::tui::screens::ctx::{Ctx, Outcome};
 use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
@@ -29,15 +30,12 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         Screen::Board => board_command(app, cmd, now, fx),
         Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
         Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
-        Screen::Metrics => handle_top(app, cmd, now, fx),
-        Screen::Messages => handle_top(app, cmd, now, fx),
-        Screen::Watcher => handle_top(app, cmd, now, fx),
-        Screen::Alerts => handle_top(app, cmd, now, fx),
+        _ => handle_top(app, cmd, now, fx),
     }
 }
 
 /// Carries out a screen's [`Nav`], so no screen opens or closes another.
-pub fn go(app: &mut App, nav: Nav, fx: &mut Vec<Effect>) {
+pub fn go(app: &mut App, nav: Nav, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     match nav {
         Nav::Stay => {}
         Nav::Back => {
@@ -47,7 +45,7 @@ pub fn go(app: &mut App, nav: Nav, fx: &mut Vec<Effect>) {
             }
         }
         Nav::Home => home(app),
-        Nav::Open(target) => open(app, target, fx),
+        Nav::Open(target) => open(app, target, now, fx),
     }
 }
 
@@ -66,15 +64,12 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
         Some(ScreenState::Review(_)) => {
             crate::tui::screens::review::view::render(app, frame, body, now)
         }
-        Some(ScreenState::Metrics(s)) => s.view(&ctx(app, now), frame, body),
-        Some(ScreenState::Messages(s)) => s.view(&ctx(app, now), frame, body),
-        Some(ScreenState::Watcher(s)) => s.view(&ctx(app, now).with(&app.watcher), frame, body),
-        Some(ScreenState::Alerts(s)) => s.view(&ctx(app, now).with(&app.alerts.log), frame, body),
+        Some(top) => listed::view(top, app, frame, body, now),
         None => crate::tui::screens::board::view::render(app, frame, body, now),
     }
 }
 
-pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
+pub fn open(app: &mut App, target: Target, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     use crate::tui::screens::{evidence, messages, metrics, review};
     let state = match target {
         Target::Incident(id) => {
@@ -100,6 +95,17 @@ pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
             app.alerts.unseen = 0;
             ScreenState::Alerts(Default::default())
         }
+        // A listed screen that knows the target opens itself.
+        #[allow(unreachable_patterns)]
+        target => match listed::open(&target, app, now) {
+            Some((state, out)) => {
+                app.stack.push(state);
+                let nav = apply(app, out, fx);
+                go(app, nav, now, fx);
+                return;
+            }
+            None => return,
+        },
     };
     app.stack.push(state);
 }
@@ -144,16 +150,7 @@ fn handle_top(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effe
     let Some(mut top) = app.stack.pop() else {
         return Nav::Stay;
     };
-    let out = {
-        let c = ctx(app, now);
-        match &mut top {
-            ScreenState::Watcher(s) => s.handle(cmd, &c.with(&app.watcher)),
-            ScreenState::Alerts(s) => s.handle(cmd, &c.with(&app.alerts.log)),
-            ScreenState::Metrics(s) => s.handle(cmd, &c),
-            ScreenState::Messages(s) => s.handle(cmd, &c),
-            _ => Outcome::stay(),
-        }
-    };
+    let out = listed::handle(&mut top, app, cmd, now);
     app.stack.push(top);
     apply(app, out, fx)
 }
@@ -163,16 +160,7 @@ pub fn tick(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     let Some(mut top) = app.stack.pop() else {
         return;
     };
-    let out = {
-        let c = ctx(app, now);
-        match &mut top {
-            ScreenState::Watcher(s) => s.tick(&c.with(&app.watcher)),
-            ScreenState::Alerts(s) => s.tick(&c.with(&app.alerts.log)),
-            ScreenState::Metrics(s) => s.tick(&c),
-            ScreenState::Messages(s) => s.tick(&c),
-            _ => Outcome::stay(),
-        }
-    };
+    let out = listed::tick(&mut top, app, now);
     app.stack.push(top);
     apply(app, out, fx);
 }
@@ -194,3 +182,63 @@ pub fn split(app: &mut App, now: DateTime<Utc>) -> (&mut super::stack::Stack, Ct
     };
     (&mut app.stack, c)
 }
+
+/// What the app lends a listed screen as its feed.
+macro_rules! feed {
+    ($app:ident) => {
+        &()
+    };
+    ($app:ident, $($f:ident).+) => {
+        &$app.$($f).+
+    };
+}
+
+/// The arms of the listed screens.
+macro_rules! listed_arms {
+    ($($(#[$doc:meta])* $v:ident($t:ty) $(feed($($f:ident).+))?;)*) => {
+        mod listed {
+            use super::*;
+            #[allow(unused_imports)]
+            use crate::tui::screens::ctx::Screen;
+            #[allow(unused_imports)]
+            use crate::tui::screens::{alerts::state::*, messages::state::*, metrics::state::*, watcher::state::*};
+
+            pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
+                let c = ctx(app, now);
+                match top {
+                    $(ScreenState::$v(s) => s.handle(cmd, &c.with(feed!(app $(, $($f).+)?))),)*
+                    _ => Outcome::stay(),
+                }
+            }
+
+            pub fn tick(top: &mut ScreenState, app: &App, now: DateTime<Utc>) -> Outcome {
+                let c = ctx(app, now);
+                match top {
+                    $(ScreenState::$v(s) => s.tick(&c.with(feed!(app $(, $($f).+)?))),)*
+                    _ => Outcome::stay(),
+                }
+            }
+
+            pub fn view(top: &ScreenState, app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
+                let c = ctx(app, now);
+                match top {
+                    $(ScreenState::$v(s) => s.view(&c.with(feed!(app $(, $($f).+)?)), frame, body),)*
+                    _ => {}
+                }
+            }
+
+            /// The first listed screen that opens for `target`.
+            pub fn open(target: &Target, app: &App, now: DateTime<Utc>) -> Option<(ScreenState, Outcome)> {
+                let c = ctx(app, now);
+                $(
+                    if let Some((s, out)) = <$t>::open(target, &c.with(feed!(app $(, $($f).+)?))) {
+                        return Some((ScreenState::$v(s), out));
+                    }
+                )*
+                None
+            }
+        }
+    };
+}
+
+super::stack::screen_list!(listed_arms);

@@ -150,7 +150,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             // meanwhile stays on top of it, as typed.
             let composer = app.stack.take_compose();
             crate::tui::shell::screens::home(app);
-            crate::tui::shell::screens::open(app, Target::Incident(incident.id), &mut fx);
+            crate::tui::shell::screens::open(app, Target::Incident(incident.id), now, &mut fx);
             if let Some(c) = composer {
                 app.stack.push(ScreenState::Compose(c));
             }
@@ -246,8 +246,8 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
     let Some(modal) = app.modal.take() else {
         // Keys that mean the same on every screen, handled once.
         match cmd {
-            Command::OpenWatcher => crate::tui::shell::screens::open(app, Target::Watcher, fx),
-            Command::OpenAlerts => crate::tui::shell::screens::open(app, Target::Alerts, fx),
+            Command::OpenWatcher => crate::tui::shell::screens::open(app, Target::Watcher, now, fx),
+            Command::OpenAlerts => crate::tui::shell::screens::open(app, Target::Alerts, now, fx),
             Command::Help => {
                 let under = app.focus();
                 app.modal = Some(Modal::Help { scroll: 0, under });
@@ -255,7 +255,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
             Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
             _ => {
                 let nav = crate::tui::shell::screens::command(app, cmd, now, fx);
-                crate::tui::shell::screens::go(app, nav, fx);
+                crate::tui::shell::screens::go(app, nav, now, fx);
             }
         }
         return;
