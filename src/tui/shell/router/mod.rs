@@ -272,6 +272,8 @@ fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
 }
 
 #[cfg(test)]
+mod alert_list_tests;
+#[cfg(test)]
 mod clock_tests;
 #[cfg(test)]
 mod tests;
