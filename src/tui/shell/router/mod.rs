@@ -276,4 +276,6 @@ mod alert_list_tests;
 #[cfg(test)]
 mod clock_tests;
 #[cfg(test)]
+mod screen_tests;
+#[cfg(test)]
 mod tests;
