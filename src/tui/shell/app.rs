@@ -29,7 +29,7 @@ pub enum Modal {
     Text(TextDialog),
     Assign(AssignDialog),
     /// A dialog of a few fields (evidence, review, report, closing gate).
-    Fields(crate::tui::shell::fields::state::FieldsDialog),
+    Fields(crate::tui::kit::fields::state::FieldsDialog),
 }
 
 /// A transient line in the footer.

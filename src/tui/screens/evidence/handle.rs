@@ -9,13 +9,12 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::kit::fields::state::{Field, FieldsDialog};
 use crate::tui::records::{EvidenceSpec, RecordsEffect, expand_home};
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
 use crate::tui::shell::app::Modal;
 use crate::tui::shell::app::say;
-use crate::tui::shell::fields::state::relabel_add;
-use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.
@@ -62,7 +61,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         },
         Command::AddEvidence => {
             let mut d = FieldsDialog::new(
-                Purpose::AddEvidence,
+                EvidenceAsk::AddEvidence,
                 id.clone(),
                 &format!("Add evidence to {id}"),
                 vec![
@@ -72,7 +71,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                     Field::text("Description", "", "optional"),
                 ],
             )
-            .with_draft(format!("evidence:{id}:add"), app);
+            .with_draft(format!("evidence:{id}:add"), &app.drafts);
             relabel_add(&mut d);
             d.focus = 1;
             app.modal = Some(Modal::Fields(d));
@@ -97,7 +96,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                 .unwrap_or(crate::store::STORE_CUSTODIAN)
                 .to_string();
             let d = FieldsDialog::new(
-                Purpose::Transfer { item: item.id },
+                EvidenceAsk::Transfer { item: item.id },
                 id.clone(),
                 &format!("Transfer evidence #{} of {id}", item.id),
                 vec![
@@ -117,7 +116,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
             };
             let d = match &data.hold {
                 Some(h) => FieldsDialog::new(
-                    Purpose::ReleaseHold,
+                    EvidenceAsk::ReleaseHold,
                     id.clone(),
                     &format!("Lift the legal hold on {id}"),
                     vec![Field::text("Reason", "", "why it is lifted (required)")],
@@ -129,7 +128,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                     crate::text::display_safe(&h.reason)
                 )]),
                 None => FieldsDialog::new(
-                    Purpose::SetHold,
+                    EvidenceAsk::SetHold,
                     id.clone(),
                     &format!("Place {id} under legal hold"),
                     vec![Field::text("Reason", "", "e.g. litigation (required)")],
@@ -153,7 +152,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                 note.push("Under LEGAL HOLD: the bundle records the hold.".into());
             }
             let d = FieldsDialog::new(
-                Purpose::Export,
+                EvidenceAsk::Export,
                 id.clone(),
                 &format!("Export the evidence of {id}"),
                 vec![Field::text("To", &format!("{id}-evidence"), "a directory")],
@@ -167,7 +166,12 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
 }
 
 /// Validates an evidence dialog and asks the worker to write.
-pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(), String> {
+pub fn submit(
+    app: &mut App,
+    ask: &EvidenceAsk,
+    d: &FieldsDialog,
+    fx: &mut Vec<Effect>,
+) -> Result<(), String> {
     let id = d.id.clone();
     let required = |i: usize, what: &str| -> Result<String, String> {
         let t = d.text(i).trim();
@@ -177,8 +181,8 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
             Ok(t.to_string())
         }
     };
-    match &d.purpose {
-        crate::tui::shell::fields::state::Purpose::AddEvidence => {
+    match ask {
+        EvidenceAsk::AddEvidence => {
             let kind = ADD_KINDS
                 .get(d.choice(0))
                 .copied()
@@ -216,7 +220,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 false,
             );
         }
-        crate::tui::shell::fields::state::Purpose::Transfer { item } => {
+        EvidenceAsk::Transfer { item } => {
             let to = required(0, "who receives it")?;
             let purpose = required(1, "the purpose")?;
             fx.push(effect(RecordsEffect::TransferEvidence {
@@ -226,15 +230,15 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 purpose,
             }));
         }
-        crate::tui::shell::fields::state::Purpose::SetHold => {
+        EvidenceAsk::SetHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::SetHold { id, reason }));
         }
-        crate::tui::shell::fields::state::Purpose::ReleaseHold => {
+        EvidenceAsk::ReleaseHold => {
             let reason = required(0, "a reason")?;
             fx.push(effect(RecordsEffect::ReleaseHold { id, reason }));
         }
-        crate::tui::shell::fields::state::Purpose::Export => {
+        EvidenceAsk::Export => {
             let out = required(0, "a directory or .tar file")?;
             fx.push(effect(RecordsEffect::ExportEvidence {
                 id,
@@ -242,7 +246,6 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
             }));
             say(app, "exporting…", false);
         }
-        _ => {}
     }
     Ok(())
 }

@@ -10,12 +10,12 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::effect::{close, effect};
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::kit::fields::state::{Field, FieldsDialog};
 use crate::tui::records::RecordsEffect;
 use crate::tui::screens::nav::Nav;
 use crate::tui::shell::app::App;
 use crate::tui::shell::app::Modal;
 use crate::tui::shell::app::say;
-use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
 
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> ReviewState {
     let state = ReviewState::new(id.clone());
@@ -64,13 +64,13 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             (Some(ReviewRow::Field(field)), Some(r)) => {
                 let current = field.value(r);
                 let d = FieldsDialog::new(
-                    Purpose::ReviewText { field },
+                    ReviewAsk::ReviewText { field },
                     id.clone(),
                     &format!("{} ({id})", field.label()),
                     vec![Field::text(&field.label(), &current, hint(field))],
                 )
                 .with_note(vec![note(field).into()])
-                .with_draft(draft_key(&id, &field.key()), app);
+                .with_draft(draft_key(&id, &field.key()), &app.drafts);
                 app.modal = Some(Modal::Fields(d));
             }
             (Some(ReviewRow::Action(_)), _) => say(
@@ -87,7 +87,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                 .map(|a| a.person.clone())
                 .unwrap_or_default();
             let d = FieldsDialog::new(
-                Purpose::AddAction,
+                ReviewAsk::AddAction,
                 id.clone(),
                 &format!("Add a corrective action to {id}"),
                 vec![
@@ -96,7 +96,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                     Field::text("Due", "", "YYYY-MM-DD (optional)"),
                 ],
             )
-            .with_draft(draft_key(&id, "new-action"), app);
+            .with_draft(draft_key(&id, "new-action"), &app.drafts);
             app.modal = Some(Modal::Fields(d));
         }
         Command::ActionDone | Command::ActionReopen | Command::ActionDrop => {
@@ -121,7 +121,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             }
             if status == ActionStatus::Dropped {
                 let d = FieldsDialog::new(
-                    Purpose::DropAction { action: action.id },
+                    ReviewAsk::DropAction { action: action.id },
                     id.clone(),
                     &format!("Drop corrective action #{}", action.id),
                     vec![Field::text(
@@ -155,13 +155,14 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
 /// Validates a review dialog and asks the worker to write.
 pub fn submit(
     app: &mut App,
+    ask: &ReviewAsk,
     d: &FieldsDialog,
     _now: DateTime<Utc>,
     fx: &mut Vec<Effect>,
 ) -> Result<(), String> {
     let id = d.id.clone();
-    match &d.purpose {
-        Purpose::ReviewText { field } => {
+    match ask {
+        ReviewAsk::ReviewText { field } => {
             let text = d.text(0);
             if text.chars().count() > MAX_TEXT {
                 return Err(format!("at most {MAX_TEXT} characters"));
@@ -182,7 +183,7 @@ pub fn submit(
                 draft: d.draft_key.clone(),
             }));
         }
-        Purpose::AddAction => {
+        ReviewAsk::AddAction => {
             let description = d.text(0).trim().to_string();
             let owner = d.text(1).trim().to_string();
             if description.is_empty() {
@@ -205,7 +206,7 @@ pub fn submit(
                 draft: d.draft_key.clone(),
             }));
         }
-        Purpose::DropAction { action } => {
+        ReviewAsk::DropAction { action } => {
             let reason = d.text(0).trim().to_string();
             if reason.is_empty() {
                 return Err("say why the action is dropped".into());
@@ -235,7 +236,7 @@ pub fn submit(
 /// override refused too, or a write that failed); says whether it was.
 pub fn override_failed(app: &mut App, id: &IncidentId, message: &str) -> bool {
     if let Some(Modal::Fields(d)) = app.modal.as_mut()
-        && d.purpose == Purpose::CloseOverride
+        && d.purpose::<ReviewAsk>() == Some(&ReviewAsk::CloseOverride)
         && d.id == *id
     {
         if d.note.last().map(String::as_str) == Some(CLOSING) {
@@ -269,7 +270,7 @@ pub fn gate_refused(app: &mut App, id: IncidentId, message: String) {
         None => "Only the commander may close anyway, and nobody holds the role.".to_string(),
     };
     let d = FieldsDialog::new(
-        Purpose::CloseOverride,
+        ReviewAsk::CloseOverride,
         id.clone(),
         &format!("Closing {id} refused"),
         vec![Field::text("Override reason", "", "why close without it")],
@@ -286,7 +287,7 @@ pub fn gate_refused(app: &mut App, id: IncidentId, message: String) {
 /// The store closed the incident: the override dialog (if open) goes.
 pub fn closed(app: &mut App, id: &IncidentId) {
     if let Some(Modal::Fields(d)) = &app.modal
-        && d.purpose == Purpose::CloseOverride
+        && d.purpose::<ReviewAsk>() == Some(&ReviewAsk::CloseOverride)
         && d.id == *id
     {
         app.modal = None;

@@ -7,10 +7,10 @@ use crate::report::file::{ReportFormat, default_file_name};
 use crate::tui::effect::Effect;
 use crate::tui::effect::boxed;
 use crate::tui::kit::cursor::clamp;
+use crate::tui::kit::fields::state::{Field, FieldsDialog, Purpose};
 use crate::tui::records::*;
 use crate::tui::shell::app::say;
 use crate::tui::shell::app::{App, Message, Modal};
-use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
 use crate::tui::shell::stack::Screen;
 
 // ---------------------------------------------------------------- update side
@@ -132,7 +132,7 @@ pub fn open_report(app: &mut App, id: IncidentId) {
     let name = default_file_name(&id, ReportFormat::Md);
     let formats: Vec<&str> = ReportFormat::ALL.iter().map(|f| f.label()).collect();
     let d = FieldsDialog::new(
-        Purpose::Report,
+        ReportAsk,
         id.clone(),
         &format!("Write the report of {id}"),
         vec![
@@ -169,6 +169,36 @@ pub fn submit_report(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> R
         age: 0,
     });
     Ok(())
+}
+
+/// The report dialog's tag: format, file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportAsk;
+
+impl Purpose for ReportAsk {
+    fn verb(&self) -> &'static str {
+        "write"
+    }
+
+    fn after_choice(&self, d: &mut FieldsDialog) {
+        report_path_follows_format(d);
+    }
+}
+
+/// When the format changes, a file name still at its default follows it.
+pub fn report_path_follows_format(d: &mut FieldsDialog) {
+    let format = ReportFormat::ALL
+        .get(d.choice(0))
+        .copied()
+        .unwrap_or(ReportFormat::Md);
+    let current = d.text(1).to_string();
+    let is_default = ReportFormat::ALL
+        .iter()
+        .any(|f| current == default_file_name(&d.id, *f));
+    let name = default_file_name(&d.id, format);
+    if is_default && let Some(input) = d.input_mut(1) {
+        *input = crate::tui::kit::input::LineInput::new(&name);
+    }
 }
 
 #[cfg(test)]

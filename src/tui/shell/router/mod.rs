@@ -43,7 +43,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             if let Some(Modal::Fields(d)) = &mut app.modal
                 && let crossterm::event::KeyCode::Char(c) = key.code
-                && crate::tui::shell::fields::state::pick_by_key(d, c)
+                && crate::tui::kit::fields::state::pick_by_key(d, c)
             {
                 return fx;
             }
@@ -58,7 +58,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 // Marked changed first: the paste may leave a note (cut).
                 text_changed(app, now);
                 if let Some(Modal::Fields(d)) = &mut app.modal {
-                    crate::tui::shell::fields::state::paste(d, &text);
+                    crate::tui::kit::fields::state::paste(d, &text);
                 }
                 return fx;
             }
