@@ -14,6 +14,7 @@ use crate::domain::roles::Person;
 use crate::store::{BoardRow, IncidentDetail};
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
+use crate::tui::kit::fields::state::FieldsDialog;
 use crate::tui::screens::nav::{Nav, Target};
 
 /// The console's shared state as a screen sees it. `F` is what the app
@@ -61,6 +62,9 @@ pub struct Outcome {
     /// A footer line: its text and whether it is an error.
     pub message: Option<(String, bool)>,
     pub nav: Nav,
+    /// A field dialog to open over the screen; its submit comes back to
+    /// the screen through its purpose tag.
+    pub dialog: Option<FieldsDialog>,
 }
 
 impl Outcome {
@@ -84,6 +88,13 @@ impl Outcome {
         let mut out = Outcome::default();
         out.say(text, error);
         out
+    }
+
+    pub fn dialog(d: FieldsDialog) -> Outcome {
+        Outcome {
+            dialog: Some(d),
+            ..Outcome::default()
+        }
     }
 
     pub fn push(&mut self, e: Effect) {

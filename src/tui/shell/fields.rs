@@ -67,7 +67,9 @@ fn submit(
     fx: &mut Vec<Effect>,
 ) -> Result<(), String> {
     if let Some(ask) = d.purpose::<EvidenceAsk>() {
-        return crate::tui::screens::evidence::handle::submit(app, ask, d, fx);
+        let out = crate::tui::screens::evidence::handle::submit(ask, d)?;
+        crate::tui::shell::screens::apply(app, out, fx);
+        return Ok(());
     }
     if let Some(ask) = d.purpose::<ReviewAsk>() {
         return match ask {

@@ -28,7 +28,6 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         }
         Screen::Incident => incident_command(app, cmd, now, fx),
         Screen::Board => board_command(app, cmd, now, fx),
-        Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
         Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
         _ => handle_top(app, cmd, now, fx),
     }
@@ -57,9 +56,6 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
         }
         Some(ScreenState::Incident(state)) => {
             crate::tui::screens::incident::view::render(app, state, frame, body, now)
-        }
-        Some(ScreenState::Evidence(_)) => {
-            crate::tui::screens::evidence::view::render(app, frame, body, now)
         }
         Some(ScreenState::Review(_)) => {
             crate::tui::screens::review::view::render(app, frame, body, now)
@@ -141,6 +137,9 @@ pub fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
     if let Some((text, error)) = out.message {
         say(app, text, error);
     }
+    if let Some(d) = out.dialog {
+        app.modal = Some(super::app::Modal::Fields(d));
+    }
     out.nav
 }
 
@@ -201,7 +200,7 @@ macro_rules! listed_arms {
             #[allow(unused_imports)]
             use crate::tui::screens::ctx::Screen;
             #[allow(unused_imports)]
-            use crate::tui::screens::{alerts::state::*, messages::state::*, metrics::state::*, watcher::state::*};
+            use crate::tui::screens::{alerts::state::*, evidence::state::*, messages::state::*, metrics::state::*, watcher::state::*};
 
             pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
                 let c = ctx(app, now);

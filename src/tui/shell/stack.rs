@@ -21,6 +21,8 @@ use crate::tui::screens::watcher::state::WatcherScreen;
 macro_rules! screen_list {
     ($then:ident) => {
         $then! {
+            /// An incident's evidence and chain of custody.
+            Evidence(EvidenceState);
             /// Metrics over every incident.
             Metrics(MetricsState);
             /// An incident's sent messages and their deliveries, with retry.
@@ -45,8 +47,6 @@ macro_rules! stack_types {
         pub enum Screen {
             Board,
             Incident,
-            /// An incident's evidence and chain of custody.
-            Evidence,
             /// An incident's post-incident review.
             Review,
             /// The message composer, over the incident view.
@@ -59,7 +59,6 @@ macro_rules! stack_types {
         #[derive(Debug, Clone)]
         pub enum ScreenState {
             Incident(IncidentState),
-            Evidence(EvidenceState),
             Review(ReviewState),
             Compose(Box<Composer>),
             $($(#[$doc])* $v($t),)*
@@ -69,7 +68,6 @@ macro_rules! stack_types {
             pub fn kind(&self) -> Screen {
                 match self {
                     ScreenState::Incident(_) => Screen::Incident,
-                    ScreenState::Evidence(_) => Screen::Evidence,
                     ScreenState::Review(_) => Screen::Review,
                     ScreenState::Compose(_) => Screen::Compose,
                     $(ScreenState::$v(_) => Screen::$v,)*
@@ -86,7 +84,6 @@ macro_rules! stack_types {
                         Pane::Timeline => Context::Timeline,
                         Pane::Summary | Pane::Clocks => Context::Incident,
                     },
-                    ScreenState::Evidence(_) => Context::Evidence,
                     ScreenState::Review(_) => Context::Review,
                     $(ScreenState::$v(s) => s.context(),)*
                 }

@@ -15,26 +15,17 @@ use crate::tui::shell::stack::Screen;
 
 // ---------------------------------------------------------------- update side
 
-/// The effects of the once-a-second tick on these screens: recompute the
-/// metrics (clocks move) and poll for other processes' changes.
-pub fn tick(app: &mut App) -> Vec<Effect> {
-    let mut fx = Vec::new();
-    match app.stack.screen() {
-        Screen::Evidence => fx.push(boxed(RecordsEffect::Poll {
-            evidence: app.stack.evidence().map(|e| e.id.clone()),
-            review: None,
-            metrics: false,
-            messages: None,
-        })),
-        Screen::Review => fx.push(boxed(RecordsEffect::Poll {
+/// The review screen's tick: poll for other processes' changes (the
+/// listed screens poll from their own `tick`).
+pub fn tick(app: &mut App) -> Option<Effect> {
+    (app.stack.screen() == Screen::Review).then(|| {
+        boxed(RecordsEffect::Poll {
             evidence: None,
             review: app.stack.review().map(|r| r.id.clone()),
             metrics: false,
             messages: None,
-        })),
-        _ => {}
-    }
-    fx
+        })
+    })
 }
 
 /// After the board reloads: which resolved incidents' reviews are done
@@ -56,11 +47,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             hold,
         } => {
             if let Some(e) = app.stack.evidence_mut().filter(|e| e.id == id) {
-                e.cursor = clamp(e.cursor, items.len());
-                e.error = None;
-                e.data = Some(crate::tui::screens::evidence::state::EvidenceData::new(
-                    items, custody, hold,
-                ));
+                e.loaded(items, custody, hold);
             }
         }
         RecordsLoaded::EvidenceFailed { id, message } => {
