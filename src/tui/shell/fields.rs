@@ -72,12 +72,12 @@ fn submit(
         return Ok(());
     }
     if let Some(ask) = d.purpose::<ReviewAsk>() {
-        return match ask {
-            ReviewAsk::CloseOverride => {
-                crate::tui::screens::review::handle::submit_override(app, d, fx)
-            }
-            _ => crate::tui::screens::review::handle::submit(app, ask, d, now, fx),
+        let out = match ask {
+            ReviewAsk::CloseOverride => crate::tui::screens::review::handle::submit_override(d)?,
+            _ => crate::tui::screens::review::handle::submit(app.stack.review_mut(), ask, d)?,
         };
+        crate::tui::shell::screens::apply(app, out, fx);
+        return Ok(());
     }
     if d.purpose::<ReportAsk>().is_some() {
         return crate::tui::shell::records::handle::submit_report(app, d, fx);

@@ -28,7 +28,6 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         }
         Screen::Incident => incident_command(app, cmd, now, fx),
         Screen::Board => board_command(app, cmd, now, fx),
-        Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
         _ => handle_top(app, cmd, now, fx),
     }
 }
@@ -56,9 +55,6 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
         }
         Some(ScreenState::Incident(state)) => {
             crate::tui::screens::incident::view::render(app, state, frame, body, now)
-        }
-        Some(ScreenState::Review(_)) => {
-            crate::tui::screens::review::view::render(app, frame, body, now)
         }
         Some(top) => listed::view(top, app, frame, body, now),
         None => crate::tui::screens::board::view::render(app, frame, body, now),
@@ -200,7 +196,7 @@ macro_rules! listed_arms {
             #[allow(unused_imports)]
             use crate::tui::screens::ctx::Screen;
             #[allow(unused_imports)]
-            use crate::tui::screens::{alerts::state::*, evidence::state::*, messages::state::*, metrics::state::*, watcher::state::*};
+            use crate::tui::screens::{alerts::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
 
             pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
                 let c = ctx(app, now);

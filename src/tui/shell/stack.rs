@@ -23,6 +23,8 @@ macro_rules! screen_list {
         $then! {
             /// An incident's evidence and chain of custody.
             Evidence(EvidenceState);
+            /// An incident's post-incident review.
+            Review(ReviewState);
             /// Metrics over every incident.
             Metrics(MetricsState);
             /// An incident's sent messages and their deliveries, with retry.
@@ -47,8 +49,6 @@ macro_rules! stack_types {
         pub enum Screen {
             Board,
             Incident,
-            /// An incident's post-incident review.
-            Review,
             /// The message composer, over the incident view.
             Compose,
             $($(#[$doc])* $v,)*
@@ -59,7 +59,6 @@ macro_rules! stack_types {
         #[derive(Debug, Clone)]
         pub enum ScreenState {
             Incident(IncidentState),
-            Review(ReviewState),
             Compose(Box<Composer>),
             $($(#[$doc])* $v($t),)*
         }
@@ -68,7 +67,6 @@ macro_rules! stack_types {
             pub fn kind(&self) -> Screen {
                 match self {
                     ScreenState::Incident(_) => Screen::Incident,
-                    ScreenState::Review(_) => Screen::Review,
                     ScreenState::Compose(_) => Screen::Compose,
                     $(ScreenState::$v(_) => Screen::$v,)*
                 }
@@ -84,7 +82,6 @@ macro_rules! stack_types {
                         Pane::Timeline => Context::Timeline,
                         Pane::Summary | Pane::Clocks => Context::Incident,
                     },
-                    ScreenState::Review(_) => Context::Review,
                     $(ScreenState::$v(s) => s.context(),)*
                 }
             }

@@ -11,22 +11,8 @@ use crate::tui::kit::fields::state::{Field, FieldsDialog, Purpose};
 use crate::tui::records::*;
 use crate::tui::shell::app::say;
 use crate::tui::shell::app::{App, Message, Modal};
-use crate::tui::shell::stack::Screen;
 
 // ---------------------------------------------------------------- update side
-
-/// The review screen's tick: poll for other processes' changes (the
-/// listed screens poll from their own `tick`).
-pub fn tick(app: &mut App) -> Option<Effect> {
-    (app.stack.screen() == Screen::Review).then(|| {
-        boxed(RecordsEffect::Poll {
-            evidence: None,
-            review: app.stack.review().map(|r| r.id.clone()),
-            metrics: false,
-            messages: None,
-        })
-    })
-}
 
 /// After the board reloads: which resolved incidents' reviews are done
 /// (only they can be overdue).
@@ -99,17 +85,47 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             say(app, message, error);
         }
         RecordsLoaded::Closed { id, message } => {
-            crate::tui::screens::review::handle::closed(app, &id);
+            let dialog = match &app.modal {
+                Some(Modal::Fields(d)) => Some(d),
+                _ => None,
+            };
+            if crate::tui::screens::review::handle::closed(dialog, &id) {
+                app.modal = None;
+            }
             say(app, message, false);
         }
         RecordsLoaded::GateRefused { id, message } => {
-            crate::tui::screens::review::handle::gate_refused(app, id, message);
+            if !crate::tui::screens::review::handle::override_failed(
+                fields_dialog(app),
+                &id,
+                &message,
+            ) {
+                let d = crate::tui::screens::review::handle::gate_refused(
+                    app.detail(),
+                    &app.actor,
+                    id,
+                    message,
+                );
+                app.modal = Some(Modal::Fields(d));
+            }
         }
         RecordsLoaded::CloseFailed { id, message } => {
-            if !crate::tui::screens::review::handle::override_failed(app, &id, &message) {
+            if !crate::tui::screens::review::handle::override_failed(
+                fields_dialog(app),
+                &id,
+                &message,
+            ) {
                 say(app, message, true);
             }
         }
+    }
+}
+
+/// The field dialog open over the screens, if one is.
+fn fields_dialog(app: &mut App) -> Option<&mut FieldsDialog> {
+    match app.modal.as_mut() {
+        Some(Modal::Fields(d)) => Some(d),
+        _ => None,
     }
 }
 

@@ -90,7 +90,6 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 include_closed: app.board.show_closed,
                 open: open_id(app),
             });
-            fx.extend(crate::tui::shell::records::handle::tick(app));
             crate::tui::shell::screens::tick(app, now, &mut fx);
         }
         Action::Resize => {}
