@@ -68,7 +68,7 @@ fn submit(
 ) -> Result<(), String> {
     if let Some(ask) = d.purpose::<EvidenceAsk>() {
         let out = crate::tui::screens::evidence::handle::submit(ask, d)?;
-        crate::tui::shell::screens::apply(app, out, fx);
+        crate::tui::shell::lend::apply(app, out, fx);
         return Ok(());
     }
     if let Some(ask) = d.purpose::<ReviewAsk>() {
@@ -76,7 +76,7 @@ fn submit(
             ReviewAsk::CloseOverride => crate::tui::screens::review::handle::submit_override(d)?,
             _ => crate::tui::screens::review::handle::submit(app.stack.review_mut(), ask, d)?,
         };
-        crate::tui::shell::screens::apply(app, out, fx);
+        crate::tui::shell::lend::apply(app, out, fx);
         return Ok(());
     }
     if d.purpose::<ReportAsk>().is_some() {

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod app;
 pub mod fields;
 pub mod keymap;
+pub mod lend;
 pub mod records;
 pub mod render;
 pub mod router;

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use super::app::{App, say};
+use super::app::App;
+use super::lend::{apply, ctx};
 use super::stack::{Screen, ScreenState};
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
-use crate::tui::screens::ctx::{Ctx, Outcome};
+use crate::tui::screens::ctx::Outcome;
 use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
@@ -112,33 +113,6 @@ pub fn home(app: &mut App) {
     }
 }
 
-/// The shared state lent to the screens, at `now`.
-fn ctx(app: &App, now: DateTime<Utc>) -> Ctx<'_> {
-    Ctx {
-        now,
-        actor: &app.actor,
-        policy: &app.policy,
-        no_color: app.no_color,
-        rows: &app.rows,
-        people: &app.people,
-        drafts: &app.drafts,
-        detail: app.detail(),
-        feed: &(),
-    }
-}
-
-/// Carries out what a screen asked for; returns where it asked to go.
-pub fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
-    fx.extend(out.effects);
-    if let Some((text, error)) = out.message {
-        say(app, text, error);
-    }
-    if let Some(d) = out.dialog {
-        app.modal = Some(super::app::Modal::Fields(d));
-    }
-    out.nav
-}
-
 /// A command for the screen on top, taken off the stack while it handles
 /// it so the rest of the app can be lent to it.
 fn handle_top(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
@@ -158,24 +132,6 @@ pub fn tick(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     let out = listed::tick(&mut top, app, now);
     app.stack.push(top);
     apply(app, out, fx);
-}
-
-/// The stack, and the rest of the app lent as a context (without the
-/// incident detail, which is on the stack): for the worker's answers to
-/// screens that may be under others.
-pub fn split(app: &mut App, now: DateTime<Utc>) -> (&mut super::stack::Stack, Ctx<'_>) {
-    let c = Ctx {
-        now,
-        actor: &app.actor,
-        policy: &app.policy,
-        no_color: app.no_color,
-        rows: &app.rows,
-        people: &app.people,
-        drafts: &app.drafts,
-        detail: None,
-        feed: &(),
-    };
-    (&mut app.stack, c)
 }
 
 /// What the app lends a listed screen as its feed.

@@ -49,7 +49,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             }
         }
         RecordsLoaded::Metrics { incidents, reviews } => {
-            let (stack, c) = crate::tui::shell::screens::split(app, now);
+            let (stack, c) = crate::tui::shell::lend::split(app, now);
             if let Some(m) = stack.metrics_mut() {
                 m.loaded(incidents, reviews, &c);
             }
@@ -72,7 +72,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
         } => {
             let state = app.stack.messages_mut().filter(|s| s.id == id);
             let out = crate::tui::screens::messages::handle::retried(state, results, clipboard);
-            crate::tui::shell::screens::apply(app, out, fx);
+            crate::tui::shell::lend::apply(app, out, fx);
         }
         RecordsLoaded::Done {
             message,
