@@ -276,7 +276,7 @@ fn bench_process() {
 /// The metrics and evidence screens (issue 6).
 fn bench_records() {
     use warroom::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
-    use warroom::tui::shell::records::effects::RecordsLoaded;
+    use warroom::tui::records::RecordsLoaded;
 
     let incidents: Vec<Incident> = (0..10_000)
         .map(|n| {

@@ -15,9 +15,9 @@ use warroom::store::SentMessage;
 use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::kit::editor::Editor;
+use warroom::tui::records::RecordsLoaded;
 use warroom::tui::screens::compose::state::{ComposeEnv, ComposeLoaded, SendReport};
 use warroom::tui::shell::app::App;
-use warroom::tui::shell::records::effects::RecordsLoaded;
 use warroom::tui::shell::render::render;
 use warroom::tui::shell::router::{Effect, update};
 

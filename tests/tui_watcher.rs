@@ -229,7 +229,7 @@ fn w_opens_the_watcher_from_the_board_and_esc_goes_back() {
     update(&mut app, Action::WatcherStatus(Box::new(status())), now());
     let a = resolve(app.focus(), KeyEvent::from(KeyCode::Char('j'))).unwrap();
     update(&mut app, a, now());
-    assert_eq!(app.watcher.scroll, 1);
+    assert_eq!(app.stack.watcher().map(|w| w.scroll), Some(1));
     let help = warroom::tui::action::help_for(Context::Board);
     assert!(
         help.iter()

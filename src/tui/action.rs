@@ -43,7 +43,7 @@ pub enum Action {
         message: String,
     },
     /// Evidence, review, report and metrics results.
-    Records(Box<crate::tui::shell::records::effects::RecordsLoaded>),
+    Records(Box<crate::tui::records::RecordsLoaded>),
     /// An autosave of this draft key failed (the error is reported too):
     /// the draft is saved again on the next autosave.
     DraftNotSaved(String),

@@ -52,7 +52,7 @@ pub enum Effect {
     },
     /// Evidence, review, report, metrics and messages I/O, run by
     /// `records::io::Worker` on the store worker.
-    Records(Box<crate::tui::shell::records::effects::RecordsEffect>),
+    Records(Box<crate::tui::records::RecordsEffect>),
     /// Composer: load the last message sent to the audience and, when a
     /// template is given, the incident as stored to render it with (the
     /// rendering runs on a thread of its own, not on the store worker).
@@ -88,18 +88,18 @@ pub enum Effect {
 }
 
 /// A records effect, boxed into an [`Effect`].
-pub fn boxed(e: crate::tui::shell::records::effects::RecordsEffect) -> Effect {
+pub fn boxed(e: crate::tui::records::RecordsEffect) -> Effect {
     Effect::Records(Box::new(e))
 }
 
 /// The effect that sets an incident's status to closed.
 pub fn close(id: IncidentId, override_reason: Option<String>) -> Effect {
-    boxed(crate::tui::shell::records::effects::RecordsEffect::Close {
+    boxed(crate::tui::records::RecordsEffect::Close {
         id,
         override_reason,
     })
 }
 
-pub fn effect(e: crate::tui::shell::records::effects::RecordsEffect) -> Effect {
+pub fn effect(e: crate::tui::records::RecordsEffect) -> Effect {
     boxed(e)
 }

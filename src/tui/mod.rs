@@ -9,6 +9,7 @@ pub mod action;
 pub mod command;
 pub mod effect;
 pub mod kit;
+pub mod records;
 pub mod screens;
 pub mod shell;
 #[cfg(test)]

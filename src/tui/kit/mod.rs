@@ -4,6 +4,7 @@
 
 pub mod cursor;
 pub mod editor;
+pub mod fields;
 pub mod input;
 pub mod layout;
 pub mod theme;

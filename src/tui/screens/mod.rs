@@ -1,11 +1,14 @@
 //! One folder per screen: its state (`state`), how keys and results
-//! change the app (`handle`), its pure view (`view`), and any thread or
-//! store work of its own (`io`). No screen imports or opens another: a
-//! handler returns a [`nav::Nav`] and the shell opens the [`nav::Target`].
+//! change it (`handle`), its pure view (`view`), and any thread or store
+//! work of its own (`io`). No screen imports or opens another: a handler
+//! returns a [`nav::Nav`] and the shell opens the [`nav::Target`]. Screens
+//! that follow [`ctx::Screen`] read the console through a [`ctx::Ctx`] and
+//! ask for changes through a [`ctx::Outcome`], never through the shell.
 
 pub mod alerts;
 pub mod board;
 pub mod compose;
+pub mod ctx;
 pub mod evidence;
 pub mod incident;
 pub mod messages;

@@ -29,7 +29,7 @@ pub enum Modal {
     Text(TextDialog),
     Assign(AssignDialog),
     /// A dialog of a few fields (evidence, review, report, closing gate).
-    Fields(crate::tui::shell::fields::state::FieldsDialog),
+    Fields(crate::tui::kit::fields::state::FieldsDialog),
 }
 
 /// A transient line in the footer.
@@ -76,6 +76,8 @@ pub struct App {
     pub complete_reviews: std::collections::HashSet<String>,
     /// The rule watcher the console runs (see `tui::watcher`).
     pub watcher: crate::tui::screens::watcher::state::WatcherState,
+    /// The watcher screen's scroll, kept between visits.
+    pub watcher_kept: crate::tui::screens::watcher::state::WatcherScreen,
 }
 
 impl App {
@@ -100,6 +102,7 @@ impl App {
             metrics_kept: (false, crate::tui::screens::metrics::state::Window::AllTime),
             complete_reviews: std::collections::HashSet::new(),
             watcher: crate::tui::screens::watcher::state::WatcherState::default(),
+            watcher_kept: Default::default(),
         }
     }
 

@@ -2,13 +2,14 @@
 //! the router that handles the global keys once and hands the rest to the
 //! top screen, the frame drawn around the screens, the event loop and the
 //! one store worker. The dialogs shared by several screens (help, the field
-//! dialog), the alert toasts and the record screens' store work live here
-//! too.
+//! dialog), the alert toasts and the evidence and review screens' store
+//! work live here too.
 
 pub mod alerts;
 pub mod app;
 pub mod fields;
 pub mod keymap;
+pub mod lend;
 pub mod records;
 pub mod render;
 pub mod router;

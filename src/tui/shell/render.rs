@@ -46,7 +46,9 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
         Some(Modal::Assign(a)) => {
             crate::tui::screens::incident::dialogs_view::assign(app, a, frame, body)
         }
-        Some(Modal::Fields(d)) => crate::tui::shell::fields::view::render(app, d, frame, body),
+        Some(Modal::Fields(d)) => {
+            crate::tui::kit::fields::view::render(app.no_color, d, frame, body)
+        }
         None => {}
     }
     if app.confirm_quit {

@@ -50,7 +50,7 @@ pub fn initial_app(ctx: &AppContext, store: &Store, now: DateTime<Utc>) -> Resul
     // Which resolved incidents' reviews are done (overdue markers).
     match store.resolved_complete_reviews() {
         Ok(set) => {
-            let loaded = crate::tui::shell::records::effects::RecordsLoaded::ReviewsComplete(set);
+            let loaded = crate::tui::records::RecordsLoaded::ReviewsComplete(set);
             update(&mut app, Action::Records(Box::new(loaded)), now);
         }
         Err(e) => tracing::warn!("review state not loaded: {e}"),

@@ -1,18 +1,21 @@
-//! The one list of the screens: for each kind of state on the stack,
-//! where its keys, its view, its opening and its closing go (its focus
-//! is `ScreenState::context`, beside the states). Adding a screen means a
-//! folder in `screens`, a variant in `stack`, a `Target`, and arms here.
+//! Where the keys, views, ticks, openings and closings of the screens go.
+//! The screens in `stack::screen_list` are lent a `Ctx` (taken off the
+//! stack meanwhile) and their `Outcome` is applied here; their arms are
+//! made from that list. The board, incident, evidence, review and
+//! composer screens still take the app and have arms of their own.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::app::App;
+use super::lend::{apply, ctx};
 use super::stack::{Screen, ScreenState};
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
+use crate::tui::screens::ctx::Outcome;
 use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
@@ -26,17 +29,12 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
         }
         Screen::Incident => incident_command(app, cmd, now, fx),
         Screen::Board => board_command(app, cmd, now, fx),
-        Screen::Evidence => crate::tui::screens::evidence::handle::command(app, cmd, now, fx),
-        Screen::Review => crate::tui::screens::review::handle::command(app, cmd, now, fx),
-        Screen::Metrics => crate::tui::screens::metrics::handle::command(app, cmd, now, fx),
-        Screen::Messages => crate::tui::screens::messages::handle::command(app, cmd, now, fx),
-        Screen::Watcher => crate::tui::screens::watcher::handle::command(app, cmd, now, fx),
-        Screen::Alerts => crate::tui::screens::alerts::handle::command(app, cmd, now, fx),
+        _ => handle_top(app, cmd, now, fx),
     }
 }
 
 /// Carries out a screen's [`Nav`], so no screen opens or closes another.
-pub fn go(app: &mut App, nav: Nav, fx: &mut Vec<Effect>) {
+pub fn go(app: &mut App, nav: Nav, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     match nav {
         Nav::Stay => {}
         Nav::Back => {
@@ -45,8 +43,8 @@ pub fn go(app: &mut App, nav: Nav, fx: &mut Vec<Effect>) {
                 app.metrics_kept = (m.include_drills, m.window);
             }
         }
-        Nav::Home => app.stack.clear(),
-        Nav::Open(target) => open(app, target, fx),
+        Nav::Home => home(app),
+        Nav::Open(target) => open(app, target, now, fx),
     }
 }
 
@@ -59,29 +57,12 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
         Some(ScreenState::Incident(state)) => {
             crate::tui::screens::incident::view::render(app, state, frame, body, now)
         }
-        Some(ScreenState::Evidence(_)) => {
-            crate::tui::screens::evidence::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Review(_)) => {
-            crate::tui::screens::review::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Metrics(_)) => {
-            crate::tui::screens::metrics::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Messages(_)) => {
-            crate::tui::screens::messages::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Watcher) => {
-            crate::tui::screens::watcher::view::render(app, frame, body, now)
-        }
-        Some(ScreenState::Alerts(_)) => {
-            crate::tui::screens::alerts::view::render(app, frame, body, now)
-        }
+        Some(top) => listed::view(top, app, frame, body, now),
         None => crate::tui::screens::board::view::render(app, frame, body, now),
     }
 }
 
-pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
+pub fn open(app: &mut App, target: Target, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     use crate::tui::screens::{evidence, messages, metrics, review};
     let state = match target {
         Target::Incident(id) => {
@@ -98,8 +79,8 @@ pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
             None => return,
         },
         Target::Watcher => {
-            app.stack.clear();
-            ScreenState::Watcher
+            home(app);
+            ScreenState::Watcher(app.watcher_kept)
         }
         // Over whatever is shown (Esc goes back to it); never twice.
         Target::Alerts if app.stack.screen() == crate::tui::shell::stack::Screen::Alerts => return,
@@ -107,6 +88,108 @@ pub fn open(app: &mut App, target: Target, fx: &mut Vec<Effect>) {
             app.alerts.unseen = 0;
             ScreenState::Alerts(Default::default())
         }
+        // A listed screen that knows the target opens itself.
+        #[allow(unreachable_patterns)]
+        target => match listed::open(&target, app, now) {
+            Some((state, out)) => {
+                app.stack.push(state);
+                let nav = apply(app, out, fx);
+                go(app, nav, now, fx);
+                return;
+            }
+            None => return,
+        },
     };
     app.stack.push(state);
 }
+
+/// Closes every screen: back to the board. The watcher's scroll is kept
+/// for its next opening.
+pub fn home(app: &mut App) {
+    for s in app.stack.clear() {
+        if let ScreenState::Watcher(w) = s {
+            app.watcher_kept = w;
+        }
+    }
+}
+
+/// A command for the screen on top, taken off the stack while it handles
+/// it so the rest of the app can be lent to it.
+fn handle_top(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
+    let Some(mut top) = app.stack.pop() else {
+        return Nav::Stay;
+    };
+    let out = listed::handle(&mut top, app, cmd, now);
+    app.stack.push(top);
+    apply(app, out, fx)
+}
+
+/// The tick for the screen on top.
+pub fn tick(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    let Some(mut top) = app.stack.pop() else {
+        return;
+    };
+    let out = listed::tick(&mut top, app, now);
+    app.stack.push(top);
+    apply(app, out, fx);
+}
+
+/// What the app lends a listed screen as its feed.
+macro_rules! feed {
+    ($app:ident) => {
+        &()
+    };
+    ($app:ident, $($f:ident).+) => {
+        &$app.$($f).+
+    };
+}
+
+/// The arms of the listed screens.
+macro_rules! listed_arms {
+    ($($(#[$doc:meta])* $v:ident($t:ty) $(feed($($f:ident).+))?;)*) => {
+        mod listed {
+            use super::*;
+            #[allow(unused_imports)]
+            use crate::tui::screens::ctx::Screen;
+            #[allow(unused_imports)]
+            use crate::tui::screens::{alerts::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
+
+            pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
+                let c = ctx(app, now);
+                match top {
+                    $(ScreenState::$v(s) => s.handle(cmd, &c.with(feed!(app $(, $($f).+)?))),)*
+                    _ => Outcome::stay(),
+                }
+            }
+
+            pub fn tick(top: &mut ScreenState, app: &App, now: DateTime<Utc>) -> Outcome {
+                let c = ctx(app, now);
+                match top {
+                    $(ScreenState::$v(s) => s.tick(&c.with(feed!(app $(, $($f).+)?))),)*
+                    _ => Outcome::stay(),
+                }
+            }
+
+            pub fn view(top: &ScreenState, app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
+                let c = ctx(app, now);
+                match top {
+                    $(ScreenState::$v(s) => s.view(&c.with(feed!(app $(, $($f).+)?)), frame, body),)*
+                    _ => {}
+                }
+            }
+
+            /// The first listed screen that opens for `target`.
+            pub fn open(target: &Target, app: &App, now: DateTime<Utc>) -> Option<(ScreenState, Outcome)> {
+                let c = ctx(app, now);
+                $(
+                    if let Some((s, out)) = <$t>::open(target, &c.with(feed!(app $(, $($f).+)?))) {
+                        return Some((ScreenState::$v(s), out));
+                    }
+                )*
+                None
+            }
+        }
+    };
+}
+
+super::stack::screen_list!(listed_arms);

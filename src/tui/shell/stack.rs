@@ -5,82 +5,114 @@
 use crate::tui::command::Context;
 use crate::tui::screens::alerts::state::AlertsState;
 use crate::tui::screens::compose::state::Composer;
+use crate::tui::screens::ctx::Screen as _;
 use crate::tui::screens::evidence::state::EvidenceState;
 use crate::tui::screens::incident::state::{IncidentState, Pane};
 use crate::tui::screens::messages::state::MessagesState;
 use crate::tui::screens::metrics::state::MetricsState;
 use crate::tui::screens::review::state::ReviewState;
+use crate::tui::screens::watcher::state::WatcherScreen;
 
-/// Which screen is shown: the kind of the stack's top (the board when
-/// nothing is open over it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Board,
-    Incident,
-    /// An incident's evidence and chain of custody.
-    Evidence,
-    /// An incident's post-incident review.
-    Review,
-    /// Metrics over every incident.
-    Metrics,
-    /// An incident's sent messages and their deliveries, with retry.
-    Messages,
-    /// The message composer, over the incident view.
-    Compose,
-    /// The rule watcher: files followed, hits per rule, latest matches.
-    Watcher,
-    /// Every alert this console has seen, newest first.
-    Alerts,
+/// THE LIST of the screens that take a [`Ctx`](crate::tui::screens::ctx::Ctx)
+/// and give an `Outcome` (their `Screen` impl): one line each, the stack
+/// entry's name, its state, and what of the app it is lent as its feed
+/// (nothing: `()`). The kinds, the stack entries, where keys go, and the
+/// shell's key, tick, view and open arms for them are all made from it.
+macro_rules! screen_list {
+    ($then:ident) => {
+        $then! {
+            /// An incident's evidence and chain of custody.
+            Evidence(EvidenceState);
+            /// An incident's post-incident review.
+            Review(ReviewState);
+            /// Metrics over every incident.
+            Metrics(MetricsState);
+            /// An incident's sent messages and their deliveries, with retry.
+            Messages(MessagesState);
+            /// The rule watcher: what it shows is fed by its thread whatever
+            /// is shown, so it lives in the app; the entry holds the scroll.
+            Watcher(WatcherScreen) feed(watcher);
+            /// Every alert this console has seen, newest first.
+            Alerts(AlertsState) feed(alerts.log);
+        }
+    };
+}
+pub(crate) use screen_list;
+
+/// The kinds and entries: the screens still handled through the app
+/// first, then the list.
+macro_rules! stack_types {
+    ($($(#[$doc:meta])* $v:ident($t:ty) $(feed($($f:ident).+))?;)*) => {
+        /// Which screen is shown: the kind of the stack's top (the board
+        /// when nothing is open over it).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Screen {
+            Board,
+            Incident,
+            /// The message composer, over the incident view.
+            Compose,
+            $($(#[$doc])* $v,)*
+        }
+
+        /// One open screen and its state. The board is the stack's floor
+        /// and is not an entry: its state lives with the rows it orders.
+        #[derive(Debug, Clone)]
+        pub enum ScreenState {
+            Incident(IncidentState),
+            Compose(Box<Composer>),
+            $($(#[$doc])* $v($t),)*
+        }
+
+        impl ScreenState {
+            pub fn kind(&self) -> Screen {
+                match self {
+                    ScreenState::Incident(_) => Screen::Incident,
+                    ScreenState::Compose(_) => Screen::Compose,
+                    $(ScreenState::$v(_) => Screen::$v,)*
+                }
+            }
+
+            /// Where keys go when this screen is on top (and no dialog is open).
+            pub fn context(&self) -> Context {
+                match self {
+                    ScreenState::Compose(c) => c.focus(),
+                    ScreenState::Incident(i) => match i.pane {
+                        Pane::Checklist => Context::Checklist,
+                        Pane::Roles => Context::Roles,
+                        Pane::Timeline => Context::Timeline,
+                        Pane::Summary | Pane::Clocks => Context::Incident,
+                    },
+                    $(ScreenState::$v(s) => s.context(),)*
+                }
+            }
+        }
+
+        $(
+            impl OnStack for $t {
+                fn of(s: &ScreenState) -> Option<&Self> {
+                    match s {
+                        ScreenState::$v(x) => Some(x),
+                        _ => None,
+                    }
+                }
+
+                fn of_mut(s: &mut ScreenState) -> Option<&mut Self> {
+                    match s {
+                        ScreenState::$v(x) => Some(x),
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
 }
 
-/// One open screen and its state. The board is the stack's floor and is
-/// not an entry: its state lives with the rows it orders.
-#[derive(Debug, Clone)]
-pub enum ScreenState {
-    Incident(IncidentState),
-    Evidence(EvidenceState),
-    Review(ReviewState),
-    Metrics(MetricsState),
-    Messages(MessagesState),
-    Compose(Box<Composer>),
-    /// The watcher's state is fed by its thread whatever is shown, so it
-    /// lives in the app; the entry only says it is open.
-    Watcher,
-    Alerts(AlertsState),
-}
+screen_list!(stack_types);
 
-impl ScreenState {
-    pub fn kind(&self) -> Screen {
-        match self {
-            ScreenState::Incident(_) => Screen::Incident,
-            ScreenState::Evidence(_) => Screen::Evidence,
-            ScreenState::Review(_) => Screen::Review,
-            ScreenState::Metrics(_) => Screen::Metrics,
-            ScreenState::Messages(_) => Screen::Messages,
-            ScreenState::Compose(_) => Screen::Compose,
-            ScreenState::Watcher => Screen::Watcher,
-            ScreenState::Alerts(_) => Screen::Alerts,
-        }
-    }
-
-    /// Where keys go when this screen is on top (and no dialog is open).
-    pub fn context(&self) -> Context {
-        match self {
-            ScreenState::Compose(c) => c.focus(),
-            ScreenState::Incident(i) => match i.pane {
-                Pane::Checklist => Context::Checklist,
-                Pane::Roles => Context::Roles,
-                Pane::Timeline => Context::Timeline,
-                Pane::Summary | Pane::Clocks => Context::Incident,
-            },
-            ScreenState::Evidence(_) => Context::Evidence,
-            ScreenState::Review(_) => Context::Review,
-            ScreenState::Metrics(_) => Context::Metrics,
-            ScreenState::Messages(_) => Context::Messages,
-            ScreenState::Watcher => Context::Watcher,
-            ScreenState::Alerts(_) => Context::Alerts,
-        }
-    }
+/// A listed screen's state, found in a stack entry.
+pub trait OnStack: Sized {
+    fn of(s: &ScreenState) -> Option<&Self>;
+    fn of_mut(s: &mut ScreenState) -> Option<&mut Self>;
 }
 
 /// Finds the nearest entry of one kind, from the top down.
@@ -117,9 +149,19 @@ accessors! {
     metrics, metrics_mut, Metrics, MetricsState;
     messages, messages_mut, Messages, MessagesState;
     alerts, alerts_mut, Alerts, AlertsState;
+    watcher, watcher_mut, Watcher, WatcherScreen;
 }
 
 impl Stack {
+    /// The nearest open screen of a listed kind, from the top down.
+    pub fn find<T: OnStack>(&self) -> Option<&T> {
+        self.0.iter().rev().find_map(T::of)
+    }
+
+    pub fn find_mut<T: OnStack>(&mut self) -> Option<&mut T> {
+        self.0.iter_mut().rev().find_map(T::of_mut)
+    }
+
     pub fn screen(&self) -> Screen {
         self.0.last().map_or(Screen::Board, ScreenState::kind)
     }
@@ -137,9 +179,9 @@ impl Stack {
         self.0.pop()
     }
 
-    /// Closes every screen: back to the board.
-    pub fn clear(&mut self) {
-        self.0.clear();
+    /// Closes every screen: back to the board. Returns what was open.
+    pub fn clear(&mut self) -> Vec<ScreenState> {
+        std::mem::take(&mut self.0)
     }
 
     pub fn compose(&self) -> Option<&Composer> {

@@ -11,17 +11,15 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 
+use super::state::{AlertLog, AlertsState};
 use crate::store::RaisedAlert;
 use crate::text::display_safe;
 use crate::tui::kit::theme::Theme;
-use crate::tui::shell::app::App;
+use crate::tui::screens::ctx::Ctx;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
-    let Some(state) = app.stack.alerts() else {
-        return;
-    };
-    let t = Theme::new(app.no_color);
-    let log = &app.alerts.log;
+pub fn render(state: &AlertsState, ctx: &Ctx<AlertLog>, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
+    let log = ctx.feed;
     let [head, list, detail] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -55,7 +53,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
     }
     // The acknowledgement as the board last loaded it (fresher than the
     // alert's own, read when it was raised).
-    let acked: HashMap<&str, Option<DateTime<Utc>>> = app
+    let acked: HashMap<&str, Option<DateTime<Utc>>> = ctx
         .rows
         .iter()
         .map(|r| (r.incident.id.as_str(), r.incident.acknowledged_at))

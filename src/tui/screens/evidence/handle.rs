@@ -1,21 +1,19 @@
-//! The evidence screen: how keys and the worker's answers change the app.
+//! The evidence screen: how keys, dialogs and the worker's answers change it.
 
-use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
 use super::state::*;
 use crate::domain::IncidentId;
 use crate::domain::evidence::EvidenceKind;
-use crate::tui::command::Command;
+use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::effect::effect;
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::kit::fields::state::{Field, FieldsDialog};
+use crate::tui::records::{EvidenceSpec, RecordsEffect, expand_home};
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::Nav;
-use crate::tui::shell::app::App;
-use crate::tui::shell::app::Modal;
-use crate::tui::shell::app::say;
-use crate::tui::shell::fields::state::relabel_add;
-use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::records::effects::{EvidenceSpec, RecordsEffect, expand_home};
 
 /// Opens the evidence screen over the open incident; its opening is
 /// recorded as an access.
@@ -25,14 +23,53 @@ pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> EvidenceState {
     state
 }
 
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
-    let Some(state) = app.stack.evidence_mut() else {
-        return Nav::Stay;
-    };
+impl Screen for EvidenceState {
+    type Feed = ();
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx) -> Outcome {
+        command(self, cmd, ctx)
+    }
+
+    fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        super::view::render(self, ctx, frame, area)
+    }
+
+    fn context(&self) -> Context {
+        Context::Evidence
+    }
+
+    /// Reloads the list if another process wrote.
+    fn tick(&mut self, _ctx: &Ctx) -> Outcome {
+        let mut out = Outcome::stay();
+        out.push(effect(RecordsEffect::Poll {
+            evidence: Some(self.id.clone()),
+            review: None,
+            metrics: false,
+            messages: None,
+        }));
+        out
+    }
+}
+
+impl EvidenceState {
+    /// The worker loaded the incident's evidence, custody and hold.
+    pub fn loaded(
+        &mut self,
+        items: Vec<crate::domain::evidence::EvidenceItem>,
+        custody: Vec<crate::domain::evidence::CustodyEvent>,
+        hold: Option<crate::store::LegalHold>,
+    ) {
+        self.cursor = crate::tui::kit::cursor::clamp(self.cursor, items.len());
+        self.error = None;
+        self.data = Some(EvidenceData::new(items, custody, hold));
+    }
+}
+
+fn command(state: &mut EvidenceState, cmd: Command, ctx: &Ctx) -> Outcome {
     let id = state.id.clone();
     let len = state.data.as_ref().map_or(0, |d| d.items.len());
     match cmd {
-        Command::Back => return Nav::Back,
+        Command::Back => return Outcome::go(Nav::Back),
         Command::NextPane | Command::PrevPane => {
             state.pane = match state.pane {
                 EvidencePane::Items => EvidencePane::Custody,
@@ -62,7 +99,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
         },
         Command::AddEvidence => {
             let mut d = FieldsDialog::new(
-                Purpose::AddEvidence,
+                EvidenceAsk::AddEvidence,
                 id.clone(),
                 &format!("Add evidence to {id}"),
                 vec![
@@ -72,23 +109,22 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                     Field::text("Description", "", "optional"),
                 ],
             )
-            .with_draft(format!("evidence:{id}:add"), app);
+            .with_draft(format!("evidence:{id}:add"), ctx.drafts);
             relabel_add(&mut d);
             d.focus = 1;
-            app.modal = Some(Modal::Fields(d));
+            return Outcome::dialog(d);
         }
         Command::VerifyEvidence => {
             if len == 0 {
-                say(app, "no evidence to verify yet (a adds some)", true);
-            } else {
-                say(app, format!("verifying {len} item(s)…"), false);
-                fx.push(effect(RecordsEffect::VerifyEvidence { id }));
+                return Outcome::said("no evidence to verify yet (a adds some)", true);
             }
+            let mut out = Outcome::said(format!("verifying {len} item(s)…"), false);
+            out.push(effect(RecordsEffect::VerifyEvidence { id }));
+            return out;
         }
         Command::TransferEvidence => {
             let Some(item) = state.selected() else {
-                say(app, "no item selected", true);
-                return Nav::Stay;
+                return Outcome::said("no item selected", true);
             };
             let holder = state
                 .data
@@ -97,7 +133,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                 .unwrap_or(crate::store::STORE_CUSTODIAN)
                 .to_string();
             let d = FieldsDialog::new(
-                Purpose::Transfer { item: item.id },
+                EvidenceAsk::Transfer { item: item.id },
                 id.clone(),
                 &format!("Transfer evidence #{} of {id}", item.id),
                 vec![
@@ -109,15 +145,15 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                 "Held now by {}. The hand-over is a custody event.",
                 crate::text::display_safe(&holder)
             )]);
-            app.modal = Some(Modal::Fields(d));
+            return Outcome::dialog(d);
         }
         Command::LegalHold => {
             let Some(data) = state.data.as_ref() else {
-                return Nav::Stay;
+                return Outcome::stay();
             };
             let d = match &data.hold {
                 Some(h) => FieldsDialog::new(
-                    Purpose::ReleaseHold,
+                    EvidenceAsk::ReleaseHold,
                     id.clone(),
                     &format!("Lift the legal hold on {id}"),
                     vec![Field::text("Reason", "", "why it is lifted (required)")],
@@ -129,7 +165,7 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                     crate::text::display_safe(&h.reason)
                 )]),
                 None => FieldsDialog::new(
-                    Purpose::SetHold,
+                    EvidenceAsk::SetHold,
                     id.clone(),
                     &format!("Place {id} under legal hold"),
                     vec![Field::text("Reason", "", "e.g. litigation (required)")],
@@ -138,12 +174,11 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                     "While held, drills are not purged and every export records the hold.".into(),
                 ]),
             };
-            app.modal = Some(Modal::Fields(d));
+            return Outcome::dialog(d);
         }
         Command::ExportEvidence => {
             if len == 0 {
-                say(app, "no evidence to export yet", true);
-                return Nav::Stay;
+                return Outcome::said("no evidence to export yet", true);
             }
             let mut note = vec![
                 "A new directory (or FILE.tar): items/, custody.log, manifest.json,".into(),
@@ -153,21 +188,22 @@ pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Ef
                 note.push("Under LEGAL HOLD: the bundle records the hold.".into());
             }
             let d = FieldsDialog::new(
-                Purpose::Export,
+                EvidenceAsk::Export,
                 id.clone(),
                 &format!("Export the evidence of {id}"),
                 vec![Field::text("To", &format!("{id}-evidence"), "a directory")],
             )
             .with_note(note);
-            app.modal = Some(Modal::Fields(d));
+            return Outcome::dialog(d);
         }
         _ => {}
     }
-    Nav::Stay
+    Outcome::stay()
 }
 
 /// Validates an evidence dialog and asks the worker to write.
-pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(), String> {
+pub fn submit(ask: &EvidenceAsk, d: &FieldsDialog) -> Result<Outcome, String> {
+    let mut out = Outcome::stay();
     let id = d.id.clone();
     let required = |i: usize, what: &str| -> Result<String, String> {
         let t = d.text(i).trim();
@@ -177,8 +213,8 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
             Ok(t.to_string())
         }
     };
-    match &d.purpose {
-        crate::tui::shell::fields::state::Purpose::AddEvidence => {
+    match ask {
+        EvidenceAsk::AddEvidence => {
             let kind = ADD_KINDS
                 .get(d.choice(0))
                 .copied()
@@ -197,7 +233,7 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
             let source_path = (kind == EvidenceKind::Excerpt)
                 .then(|| d.text(2).trim().to_string())
                 .filter(|s| !s.is_empty());
-            fx.push(effect(RecordsEffect::AddEvidence {
+            out.push(effect(RecordsEffect::AddEvidence {
                 id,
                 spec: EvidenceSpec {
                     kind,
@@ -207,42 +243,40 @@ pub fn submit(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(
                 },
                 draft: d.draft_key.clone(),
             }));
-            say(
-                app,
+            out.say(
                 match kind {
-                    EvidenceKind::File => String::from("copying and hashing the file…"),
-                    _ => String::from("storing the evidence…"),
+                    EvidenceKind::File => "copying and hashing the file…",
+                    _ => "storing the evidence…",
                 },
                 false,
             );
         }
-        crate::tui::shell::fields::state::Purpose::Transfer { item } => {
+        EvidenceAsk::Transfer { item } => {
             let to = required(0, "who receives it")?;
             let purpose = required(1, "the purpose")?;
-            fx.push(effect(RecordsEffect::TransferEvidence {
+            out.push(effect(RecordsEffect::TransferEvidence {
                 id,
                 item: *item,
                 to,
                 purpose,
             }));
         }
-        crate::tui::shell::fields::state::Purpose::SetHold => {
+        EvidenceAsk::SetHold => {
             let reason = required(0, "a reason")?;
-            fx.push(effect(RecordsEffect::SetHold { id, reason }));
+            out.push(effect(RecordsEffect::SetHold { id, reason }));
         }
-        crate::tui::shell::fields::state::Purpose::ReleaseHold => {
+        EvidenceAsk::ReleaseHold => {
             let reason = required(0, "a reason")?;
-            fx.push(effect(RecordsEffect::ReleaseHold { id, reason }));
+            out.push(effect(RecordsEffect::ReleaseHold { id, reason }));
         }
-        crate::tui::shell::fields::state::Purpose::Export => {
-            let out = required(0, "a directory or .tar file")?;
-            fx.push(effect(RecordsEffect::ExportEvidence {
+        EvidenceAsk::Export => {
+            let to = required(0, "a directory or .tar file")?;
+            out.push(effect(RecordsEffect::ExportEvidence {
                 id,
-                out: expand_home(&out),
+                out: expand_home(&to),
             }));
-            say(app, "exporting…", false);
+            out.say("exporting…", false);
         }
-        _ => {}
     }
-    Ok(())
+    Ok(out)
 }

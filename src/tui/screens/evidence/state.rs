@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use crate::domain::IncidentId;
 use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::store::LegalHold;
+use crate::tui::kit::fields::state::{FieldsDialog, Purpose};
 
 /// The kinds offered when adding, in the dialog's order.
 pub const ADD_KINDS: [EvidenceKind; 3] = [
@@ -119,5 +120,70 @@ impl EvidenceState {
     pub fn custody_position(&self) -> usize {
         let last = self.custody_len().saturating_sub(1);
         self.custody_cursor.map_or(last, |c| c.min(last))
+    }
+}
+
+/// What an evidence dialog is for (its fields, in order).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvidenceAsk {
+    /// Kind, content, source path, description.
+    AddEvidence,
+    /// To, purpose.
+    Transfer { item: i64 },
+    /// Reason.
+    SetHold,
+    /// Reason.
+    ReleaseHold,
+    /// Directory (or FILE.tar).
+    Export,
+}
+
+impl Purpose for EvidenceAsk {
+    fn verb(&self) -> &'static str {
+        match self {
+            EvidenceAsk::AddEvidence => "add",
+            EvidenceAsk::Transfer { .. } => "transfer",
+            EvidenceAsk::SetHold => "set the hold",
+            EvidenceAsk::ReleaseHold => "lift the hold",
+            EvidenceAsk::Export => "export",
+        }
+    }
+
+    fn after_choice(&self, d: &mut FieldsDialog) {
+        if *self == EvidenceAsk::AddEvidence {
+            relabel_add(d);
+        }
+    }
+}
+
+/// Labels the add dialog's fields for the chosen kind.
+pub fn relabel_add(d: &mut FieldsDialog) {
+    let kind = ADD_KINDS
+        .get(d.choice(0))
+        .copied()
+        .unwrap_or(crate::domain::evidence::EvidenceKind::Note);
+    if let Some(f) = d.fields.get_mut(1) {
+        let (label, hint) = match kind {
+            crate::domain::evidence::EvidenceKind::Note => ("Note", "what was observed"),
+            crate::domain::evidence::EvidenceKind::Excerpt => {
+                ("Log lines", "paste them (newlines are kept)")
+            }
+            crate::domain::evidence::EvidenceKind::File => {
+                ("File path", "copied into the evidence store")
+            }
+        };
+        f.label = label.into();
+        f.hint = hint.into();
+        f.multiline = kind == crate::domain::evidence::EvidenceKind::Excerpt;
+    }
+    if let Some(f) = d.fields.get_mut(2) {
+        f.hint = match kind {
+            crate::domain::evidence::EvidenceKind::Excerpt => {
+                "the log file they came from (optional)"
+            }
+            crate::domain::evidence::EvidenceKind::Note
+            | crate::domain::evidence::EvidenceKind::File => "(excerpts only)",
+        }
+        .into();
     }
 }

@@ -13,15 +13,13 @@ use crate::domain::evidence::{CustodyEvent, EvidenceItem, EvidenceKind};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::layout::short_time;
 use crate::tui::kit::theme::Theme;
+use crate::tui::screens::ctx::Ctx;
 use crate::tui::screens::evidence::state::{EvidenceData, EvidencePane, EvidenceState};
-use crate::tui::shell::app::App;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.stack.evidence() else {
-        return;
-    };
+pub fn render(state: &EvidenceState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let now = ctx.now;
     let [head, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
-    render_head(app, state, frame, head);
+    render_head(ctx, state, frame, head);
     let Some(data) = state.data.as_ref() else {
         let text = match &state.error {
             Some(e) => format!("Evidence not shown: {}", display_safe(e)),
@@ -63,17 +61,17 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         Constraint::Min(3),
     ])
     .areas(rest);
-    render_items(app, state, data, frame, items, now);
+    render_items(ctx, state, data, frame, items, now);
     if let Some(item) = state.selected() {
-        render_detail(app, data, item, frame, detail);
-        render_custody(app, state, data, item, frame, custody, now);
+        render_detail(ctx, data, item, frame, detail);
+        render_custody(ctx, state, data, item, frame, custody, now);
     }
 }
 
-fn render_head(app: &App, state: &EvidenceState, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_head(ctx: &Ctx, state: &EvidenceState, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let mut first = vec![Span::styled(format!(" {} ", state.id), t.bold())];
-    if let Some(d) = app.detail().filter(|d| d.incident.id == state.id) {
+    if let Some(d) = ctx.detail.filter(|d| d.incident.id == state.id) {
         let i = &d.incident;
         first.push(Span::styled(
             format!("{} ", i.severity),
@@ -132,14 +130,14 @@ fn source_of(i: &EvidenceItem) -> String {
 }
 
 fn render_items(
-    app: &App,
+    ctx: &Ctx,
     state: &EvidenceState,
     data: &EvidenceData,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let wide = area.width >= 110;
     let inner_h = usize::from(area.height.saturating_sub(3)).max(1);
     let n = data.items.len();
@@ -221,8 +219,8 @@ fn render_items(
     );
 }
 
-fn render_detail(app: &App, data: &EvidenceData, i: &EvidenceItem, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_detail(ctx: &Ctx, data: &EvidenceData, i: &EvidenceItem, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let field = |name: &str, value: String| {
         Line::from(vec![
             Span::styled(format!("{name:<12}"), t.bold()),
@@ -275,7 +273,7 @@ fn render_detail(app: &App, data: &EvidenceData, i: &EvidenceItem, frame: &mut F
 }
 
 fn render_custody(
-    app: &App,
+    ctx: &Ctx,
     state: &EvidenceState,
     data: &EvidenceData,
     i: &EvidenceItem,
@@ -283,7 +281,7 @@ fn render_custody(
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let events: Vec<&CustodyEvent> = data.custody_of(i.id).collect();
     let n = events.len();
     // The block's top border and the header row.

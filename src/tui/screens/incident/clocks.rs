@@ -6,14 +6,24 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::domain::IncidentId;
 use crate::domain::clock_history::parse_detected;
 use crate::tui::effect::Effect;
+use crate::tui::kit::fields::state::{Field, FieldsDialog, Purpose};
 use crate::tui::shell::app::{App, Modal};
-use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
+
+/// The detection-time dialog's tag: detection time, reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectedAsk;
+
+impl Purpose for DetectedAsk {
+    fn verb(&self) -> &'static str {
+        "correct it"
+    }
+}
 
 /// The dialog correcting `id`'s detection time, now `at`.
 pub fn open_detected(app: &mut App, id: IncidentId, at: DateTime<Utc>) {
     let current = at.to_rfc3339_opts(SecondsFormat::Secs, true);
     let d = FieldsDialog::new(
-        Purpose::SetDetected,
+        DetectedAsk,
         id.clone(),
         &format!("When was {id} detected?"),
         vec![

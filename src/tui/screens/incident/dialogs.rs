@@ -68,7 +68,7 @@ pub fn modal_command(
             _ => app.modal = Some(Modal::Help { scroll, under }),
         },
         Modal::NewIncident(form) => form_command(app, form, cmd, now, fx),
-        Modal::Fields(d) => crate::tui::shell::fields::handle::command(app, d, cmd, now, fx),
+        Modal::Fields(d) => crate::tui::shell::fields::command(app, d, cmd, now, fx),
         Modal::Picker(mut p) => match cmd {
             Command::Up | Command::Down => {
                 p.selected = move_cursor(p.selected, p.len(), cmd);

@@ -1,19 +1,18 @@
-//! The messages screen: how keys and the worker's answers change the app.
+//! The messages screen: how keys and the worker's answers change it.
 
-use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
 use super::state::*;
 use crate::comms::sinks::SinkResult;
 use crate::domain::IncidentId;
 use crate::store::SentMessage;
-use crate::tui::command::Command;
-use crate::tui::effect::Effect;
-use crate::tui::effect::effect;
+use crate::tui::command::{Command, Context};
+use crate::tui::effect::{Effect, effect};
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::records::RecordsEffect;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::Nav;
-use crate::tui::shell::app::App;
-use crate::tui::shell::app::say;
-use crate::tui::shell::records::effects::RecordsEffect;
 
 /// Opens the messages screen over the open incident.
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> MessagesState {
@@ -22,77 +21,95 @@ pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> MessagesState {
     state
 }
 
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
-    let Some(state) = app.stack.messages_mut() else {
-        return Nav::Stay;
-    };
-    let len = state.list.as_ref().map_or(0, Vec::len);
-    match cmd {
-        Command::Back => return Nav::Back,
-        Command::Up
-        | Command::Down
-        | Command::Top
-        | Command::Bottom
-        | Command::PageUp
-        | Command::PageDown => state.cursor = move_cursor(state.cursor, len, cmd),
-        Command::Retry => {
-            if state.list.is_none() {
-                return Nav::Stay;
+impl Screen for MessagesState {
+    type Feed = ();
+
+    fn handle(&mut self, cmd: Command, _ctx: &Ctx) -> Outcome {
+        let len = self.list.as_ref().map_or(0, Vec::len);
+        match cmd {
+            Command::Back => return Outcome::go(Nav::Back),
+            Command::Up
+            | Command::Down
+            | Command::Top
+            | Command::Bottom
+            | Command::PageUp
+            | Command::PageDown => self.cursor = move_cursor(self.cursor, len, cmd),
+            Command::Retry => {
+                if self.list.is_none() {
+                    return Outcome::stay();
+                }
+                if self.retrying {
+                    return Outcome::said("a retry is already running…", false);
+                }
+                let (failed, pending) = self.undelivered();
+                if failed + pending == 0 {
+                    return Outcome::said("every delivery was delivered: nothing to retry", false);
+                }
+                self.retrying = true;
+                let mut out = Outcome::said(
+                    format!("retrying what was not delivered ({failed} failed)…"),
+                    false,
+                );
+                out.push(effect(RecordsEffect::RetryMessages {
+                    id: self.id.clone(),
+                }));
+                return out;
             }
-            if state.retrying {
-                say(app, "a retry is already running…", false);
-                return Nav::Stay;
-            }
-            let (failed, pending) = state.undelivered();
-            if failed + pending == 0 {
-                say(app, "every delivery was delivered: nothing to retry", false);
-                return Nav::Stay;
-            }
-            state.retrying = true;
-            let id = state.id.clone();
-            say(
-                app,
-                format!("retrying what was not delivered ({failed} failed)…"),
-                false,
-            );
-            fx.push(effect(RecordsEffect::RetryMessages { id }));
+            _ => {}
         }
-        _ => {}
+        Outcome::stay()
     }
-    Nav::Stay
+
+    fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        super::view::render(self, ctx, frame, area)
+    }
+
+    fn context(&self) -> Context {
+        Context::Messages
+    }
+
+    /// Reloads the list if another process wrote.
+    fn tick(&mut self, _ctx: &Ctx) -> Outcome {
+        let mut out = Outcome::stay();
+        out.push(effect(RecordsEffect::Poll {
+            evidence: None,
+            review: None,
+            metrics: false,
+            messages: Some(self.id.clone()),
+        }));
+        out
+    }
 }
 
-/// The worker loaded the incident's messages.
-pub fn loaded(app: &mut App, id: &IncidentId, list: Vec<SentMessage>) {
-    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
+impl MessagesState {
+    /// The worker loaded the incident's messages.
+    pub fn loaded(&mut self, list: Vec<SentMessage>) {
         // The cursor stays on the same message (a reload only appends).
-        s.cursor = crate::tui::kit::cursor::clamp(s.cursor, list.len());
-        s.error = None;
-        s.list = Some(list);
+        self.cursor = crate::tui::kit::cursor::clamp(self.cursor, list.len());
+        self.error = None;
+        self.list = Some(list);
+    }
+
+    pub fn load_failed(&mut self, message: String) {
+        self.error = Some(message);
     }
 }
 
-pub fn load_failed(app: &mut App, id: &IncidentId, message: String) {
-    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
-        s.error = Some(message);
-    }
-}
-
-/// A retry finished: say how it went; OSC 52 sequences go to the terminal.
+/// A retry finished (`state`: the screen, when still open): say how it
+/// went; OSC 52 sequences go to the terminal.
 pub fn retried(
-    app: &mut App,
-    id: &IncidentId,
+    state: Option<&mut MessagesState>,
     results: Result<Vec<SinkResult>, String>,
     clipboard: Vec<String>,
-    fx: &mut Vec<Effect>,
-) {
-    if let Some(s) = app.stack.messages_mut().filter(|s| &s.id == id) {
+) -> Outcome {
+    if let Some(s) = state {
         s.retrying = false;
     }
-    fx.extend(clipboard.into_iter().map(Effect::Clipboard));
+    let mut out = Outcome::stay();
+    out.effects
+        .extend(clipboard.into_iter().map(Effect::Clipboard));
     match results {
-        Ok(results) if results.is_empty() => say(
-            app,
+        Ok(results) if results.is_empty() => out.say(
             "nothing to retry now (a delivery in progress elsewhere is left to it)",
             false,
         ),
@@ -104,10 +121,9 @@ pub fn retried(
                 .map(|r| format!("#{} via {}: {}", r.message_id, r.sink, r.detail))
                 .collect();
             if failed.is_empty() {
-                say(app, format!("retried: {ok} delivered"), false);
+                out.say(format!("retried: {ok} delivered"), false);
             } else {
-                say(
-                    app,
+                out.say(
                     format!(
                         "retried: {ok} delivered, {} FAILED ({})",
                         failed.len(),
@@ -117,6 +133,7 @@ pub fn retried(
                 );
             }
         }
-        Err(e) => say(app, format!("retry failed: {e}"), true),
+        Err(e) => out.say(format!("retry failed: {e}"), true),
     }
+    out
 }

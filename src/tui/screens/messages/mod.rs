@@ -4,5 +4,6 @@
 //! delivered through `comms::sinks::retry`, the code `warroom notify retry`
 //! runs (each delivery claimed first, so it is never delivered twice).
 pub mod handle;
+pub mod io;
 pub mod state;
 pub mod view;

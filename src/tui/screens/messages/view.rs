@@ -13,20 +13,18 @@ use crate::store::{DeliveryState, SentMessage};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::layout::short_time;
 use crate::tui::kit::theme::Theme;
+use crate::tui::screens::ctx::Ctx;
 use crate::tui::screens::messages::state::MessagesState;
-use crate::tui::shell::app::App;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.stack.messages() else {
-        return;
-    };
+pub fn render(state: &MessagesState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let now = ctx.now;
     let [head, list, text_area] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(4),
         Constraint::Length(if area.height >= 30 { 10 } else { 6 }),
     ])
     .areas(area);
-    render_head(app, state, frame, head);
+    render_head(ctx, state, frame, head);
     let Some(messages) = state.list.as_ref() else {
         let text = match &state.error {
             Some(e) => format!("Messages not shown: {}", display_safe(e)),
@@ -56,16 +54,16 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         );
         return;
     }
-    render_list(app, state, messages, frame, list, now);
+    render_list(ctx, state, messages, frame, list, now);
     if let Some(m) = state.selected() {
-        render_text(app, m, frame, text_area);
+        render_text(ctx, m, frame, text_area);
     }
 }
 
-fn render_head(app: &App, state: &MessagesState, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_head(ctx: &Ctx, state: &MessagesState, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let mut first = vec![Span::styled(format!(" {} ", state.id), t.bold())];
-    if let Some(d) = app.detail().filter(|d| d.incident.id == state.id) {
+    if let Some(d) = ctx.detail.filter(|d| d.incident.id == state.id) {
         let i = &d.incident;
         first.push(Span::styled(
             format!("{} ", i.severity),
@@ -111,14 +109,14 @@ fn state_text(s: DeliveryState) -> &'static str {
 }
 
 fn render_list(
-    app: &App,
+    ctx: &Ctx,
     state: &MessagesState,
     messages: &[SentMessage],
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let mut lines: Vec<Line> = Vec::new();
     let (mut cursor_first, mut cursor_last) = (0, 0);
     for (pos, m) in messages.iter().enumerate() {
@@ -200,8 +198,8 @@ fn render_list(
     );
 }
 
-fn render_text(app: &App, m: &SentMessage, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_text(ctx: &Ctx, m: &SentMessage, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let body = display_safe_lines(m.body.trim_end());
     let room = usize::from(area.height.saturating_sub(1)).max(1);
     let more = body.len().saturating_sub(room);

@@ -1,15 +1,18 @@
-//! The metrics screen: how keys and the worker's answers change the app.
+//! The metrics screen: how keys, ticks and the worker's answers change it.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
 use super::state::*;
-use crate::tui::command::Command;
-use crate::tui::effect::Effect;
-use crate::tui::effect::effect;
+use crate::domain::Incident;
+use crate::domain::review::Review;
+use crate::tui::command::{Command, Context};
+use crate::tui::effect::{Effect, effect};
+use crate::tui::records::RecordsEffect;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::Nav;
-use crate::tui::shell::app::App;
-use crate::tui::shell::app::say;
-use crate::tui::shell::records::effects::RecordsEffect;
 
 /// The metrics screen, with the drill toggle and period it was left with.
 pub fn open((include_drills, window): (bool, Window), fx: &mut Vec<Effect>) -> MetricsState {
@@ -21,44 +24,79 @@ pub fn open((include_drills, window): (bool, Window), fx: &mut Vec<Effect>) -> M
     }
 }
 
-pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, _fx: &mut Vec<Effect>) -> Nav {
-    match cmd {
-        Command::Back => return Nav::Back,
-        Command::ToggleDrills => {
-            let Some(m) = app.stack.metrics_mut() else {
-                return Nav::Stay;
-            };
-            m.include_drills = !m.include_drills;
-            m.recompute(&app.policy, now);
-            let text = if m.include_drills {
-                "drills included"
-            } else {
-                "drills excluded"
-            };
-            say(app, text, false);
-        }
-        Command::NextPeriod | Command::PrevPeriod => {
-            let Some(m) = app.stack.metrics_mut() else {
-                return Nav::Stay;
-            };
-            m.window = if cmd == Command::NextPeriod {
-                m.window.next()
-            } else {
-                m.window.prev()
-            };
-            m.recompute(&app.policy, now);
-            let text = format!("metrics over {}", m.window.label(now));
-            say(app, text, false);
-        }
-        _ => {}
+impl MetricsState {
+    /// The worker loaded every incident and review.
+    pub fn loaded(
+        &mut self,
+        incidents: Vec<Incident>,
+        reviews: HashMap<String, Review>,
+        ctx: &Ctx,
+    ) {
+        self.incidents = incidents;
+        self.reviews = reviews;
+        self.loaded = true;
+        self.recompute(ctx.policy, ctx.now);
     }
-    Nav::Stay
+}
+
+impl Screen for MetricsState {
+    type Feed = ();
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx) -> Outcome {
+        let now = ctx.now;
+        match cmd {
+            Command::Back => return Outcome::go(Nav::Back),
+            Command::ToggleDrills => {
+                self.include_drills = !self.include_drills;
+                self.recompute(ctx.policy, now);
+                let text = if self.include_drills {
+                    "drills included"
+                } else {
+                    "drills excluded"
+                };
+                return Outcome::said(text, false);
+            }
+            Command::NextPeriod | Command::PrevPeriod => {
+                self.window = if cmd == Command::NextPeriod {
+                    self.window.next()
+                } else {
+                    self.window.prev()
+                };
+                self.recompute(ctx.policy, now);
+                return Outcome::said(format!("metrics over {}", self.window.label(now)), false);
+            }
+            _ => {}
+        }
+        Outcome::stay()
+    }
+
+    fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        super::view::render(self, ctx, frame, area)
+    }
+
+    fn context(&self) -> Context {
+        Context::Metrics
+    }
+
+    /// Clocks move: recompute; and reload if another process wrote.
+    fn tick(&mut self, ctx: &Ctx) -> Outcome {
+        self.recompute(ctx.policy, ctx.now);
+        let mut out = Outcome::stay();
+        out.push(effect(RecordsEffect::Poll {
+            evidence: None,
+            review: None,
+            metrics: true,
+            messages: None,
+        }));
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::metrics::parse_bound;
+    use chrono::{DateTime, Utc};
     use chrono::{NaiveDate, TimeZone};
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {

@@ -4,5 +4,6 @@
 //! chosen with `p` (all time, the last 7, 30 or 90 days, this quarter).
 //! Drills are left out unless toggled in.
 pub mod handle;
+pub mod io;
 pub mod state;
 pub mod view;

@@ -15,13 +15,11 @@ use crate::domain::Severity;
 use crate::report::metrics::{Compliance, Metrics, Stat};
 use crate::report::model::human_duration;
 use crate::tui::kit::theme::Theme;
+use crate::tui::screens::ctx::Ctx;
 use crate::tui::screens::metrics::state::{MetricsState, SPARK_DAYS};
-use crate::tui::shell::app::App;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.stack.metrics() else {
-        return;
-    };
+pub fn render(state: &MetricsState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let now = ctx.now;
     let Some(m) = state.metrics.as_ref() else {
         frame.render_widget(
             Paragraph::new("Loading metrics…").block(Block::bordered().title(" Metrics ")),
@@ -36,7 +34,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         Constraint::Length(2),
     ])
     .areas(area);
-    render_head(app, state, m, frame, head, now);
+    render_head(ctx, state, m, frame, head, now);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(36), Constraint::Percentage(64)])
             .spacing(2)
@@ -44,7 +42,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let [sev_area, src_area] =
         Layout::vertical([Constraint::Length(6), Constraint::Min(4)]).areas(left);
     render_bars(
-        app,
+        ctx,
         frame,
         sev_area,
         " By severity ",
@@ -54,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
             .collect(),
     );
     render_bars(
-        app,
+        ctx,
         frame,
         src_area,
         " By source ",
@@ -64,23 +62,23 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
             .collect(),
     );
     let [times, sla] = Layout::vertical([Constraint::Length(5), Constraint::Min(6)]).areas(right);
-    render_times(app, m, frame, times);
-    render_sla(app, m, frame, sla);
-    render_spark(app, state, frame, spark, now);
-    render_foot(app, m, frame, foot);
+    render_times(ctx, m, frame, times);
+    render_sla(ctx, m, frame, sla);
+    render_spark(ctx, state, frame, spark, now);
+    render_foot(ctx, m, frame, foot);
 }
 
 /// The title: the period (from `now`, in UTC days) and how to change it,
 /// then the count and the drill toggle.
 fn render_head(
-    app: &App,
+    ctx: &Ctx,
     state: &MetricsState,
     m: &Metrics,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let drills = if m.include_drills {
         format!("drills included ({}) · d excludes them", m.drills)
     } else {
@@ -122,13 +120,13 @@ fn severity_of(k: &str) -> Option<Severity> {
 }
 
 fn render_bars(
-    app: &App,
+    ctx: &Ctx,
     frame: &mut Frame,
     area: Rect,
     title: &str,
     data: Vec<(String, usize, Option<Severity>)>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
     let bars: Vec<Bar> = data
         .into_iter()
@@ -162,8 +160,8 @@ fn stat_cells(s: &Stat) -> [String; 3] {
     }
 }
 
-fn render_times(app: &App, m: &Metrics, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_times(ctx: &Ctx, m: &Metrics, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let rows = [
         ("acknowledge", &m.time_to_acknowledge),
         ("contain", &m.time_to_contain),
@@ -207,8 +205,8 @@ fn compliance_text(c: &Compliance) -> (String, bool) {
     (s, c.breached > 0)
 }
 
-fn render_sla(app: &App, m: &Metrics, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_sla(ctx: &Ctx, m: &Metrics, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let rows: Vec<Row> = m
         .sla
         .iter()
@@ -248,13 +246,13 @@ fn render_sla(app: &App, m: &Metrics, frame: &mut Frame, area: Rect) {
 }
 
 fn render_spark(
-    app: &App,
+    ctx: &Ctx,
     state: &MetricsState,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let total: u64 = state.per_day.iter().sum();
     let peak = state.per_day.iter().copied().max().unwrap_or(0);
     let first = now.date_naive() - chrono::Duration::days(SPARK_DAYS as i64 - 1);
@@ -281,8 +279,8 @@ fn render_spark(
     );
 }
 
-fn render_foot(app: &App, m: &Metrics, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_foot(ctx: &Ctx, m: &Metrics, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let overdue: Vec<String> = m
         .overdue_reviews
         .iter()

@@ -1,21 +1,21 @@
-//! The review screen: how keys and the worker's answers change the app.
+//! The review screen: how keys, dialogs and the worker's answers change it.
 
-use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
 use super::state::*;
 use crate::domain::review::{ActionStatus, parse_date};
 use crate::domain::{IncidentId, Role};
+use crate::store::IncidentDetail;
 use crate::store::NewAction;
-use crate::tui::command::Command;
+use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::effect::{close, effect};
 use crate::tui::kit::cursor::move_cursor;
+use crate::tui::kit::fields::state::{Field, FieldsDialog};
+use crate::tui::records::RecordsEffect;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::Nav;
-use crate::tui::shell::app::App;
-use crate::tui::shell::app::Modal;
-use crate::tui::shell::app::say;
-use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::records::effects::RecordsEffect;
 
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> ReviewState {
     let state = ReviewState::new(id.clone());
@@ -23,14 +23,40 @@ pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> ReviewState {
     state
 }
 
-pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
-    let Some(state) = app.stack.review_mut() else {
-        return Nav::Stay;
-    };
+impl Screen for ReviewState {
+    type Feed = ();
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx) -> Outcome {
+        command(self, cmd, ctx)
+    }
+
+    fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        super::view::render(self, ctx, frame, area)
+    }
+
+    fn context(&self) -> Context {
+        Context::Review
+    }
+
+    /// Reloads the review if another process wrote.
+    fn tick(&mut self, _ctx: &Ctx) -> Outcome {
+        let mut out = Outcome::stay();
+        out.push(effect(RecordsEffect::Poll {
+            evidence: None,
+            review: Some(self.id.clone()),
+            metrics: false,
+            messages: None,
+        }));
+        out
+    }
+}
+
+fn command(state: &mut ReviewState, cmd: Command, ctx: &Ctx) -> Outcome {
+    let now = ctx.now;
     let id = state.id.clone();
     let len = state.review.as_ref().map_or(0, |r| rows(r).len());
     match cmd {
-        Command::Back => return Nav::Back,
+        Command::Back => return Outcome::go(Nav::Back),
         Command::Up
         | Command::Down
         | Command::Top
@@ -64,30 +90,31 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             (Some(ReviewRow::Field(field)), Some(r)) => {
                 let current = field.value(r);
                 let d = FieldsDialog::new(
-                    Purpose::ReviewText { field },
+                    ReviewAsk::ReviewText { field },
                     id.clone(),
                     &format!("{} ({id})", field.label()),
                     vec![Field::text(&field.label(), &current, hint(field))],
                 )
                 .with_note(vec![note(field).into()])
-                .with_draft(draft_key(&id, &field.key()), app);
-                app.modal = Some(Modal::Fields(d));
+                .with_draft(draft_key(&id, &field.key()), ctx.drafts);
+                return Outcome::dialog(d);
             }
-            (Some(ReviewRow::Action(_)), _) => say(
-                app,
-                "d marks it done, x drops it (with a reason), o reopens it",
-                false,
-            ),
+            (Some(ReviewRow::Action(_)), _) => {
+                return Outcome::said(
+                    "d marks it done, x drops it (with a reason), o reopens it",
+                    false,
+                );
+            }
             _ => {}
         },
         Command::AddAction => {
-            let owner = app
-                .detail()
+            let owner = ctx
+                .detail
                 .and_then(|d| d.holder(Role::Commander))
                 .map(|a| a.person.clone())
                 .unwrap_or_default();
             let d = FieldsDialog::new(
-                Purpose::AddAction,
+                ReviewAsk::AddAction,
                 id.clone(),
                 &format!("Add a corrective action to {id}"),
                 vec![
@@ -96,8 +123,8 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                     Field::text("Due", "", "YYYY-MM-DD (optional)"),
                 ],
             )
-            .with_draft(draft_key(&id, "new-action"), app);
-            app.modal = Some(Modal::Fields(d));
+            .with_draft(draft_key(&id, "new-action"), ctx.drafts);
+            return Outcome::dialog(d);
         }
         Command::ActionDone | Command::ActionReopen | Command::ActionDrop => {
             let row = state.row();
@@ -106,8 +133,7 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                 _ => None,
             };
             let Some(action) = action else {
-                say(app, "select a corrective action first", true);
-                return Nav::Stay;
+                return Outcome::said("select a corrective action first", true);
             };
             let status = match cmd {
                 Command::ActionDone => ActionStatus::Done,
@@ -116,12 +142,11 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
             };
             if action.status == status {
                 let text = format!("action #{} is already {status}", action.id);
-                say(app, text, false);
-                return Nav::Stay;
+                return Outcome::said(text, false);
             }
             if status == ActionStatus::Dropped {
                 let d = FieldsDialog::new(
-                    Purpose::DropAction { action: action.id },
+                    ReviewAsk::DropAction { action: action.id },
                     id.clone(),
                     &format!("Drop corrective action #{}", action.id),
                     vec![Field::text(
@@ -133,56 +158,53 @@ pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Eff
                 .with_note(vec![
                     crate::text::display_safe(&action.description).into_owned(),
                 ]);
-                app.modal = Some(Modal::Fields(d));
-                return Nav::Stay;
+                return Outcome::dialog(d);
             }
             // Shown at once; the store's answer replaces it.
             action.status = status;
             action.reason = None;
             action.updated_at = now;
-            fx.push(effect(RecordsEffect::SetActionStatus {
+            let mut out = Outcome::stay();
+            out.push(effect(RecordsEffect::SetActionStatus {
                 id,
                 action: action.id,
                 status,
                 reason: None,
             }));
+            return out;
         }
         _ => {}
     }
-    Nav::Stay
+    Outcome::stay()
 }
 
 /// Validates a review dialog and asks the worker to write.
+/// `state` is the review screen, when open.
 pub fn submit(
-    app: &mut App,
+    state: Option<&mut ReviewState>,
+    ask: &ReviewAsk,
     d: &FieldsDialog,
-    _now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) -> Result<(), String> {
+) -> Result<Outcome, String> {
+    let mut out = Outcome::stay();
     let id = d.id.clone();
-    match &d.purpose {
-        Purpose::ReviewText { field } => {
+    match ask {
+        ReviewAsk::ReviewText { field } => {
             let text = d.text(0);
             if text.chars().count() > MAX_TEXT {
                 return Err(format!("at most {MAX_TEXT} characters"));
             }
-            let Some(review) = app
-                .stack
-                .review_mut()
-                .filter(|s| s.id == id)
-                .and_then(|s| s.review.as_mut())
-            else {
+            let Some(review) = state.filter(|s| s.id == id).and_then(|s| s.review.as_mut()) else {
                 return Err("the review is not loaded yet; try again".into());
             };
             let patch = patch_for(*field, text, review);
             apply_locally(review, &patch);
-            fx.push(effect(RecordsEffect::UpdateReview {
+            out.push(effect(RecordsEffect::UpdateReview {
                 id,
                 patch,
                 draft: d.draft_key.clone(),
             }));
         }
-        Purpose::AddAction => {
+        ReviewAsk::AddAction => {
             let description = d.text(0).trim().to_string();
             let owner = d.text(1).trim().to_string();
             if description.is_empty() {
@@ -195,7 +217,7 @@ pub fn submit(
                 "" => None,
                 s => Some(parse_date(s)?),
             };
-            fx.push(effect(RecordsEffect::AddAction {
+            out.push(effect(RecordsEffect::AddAction {
                 id,
                 new: NewAction {
                     description,
@@ -205,37 +227,35 @@ pub fn submit(
                 draft: d.draft_key.clone(),
             }));
         }
-        Purpose::DropAction { action } => {
+        ReviewAsk::DropAction { action } => {
             let reason = d.text(0).trim().to_string();
             if reason.is_empty() {
                 return Err("say why the action is dropped".into());
             }
-            if let Some(a) = app
-                .stack
-                .review_mut()
+            if let Some(a) = state
                 .and_then(|s| s.review.as_mut())
                 .and_then(|r| r.actions.iter_mut().find(|a| a.id == *action))
             {
                 a.status = ActionStatus::Dropped;
                 a.reason = Some(reason.clone());
             }
-            fx.push(effect(RecordsEffect::SetActionStatus {
+            out.push(effect(RecordsEffect::SetActionStatus {
                 id,
                 action: *action,
                 status: ActionStatus::Dropped,
                 reason: Some(reason),
             }));
         }
-        _ => {}
+        ReviewAsk::CloseOverride => {}
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Shows `message` in the override dialog of `id` if it is open (an
 /// override refused too, or a write that failed); says whether it was.
-pub fn override_failed(app: &mut App, id: &IncidentId, message: &str) -> bool {
-    if let Some(Modal::Fields(d)) = app.modal.as_mut()
-        && d.purpose == Purpose::CloseOverride
+pub fn override_failed(dialog: Option<&mut FieldsDialog>, id: &IncidentId, message: &str) -> bool {
+    if let Some(d) = dialog
+        && d.purpose::<ReviewAsk>() == Some(&ReviewAsk::CloseOverride)
         && d.id == *id
     {
         if d.note.last().map(String::as_str) == Some(CLOSING) {
@@ -247,29 +267,31 @@ pub fn override_failed(app: &mut App, id: &IncidentId, message: &str) -> bool {
     false
 }
 
-/// The store refused to close: show why, and offer the override.
-pub fn gate_refused(app: &mut App, id: IncidentId, message: String) {
-    if override_failed(app, &id, &message) {
-        return;
-    }
-    let commander = app
-        .detail()
+/// The store refused to close: why, and the override offered (`detail`:
+/// the incident shown, `actor`: who is at this console).
+pub fn gate_refused(
+    detail: Option<&IncidentDetail>,
+    actor: &str,
+    id: IncidentId,
+    message: String,
+) -> FieldsDialog {
+    let commander = detail
         .filter(|d| d.incident.id == id)
         .and_then(|d| d.holder(Role::Commander))
         .map(|a| a.person.clone());
     let who = match commander.as_deref() {
-        Some(c) if c == app.actor => {
+        Some(c) if c == actor => {
             "You are the commander: you may close anyway, with a reason that goes into the timeline.".to_string()
         }
         Some(c) => format!(
             "Only the commander ({}) may close anyway; you are {}.",
             crate::text::display_safe(c),
-            crate::text::display_safe(&app.actor)
+            crate::text::display_safe(actor)
         ),
         None => "Only the commander may close anyway, and nobody holds the role.".to_string(),
     };
-    let d = FieldsDialog::new(
-        Purpose::CloseOverride,
+    FieldsDialog::new(
+        ReviewAsk::CloseOverride,
         id.clone(),
         &format!("Closing {id} refused"),
         vec![Field::text("Override reason", "", "why close without it")],
@@ -279,36 +301,31 @@ pub fn gate_refused(app: &mut App, id: IncidentId, message: String) {
         String::new(),
         who,
         "Esc leaves the incident open; r (from the incident) opens the review.".into(),
-    ]);
-    app.modal = Some(Modal::Fields(d));
+    ])
 }
 
-/// The store closed the incident: the override dialog (if open) goes.
-pub fn closed(app: &mut App, id: &IncidentId) {
-    if let Some(Modal::Fields(d)) = &app.modal
-        && d.purpose == Purpose::CloseOverride
-        && d.id == *id
-    {
-        app.modal = None;
-    }
+/// The store closed the incident: whether `dialog` is its override
+/// dialog, which then goes.
+pub fn closed(dialog: Option<&FieldsDialog>, id: &IncidentId) -> bool {
+    dialog
+        .is_some_and(|d| d.purpose::<ReviewAsk>() == Some(&ReviewAsk::CloseOverride) && d.id == *id)
 }
 
-pub fn submit_override(
-    app: &mut App,
-    d: &FieldsDialog,
-    fx: &mut Vec<Effect>,
-) -> Result<(), String> {
+/// The override's reason: close, keeping the dialog open (saying it is
+/// closing) until the store answers.
+pub fn submit_override(d: &FieldsDialog) -> Result<Outcome, String> {
     let reason = d.text(0).trim().to_string();
     if reason.is_empty() {
         return Err("an override needs a reason (it goes into the timeline)".into());
     }
-    fx.push(close(d.id.clone(), Some(reason)));
+    let mut out = Outcome::stay();
+    out.push(close(d.id.clone(), Some(reason)));
     // Kept open until the store answers: a refusal shows in it.
     let mut pending = d.clone();
     pending.error = None;
     if pending.note.last().map(String::as_str) != Some(CLOSING) {
         pending.note.push(CLOSING.into());
     }
-    app.modal = Some(Modal::Fields(pending));
-    Ok(())
+    out.dialog = Some(pending);
+    Ok(out)
 }

@@ -3,6 +3,7 @@
 use crate::domain::IncidentId;
 use crate::domain::review::{MAX_WHYS, Review};
 use crate::store::ReviewPatch;
+use crate::tui::kit::fields::state::Purpose;
 
 /// Longest text a review field takes from the console.
 pub const MAX_TEXT: usize = 4000;
@@ -234,3 +235,27 @@ pub(crate) fn apply_locally(r: &mut Review, p: &ReviewPatch) {
 }
 
 pub(crate) const CLOSING: &str = "Closing…";
+
+/// What a review dialog is for (its fields, in order).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewAsk {
+    /// The text of one review field.
+    ReviewText { field: ReviewField },
+    /// Description, owner, due date.
+    AddAction,
+    /// Reason.
+    DropAction { action: i64 },
+    /// Reason (the closing gate's override).
+    CloseOverride,
+}
+
+impl Purpose for ReviewAsk {
+    fn verb(&self) -> &'static str {
+        match self {
+            ReviewAsk::ReviewText { .. } => "save",
+            ReviewAsk::AddAction => "add",
+            ReviewAsk::DropAction { .. } => "drop it",
+            ReviewAsk::CloseOverride => "close anyway",
+        }
+    }
+}

@@ -11,13 +11,11 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::domain::review::{ActionStatus, CorrectiveAction, Review, review_due, review_overdue};
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::theme::Theme;
+use crate::tui::screens::ctx::Ctx;
 use crate::tui::screens::review::state::{ReviewField, ReviewPane, ReviewRow, ReviewState, rows};
-use crate::tui::shell::app::App;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let Some(state) = app.stack.review() else {
-        return;
-    };
+pub fn render(state: &ReviewState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let now = ctx.now;
     let [head, list, selected] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(5),
@@ -25,7 +23,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     ])
     .areas(area);
     let Some(review) = state.review.as_ref() else {
-        render_head(app, state, None, frame, head, now);
+        render_head(ctx, state, None, frame, head, now);
         frame.render_widget(
             Paragraph::new(format!("Loading the review of {}…", state.id))
                 .block(Block::bordered().title(" Review ")),
@@ -33,22 +31,22 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         );
         return;
     };
-    render_head(app, state, Some(review), frame, head, now);
-    render_list(app, state, review, frame, list, now);
-    render_selected(app, state, frame, selected);
+    render_head(ctx, state, Some(review), frame, head, now);
+    render_list(ctx, state, review, frame, list, now);
+    render_selected(ctx, state, frame, selected);
 }
 
 fn render_head(
-    app: &App,
+    ctx: &Ctx,
     state: &ReviewState,
     review: Option<&Review>,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let mut first = vec![Span::styled(format!(" Review of {} ", state.id), t.bold())];
-    let detail = app.detail().filter(|d| d.incident.id == state.id);
+    let detail = ctx.detail.filter(|d| d.incident.id == state.id);
     if let Some(d) = detail {
         let i = &d.incident;
         first.push(Span::styled(
@@ -68,9 +66,9 @@ fn render_head(
             Some(p) => second.push(Span::styled(format!("✗ {p}"), t.soon())),
         }
         if let Some(d) = detail
-            && let Some(due) = review_due(&d.incident, &app.policy)
+            && let Some(due) = review_due(&d.incident, ctx.policy)
         {
-            let overdue = review_overdue(&d.incident, r.is_complete(), &app.policy, now);
+            let overdue = review_overdue(&d.incident, r.is_complete(), ctx.policy, now);
             second.push(Span::raw(format!(
                 " · due {}",
                 due.format("%Y-%m-%d %H:%M UTC")
@@ -117,14 +115,14 @@ fn one_line(text: &str) -> String {
 }
 
 fn render_list(
-    app: &App,
+    ctx: &Ctx,
     state: &ReviewState,
     r: &Review,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let all = rows(r);
     let mut lines: Vec<Line> = Vec::new();
     let mut cursor_line = 0;
@@ -224,8 +222,8 @@ fn render_list(
     );
 }
 
-fn render_selected(app: &App, state: &ReviewState, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_selected(ctx: &Ctx, state: &ReviewState, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let (title, text) = state.selected_text();
     let focused = state.pane == ReviewPane::Text;
     let wrapped =

@@ -1,25 +1,40 @@
 //! The watcher screen: how keys change it.
 
-use chrono::{DateTime, Utc};
-
-use crate::tui::command::Command;
-use crate::tui::effect::Effect;
+use super::state::{WatcherScreen, WatcherState};
+use crate::tui::command::{Command, Context};
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::Nav;
-use crate::tui::shell::app::App;
 
-/// Keys on the watcher screen.
-pub fn command(app: &mut App, cmd: Command, _now: DateTime<Utc>, _fx: &mut Vec<Effect>) -> Nav {
-    let len = app.watcher.status.as_ref().map_or(0, |s| s.recent.len());
-    let w = &mut app.watcher;
-    match cmd {
-        Command::Back => return Nav::Home,
-        Command::Up
-        | Command::Down
-        | Command::PageUp
-        | Command::PageDown
-        | Command::Top
-        | Command::Bottom => w.scroll = crate::tui::kit::cursor::move_cursor(w.scroll, len, cmd),
-        _ => {}
+impl Screen for WatcherScreen {
+    type Feed = WatcherState;
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx<WatcherState>) -> Outcome {
+        let len = ctx.feed.status.as_ref().map_or(0, |s| s.recent.len());
+        match cmd {
+            Command::Back => return Outcome::go(Nav::Home),
+            Command::Up
+            | Command::Down
+            | Command::PageUp
+            | Command::PageDown
+            | Command::Top
+            | Command::Bottom => {
+                self.scroll = crate::tui::kit::cursor::move_cursor(self.scroll(len), len, cmd)
+            }
+            _ => {}
+        }
+        Outcome::stay()
     }
-    Nav::Stay
+
+    fn view(
+        &self,
+        ctx: &Ctx<WatcherState>,
+        frame: &mut ratatui::Frame,
+        area: ratatui::layout::Rect,
+    ) {
+        super::view::render(self, ctx, frame, area)
+    }
+
+    fn context(&self) -> Context {
+        Context::Watcher
+    }
 }

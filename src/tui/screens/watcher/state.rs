@@ -15,8 +15,22 @@ pub struct WatcherState {
     /// Set while another run holds this watcher's name: who, and that this
     /// console takes over when it stops.
     pub standby: Option<String>,
-    /// Scroll of the latest-matches list (0 = newest).
-    pub scroll: usize,
     /// Alerts taken in from other tools, per source and way in.
     pub intake: Vec<crate::store::IntakeChannelStats>,
+}
+
+/// The watcher screen on the stack: where its list of latest matches is
+/// scrolled (0 = newest). The rest it shows is the app's [`WatcherState`],
+/// fed by the thread whatever is shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WatcherScreen {
+    pub scroll: usize,
+}
+
+impl WatcherScreen {
+    /// The scroll within a list of `len` matches (the list may have
+    /// shrunk since the last key).
+    pub fn scroll(&self, len: usize) -> usize {
+        crate::tui::kit::cursor::clamp(self.scroll, len)
+    }
 }

@@ -2,21 +2,21 @@
 //! latest matching lines (log lines are untrusted: all through display_safe),
 //! and the alerts taken in from other tools.
 
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::intake_view;
+use super::state::{WatcherScreen, WatcherState};
 use crate::detect::follow::{FileState, FollowStatus};
 use crate::text::display_safe;
 use crate::tui::kit::theme::Theme;
-use crate::tui::shell::app::App;
+use crate::tui::screens::ctx::Ctx;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
-    let t = Theme::new(app.no_color);
-    let w = &app.watcher;
+pub fn render(screen: &WatcherScreen, ctx: &Ctx<WatcherState>, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
+    let w = ctx.feed;
     // Alerts from other tools, below whatever the rule watcher shows.
     let [area, intake] = Layout::vertical([
         Constraint::Min(4),
@@ -162,12 +162,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
     );
 
     // Latest matching lines, newest first.
+    let scroll = screen.scroll(status.recent.len());
     let room = usize::from(recent.height.saturating_sub(2));
     let lines: Vec<Line> = status
         .recent
         .iter()
         .rev()
-        .skip(w.scroll)
+        .skip(scroll)
         .take(room)
         .map(|m| {
             Line::from(vec![
@@ -183,7 +184,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, _now: DateTime<Utc>) {
     } else {
         format!(
             " Latest matches ({}/{}, newest first; j/k scroll) ",
-            w.scroll + 1,
+            scroll + 1,
             status.recent.len()
         )
     };

@@ -9,8 +9,8 @@ use crate::domain::{Playbook, Policy, Role, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
 use crate::tui::screens::metrics::state as metrics;
+use crate::tui::screens::review::state::ReviewAsk;
 use crate::tui::shell::app::App;
-use crate::tui::shell::fields::state::Purpose;
 use crate::tui::shell::keymap::{Command, Context};
 use crate::tui::shell::router::{Effect, update};
 use crate::tui::shell::stack::Screen;
@@ -69,7 +69,7 @@ fn closing_goes_through_the_gate_and_a_refusal_offers_the_override() {
         },
     );
     let d = dialog(&app);
-    assert_eq!(d.purpose, Purpose::CloseOverride);
+    assert_eq!(d.purpose::<ReviewAsk>(), Some(&ReviewAsk::CloseOverride));
     assert!(d.note[0].contains("cannot be closed: the review has no root cause"));
     assert!(d.note.iter().any(|n| n.contains("You are the commander")));
     // A reason is required.

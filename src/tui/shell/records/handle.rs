@@ -2,57 +2,17 @@
 
 use chrono::{DateTime, Utc};
 
-use super::effects::*;
 use crate::domain::{IncidentId, Status};
 use crate::report::file::{ReportFormat, default_file_name};
 use crate::tui::effect::Effect;
 use crate::tui::effect::boxed;
 use crate::tui::kit::cursor::clamp;
+use crate::tui::kit::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::records::*;
 use crate::tui::shell::app::say;
 use crate::tui::shell::app::{App, Message, Modal};
-use crate::tui::shell::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::stack::Screen;
 
 // ---------------------------------------------------------------- update side
-
-/// The effects of the once-a-second tick on these screens: recompute the
-/// metrics (clocks move) and poll for other processes' changes.
-pub fn tick(app: &mut App, now: DateTime<Utc>) -> Vec<Effect> {
-    let mut fx = Vec::new();
-    match app.stack.screen() {
-        Screen::Evidence => fx.push(boxed(RecordsEffect::Poll {
-            evidence: app.stack.evidence().map(|e| e.id.clone()),
-            review: None,
-            metrics: false,
-            messages: None,
-        })),
-        Screen::Review => fx.push(boxed(RecordsEffect::Poll {
-            evidence: None,
-            review: app.stack.review().map(|r| r.id.clone()),
-            metrics: false,
-            messages: None,
-        })),
-        Screen::Metrics => {
-            if let Some(m) = app.stack.metrics_mut() {
-                m.recompute(&app.policy, now);
-            }
-            fx.push(boxed(RecordsEffect::Poll {
-                evidence: None,
-                review: None,
-                metrics: true,
-                messages: None,
-            }));
-        }
-        Screen::Messages => fx.push(boxed(RecordsEffect::Poll {
-            evidence: None,
-            review: None,
-            metrics: false,
-            messages: app.stack.messages().map(|m| m.id.clone()),
-        })),
-        _ => {}
-    }
-    fx
-}
 
 /// After the board reloads: which resolved incidents' reviews are done
 /// (only they can be overdue).
@@ -73,11 +33,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             hold,
         } => {
             if let Some(e) = app.stack.evidence_mut().filter(|e| e.id == id) {
-                e.cursor = clamp(e.cursor, items.len());
-                e.error = None;
-                e.data = Some(crate::tui::screens::evidence::state::EvidenceData::new(
-                    items, custody, hold,
-                ));
+                e.loaded(items, custody, hold);
             }
         }
         RecordsLoaded::EvidenceFailed { id, message } => {
@@ -93,25 +49,31 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             }
         }
         RecordsLoaded::Metrics { incidents, reviews } => {
-            if let Some(m) = app.stack.metrics_mut() {
-                m.incidents = incidents;
-                m.reviews = reviews;
-                m.loaded = true;
-                m.recompute(&app.policy, now);
+            let (stack, c) = crate::tui::shell::lend::split(app, now);
+            if let Some(m) = stack.metrics_mut() {
+                m.loaded(incidents, reviews, &c);
             }
         }
         RecordsLoaded::ReviewsComplete(set) => app.complete_reviews = set,
         RecordsLoaded::Messages { id, list } => {
-            crate::tui::screens::messages::handle::loaded(app, &id, list)
+            if let Some(s) = app.stack.messages_mut().filter(|s| s.id == id) {
+                s.loaded(list);
+            }
         }
         RecordsLoaded::MessagesFailed { id, message } => {
-            crate::tui::screens::messages::handle::load_failed(app, &id, message);
+            if let Some(s) = app.stack.messages_mut().filter(|s| s.id == id) {
+                s.load_failed(message);
+            }
         }
         RecordsLoaded::Retried {
             id,
             results,
             clipboard,
-        } => crate::tui::screens::messages::handle::retried(app, &id, results, clipboard, fx),
+        } => {
+            let state = app.stack.messages_mut().filter(|s| s.id == id);
+            let out = crate::tui::screens::messages::handle::retried(state, results, clipboard);
+            crate::tui::shell::lend::apply(app, out, fx);
+        }
         RecordsLoaded::Done {
             message,
             error,
@@ -123,17 +85,47 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
             say(app, message, error);
         }
         RecordsLoaded::Closed { id, message } => {
-            crate::tui::screens::review::handle::closed(app, &id);
+            let dialog = match &app.modal {
+                Some(Modal::Fields(d)) => Some(d),
+                _ => None,
+            };
+            if crate::tui::screens::review::handle::closed(dialog, &id) {
+                app.modal = None;
+            }
             say(app, message, false);
         }
         RecordsLoaded::GateRefused { id, message } => {
-            crate::tui::screens::review::handle::gate_refused(app, id, message);
+            if !crate::tui::screens::review::handle::override_failed(
+                fields_dialog(app),
+                &id,
+                &message,
+            ) {
+                let d = crate::tui::screens::review::handle::gate_refused(
+                    app.detail(),
+                    &app.actor,
+                    id,
+                    message,
+                );
+                app.modal = Some(Modal::Fields(d));
+            }
         }
         RecordsLoaded::CloseFailed { id, message } => {
-            if !crate::tui::screens::review::handle::override_failed(app, &id, &message) {
+            if !crate::tui::screens::review::handle::override_failed(
+                fields_dialog(app),
+                &id,
+                &message,
+            ) {
                 say(app, message, true);
             }
         }
+    }
+}
+
+/// The field dialog open over the screens, if one is.
+fn fields_dialog(app: &mut App) -> Option<&mut FieldsDialog> {
+    match app.modal.as_mut() {
+        Some(Modal::Fields(d)) => Some(d),
+        _ => None,
     }
 }
 
@@ -143,7 +135,7 @@ pub fn open_report(app: &mut App, id: IncidentId) {
     let name = default_file_name(&id, ReportFormat::Md);
     let formats: Vec<&str> = ReportFormat::ALL.iter().map(|f| f.label()).collect();
     let d = FieldsDialog::new(
-        Purpose::Report,
+        ReportAsk,
         id.clone(),
         &format!("Write the report of {id}"),
         vec![
@@ -180,6 +172,36 @@ pub fn submit_report(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> R
         age: 0,
     });
     Ok(())
+}
+
+/// The report dialog's tag: format, file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportAsk;
+
+impl Purpose for ReportAsk {
+    fn verb(&self) -> &'static str {
+        "write"
+    }
+
+    fn after_choice(&self, d: &mut FieldsDialog) {
+        report_path_follows_format(d);
+    }
+}
+
+/// When the format changes, a file name still at its default follows it.
+pub fn report_path_follows_format(d: &mut FieldsDialog) {
+    let format = ReportFormat::ALL
+        .get(d.choice(0))
+        .copied()
+        .unwrap_or(ReportFormat::Md);
+    let current = d.text(1).to_string();
+    let is_default = ReportFormat::ALL
+        .iter()
+        .any(|f| current == default_file_name(&d.id, *f));
+    let name = default_file_name(&d.id, format);
+    if is_default && let Some(input) = d.input_mut(1) {
+        *input = crate::tui::kit::input::LineInput::new(&name);
+    }
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Offset, Utc};
 
-use super::effects::*;
 use crate::comms::CommsConfig;
 use crate::domain::evidence::{CheckResult, EvidenceKind};
 use crate::domain::{IncidentId, Status};
 use crate::report::file::write_report;
 use crate::store::{EvidenceContent, IncidentPatch, NewEvidence, Store, StoreError};
 use crate::tui::action::Action;
+use crate::tui::records::*;
 
 // ---------------------------------------------------------------- worker side
 
@@ -327,32 +327,14 @@ impl Worker {
             },
             RecordsEffect::LoadMessages { id } => load_messages(store, &id, send),
             RecordsEffect::RetryMessages { id } => {
-                let mut clipboard = Vec::new();
-                let results = match &self.comms {
-                    Some((comms, db)) => {
-                        let mut terminal = |seq: &str| {
-                            clipboard.push(seq.to_string());
-                            Ok(())
-                        };
-                        crate::comms::sinks::retry(
-                            store,
-                            Some(&id),
-                            comms,
-                            db,
-                            actor,
-                            now,
-                            &mut terminal,
-                        )
-                        .map_err(|e| e.to_string())
-                    }
-                    None => Err("no comms settings to deliver with".to_string()),
-                };
-                let wrote = results.as_ref().is_ok_and(|r| !r.is_empty());
-                out(RecordsLoaded::Retried {
-                    id: id.clone(),
-                    results,
-                    clipboard,
-                });
+                let (answer, wrote) = crate::tui::screens::messages::io::retry(
+                    store,
+                    &id,
+                    self.comms.as_ref(),
+                    actor,
+                    now,
+                );
+                out(answer);
                 load_messages(store, &id, send);
                 if wrote {
                     reload_incident(store, &id, include_closed, send);
@@ -443,27 +425,12 @@ fn load_review(store: &Store, id: &IncidentId, send: &dyn Fn(Action)) {
 }
 
 fn load_messages(store: &Store, id: &IncidentId, send: &dyn Fn(Action)) {
-    let r = match store.messages(id) {
-        Ok(list) => RecordsLoaded::Messages {
-            id: id.clone(),
-            list,
-        },
-        Err(e) => RecordsLoaded::MessagesFailed {
-            id: id.clone(),
-            message: e.to_string(),
-        },
-    };
+    let r = crate::tui::screens::messages::io::load(store, id);
     send(Action::Records(Box::new(r)));
 }
 
 fn load_metrics(store: &Store, send: &dyn Fn(Action)) {
-    let loaded = (|| -> Result<RecordsLoaded, StoreError> {
-        Ok(RecordsLoaded::Metrics {
-            incidents: store.incidents(true)?,
-            reviews: store.reviews()?.into_iter().collect(),
-        })
-    })();
-    match loaded {
+    match crate::tui::screens::metrics::io::load(store) {
         Ok(r) => send(Action::Records(Box::new(r))),
         Err(e) => send(Action::StoreFailed(e.to_string())),
     }

@@ -3,6 +3,5 @@
 //! the worker side that runs them against the store. Keeping them here
 //! leaves one effect variant, one action variant and one line of handling
 //! in the shared console files.
-pub mod effects;
 pub mod handle;
 pub mod io;

@@ -11,9 +11,10 @@ use crate::domain::review::ActionStatus;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
+use crate::tui::screens::evidence::state::EvidenceAsk;
+use crate::tui::screens::review::state::ReviewAsk;
 use crate::tui::screens::review::state::{self as review, ReviewField};
 use crate::tui::shell::app::{App, Modal};
-use crate::tui::shell::fields::state::Purpose;
 use crate::tui::shell::keymap::{Command, Context};
 use crate::tui::shell::router::{Effect, update};
 use crate::tui::shell::stack::Screen;
@@ -205,7 +206,10 @@ fn transfer_hold_and_export_need_their_fields() {
 
     // No hold yet: h sets one, and a reason is required.
     cmd(&mut app, Command::LegalHold);
-    assert_eq!(dialog(&app).purpose, Purpose::SetHold);
+    assert_eq!(
+        dialog(&app).purpose::<EvidenceAsk>(),
+        Some(&EvidenceAsk::SetHold)
+    );
     assert!(recs(&cmd(&mut app, Command::Submit)).is_empty());
     typed(&mut app, "litigation");
     let fx = cmd(&mut app, Command::Submit);
@@ -218,7 +222,10 @@ fn transfer_hold_and_export_need_their_fields() {
         .unwrap();
     records(&mut app, evidence_loaded(&store, &id));
     cmd(&mut app, Command::LegalHold);
-    assert_eq!(dialog(&app).purpose, Purpose::ReleaseHold);
+    assert_eq!(
+        dialog(&app).purpose::<EvidenceAsk>(),
+        Some(&EvidenceAsk::ReleaseHold)
+    );
     assert!(dialog(&app).note[0].contains("litigation"));
     cmd(&mut app, Command::Cancel);
 
@@ -301,10 +308,10 @@ fn the_five_whys_are_edited_one_field_at_a_time() {
     cmd(&mut app, Command::Bottom);
     cmd(&mut app, Command::Edit);
     assert!(matches!(
-        dialog(&app).purpose,
-        Purpose::ReviewText {
+        dialog(&app).purpose::<ReviewAsk>(),
+        Some(ReviewAsk::ReviewText {
             field: ReviewField::NoAction
-        }
+        })
     ));
     typed(&mut app, "one-off misconfiguration, fixed");
     let fx = cmd(&mut app, Command::Submit);

@@ -20,7 +20,7 @@ pub fn autosave(app: &mut App) -> Option<Effect> {
                 .then(|| serde_json::json!({ "text": t.input.text() }).to_string());
             Some(save_or_delete(&mut app.drafts, t.draft_key(), body))
         }
-        Some(Modal::Fields(d)) => crate::tui::shell::fields::state::autosave(d, &mut app.drafts),
+        Some(Modal::Fields(d)) => crate::tui::kit::fields::state::autosave(d, &mut app.drafts),
         _ => None,
     }
 }

@@ -43,7 +43,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             if let Some(Modal::Fields(d)) = &mut app.modal
                 && let crossterm::event::KeyCode::Char(c) = key.code
-                && crate::tui::shell::fields::state::pick_by_key(d, c)
+                && crate::tui::kit::fields::state::pick_by_key(d, c)
             {
                 return fx;
             }
@@ -58,7 +58,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 // Marked changed first: the paste may leave a note (cut).
                 text_changed(app, now);
                 if let Some(Modal::Fields(d)) = &mut app.modal {
-                    crate::tui::shell::fields::state::paste(d, &text);
+                    crate::tui::kit::fields::state::paste(d, &text);
                 }
                 return fx;
             }
@@ -90,7 +90,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 include_closed: app.board.show_closed,
                 open: open_id(app),
             });
-            fx.extend(crate::tui::shell::records::handle::tick(app, now));
+            crate::tui::shell::screens::tick(app, now, &mut fx);
         }
         Action::Resize => {}
         Action::BoardLoaded(rows) => {
@@ -148,8 +148,8 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             // The new incident is opened from the board; a composer open
             // meanwhile stays on top of it, as typed.
             let composer = app.stack.take_compose();
-            app.stack.clear();
-            crate::tui::shell::screens::open(app, Target::Incident(incident.id), &mut fx);
+            crate::tui::shell::screens::home(app);
+            crate::tui::shell::screens::open(app, Target::Incident(incident.id), now, &mut fx);
             if let Some(c) = composer {
                 app.stack.push(ScreenState::Compose(c));
             }
@@ -188,9 +188,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::AlertFeed(batch) => fx.extend(app.alerts.arrived(*batch, &app.actor)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
         Action::WatcherStatus(status) => {
-            let len = status.recent.len();
             app.watcher.status = Some(*status);
-            app.watcher.scroll = clamp(app.watcher.scroll, len);
         }
         Action::WatcherProblems(problems) => app.watcher.problems.extend(problems),
         Action::IntakeLoaded(intake) => app.watcher.intake = intake,
@@ -247,8 +245,8 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
     let Some(modal) = app.modal.take() else {
         // Keys that mean the same on every screen, handled once.
         match cmd {
-            Command::OpenWatcher => crate::tui::shell::screens::open(app, Target::Watcher, fx),
-            Command::OpenAlerts => crate::tui::shell::screens::open(app, Target::Alerts, fx),
+            Command::OpenWatcher => crate::tui::shell::screens::open(app, Target::Watcher, now, fx),
+            Command::OpenAlerts => crate::tui::shell::screens::open(app, Target::Alerts, now, fx),
             Command::Help => {
                 let under = app.focus();
                 app.modal = Some(Modal::Help { scroll: 0, under });
@@ -256,7 +254,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
             Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
             _ => {
                 let nav = crate::tui::shell::screens::command(app, cmd, now, fx);
-                crate::tui::shell::screens::go(app, nav, fx);
+                crate::tui::shell::screens::go(app, nav, now, fx);
             }
         }
         return;
@@ -273,6 +271,10 @@ fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
 }
 
 #[cfg(test)]
+mod alert_list_tests;
+#[cfg(test)]
 mod clock_tests;
+#[cfg(test)]
+mod screen_tests;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,7 @@
-//! The records: what the screens ask the store worker for, and its answers.
+//! The records: what the evidence, review, report, metrics and messages
+//! screens ask the store worker for, and its answers. Here, beside
+//! [`Effect`](crate::tui::effect::Effect), so screens name their work
+//! without importing the shell that runs it.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

@@ -4,7 +4,8 @@
 //! a corrective action, override the closing gate, write a report. Text is
 //! edited with the console's own [`LineInput`] and drawn through
 //! `display_safe`. Long edits are saved as drafts on the tick and restored
-//! when the same dialog opens again.
-pub mod handle;
+//! when the same dialog opens again. What the values mean is for the
+//! code that opened it: it carries its own [`state::Purpose`] tag.
+pub mod dialog;
 pub mod state;
 pub mod view;

@@ -1,23 +1,27 @@
-//! The field dialog: how keys and the worker's answers change the app.
+//! The field dialog: building it, reading what was typed, and how keys
+//! move and change it (submitting is its opener's business).
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 use super::state::*;
 use crate::domain::IncidentId;
-use crate::tui::effect::Effect;
+use crate::tui::command::Command;
 use crate::tui::kit::cursor::cycle;
 use crate::tui::kit::input::LineInput;
-use crate::tui::shell::app::{App, Modal};
-use crate::tui::shell::keymap::Command;
 
 impl FieldsDialog {
-    pub fn new(purpose: Purpose, id: IncidentId, title: &str, fields: Vec<Field>) -> FieldsDialog {
+    pub fn new(
+        purpose: impl Purpose,
+        id: IncidentId,
+        title: &str,
+        fields: Vec<Field>,
+    ) -> FieldsDialog {
         let focus = fields
             .iter()
             .position(|f| matches!(f.value, FieldValue::Text(_)))
             .unwrap_or(0);
         FieldsDialog {
-            purpose,
+            purpose: Tag(Box::new(purpose)),
             id,
             title: title.to_string(),
             note: Vec::new(),
@@ -37,12 +41,53 @@ impl FieldsDialog {
 
     /// Keeps the dialog's text as a draft under `key`, continuing one that
     /// was saved before.
-    pub fn with_draft(mut self, key: String, app: &App) -> FieldsDialog {
-        if let Some(body) = app.drafts.get(&key) {
+    pub fn with_draft(mut self, key: String, drafts: &HashMap<String, String>) -> FieldsDialog {
+        if let Some(body) = drafts.get(&key) {
             self.restore(body);
         }
         self.draft_key = Some(key);
         self
+    }
+
+    /// The tag of the code that opened it, if it is of type `P`.
+    pub fn purpose<P: Purpose>(&self) -> Option<&P> {
+        self.purpose.0.as_any().downcast_ref::<P>()
+    }
+
+    /// What Enter does, for the key line.
+    pub fn verb(&self) -> &'static str {
+        self.purpose.0.verb()
+    }
+
+    /// A key that moves between or changes the fields (Tab, ←/→); says
+    /// whether it was one.
+    pub fn navigate(&mut self, cmd: Command) -> bool {
+        let n = self.fields.len().max(1);
+        match cmd {
+            Command::NextField => self.focus = cycle(self.focus, n, true),
+            Command::PrevField => self.focus = cycle(self.focus, n, false),
+            Command::ChoiceNext | Command::ChoicePrev => {
+                let forward = cmd == Command::ChoiceNext;
+                match self.fields.get_mut(self.focus).map(|f| &mut f.value) {
+                    Some(FieldValue::Choice { options, selected }) => {
+                        *selected = cycle(*selected, options.len(), forward);
+                        self.dirty = true;
+                        after_choice(self);
+                    }
+                    Some(FieldValue::Text(input)) => {
+                        let code = if forward {
+                            crossterm::event::KeyCode::Right
+                        } else {
+                            crossterm::event::KeyCode::Left
+                        };
+                        input.handle_key(crossterm::event::KeyEvent::from(code));
+                    }
+                    None => {}
+                }
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// The text of field `i` ("" for a choice or a missing field).
@@ -126,99 +171,23 @@ impl FieldsDialog {
     }
 }
 
-/// A command while the dialog has the focus. The dialog was taken out of
-/// `app.modal`; it is put back unless the command closes it.
-pub fn command(
-    app: &mut App,
-    mut d: FieldsDialog,
-    cmd: Command,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) {
-    let n = d.fields.len().max(1);
-    match cmd {
-        Command::NextField => d.focus = cycle(d.focus, n, true),
-        Command::PrevField => d.focus = cycle(d.focus, n, false),
-        Command::ChoiceNext | Command::ChoicePrev => {
-            let forward = cmd == Command::ChoiceNext;
-            match d.fields.get_mut(d.focus).map(|f| &mut f.value) {
-                Some(FieldValue::Choice { options, selected }) => {
-                    *selected = cycle(*selected, options.len(), forward);
-                    d.dirty = true;
-                    after_choice(&mut d);
-                }
-                Some(FieldValue::Text(input)) => {
-                    let code = if forward {
-                        crossterm::event::KeyCode::Right
-                    } else {
-                        crossterm::event::KeyCode::Left
-                    };
-                    input.handle_key(crossterm::event::KeyEvent::from(code));
-                }
-                None => {}
-            }
-        }
-        Command::Submit => {
-            // Save what was typed first: the draft goes once the store has
-            // the change, and stays if the write fails.
-            if d.draft_key.is_some() {
-                d.dirty = true;
-                fx.extend(autosave(&mut d, &mut app.drafts));
-            }
-            match submit(app, &d, now, fx) {
-                Ok(()) => return,
-                Err(e) => d.error = Some(e),
-            }
-        }
-        Command::Cancel => {
-            fx.extend(autosave(&mut d, &mut app.drafts));
-            if d.draft_key
-                .as_ref()
-                .is_some_and(|k| app.drafts.contains_key(k))
-            {
-                app.message = Some(crate::tui::shell::app::Message {
-                    text: "kept as a draft: it comes back when you open this again".into(),
-                    error: false,
-                    age: 0,
-                });
-            }
-            return;
-        }
-        _ => {}
-    }
-    app.modal = Some(Modal::Fields(d));
-}
-
-/// Validates and turns the dialog into effects; an error keeps it open.
-fn submit(
-    app: &mut App,
-    d: &FieldsDialog,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) -> Result<(), String> {
-    match &d.purpose {
-        Purpose::AddEvidence
-        | Purpose::Transfer { .. }
-        | Purpose::SetHold
-        | Purpose::ReleaseHold
-        | Purpose::Export => crate::tui::screens::evidence::handle::submit(app, d, fx),
-        Purpose::ReviewText { .. } | Purpose::AddAction | Purpose::DropAction { .. } => {
-            crate::tui::screens::review::handle::submit(app, d, now, fx)
-        }
-        Purpose::CloseOverride => crate::tui::screens::review::handle::submit_override(app, d, fx),
-        Purpose::Report => crate::tui::shell::records::handle::submit_report(app, d, fx),
-        Purpose::SetDetected => crate::tui::screens::incident::clocks::submit_detected(d, now, fx),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[derive(Debug, Clone, PartialEq)]
+    struct Tag;
+
+    impl Purpose for Tag {
+        fn verb(&self) -> &'static str {
+            "do"
+        }
+    }
+
     #[test]
     fn drafts_round_trip_text_and_choices() {
         let mut d = FieldsDialog::new(
-            Purpose::Report,
+            Tag,
             IncidentId::new(2026, 1),
             "t",
             vec![
@@ -233,7 +202,7 @@ mod tests {
         }
         let body = d.to_draft();
         let mut e = FieldsDialog::new(
-            Purpose::Report,
+            Tag,
             IncidentId::new(2026, 1),
             "t",
             vec![
@@ -254,7 +223,7 @@ mod tests {
     #[test]
     fn paste_keeps_newlines_only_in_multiline_fields() {
         let mut d = FieldsDialog::new(
-            Purpose::AddEvidence,
+            Tag,
             IncidentId::new(2026, 1),
             "t",
             vec![Field::text("One", "", ""), Field::text("Many", "", "")],

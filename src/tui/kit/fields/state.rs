@@ -1,10 +1,11 @@
 //! The field dialog: its state and pure helpers; nothing here imports the app.
 
+use std::any::Any;
+use std::fmt::Debug;
+
 use crate::domain::IncidentId;
-use crate::report::file::{ReportFormat, default_file_name};
 use crate::tui::effect::Effect;
 use crate::tui::kit::input::LineInput;
-use crate::tui::screens::review::state::ReviewField;
 
 /// What a field holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,55 +58,72 @@ impl Field {
     }
 }
 
-/// What submitting the dialog does.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Purpose {
-    /// Fields: kind, content, source path, description.
-    AddEvidence,
-    /// Fields: to, purpose.
-    Transfer { item: i64 },
-    /// Field: reason.
-    SetHold,
-    /// Field: reason.
-    ReleaseHold,
-    /// Field: directory (or FILE.tar).
-    Export,
-    /// Field: the text of one review field.
-    ReviewText { field: ReviewField },
-    /// Fields: description, owner, due date.
-    AddAction,
-    /// Field: reason.
-    DropAction { action: i64 },
-    /// Field: reason (the closing gate's override).
-    CloseOverride,
-    /// Fields: format, file.
-    Report,
-    /// Fields: detection time, reason.
-    SetDetected,
+/// What a dialog is for: a tag the code that opened it owns (the
+/// evidence screen's, the review's...) and the dialog carries opaquely.
+/// The dialog knows only what Enter does, for its key line, and what a
+/// changed choice does to the other fields; on submit the opener reads its
+/// own tag back with [`FieldsDialog::purpose`] and decides what the values
+/// mean.
+pub trait Purpose: Debug + Clone + PartialEq + 'static {
+    /// What Enter does ("add", "save"...).
+    fn verb(&self) -> &'static str;
+
+    /// Keeps dependent labels and defaults in step with a changed choice.
+    fn after_choice(&self, _d: &mut FieldsDialog) {}
 }
 
-impl Purpose {
-    /// What Enter does, for the dialog's key line.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Purpose::AddEvidence | Purpose::AddAction => "add",
-            Purpose::Transfer { .. } => "transfer",
-            Purpose::SetHold => "set the hold",
-            Purpose::ReleaseHold => "lift the hold",
-            Purpose::Export => "export",
-            Purpose::ReviewText { .. } => "save",
-            Purpose::DropAction { .. } => "drop it",
-            Purpose::CloseOverride => "close anyway",
-            Purpose::Report => "write",
-            Purpose::SetDetected => "correct it",
-        }
+/// A [`Purpose`] behind a box: cloned, compared and read back by type.
+pub trait AnyPurpose: Debug {
+    fn verb(&self) -> &'static str;
+    fn after_choice(&self, d: &mut FieldsDialog);
+    fn clone_box(&self) -> Box<dyn AnyPurpose>;
+    fn same(&self, other: &dyn AnyPurpose) -> bool;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<P: Purpose> AnyPurpose for P {
+    fn verb(&self) -> &'static str {
+        Purpose::verb(self)
+    }
+
+    fn after_choice(&self, d: &mut FieldsDialog) {
+        Purpose::after_choice(self, d)
+    }
+
+    fn clone_box(&self) -> Box<dyn AnyPurpose> {
+        Box::new(self.clone())
+    }
+
+    fn same(&self, other: &dyn AnyPurpose) -> bool {
+        other.as_any().downcast_ref::<P>() == Some(self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A dialog's purpose, boxed: cloned and compared through its type.
+#[derive(Debug)]
+pub struct Tag(pub Box<dyn AnyPurpose>);
+
+impl Clone for Tag {
+    fn clone(&self) -> Self {
+        Tag(self.0.clone_box())
+    }
+}
+
+impl PartialEq for Tag {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same(other.0.as_ref())
     }
 }
 
 /// A dialog of fields over the evidence, review or incident screen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldsDialog {
-    pub purpose: Purpose,
+    /// What it is for, owned by whoever opened it.
+    pub purpose: Tag,
     pub id: IncidentId,
     pub title: String,
     /// Lines shown above the fields (what this is about, a refusal...).
@@ -193,57 +211,6 @@ pub fn pick_by_key(d: &mut FieldsDialog, c: char) -> bool {
 
 /// Keeps dependent labels and defaults in step with a changed choice.
 pub(crate) fn after_choice(d: &mut FieldsDialog) {
-    match d.purpose {
-        Purpose::AddEvidence => relabel_add(d),
-        Purpose::Report => report_path_follows_format(d),
-        _ => {}
-    }
-}
-
-/// Labels the add dialog's fields for the chosen kind.
-pub fn relabel_add(d: &mut FieldsDialog) {
-    let kind = crate::tui::screens::evidence::state::ADD_KINDS
-        .get(d.choice(0))
-        .copied()
-        .unwrap_or(crate::domain::evidence::EvidenceKind::Note);
-    if let Some(f) = d.fields.get_mut(1) {
-        let (label, hint) = match kind {
-            crate::domain::evidence::EvidenceKind::Note => ("Note", "what was observed"),
-            crate::domain::evidence::EvidenceKind::Excerpt => {
-                ("Log lines", "paste them (newlines are kept)")
-            }
-            crate::domain::evidence::EvidenceKind::File => {
-                ("File path", "copied into the evidence store")
-            }
-        };
-        f.label = label.into();
-        f.hint = hint.into();
-        f.multiline = kind == crate::domain::evidence::EvidenceKind::Excerpt;
-    }
-    if let Some(f) = d.fields.get_mut(2) {
-        f.hint = match kind {
-            crate::domain::evidence::EvidenceKind::Excerpt => {
-                "the log file they came from (optional)"
-            }
-            crate::domain::evidence::EvidenceKind::Note
-            | crate::domain::evidence::EvidenceKind::File => "(excerpts only)",
-        }
-        .into();
-    }
-}
-
-/// When the format changes, a file name still at its default follows it.
-pub fn report_path_follows_format(d: &mut FieldsDialog) {
-    let format = ReportFormat::ALL
-        .get(d.choice(0))
-        .copied()
-        .unwrap_or(ReportFormat::Md);
-    let current = d.text(1).to_string();
-    let is_default = ReportFormat::ALL
-        .iter()
-        .any(|f| current == default_file_name(&d.id, *f));
-    let name = default_file_name(&d.id, format);
-    if is_default && let Some(input) = d.input_mut(1) {
-        *input = crate::tui::kit::input::LineInput::new(&name);
-    }
+    let purpose = d.purpose.clone();
+    purpose.0.after_choice(d);
 }

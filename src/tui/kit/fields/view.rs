@@ -7,10 +7,9 @@ use ratatui::widgets::{Block, Clear, Padding, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::text::display_safe;
+use crate::tui::kit::fields::state::{FieldValue, FieldsDialog};
 use crate::tui::kit::layout::{centered, input_line};
 use crate::tui::kit::theme::Theme;
-use crate::tui::shell::app::App;
-use crate::tui::shell::fields::state::{FieldValue, FieldsDialog};
 
 /// Rows `text` takes when wrapped at `width` cells (at least one).
 fn wrapped_rows(text: &str, width: u16) -> u16 {
@@ -19,8 +18,8 @@ fn wrapped_rows(text: &str, width: u16) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
 
-pub fn render(app: &App, d: &FieldsDialog, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app.no_color);
+pub fn render(no_color: bool, d: &FieldsDialog, frame: &mut Frame, body: Rect) {
+    let t = Theme::new(no_color);
     let width = body.width.min(78);
     // Borders and one column of padding on each side.
     let inner_w = width.saturating_sub(4);
@@ -84,7 +83,7 @@ pub fn render(app: &App, d: &FieldsDialog, frame: &mut Frame, body: Rect) {
     }
     let mut keys = vec![
         Span::styled("Enter", t.key()),
-        Span::raw(format!(" {}  ", d.purpose.verb())),
+        Span::raw(format!(" {}  ", d.verb())),
     ];
     if d.fields.len() > 1 {
         keys.push(Span::styled("Tab", t.key()));

@@ -1,0 +1,134 @@
+//! What a screen is given and what it gives back. A screen reads the
+//! console's shared state through [`Ctx`] (borrowed, read-only) and asks
+//! for every change outside its own state through an [`Outcome`], which
+//! the shell applies; so no screen imports the shell or another screen.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use crate::domain::Policy;
+use crate::domain::roles::Person;
+use crate::store::{BoardRow, IncidentDetail};
+use crate::tui::command::{Command, Context};
+use crate::tui::effect::Effect;
+use crate::tui::kit::fields::state::FieldsDialog;
+use crate::tui::screens::nav::{Nav, Target};
+
+/// The console's shared state as a screen sees it. `F` is what the app
+/// keeps for this screen while it is not shown (the alert log, the
+/// watcher's status): the shell lends it here, the screen only reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a, F: ?Sized = ()> {
+    pub now: DateTime<Utc>,
+    pub actor: &'a str,
+    pub policy: &'a Policy,
+    /// NO_COLOR: state is shown by text and reverse/bold only.
+    pub no_color: bool,
+    /// Every incident loaded, as the board has them.
+    pub rows: &'a [BoardRow],
+    pub people: &'a [Person],
+    /// Saved drafts by key.
+    pub drafts: &'a HashMap<String, String>,
+    /// The incident open under (or as) this screen, once loaded.
+    pub detail: Option<&'a IncidentDetail>,
+    pub feed: &'a F,
+}
+
+impl<'a, F: ?Sized> Ctx<'a, F> {
+    /// The same context lending another screen's feed.
+    pub fn with<G: ?Sized>(&self, feed: &'a G) -> Ctx<'a, G> {
+        Ctx {
+            now: self.now,
+            actor: self.actor,
+            policy: self.policy,
+            no_color: self.no_color,
+            rows: self.rows,
+            people: self.people,
+            drafts: self.drafts,
+            detail: self.detail,
+            feed,
+        }
+    }
+}
+
+/// What a screen asks of the shell after changing its own state.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// I/O for the runtime.
+    pub effects: Vec<Effect>,
+    /// A footer line: its text and whether it is an error.
+    pub message: Option<(String, bool)>,
+    pub nav: Nav,
+    /// A field dialog to open over the screen; its submit comes back to
+    /// the screen through its purpose tag.
+    pub dialog: Option<FieldsDialog>,
+}
+
+impl Outcome {
+    pub fn stay() -> Outcome {
+        Outcome::default()
+    }
+
+    pub fn go(nav: Nav) -> Outcome {
+        Outcome {
+            nav,
+            ..Outcome::default()
+        }
+    }
+
+    /// Shows `text` in the footer (an error in red and for longer).
+    pub fn say(&mut self, text: impl Into<String>, error: bool) {
+        self.message = Some((text.into(), error));
+    }
+
+    pub fn said(text: impl Into<String>, error: bool) -> Outcome {
+        let mut out = Outcome::default();
+        out.say(text, error);
+        out
+    }
+
+    pub fn dialog(d: FieldsDialog) -> Outcome {
+        Outcome {
+            dialog: Some(d),
+            ..Outcome::default()
+        }
+    }
+
+    pub fn push(&mut self, e: Effect) {
+        self.effects.push(e);
+    }
+}
+
+/// A screen on the stack: its keys, its pure view and where its keys go.
+/// `Feed` is what the app keeps for it (see [`Ctx`]); `()` for most.
+pub trait Screen {
+    type Feed: ?Sized;
+
+    /// A command from the keymap while this screen is on top.
+    fn handle(&mut self, cmd: Command, ctx: &Ctx<Self::Feed>) -> Outcome;
+
+    /// Draws the screen; reads only its state and the context.
+    fn view(&self, ctx: &Ctx<Self::Feed>, frame: &mut Frame, area: Rect);
+
+    /// Where keys go while it is on top (and no dialog is open).
+    fn context(&self) -> Context;
+
+    /// The screen for `target` and what opening it asks for (loads), if
+    /// `target` names this screen. Screens opened by arms of their own in
+    /// the shell leave it at `None`.
+    fn open(_target: &Target, _ctx: &Ctx<Self::Feed>) -> Option<(Self, Outcome)>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// The once-a-second tick while it is on top: clocks move, the store
+    /// is polled for other processes' changes.
+    fn tick(&mut self, _ctx: &Ctx<Self::Feed>) -> Outcome {
+        Outcome::stay()
+    }
+}

@@ -1,0 +1,56 @@
+//! What the shell lends a screen and how it carries out what the screen
+//! asks: the `Ctx` built from the app, and the `Outcome` applied to it.
+//! Below the screens' routing, so the answers' handlers use it too.
+
+use chrono::{DateTime, Utc};
+
+use super::app::{App, Modal, say};
+use super::stack::Stack;
+use crate::tui::effect::Effect;
+use crate::tui::screens::ctx::{Ctx, Outcome};
+use crate::tui::screens::nav::Nav;
+
+/// The shared state lent to the screens, at `now`.
+pub fn ctx(app: &App, now: DateTime<Utc>) -> Ctx<'_> {
+    Ctx {
+        now,
+        actor: &app.actor,
+        policy: &app.policy,
+        no_color: app.no_color,
+        rows: &app.rows,
+        people: &app.people,
+        drafts: &app.drafts,
+        detail: app.detail(),
+        feed: &(),
+    }
+}
+
+/// Carries out what a screen asked for; returns where it asked to go.
+pub fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
+    fx.extend(out.effects);
+    if let Some((text, error)) = out.message {
+        say(app, text, error);
+    }
+    if let Some(d) = out.dialog {
+        app.modal = Some(Modal::Fields(d));
+    }
+    out.nav
+}
+
+/// The stack, and the rest of the app lent as a context (without the
+/// incident detail, which is on the stack): for the worker's answers to
+/// screens that may be under others.
+pub fn split(app: &mut App, now: DateTime<Utc>) -> (&mut Stack, Ctx<'_>) {
+    let c = Ctx {
+        now,
+        actor: &app.actor,
+        policy: &app.policy,
+        no_color: app.no_color,
+        rows: &app.rows,
+        people: &app.people,
+        drafts: &app.drafts,
+        detail: None,
+        feed: &(),
+    };
+    (&mut app.stack, c)
+}

@@ -1,0 +1,76 @@
+//! Screens that take a `Ctx` and give an `Outcome`, driven through
+//! `update`: what they ask of the shell is done, and what the app keeps
+//! for them between visits is kept.
+
+use crate::detect::follow::{FollowStatus, RecentMatch};
+use crate::domain::Policy;
+use crate::tui::action::Action;
+use crate::tui::command::Command;
+use crate::tui::shell::app::App;
+use crate::tui::shell::stack::{Screen, ScreenState};
+use crate::tui::testkit::{cmd, now};
+
+use super::update;
+
+fn status(matches: usize) -> FollowStatus {
+    FollowStatus {
+        recent: (0..matches)
+            .map(|i| RecentMatch {
+                at: now(),
+                rule: "ssh-brute".into(),
+                key: format!("10.0.0.{i}"),
+                line: format!("line {i}"),
+            })
+            .collect(),
+        ..FollowStatus::default()
+    }
+}
+
+#[test]
+fn the_watchers_scroll_is_kept_between_visits_and_held_inside_its_list() {
+    let mut app = App::new("alice", Policy::builtin(), true);
+    update(&mut app, Action::WatcherStatus(Box::new(status(5))), now());
+    cmd(&mut app, Command::OpenWatcher);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Down);
+    assert_eq!(app.stack.watcher().map(|w| w.scroll), Some(2));
+    // Esc goes home; opened again, it is where it was left.
+    cmd(&mut app, Command::Back);
+    assert_eq!(app.stack.screen(), Screen::Board);
+    cmd(&mut app, Command::OpenWatcher);
+    assert_eq!(app.stack.watcher().map(|w| w.scroll), Some(2));
+    // The list shrank under it: the next key moves from its last line.
+    update(&mut app, Action::WatcherStatus(Box::new(status(2))), now());
+    let w = app.stack.watcher().copied().unwrap_or_default();
+    assert_eq!(w.scroll(2), 1);
+    cmd(&mut app, Command::Up);
+    assert_eq!(app.stack.watcher().map(|w| w.scroll), Some(0));
+}
+
+#[test]
+fn what_a_screen_says_and_asks_for_is_done_by_the_shell() {
+    let mut app = App::new("alice", Policy::builtin(), true);
+    let fx = cmd(&mut app, Command::OpenMetrics);
+    assert_eq!(app.stack.screen(), Screen::Metrics);
+    assert!(
+        fx.iter().any(|e| format!("{e:?}").contains("LoadMetrics")),
+        "{fx:?}"
+    );
+    cmd(&mut app, Command::ToggleDrills);
+    let said = app.message.as_ref().map(|m| (m.text.as_str(), m.error));
+    assert_eq!(said, Some(("drills included", false)));
+    // The tick polls through the screen on top.
+    let fx = update(&mut app, Action::Tick, now());
+    assert!(
+        fx.iter()
+            .any(|e| format!("{e:?}").contains("metrics: true")),
+        "{fx:?}"
+    );
+    // Back keeps the toggle for the next opening.
+    cmd(&mut app, Command::Back);
+    cmd(&mut app, Command::OpenMetrics);
+    assert!(matches!(
+        app.stack.top(),
+        Some(ScreenState::Metrics(m)) if m.include_drills
+    ));
+}
