@@ -4,6 +4,7 @@
 
 pub mod cursor;
 pub mod editor;
+pub mod help;
 pub mod input;
 pub mod layout;
 pub mod theme;
