@@ -40,7 +40,9 @@ fn fixture() -> (TempDir, App) {
     ] {
         let mut n = NewIncident::new(title, sev);
         n.drill = drill;
-        store.create_incident(&n, &pb, "alice", at(minutes_ago)).unwrap();
+        store
+            .create_incident(&n, &pb, "alice", at(minutes_ago))
+            .unwrap();
     }
     let mut app = App::new("alice", Policy::builtin(), true);
     update(
@@ -78,7 +80,10 @@ fn real_incidents_come_before_drills_however_close_the_drills_clocks() {
     // Same severity, same minute: the real one first.
     assert!(pos(REAL_P2) < pos(DRILL_P2), "{order:?}");
     // Every real incident above every drill.
-    assert!(pos(REAL_P3) < pos(DRILL_P1) && pos(REAL_P3) < pos(DRILL_P2), "{order:?}");
+    assert!(
+        pos(REAL_P3) < pos(DRILL_P1) && pos(REAL_P3) < pos(DRILL_P2),
+        "{order:?}"
+    );
     // Drills among themselves still by urgency.
     assert!(pos(DRILL_P1) < pos(DRILL_P2), "{order:?}");
 }
@@ -106,7 +111,14 @@ fn the_header_counts_drills_apart() {
 fn titles_keep_at_least_30_characters_at_80_columns_and_wider() {
     let (_dir, app) = fixture();
     assert!(REAL_P1.chars().count() > 30);
-    for (w, h) in [(80, 24), (90, 24), (100, 30), (110, 30), (120, 40), (200, 50)] {
+    for (w, h) in [
+        (80, 24),
+        (90, 24),
+        (100, 30),
+        (110, 30),
+        (120, 40),
+        (200, 50),
+    ] {
         let lines = screen(&app, w, h);
         let row = lines
             .iter()
@@ -115,7 +127,10 @@ fn titles_keep_at_least_30_characters_at_80_columns_and_wider() {
         let start = row.find("Payment gateway").unwrap();
         let shown: String = row[start..].trim_end().to_string();
         let want: String = REAL_P1.chars().take(30).collect();
-        assert!(shown.starts_with(&want), "{w}x{h}: the title shows only {shown:?}");
+        assert!(
+            shown.starts_with(&want),
+            "{w}x{h}: the title shows only {shown:?}"
+        );
     }
     // The clock column stays at 80.
     let lines = screen(&app, 80, 24);
