@@ -68,8 +68,6 @@ impl Key {
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
             format!("Ctrl-{base}")
-        } else if self.mods.contains(KeyModifiers::ALT) {
-            format!("Alt-{base}")
         } else {
             base
         }
