@@ -388,3 +388,74 @@ fn a_broken_user_template_shows_file_line_and_problem_and_the_console_keeps_runn
     c.type_text("q");
     assert!(c.wait_exit(Duration::from_secs(10)).success());
 }
+
+/// "N chars" from the editor's title.
+fn editor_chars(screen: &str) -> Option<usize> {
+    let at = screen.find("Edit  line ")?;
+    let rest = &screen[at..];
+    let end = rest.find(" chars")?;
+    rest[..end].rsplit(' ').next()?.parse().ok()
+}
+
+#[test]
+fn ctrl_n_goes_to_the_next_placeholder_and_one_ctrl_z_brings_back_a_killed_line() {
+    let sb = Env::new();
+    sb.ok(&[
+        "incident",
+        "new",
+        "--title",
+        "VPN gateway flapping",
+        "--severity",
+        "P2",
+    ]);
+    // Narrower than the side-by-side layout: the editor alone shows the text.
+    let mut c = sb.console(100, 40, &[]);
+    open_composer(&mut c, "VPN gateway flapping");
+    c.key_enter();
+    let screen = c.wait_text("new from the template customer");
+    let start = editor_position(&screen).expect("the editor's position");
+    // The editor opens on the first placeholder; typing goes there.
+    c.type_text("Noted 4711 ");
+    let screen = c.wait_text("Noted 4711 [FILL IN");
+    let typed_at = editor_position(&screen).expect("position");
+    assert_ne!(typed_at, start);
+    // Ctrl-N: to the next placeholder, on a line further down.
+    c.send(b"\x0e");
+    let screen = c.wait_for("the next placeholder", Duration::from_secs(10), |s| {
+        editor_position(s).is_some_and(|p| p != typed_at)
+    });
+    let at = editor_position(&screen).expect("position");
+    let line = |p: &str| -> usize {
+        p.trim_start_matches("line ")
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    assert!(line(&at) > line(&typed_at), "{typed_at} -> {at}");
+    let before = editor_chars(&screen).expect("chars");
+    let placeholders = screen.matches("[FILL IN").count();
+    // Ctrl-K deletes the placeholder's line from the cursor on...
+    c.send(b"\x0b");
+    let screen = c.wait_for("the line killed", Duration::from_secs(10), |s| {
+        editor_chars(s).is_some_and(|n| n < before)
+    });
+    assert!(
+        screen.matches("[FILL IN").count() < placeholders,
+        "{screen}"
+    );
+    // ...and one Ctrl-Z brings all of it back.
+    c.send(b"\x1a");
+    let screen = c.wait_for("the line back", Duration::from_secs(10), |s| {
+        editor_chars(s) == Some(before)
+    });
+    assert_eq!(screen.matches("[FILL IN").count(), placeholders, "{screen}");
+    assert_eq!(editor_position(&screen).as_deref(), Some(at.as_str()));
+    assert!(screen.contains("Noted 4711 [FILL IN"), "{screen}");
+    c.key_esc();
+    c.key_esc();
+    c.type_text("q");
+    c.wait_text("Quit warroom?");
+    c.type_text("y");
+    assert!(c.wait_exit(Duration::from_secs(10)).success());
+}

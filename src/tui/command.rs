@@ -65,6 +65,9 @@ pub enum Command {
     PrevView,
     Undo,
     Redo,
+    /// The next or previous `[FILL IN: ...]` still to complete.
+    NextPlaceholder,
+    PrevPlaceholder,
     Send,
     Retry,
     DiscardDraft,
@@ -178,11 +181,16 @@ impl Context {
         match self {
             Context::ComposeEdit => &[
                 ("typing", "inserts text; Enter starts a new line"),
-                ("arrows", "move; Home/End, PgUp/PgDn too"),
+                (
+                    "↑/↓",
+                    "up / down a line of the text (a wrapped line counts once)",
+                ),
+                ("Alt-↑/Alt-↓", "up / down a row as drawn on screen"),
+                ("←/→", "move; Home/End, PgUp/PgDn too"),
                 ("Backspace/Del", "delete a character"),
                 (
                     "Ctrl-k/Ctrl-w",
-                    "delete to the line's end / the word before",
+                    "delete to the line's end / the word before (one undo brings it back)",
                 ),
                 ("(wrap)", "long lines wrap on screen at word boundaries"),
             ],

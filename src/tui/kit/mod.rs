@@ -5,6 +5,7 @@
 pub mod cursor;
 pub mod editor;
 pub mod fields;
+pub mod help;
 pub mod input;
 pub mod layout;
 pub mod theme;

@@ -175,26 +175,31 @@ impl App {
             .collect();
         match b.sort {
             SortKey::Urgency => {
-                // (no live clock last, earliest due, most severe, oldest)
+                // (real before drills, no live clock last, earliest due,
+                // most severe, oldest): an exercise never outranks a real
+                // incident, however close its own clocks.
                 let keys: Vec<_> = self
                     .rows
                     .iter()
                     .map(|r| {
                         let cs = clocks(&r.incident, &self.policy, now);
                         let due = most_urgent(&cs).map(|c| c.due);
-                        (due.is_none(), due, r.incident.severity)
+                        (r.incident.drill, due.is_none(), due, r.incident.severity)
                     })
                     .collect();
                 order.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
             }
             SortKey::Severity => {
-                order.sort_by_key(|i| (self.rows[*i].incident.severity, *i));
+                order.sort_by_key(|i| {
+                    let inc = &self.rows[*i].incident;
+                    (inc.severity, inc.drill, *i)
+                });
             }
             SortKey::Newest => order.sort_by(|a, b| b.cmp(a)),
             SortKey::Status => {
                 order.sort_by_key(|i| {
                     let inc = &self.rows[*i].incident;
-                    (inc.status, inc.severity, *i)
+                    (inc.status, inc.severity, inc.drill, *i)
                 });
             }
         }

@@ -223,6 +223,8 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Compose, &[code(KeyCode::BackTab)], C::PrevView, "previous view"),
     bind(X::Compose, &[code(KeyCode::Esc)], C::Back, "back (to the editor, then the incident; draft kept)"),
     bind(X::Compose, &[code(KeyCode::F(1))], C::Help, "this help"),
+    bind(X::Compose, &[ctrl('n')], C::NextPlaceholder, "next [FILL IN: ...] to complete, in the editor (goes round)"),
+    bind(X::Compose, &[ctrl('p')], C::PrevPlaceholder, "previous [FILL IN: ...] to complete"),
     bind(X::ComposeEdit, &[ctrl('z'), ctrl('u')], C::Undo, "undo"),
     bind(X::ComposeEdit, &[ctrl('y'), ctrl('r')], C::Redo, "redo"),
     bind(X::ComposeView, &[k('k'), code(KeyCode::Up)], C::Up, "scroll up"),

@@ -66,18 +66,30 @@ fn too_small(frame: &mut Frame, area: Rect) {
 
 fn render_header(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let t = Theme::new(app.no_color);
-    let open = app
+    // Drills are counted apart: "2 open incidents (+1 drill)".
+    let (drills, open) = app
         .rows
         .iter()
         .filter(|r| r.incident.status.is_open())
-        .count();
+        .fold((0, 0), |(d, o), r| {
+            if r.incident.drill {
+                (d + 1, o)
+            } else {
+                (d, o + 1)
+            }
+        });
     let clock = now.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let right = format!(" {clock}  {} ", display_safe(&app.actor));
     let left = vec![
         Span::styled(" WARROOM ", t.title()),
         Span::raw(format!(
-            " {open} open incident{} ",
-            if open == 1 { "" } else { "s" }
+            " {open} open incident{}{} ",
+            if open == 1 { "" } else { "s" },
+            match drills {
+                0 => String::new(),
+                1 => " (+1 drill)".to_string(),
+                d => format!(" (+{d} drills)"),
+            }
         )),
     ];
     let [l, r] = Layout::horizontal([

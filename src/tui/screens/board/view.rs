@@ -148,9 +148,79 @@ fn phase_short(p: crate::domain::Phase) -> &'static str {
     }
 }
 
+/// The fewest title characters the board keeps: other columns are
+/// shortened, then dropped, before the title goes below this.
+pub const TITLE_MIN: u16 = 30;
+
+/// Which columns the board shows at a width, besides the selection mark,
+/// id, severity, clock and title, which it always shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    status: Option<u16>,
+    phase: bool,
+    commander: Option<u16>,
+}
+
+impl Columns {
+    /// Widest first; the first that leaves the title [`TITLE_MIN`] wins.
+    /// Status and commander of the selected incident stay in the strip below.
+    const STEPS: [Columns; 5] = [
+        Columns {
+            status: Some(13),
+            phase: true,
+            commander: Some(12),
+        },
+        Columns {
+            status: Some(13),
+            phase: false,
+            commander: Some(12),
+        },
+        Columns {
+            status: Some(10),
+            phase: false,
+            commander: Some(8),
+        },
+        Columns {
+            status: Some(10),
+            phase: false,
+            commander: None,
+        },
+        Columns {
+            status: None,
+            phase: false,
+            commander: None,
+        },
+    ];
+
+    fn at(width: u16) -> Columns {
+        let fits = |c: &&Columns| c.others() + TITLE_MIN <= width;
+        Columns::STEPS
+            .iter()
+            .find(fits)
+            .copied()
+            .unwrap_or(Columns::STEPS[Columns::STEPS.len() - 1])
+    }
+
+    /// Cells left of the title, with one of space after each column.
+    fn others(&self) -> u16 {
+        self.widths().iter().map(|w| w + 1).sum()
+    }
+
+    fn widths(&self) -> Vec<u16> {
+        let mut w = vec![2, 12, 3];
+        w.extend(self.status);
+        if self.phase {
+            w.push(9);
+        }
+        w.extend(self.commander);
+        w.push(CLOCK_W as u16);
+        w
+    }
+}
+
 fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     let t = Theme::new(app.no_color);
-    let wide = area.width >= 110;
+    let cols = Columns::at(area.width);
     let block = Block::new().borders(Borders::TOP).title(format!(
         " Incidents ({} shown of {}) ",
         app.board.order.len(),
@@ -169,29 +239,23 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         .iter()
         .enumerate()
         .filter_map(|(i, idx)| app.rows.get(*idx).map(|r| (offset + i, r)))
-        .map(|(pos, r)| board_row(app, r, pos == sel, wide, &t, now))
+        .map(|(pos, r)| board_row(app, r, pos == sel, cols, &t, now))
         .collect();
-    let mut widths = vec![
-        Constraint::Length(2),
-        Constraint::Length(12),
-        Constraint::Length(3),
-        Constraint::Length(if wide { 13 } else { 10 }),
-    ];
-    let mut header = vec!["", "ID", "SEV", "STATUS"];
-    if wide {
-        widths.push(Constraint::Length(9));
+    let mut widths: Vec<Constraint> = cols.widths().into_iter().map(Constraint::Length).collect();
+    widths.push(Constraint::Min(8));
+    let mut header = vec!["", "ID", "SEV"];
+    if cols.status.is_some() {
+        header.push("STATUS");
+    }
+    if cols.phase {
         header.push("PHASE");
     }
-    widths.extend([
-        Constraint::Length(if wide { 12 } else { 8 }),
-        Constraint::Length(CLOCK_W as u16),
-        Constraint::Min(8),
-    ]);
-    header.extend([
-        if wide { "COMMANDER" } else { "IC" },
-        "MOST URGENT CLOCK",
-        "TITLE",
-    ]);
+    match cols.commander {
+        Some(w) if w >= 12 => header.push("COMMANDER"),
+        Some(_) => header.push("IC"),
+        None => {}
+    }
+    header.extend(["MOST URGENT CLOCK", "TITLE"]);
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.bold()))
         .column_spacing(1)
@@ -203,7 +267,7 @@ fn board_row<'a>(
     app: &App,
     r: &'a BoardRow,
     selected: bool,
-    wide: bool,
+    cols: Columns,
     t: &Theme,
     now: DateTime<Utc>,
 ) -> Row<'a> {
@@ -225,13 +289,17 @@ fn board_row<'a>(
         Cell::from(if selected { "▶" } else { " " }),
         Cell::from(i.id.as_str().to_string()),
         Cell::from(Span::styled(i.severity.as_str(), t.severity(i.severity))),
-        Cell::from(status_text(i.status, !wide)),
     ];
-    if wide {
+    if let Some(w) = cols.status {
+        cells.push(Cell::from(status_text(i.status, w < 13)));
+    }
+    if cols.phase {
         cells.push(Cell::from(phase_short(i.phase)));
     }
+    if cols.commander.is_some() {
+        cells.push(Cell::from(commander));
+    }
     cells.extend([
-        Cell::from(commander),
         Cell::from(Span::styled(clock, urgency.style(t))),
         Cell::from(Line::from(title)),
     ]);

@@ -8,7 +8,7 @@ use crate::comms::Audience;
 use crate::store::{NewMessage, check_body};
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
-use crate::tui::kit::editor::Editor;
+use crate::tui::kit::editor::{Editor, Found};
 use crate::tui::shell::app::{App, say};
 use crate::tui::shell::stack::ScreenState;
 
@@ -235,6 +235,17 @@ fn edit_command(
                 c.dirty = true;
                 c.error = None;
             }
+        }
+        Command::NextPlaceholder | Command::PrevPlaceholder => {
+            let forward = cmd == Command::NextPlaceholder;
+            c.notice = match c.editor.jump_to(crate::comms::PLACEHOLDER, forward) {
+                Found::Next => None,
+                Found::Wrapped if forward => Some("round to the first [FILL IN: ...]".into()),
+                Found::Wrapped => Some("round to the last [FILL IN: ...]".into()),
+                Found::None => Some("no [FILL IN: ...] left to complete".into()),
+            };
+            c.view = View::Edit;
+            c.dirty = true;
         }
         Command::Up
         | Command::Down

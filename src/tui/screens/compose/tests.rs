@@ -505,3 +505,50 @@ fn draft_bodies_round_trip_and_damage_is_detected() {
         "compose:INC-2026-001:customers"
     );
 }
+
+#[test]
+fn ctrl_n_and_ctrl_p_go_round_the_placeholders_and_say_when_none_is_left() {
+    let (mut app, store, _id, _dir) = with_incident();
+    open_editor(&mut app, &store);
+    let at = |app: &App| {
+        let c = composer(app);
+        let (row, col) = c.editor.cursor();
+        let line: String = c.editor.lines()[row].chars().skip(col).collect();
+        ((row, col), line.starts_with(PLACEHOLDER))
+    };
+    let (first, on_one) = at(&app);
+    assert!(on_one, "the editor opens on the first placeholder");
+    let mut seen = vec![first];
+    loop {
+        cmd(&mut app, Command::NextPlaceholder);
+        let (pos, on_one) = at(&app);
+        assert!(on_one);
+        if composer(&app).notice.is_some() {
+            assert_eq!(pos, first);
+            break;
+        }
+        assert!(pos > *seen.last().unwrap());
+        seen.push(pos);
+    }
+    assert!(seen.len() >= 2, "{seen:?}");
+    let notice = composer(&app).notice.clone().unwrap_or_default();
+    assert!(notice.contains("first"), "{notice}");
+    cmd(&mut app, Command::PrevPlaceholder);
+    assert_eq!(at(&app).0, *seen.last().unwrap());
+    // From the preview, back in the editor on the placeholder.
+    cmd(&mut app, Command::NextView);
+    assert_eq!(composer(&app).view, View::Preview);
+    cmd(&mut app, Command::NextPlaceholder);
+    assert_eq!(composer(&app).view, View::Edit);
+    assert!(at(&app).1);
+    if let Some(c) = app.stack.compose_mut() {
+        c.editor = Editor::new("all filled in", (0, 3));
+    }
+    cmd(&mut app, Command::NextPlaceholder);
+    let c = composer(&app);
+    assert_eq!(c.editor.cursor(), (0, 3));
+    assert_eq!(
+        c.notice.as_deref(),
+        Some("no [FILL IN: ...] left to complete")
+    );
+}

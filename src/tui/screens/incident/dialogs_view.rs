@@ -242,29 +242,7 @@ pub fn assign(app: &App, a: &AssignDialog, frame: &mut Frame, body: Rect) {
 
 pub fn help(app: &App, scroll: usize, under: Context, frame: &mut Frame, body: Rect) {
     let t = Theme::new(app.no_color);
-    let area = centered(body, 72, body.height.saturating_sub(2));
-    let mut lines = Vec::new();
-    for (section, rows) in help_for(under) {
-        if rows.is_empty() {
-            continue;
-        }
-        lines.push(Line::styled(format!(" {section}"), t.bold()));
-        for (keys, what) in rows {
-            lines.push(Line::from(vec![
-                Span::styled(format!("   {keys:<16}"), t.key()),
-                Span::raw(what),
-            ]));
-        }
-    }
-    let inner_h = usize::from(area.height.saturating_sub(2));
-    let scroll = scroll.min(lines.len().saturating_sub(inner_h));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(Block::bordered().title(" Keys (Esc closes, j/k scroll) "))
-            .scroll((u16::try_from(scroll).unwrap_or(0), 0)),
-        area,
-    );
+    crate::tui::kit::help::render(frame, body, &help_for(under), scroll, &t);
 }
 
 pub fn confirm_quit(app: &App, frame: &mut Frame, body: Rect) {
