@@ -112,7 +112,7 @@ argv = ["/bin/sh", "-c", "if [ -e '{}' ]; then echo pager is down >&2; exit 1; f
     // The pager works again; r retries through notify retry's code.
     std::fs::remove_file(&broken).unwrap();
     c.type_text("r");
-    let screen = c.wait_text("Every message was delivered through every sink.");
+    let screen = c.wait_text("Every message was sent through every sink.");
     assert!(!screen.contains("NOT DELIVERED"), "{screen}");
     assert!(screen.contains("retried: 1 delivered"), "{screen}");
     assert_eq!((times("First update"), times("Second update")), (1, 1));

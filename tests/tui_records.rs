@@ -223,7 +223,7 @@ fn closing_gate_refuses_then_the_commander_overrides_and_metrics_show() {
     c.wait_text("an override needs a reason");
     c.type_text("Customer asked; review tracked in FIN-12");
     c.key_enter();
-    c.wait_text("closed: review gate overridden");
+    c.wait_text("closed: review and checklist gate overridden");
 
     // M: metrics from the board (the closed incident is hidden there),
     // with the drill toggle.

@@ -363,21 +363,8 @@ pub fn sent(app: &mut App, report: SendReport, retry: bool, fx: &mut Vec<Effect>
         fx.push(Effect::DeleteDraft { key });
     }
     let left = undelivered(&m);
-    let via: Vec<&str> = m.deliveries.iter().map(|d| d.sink.as_str()).collect();
-    let summary = if via.is_empty() {
-        format!(
-            "message #{} to {} recorded (no sink chosen)",
-            m.id,
-            m.audience.as_str()
-        )
-    } else {
-        format!(
-            "message #{} to {} delivered via {}",
-            m.id,
-            m.audience.as_str(),
-            via.join(", ")
-        )
-    };
+    // Never "delivered" for an outbox file nobody has received.
+    let (summary, attention) = crate::comms::reach::sent_summary(&m);
     let open_here = app
         .stack
         .compose()
@@ -386,7 +373,7 @@ pub fn sent(app: &mut App, report: SendReport, retry: bool, fx: &mut Vec<Effect>
         if open_here {
             app.stack.take_compose();
         }
-        say(app, summary, false);
+        say(app, summary, attention);
         return;
     }
     let failed = format!(

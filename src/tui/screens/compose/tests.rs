@@ -289,11 +289,26 @@ fn send_asks_with_sinks_then_records_and_drops_the_draft() {
     // The store records it; the clipboard sequence comes back for the
     // runtime to write; the draft goes; the composer closes.
     let mut sent = store.send_message(message, sinks, now()).unwrap();
+    use crate::domain::comms::Handover;
     store
-        .record_delivery(sent.id, "outbox", Ok("wrote x"), "alice", now())
+        .record_delivery_via(
+            sent.id,
+            "outbox",
+            Ok("wrote x"),
+            Handover::Outbox,
+            "alice",
+            now(),
+        )
         .unwrap();
     store
-        .record_delivery(sent.id, "clipboard", Ok("copied"), "alice", now())
+        .record_delivery_via(
+            sent.id,
+            "clipboard",
+            Ok("copied"),
+            Handover::Clipboard,
+            "alice",
+            now(),
+        )
         .unwrap();
     sent = store.message(sent.id).unwrap().unwrap();
     let seq = crate::comms::sinks::osc52_sequence(&sent.body);
@@ -314,13 +329,15 @@ fn send_asks_with_sinks_then_records_and_drops_the_draft() {
     );
     assert!(app.stack.compose().is_none());
     assert!(app.drafts.is_empty());
+    // A clipboard copy and an outbox file reach nobody: said so, as a warning.
+    let said = app.message.as_ref().unwrap();
     assert!(
-        app.message
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("delivered via clipboard, outbox")
+        said.text
+            .contains("written to outbox, not sent (clipboard, outbox): nobody has received it"),
+        "{}",
+        said.text
     );
+    assert!(said.error);
 }
 
 #[test]

@@ -393,7 +393,9 @@ fn render_sent(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(""));
         for d in &m.deliveries {
             let (mark, state, style) = match d.state {
-                DeliveryState::Delivered => ("✓", "delivered", t.met()),
+                DeliveryState::Delivered if d.sent() => ("✓", d.state_text(), t.met()),
+                // Written or copied, not sent: nobody has received it yet.
+                DeliveryState::Delivered => ("!", d.state_text(), t.soon()),
                 DeliveryState::Failed => ("✗", "FAILED", t.breached()),
                 DeliveryState::Pending => ("…", "pending", t.soon()),
             };

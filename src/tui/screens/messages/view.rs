@@ -80,7 +80,13 @@ fn render_head(ctx: &Ctx, state: &MessagesState, frame: &mut Frame, area: Rect) 
     } else if state.list.is_none() {
         Line::from("")
     } else if failed + pending == 0 {
-        Line::styled(" Every message was delivered through every sink.", t.met())
+        // Never "every message was delivered" over none or outbox files.
+        let list = state.list.as_deref().unwrap_or_default();
+        let (text, attention) = crate::comms::reach::messages_summary(list);
+        Line::styled(
+            format!(" {text}"),
+            if attention { t.soon() } else { t.met() },
+        )
     } else {
         let mut parts = Vec::new();
         if failed > 0 {
@@ -98,14 +104,6 @@ fn render_head(ctx: &Ctx, state: &MessagesState, frame: &mut Frame, area: Rect) 
         ])
     };
     frame.render_widget(Paragraph::new(vec![Line::from(first), second]), area);
-}
-
-fn state_text(s: DeliveryState) -> &'static str {
-    match s {
-        DeliveryState::Delivered => "delivered",
-        DeliveryState::Failed => "FAILED",
-        DeliveryState::Pending => "pending",
-    }
 }
 
 fn render_list(
@@ -135,12 +133,14 @@ fn render_list(
                 display_safe(&m.author)
             )),
             Span::styled(
-                if delivered {
-                    "delivered"
+                crate::comms::reach::message_state(m),
+                if !delivered {
+                    t.breached()
+                } else if m.sent() {
+                    t.met()
                 } else {
-                    "NOT DELIVERED"
+                    t.soon()
                 },
-                if delivered { t.met() } else { t.breached() },
             ),
         ]);
         lines.push(if selected {
@@ -157,7 +157,7 @@ fn render_list(
                 Span::raw("      "),
                 Span::raw(format!("{:<12} ", display_safe(&d.sink))),
                 Span::styled(
-                    format!("{:<9}", state_text(d.state)),
+                    format!("{:<9}", d.state_text()),
                     if bad { t.breached() } else { t.met() },
                 ),
                 Span::raw(format!(

@@ -259,7 +259,13 @@ impl Worker {
                 id,
                 override_reason,
             } => {
-                let overridden = override_reason.is_some();
+                // Which gate an override passes, named before the close.
+                let overridden = override_reason
+                    .is_some()
+                    .then(|| store.close_blockers(&id).ok())
+                    .flatten()
+                    .filter(|b| !b.is_clear())
+                    .map(|b| b.gate());
                 let patch = IncidentPatch {
                     status: Some(Status::Closed),
                     close_override: override_reason,
@@ -268,19 +274,18 @@ impl Worker {
                 match store.update_incident(&id, &patch, actor, now) {
                     Ok(_) => out(RecordsLoaded::Closed {
                         id: id.clone(),
-                        message: if overridden {
-                            format!(
-                                "{id} closed: review gate overridden (recorded in the timeline)"
-                            )
+                        message: if let Some(gate) = overridden {
+                            format!("{id} closed: {gate} overridden (recorded in the timeline)")
                         } else {
                             format!("{id} closed")
                         },
                     }),
                     Err(e) => {
-                        // Refused by the gate (the review is what is missing):
-                        // offer the override; anything else is an error.
+                        // Refused by the gate (an incomplete review or open
+                        // checklist items): offer the override; anything else
+                        // is an error.
                         let gate = matches!(e, StoreError::Invalid(_))
-                            && store.review(&id).is_ok_and(|r| r.gate_problem().is_some());
+                            && store.close_blockers(&id).is_ok_and(|b| !b.is_clear());
                         let message = e.to_string();
                         out(if gate {
                             RecordsLoaded::GateRefused {
