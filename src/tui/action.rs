@@ -31,6 +31,11 @@ pub enum Action {
         Box<crate::tui::screens::incident::state::Origins>,
     ),
     PeopleLoaded(Vec<Person>),
+    /// The consoles open on this database (this one is `me`), when changed.
+    PresenceLoaded {
+        me: String,
+        present: Vec<crate::store::Presence>,
+    },
     DraftsLoaded(Vec<Draft>),
     Created(Box<Incident>),
     Saved(String),

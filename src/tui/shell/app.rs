@@ -78,6 +78,9 @@ pub struct App {
     pub watcher: crate::tui::screens::watcher::state::WatcherState,
     /// The watcher screen's scroll, kept between visits.
     pub watcher_kept: crate::tui::screens::watcher::state::WatcherScreen,
+    /// Every console open on this database, this one (`console_id`) too.
+    pub present: Vec<crate::store::Presence>,
+    pub console_id: String,
 }
 
 impl App {
@@ -103,6 +106,8 @@ impl App {
             complete_reviews: std::collections::HashSet::new(),
             watcher: crate::tui::screens::watcher::state::WatcherState::default(),
             watcher_kept: Default::default(),
+            present: Vec::new(),
+            console_id: String::new(),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod app;
 pub mod fields;
 pub mod keymap;
 pub mod lend;
+pub mod presence;
 pub mod records;
 pub mod render;
 pub mod router;

@@ -80,7 +80,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
         });
     let clock = now.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let right = format!(" {clock}  {} ", display_safe(&app.actor));
-    let left = vec![
+    let mut left = vec![
         Span::styled(" WARROOM ", t.title()),
         Span::raw(format!(
             " {open} open incident{}{} ",
@@ -92,6 +92,17 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
             }
         )),
     ];
+    // Who else has a console open on this database, in what room is left.
+    let used: usize = left.iter().map(|s| s.content.chars().count()).sum();
+    let room = usize::from(area.width).saturating_sub(used + right.chars().count());
+    let others = super::presence::others(&app.present, &app.console_id);
+    let others: Vec<String> = others
+        .iter()
+        .map(|n| display_safe(n).into_owned())
+        .collect();
+    if let Some(text) = super::presence::bridge_text(&others, room) {
+        left.push(Span::styled(text, t.bold()));
+    }
     let [l, r] = Layout::horizontal([
         Constraint::Min(1),
         Constraint::Length(right.chars().count() as u16),

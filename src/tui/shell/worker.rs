@@ -39,6 +39,7 @@ pub fn worker_loop(
     to_ui: mpsc::UnboundedSender<Action>,
 ) {
     let mut last_version = store.data_version().ok();
+    let mut beat = super::presence::Beat::new(&env.actor, Utc::now());
     let mut records = crate::tui::shell::records::io::Worker::new(&store)
         .with_comms(env.comms.clone(), env.db.clone());
     let send = |a: Action| {
@@ -126,6 +127,12 @@ pub fn worker_loop(
                 // Every poll, not only on a change: one indexed read, and
                 // a claim that failed is retried without another change.
                 poll_alerts(&mut store, &mut feed, now);
+                if let Some(present) = beat.poll(&mut store, open.as_ref(), now) {
+                    send(Action::PresenceLoaded {
+                        me: beat.console_id().to_string(),
+                        present,
+                    });
+                }
                 continue;
             }
             Effect::SaveDraft { key, body } => {
@@ -336,6 +343,8 @@ pub fn worker_loop(
             }
         }
     }
+    // Quit or the channel closed: this console leaves the bridge now.
+    beat.leave(&mut store);
 }
 
 /// The severity a refused update lowered to, when the refusal was the

@@ -128,6 +128,10 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::PeopleLoaded(people) => app.people = people,
+        Action::PresenceLoaded { me, present } => {
+            app.console_id = me;
+            app.present = present;
+        }
         Action::DraftsLoaded(drafts) => {
             for d in drafts {
                 app.drafts.insert(d.key, d.body);
