@@ -1090,3 +1090,68 @@ fn the_incident_view_says_where_its_alerts_and_sources_came_from() {
         }
     }
 }
+
+/// A long message is read whole: Space pages through its text, `b` comes
+/// back, Enter gives it the screen, and the last line can be reached.
+#[test]
+fn a_long_sent_message_scrolls_to_its_last_line_and_reads_whole() {
+    use warroom::store::NewMessage;
+    let (dir, mut store) = fixture();
+    let mut app = incident_app(&store);
+    let id = app.stack.incident().unwrap().id.clone();
+    let body: String = (1..=60)
+        .map(|n| format!("Paragraph line {n:02}.\n"))
+        .collect();
+    let msg = NewMessage {
+        incident_id: id.clone(),
+        audience: Audience::Internal,
+        template: None,
+        body,
+        author: "bob".into(),
+    };
+    store
+        .send_message(&msg, &["outbox".to_string()], now())
+        .unwrap();
+    cmd(&mut app, Command::OpenMessages);
+    records(
+        &mut app,
+        RecordsLoaded::Messages {
+            list: store.messages(&id).unwrap(),
+            id,
+        },
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Paragraph line 01."), "{screen}");
+    assert!(!screen.contains("Paragraph line 60."), "{screen}");
+    assert!(screen.contains("lines 1–"), "{screen}");
+    assert!(screen.contains("of 60 · Space more"), "{screen}");
+
+    cmd(&mut app, Command::TextDown);
+    let screen = draw(&app, 80, 24);
+    assert!(!screen.contains("Paragraph line 01."), "{screen}");
+    assert!(screen.contains("Paragraph line 09."), "{screen}");
+    cmd(&mut app, Command::TextUp);
+    assert!(draw(&app, 80, 24).contains("Paragraph line 01."));
+
+    // Paging on stops at the end, with the last line in view.
+    for _ in 0..20 {
+        cmd(&mut app, Command::TextDown);
+    }
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("Paragraph line 60."), "{screen}");
+    assert!(screen.contains("of 60"), "{screen}");
+
+    // Reading whole: the list goes, far more of the text shows.
+    cmd(&mut app, Command::Top);
+    cmd(&mut app, Command::ToggleReading);
+    let screen = draw(&app, 120, 40);
+    assert!(!screen.contains("Messages sent ("), "{screen}");
+    let shown = (1..=60)
+        .filter(|n| screen.contains(&format!("Paragraph line {n:02}.")))
+        .count();
+    assert!(shown >= 30, "{shown} lines shown:\n{screen}");
+    assert!(screen.contains("Enter the list"), "{screen}");
+    cmd(&mut app, Command::ToggleReading);
+    assert!(draw(&app, 120, 40).contains("Messages sent ("));
+    drop(dir);
+}

@@ -60,6 +60,11 @@ pub enum Command {
     Compose,
     /// The incident's sent messages and their deliveries.
     OpenMessages,
+    /// Page through a long text below a list (the message sent).
+    TextDown,
+    TextUp,
+    /// Read the selected message whole, over the list (and back).
+    ToggleReading,
     // In the composer:
     NextView,
     PrevView,

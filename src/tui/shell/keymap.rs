@@ -190,6 +190,9 @@ pub static KEYMAP: &[Binding] = &[
     // Messages sent
     bind(X::Messages, &[code(KeyCode::Esc)], C::Back, "back to the incident"),
     bind(X::Messages, &[k('r')], C::Retry, "retry every delivery not delivered (as notify retry)"),
+    bind(X::Messages, &[k(' ')], C::TextDown, "more text (pages down through the selected message)"),
+    bind(X::Messages, &[k('b')], C::TextUp, "back up (pages up through the text)"),
+    bind(X::Messages, &[code(KeyCode::Enter)], C::ToggleReading, "read whole (the message over the list; Enter again: the list)"),
     // Metrics view
     bind(X::Metrics, &[code(KeyCode::Esc)], C::Back, "back to the board"),
     bind(X::Metrics, &[k('d')], C::ToggleDrills, "include or exclude drills"),

@@ -14,6 +14,9 @@ use crate::tui::records::RecordsEffect;
 use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::Nav;
 
+/// Lines one Space or `b` moves the message text by.
+const TEXT_PAGE: usize = 8;
+
 /// Opens the messages screen over the open incident.
 pub fn open(id: IncidentId, fx: &mut Vec<Effect>) -> MessagesState {
     let state = MessagesState::new(id.clone());
@@ -33,7 +36,21 @@ impl Screen for MessagesState {
             | Command::Top
             | Command::Bottom
             | Command::PageUp
-            | Command::PageDown => self.cursor = move_cursor(self.cursor, len, cmd),
+            | Command::PageDown => {
+                let was = self.cursor;
+                self.cursor = move_cursor(self.cursor, len, cmd);
+                if self.cursor != was {
+                    self.text_scroll = 0;
+                }
+            }
+            // The view shows what fits; here the scroll stays within the
+            // text's own lines so it never runs far past the end.
+            Command::TextDown => {
+                let lines = self.selected().map_or(0, |m| m.body.lines().count());
+                self.text_scroll = (self.text_scroll + TEXT_PAGE).min(lines.saturating_sub(1));
+            }
+            Command::TextUp => self.text_scroll = self.text_scroll.saturating_sub(TEXT_PAGE),
+            Command::ToggleReading if self.selected().is_some() => self.reading = !self.reading,
             Command::Retry => {
                 if self.list.is_none() {
                     return Outcome::stay();

@@ -14,6 +14,10 @@ pub struct MessagesState {
     pub error: Option<String>,
     /// A retry is running on the store worker.
     pub retrying: bool,
+    /// First line of the selected message's text shown (wrapped lines).
+    pub text_scroll: usize,
+    /// The selected message fills the screen (the list is hidden).
+    pub reading: bool,
 }
 
 impl MessagesState {
@@ -24,6 +28,8 @@ impl MessagesState {
             cursor: 0,
             error: None,
             retrying: false,
+            text_scroll: 0,
+            reading: false,
         }
     }
 

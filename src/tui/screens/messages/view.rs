@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::store::{DeliveryState, SentMessage};
 use crate::text::{display_safe, display_safe_lines};
-use crate::tui::kit::layout::short_time;
+use crate::tui::kit::layout::{short_time, wrap};
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::ctx::Ctx;
 use crate::tui::screens::messages::state::MessagesState;
@@ -54,9 +54,21 @@ pub fn render(state: &MessagesState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
         );
         return;
     }
+    if state.reading {
+        if let Some(m) = state.selected() {
+            render_text(
+                ctx,
+                m,
+                (state.text_scroll, true),
+                frame,
+                list.union(text_area),
+            );
+        }
+        return;
+    }
     render_list(ctx, state, messages, frame, list, now);
     if let Some(m) = state.selected() {
-        render_text(ctx, m, frame, text_area);
+        render_text(ctx, m, (state.text_scroll, false), frame, text_area);
     }
 }
 
@@ -198,20 +210,42 @@ fn render_list(
     );
 }
 
-fn render_text(ctx: &Ctx, m: &SentMessage, frame: &mut Frame, area: Rect) {
+/// `(scroll, reading)`: the first wrapped line shown, and whether the text
+/// fills the screen.
+fn render_text(
+    ctx: &Ctx,
+    m: &SentMessage,
+    (scroll, reading): (usize, bool),
+    frame: &mut Frame,
+    area: Rect,
+) {
     let t = Theme::new(ctx.no_color);
-    let body = display_safe_lines(m.body.trim_end());
-    let room = usize::from(area.height.saturating_sub(1)).max(1);
-    let more = body.len().saturating_sub(room);
-    let shown = if more > 0 { room - 1 } else { room };
-    let mut lines: Vec<Line> = body.iter().take(shown).cloned().map(Line::from).collect();
-    if more > 0 {
-        let rest = body.len() - shown;
+    let body = wrap(
+        &display_safe_lines(m.body.trim_end()),
+        usize::from(area.width).max(1),
+    );
+    // One row for the title; one for the "more" line when the text is longer.
+    let rows = usize::from(area.height.saturating_sub(1)).max(1);
+    let fits = body.len() <= rows;
+    let room = if fits {
+        rows
+    } else {
+        rows.saturating_sub(1).max(1)
+    };
+    let first = scroll.min(body.len().saturating_sub(room));
+    let last = (first + room).min(body.len());
+    let mut lines: Vec<Line> = body[first..last].iter().cloned().map(Line::from).collect();
+    if !fits {
         lines.push(Line::styled(
             format!(
-                "(+{rest} more line{}: warroom notify list {} --json has it whole)",
-                if rest == 1 { "" } else { "s" },
-                display_safe(&m.incident_id)
+                "lines {}–{last} of {} · Space more · b back · Enter {}",
+                first + 1,
+                body.len(),
+                if reading {
+                    "the list"
+                } else {
+                    "reads it whole"
+                }
             ),
             t.dim(),
         ));
