@@ -1,6 +1,7 @@
 //! Turning what the store holds into documents: the stable JSON shapes, the
 //! incident report (JSON, Markdown, HTML) and metrics.
 
+pub mod block;
 pub mod file;
 pub mod html;
 pub mod json;

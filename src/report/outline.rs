@@ -4,36 +4,12 @@
 //! given, so nothing a person or a log typed can become markup or a
 //! terminal command.
 
+pub use super::block::Block;
 use super::model::{Change, Report, clock_outcome};
 
 /// Sources listed in the text forms of a report, at most (most events
 /// first; the JSON report has them all).
 const MAX_SOURCE_ROWS: usize = 200;
-
-/// One block of a document. All text is raw and must be escaped by the
-/// writer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Block {
-    Title(String),
-    /// A prominent warning line (DRILL, LEGAL HOLD).
-    Banner(String),
-    Heading(String),
-    /// A smaller heading inside a section.
-    Subheading(String),
-    Para(String),
-    /// `label: value` lines.
-    Fields(Vec<(String, String)>),
-    Table {
-        head: Vec<String>,
-        rows: Vec<Vec<String>>,
-    },
-    List {
-        ordered: bool,
-        items: Vec<String>,
-    },
-    /// Verbatim lines of untrusted text (an excerpt), shown as a quote.
-    Quote(Vec<String>),
-}
 
 fn or_dash(s: &str) -> String {
     if s.trim().is_empty() {

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::outline::Block;
+use super::block::Block;
 use crate::domain::event::{Event, format_time, kinds};
 use crate::domain::playbook::ChecklistItem;
 use crate::store::SentMessage;
