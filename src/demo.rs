@@ -152,6 +152,8 @@ pub fn load(store: &mut Store, playbook: &Playbook, now: DateTime<Utc>) -> Resul
                 handle: handle.to_string(),
                 name: name.to_string(),
                 contact: contact.to_string(),
+                roles: Vec::new(),
+                on_call: false,
             };
             store.upsert_person(&person, ACTOR, now - Duration::days(1))?;
         }

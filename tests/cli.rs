@@ -477,3 +477,35 @@ fn output_never_carries_escape_sequences_from_incident_text() {
     let v = env.json(&["incident", "show", &id]);
     assert_eq!(v["title"], evil);
 }
+
+#[test]
+fn roster_add_takes_the_roles_someone_may_hold_and_on_call() {
+    let env = Env::new();
+    env.ok(&[
+        "roster",
+        "add",
+        "dana",
+        "--name",
+        "Dana Scully",
+        "--contact",
+        "dana@example.com",
+        "--roles",
+        "security,commander",
+        "--on-call",
+    ]);
+    env.ok(&["roster", "add", "fox", "--name", "Fox Mulder"]);
+    let list = env.json(&["roster", "list"]);
+    assert_eq!(list[0]["handle"], "dana");
+    assert_eq!(
+        list[0]["roles"],
+        serde_json::json!(["commander", "security"])
+    );
+    assert_eq!(list[0]["on_call"], true);
+    assert_eq!(list[1]["roles"], serde_json::json!([]));
+    let text = env.ok(&["roster", "list"]);
+    assert!(text.contains("commander,security  ON CALL"), "{text}");
+    assert!(text.contains("any role"), "{text}");
+    // A role that does not exist is refused, naming the valid ones.
+    let out = env.run(&["roster", "add", "x", "--name", "X", "--roles", "janitor"]);
+    assert_fails(&out, 2, "commander, security, ops, comms");
+}

@@ -37,6 +37,8 @@ fn fixture() -> (TempDir, Store) {
             handle: handle.into(),
             name: name.into(),
             contact: String::new(),
+            roles: Vec::new(),
+            on_call: false,
         };
         store.upsert_person(&p, "setup", at(600)).unwrap();
     }

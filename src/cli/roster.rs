@@ -18,6 +18,13 @@ pub enum RosterCmd {
         name: String,
         #[arg(long, default_value = "")]
         contact: String,
+        /// The roles they may hold, comma-separated (commander, security,
+        /// ops, comms, legal); none: any role
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<crate::domain::Role>,
+        /// They are on call now (offered first for a role)
+        #[arg(long)]
+        on_call: bool,
     },
     /// List the roster
     List {
@@ -32,6 +39,8 @@ pub(super) fn roster(ctx: &AppContext, cmd: RosterCmd, now: DateTime<Utc>) -> Re
             handle,
             name,
             contact,
+            roles,
+            on_call,
         } => {
             let mut store = ctx.open_store()?;
             let p = store.upsert_person(
@@ -39,6 +48,8 @@ pub(super) fn roster(ctx: &AppContext, cmd: RosterCmd, now: DateTime<Utc>) -> Re
                     handle,
                     name,
                     contact,
+                    roles,
+                    on_call,
                 },
                 &ctx.actor,
                 now,
@@ -51,11 +62,18 @@ pub(super) fn roster(ctx: &AppContext, cmd: RosterCmd, now: DateTime<Utc>) -> Re
                 print_json(&serde_json::to_value(&people).context("encoding roster")?)?;
             } else {
                 for p in people {
+                    let roles = if p.roles.is_empty() {
+                        "any role".to_string()
+                    } else {
+                        crate::domain::roles::roles_text(&p.roles)
+                    };
                     println!(
-                        "{:<16} {:<24} {}",
+                        "{:<16} {:<24} {:<28} {}{}",
                         display_safe(&p.handle),
                         display_safe(&p.name),
-                        display_safe(&p.contact)
+                        display_safe(&p.contact),
+                        roles,
+                        if p.on_call { "  ON CALL" } else { "" }
                     );
                 }
             }

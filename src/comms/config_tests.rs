@@ -111,6 +111,8 @@ fn escalations_go_through_the_internal_defaults_or_the_named_sinks() {
         handle: "dana".into(),
         name: "Dana Scully".into(),
         contact: "dana@example.com".into(),
+        roles: Vec::new(),
+        on_call: false,
     }];
     let m = |w: &str| CommsConfig::escalation_mailbox(w, &people).map(|m| m.to_string());
     assert_eq!(m("ciso@example.com").as_deref(), Some("ciso@example.com"));

@@ -62,6 +62,14 @@ impl std::str::FromStr for Role {
     }
 }
 
+// As its name ("commander"), in the roster's JSON and its events.
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Role, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::fmt::Display for Role {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -90,6 +98,51 @@ pub struct Person {
     pub handle: String,
     pub name: String,
     pub contact: String,
+    /// The roles they may hold; empty: any role.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// On call now: offered first when a role is handed out.
+    #[serde(default)]
+    pub on_call: bool,
+}
+
+impl Person {
+    /// Someone with only a handle, name and contact (any role, not on call).
+    pub fn new(handle: &str, name: &str, contact: &str) -> Person {
+        Person {
+            handle: handle.to_string(),
+            name: name.to_string(),
+            contact: contact.to_string(),
+            roles: Vec::new(),
+            on_call: false,
+        }
+    }
+
+    pub fn can_hold(&self, role: Role) -> bool {
+        self.roles.is_empty() || self.roles.contains(&role)
+    }
+}
+
+/// Roles as the roster stores them: "commander,security" (empty: any).
+pub fn roles_text(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The roster's stored roles back; a name not known is an error naming it.
+pub fn parse_roles(text: &str) -> Result<Vec<Role>, ParseError> {
+    let mut out: Vec<Role> = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let role: Role = part.parse()?;
+        if !out.contains(&role) {
+            out.push(role);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// A person's handle: short, no spaces, so it can be typed in a command.

@@ -7,12 +7,13 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde_json::json;
 
 use super::changes::{load_in_tx, save_in_tx};
-use super::rows::{non_blank, parse_col, parse_opt_time, parse_time};
+use super::migration::Migration;
+use super::rows::{conversion, non_blank, parse_col, parse_opt_time, parse_time};
 use super::timeline::{NewEvent, append};
 use super::{Result, Store, StoreError};
 use crate::domain::IncidentId;
 use crate::domain::event::{format_time, kinds};
-use crate::domain::roles::{Assignment, Person, Role, validate_handle};
+use crate::domain::roles::{Assignment, Person, Role, parse_roles, roles_text, validate_handle};
 use crate::domain::version::{Target, Version};
 
 fn assignment_from_row(r: &Row<'_>) -> rusqlite::Result<Assignment> {
@@ -39,6 +40,15 @@ fn current_term(
     )
     .optional()
 }
+
+/// 17: the roles each person may hold and who is on call.
+pub(super) const MIGRATION: Migration = Migration {
+    version: 17,
+    sql: r#"
+ALTER TABLE people ADD COLUMN roles TEXT NOT NULL DEFAULT '';
+ALTER TABLE people ADD COLUMN on_call INTEGER NOT NULL DEFAULT 0 CHECK (on_call IN (0, 1));
+"#,
+};
 
 impl Store {
     /// Hands `role` to `person` (a roster handle or a typed name). The
@@ -184,15 +194,31 @@ impl Store {
             handle,
             name: person.name.trim().to_string(),
             contact: person.contact.trim().to_string(),
+            roles: {
+                let mut roles = person.roles.clone();
+                roles.sort();
+                roles.dedup();
+                roles
+            },
+            on_call: person.on_call,
         };
         if person.name.is_empty() {
             return Err(StoreError::Invalid("name must not be empty".into()));
         }
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO people (handle, name, contact) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (handle) DO UPDATE SET name = excluded.name, contact = excluded.contact",
-                params![person.handle, person.name, person.contact],
+                "INSERT INTO people (handle, name, contact, roles, on_call)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (handle) DO UPDATE SET name = excluded.name,
+                    contact = excluded.contact, roles = excluded.roles,
+                    on_call = excluded.on_call",
+                params![
+                    person.handle,
+                    person.name,
+                    person.contact,
+                    roles_text(&person.roles),
+                    person.on_call
+                ],
             )?;
             append(
                 tx,
@@ -212,13 +238,16 @@ impl Store {
 
     pub fn people(&self) -> Result<Vec<Person>> {
         self.query_all(
-            "SELECT handle, name, contact FROM people ORDER BY handle",
+            "SELECT handle, name, contact, roles, on_call FROM people ORDER BY handle",
             [],
             |r| {
+                let roles: String = r.get(3)?;
                 Ok(Person {
                     handle: r.get(0)?,
                     name: r.get(1)?,
                     contact: r.get(2)?,
+                    roles: parse_roles(&roles).map_err(|e| conversion(3, e))?,
+                    on_call: r.get(4)?,
                 })
             },
         )

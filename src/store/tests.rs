@@ -314,6 +314,8 @@ fn chain_verifies_and_drills_have_their_own_chain() {
             handle: "bob".into(),
             name: "Bob".into(),
             contact: String::new(),
+            roles: Vec::new(),
+            on_call: false,
         },
         "alice",
         t0(),
@@ -458,4 +460,32 @@ fn many_connections_opening_one_fresh_file_at_once_all_succeed() {
             }
         }
     }
+}
+
+#[test]
+fn the_roster_keeps_the_roles_each_person_may_hold_and_who_is_on_call() {
+    use crate::domain::Role;
+    let (_d, mut s) = open_temp();
+    let mut dana = Person::new("dana", "Dana Scully", "dana@example.com");
+    dana.roles = vec![Role::Security, Role::Commander, Role::Security];
+    dana.on_call = true;
+    s.upsert_person(&dana, "alice", t0()).unwrap();
+    s.upsert_person(&Person::new("fox", "Fox Mulder", ""), "alice", t0())
+        .unwrap();
+    let people = s.people().unwrap();
+    assert_eq!(people[0].handle, "dana");
+    // Kept once each, in the roles' own order.
+    assert_eq!(people[0].roles, [Role::Commander, Role::Security]);
+    assert!(people[0].on_call);
+    assert!(people[0].can_hold(Role::Commander) && !people[0].can_hold(Role::Legal));
+    assert!(people[1].roles.is_empty() && !people[1].on_call);
+    assert!(people[1].can_hold(Role::Legal), "no roles listed: any role");
+    // An update replaces them, and the change is on the record.
+    dana.roles = vec![Role::Legal];
+    dana.on_call = false;
+    s.upsert_person(&dana, "alice", t0()).unwrap();
+    let again = &s.people().unwrap()[0];
+    assert_eq!(again.roles, [Role::Legal]);
+    assert!(!again.on_call);
+    assert_eq!(s.verify_chain().unwrap().failure, None);
 }

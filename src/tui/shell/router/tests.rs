@@ -136,6 +136,8 @@ fn assign_from_the_roster_or_by_typed_name() {
         handle: "bob".into(),
         name: "Bob Okafor".into(),
         contact: String::new(),
+        roles: Vec::new(),
+        on_call: false,
     }];
     cmd(&mut app, Command::Assign);
     let fx = cmd(&mut app, Command::Submit);
