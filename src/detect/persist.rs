@@ -3,11 +3,18 @@
 //! windows that changed), and restores an engine from what was committed.
 //! Used by `scan --commit` and by the follow driver.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
-use super::engine::{Change, Detection, Engine, Window, window_of};
+use serde::{Deserialize, Serialize};
+
+use super::engine::{
+    Change, Detection, Engine, MAX_EVIDENCE_LINES, Window, WindowEntry, window_of,
+};
 use crate::domain::campaign::LATEST_LINES;
-use crate::store::{DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState};
+use crate::store::{
+    CAMPAIGN_DETECTION_LINES, DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState,
+};
 
 /// What is committed of one open detection.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,8 +46,9 @@ struct Pending {
 pub struct Recorder {
     committed: HashMap<(usize, String), Committed>,
     pending: Vec<Pending>,
-    /// (rule, key) -> index in `pending` of its open detection.
-    current: HashMap<(usize, String), usize>,
+    /// Per rule: key -> index in `pending` of its open detection (looked
+    /// up by `&str` for every matching line, so no key is copied to ask).
+    current: Vec<HashMap<String, usize>>,
     /// Open detections a watcher recorded already (opened by lines it
     /// committed): a replay commits only what later lines add to them.
     recorded: HashSet<(usize, String)>,
@@ -54,16 +62,41 @@ impl Recorder {
         let (Change::Opened { rule, key } | Change::Attached { rule, key, .. }) = change else {
             return;
         };
-        let Some(&i) = self.current.get(&(*rule, key.clone())) else {
+        let Some(i) = self.current_of(*rule, key) else {
             return;
         };
         let p = &mut self.pending[i];
-        if p.latest.len() == LATEST_LINES {
-            p.latest.pop_front();
-        }
-        p.latest.push_back(raw.to_string());
-        if let Some(h) = super::logline::host_of(raw) {
+        // The oldest line's buffer takes the newest (no allocation per line
+        // once the bound is reached).
+        let mut line = if p.latest.len() == LATEST_LINES {
+            p.latest.pop_front().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        line.clear();
+        line.push_str(raw);
+        p.latest.push_back(line);
+        if let Some(h) = super::logline::host_of(raw)
+            && p.host.as_deref() != Some(h)
+        {
             p.host = Some(h.to_string());
+        }
+    }
+
+    fn current_of(&self, rule: usize, key: &str) -> Option<usize> {
+        self.current.get(rule)?.get(key).copied()
+    }
+
+    fn set_current(&mut self, rule: usize, key: &str, i: usize) {
+        if self.current.len() <= rule {
+            self.current.resize_with(rule + 1, HashMap::new);
+        }
+        self.current[rule].insert(key.to_string(), i);
+    }
+
+    fn clear_current(&mut self, rule: usize, key: &str) {
+        if let Some(m) = self.current.get_mut(rule) {
+            m.remove(key);
         }
     }
 
@@ -71,7 +104,6 @@ impl Recorder {
     pub fn note(&mut self, change: &Change, source: &str) {
         match change {
             Change::Opened { rule, key } => {
-                let k = (*rule, key.clone());
                 self.pending.push(Pending {
                     rule: *rule,
                     key: key.clone(),
@@ -82,23 +114,26 @@ impl Recorder {
                     latest: VecDeque::new(),
                     host: None,
                 });
-                self.current.insert(k, self.pending.len() - 1);
+                self.set_current(*rule, key, self.pending.len() - 1);
             }
             Change::Attached { rule, key, .. } => {
                 let i = self.entry(*rule, key);
-                self.pending[i].sources.insert(source.to_string());
+                let sources = &mut self.pending[i].sources;
+                if !sources.contains(source) {
+                    sources.insert(source.to_string());
+                }
             }
             Change::Closed { rule, detection } => {
                 let k = (*rule, detection.key.clone());
                 // A watcher's detection that nothing new reached: its
                 // closing is the watcher's to record.
-                if !self.current.contains_key(&k) && self.recorded.remove(&k) {
+                if self.current_of(*rule, &detection.key).is_none() && self.recorded.remove(&k) {
                     self.committed.remove(&k);
                     return;
                 }
                 let i = self.entry(*rule, &detection.key);
                 self.pending[i].closed = Some(detection.clone());
-                self.current.remove(&(*rule, detection.key.clone()));
+                self.clear_current(*rule, &detection.key);
             }
         }
     }
@@ -109,12 +144,12 @@ impl Recorder {
     pub fn note_recorded(&mut self, change: &Change, engine: &Engine) {
         match change {
             Change::Opened { rule, key } | Change::Attached { rule, key, .. } => {
-                let k = (*rule, key.clone());
                 // Opened by a line not recorded (another file first): it
                 // stays one change, with what it holds.
-                if self.current.contains_key(&k) {
+                if self.current_of(*rule, key).is_some() {
                     return;
                 }
+                let k = (*rule, key.clone());
                 if let Some(d) = engine.detection(*rule, key) {
                     self.committed.insert(
                         k.clone(),
@@ -128,7 +163,7 @@ impl Recorder {
             }
             Change::Closed { rule, detection } => {
                 let k = (*rule, detection.key.clone());
-                if self.current.contains_key(&k) {
+                if self.current_of(*rule, &detection.key).is_some() {
                     self.note(change, "");
                 } else {
                     self.committed.remove(&k);
@@ -139,10 +174,10 @@ impl Recorder {
     }
 
     fn entry(&mut self, rule: usize, key: &str) -> usize {
-        let k = (rule, key.to_string());
-        if let Some(i) = self.current.get(&k) {
-            return *i;
+        if let Some(i) = self.current_of(rule, key) {
+            return i;
         }
+        let k = (rule, key.to_string());
         self.pending.push(Pending {
             rule,
             key: key.to_string(),
@@ -153,7 +188,7 @@ impl Recorder {
             latest: VecDeque::new(),
             host: None,
         });
-        self.current.insert(k, self.pending.len() - 1);
+        self.set_current(rule, key, self.pending.len() - 1);
         self.pending.len() - 1
     }
 
@@ -168,7 +203,9 @@ impl Recorder {
     /// of the store).
     pub fn take_changes(&mut self, engine: &Engine) -> Vec<DetectionChange> {
         let mut out = Vec::with_capacity(self.pending.len());
-        self.current.clear();
+        for m in &mut self.current {
+            m.clear();
+        }
         for p in std::mem::take(&mut self.pending) {
             let k = (p.rule, p.key.clone());
             let closed = p.closed.is_some();
@@ -247,6 +284,99 @@ pub fn facts(engine: &Engine, rule: usize) -> RuleFacts {
     }
 }
 
+/// How many of a window's first lines a detection of rule `ri` can keep
+/// (the store keeps as many of a detection's first lines).
+fn evidence_lines(engine: &Engine, ri: usize) -> usize {
+    if engine.rule(ri).incident.is_campaign() {
+        CAMPAIGN_DETECTION_LINES
+    } else {
+        MAX_EVIDENCE_LINES
+    }
+}
+
+/// A window as saved: entry times as differences from the one before (the
+/// first's from the epoch) with their counts, the `distinct` values if the
+/// rule counts them, and the lines of only the first entries, as many as a
+/// detection keeps: a flood's windows are rewritten by every commit until
+/// they fire, and their lines were most of what was written.
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved<'a> {
+    v: u8,
+    /// (ms after the entry before, count)
+    e: Vec<(i64, u32)>,
+    #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
+    l: Vec<Option<Cow<'a, str>>>,
+    #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
+    d: Vec<Option<Cow<'a, str>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    a: Option<i64>,
+}
+
+/// A window's saved text, keeping the lines of its first `lines` entries.
+pub fn encode_window(w: &Window, lines: usize) -> String {
+    let mut prev = 0i64;
+    let e = w
+        .entries
+        .iter()
+        .map(|x| {
+            let d = x.at_ms.saturating_sub(prev);
+            prev = x.at_ms;
+            (d, x.count)
+        })
+        .collect();
+    let l = w
+        .entries
+        .iter()
+        .take(lines)
+        .map(|x| x.line.as_deref().map(Cow::Borrowed))
+        .collect();
+    let d = if w.entries.iter().any(|x| x.value.is_some()) {
+        w.entries
+            .iter()
+            .map(|x| x.value.as_deref().map(Cow::Borrowed))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let saved = Saved {
+        v: 2,
+        e,
+        l,
+        d,
+        a: w.armed_ms,
+    };
+    serde_json::to_string(&saved).unwrap_or_default()
+}
+
+/// A window from its saved text (this form, or the JSON of the whole
+/// window that older versions saved). None if it is neither.
+pub fn decode_window(text: &str) -> Option<Window> {
+    let Ok(saved) = serde_json::from_str::<Saved<'_>>(text) else {
+        return serde_json::from_str::<Window>(text).ok();
+    };
+    if saved.v != 2 {
+        return None;
+    }
+    let mut at = 0i64;
+    let mut lines = saved.l.into_iter();
+    let mut values = saved.d.into_iter();
+    let mut w = Window {
+        armed_ms: saved.a,
+        ..Window::default()
+    };
+    for (delta, count) in saved.e {
+        at = at.saturating_add(delta);
+        w.total += u64::from(count);
+        w.entries.push_back(WindowEntry {
+            at_ms: at,
+            count,
+            line: lines.next().flatten().map(Cow::into_owned),
+            value: values.next().flatten().map(Cow::into_owned),
+        });
+    }
+    Some(w)
+}
+
 /// The windows changed since the last call, and those dropped, by rule name.
 pub fn take_windows(engine: &mut Engine) -> (Vec<SavedWindow>, Vec<(String, String)>) {
     let dirty = engine.take_dirty();
@@ -255,7 +385,7 @@ pub fn take_windows(engine: &mut Engine) -> (Vec<SavedWindow>, Vec<(String, Stri
         if let Some(w) = engine.window(ri, &key) {
             windows.push(SavedWindow {
                 rule: engine.rule(ri).name.clone(),
-                state: serde_json::to_string(w).unwrap_or_default(),
+                state: encode_window(w, evidence_lines(engine, ri)),
                 key,
             });
         }
@@ -274,10 +404,7 @@ pub fn take_windows(engine: &mut Engine) -> (Vec<SavedWindow>, Vec<(String, Stri
 pub fn restore(engine: &mut Engine, recorder: &mut Recorder, state: &WatchState) -> (usize, usize) {
     let mut windows = 0;
     for w in &state.windows {
-        let (Some(ri), Ok(window)) = (
-            engine.rule_index(&w.rule),
-            serde_json::from_str::<Window>(&w.state),
-        ) else {
+        let (Some(ri), Some(window)) = (engine.rule_index(&w.rule), decode_window(&w.state)) else {
             continue;
         };
         engine.restore_window(ri, w.key.clone(), window);
@@ -390,6 +517,110 @@ rules:
             .map(|c| (c.new, c.count, c.added, c.closed_after))
             .collect();
         assert_eq!(notes, [(false, 1, 0, true), (true, 1, 1, false)]);
+    }
+
+    fn entry(at_ms: i64, count: u32, line: &str, value: Option<&str>) -> WindowEntry {
+        WindowEntry {
+            at_ms,
+            count,
+            line: Some(line.into()),
+            value: value.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_saved_window_keeps_times_counts_values_and_only_the_first_lines() {
+        let w = Window {
+            entries: VecDeque::from([
+                entry(1_700_000_000_000, 1, "a \"quoted\"\tline", Some("alice")),
+                entry(1_700_000_005_000, 3, "b", Some("bob")),
+                entry(1_700_000_009_999, 1, "c", None),
+            ]),
+            total: 5,
+            armed_ms: Some(1_700_000_009_999),
+            dirty: true,
+        };
+        let text = encode_window(&w, 2);
+        assert!(!text.contains("\"c\""), "{text}");
+        let back = decode_window(&text).unwrap();
+        assert_eq!(back.total, 5);
+        assert_eq!(back.armed_ms, w.armed_ms);
+        assert!(!back.dirty);
+        let got: Vec<_> = back
+            .entries
+            .iter()
+            .map(|e| (e.at_ms, e.count, e.line.as_deref(), e.value.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    1_700_000_000_000,
+                    1,
+                    Some("a \"quoted\"\tline"),
+                    Some("alice")
+                ),
+                (1_700_000_005_000, 3, Some("b"), Some("bob")),
+                (1_700_000_009_999, 1, None, None),
+            ]
+        );
+        // Every line kept when the bound allows.
+        let all = decode_window(&encode_window(&w, 50)).unwrap();
+        assert_eq!(all.entries[2].line.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn windows_saved_whole_by_older_versions_still_load_and_junk_does_not() {
+        let old = r#"{"entries":[{"at_ms":5,"count":2,"line":"x"}],"total":2}"#;
+        let w = decode_window(old).unwrap();
+        assert_eq!((w.total, w.entries[0].line.as_deref()), (2, Some("x")));
+        assert!(decode_window("{\"v\":3,\"e\":[]}").is_none());
+        assert!(decode_window("not json").is_none());
+    }
+
+    #[test]
+    fn a_campaign_rule_saves_two_lines_and_its_detection_after_a_restart_has_them() {
+        let rules = r#"
+events:
+  fail:
+    match: 'Failed password for (?P<user>\S+) from (?P<src>\S+)'
+rules:
+  - rule: wide
+    condition: fail > 3 in 1 minute
+    incident: per_rule
+"#;
+        let new = || {
+            let mut set = RuleSet::default();
+            set.add_texts(&[(PathBuf::from("t.yml"), rules.to_string())]);
+            Engine::new(Arc::new(set), 100)
+        };
+        let mut e = new();
+        let mut out = Vec::new();
+        for s in 0..3 {
+            let line = format!("Failed password for u{s} from 1.2.3.4");
+            e.process(&line, &line, 1, t(s), &mut out);
+        }
+        let (windows, _) = take_windows(&mut e);
+        assert_eq!(windows.len(), 1);
+        assert!(!windows[0].state.contains("u2"), "{}", windows[0].state);
+        let state = WatchState {
+            windows,
+            ..WatchState::default()
+        };
+        let mut again = new();
+        restore(&mut again, &mut Recorder::default(), &state);
+        let line = "Failed password for u3 from 1.2.3.4";
+        again.process(line, line, 1, t(3), &mut out);
+        let d = again.detection(0, "1.2.3.4").unwrap();
+        assert_eq!(d.count, 4);
+        assert_eq!(
+            d.lines,
+            [
+                "Failed password for u0 from 1.2.3.4",
+                "Failed password for u1 from 1.2.3.4",
+                line
+            ]
+        );
     }
 
     #[test]
