@@ -290,13 +290,22 @@ struct Tailed {
     waiting_since: Option<std::time::SystemTime>,
 }
 
+/// A recent match as kept: the rule by number, the line shared by the
+/// changes it made (a flood makes hundreds of thousands).
+struct Recent {
+    at: DateTime<Utc>,
+    rule: usize,
+    key: String,
+    line: Arc<str>,
+}
+
 /// Reading a line's worth of effects into the engine.
 struct Sink {
     engine: Engine,
     recorder: Recorder,
     clock: Clock,
     changes: Vec<Change>,
-    recent: VecDeque<RecentMatch>,
+    recent: VecDeque<Recent>,
     /// The newest log time seen (for closing quiet detections).
     high_water: Option<DateTime<Utc>>,
     lines: u64,
@@ -345,6 +354,8 @@ impl Sink {
         }
         self.engine
             .process(&l.text, &l.raw, l.count, at, &mut self.changes);
+        // The line as shown, made once for all the changes it made.
+        let mut shown: Option<Arc<str>> = None;
         for c in self.changes.drain(..) {
             self.recorder.note_line(&c, source, &l.raw);
             let (rule, key) = match &c {
@@ -354,13 +365,18 @@ impl Sink {
             if self.recent.len() == RECENT_MATCHES {
                 self.recent.pop_front();
             }
-            let mut line: String = l.raw.chars().take(1000).collect();
-            if l.raw.len() > line.len() {
-                line.push('\u{2026}');
-            }
-            self.recent.push_back(RecentMatch {
+            let line = shown
+                .get_or_insert_with(|| {
+                    let mut line: String = l.raw.chars().take(1000).collect();
+                    if l.raw.len() > line.len() {
+                        line.push('\u{2026}');
+                    }
+                    Arc::from(line)
+                })
+                .clone();
+            self.recent.push_back(Recent {
                 at,
-                rule: self.engine.rule(rule).name.clone(),
+                rule,
                 key: key.clone(),
                 line,
             });
@@ -1238,7 +1254,17 @@ impl Follower {
                 .zip(&self.sink.engine.ignored)
                 .map(|(r, n)| (r.name.clone(), *n))
                 .collect(),
-            recent: self.sink.recent.iter().cloned().collect(),
+            recent: self
+                .sink
+                .recent
+                .iter()
+                .map(|r| RecentMatch {
+                    at: r.at,
+                    rule: self.sink.engine.rule(r.rule).name.clone(),
+                    key: r.key.clone(),
+                    line: r.line.to_string(),
+                })
+                .collect(),
             open_detections: self.sink.engine.detections().count(),
         }
     }
