@@ -619,6 +619,12 @@ impl Engine {
         }
     }
 
+    /// How many windows changed since the last [`Engine::take_dirty`], at
+    /// most (some may have been dropped since).
+    pub fn dirty_windows(&self) -> usize {
+        self.dirty.windows.len()
+    }
+
     /// Windows changed since the last call, for persisting.
     pub fn take_dirty(&mut self) -> Dirty {
         let mut dirty = std::mem::take(&mut self.dirty);

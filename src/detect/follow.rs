@@ -1224,6 +1224,11 @@ impl Follower {
         self.sink.lines
     }
 
+    /// Windows the next batch saves, at most.
+    pub fn changed_windows(&self) -> usize {
+        self.sink.engine.dirty_windows()
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.sink.engine
     }

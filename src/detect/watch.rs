@@ -337,6 +337,9 @@ pub const MAX_GROUP_TIME: Duration = Duration::from_secs(1);
 /// ... or this many lines, whichever comes first. A quiet line (nothing
 /// more to read) commits at once.
 pub const GROUP_LINES: u64 = 100_000;
+/// ... or until this many windows changed: each is saved by the commit, so
+/// a flood of distinct keys would hold them all in memory until then.
+pub const GROUP_WINDOWS: usize = 50_000;
 
 /// Polls the follower until it has read everything there is, or a group's
 /// time or lines are used up: one commit then carries the whole group
@@ -350,6 +353,7 @@ fn poll_group(follower: &mut Follower, stop: &AtomicBool, time: Duration) -> boo
         if !more
             || started.elapsed() >= time
             || follower.lines().saturating_sub(first) >= GROUP_LINES
+            || follower.changed_windows() >= GROUP_WINDOWS
             || stop.load(Ordering::Relaxed)
         {
             return more;
