@@ -94,12 +94,11 @@ pub(super) fn apply_change(
 ) -> Result<(), WriteError> {
     let mut tally = Tally::default();
     apply_one(ctx, replay, d, excerpt, shown, outcome, &mut tally)?;
-    tally.write(ctx.tx)?;
-    Ok(())
+    Ok(tally.write(ctx.tx)?)
 }
 
-/// Applies a batch's detection changes in order; what they add to their
-/// incidents is written once per incident, after the last.
+/// Applies a batch's changes in order; what they add to each incident is
+/// written once, after the last.
 pub(super) fn apply_changes(
     ctx: &Ctx<'_>,
     replay: bool,
@@ -110,8 +109,7 @@ pub(super) fn apply_changes(
     for d in changes {
         apply_one(ctx, replay, d, None, None, outcome, &mut tally)?;
     }
-    tally.write(ctx.tx)?;
-    Ok(())
+    Ok(tally.write(ctx.tx)?)
 }
 
 fn apply_one(
