@@ -6,7 +6,9 @@
 # until it has stopped (the final report of evidence and timeline); against
 # `warroom scan` of the same file and fail2ban's own server following it
 # with a private sshd jail (polling backend, dummy action), same run.
-# Prints the database and evidence store growth.
+# Prints the database and evidence store growth, and the CPU time of scan
+# and watch beside their wall time (on a machine shared with other work the
+# wall time moves with the load; the CPU time much less).
 #   usage: benches/flood.sh [LINES] [ADDRESSES]   (fail2ban: apt-get install fail2ban)
 # Figures go into BENCHMARKS.md.
 set -euo pipefail
@@ -48,11 +50,13 @@ export HOME="$work/home" USER=bench
 mkdir -p "$HOME"
 
 # scan of the same file (replay, nothing committed).
+TIMEFORMAT='%U %S'
 t0=$(date +%s.%N)
-"$bin" --db "$work/scan.db" scan "$work/flood.txt" > /dev/null
+{ time "$bin" --db "$work/scan.db" scan "$work/flood.txt" > /dev/null 2> "$work/scan.err"; } 2> "$work/scan.time"
 t1=$(date +%s.%N)
 scan=$(echo "$t1 - $t0" | bc -l)
-printf 'warroom scan: %.2f s\n' "$scan"
+scan_cpu=$(awk '{ print $1 + $2 }' "$work/scan.time")
+printf 'warroom scan: %.2f s (CPU %.2f s)\n' "$scan" "$scan_cpu"
 
 # watch: follow an empty file, then append the whole flood at once.
 mkdir -p "$work/w"
@@ -70,6 +74,8 @@ until [ "$(sqlite3 "$work/w/db/w.db" "PRAGMA busy_timeout=5000; SELECT offset FR
   sleep 0.05
 done
 t1=$(date +%s.%N)
+# CPU time (user + system) the watcher used until then.
+watch_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$watch_pid/stat")
 kill -TERM "$watch_pid"
 wait "$watch_pid" || true
 watch_pid=""
@@ -78,6 +84,8 @@ watch=$(echo "$t1 - $t0" | bc -l)
 stopped=$(echo "$t2 - $t0" | bc -l)
 printf 'warroom watch: all effects committed %.2f s after the append (%.1fx scan); stopped with the final report at %.2f s\n' \
   "$watch" "$(echo "$watch / $scan" | bc -l)" "$stopped"
+printf 'warroom watch: CPU %.2f s until committed (%.1fx scan'"'"'s CPU)\n' \
+  "$watch_cpu" "$(echo "$watch_cpu / $scan_cpu" | bc -l)"
 after=$(du -sb "$work/w/db" | cut -f1)
 db=$(du -cb "$work/w/db"/w.db* | tail -1 | cut -f1)
 printf 'growth: %.2f MB in all (database files %.2f MB: %s)\n' \

@@ -56,12 +56,13 @@ pub enum Change {
     Closed { rule: usize, detection: Detection },
 }
 
-/// One entry of a window: when, how many events, and the line.
+/// One entry of a window: when, how many events, and the line (None when
+/// restored from a save that kept only the lines its evidence needed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowEntry {
     pub at_ms: i64,
     pub count: u32,
-    pub line: String,
+    pub line: Option<String>,
     /// For `distinct(FIELD)`: the field's value (one entry per value,
     /// at its latest time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +79,10 @@ pub struct Window {
     /// the event after `then` fires within the rule's `within` of it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub armed_ms: Option<i64>,
+    /// Changed since the last [`Engine::take_dirty`] (so a window is
+    /// listed once per batch, not hashed again for every hit).
+    #[serde(skip)]
+    pub dirty: bool,
 }
 
 impl Window {
@@ -96,7 +101,8 @@ struct RuleState {
 /// so a driver can persist only those.
 #[derive(Debug, Default)]
 pub struct Dirty {
-    pub windows: HashSet<(usize, String)>,
+    /// Each once, and only windows that still exist.
+    pub windows: Vec<(usize, String)>,
     pub dropped: HashSet<(usize, String)>,
 }
 
@@ -372,7 +378,9 @@ impl Engine {
         }
         let window_ms = i64::try_from(threshold.window.as_millis()).unwrap_or(i64::MAX);
         let at_ms = at.timestamp_millis();
+        let track = self.track_dirty;
         let w = state.windows.entry(key.clone()).or_default();
+        let first_touch = track && !std::mem::replace(&mut w.dirty, true);
         // Keep entries within the window, inclusive: t - e <= window.
         while let Some(front) = w.entries.front() {
             if at_ms.saturating_sub(front.at_ms) > window_ms {
@@ -385,7 +393,7 @@ impl Engine {
         let mut entry = WindowEntry {
             at_ms,
             count,
-            line: raw.to_string(),
+            line: Some(raw.to_string()),
             value: value.map(str::to_string),
         };
         // One entry per distinct value, moved to its latest time.
@@ -422,9 +430,9 @@ impl Engine {
             return;
         }
         let over = state.windows.len() > self.max_keys;
-        if self.track_dirty {
+        if first_touch {
             self.dirty.dropped.remove(&(ri, key.clone()));
-            self.dirty.windows.insert((ri, key));
+            self.dirty.windows.push((ri, key));
         }
         if over {
             self.evict(ri, at_ms, self.keep_ms[ri]);
@@ -457,7 +465,6 @@ impl Engine {
             return;
         };
         if self.track_dirty {
-            self.dirty.windows.remove(&(ri, key.clone()));
             self.dirty.dropped.insert((ri, key.clone()));
         }
         let fires = w
@@ -484,8 +491,8 @@ impl Engine {
         let mut lines: Vec<String> = w
             .entries
             .into_iter()
+            .filter_map(|e| e.line)
             .take(MAX_EVIDENCE_LINES)
-            .map(|e| e.line)
             .collect();
         let mut count = w.total;
         if let Some((raw, n)) = last {
@@ -506,7 +513,6 @@ impl Engine {
         };
         self.state[ri].open.insert(key.clone(), detection);
         if self.track_dirty {
-            self.dirty.windows.remove(&(ri, key.clone()));
             self.dirty.dropped.insert((ri, key.clone()));
         }
         out.push(Change::Opened { rule: ri, key });
@@ -539,7 +545,6 @@ impl Engine {
         for k in gone {
             state.windows.remove(&k);
             if self.track_dirty {
-                self.dirty.windows.remove(&(ri, k.clone()));
                 self.dirty.dropped.insert((ri, k));
             }
         }
@@ -624,9 +629,25 @@ impl Engine {
         }
     }
 
+    /// How many windows changed since the last [`Engine::take_dirty`], at
+    /// most (some may have been dropped since).
+    pub fn dirty_windows(&self) -> usize {
+        self.dirty.windows.len()
+    }
+
     /// Windows changed since the last call, for persisting.
     pub fn take_dirty(&mut self) -> Dirty {
-        std::mem::take(&mut self.dirty)
+        let mut dirty = std::mem::take(&mut self.dirty);
+        // A window dropped after its change is not saved (its drop is); one
+        // dropped and made again is listed again, and kept once.
+        let state = &mut self.state;
+        dirty.windows.retain(|(ri, key)| {
+            state[*ri]
+                .windows
+                .get_mut(key)
+                .is_some_and(|w| std::mem::replace(&mut w.dirty, false))
+        });
+        dirty
     }
 
     pub fn rule_index(&self, name: &str) -> Option<usize> {

@@ -5,9 +5,14 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
-use super::engine::{Change, Detection, Engine, Window, window_of};
+use super::engine::{Change, Detection, Engine, window_of};
 use crate::domain::campaign::EVIDENCE_LINES_LIMIT;
 use crate::store::{DetectionChange, DetectionRecord, RuleFacts, SavedWindow, WatchState};
+
+mod windows;
+
+use windows::evidence_lines;
+pub use windows::{decode_window, encode_window};
 
 /// What is committed of one open detection.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,8 +44,9 @@ struct Pending {
 pub struct Recorder {
     committed: HashMap<(usize, String), Committed>,
     pending: Vec<Pending>,
-    /// (rule, key) -> index in `pending` of its open detection.
-    current: HashMap<(usize, String), usize>,
+    /// Per rule: key -> index in `pending` of its open detection (looked
+    /// up by `&str` for every matching line, so no key is copied to ask).
+    current: Vec<HashMap<String, usize>>,
     /// Open detections a watcher recorded already (opened by lines it
     /// committed): a replay commits only what later lines add to them.
     recorded: HashSet<(usize, String)>,
@@ -57,7 +63,7 @@ impl Recorder {
         let (Change::Opened { rule, key } | Change::Attached { rule, key, .. }) = change else {
             return;
         };
-        let Some(&i) = self.current.get(&(*rule, key.clone())) else {
+        let Some(i) = self.current_of(*rule, key) else {
             return;
         };
         let keep = self
@@ -66,12 +72,41 @@ impl Recorder {
             .copied()
             .unwrap_or(EVIDENCE_LINES_LIMIT);
         let p = &mut self.pending[i];
-        while p.latest.len() >= keep.max(1) {
+        // The oldest line's buffer takes the newest (no allocation per line
+        // once the rule's bound is reached).
+        let keep = keep.max(1);
+        while p.latest.len() > keep {
             p.latest.pop_front();
         }
-        p.latest.push_back(raw.to_string());
-        if let Some(h) = super::logline::host_of(raw) {
+        let mut line = if p.latest.len() == keep {
+            p.latest.pop_front().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        line.clear();
+        line.push_str(raw);
+        p.latest.push_back(line);
+        if let Some(h) = super::logline::host_of(raw)
+            && p.host.as_deref() != Some(h)
+        {
             p.host = Some(h.to_string());
+        }
+    }
+
+    fn current_of(&self, rule: usize, key: &str) -> Option<usize> {
+        self.current.get(rule)?.get(key).copied()
+    }
+
+    fn set_current(&mut self, rule: usize, key: &str, i: usize) {
+        if self.current.len() <= rule {
+            self.current.resize_with(rule + 1, HashMap::new);
+        }
+        self.current[rule].insert(key.to_string(), i);
+    }
+
+    fn clear_current(&mut self, rule: usize, key: &str) {
+        if let Some(m) = self.current.get_mut(rule) {
+            m.remove(key);
         }
     }
 
@@ -79,7 +114,6 @@ impl Recorder {
     pub fn note(&mut self, change: &Change, source: &str) {
         match change {
             Change::Opened { rule, key } => {
-                let k = (*rule, key.clone());
                 self.pending.push(Pending {
                     rule: *rule,
                     key: key.clone(),
@@ -90,23 +124,26 @@ impl Recorder {
                     latest: VecDeque::new(),
                     host: None,
                 });
-                self.current.insert(k, self.pending.len() - 1);
+                self.set_current(*rule, key, self.pending.len() - 1);
             }
             Change::Attached { rule, key, .. } => {
                 let i = self.entry(*rule, key);
-                self.pending[i].sources.insert(source.to_string());
+                let sources = &mut self.pending[i].sources;
+                if !sources.contains(source) {
+                    sources.insert(source.to_string());
+                }
             }
             Change::Closed { rule, detection } => {
                 let k = (*rule, detection.key.clone());
                 // A watcher's detection that nothing new reached: its
                 // closing is the watcher's to record.
-                if !self.current.contains_key(&k) && self.recorded.remove(&k) {
+                if self.current_of(*rule, &detection.key).is_none() && self.recorded.remove(&k) {
                     self.committed.remove(&k);
                     return;
                 }
                 let i = self.entry(*rule, &detection.key);
                 self.pending[i].closed = Some(detection.clone());
-                self.current.remove(&(*rule, detection.key.clone()));
+                self.clear_current(*rule, &detection.key);
             }
         }
     }
@@ -117,12 +154,12 @@ impl Recorder {
     pub fn note_recorded(&mut self, change: &Change, engine: &Engine) {
         match change {
             Change::Opened { rule, key } | Change::Attached { rule, key, .. } => {
-                let k = (*rule, key.clone());
                 // Opened by a line not recorded (another file first): it
                 // stays one change, with what it holds.
-                if self.current.contains_key(&k) {
+                if self.current_of(*rule, key).is_some() {
                     return;
                 }
+                let k = (*rule, key.clone());
                 if let Some(d) = engine.detection(*rule, key) {
                     self.committed.insert(
                         k.clone(),
@@ -136,7 +173,7 @@ impl Recorder {
             }
             Change::Closed { rule, detection } => {
                 let k = (*rule, detection.key.clone());
-                if self.current.contains_key(&k) {
+                if self.current_of(*rule, &detection.key).is_some() {
                     self.note(change, "");
                 } else {
                     self.committed.remove(&k);
@@ -147,10 +184,10 @@ impl Recorder {
     }
 
     fn entry(&mut self, rule: usize, key: &str) -> usize {
-        let k = (rule, key.to_string());
-        if let Some(i) = self.current.get(&k) {
-            return *i;
+        if let Some(i) = self.current_of(rule, key) {
+            return i;
         }
+        let k = (rule, key.to_string());
         self.pending.push(Pending {
             rule,
             key: key.to_string(),
@@ -161,7 +198,7 @@ impl Recorder {
             latest: VecDeque::new(),
             host: None,
         });
-        self.current.insert(k, self.pending.len() - 1);
+        self.set_current(rule, key, self.pending.len() - 1);
         self.pending.len() - 1
     }
 
@@ -176,7 +213,9 @@ impl Recorder {
     /// of the store).
     pub fn take_changes(&mut self, engine: &Engine) -> Vec<DetectionChange> {
         let mut out = Vec::with_capacity(self.pending.len());
-        self.current.clear();
+        for m in &mut self.current {
+            m.clear();
+        }
         for p in std::mem::take(&mut self.pending) {
             let k = (p.rule, p.key.clone());
             let closed = p.closed.is_some();
@@ -265,7 +304,7 @@ pub fn take_windows(engine: &mut Engine) -> (Vec<SavedWindow>, Vec<(String, Stri
         if let Some(w) = engine.window(ri, &key) {
             windows.push(SavedWindow {
                 rule: engine.rule(ri).name.clone(),
-                state: serde_json::to_string(w).unwrap_or_default(),
+                state: encode_window(w, evidence_lines(engine, ri)),
                 key,
             });
         }
@@ -290,10 +329,7 @@ pub fn restore(engine: &mut Engine, recorder: &mut Recorder, state: &WatchState)
         .collect();
     let mut windows = 0;
     for w in &state.windows {
-        let (Some(ri), Ok(window)) = (
-            engine.rule_index(&w.rule),
-            serde_json::from_str::<Window>(&w.state),
-        ) else {
+        let (Some(ri), Some(window)) = (engine.rule_index(&w.rule), decode_window(&w.state)) else {
             continue;
         };
         engine.restore_window(ri, w.key.clone(), window);
@@ -436,6 +472,51 @@ rules:
             .map(|c| (c.new, c.count, c.added, c.closed_after))
             .collect();
         assert_eq!(notes, [(false, 1, 0, true), (true, 1, 1, false)]);
+    }
+
+    #[test]
+    fn a_campaign_rule_saves_two_lines_and_its_detection_after_a_restart_has_them() {
+        let rules = r#"
+events:
+  fail:
+    match: 'Failed password for (?P<user>\S+) from (?P<src>\S+)'
+rules:
+  - rule: wide
+    condition: fail > 3 in 1 minute
+    incident: per_rule
+"#;
+        let new = || {
+            let mut set = RuleSet::default();
+            set.add_texts(&[(PathBuf::from("t.yml"), rules.to_string())]);
+            Engine::new(Arc::new(set), 100)
+        };
+        let mut e = new();
+        let mut out = Vec::new();
+        for s in 0..3 {
+            let line = format!("Failed password for u{s} from 1.2.3.4");
+            e.process(&line, &line, 1, t(s), &mut out);
+        }
+        let (windows, _) = take_windows(&mut e);
+        assert_eq!(windows.len(), 1);
+        assert!(!windows[0].state.contains("u2"), "{}", windows[0].state);
+        let state = WatchState {
+            windows,
+            ..WatchState::default()
+        };
+        let mut again = new();
+        restore(&mut again, &mut Recorder::default(), &state);
+        let line = "Failed password for u3 from 1.2.3.4";
+        again.process(line, line, 1, t(3), &mut out);
+        let d = again.detection(0, "1.2.3.4").unwrap();
+        assert_eq!(d.count, 4);
+        assert_eq!(
+            d.lines,
+            [
+                "Failed password for u0 from 1.2.3.4",
+                "Failed password for u1 from 1.2.3.4",
+                line
+            ]
+        );
     }
 
     #[test]

@@ -269,17 +269,28 @@ fn follow(
     let mut last_report = Instant::now();
     let digests = digest_rules(follower.engine().rules());
     let mut last_digest = Instant::now();
+    let mut group_time = GROUP_TIME;
     loop {
         if last_dirs.elapsed() >= Duration::from_secs(1) {
             waker.watch(&follower.watch_dirs());
             last_dirs = Instant::now();
         }
-        let more = poll_group(follower, stop);
+        let more = poll_group(follower, stop, group_time);
         let stopping = stop.load(Ordering::Relaxed);
         if stopping {
             follower.sweep();
         }
-        if let Some(outcome) = commit(follower, store, playbook, opts, stop)? {
+        let started = Instant::now();
+        let committed = commit(follower, store, playbook, opts, stop)?;
+        // Behind (a flood): the next group reads twice as long as this
+        // commit took, so commits take about a third of the time (each
+        // touches most of a flood's keys, however many lines it carries).
+        group_time = if more {
+            (started.elapsed() * 2).clamp(GROUP_TIME, MAX_GROUP_TIME)
+        } else {
+            GROUP_TIME
+        };
+        if let Some(outcome) = committed {
             // The commit renewed the lease.
             last_renewal = Instant::now();
             on_commit(follower, &outcome);
@@ -366,24 +377,32 @@ fn send_digests(
     }
 }
 
-/// A commit groups what was read for at most this long...
+/// A commit groups what was read for at most this long (while behind,
+/// up to twice as long as the last commit took, at most
+/// [`MAX_GROUP_TIME`])...
 pub const GROUP_TIME: Duration = Duration::from_millis(50);
+/// The longest a group reads while behind before its commit.
+pub const MAX_GROUP_TIME: Duration = Duration::from_secs(1);
 /// ... or this many lines, whichever comes first. A quiet line (nothing
 /// more to read) commits at once.
-pub const GROUP_LINES: u64 = 50_000;
+pub const GROUP_LINES: u64 = 100_000;
+/// ... or until this many windows changed: each is saved by the commit, so
+/// a flood of distinct keys would hold them all in memory until then.
+pub const GROUP_WINDOWS: usize = 50_000;
 
 /// Polls the follower until it has read everything there is, or a group's
 /// time or lines are used up: one commit then carries the whole group
 /// (a flood is a few commits, not one per round of reading). True when
 /// there is more to read.
-fn poll_group(follower: &mut Follower, stop: &AtomicBool) -> bool {
+fn poll_group(follower: &mut Follower, stop: &AtomicBool, time: Duration) -> bool {
     let started = Instant::now();
     let first = follower.lines();
     loop {
         let more = follower.poll();
         if !more
-            || started.elapsed() >= GROUP_TIME
+            || started.elapsed() >= time
             || follower.lines().saturating_sub(first) >= GROUP_LINES
+            || follower.changed_windows() >= GROUP_WINDOWS
             || stop.load(Ordering::Relaxed)
         {
             return more;

@@ -18,7 +18,8 @@ use sha2::{Digest, Sha256};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::{load_in_tx, parse_time, record_change};
 use super::migration::Migration;
-use super::watch_batch::{exec, kinds, one, to_i64};
+use super::watch_batch::{exec, kinds, one};
+use super::watcher_tally::merge_sources;
 use super::{EvidenceContent, NewEvidence, Result, Store};
 use crate::domain::IncidentId;
 use crate::domain::campaign::{
@@ -79,23 +80,6 @@ INSERT INTO watch_incidents (incident_id, rule, grouping, scope, group_by, open,
     GROUP BY d.incident_id;
 "#,
 };
-
-/// Keys named in one `detect.updated` event, at most (the rest counted).
-const MAX_NEW_KEYS: usize = 50;
-/// Source files named per incident, at most.
-const MAX_SOURCES: usize = 20;
-
-/// `sources` JSON with `more` added (bounded, no repeats); None if unchanged.
-fn merge_sources(json: &str, more: &[String]) -> Option<String> {
-    let mut list: Vec<String> = serde_json::from_str(json).unwrap_or_default();
-    let before = list.len();
-    for m in more {
-        if list.len() < MAX_SOURCES && !list.contains(m) {
-            list.push(m.clone());
-        }
-    }
-    (list.len() != before).then(|| serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()))
-}
 
 /// One source of an incident: a key of its detections.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -165,59 +149,6 @@ pub(super) fn register(
             reported.map(format_time).unwrap_or_default(),
             reported.is_none(),
             merge_sources("[]", sources).unwrap_or_else(|| "[]".into())
-        ],
-    )?;
-    Ok(())
-}
-
-/// Hits to report on an incident: `added` events between `first` and
-/// `last`, and `new_key` when a key joined its campaign.
-pub(super) fn accumulate(
-    tx: &Transaction<'_>,
-    incident: &str,
-    added: u64,
-    first: DateTime<Utc>,
-    last: DateTime<Utc>,
-    new_key: Option<&str>,
-    sources: &[String],
-) -> rusqlite::Result<()> {
-    let row: Option<(String, i64, String)> = one(
-        tx,
-        "SELECT new_keys, new_key_count, sources FROM watch_incidents WHERE incident_id = ?1",
-        [incident],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
-    .optional()?;
-    let Some((keys, key_count, known_sources)) = row else {
-        // An incident the watcher did not open through this table (an
-        // imported alert's): nothing to coalesce into.
-        return Ok(());
-    };
-    let mut keys_json = None;
-    if let Some(k) = new_key
-        && usize::try_from(key_count).unwrap_or(usize::MAX) < MAX_NEW_KEYS
-    {
-        let mut list: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
-        list.push(k.to_string());
-        keys_json = serde_json::to_string(&list).ok();
-    }
-    let joined = i64::from(new_key.is_some());
-    exec(
-        tx,
-        "UPDATE watch_incidents SET due = 1, pending = pending + ?2,
-            pending_first = min(coalesce(pending_first, ?3), ?3),
-            pending_last = max(coalesce(pending_last, ?4), ?4),
-            keys = keys + ?5, new_key_count = new_key_count + ?5,
-            new_keys = coalesce(?6, new_keys), sources = coalesce(?7, sources)
-         WHERE incident_id = ?1",
-        params![
-            incident,
-            to_i64(added),
-            format_time(first),
-            format_time(last),
-            joined,
-            keys_json,
-            merge_sources(&known_sources, sources)
         ],
     )?;
     Ok(())

@@ -36,6 +36,7 @@ mod watch_indexes;
 mod watch_lease;
 mod watcher;
 mod watcher_apply;
+mod watcher_tally;
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
@@ -70,8 +71,8 @@ pub use schema::APPLICATION_ID;
 pub use source_reads::SourceRead;
 pub use timeline::{Checkpoint, VerifyFailure, VerifyReport};
 pub use watch_batch::{
-    CommitOutcome, DetectionChange, MAX_DETECTION_LINES, OpenedDetection, RuleFacts,
-    kinds as detect_kinds,
+    CAMPAIGN_DETECTION_LINES, CommitOutcome, DetectionChange, MAX_DETECTION_LINES, OpenedDetection,
+    RuleFacts, kinds as detect_kinds,
 };
 pub use watch_lease::{LeaseClaim, LeaseHolder, LeaseTerm, WatchLease};
 pub use watcher::{DetectionRecord, FileCheckpoint, SavedWindow, WatchBatch, WatchState};

@@ -16,6 +16,12 @@ use crate::domain::{IncidentId, Playbook, Severity, Source};
 /// same number, `detect::engine::MAX_EVIDENCE_LINES`).
 pub const MAX_DETECTION_LINES: usize = 50;
 
+/// First (and latest) lines a campaign's detection row keeps. A campaign's
+/// excerpt takes its first and latest lines from its first and latest
+/// detections, so each of its thousands of detections keeps only a few (a
+/// notify-only campaign's too: its alert names one detection).
+pub const CAMPAIGN_DETECTION_LINES: usize = 2;
+
 /// Timeline event kinds written by the watcher (the report's Detections
 /// section lists every `detect.*` event of an incident).
 pub mod kinds {

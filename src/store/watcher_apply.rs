@@ -16,9 +16,10 @@ use super::incidents::create_in_tx;
 use super::incidents::{load_in_tx, record_change};
 use super::timeline::{NewEvent, append};
 use super::watch_batch::{
-    CommitOutcome, Ctx, DetectionChange, MAX_DETECTION_LINES, OpenedDetection, Shown, cut_title,
-    exec, incident_title, kinds, one, to_i64, window_text,
+    CAMPAIGN_DETECTION_LINES, CommitOutcome, Ctx, DetectionChange, MAX_DETECTION_LINES,
+    OpenedDetection, Shown, cut_title, exec, incident_title, kinds, one, to_i64, window_text,
 };
+use super::watcher_tally::Tally;
 use super::{NewEvidence, NewIncident, WriteError};
 use crate::domain::IncidentId;
 use crate::domain::campaign::{IncidentGrouping, campaign_title};
@@ -82,6 +83,7 @@ enum Target {
     None,
 }
 
+/// Applies one detection change (an imported alert's).
 pub(super) fn apply_change(
     ctx: &Ctx<'_>,
     replay: bool,
@@ -89,6 +91,35 @@ pub(super) fn apply_change(
     excerpt: Option<&(StoredContent, NewEvidence)>,
     shown: Option<&Shown<'_>>,
     outcome: &mut CommitOutcome,
+) -> Result<(), WriteError> {
+    let mut tally = Tally::default();
+    apply_one(ctx, replay, d, excerpt, shown, outcome, &mut tally)?;
+    Ok(tally.write(ctx.tx)?)
+}
+
+/// Applies a batch's changes in order; what they add to each incident is
+/// written once, after the last.
+pub(super) fn apply_changes(
+    ctx: &Ctx<'_>,
+    replay: bool,
+    changes: &[DetectionChange],
+    outcome: &mut CommitOutcome,
+) -> Result<(), WriteError> {
+    let mut tally = Tally::default();
+    for d in changes {
+        apply_one(ctx, replay, d, None, None, outcome, &mut tally)?;
+    }
+    Ok(tally.write(ctx.tx)?)
+}
+
+fn apply_one(
+    ctx: &Ctx<'_>,
+    replay: bool,
+    d: &DetectionChange,
+    excerpt: Option<&(StoredContent, NewEvidence)>,
+    shown: Option<&Shown<'_>>,
+    outcome: &mut CommitOutcome,
+    tally: &mut Tally,
 ) -> Result<(), WriteError> {
     let tx = ctx.tx;
     let id = match target_row(tx, replay, d)? {
@@ -112,7 +143,7 @@ pub(super) fn apply_change(
             } else {
                 None
             };
-            attach(ctx, id, d, added, &new_lines, excerpt)?;
+            attach(ctx, id, d, added, &new_lines, excerpt, tally)?;
             outcome.attached += added;
             exec(
                 tx,
@@ -129,12 +160,12 @@ pub(super) fn apply_change(
             id
         }
         Target::Open(id) => {
-            attach(ctx, id, d, d.added, &d.new_lines, excerpt)?;
+            attach(ctx, id, d, d.added, &d.new_lines, excerpt, tally)?;
             outcome.attached += d.added;
             id
         }
         Target::None => {
-            let opened = open_detection(ctx, d, excerpt, shown, &mut outcome.deliver)?;
+            let opened = open_detection(ctx, d, excerpt, shown, &mut outcome.deliver, tally)?;
             let id = opened.id;
             outcome.opened.push(opened);
             id
@@ -185,6 +216,7 @@ fn open_detection(
     excerpt: Option<&(StoredContent, NewEvidence)>,
     shown: Option<&Shown<'_>>,
     deliver: &mut Vec<NewAlert>,
+    tally: &mut Tally,
 ) -> Result<OpenedDetection, WriteError> {
     let tx = ctx.tx;
     let f = &d.facts;
@@ -302,15 +334,14 @@ fn open_detection(
         |r| r.get(0),
     )?;
     if let Some(inc) = &joined {
-        campaigns::accumulate(
-            tx,
+        tally.add(
             inc.as_str(),
             d.count,
             d.first_seen,
             d.last_seen,
             Some(&d.key),
             &d.sources,
-        )?;
+        );
     }
     let describe = if f.group_by == "global" {
         format!("rule \"{}\" fired", f.rule)
@@ -440,6 +471,7 @@ fn attach(
     added: u64,
     new_lines: &[String],
     excerpt: Option<&(StoredContent, NewEvidence)>,
+    tally: &mut Tally,
 ) -> Result<(), WriteError> {
     let tx = ctx.tx;
     type Row = (i64, String, String, String, String, Option<String>);
@@ -492,15 +524,14 @@ fn attach(
         return Ok(());
     }
     let Some((stored, new)) = excerpt.filter(|_| !new_lines.is_empty()) else {
-        campaigns::accumulate(
-            tx,
+        tally.add(
             &incident_id,
             added,
             d.first_seen,
             d.last_seen,
             None,
             &d.sources,
-        )?;
+        );
         return Ok(());
     };
     let mut inc = load_in_tx(tx, &incident_id)?;
@@ -535,12 +566,6 @@ fn attach(
     insert_evidence_in_tx(tx, &iid, stored, new, ctx.actor, ctx.now)?;
     Ok(())
 }
-
-/// First (and latest) lines a detection row keeps. A campaign's excerpt
-/// takes its first and latest lines from its first and latest detections,
-/// so each of its thousands of detections keeps only a few (a notify-only
-/// campaign's too: its alert names one detection).
-pub(super) const CAMPAIGN_DETECTION_LINES: usize = 2;
 
 fn lines_kept(d: &DetectionChange) -> usize {
     if d.facts.incident.is_campaign() {
