@@ -1,8 +1,8 @@
 //! Where the keys, views, ticks, openings and closings of the screens go.
 //! The screens in `stack::screen_list` are lent a `Ctx` (taken off the
 //! stack meanwhile) and their `Outcome` is applied here; their arms are
-//! made from that list. The board, incident, evidence, review and
-//! composer screens still take the app and have arms of their own.
+//! made from that list. The board and incident screens still take the
+//! app and have arms of their own; the composer has one to open.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -15,7 +15,8 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
-use crate::tui::screens::ctx::Outcome;
+use crate::tui::screens::compose::state::{ComposeEnv, Composer};
+use crate::tui::screens::ctx::{Ctx, Outcome};
 use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
@@ -23,10 +24,6 @@ use crate::tui::screens::nav::{Nav, Target};
 /// A command for the screen on top.
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
     match app.stack.screen() {
-        Screen::Compose => {
-            compose::command(app, cmd, now, fx);
-            Nav::Stay
-        }
         Screen::Incident => incident_command(app, cmd, now, fx),
         Screen::Board => board_command(app, cmd, now, fx),
         _ => handle_top(app, cmd, now, fx),
@@ -51,9 +48,6 @@ pub fn go(app: &mut App, nav: Nav, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
 /// Draws the screen on top (the board when none is).
 pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
     match app.stack.top() {
-        Some(ScreenState::Compose(c)) => {
-            crate::tui::screens::compose::view::render(app, c, frame, body, now)
-        }
         Some(ScreenState::Incident(state)) => {
             crate::tui::screens::incident::view::render(app, state, frame, body, now)
         }
@@ -74,9 +68,14 @@ pub fn open(app: &mut App, target: Target, now: DateTime<Utc>, fx: &mut Vec<Effe
         Target::Review(id) => ScreenState::Review(review::handle::open(id, fx)),
         Target::Messages(id) => ScreenState::Messages(messages::handle::open(id, fx)),
         Target::Metrics => ScreenState::Metrics(metrics::handle::open(app.metrics_kept, fx)),
-        Target::Compose => match compose::open(app) {
-            Some(c) => ScreenState::Compose(c),
-            None => return,
+        // Opens nothing (and says why) while the incident loads.
+        Target::Compose => match compose::open(&ctx(app, now).with(&app.comms)) {
+            (Some(c), _) => ScreenState::Compose(c),
+            (None, out) => {
+                let nav = apply(app, out, fx);
+                go(app, nav, now, fx);
+                return;
+            }
         },
         Target::Watcher => {
             home(app);
@@ -152,7 +151,7 @@ macro_rules! listed_arms {
             #[allow(unused_imports)]
             use crate::tui::screens::ctx::Screen;
             #[allow(unused_imports)]
-            use crate::tui::screens::{alerts::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
+            use crate::tui::screens::{alerts::state::*, compose::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
 
             pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
                 let c = ctx(app, now);
@@ -193,3 +192,20 @@ macro_rules! listed_arms {
 }
 
 super::stack::screen_list!(listed_arms);
+
+/// A worker's answer (or a tick, a key, a paste) for the composer
+/// wherever it is on the stack: it is lent the context with its feed, and
+/// its `Back` closes it only when it is on top.
+pub fn composer(
+    app: &mut App,
+    now: DateTime<Utc>,
+    fx: &mut Vec<Effect>,
+    f: impl FnOnce(Option<&mut Composer>, &Ctx<ComposeEnv>) -> Outcome,
+) {
+    let on_top = app.stack.screen() == Screen::Compose;
+    let (stack, c) = super::lend::split_compose(app, now);
+    let out = f(stack.compose_mut(), &c);
+    if apply(app, out, fx) == Nav::Back && on_top {
+        app.stack.pop();
+    }
+}

@@ -15,6 +15,7 @@ use crate::tui::screens::nav::Target;
 use crate::tui::shell::alerts::handle as alerts;
 use crate::tui::shell::app::{App, Modal};
 use crate::tui::shell::keymap::Command;
+use crate::tui::shell::screens::composer;
 use crate::tui::shell::stack::ScreenState;
 
 pub mod drafts;
@@ -31,8 +32,11 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
     match action {
         Action::Command(cmd) => command(app, cmd, now, &mut fx),
         Action::Input(key) => {
-            if app.stack.compose().is_some() && app.modal.is_none() && !app.confirm_quit {
-                compose::input(app, key);
+            if app.modal.is_none()
+                && !app.confirm_quit
+                && let Some(c) = app.stack.compose_mut()
+            {
+                compose::input(c, key);
                 return fx;
             }
             if let Some(Modal::NewIncident(f)) = &mut app.modal
@@ -62,8 +66,11 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 }
                 return fx;
             }
-            if app.stack.compose().is_some() && app.modal.is_none() && !app.confirm_quit {
-                compose::paste(app, &text);
+            if app.modal.is_none()
+                && !app.confirm_quit
+                && let Some(c) = app.stack.compose_mut()
+            {
+                compose::paste(c, &text);
                 return fx;
             }
             // One line fields: newlines become spaces; display_safe shows the rest.
@@ -84,7 +91,9 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             if let Some(e) = autosave(app) {
                 fx.push(e);
             }
-            fx.extend(compose::tick(app, now));
+            composer(app, now, &mut fx, |c, _| {
+                effects(c.and_then(|c| compose::tick(c, now)))
+            });
             fx.extend(alerts::tick(app, now));
             fx.push(Effect::Poll {
                 include_closed: app.board.show_closed,
@@ -179,11 +188,27 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::Records(loaded) => {
             crate::tui::shell::records::handle::loaded(app, *loaded, now, &mut fx)
         }
-        Action::DraftNotSaved(key) => compose::draft_not_saved(app, &key),
-        Action::DraftSaved(key, at) => compose::draft_saved(app, &key, at),
-        Action::ComposeLoaded(loaded) => compose::loaded(app, *loaded),
-        Action::MessageSent { report, retry } => compose::sent(app, *report, retry, &mut fx),
-        Action::SendFailed(text) => compose::send_failed(app, text),
+        Action::DraftNotSaved(key) => {
+            if let Some(c) = app.stack.compose_mut() {
+                compose::draft_not_saved(c, &key);
+            }
+        }
+        Action::DraftSaved(key, at) => {
+            if let Some(c) = app.stack.compose_mut() {
+                compose::draft_saved(c, &key, at);
+            }
+        }
+        Action::ComposeLoaded(loaded) => {
+            if let Some(c) = app.stack.compose_mut() {
+                compose::loaded(c, *loaded);
+            }
+        }
+        Action::MessageSent { report, retry } => {
+            composer(app, now, &mut fx, |c, _| compose::sent(c, *report, retry))
+        }
+        Action::SendFailed(text) => {
+            composer(app, now, &mut fx, |c, _| compose::send_failed(c, text))
+        }
         Action::AlertSubjectsLoaded(subjects) => app.alerts.set_subjects(subjects),
         Action::AlertFeed(batch) => fx.extend(app.alerts.arrived(*batch, &app.actor)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
@@ -199,12 +224,26 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         }
         Action::Terminate => {
             fx.extend(autosave(app));
-            fx.extend(compose::save(app, now));
+            save_composer(app, now, &mut fx);
             fx.push(Effect::Quit);
             app.quit = true;
         }
     }
     fx
+}
+
+/// Saves the composer's draft now if it changed (quitting, a signal).
+fn save_composer(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
+    composer(app, now, fx, |c, _| {
+        effects(c.and_then(|c| compose::save(c, now)))
+    });
+}
+
+/// An outcome asking only for `e`, if any.
+fn effects(e: Option<Effect>) -> crate::tui::screens::ctx::Outcome {
+    let mut out = crate::tui::screens::ctx::Outcome::stay();
+    out.effects.extend(e);
+    out
 }
 
 /// The incident shown or under the screen shown (the metrics and the
@@ -265,7 +304,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
 fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     app.confirm_quit = false;
     fx.extend(autosave(app));
-    fx.extend(compose::save(app, now));
+    save_composer(app, now, fx);
     fx.push(Effect::Quit);
     app.quit = true;
 }
@@ -274,6 +313,8 @@ fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
 mod alert_list_tests;
 #[cfg(test)]
 mod clock_tests;
+#[cfg(test)]
+mod compose_tests;
 #[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
