@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::app::{App, Modal, say};
 use super::stack::Stack;
 use crate::tui::effect::Effect;
+use crate::tui::screens::board::state::{BoardFeed, BoardState};
 use crate::tui::screens::compose::state::ComposeEnv;
 use crate::tui::screens::ctx::{Ctx, Outcome};
 use crate::tui::screens::nav::Nav;
@@ -82,4 +83,21 @@ pub fn split_compose(app: &mut App, now: DateTime<Utc>) -> (&mut Stack, Ctx<'_, 
         feed: &app.comms,
     };
     (&mut app.stack, c)
+}
+
+/// The board, the stack's floor, and the rest of the app lent to it with
+/// its feed: its state lives in the app beside the rows it orders.
+pub fn board(app: &mut App, now: DateTime<Utc>) -> (&mut BoardState, Ctx<'_, BoardFeed>) {
+    let c = Ctx {
+        now,
+        actor: &app.actor,
+        policy: &app.policy,
+        no_color: app.no_color,
+        rows: &app.rows,
+        people: &app.people,
+        drafts: &app.drafts,
+        detail: None,
+        feed: &app.board_feed,
+    };
+    (&mut app.board, c)
 }

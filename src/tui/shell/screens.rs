@@ -1,8 +1,9 @@
 //! Where the keys, views, ticks, openings and closings of the screens go.
 //! The screens in `stack::screen_list` are lent a `Ctx` (taken off the
 //! stack meanwhile) and their `Outcome` is applied here; their arms are
-//! made from that list. The board and incident screens still take the
-//! app and have arms of their own; the composer has one to open.
+//! made from that list. The board (the floor, held by the app) is lent
+//! its own state; the incident screen still takes the app; the composer
+//! has an arm to open.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -13,10 +14,9 @@ use super::lend::{apply, ctx};
 use super::stack::{Screen, ScreenState};
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
-use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
 use crate::tui::screens::compose::state::{ComposeEnv, Composer};
-use crate::tui::screens::ctx::{Ctx, Outcome};
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen as _};
 use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
@@ -25,7 +25,11 @@ use crate::tui::screens::nav::{Nav, Target};
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
     match app.stack.screen() {
         Screen::Incident => incident_command(app, cmd, now, fx),
-        Screen::Board => board_command(app, cmd, now, fx),
+        Screen::Board => {
+            let (board, c) = super::lend::board(app, now);
+            let out = board.handle(cmd, &c);
+            apply(app, out, fx)
+        }
         _ => handle_top(app, cmd, now, fx),
     }
 }
@@ -52,7 +56,9 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
             crate::tui::screens::incident::view::render(app, state, frame, body, now)
         }
         Some(top) => listed::view(top, app, frame, body, now),
-        None => crate::tui::screens::board::view::render(app, frame, body, now),
+        None => app
+            .board
+            .view(&ctx(app, now).with(&app.board_feed), frame, body),
     }
 }
 

@@ -54,7 +54,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
                 m.loaded(incidents, reviews, &c);
             }
         }
-        RecordsLoaded::ReviewsComplete(set) => app.complete_reviews = set,
+        RecordsLoaded::ReviewsComplete(set) => app.board_feed.complete_reviews = set,
         RecordsLoaded::Messages { id, list } => {
             if let Some(s) = app.stack.messages_mut().filter(|s| s.id == id) {
                 s.loaded(list);

@@ -104,7 +104,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::Resize => {}
         Action::BoardLoaded(rows) => {
             app.rows = rows;
-            app.loaded = true;
+            app.board_feed.loaded = true;
             app.rebuild_order(now);
             fx.extend(crate::tui::shell::records::handle::board_loaded(app));
         }
