@@ -39,7 +39,7 @@ pub fn worker_loop(
     to_ui: mpsc::UnboundedSender<Action>,
 ) {
     let mut last_version = store.data_version().ok();
-    let mut records = crate::tui::shell::records::io::Worker::new(&store)
+    let mut records = crate::tui::shell::record_work::Worker::new(&store)
         .with_comms(env.comms.clone(), env.db.clone());
     let send = |a: Action| {
         let _ = to_ui.send(a);

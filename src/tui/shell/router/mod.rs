@@ -18,6 +18,7 @@ use crate::tui::shell::keymap::Command;
 use crate::tui::shell::screens::composer;
 use crate::tui::shell::stack::ScreenState;
 
+mod answers;
 pub mod drafts;
 mod typing;
 
@@ -106,7 +107,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             app.rows = rows;
             app.board_feed.loaded = true;
             app.rebuild_order(now);
-            fx.extend(crate::tui::shell::records::handle::board_loaded(app));
+            fx.extend(answers::board_loaded(app));
         }
         Action::OriginsLoaded(id, origins) => {
             if let Some(state) = app.stack.incident_mut()
@@ -185,9 +186,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             say(app, text, true);
         }
-        Action::Records(loaded) => {
-            crate::tui::shell::records::handle::loaded(app, *loaded, now, &mut fx)
-        }
+        Action::Records(loaded) => answers::loaded(app, *loaded, now, &mut fx),
         Action::DraftNotSaved(key) => {
             if let Some(c) = app.stack.compose_mut() {
                 compose::draft_not_saved(c, &key);
@@ -315,6 +314,10 @@ mod alert_list_tests;
 mod clock_tests;
 #[cfg(test)]
 mod compose_tests;
+#[cfg(test)]
+mod gate_tests;
+#[cfg(test)]
+mod records_tests;
 #[cfg(test)]
 mod screen_tests;
 #[cfg(test)]
