@@ -15,10 +15,10 @@ use crate::tui::screens::nav::Target;
 use crate::tui::shell::alerts::handle as alerts;
 use crate::tui::shell::app::{App, Modal};
 use crate::tui::shell::keymap::Command;
-use crate::tui::shell::screens::composer;
 use crate::tui::shell::stack::ScreenState;
 
 mod answers;
+mod composer_io;
 pub mod drafts;
 mod typing;
 
@@ -92,9 +92,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             if let Some(e) = autosave(app) {
                 fx.push(e);
             }
-            composer(app, now, &mut fx, |c, _| {
-                effects(c.and_then(|c| compose::tick(c, now)))
-            });
+            composer_io::tick(app, now, &mut fx);
             fx.extend(alerts::tick(app, now));
             fx.push(Effect::Poll {
                 include_closed: app.board.show_closed,
@@ -187,27 +185,11 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             say(app, text, true);
         }
         Action::Records(loaded) => answers::loaded(app, *loaded, now, &mut fx),
-        Action::DraftNotSaved(key) => {
-            if let Some(c) = app.stack.compose_mut() {
-                compose::draft_not_saved(c, &key);
-            }
-        }
-        Action::DraftSaved(key, at) => {
-            if let Some(c) = app.stack.compose_mut() {
-                compose::draft_saved(c, &key, at);
-            }
-        }
-        Action::ComposeLoaded(loaded) => {
-            if let Some(c) = app.stack.compose_mut() {
-                compose::loaded(c, *loaded);
-            }
-        }
-        Action::MessageSent { report, retry } => {
-            composer(app, now, &mut fx, |c, _| compose::sent(c, *report, retry))
-        }
-        Action::SendFailed(text) => {
-            composer(app, now, &mut fx, |c, _| compose::send_failed(c, text))
-        }
+        a @ (Action::DraftNotSaved(_)
+        | Action::DraftSaved(..)
+        | Action::ComposeLoaded(_)
+        | Action::MessageSent { .. }
+        | Action::SendFailed(_)) => composer_io::answer(app, a, now, &mut fx),
         Action::AlertSubjectsLoaded(subjects) => app.alerts.set_subjects(subjects),
         Action::AlertFeed(batch) => fx.extend(app.alerts.arrived(*batch, &app.actor)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
@@ -223,26 +205,12 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         }
         Action::Terminate => {
             fx.extend(autosave(app));
-            save_composer(app, now, &mut fx);
+            composer_io::save(app, now, &mut fx);
             fx.push(Effect::Quit);
             app.quit = true;
         }
     }
     fx
-}
-
-/// Saves the composer's draft now if it changed (quitting, a signal).
-fn save_composer(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    composer(app, now, fx, |c, _| {
-        effects(c.and_then(|c| compose::save(c, now)))
-    });
-}
-
-/// An outcome asking only for `e`, if any.
-fn effects(e: Option<Effect>) -> crate::tui::screens::ctx::Outcome {
-    let mut out = crate::tui::screens::ctx::Outcome::stay();
-    out.effects.extend(e);
-    out
 }
 
 /// The incident shown or under the screen shown (the metrics and the
@@ -303,7 +271,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
 fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     app.confirm_quit = false;
     fx.extend(autosave(app));
-    save_composer(app, now, fx);
+    composer_io::save(app, now, fx);
     fx.push(Effect::Quit);
     app.quit = true;
 }
