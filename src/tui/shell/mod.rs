@@ -10,6 +10,7 @@ pub mod app;
 pub mod fields;
 pub mod keymap;
 pub mod lend;
+mod overlays;
 pub mod record_work;
 pub mod render;
 pub mod router;
