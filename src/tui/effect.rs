@@ -51,7 +51,7 @@ pub enum Effect {
         key: String,
     },
     /// Evidence, review, report, metrics and messages I/O, run by
-    /// `records::io::Worker` on the store worker.
+    /// `shell::record_work::Worker` on the store worker.
     Records(Box<crate::tui::records::RecordsEffect>),
     /// Composer: load the last message sent to the audience and, when a
     /// template is given, the incident as stored to render it with (the

@@ -10,6 +10,7 @@ pub mod command;
 pub mod effect;
 pub mod kit;
 pub mod records;
+pub mod reply;
 pub mod screens;
 pub mod shell;
 #[cfg(test)]

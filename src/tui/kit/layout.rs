@@ -2,9 +2,11 @@
 //! times, and wrapping that a pane can count lines of.
 
 use chrono::{DateTime, Utc};
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::input::LineInput;
 use crate::text::display_safe;
@@ -115,4 +117,15 @@ pub fn wrap(lines: &[String], width: usize) -> Vec<String> {
         }
     }
     out
+}
+
+/// A bordered box of lines over whatever is under it.
+pub fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>) {
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(title))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

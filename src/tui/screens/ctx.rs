@@ -132,3 +132,28 @@ pub trait Screen {
         Outcome::stay()
     }
 }
+
+/// A boxed screen (a large state kept small on the stack) is the screen.
+impl<S: Screen> Screen for Box<S> {
+    type Feed = S::Feed;
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx<Self::Feed>) -> Outcome {
+        (**self).handle(cmd, ctx)
+    }
+
+    fn view(&self, ctx: &Ctx<Self::Feed>, frame: &mut Frame, area: Rect) {
+        (**self).view(ctx, frame, area)
+    }
+
+    fn context(&self) -> Context {
+        (**self).context()
+    }
+
+    fn open(target: &Target, ctx: &Ctx<Self::Feed>) -> Option<(Self, Outcome)> {
+        S::open(target, ctx).map(|(s, out)| (Box::new(s), out))
+    }
+
+    fn tick(&mut self, ctx: &Ctx<Self::Feed>) -> Outcome {
+        (**self).tick(ctx)
+    }
+}

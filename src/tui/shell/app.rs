@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 
 use super::keymap::Context;
 use super::stack::Stack;
+use crate::domain::Policy;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::Person;
-use crate::domain::sla::{clocks, most_urgent};
-use crate::domain::{Policy, Status};
 use crate::store::{BoardRow, IncidentDetail};
-use crate::tui::screens::board::state::{BoardState, SortKey};
+use crate::tui::screens::board::state::BoardState;
+use crate::tui::screens::ctx::Screen as _;
 use crate::tui::screens::incident::state::{
     AssignDialog, NEW_INCIDENT_DRAFT, NewIncidentForm, Picker, TextDialog,
 };
@@ -67,13 +67,11 @@ pub struct App {
     pub comms: crate::tui::screens::compose::state::ComposeEnv,
     /// Responder alerts: keys asked for, toasts to show.
     pub alerts: crate::tui::shell::alerts::state::AlertState,
-    pub loaded: bool,
     pub quit: bool,
     /// The metrics screen's drill toggle and period, kept between visits.
     pub metrics_kept: (bool, crate::tui::screens::metrics::state::Window),
-    /// Resolved incidents whose review is complete: the others are
-    /// overdue on the board once past their review's due time.
-    pub complete_reviews: std::collections::HashSet<String>,
+    /// The board's loaded flag and complete reviews (its feed).
+    pub board_feed: crate::tui::screens::board::state::BoardFeed,
     /// The rule watcher the console runs (see `tui::watcher`).
     pub watcher: crate::tui::screens::watcher::state::WatcherState,
     /// The watcher screen's scroll, kept between visits.
@@ -100,10 +98,9 @@ impl App {
             pending_form: None,
             comms: crate::tui::screens::compose::state::ComposeEnv::default(),
             alerts: crate::tui::shell::alerts::state::AlertState::default(),
-            loaded: false,
             quit: false,
             metrics_kept: (false, crate::tui::screens::metrics::state::Window::AllTime),
-            complete_reviews: std::collections::HashSet::new(),
+            board_feed: Default::default(),
             watcher: crate::tui::screens::watcher::state::WatcherState::default(),
             watcher_kept: Default::default(),
             present: Vec::new(),
@@ -127,16 +124,12 @@ impl App {
         }
         match self.stack.top() {
             Some(top) => top.context(),
-            None if self.board.filtering => Context::FilterInput,
-            None => Context::Board,
+            None => self.board.context(),
         }
     }
 
     pub fn selected_row(&self) -> Option<&BoardRow> {
-        self.board
-            .order
-            .get(self.board.selected)
-            .and_then(|i| self.rows.get(*i))
+        self.board.selected_row(&self.rows)
     }
 
     pub fn detail(&self) -> Option<&IncidentDetail> {
@@ -153,71 +146,9 @@ impl App {
         }
     }
 
-    /// Recomputes the board's order after rows, filters or sort changed,
-    /// keeping the same incident selected. The urgency order depends only
-    /// on due times (remaining = due - now), so it does not change as the
-    /// clock ticks and need not be redone every second.
+    /// Recomputes the board's order after rows, filters or sort changed.
     pub fn rebuild_order(&mut self, now: DateTime<Utc>) {
-        let keep = self.selected_row().map(|r| r.incident.id.clone());
-        let needle = self.board.filter.text().trim().to_lowercase();
-        let b = &self.board;
-        let mut order: Vec<usize> = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| b.show_closed || r.incident.status != Status::Closed)
-            .filter(|(_, r)| b.severity_filter.is_none_or(|s| r.incident.severity == s))
-            .filter(|(_, r)| b.status_filter.is_none_or(|s| r.incident.status == s))
-            .filter(|(_, r)| {
-                needle.is_empty()
-                    || r.incident.title.to_lowercase().contains(&needle)
-                    || r.incident.id.as_str().to_lowercase().contains(&needle)
-                    || r.commander
-                        .as_deref()
-                        .is_some_and(|c| c.to_lowercase().contains(&needle))
-            })
-            .map(|(i, _)| i)
-            .collect();
-        match b.sort {
-            SortKey::Urgency => {
-                // (real before drills, no live clock last, earliest due,
-                // most severe, oldest): an exercise never outranks a real
-                // incident, however close its own clocks.
-                let keys: Vec<_> = self
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        let cs = clocks(&r.incident, &self.policy, now);
-                        let due = most_urgent(&cs).map(|c| c.due);
-                        (r.incident.drill, due.is_none(), due, r.incident.severity)
-                    })
-                    .collect();
-                order.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
-            }
-            SortKey::Severity => {
-                order.sort_by_key(|i| {
-                    let inc = &self.rows[*i].incident;
-                    (inc.severity, inc.drill, *i)
-                });
-            }
-            SortKey::Newest => order.sort_by(|a, b| b.cmp(a)),
-            SortKey::Status => {
-                order.sort_by_key(|i| {
-                    let inc = &self.rows[*i].incident;
-                    (inc.status, inc.severity, inc.drill, *i)
-                });
-            }
-        }
-        self.board.order = order;
-        self.board.selected = keep
-            .and_then(|id| {
-                self.board
-                    .order
-                    .iter()
-                    .position(|i| self.rows[*i].incident.id == id)
-            })
-            .unwrap_or(self.board.selected)
-            .min(self.board.order.len().saturating_sub(1));
+        self.board.rebuild(&self.rows, &self.policy, now);
     }
 
     /// Checklist items in display order (by phase, as the playbook lists them).

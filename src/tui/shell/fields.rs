@@ -8,10 +8,10 @@ use crate::tui::effect::Effect;
 use crate::tui::kit::fields::state::{FieldsDialog, autosave};
 use crate::tui::screens::evidence::state::EvidenceAsk;
 use crate::tui::screens::incident::clocks::DetectedAsk;
+use crate::tui::screens::incident::report::ReportAsk;
 use crate::tui::screens::review::state::ReviewAsk;
 use crate::tui::shell::app::{App, Modal};
 use crate::tui::shell::keymap::Command;
-use crate::tui::shell::records::handle::ReportAsk;
 
 /// A command while the dialog has the focus. The dialog was taken out of
 /// `app.modal`; it is put back unless the command closes it.
@@ -80,7 +80,9 @@ fn submit(
         return Ok(());
     }
     if d.purpose::<ReportAsk>().is_some() {
-        return crate::tui::shell::records::handle::submit_report(app, d, fx);
+        let out = crate::tui::screens::incident::report::submit(d, &app.policy)?;
+        crate::tui::shell::lend::apply(app, out, fx);
+        return Ok(());
     }
     if d.purpose::<DetectedAsk>().is_some() {
         return crate::tui::screens::incident::clocks::submit_detected(d, now, fx);

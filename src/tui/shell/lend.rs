@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use super::app::{App, Modal, say};
 use super::stack::Stack;
 use crate::tui::effect::Effect;
+use crate::tui::screens::board::state::{BoardFeed, BoardState};
+use crate::tui::screens::compose::state::ComposeEnv;
 use crate::tui::screens::ctx::{Ctx, Outcome};
 use crate::tui::screens::nav::Nav;
 
@@ -27,6 +29,18 @@ pub fn ctx(app: &App, now: DateTime<Utc>) -> Ctx<'_> {
 
 /// Carries out what a screen asked for; returns where it asked to go.
 pub fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
+    // A screen's draft saves are the app's drafts as soon as asked for.
+    for e in &out.effects {
+        match e {
+            Effect::SaveDraft { key, body } => {
+                app.drafts.insert(key.clone(), body.clone());
+            }
+            Effect::DeleteDraft { key } => {
+                app.drafts.remove(key);
+            }
+            _ => {}
+        }
+    }
     fx.extend(out.effects);
     if let Some((text, error)) = out.message {
         say(app, text, error);
@@ -53,4 +67,37 @@ pub fn split(app: &mut App, now: DateTime<Utc>) -> (&mut Stack, Ctx<'_>) {
         feed: &(),
     };
     (&mut app.stack, c)
+}
+
+/// [`split`] with the composer's feed, the comms settings.
+pub fn split_compose(app: &mut App, now: DateTime<Utc>) -> (&mut Stack, Ctx<'_, ComposeEnv>) {
+    let c = Ctx {
+        now,
+        actor: &app.actor,
+        policy: &app.policy,
+        no_color: app.no_color,
+        rows: &app.rows,
+        people: &app.people,
+        drafts: &app.drafts,
+        detail: None,
+        feed: &app.comms,
+    };
+    (&mut app.stack, c)
+}
+
+/// The board, the stack's floor, and the rest of the app lent to it with
+/// its feed: its state lives in the app beside the rows it orders.
+pub fn board(app: &mut App, now: DateTime<Utc>) -> (&mut BoardState, Ctx<'_, BoardFeed>) {
+    let c = Ctx {
+        now,
+        actor: &app.actor,
+        policy: &app.policy,
+        no_color: app.no_color,
+        rows: &app.rows,
+        people: &app.people,
+        drafts: &app.drafts,
+        detail: None,
+        feed: &app.board_feed,
+    };
+    (&mut app.board, c)
 }

@@ -2,16 +2,17 @@
 //! the router that handles the global keys once and hands the rest to the
 //! top screen, the frame drawn around the screens, the event loop and the
 //! one store worker. The dialogs shared by several screens (help, the field
-//! dialog), the alert toasts and the evidence and review screens' store
-//! work live here too.
+//! dialog) and the alert toasts live here too; the record screens' store
+//! work is routed to their own `io.rs` (`record_work.rs`).
 
 pub mod alerts;
 pub mod app;
 pub mod fields;
 pub mod keymap;
 pub mod lend;
+mod overlays;
 pub mod presence;
-pub mod records;
+pub mod record_work;
 pub mod render;
 pub mod router;
 pub mod runtime;

@@ -32,7 +32,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     render_footer(app, frame, footer);
     match &app.modal {
         Some(Modal::Help { scroll, under }) => {
-            crate::tui::screens::incident::dialogs_view::help(app, *scroll, *under, frame, body)
+            super::overlays::help(app, *scroll, *under, frame, body)
         }
         Some(Modal::NewIncident(form)) => {
             crate::tui::screens::incident::dialogs_view::new_incident(app, form, frame, body)
@@ -52,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
         None => {}
     }
     if app.confirm_quit {
-        crate::tui::screens::incident::dialogs_view::confirm_quit(app, frame, body);
+        super::overlays::confirm_quit(app, frame, body);
     }
 }
 

@@ -1,8 +1,9 @@
 //! Where the keys, views, ticks, openings and closings of the screens go.
 //! The screens in `stack::screen_list` are lent a `Ctx` (taken off the
 //! stack meanwhile) and their `Outcome` is applied here; their arms are
-//! made from that list. The board, incident, evidence, review and
-//! composer screens still take the app and have arms of their own.
+//! made from that list. The board (the floor, held by the app) is lent
+//! its own state; the incident screen still takes the app; the composer
+//! has an arm to open.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -13,9 +14,9 @@ use super::lend::{apply, ctx};
 use super::stack::{Screen, ScreenState};
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
-use crate::tui::screens::board::handle::board_command;
 use crate::tui::screens::compose::handle as compose;
-use crate::tui::screens::ctx::Outcome;
+use crate::tui::screens::compose::state::{ComposeEnv, Composer};
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen as _};
 use crate::tui::screens::incident::handle::incident_command;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::nav::{Nav, Target};
@@ -23,12 +24,12 @@ use crate::tui::screens::nav::{Nav, Target};
 /// A command for the screen on top.
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
     match app.stack.screen() {
-        Screen::Compose => {
-            compose::command(app, cmd, now, fx);
-            Nav::Stay
-        }
         Screen::Incident => incident_command(app, cmd, now, fx),
-        Screen::Board => board_command(app, cmd, now, fx),
+        Screen::Board => {
+            let (board, c) = super::lend::board(app, now);
+            let out = board.handle(cmd, &c);
+            apply(app, out, fx)
+        }
         _ => handle_top(app, cmd, now, fx),
     }
 }
@@ -51,14 +52,13 @@ pub fn go(app: &mut App, nav: Nav, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
 /// Draws the screen on top (the board when none is).
 pub fn render(app: &App, frame: &mut Frame, body: Rect, now: DateTime<Utc>) {
     match app.stack.top() {
-        Some(ScreenState::Compose(c)) => {
-            crate::tui::screens::compose::view::render(app, c, frame, body, now)
-        }
         Some(ScreenState::Incident(state)) => {
             crate::tui::screens::incident::view::render(app, state, frame, body, now)
         }
         Some(top) => listed::view(top, app, frame, body, now),
-        None => crate::tui::screens::board::view::render(app, frame, body, now),
+        None => app
+            .board
+            .view(&ctx(app, now).with(&app.board_feed), frame, body),
     }
 }
 
@@ -74,9 +74,14 @@ pub fn open(app: &mut App, target: Target, now: DateTime<Utc>, fx: &mut Vec<Effe
         Target::Review(id) => ScreenState::Review(review::handle::open(id, fx)),
         Target::Messages(id) => ScreenState::Messages(messages::handle::open(id, fx)),
         Target::Metrics => ScreenState::Metrics(metrics::handle::open(app.metrics_kept, fx)),
-        Target::Compose => match compose::open(app) {
-            Some(c) => ScreenState::Compose(c),
-            None => return,
+        // Opens nothing (and says why) while the incident loads.
+        Target::Compose => match compose::open(&ctx(app, now).with(&app.comms)) {
+            (Some(c), _) => ScreenState::Compose(c),
+            (None, out) => {
+                let nav = apply(app, out, fx);
+                go(app, nav, now, fx);
+                return;
+            }
         },
         Target::Watcher => {
             home(app);
@@ -152,7 +157,7 @@ macro_rules! listed_arms {
             #[allow(unused_imports)]
             use crate::tui::screens::ctx::Screen;
             #[allow(unused_imports)]
-            use crate::tui::screens::{alerts::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
+            use crate::tui::screens::{alerts::state::*, compose::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
 
             pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
                 let c = ctx(app, now);
@@ -193,3 +198,20 @@ macro_rules! listed_arms {
 }
 
 super::stack::screen_list!(listed_arms);
+
+/// A worker's answer (or a tick, a key, a paste) for the composer
+/// wherever it is on the stack: it is lent the context with its feed, and
+/// its `Back` closes it only when it is on top.
+pub fn composer(
+    app: &mut App,
+    now: DateTime<Utc>,
+    fx: &mut Vec<Effect>,
+    f: impl FnOnce(Option<&mut Composer>, &Ctx<ComposeEnv>) -> Outcome,
+) {
+    let on_top = app.stack.screen() == Screen::Compose;
+    let (stack, c) = super::lend::split_compose(app, now);
+    let out = f(stack.compose_mut(), &c);
+    if apply(app, out, fx) == Nav::Back && on_top {
+        app.stack.pop();
+    }
+}

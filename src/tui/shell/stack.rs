@@ -34,6 +34,8 @@ macro_rules! screen_list {
             Watcher(WatcherScreen) feed(watcher);
             /// Every alert this console has seen, newest first.
             Alerts(AlertsState) feed(alerts.log);
+            /// The message composer, over the incident view.
+            Compose(Box<Composer>) feed(comms);
         }
     };
 }
@@ -49,8 +51,6 @@ macro_rules! stack_types {
         pub enum Screen {
             Board,
             Incident,
-            /// The message composer, over the incident view.
-            Compose,
             $($(#[$doc])* $v,)*
         }
 
@@ -59,7 +59,6 @@ macro_rules! stack_types {
         #[derive(Debug, Clone)]
         pub enum ScreenState {
             Incident(IncidentState),
-            Compose(Box<Composer>),
             $($(#[$doc])* $v($t),)*
         }
 
@@ -67,7 +66,6 @@ macro_rules! stack_types {
             pub fn kind(&self) -> Screen {
                 match self {
                     ScreenState::Incident(_) => Screen::Incident,
-                    ScreenState::Compose(_) => Screen::Compose,
                     $(ScreenState::$v(_) => Screen::$v,)*
                 }
             }
@@ -75,7 +73,6 @@ macro_rules! stack_types {
             /// Where keys go when this screen is on top (and no dialog is open).
             pub fn context(&self) -> Context {
                 match self {
-                    ScreenState::Compose(c) => c.focus(),
                     ScreenState::Incident(i) => match i.pane {
                         Pane::Checklist => Context::Checklist,
                         Pane::Roles => Context::Roles,
@@ -185,20 +182,15 @@ impl Stack {
     }
 
     pub fn compose(&self) -> Option<&Composer> {
-        self.0.iter().rev().find_map(|s| match s {
-            ScreenState::Compose(c) => Some(&**c),
-            _ => None,
-        })
+        self.find::<Box<Composer>>().map(|c| &**c)
     }
 
     pub fn compose_mut(&mut self) -> Option<&mut Composer> {
-        self.0.iter_mut().rev().find_map(|s| match s {
-            ScreenState::Compose(c) => Some(&mut **c),
-            _ => None,
-        })
+        self.find_mut::<Box<Composer>>().map(|c| &mut **c)
     }
 
-    /// The composer, taken off the top (to be pushed back if it stays).
+    /// The composer, taken off the top (a declaration opens the new
+    /// incident under it; quitting with the drafts discarded drops it).
     pub fn take_compose(&mut self) -> Option<Box<Composer>> {
         match self.0.last() {
             Some(ScreenState::Compose(_)) => match self.0.pop() {

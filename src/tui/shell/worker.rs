@@ -40,7 +40,7 @@ pub fn worker_loop(
 ) {
     let mut last_version = store.data_version().ok();
     let mut beat = super::presence::Beat::new(&env.actor, Utc::now());
-    let mut records = crate::tui::shell::records::io::Worker::new(&store)
+    let mut records = crate::tui::shell::record_work::Worker::new(&store)
         .with_comms(env.comms.clone(), env.db.clone());
     let send = |a: Action| {
         let _ = to_ui.send(a);

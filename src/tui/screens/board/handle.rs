@@ -1,23 +1,50 @@
 //! Keys on the board: moving, filtering, sorting, opening.
 
-use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
+use super::state::{BoardFeed, BoardState};
 use crate::domain::{Severity, Status};
-use crate::tui::command::Command;
+use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::kit::input::LineInput;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::nav::{Nav, Target};
-use crate::tui::shell::app::{App, say};
 
-pub fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
-    if app.board.filtering {
+/// The board is the stack's floor: the app holds its state beside the
+/// rows it orders and lends it like any listed screen's.
+impl Screen for BoardState {
+    type Feed = BoardFeed;
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx<BoardFeed>) -> Outcome {
+        let mut out = Outcome::stay();
+        out.nav = board_command(self, ctx, cmd, &mut out);
+        out
+    }
+
+    fn view(&self, ctx: &Ctx<BoardFeed>, frame: &mut Frame, area: Rect) {
+        super::view::render(self, ctx, frame, area, ctx.now)
+    }
+
+    fn context(&self) -> Context {
+        if self.filtering {
+            Context::FilterInput
+        } else {
+            Context::Board
+        }
+    }
+}
+
+fn board_command(b: &mut BoardState, ctx: &Ctx<BoardFeed>, cmd: Command, out: &mut Outcome) -> Nav {
+    let (rows, policy, now) = (ctx.rows, ctx.policy, ctx.now);
+    if b.filtering {
         match cmd {
-            Command::Submit => app.board.filtering = false,
+            Command::Submit => b.filtering = false,
             Command::Cancel => {
-                app.board.filtering = false;
-                app.board.filter = LineInput::default();
-                app.rebuild_order(now);
+                b.filtering = false;
+                b.filter = LineInput::default();
+                b.rebuild(rows, policy, now);
             }
             _ => {}
         }
@@ -30,39 +57,39 @@ pub fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut V
         | Command::Bottom
         | Command::PageUp
         | Command::PageDown => {
-            app.board.selected = move_cursor(app.board.selected, app.board.order.len(), cmd);
+            b.selected = move_cursor(b.selected, b.order.len(), cmd);
         }
         Command::Open => {
-            if let Some(row) = app.selected_row() {
+            if let Some(row) = b.selected_row(rows) {
                 return Nav::Open(Target::Incident(row.incident.id.clone()));
             }
         }
-        Command::Filter => app.board.filtering = true,
+        Command::Filter => b.filtering = true,
         Command::Back => {
-            app.board.filter = LineInput::default();
-            app.board.severity_filter = None;
-            app.board.status_filter = None;
-            app.rebuild_order(now);
+            b.filter = LineInput::default();
+            b.severity_filter = None;
+            b.status_filter = None;
+            b.rebuild(rows, policy, now);
         }
         Command::CycleSort => {
-            app.board.sort = app.board.sort.next();
-            app.rebuild_order(now);
-            say(app, format!("sorted by {}", app.board.sort.label()), false);
+            b.sort = b.sort.next();
+            b.rebuild(rows, policy, now);
+            out.say(format!("sorted by {}", b.sort.label()), false);
         }
         Command::CycleSeverityFilter => {
-            app.board.severity_filter = match app.board.severity_filter {
+            b.severity_filter = match b.severity_filter {
                 None => Some(Severity::P1),
                 Some(Severity::P1) => Some(Severity::P2),
                 Some(Severity::P2) => Some(Severity::P3),
                 Some(Severity::P3) => Some(Severity::P4),
                 Some(Severity::P4) => None,
             };
-            app.board.selected = 0;
-            app.rebuild_order(now);
+            b.selected = 0;
+            b.rebuild(rows, policy, now);
         }
         Command::CycleStatusFilter => {
             let all = Status::ALL;
-            app.board.status_filter = match app.board.status_filter {
+            b.status_filter = match b.status_filter {
                 None => all.first().copied(),
                 Some(s) => all
                     .iter()
@@ -70,32 +97,28 @@ pub fn board_command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut V
                     .and_then(|i| all.get(i + 1))
                     .copied(),
             };
-            if app.board.status_filter == Some(Status::Closed) {
-                app.board.show_closed = true;
-                fx.push(Effect::LoadBoard {
+            if b.status_filter == Some(Status::Closed) {
+                b.show_closed = true;
+                out.push(Effect::LoadBoard {
                     include_closed: true,
                 });
             }
-            app.board.selected = 0;
-            app.rebuild_order(now);
+            b.selected = 0;
+            b.rebuild(rows, policy, now);
         }
         Command::ToggleClosed => {
-            app.board.show_closed = !app.board.show_closed;
-            fx.push(Effect::LoadBoard {
-                include_closed: app.board.show_closed,
+            b.show_closed = !b.show_closed;
+            out.push(Effect::LoadBoard {
+                include_closed: b.show_closed,
             });
-            app.rebuild_order(now);
-            let shown = if app.board.show_closed {
-                "shown"
-            } else {
-                "hidden"
-            };
-            say(app, format!("closed incidents {shown}"), false);
+            b.rebuild(rows, policy, now);
+            let shown = if b.show_closed { "shown" } else { "hidden" };
+            out.say(format!("closed incidents {shown}"), false);
         }
         Command::OpenMetrics => return Nav::Open(Target::Metrics),
-        Command::Acknowledge => match app.selected_row() {
-            Some(row) => fx.push(Effect::Acknowledge(row.incident.id.clone())),
-            None => say(app, "no incident selected", true),
+        Command::Acknowledge => match b.selected_row(rows) {
+            Some(row) => out.push(Effect::Acknowledge(row.incident.id.clone())),
+            None => out.say("no incident selected", true),
         },
         _ => {}
     }

@@ -1,7 +1,11 @@
 //! The board's state: which incidents are shown, in what order, and
 //! which is selected.
 
-use crate::domain::{Severity, Status};
+use chrono::{DateTime, Utc};
+
+use crate::domain::sla::{clocks, most_urgent};
+use crate::domain::{Policy, Severity, Status};
+use crate::store::BoardRow;
 use crate::tui::kit::input::LineInput;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,5 +64,80 @@ impl Default for BoardState {
             status_filter: None,
             show_closed: false,
         }
+    }
+}
+
+/// What the app keeps for the board besides its state: whether the rows
+/// have come, and the resolved incidents whose review is complete (the
+/// others show overdue once past their review's due time).
+#[derive(Debug, Clone, Default)]
+pub struct BoardFeed {
+    pub loaded: bool,
+    pub complete_reviews: std::collections::HashSet<String>,
+}
+
+impl BoardState {
+    pub fn selected_row<'a>(&self, rows: &'a [BoardRow]) -> Option<&'a BoardRow> {
+        self.order.get(self.selected).and_then(|i| rows.get(*i))
+    }
+
+    /// Recomputes the board's order after rows, filters or sort changed,
+    /// keeping the same incident selected. The urgency order depends only
+    /// on due times (remaining = due - now), so it does not change as the
+    /// clock ticks and need not be redone every second.
+    pub fn rebuild(&mut self, rows: &[BoardRow], policy: &Policy, now: DateTime<Utc>) {
+        let keep = self.selected_row(rows).map(|r| r.incident.id.clone());
+        let needle = self.filter.text().trim().to_lowercase();
+        let b = &*self;
+        let mut order: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| b.show_closed || r.incident.status != Status::Closed)
+            .filter(|(_, r)| b.severity_filter.is_none_or(|s| r.incident.severity == s))
+            .filter(|(_, r)| b.status_filter.is_none_or(|s| r.incident.status == s))
+            .filter(|(_, r)| {
+                needle.is_empty()
+                    || r.incident.title.to_lowercase().contains(&needle)
+                    || r.incident.id.as_str().to_lowercase().contains(&needle)
+                    || r.commander
+                        .as_deref()
+                        .is_some_and(|c| c.to_lowercase().contains(&needle))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match b.sort {
+            SortKey::Urgency => {
+                // (real before drills, no live clock last, earliest due,
+                // most severe, oldest): an exercise never outranks a real
+                // incident, however close its own clocks.
+                let keys: Vec<_> = rows
+                    .iter()
+                    .map(|r| {
+                        let cs = clocks(&r.incident, policy, now);
+                        let due = most_urgent(&cs).map(|c| c.due);
+                        (r.incident.drill, due.is_none(), due, r.incident.severity)
+                    })
+                    .collect();
+                order.sort_by(|a, b| keys[*a].cmp(&keys[*b]).then(a.cmp(b)));
+            }
+            SortKey::Severity => {
+                order.sort_by_key(|i| {
+                    let inc = &rows[*i].incident;
+                    (inc.severity, inc.drill, *i)
+                });
+            }
+            SortKey::Newest => order.sort_by(|a, b| b.cmp(a)),
+            SortKey::Status => {
+                order.sort_by_key(|i| {
+                    let inc = &rows[*i].incident;
+                    (inc.status, inc.severity, inc.drill, *i)
+                });
+            }
+        }
+        self.order = order;
+        self.selected = keep
+            .and_then(|id| self.order.iter().position(|i| rows[*i].incident.id == id))
+            .unwrap_or(self.selected)
+            .min(self.order.len().saturating_sub(1));
     }
 }

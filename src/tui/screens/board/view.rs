@@ -6,33 +6,63 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
+use crate::domain::Policy;
 use crate::domain::sla::{clocks, format_countdown, most_urgent};
 use crate::domain::{Incident, Status};
 use crate::store::BoardRow;
 use crate::text::display_safe;
 use crate::tui::kit::layout::input_line;
 use crate::tui::kit::theme::{Theme, Urgency, short_kind, state_word};
-use crate::tui::shell::app::App;
+use crate::tui::screens::board::state::{BoardFeed, BoardState};
+use crate::tui::screens::ctx::Ctx;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+/// The board and what it is lent, as the drawing reads them.
+struct Board<'a> {
+    board: &'a BoardState,
+    rows: &'a [BoardRow],
+    policy: &'a Policy,
+    no_color: bool,
+    feed: &'a BoardFeed,
+}
+
+impl Board<'_> {
+    fn selected_row(&self) -> Option<&BoardRow> {
+        self.board.selected_row(self.rows)
+    }
+}
+
+pub fn render(
+    board: &BoardState,
+    ctx: &Ctx<BoardFeed>,
+    frame: &mut Frame,
+    area: Rect,
+    now: DateTime<Utc>,
+) {
+    let v = &Board {
+        board,
+        rows: ctx.rows,
+        policy: ctx.policy,
+        no_color: ctx.no_color,
+        feed: ctx.feed,
+    };
     let [bar, table, strip] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(4),
     ])
     .areas(area);
-    render_bar(app, frame, bar);
-    if app.board.order.is_empty() {
-        render_empty(app, frame, table);
+    render_bar(v, frame, bar);
+    if v.board.order.is_empty() {
+        render_empty(v, frame, table);
     } else {
-        render_table(app, frame, table, now);
+        render_table(v, frame, table, now);
     }
-    render_strip(app, frame, strip, now);
+    render_strip(v, frame, strip, now);
 }
 
-fn render_bar(app: &App, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
-    let b = &app.board;
+fn render_bar(v: &Board, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(v.no_color);
+    let b = &v.board;
     let mut spans = vec![
         Span::styled(" Sort ", t.bold()),
         Span::raw(format!("{}  ", b.sort.label())),
@@ -59,15 +89,15 @@ fn render_bar(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn render_empty(app: &App, frame: &mut Frame, area: Rect) {
-    let closed_hidden = app
+fn render_empty(v: &Board, frame: &mut Frame, area: Rect) {
+    let closed_hidden = v
         .rows
         .iter()
         .filter(|r| r.incident.status == Status::Closed)
         .count();
-    let text = if !app.loaded {
+    let text = if !v.feed.loaded {
         vec![Line::from("Loading incidents…")]
-    } else if app.rows.is_empty() {
+    } else if v.rows.is_empty() {
         vec![
             Line::from("No incidents yet."),
             Line::from(""),
@@ -77,7 +107,7 @@ fn render_empty(app: &App, frame: &mut Frame, area: Rect) {
             Line::from(""),
             Line::from("  Press ? for every key."),
         ]
-    } else if !app.board.show_closed && closed_hidden == app.rows.len() {
+    } else if !v.board.show_closed && closed_hidden == v.rows.len() {
         vec![Line::from(format!(
             "No open incidents. {closed_hidden} closed: press c to show them, n to declare one."
         ))]
@@ -95,8 +125,8 @@ fn render_empty(app: &App, frame: &mut Frame, area: Rect) {
 const CLOCK_W: usize = 25;
 
 /// The most urgent live clock as board text: `+03:12 resp BREACHED`.
-pub(crate) fn clock_cell(incident: &Incident, app: &App, now: DateTime<Utc>) -> (String, Urgency) {
-    let cs = clocks(incident, &app.policy, now);
+fn clock_cell(incident: &Incident, v: &Board, now: DateTime<Utc>) -> (String, Urgency) {
+    let cs = clocks(incident, v.policy, now);
     match most_urgent(&cs) {
         Some(c) => {
             let u = Urgency::of(c, now);
@@ -124,9 +154,9 @@ pub(crate) fn clock_cell(incident: &Incident, app: &App, now: DateTime<Utc>) -> 
 }
 
 /// Resolved, past the review's due time, and the review is not complete.
-fn review_overdue_at(app: &App, i: &Incident, now: DateTime<Utc>) -> bool {
-    let complete = app.complete_reviews.contains(i.id.as_str());
-    crate::domain::review::review_overdue(i, complete, &app.policy, now)
+fn review_overdue_at(v: &Board, i: &Incident, now: DateTime<Utc>) -> bool {
+    let complete = v.feed.complete_reviews.contains(i.id.as_str());
+    crate::domain::review::review_overdue(i, complete, v.policy, now)
 }
 
 fn status_text(s: Status, narrow: bool) -> &'static str {
@@ -218,28 +248,28 @@ impl Columns {
     }
 }
 
-fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let t = Theme::new(app.no_color);
+fn render_table(v: &Board, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+    let t = Theme::new(v.no_color);
     let cols = Columns::at(area.width);
     let block = Block::new().borders(Borders::TOP).title(format!(
         " Incidents ({} shown of {}) ",
-        app.board.order.len(),
-        app.rows.len()
+        v.board.order.len(),
+        v.rows.len()
     ));
     let inner_h = usize::from(area.height.saturating_sub(2)).max(1);
     // Keep the selection in view without stored scroll state: centre it.
-    let n = app.board.order.len();
-    let sel = app.board.selected.min(n.saturating_sub(1));
+    let n = v.board.order.len();
+    let sel = v.board.selected.min(n.saturating_sub(1));
     let offset = sel
         .saturating_sub(inner_h / 2)
         .min(n.saturating_sub(inner_h));
-    let visible = &app.board.order[offset..(offset + inner_h).min(n)];
+    let visible = &v.board.order[offset..(offset + inner_h).min(n)];
 
     let rows: Vec<Row> = visible
         .iter()
         .enumerate()
-        .filter_map(|(i, idx)| app.rows.get(*idx).map(|r| (offset + i, r)))
-        .map(|(pos, r)| board_row(app, r, pos == sel, cols, &t, now))
+        .filter_map(|(i, idx)| v.rows.get(*idx).map(|r| (offset + i, r)))
+        .map(|(pos, r)| board_row(v, r, pos == sel, cols, &t, now))
         .collect();
     let mut widths: Vec<Constraint> = cols.widths().into_iter().map(Constraint::Length).collect();
     widths.push(Constraint::Min(8));
@@ -264,7 +294,7 @@ fn render_table(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
 }
 
 fn board_row<'a>(
-    app: &App,
+    v: &Board,
     r: &'a BoardRow,
     selected: bool,
     cols: Columns,
@@ -272,12 +302,12 @@ fn board_row<'a>(
     now: DateTime<Utc>,
 ) -> Row<'a> {
     let i = &r.incident;
-    let (clock, urgency) = clock_cell(i, app, now);
+    let (clock, urgency) = clock_cell(i, v, now);
     let mut title = Vec::new();
     if i.drill {
         title.push(Span::styled("DRILL ", t.drill()));
     }
-    if review_overdue_at(app, i, now) {
+    if review_overdue_at(v, i, now) {
         title.push(Span::styled("REVIEW OVERDUE ", t.breached()));
     }
     title.push(Span::raw(display_safe(&i.title).into_owned()));
@@ -312,15 +342,15 @@ fn board_row<'a>(
 }
 
 /// The selected incident in full, below the table (titles are cut there).
-fn render_strip(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let t = Theme::new(app.no_color);
+fn render_strip(v: &Board, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+    let t = Theme::new(v.no_color);
     let block = Block::new().borders(Borders::TOP);
-    let Some(r) = app.selected_row() else {
+    let Some(r) = v.selected_row() else {
         frame.render_widget(block, area);
         return;
     };
     let i = &r.incident;
-    let (clock, urgency) = clock_cell(i, app, now);
+    let (clock, urgency) = clock_cell(i, v, now);
     let mut first = vec![
         Span::styled(format!("{} ", i.id), t.bold()),
         Span::styled(format!("{} ", i.severity), t.severity(i.severity)),
@@ -328,8 +358,8 @@ fn render_strip(app: &App, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
     if i.drill {
         first.push(Span::styled("DRILL ", t.drill()));
     }
-    if review_overdue_at(app, i, now)
-        && let Some(due) = crate::domain::review::review_due(i, &app.policy)
+    if review_overdue_at(v, i, now)
+        && let Some(due) = crate::domain::review::review_due(i, v.policy)
     {
         first.push(Span::styled(
             format!("REVIEW OVERDUE (due {}) ", due.format("%Y-%m-%d %H:%M UTC")),

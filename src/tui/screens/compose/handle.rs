@@ -1,4 +1,6 @@
-//! The composer: how keys and the worker's answers change the app.
+//! The composer: how keys and the worker's answers change it. Its drafts
+//! reach the app's saved drafts as `SaveDraft`/`DeleteDraft` effects,
+//! which the shell mirrors when it applies the outcome.
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
@@ -6,28 +8,34 @@ use crossterm::event::KeyEvent;
 use super::state::*;
 use crate::comms::Audience;
 use crate::store::{NewMessage, check_body};
-use crate::tui::command::Command;
+use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::kit::editor::{Editor, Found};
-use crate::tui::shell::app::{App, say};
-use crate::tui::shell::stack::ScreenState;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
+use crate::tui::screens::nav::Nav;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+/// What the composer reads of the app: the comms settings as its feed.
+pub type Cx<'a> = Ctx<'a, ComposeEnv>;
 
 /// `c` in the incident view: the picker, on the newest saved draft's
 /// audience if there is one, else on the customer notification.
-pub fn open(app: &mut App) -> Option<Box<Composer>> {
-    let Some(detail) = app.detail() else {
-        say(app, "the incident is still loading", true);
-        return None;
+/// Opened by an arm of its own in the shell: while the incident loads it
+/// opens nothing and says so, which `Screen::open` cannot.
+pub fn open(ctx: &Cx) -> (Option<Box<Composer>>, Outcome) {
+    let Some(detail) = ctx.detail else {
+        return (None, Outcome::said("the incident is still loading", true));
     };
     let id = detail.incident.id.clone();
-    let newest = saved_drafts(&app.drafts, &id)
+    let newest = saved_drafts(ctx.drafts, &id)
         .into_iter()
         .max_by_key(|(_, d)| d.saved_at);
     let (audience, template) = match newest {
         Some((a, d)) => (a, d.template),
         None => (Audience::Customers, None),
     };
-    let list = &app.comms.templates;
+    let list = &ctx.feed.templates;
     let pick = template
         .as_deref()
         .and_then(|t| list.iter().position(|i| i.name == t))
@@ -37,7 +45,7 @@ pub fn open(app: &mut App) -> Option<Box<Composer>> {
         })
         .or_else(|| list.iter().position(|i| i.audience == audience))
         .unwrap_or(0);
-    Some(Box::new(Composer {
+    let c = Box::new(Composer {
         id,
         stage: Stage::Pick,
         view: View::Edit,
@@ -55,32 +63,44 @@ pub fn open(app: &mut App) -> Option<Box<Composer>> {
         sinks: Vec::new(),
         sink_cursor: 0,
         sent: None,
-    }))
+    });
+    (Some(c), Outcome::stay())
 }
 
-/// A command while the composer has the focus.
-pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let Some(mut c) = app.stack.take_compose() else {
-        return;
-    };
-    let keep = match c.stage {
-        Stage::Pick | Stage::Loading => pick_command(app, &mut c, cmd, fx),
-        Stage::Edit => edit_command(app, &mut c, cmd, now, fx),
-        Stage::Confirm => confirm_command(app, &mut c, cmd, now, fx),
-        Stage::Sending | Stage::Sent => sent_command(app, &mut c, cmd, fx),
-    };
-    if keep {
-        app.stack.push(ScreenState::Compose(c));
+impl Screen for Composer {
+    type Feed = ComposeEnv;
+
+    /// A command while the composer has the focus; closing it is `Back`.
+    fn handle(&mut self, cmd: Command, ctx: &Cx) -> Outcome {
+        let mut out = Outcome::stay();
+        let keep = match self.stage {
+            Stage::Pick | Stage::Loading => pick_command(ctx, self, cmd, &mut out),
+            Stage::Edit => edit_command(ctx, self, cmd, &mut out),
+            Stage::Confirm => confirm_command(ctx, self, cmd, &mut out),
+            Stage::Sending | Stage::Sent => sent_command(self, cmd, &mut out),
+        };
+        if !keep {
+            out.nav = Nav::Back;
+        }
+        out
+    }
+
+    fn view(&self, ctx: &Cx, frame: &mut Frame, area: Rect) {
+        super::view::render(ctx, self, frame, area, ctx.now)
+    }
+
+    fn context(&self) -> Context {
+        self.focus()
     }
 }
 
 /// Returns whether the composer stays open.
-fn pick_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effect>) -> bool {
-    let n = app.comms.templates.len();
+fn pick_command(ctx: &Cx, c: &mut Composer, cmd: Command, out: &mut Outcome) -> bool {
+    let n = ctx.feed.templates.len();
     match cmd {
         Command::Up | Command::Down | Command::Top | Command::Bottom => {
             c.pick = crate::tui::kit::cursor::move_cursor(c.pick, n, cmd);
-            if let Some(info) = c.picked(&app.comms) {
+            if let Some(info) = c.picked(ctx.feed) {
                 c.audience = info.audience;
             }
             c.error = None;
@@ -90,11 +110,11 @@ fn pick_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effe
             c.audience = crate::tui::kit::cursor::step_in(&Audience::ALL, c.audience, forward);
             c.error = None;
         }
-        Command::Submit if c.stage == Stage::Pick => start(app, c, fx),
+        Command::Submit if c.stage == Stage::Pick => start(ctx, c, out),
         Command::DiscardDraft => {
             let key = c.draft_key();
-            if app.drafts.remove(&key).is_some() {
-                fx.push(Effect::DeleteDraft { key });
+            if ctx.drafts.contains_key(&key) {
+                out.push(Effect::DeleteDraft { key });
                 c.notice = Some(format!(
                     "draft to {} discarded",
                     c.audience.label().to_lowercase()
@@ -112,12 +132,12 @@ fn pick_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effe
 
 /// Enter in the picker: continue the saved draft to the audience, or
 /// render the template.
-fn start(app: &mut App, c: &mut Composer, fx: &mut Vec<Effect>) {
+fn start(ctx: &Cx, c: &mut Composer, out: &mut Outcome) {
     let key = c.draft_key();
     c.error = None;
     c.last = LastSent::Loading;
     c.scroll = 0;
-    match app.drafts.get(&key).map(|b| DraftBody::from_json(b)) {
+    match ctx.drafts.get(&key).map(|b| DraftBody::from_json(b)) {
         Some(Some(d)) => {
             c.editor = Editor::new(&d.text, d.cursor);
             c.template = d.template;
@@ -132,7 +152,7 @@ fn start(app: &mut App, c: &mut Composer, fx: &mut Vec<Effect>) {
             c.stage = Stage::Edit;
             c.view = View::Edit;
             c.dirty = false;
-            fx.push(Effect::ComposeLoad {
+            out.push(Effect::ComposeLoad {
                 id: c.id.clone(),
                 audience: c.audience,
                 template: None,
@@ -145,14 +165,14 @@ fn start(app: &mut App, c: &mut Composer, fx: &mut Vec<Effect>) {
             ));
         }
         None => {
-            let Some(info) = c.picked(&app.comms) else {
+            let Some(info) = c.picked(ctx.feed) else {
                 c.error = Some("no templates are available".into());
                 return;
             };
             c.template = Some(info.name.clone());
             c.stage = Stage::Loading;
             c.notice = None;
-            fx.push(Effect::ComposeLoad {
+            out.push(Effect::ComposeLoad {
                 id: c.id.clone(),
                 audience: c.audience,
                 template: Some(info.name.clone()),
@@ -162,10 +182,7 @@ fn start(app: &mut App, c: &mut Composer, fx: &mut Vec<Effect>) {
 }
 
 /// The store worker's answer to `Effect::ComposeLoad`.
-pub fn loaded(app: &mut App, l: ComposeLoaded) {
-    let Some(c) = app.stack.compose_mut() else {
-        return;
-    };
+pub fn loaded(c: &mut Composer, l: ComposeLoaded) {
     if c.id != l.id || c.audience != l.audience {
         return;
     }
@@ -197,26 +214,23 @@ pub fn loaded(app: &mut App, l: ComposeLoaded) {
     }
 }
 
-fn edit_command(
-    app: &mut App,
-    c: &mut Composer,
-    cmd: Command,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) -> bool {
+fn edit_command(ctx: &Cx, c: &mut Composer, cmd: Command, out: &mut Outcome) -> bool {
     match cmd {
         Command::Back | Command::Cancel => {
             if c.view != View::Edit {
                 c.view = View::Edit;
                 return true;
             }
-            fx.extend(save_draft(app, c, now));
-            if app.drafts.contains_key(&c.draft_key()) {
-                say(
-                    app,
-                    "message kept as a draft: press c to continue it",
-                    false,
-                );
+            let kept = match save_draft(c, ctx.now) {
+                Some(e) => {
+                    let kept = matches!(e, Effect::SaveDraft { .. });
+                    out.push(e);
+                    kept
+                }
+                None => ctx.drafts.contains_key(&c.draft_key()),
+            };
+            if kept {
+                out.say("message kept as a draft: press c to continue it", false);
             }
             return false;
         }
@@ -259,7 +273,7 @@ fn edit_command(
             Err(e) => c.error = Some(format!("not sent: {e}")),
             Ok(()) => {
                 c.error = None;
-                c.sinks = sink_choices(&app.comms.sinks, c.audience);
+                c.sinks = sink_choices(&ctx.feed.sinks, c.audience);
                 c.sink_cursor = 0;
                 c.stage = Stage::Confirm;
             }
@@ -269,13 +283,7 @@ fn edit_command(
     true
 }
 
-fn confirm_command(
-    app: &mut App,
-    c: &mut Composer,
-    cmd: Command,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) -> bool {
+fn confirm_command(ctx: &Cx, c: &mut Composer, cmd: Command, out: &mut Outcome) -> bool {
     match cmd {
         Command::Up | Command::Down => {
             c.sink_cursor = crate::tui::kit::cursor::move_cursor(c.sink_cursor, c.sinks.len(), cmd)
@@ -288,13 +296,15 @@ fn confirm_command(
         Command::Submit | Command::ConfirmYes => {
             // Saved first: if the send fails or the process dies, the text
             // is still there.
-            fx.extend(save_draft(app, c, now));
+            if let Some(e) = save_draft(c, ctx.now) {
+                out.push(e);
+            }
             let message = NewMessage {
                 incident_id: c.id.clone(),
                 audience: c.audience,
                 template: c.template.clone(),
                 body: c.editor.text(),
-                author: app.actor.clone(),
+                author: ctx.actor.to_string(),
             };
             let sinks = c
                 .sinks
@@ -302,7 +312,7 @@ fn confirm_command(
                 .filter(|s| s.chosen)
                 .map(|s| s.name.clone())
                 .collect();
-            fx.push(Effect::SendMessage {
+            out.push(Effect::SendMessage {
                 message: Box::new(message),
                 sinks,
             });
@@ -315,7 +325,7 @@ fn confirm_command(
     true
 }
 
-fn sent_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effect>) -> bool {
+fn sent_command(c: &mut Composer, cmd: Command, out: &mut Outcome) -> bool {
     if c.stage == Stage::Sending {
         return true;
     }
@@ -325,7 +335,7 @@ fn sent_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effe
     match cmd {
         Command::Retry => {
             if !undelivered(m).is_empty() {
-                fx.push(Effect::RetryDeliveries { message_id: m.id });
+                out.push(Effect::RetryDeliveries { message_id: m.id });
                 c.stage = Stage::Sending;
                 c.error = None;
             }
@@ -334,8 +344,7 @@ fn sent_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effe
         Command::Back | Command::Cancel | Command::Submit => {
             let left = undelivered(m);
             if !left.is_empty() {
-                say(
-                    app,
+                out.say(
                     format!(
                         "message #{} is recorded but NOT delivered via {}; it stays ready to retry",
                         m.id,
@@ -350,51 +359,50 @@ fn sent_command(app: &mut App, c: &mut Composer, cmd: Command, fx: &mut Vec<Effe
     }
 }
 
-/// The store worker's answer to a send or a retry.
-pub fn sent(app: &mut App, report: SendReport, retry: bool, fx: &mut Vec<Effect>) {
+/// The store worker's answer to a send or a retry, to the composer if
+/// one is open anywhere; `Back` closes it (when it is on top).
+pub fn sent(composer: Option<&mut Composer>, report: SendReport, retry: bool) -> Outcome {
+    let mut out = Outcome::stay();
     for seq in report.clipboard {
-        fx.push(Effect::Clipboard(seq));
+        out.push(Effect::Clipboard(seq));
     }
     let m = report.message;
     if !retry {
         // The message is recorded: its draft has done its job.
         let key = draft_key(&m.incident_id, m.audience.as_str());
-        app.drafts.remove(&key);
-        fx.push(Effect::DeleteDraft { key });
+        out.push(Effect::DeleteDraft { key });
     }
     let left = undelivered(&m);
     // Never "delivered" for an outbox file nobody has received.
     let (summary, attention) = crate::comms::reach::sent_summary(&m);
-    let open_here = app
-        .stack
-        .compose()
-        .is_some_and(|c| c.id.as_str() == m.incident_id && c.audience == m.audience);
+    let here = composer.filter(|c| c.id.as_str() == m.incident_id && c.audience == m.audience);
     if left.is_empty() {
-        if open_here {
-            app.stack.take_compose();
+        if here.is_some() {
+            out.nav = Nav::Back;
         }
-        say(app, summary, attention);
-        return;
+        out.say(summary, attention);
+        return out;
     }
     let failed = format!(
         "message #{} recorded, NOT delivered via {}",
         m.id,
         left.join(", ")
     );
-    if open_here && let Some(c) = app.stack.compose_mut() {
+    if let Some(c) = here {
         c.dirty = false;
         c.stage = Stage::Sent;
         c.sent = Some(Box::new(m));
         c.error = None;
         c.notice = None;
     }
-    say(app, failed, true);
+    out.say(failed, true);
+    out
 }
 
 /// The store refused or failed a send (or a retry): back to the editor
 /// (or the delivery list) with the reason; the draft is kept.
-pub fn send_failed(app: &mut App, text: String) {
-    match app.stack.compose_mut() {
+pub fn send_failed(composer: Option<&mut Composer>, text: String) -> Outcome {
+    match composer {
         Some(c) if c.stage == Stage::Sending => {
             c.stage = if c.sent.is_some() {
                 Stage::Sent
@@ -402,16 +410,14 @@ pub fn send_failed(app: &mut App, text: String) {
                 Stage::Edit
             };
             c.error = Some(format!("not sent: {text}"));
+            Outcome::stay()
         }
-        _ => say(app, format!("not sent: {text}"), true),
+        _ => Outcome::said(format!("not sent: {text}"), true),
     }
 }
 
 /// A key typed into the editor.
-pub fn input(app: &mut App, key: KeyEvent) {
-    let Some(c) = app.stack.compose_mut() else {
-        return;
-    };
+pub fn input(c: &mut Composer, key: KeyEvent) {
     if c.stage != Stage::Edit || c.view != View::Edit {
         return;
     }
@@ -427,10 +433,7 @@ pub fn input(app: &mut App, key: KeyEvent) {
 }
 
 /// Text pasted into the editor (made safe by the editor).
-pub fn paste(app: &mut App, text: &str) {
-    let Some(c) = app.stack.compose_mut() else {
-        return;
-    };
+pub fn paste(c: &mut Composer, text: &str) {
     if c.stage != Stage::Edit {
         return;
     }
@@ -449,27 +452,22 @@ pub fn paste(app: &mut App, text: &str) {
 /// or read-only database): it is tried again on the next autosave, and
 /// the text stays in the editor meanwhile.
 /// The store worker committed the draft saved at `at`.
-pub fn draft_saved(app: &mut App, key: &str, at: DateTime<Utc>) {
-    if let Some(c) = app.stack.compose_mut()
-        && c.draft_key() == key
-    {
+pub fn draft_saved(c: &mut Composer, key: &str, at: DateTime<Utc>) {
+    if c.draft_key() == key {
         c.saved_at = Some(at);
     }
 }
 
-pub fn draft_not_saved(app: &mut App, key: &str) {
-    if let Some(c) = app.stack.compose_mut()
-        && c.draft_key() == key
-        && matches!(c.stage, Stage::Edit | Stage::Confirm | Stage::Sending)
-    {
+pub fn draft_not_saved(c: &mut Composer, key: &str) {
+    if c.draft_key() == key && matches!(c.stage, Stage::Edit | Stage::Confirm | Stage::Sending) {
         c.dirty = true;
         c.saved_at = None;
     }
 }
 
-/// Each tick: autosave a changed draft every [`AUTOSAVE_TICKS`].
-pub fn tick(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
-    let c = app.stack.compose_mut()?;
+/// Each tick, wherever it is on the stack: autosave a changed draft every
+/// [`AUTOSAVE_TICKS`].
+pub fn tick(c: &mut Composer, now: DateTime<Utc>) -> Option<Effect> {
     if !c.dirty {
         return None;
     }
@@ -477,21 +475,17 @@ pub fn tick(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
     if c.idle_ticks < AUTOSAVE_TICKS {
         return None;
     }
-    let mut c = app.stack.take_compose()?;
-    let fx = save_draft(app, &mut c, now);
-    app.stack.push(ScreenState::Compose(c));
-    fx
+    save_draft(c, now)
 }
 
 /// Saves the draft now if it changed (on leaving, quitting, a signal).
-pub fn save(app: &mut App, now: DateTime<Utc>) -> Option<Effect> {
-    let mut c = app.stack.take_compose()?;
-    let fx = save_draft(app, &mut c, now);
-    app.stack.push(ScreenState::Compose(c));
-    fx
+pub fn save(c: &mut Composer, now: DateTime<Utc>) -> Option<Effect> {
+    save_draft(c, now)
 }
 
-fn save_draft(app: &mut App, c: &mut Composer, now: DateTime<Utc>) -> Option<Effect> {
+/// The draft's save (or delete, when emptied); the shell mirrors it in
+/// the app's drafts.
+fn save_draft(c: &mut Composer, now: DateTime<Utc>) -> Option<Effect> {
     if !c.dirty || !matches!(c.stage, Stage::Edit | Stage::Confirm) {
         return None;
     }
@@ -499,15 +493,9 @@ fn save_draft(app: &mut App, c: &mut Composer, now: DateTime<Utc>) -> Option<Eff
     c.idle_ticks = 0;
     let key = c.draft_key();
     if c.editor.text().trim().is_empty() {
-        app.drafts.remove(&key);
         c.saved_at = None;
         return Some(Effect::DeleteDraft { key });
     }
     let body = c.draft_body(now).to_json();
-    app.drafts.insert(key.clone(), body.clone());
     Some(Effect::SaveDraft { key, body })
 }
-
-#[cfg(test)]
-#[path = "tests.rs"]
-mod tests;

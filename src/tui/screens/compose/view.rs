@@ -15,15 +15,22 @@ use crate::store::DeliveryState;
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::layout::centered;
 use crate::tui::kit::theme::Theme;
+use crate::tui::screens::compose::state::ComposeEnv;
 use crate::tui::screens::compose::state::{
     Composer, DiffTag, LastSent, Stage, View, draft_key, line_diff, saved_drafts,
 };
-use crate::tui::shell::app::App;
+use crate::tui::screens::ctx::Ctx;
 
 /// From this width the editor has the preview beside it.
 const SIDE_BY_SIDE: u16 = 110;
 
-pub fn render(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+pub fn render(
+    ctx: &Ctx<ComposeEnv>,
+    c: &Composer,
+    frame: &mut Frame,
+    area: Rect,
+    now: DateTime<Utc>,
+) {
     if area.height < 3 || area.width < 10 {
         return;
     }
@@ -33,26 +40,26 @@ pub fn render(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateT
         Constraint::Min(1),
     ])
     .areas(area);
-    render_bar(app, c, frame, bar, now);
-    render_note(app, c, frame, note);
+    render_bar(ctx, c, frame, bar, now);
+    render_note(ctx, c, frame, note);
     match c.stage {
-        Stage::Pick | Stage::Loading => render_picker(app, c, frame, main),
+        Stage::Pick | Stage::Loading => render_picker(ctx, c, frame, main),
         Stage::Edit | Stage::Confirm | Stage::Sending => match c.view {
             View::Edit if main.width >= SIDE_BY_SIDE => {
                 let [left, right] =
                     Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                         .areas(main);
-                render_editor(app, c, frame, left);
-                render_preview(app, c, frame, right, false);
+                render_editor(ctx, c, frame, left);
+                render_preview(ctx, c, frame, right, false);
             }
-            View::Edit => render_editor(app, c, frame, main),
-            View::Preview => render_preview(app, c, frame, main, true),
-            View::Diff => render_diff(app, c, frame, main),
+            View::Edit => render_editor(ctx, c, frame, main),
+            View::Preview => render_preview(ctx, c, frame, main, true),
+            View::Diff => render_diff(ctx, c, frame, main),
         },
-        Stage::Sent => render_sent(app, c, frame, main),
+        Stage::Sent => render_sent(ctx, c, frame, main),
     }
     match c.stage {
-        Stage::Confirm => render_confirm(app, c, frame, main),
+        Stage::Confirm => render_confirm(ctx, c, frame, main),
         Stage::Sending => {
             let area = centered(main, 30, 3);
             frame.render_widget(Clear, area);
@@ -62,8 +69,14 @@ pub fn render(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateT
     }
 }
 
-fn render_bar(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
-    let t = Theme::new(app.no_color);
+fn render_bar(
+    ctx: &Ctx<ComposeEnv>,
+    c: &Composer,
+    frame: &mut Frame,
+    area: Rect,
+    now: DateTime<Utc>,
+) {
+    let t = Theme::new(ctx.no_color);
     let mut spans = vec![
         Span::styled(format!(" Message to {} ", c.audience.label()), t.title()),
         Span::styled(format!(" {} ", c.id), t.bold()),
@@ -99,8 +112,8 @@ fn render_bar(app: &App, c: &Composer, frame: &mut Frame, area: Rect, now: DateT
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn render_note(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_note(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     // In the picker the error is shown whole, in the box.
     let error = c.error.as_ref().filter(|_| c.stage != Stage::Pick);
     let line = match (error, &c.notice) {
@@ -114,11 +127,11 @@ fn render_note(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn render_picker(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
-    let drafts = saved_drafts(&app.drafts, &c.id);
+fn render_picker(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
+    let drafts = saved_drafts(ctx.drafts, &c.id);
     let mut lines = vec![Line::styled(" Template", t.bold())];
-    for (i, info) in app.comms.templates.iter().enumerate() {
+    for (i, info) in ctx.feed.templates.iter().enumerate() {
         let selected = i == c.pick;
         let mut spans = vec![
             Span::raw(if selected { " ▶ " } else { "   " }),
@@ -152,7 +165,7 @@ fn render_picker(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
                 .map(|at| format!(" ({})", at.format("%Y-%m-%d %H:%M UTC")))
                 .unwrap_or_default()
         ))),
-        None if app.drafts.contains_key(&key) => {
+        None if ctx.drafts.contains_key(&key) => {
             audience.push(Span::styled("   damaged draft: d discards it", t.error()))
         }
         None => audience.push(Span::styled("   Enter writes from the template", t.dim())),
@@ -176,7 +189,7 @@ fn render_picker(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(""));
         lines.push(Line::styled(format!(" ✗ {}", display_safe(e)), t.error()));
     }
-    if let Some(e) = &app.comms.templates_error {
+    if let Some(e) = &ctx.feed.templates_error {
         lines.push(Line::from(""));
         lines.push(Line::styled(
             format!(
@@ -194,8 +207,8 @@ fn render_picker(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn render_editor(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_editor(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let (row, col) = c.editor.cursor();
     let title = format!(
         " Edit  line {} col {}  {} chars ",
@@ -218,8 +231,8 @@ fn render_editor(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
     frame.render_widget(c.editor.view(), inner);
 }
 
-fn placeholder_line(app: &App, text: &str) -> Option<Line<'static>> {
-    let t = Theme::new(app.no_color);
+fn placeholder_line(ctx: &Ctx<ComposeEnv>, text: &str) -> Option<Line<'static>> {
+    let t = Theme::new(ctx.no_color);
     let open = unfilled_placeholders(text);
     let (line, what) = open.first()?;
     Some(Line::styled(
@@ -232,11 +245,17 @@ fn placeholder_line(app: &App, text: &str) -> Option<Line<'static>> {
     ))
 }
 
-fn render_preview(app: &App, c: &Composer, frame: &mut Frame, area: Rect, focused: bool) {
-    let t = Theme::new(app.no_color);
+fn render_preview(
+    ctx: &Ctx<ComposeEnv>,
+    c: &Composer,
+    frame: &mut Frame,
+    area: Rect,
+    focused: bool,
+) {
+    let t = Theme::new(ctx.no_color);
     let text = c.editor.text();
     let mut lines: Vec<Line> = Vec::new();
-    if let Some(p) = placeholder_line(app, &text) {
+    if let Some(p) = placeholder_line(ctx, &text) {
         lines.push(p);
         lines.push(Line::from(""));
     }
@@ -257,8 +276,8 @@ fn render_preview(app: &App, c: &Composer, frame: &mut Frame, area: Rect, focuse
     );
 }
 
-fn render_diff(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_diff(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let text = c.editor.text();
     let (head, old) = match &c.last {
         LastSent::Loading => ("loading the last message sent…".to_string(), None),
@@ -317,8 +336,8 @@ fn render_diff(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
     );
 }
 
-fn render_confirm(app: &App, c: &Composer, frame: &mut Frame, main: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_confirm(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, main: Rect) {
+    let t = Theme::new(ctx.no_color);
     let text = c.editor.text();
     let mut lines = vec![
         Line::from(vec![
@@ -378,8 +397,8 @@ fn render_confirm(app: &App, c: &Composer, frame: &mut Frame, main: Rect) {
     );
 }
 
-fn render_sent(app: &App, c: &Composer, frame: &mut Frame, area: Rect) {
-    let t = Theme::new(app.no_color);
+fn render_sent(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, area: Rect) {
+    let t = Theme::new(ctx.no_color);
     let mut lines = Vec::new();
     if let Some(m) = &c.sent {
         lines.push(Line::from(vec![

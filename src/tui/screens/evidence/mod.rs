@@ -3,5 +3,6 @@
 //! one, and dialogs to add, transfer, hold and export. Opening the screen
 //! records one access per item in the chain of custody (a reload does not).
 pub mod handle;
+pub mod io;
 pub mod state;
 pub mod view;

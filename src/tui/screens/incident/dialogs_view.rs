@@ -1,32 +1,20 @@
 //! Dialogs drawn over the board or incident: new-incident form, pickers,
-//! text edits, role assignment, help and the quit question.
+//! text edits, role assignment.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::domain::roles::Role;
 use crate::domain::{Severity, Status};
 use crate::text::display_safe;
-use crate::tui::kit::layout::{centered, input_line};
+use crate::tui::kit::layout::{centered, frame_box, input_line};
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::incident::state::{
     AssignDialog, FormField, NewIncidentForm, Picker, PickerKind, TextDialog, TextKind,
     roster_matches,
 };
 use crate::tui::shell::app::App;
-use crate::tui::shell::keymap::{Context, help_for};
-
-fn frame_box(frame: &mut Frame, area: Rect, title: String, lines: Vec<Line>) {
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(Block::bordered().title(title))
-            .wrap(Wrap { trim: false }),
-        area,
-    );
-}
 
 fn error_line(t: &Theme, e: &str) -> Line<'static> {
     Line::from(vec![
@@ -238,40 +226,4 @@ pub fn assign(app: &App, a: &AssignDialog, frame: &mut Frame, body: Rect) {
     lines.push(Line::styled(" Enter assign · Esc cancel", t.dim()));
     frame_box(frame, area, " Assign role ".into(), lines);
     let _ = Role::ALL;
-}
-
-pub fn help(app: &App, scroll: usize, under: Context, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app.no_color);
-    crate::tui::kit::help::render(frame, body, &help_for(under), scroll, &t);
-}
-
-pub fn confirm_quit(app: &App, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app.no_color);
-    let why = if app.has_unsaved_form() {
-        "The form in progress is kept as a draft and restored next time.".to_string()
-    } else {
-        match app.drafts.len() {
-            1 => "You have 1 saved draft; it stays for next time.".to_string(),
-            n => format!("You have {n} saved drafts; they stay for next time."),
-        }
-    };
-    let lines = vec![
-        Line::from(""),
-        Line::from(format!(" {why}")),
-        Line::from(""),
-        Line::from(vec![
-            Span::styled(" y", t.key()),
-            Span::raw(" quit   "),
-            Span::styled("n", t.key()),
-            Span::raw(" stay   "),
-            Span::styled("d", t.key()),
-            Span::raw(" discard drafts and quit"),
-        ]),
-    ];
-    frame_box(
-        frame,
-        centered(body, 60, 7),
-        " Quit warroom? ".into(),
-        lines,
-    );
 }

@@ -155,7 +155,7 @@ pub fn incident_command(
         Command::OpenEvidence => return Nav::Open(Target::Evidence(id)),
         Command::OpenReview => return Nav::Open(Target::Review(id)),
         Command::OpenMessages => return Nav::Open(Target::Messages(id)),
-        Command::WriteReport => crate::tui::shell::records::handle::open_report(app, id),
+        Command::WriteReport => app.modal = Some(Modal::Fields(super::report::dialog(id))),
         _ => {}
     }
     Nav::Stay

@@ -6,5 +6,7 @@ pub mod clocks;
 pub mod dialogs;
 pub mod dialogs_view;
 pub mod handle;
+pub mod report;
+pub mod report_io;
 pub mod state;
 pub mod view;

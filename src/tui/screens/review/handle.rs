@@ -304,6 +304,13 @@ pub fn gate_refused(
     ])
 }
 
+/// The worker's answer: the review as stored, the cursor kept in it.
+pub fn loaded(s: &mut ReviewState, review: crate::domain::review::Review) {
+    let rows = rows(&review).len();
+    s.cursor = crate::tui::kit::cursor::clamp(s.cursor, rows);
+    s.review = Some(review);
+}
+
 /// The store closed the incident: whether `dialog` is its override
 /// dialog, which then goes.
 pub fn closed(dialog: Option<&FieldsDialog>, id: &IncidentId) -> bool {

@@ -4,5 +4,6 @@
 //! draft and committed through the store. Also the closing gate's
 //! refusal and the commander's override.
 pub mod handle;
+pub mod io;
 pub mod state;
 pub mod view;

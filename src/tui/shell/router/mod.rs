@@ -17,6 +17,8 @@ use crate::tui::shell::app::{App, Modal};
 use crate::tui::shell::keymap::Command;
 use crate::tui::shell::stack::ScreenState;
 
+mod answers;
+mod composer_io;
 pub mod drafts;
 mod typing;
 
@@ -31,8 +33,11 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
     match action {
         Action::Command(cmd) => command(app, cmd, now, &mut fx),
         Action::Input(key) => {
-            if app.stack.compose().is_some() && app.modal.is_none() && !app.confirm_quit {
-                compose::input(app, key);
+            if app.modal.is_none()
+                && !app.confirm_quit
+                && let Some(c) = app.stack.compose_mut()
+            {
+                compose::input(c, key);
                 return fx;
             }
             if let Some(Modal::NewIncident(f)) = &mut app.modal
@@ -62,8 +67,11 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 }
                 return fx;
             }
-            if app.stack.compose().is_some() && app.modal.is_none() && !app.confirm_quit {
-                compose::paste(app, &text);
+            if app.modal.is_none()
+                && !app.confirm_quit
+                && let Some(c) = app.stack.compose_mut()
+            {
+                compose::paste(c, &text);
                 return fx;
             }
             // One line fields: newlines become spaces; display_safe shows the rest.
@@ -84,7 +92,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             if let Some(e) = autosave(app) {
                 fx.push(e);
             }
-            fx.extend(compose::tick(app, now));
+            composer_io::tick(app, now, &mut fx);
             fx.extend(alerts::tick(app, now));
             fx.push(Effect::Poll {
                 include_closed: app.board.show_closed,
@@ -95,9 +103,9 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         Action::Resize => {}
         Action::BoardLoaded(rows) => {
             app.rows = rows;
-            app.loaded = true;
+            app.board_feed.loaded = true;
             app.rebuild_order(now);
-            fx.extend(crate::tui::shell::records::handle::board_loaded(app));
+            fx.extend(answers::board_loaded(app));
         }
         Action::OriginsLoaded(id, origins) => {
             if let Some(state) = app.stack.incident_mut()
@@ -180,14 +188,12 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
             say(app, text, true);
         }
-        Action::Records(loaded) => {
-            crate::tui::shell::records::handle::loaded(app, *loaded, now, &mut fx)
-        }
-        Action::DraftNotSaved(key) => compose::draft_not_saved(app, &key),
-        Action::DraftSaved(key, at) => compose::draft_saved(app, &key, at),
-        Action::ComposeLoaded(loaded) => compose::loaded(app, *loaded),
-        Action::MessageSent { report, retry } => compose::sent(app, *report, retry, &mut fx),
-        Action::SendFailed(text) => compose::send_failed(app, text),
+        Action::Records(loaded) => answers::loaded(app, *loaded, now, &mut fx),
+        a @ (Action::DraftNotSaved(_)
+        | Action::DraftSaved(..)
+        | Action::ComposeLoaded(_)
+        | Action::MessageSent { .. }
+        | Action::SendFailed(_)) => composer_io::answer(app, a, now, &mut fx),
         Action::AlertSubjectsLoaded(subjects) => app.alerts.set_subjects(subjects),
         Action::AlertFeed(batch) => fx.extend(app.alerts.arrived(*batch, &app.actor)),
         Action::AlertsNotRaised(keys) => app.alerts.retry_later(&keys),
@@ -203,7 +209,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
         }
         Action::Terminate => {
             fx.extend(autosave(app));
-            fx.extend(compose::save(app, now));
+            composer_io::save(app, now, &mut fx);
             fx.push(Effect::Quit);
             app.quit = true;
         }
@@ -269,7 +275,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
 fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     app.confirm_quit = false;
     fx.extend(autosave(app));
-    fx.extend(compose::save(app, now));
+    composer_io::save(app, now, fx);
     fx.push(Effect::Quit);
     app.quit = true;
 }
@@ -278,6 +284,12 @@ fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
 mod alert_list_tests;
 #[cfg(test)]
 mod clock_tests;
+#[cfg(test)]
+mod compose_tests;
+#[cfg(test)]
+mod gate_tests;
+#[cfg(test)]
+mod records_tests;
 #[cfg(test)]
 mod screen_tests;
 #[cfg(test)]

@@ -1,18 +1,15 @@
-//! The records: how keys and the worker's answers change the app.
+//! The record screens' answers from the store worker, handed to the
+//! screen they are for (found on the stack) or to the open dialog.
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IncidentId, Status};
-use crate::report::file::{ReportFormat, default_file_name};
+use crate::domain::Status;
 use crate::tui::effect::Effect;
 use crate::tui::effect::boxed;
-use crate::tui::kit::cursor::clamp;
-use crate::tui::kit::fields::state::{Field, FieldsDialog, Purpose};
+use crate::tui::kit::fields::state::FieldsDialog;
 use crate::tui::records::*;
 use crate::tui::shell::app::say;
-use crate::tui::shell::app::{App, Message, Modal};
-
-// ---------------------------------------------------------------- update side
+use crate::tui::shell::app::{App, Modal};
 
 /// After the board reloads: which resolved incidents' reviews are done
 /// (only they can be overdue).
@@ -43,9 +40,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
         }
         RecordsLoaded::Review { id, review } => {
             if let Some(s) = app.stack.review_mut().filter(|s| s.id == id) {
-                let rows = crate::tui::screens::review::state::rows(&review).len();
-                s.cursor = clamp(s.cursor, rows);
-                s.review = Some(review);
+                crate::tui::screens::review::handle::loaded(s, review);
             }
         }
         RecordsLoaded::Metrics { incidents, reviews } => {
@@ -54,7 +49,7 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
                 m.loaded(incidents, reviews, &c);
             }
         }
-        RecordsLoaded::ReviewsComplete(set) => app.complete_reviews = set,
+        RecordsLoaded::ReviewsComplete(set) => app.board_feed.complete_reviews = set,
         RecordsLoaded::Messages { id, list } => {
             if let Some(s) = app.stack.messages_mut().filter(|s| s.id == id) {
                 s.loaded(list);
@@ -128,85 +123,3 @@ fn fields_dialog(app: &mut App) -> Option<&mut FieldsDialog> {
         _ => None,
     }
 }
-
-/// The report dialog: a format and a file, named after the incident in
-/// the current directory by default.
-pub fn open_report(app: &mut App, id: IncidentId) {
-    let name = default_file_name(&id, ReportFormat::Md);
-    let formats: Vec<&str> = ReportFormat::ALL.iter().map(|f| f.label()).collect();
-    let d = FieldsDialog::new(
-        ReportAsk,
-        id.clone(),
-        &format!("Write the report of {id}"),
-        vec![
-            Field::choice("Format", &formats, 0),
-            Field::text("File", &name, "a file path"),
-        ],
-    )
-    .with_note(vec![
-        "Summary, clocks, roles, evidence with custody, review, full timeline.".into(),
-        "A relative path is taken from where warroom was started; an older".into(),
-        "file there is replaced. Including evidence is recorded as an access.".into(),
-    ]);
-    app.modal = Some(Modal::Fields(d));
-}
-
-pub fn submit_report(app: &mut App, d: &FieldsDialog, fx: &mut Vec<Effect>) -> Result<(), String> {
-    let format = ReportFormat::ALL
-        .get(d.choice(0))
-        .copied()
-        .unwrap_or(ReportFormat::Md);
-    let path = d.text(1).trim();
-    if path.is_empty() {
-        return Err("give a file to write the report to".into());
-    }
-    fx.push(boxed(RecordsEffect::WriteReport {
-        id: d.id.clone(),
-        format,
-        path: expand_home(path),
-        policy: Box::new(app.policy.clone()),
-    }));
-    app.message = Some(Message {
-        text: format!("writing the {} report…", format.label()),
-        error: false,
-        age: 0,
-    });
-    Ok(())
-}
-
-/// The report dialog's tag: format, file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportAsk;
-
-impl Purpose for ReportAsk {
-    fn verb(&self) -> &'static str {
-        "write"
-    }
-
-    fn after_choice(&self, d: &mut FieldsDialog) {
-        report_path_follows_format(d);
-    }
-}
-
-/// When the format changes, a file name still at its default follows it.
-pub fn report_path_follows_format(d: &mut FieldsDialog) {
-    let format = ReportFormat::ALL
-        .get(d.choice(0))
-        .copied()
-        .unwrap_or(ReportFormat::Md);
-    let current = d.text(1).to_string();
-    let is_default = ReportFormat::ALL
-        .iter()
-        .any(|f| current == default_file_name(&d.id, *f));
-    let name = default_file_name(&d.id, format);
-    if is_default && let Some(input) = d.input_mut(1) {
-        *input = crate::tui::kit::input::LineInput::new(&name);
-    }
-}
-
-#[cfg(test)]
-#[path = "gate_tests.rs"]
-mod gate_tests;
-#[cfg(test)]
-#[path = "tests.rs"]
-mod tests;

@@ -3,11 +3,12 @@
 
 use chrono::Duration;
 
-use super::tests::{dialog, records, recs, with_incident};
-use super::*;
+use super::records_tests::{dialog, records, recs, with_incident};
 use crate::domain::{Playbook, Policy, Role, Severity};
+use crate::report::file::ReportFormat;
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
+use crate::tui::records::*;
 use crate::tui::screens::metrics::state as metrics;
 use crate::tui::screens::review::state::ReviewAsk;
 use crate::tui::shell::app::App;

@@ -11,6 +11,8 @@ use crate::domain::review::ActionStatus;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
+use crate::tui::kit::fields::state::FieldsDialog;
+use crate::tui::records::*;
 use crate::tui::screens::evidence::state::EvidenceAsk;
 use crate::tui::screens::review::state::ReviewAsk;
 use crate::tui::screens::review::state::{self as review, ReviewField};

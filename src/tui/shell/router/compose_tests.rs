@@ -1,17 +1,22 @@
 //! `update()` tests of the composer: keys in, state and effects out.
 
-use super::*;
+use crate::comms::Audience;
 use crate::comms::{CommsConfig, PLACEHOLDER, SinkConfig, Templates};
 use crate::comms::{MessageFields, SinkKind};
 use crate::domain::IncidentId;
 use crate::domain::{Policy, Severity};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
+use crate::tui::command::Command;
 use crate::tui::command::Context;
+use crate::tui::effect::Effect;
+use crate::tui::kit::editor::Editor;
+use crate::tui::screens::compose::state::*;
+use crate::tui::shell::app::App;
 use crate::tui::shell::router::update;
 use crate::tui::shell::stack::Screen;
 use crate::tui::testkit::{cmd, now, typed};
-use crossterm::event::{KeyCode, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn env() -> ComposeEnv {
     let config = CommsConfig::builtin(std::path::Path::new("/nonexistent"));

@@ -1,0 +1,46 @@
+//! The overlays over every screen: the key help and the quit question.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::app::App;
+use super::keymap::{Context, help_for};
+use crate::tui::kit::layout::{centered, frame_box};
+use crate::tui::kit::theme::Theme;
+
+pub fn help(app: &App, scroll: usize, under: Context, frame: &mut Frame, body: Rect) {
+    let t = Theme::new(app.no_color);
+    crate::tui::kit::help::render(frame, body, &help_for(under), scroll, &t);
+}
+
+pub fn confirm_quit(app: &App, frame: &mut Frame, body: Rect) {
+    let t = Theme::new(app.no_color);
+    let why = if app.has_unsaved_form() {
+        "The form in progress is kept as a draft and restored next time.".to_string()
+    } else {
+        match app.drafts.len() {
+            1 => "You have 1 saved draft; it stays for next time.".to_string(),
+            n => format!("You have {n} saved drafts; they stay for next time."),
+        }
+    };
+    let lines = vec![
+        Line::from(""),
+        Line::from(format!(" {why}")),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled(" y", t.key()),
+            Span::raw(" quit   "),
+            Span::styled("n", t.key()),
+            Span::raw(" stay   "),
+            Span::styled("d", t.key()),
+            Span::raw(" discard drafts and quit"),
+        ]),
+    ];
+    frame_box(
+        frame,
+        centered(body, 60, 7),
+        " Quit warroom? ".into(),
+        lines,
+    );
+}
