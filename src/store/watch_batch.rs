@@ -185,3 +185,21 @@ pub(super) struct Shown<'a> {
     pub(super) title: &'a str,
     pub(super) summary: &'a str,
 }
+
+/// How many of a detection's first lines are stored with it.
+pub(super) fn lines_kept(d: &DetectionChange) -> usize {
+    if d.facts.incident.is_campaign() {
+        CAMPAIGN_DETECTION_LINES
+    } else {
+        MAX_DETECTION_LINES
+    }
+}
+
+/// A detection's latest lines after `added` (JSON, at most `keep`: its
+/// rule's `evidence_lines`, fewer for a campaign's detections).
+pub(super) fn bounded_latest(before: &[String], added: &[String], keep: usize) -> String {
+    let mut all: Vec<&String> = before.iter().chain(added).collect();
+    let cut = all.len().saturating_sub(keep);
+    all.drain(..cut);
+    serde_json::to_string(&all).unwrap_or_else(|_| "[]".into())
+}

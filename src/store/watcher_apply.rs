@@ -16,8 +16,8 @@ use super::incidents::create_in_tx;
 use super::incidents::{load_in_tx, record_change};
 use super::timeline::{NewEvent, append};
 use super::watch_batch::{
-    CAMPAIGN_DETECTION_LINES, CommitOutcome, Ctx, DetectionChange, MAX_DETECTION_LINES,
-    OpenedDetection, Shown, cut_title, exec, incident_title, kinds, one, to_i64, window_text,
+    CommitOutcome, Ctx, DetectionChange, OpenedDetection, Shown, bounded_latest, cut_title, exec,
+    incident_title, kinds, lines_kept, one, to_i64, window_text,
 };
 use super::watcher_tally::Tally;
 use super::{NewEvidence, NewIncident, WriteError};
@@ -565,23 +565,6 @@ fn attach(
     let iid: IncidentId = inc.id.clone();
     insert_evidence_in_tx(tx, &iid, stored, new, ctx.actor, ctx.now)?;
     Ok(())
-}
-
-fn lines_kept(d: &DetectionChange) -> usize {
-    if d.facts.incident.is_campaign() {
-        CAMPAIGN_DETECTION_LINES
-    } else {
-        MAX_DETECTION_LINES
-    }
-}
-
-/// A detection's latest lines after `added` (JSON, at most `keep`: its
-/// rule's `evidence_lines`, fewer for a campaign's detections).
-fn bounded_latest(before: &[String], added: &[String], keep: usize) -> String {
-    let mut all: Vec<&String> = before.iter().chain(added).collect();
-    let cut = all.len().saturating_sub(keep);
-    all.drain(..cut);
-    serde_json::to_string(&all).unwrap_or_else(|_| "[]".into())
 }
 
 /// Closes detections whose incident is resolved or closed.

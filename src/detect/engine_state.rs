@@ -1,0 +1,107 @@
+//! The engine's open detections and windows as the watcher sees them
+//! between commits: read, closed when quiet, restored after a restart, and
+//! the changed windows each commit saves.
+
+use super::*;
+
+impl Engine {
+    /// The open detection of a rule for a key.
+    pub fn detection(&self, rule: usize, key: &str) -> Option<&Detection> {
+        self.state.get(rule)?.open.get(key)
+    }
+
+    /// Every open detection, by rule index.
+    pub fn detections(&self) -> impl Iterator<Item = (usize, &Detection)> {
+        self.state
+            .iter()
+            .enumerate()
+            .flat_map(|(ri, s)| s.open.values().map(move |d| (ri, d)))
+    }
+
+    /// Closes the detections without incident that have been quiet for
+    /// their rule's quiet time at `now` (log time: the newest line seen), so
+    /// a long-running watcher's memory stays bounded. Hits after the quiet
+    /// time would have closed them anyway.
+    pub fn close_quiet(&mut self, now: DateTime<Utc>, out: &mut Vec<Change>) {
+        let now_ms = now.timestamp_millis();
+        for (ri, state) in self.state.iter_mut().enumerate() {
+            let Some(quiet) = self.quiet_ms[ri] else {
+                continue;
+            };
+            let gone: Vec<String> = state
+                .open
+                .iter()
+                .filter(|(_, d)| now_ms.saturating_sub(d.last_seen.timestamp_millis()) > quiet)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in gone {
+                if let Some(detection) = state.open.remove(&k) {
+                    out.push(Change::Closed {
+                        rule: ri,
+                        detection,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Forgets an open detection (its incident was closed), so the next
+    /// hits for that key start counting afresh.
+    pub fn close(&mut self, rule: usize, key: &str) {
+        if let Some(s) = self.state.get_mut(rule) {
+            s.open.remove(key);
+        }
+    }
+
+    /// Restores an open detection (from the database, after a restart).
+    pub fn restore_open(&mut self, rule: usize, detection: Detection) {
+        if let Some(s) = self.state.get_mut(rule) {
+            s.open.insert(detection.key.clone(), detection);
+        }
+    }
+
+    /// Restores a window (from the database, after a restart).
+    pub fn restore_window(&mut self, rule: usize, key: String, window: Window) {
+        if let Some(s) = self.state.get_mut(rule) {
+            s.windows.insert(key, window);
+        }
+    }
+
+    pub fn window(&self, rule: usize, key: &str) -> Option<&Window> {
+        self.state.get(rule)?.windows.get(key)
+    }
+
+    pub fn tracked_keys(&self) -> usize {
+        self.state.iter().map(|s| s.windows.len()).sum()
+    }
+
+    /// Stops (or resumes) tracking changed windows: a driver that persists
+    /// no windows (the replay) keeps memory bounded by the key cap.
+    pub fn set_track_dirty(&mut self, track: bool) {
+        self.track_dirty = track;
+        if !track {
+            self.dirty = Dirty::default();
+        }
+    }
+
+    /// How many windows changed since the last [`Engine::take_dirty`], at
+    /// most (some may have been dropped since).
+    pub fn dirty_windows(&self) -> usize {
+        self.dirty.windows.len()
+    }
+
+    /// Windows changed since the last call, for persisting.
+    pub fn take_dirty(&mut self) -> Dirty {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        // A window dropped after its change is not saved (its drop is); one
+        // dropped and made again is listed again, and kept once.
+        let state = &mut self.state;
+        dirty.windows.retain(|(ri, key)| {
+            state[*ri]
+                .windows
+                .get_mut(key)
+                .is_some_and(|w| std::mem::replace(&mut w.dirty, false))
+        });
+        dirty
+    }
+}
