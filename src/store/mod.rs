@@ -24,6 +24,7 @@ mod presence;
 mod records;
 mod review;
 mod roster;
+mod roster_conflict;
 mod rows;
 mod schema;
 mod source_reads;
@@ -468,3 +469,7 @@ mod versions_tests;
 #[cfg(test)]
 #[path = "close_gate_tests.rs"]
 mod close_gate_tests;
+
+#[cfg(test)]
+#[path = "roster_tests.rs"]
+mod roster_tests;

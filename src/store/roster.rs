@@ -3,14 +3,14 @@
 //! the incident), role history, and roster entries.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde_json::json;
 
 use super::changes::{load_in_tx, save_in_tx};
 use super::migration::Migration;
 use super::rows::{conversion, non_blank, parse_col, parse_opt_time, parse_time};
 use super::timeline::{NewEvent, append};
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, WriteError};
 use crate::domain::IncidentId;
 use crate::domain::event::{format_time, kinds};
 use crate::domain::roles::{Assignment, Person, Role, parse_roles, roles_text, validate_handle};
@@ -182,57 +182,56 @@ impl Store {
         )
     }
 
-    /// Adds or updates someone on the roster.
+    /// Adds or updates someone on the roster, whatever is stored (the
+    /// CLI's `roster add`). The console uses [`Store::upsert_person_based`].
     pub fn upsert_person(
         &mut self,
         person: &Person,
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Person> {
-        let handle = validate_handle(&person.handle).map_err(StoreError::Invalid)?;
-        let person = Person {
-            handle,
-            name: person.name.trim().to_string(),
-            contact: person.contact.trim().to_string(),
-            roles: {
-                let mut roles = person.roles.clone();
-                roles.sort();
-                roles.dedup();
-                roles
-            },
-            on_call: person.on_call,
-        };
-        if person.name.is_empty() {
-            return Err(StoreError::Invalid("name must not be empty".into()));
+        let person = normalized(person)?;
+        self.write(|tx| write_person(tx, &person, actor, now))
+    }
+
+    /// [`Store::upsert_person`] from a view of the roster: `based_on` is
+    /// the entry as the view showed it (`None`: it was not there, this is
+    /// an addition). If the stored entry is no longer that, someone else
+    /// changed (or added) it meanwhile and the edit is refused with a
+    /// conflict naming their change; nothing is written. An edit that
+    /// wants exactly what is stored writes nothing and succeeds.
+    pub fn upsert_person_based(
+        &mut self,
+        person: &Person,
+        based_on: Option<&Person>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Person> {
+        let person = normalized(person)?;
+        if let Some(b) = based_on
+            && b.handle.trim() != person.handle
+        {
+            return Err(StoreError::Invalid(format!(
+                "the edit of {} cannot change the handle to {}",
+                b.handle.trim(),
+                person.handle
+            )));
         }
         self.write(|tx| {
-            tx.execute(
-                "INSERT INTO people (handle, name, contact, roles, on_call)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (handle) DO UPDATE SET name = excluded.name,
-                    contact = excluded.contact, roles = excluded.roles,
-                    on_call = excluded.on_call",
-                params![
-                    person.handle,
-                    person.name,
-                    person.contact,
-                    roles_text(&person.roles),
-                    person.on_call
-                ],
-            )?;
-            append(
-                tx,
-                NewEvent {
-                    drill: false,
-                    at: now,
-                    actor,
-                    incident: None,
-                    kind: kinds::ROSTER_CHANGED,
-                    detail: format!("roster: {} ({})", person.handle, person.name),
-                    data: serde_json::to_value(&person).unwrap_or_default(),
-                },
-            )?;
-            Ok(person.clone())
+            let stored = stored_person(tx, &person.handle)?;
+            if stored.as_ref() == Some(&person) {
+                return Ok(person.clone());
+            }
+            let expected = based_on.map(normalized).transpose()?;
+            if stored != expected {
+                return Err(super::roster_conflict::refuse(
+                    tx,
+                    &person,
+                    expected.as_ref(),
+                    stored.as_ref(),
+                ));
+            }
+            write_person(tx, &person, actor, now)
         })
     }
 
@@ -240,16 +239,84 @@ impl Store {
         self.query_all(
             "SELECT handle, name, contact, roles, on_call FROM people ORDER BY handle",
             [],
-            |r| {
-                let roles: String = r.get(3)?;
-                Ok(Person {
-                    handle: r.get(0)?,
-                    name: r.get(1)?,
-                    contact: r.get(2)?,
-                    roles: parse_roles(&roles).map_err(|e| conversion(3, e))?,
-                    on_call: r.get(4)?,
-                })
-            },
+            person_from_row,
         )
     }
+}
+
+/// A person as the roster keeps them: handle checked, text trimmed, roles
+/// sorted once each; a blank name is refused.
+fn normalized(person: &Person) -> Result<Person> {
+    let handle = validate_handle(&person.handle).map_err(StoreError::Invalid)?;
+    let mut roles = person.roles.clone();
+    roles.sort();
+    roles.dedup();
+    let person = Person {
+        handle,
+        name: person.name.trim().to_string(),
+        contact: person.contact.trim().to_string(),
+        roles,
+        on_call: person.on_call,
+    };
+    if person.name.is_empty() {
+        return Err(StoreError::Invalid("name must not be empty".into()));
+    }
+    Ok(person)
+}
+
+fn person_from_row(r: &Row<'_>) -> rusqlite::Result<Person> {
+    let roles: String = r.get(3)?;
+    Ok(Person {
+        handle: r.get(0)?,
+        name: r.get(1)?,
+        contact: r.get(2)?,
+        roles: parse_roles(&roles).map_err(|e| conversion(3, e))?,
+        on_call: r.get(4)?,
+    })
+}
+
+/// The entry stored under `handle`, read inside the write transaction.
+fn stored_person(tx: &Transaction<'_>, handle: &str) -> rusqlite::Result<Option<Person>> {
+    tx.query_row(
+        "SELECT handle, name, contact, roles, on_call FROM people WHERE handle = ?1",
+        [handle],
+        person_from_row,
+    )
+    .optional()
+}
+
+/// Saves the (normalized) entry and records the change in the timeline.
+fn write_person(
+    tx: &Transaction<'_>,
+    person: &Person,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> std::result::Result<Person, WriteError> {
+    tx.execute(
+        "INSERT INTO people (handle, name, contact, roles, on_call)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (handle) DO UPDATE SET name = excluded.name,
+            contact = excluded.contact, roles = excluded.roles,
+            on_call = excluded.on_call",
+        params![
+            person.handle,
+            person.name,
+            person.contact,
+            roles_text(&person.roles),
+            person.on_call
+        ],
+    )?;
+    append(
+        tx,
+        NewEvent {
+            drill: false,
+            at: now,
+            actor,
+            incident: None,
+            kind: kinds::ROSTER_CHANGED,
+            detail: format!("roster: {} ({})", person.handle, person.name),
+            data: serde_json::to_value(person).unwrap_or_default(),
+        },
+    )?;
+    Ok(person.clone())
 }
