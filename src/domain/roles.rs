@@ -121,6 +121,22 @@ impl Person {
     pub fn can_hold(&self, role: Role) -> bool {
         self.roles.is_empty() || self.roles.contains(&role)
     }
+
+    /// The entry in one line: "Grace Hopper, grace@example.org, any role, on call".
+    pub fn summary(&self) -> String {
+        let contact = if self.contact.is_empty() {
+            "no contact"
+        } else {
+            &self.contact
+        };
+        let roles = if self.roles.is_empty() {
+            "any role".to_string()
+        } else {
+            roles_text(&self.roles)
+        };
+        let on_call = if self.on_call { ", on call" } else { "" };
+        format!("{}, {contact}, {roles}{on_call}", self.name)
+    }
 }
 
 /// Roles as the roster stores them: "commander,security" (empty: any).

@@ -9,7 +9,7 @@ use rusqlite::{Transaction, params};
 use super::rows::parse_time;
 use super::{StoreError, WriteError};
 use crate::domain::event::kinds;
-use crate::domain::roles::{Person, roles_text};
+use crate::domain::roles::Person;
 use crate::domain::version::{Conflict, Theirs, Version};
 
 /// One recorded change of an entry: who, when, and what it wrote.
@@ -57,10 +57,13 @@ pub(super) fn refuse(
             seq: last.seq,
             actor: last.actor.clone(),
             at: last.at,
-            old: history.get(1).and_then(|w| w.person.as_ref()).map(describe),
-            new: stored.or(last.person.as_ref()).map(describe),
+            old: history
+                .get(1)
+                .and_then(|w| w.person.as_ref())
+                .map(Person::summary),
+            new: stored.or(last.person.as_ref()).map(Person::summary),
         },
-        mine: Some(describe(mine)),
+        mine: Some(mine.summary()),
     };
     StoreError::Conflict(Box::new(conflict)).into()
 }
@@ -82,20 +85,4 @@ fn history(tx: &Transaction<'_>, handle: &str) -> rusqlite::Result<Vec<Written>>
         })
     })?
     .collect()
-}
-
-/// An entry in one line, as a conflict quotes it.
-pub fn describe(p: &Person) -> String {
-    let contact = if p.contact.is_empty() {
-        "no contact"
-    } else {
-        &p.contact
-    };
-    let roles = if p.roles.is_empty() {
-        "any role".to_string()
-    } else {
-        roles_text(&p.roles)
-    };
-    let on_call = if p.on_call { ", on call" } else { "" };
-    format!("{}, {contact}, {roles}{on_call}", p.name)
 }

@@ -79,6 +79,11 @@ pub enum Command {
     OpenWatcher,
     /// The alert list: every alert this console has seen.
     OpenAlerts,
+    /// The roster: the people roles can be handed to.
+    OpenRoster,
+    AddPerson,
+    /// Put the selected person on or off call.
+    ToggleOnCall,
     // In forms and dialogs:
     NextField,
     PrevField,
@@ -132,6 +137,8 @@ pub enum Context {
     Watcher,
     /// The alert list.
     Alerts,
+    /// The roster.
+    Roster,
 }
 
 impl Context {
@@ -166,6 +173,7 @@ impl Context {
             Context::Help => "Help",
             Context::Watcher => "Rule watcher",
             Context::Alerts => "Alerts",
+            Context::Roster => "Roster",
             Context::Evidence => "Evidence",
             Context::Review => "Review",
             Context::Metrics => "Metrics",

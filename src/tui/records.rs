@@ -104,6 +104,8 @@ pub enum RecordsEffect {
     RetryMessages {
         id: IncidentId,
     },
+    /// The roster screen's reads and saves.
+    Roster(crate::tui::screens::roster::state::RosterEffect),
     /// Reloads what the open screen shows if another process wrote.
     Poll {
         evidence: Option<IncidentId>,
@@ -172,6 +174,7 @@ pub enum RecordsLoaded {
         id: IncidentId,
         message: String,
     },
+    Roster(crate::tui::screens::roster::state::RosterLoaded),
 }
 
 /// `~/x` is taken from $HOME, as a shell would.

@@ -15,4 +15,5 @@ pub mod messages;
 pub mod metrics;
 pub mod nav;
 pub mod review;
+pub mod roster;
 pub mod watcher;

@@ -18,6 +18,10 @@ pub enum Target {
     Alerts,
     /// The rule watcher, opened from the board wherever it was asked for.
     Watcher,
+    /// The roster of people roles can be handed to.
+    Roster,
+    /// The roster with its add dialog filled in with a typed name.
+    RosterAdd(String),
 }
 
 /// What a screen's key handling asks of the shell after its own changes.

@@ -10,6 +10,7 @@ use crate::tui::screens::evidence::state::EvidenceAsk;
 use crate::tui::screens::incident::clocks::DetectedAsk;
 use crate::tui::screens::incident::report::ReportAsk;
 use crate::tui::screens::review::state::ReviewAsk;
+use crate::tui::screens::roster::state::RosterAsk;
 use crate::tui::shell::app::{App, Modal};
 use crate::tui::shell::keymap::Command;
 
@@ -81,6 +82,12 @@ fn submit(
     }
     if d.purpose::<ReportAsk>().is_some() {
         let out = crate::tui::screens::incident::report::submit(d, &app.policy)?;
+        crate::tui::shell::lend::apply(app, out, fx);
+        return Ok(());
+    }
+    if d.purpose::<RosterAsk>().is_some() {
+        let (stack, c) = crate::tui::shell::lend::split(app, now);
+        let out = crate::tui::screens::roster::handle::submit(stack.find_mut(), d, &c)?;
         crate::tui::shell::lend::apply(app, out, fx);
         return Ok(());
     }

@@ -113,6 +113,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Board, &[code(KeyCode::Esc)], C::Back, "clear the filter"),
     bind(X::Board, &[k('A')], C::Acknowledge, "acknowledge the selected incident (someone has taken charge)"),
     bind(X::Board, &[k('M')], C::OpenMetrics, "metrics (counts, response times, SLA compliance)"),
+    bind(X::Board, &[k('P')], C::OpenRoster, "people: the roster (add, edit, on call)"),
     bind(X::FilterInput, &[code(KeyCode::Enter)], C::Submit, "keep the filter"),
     bind(X::FilterInput, &[code(KeyCode::Esc)], C::Cancel, "clear the filter"),
     // Navigation (board and incident)
@@ -146,6 +147,7 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Incident, &[k('R')], C::WriteReport, "write the report to a file (md, html, json)"),
     bind(X::Incident, &[k('c')], C::Compose, "write a message to customers, staff or a regulator"),
     bind(X::Incident, &[k('S')], C::OpenMessages, "messages sent and their delivery per sink (retry)"),
+    bind(X::Incident, &[k('P')], C::OpenRoster, "people: the roster (add, edit, on call)"),
     bind(X::Checklist, &[k(' ')], C::ToggleItem, "toggle the item done / open"),
     bind(X::Checklist, &[k('x')], C::MarkNotApplicable, "mark not applicable (asks why)"),
     bind(X::Roles, &[code(KeyCode::Enter)], C::Assign, "assign the selected role"),
@@ -249,6 +251,11 @@ pub static KEYMAP: &[Binding] = &[
     // Alert list
     bind(X::Alerts, &[code(KeyCode::Enter)], C::Open, "open the alert's incident"),
     bind(X::Alerts, &[code(KeyCode::Esc)], C::Back, "back to where it was opened"),
+    // Roster
+    bind(X::Roster, &[code(KeyCode::Esc)], C::Back, "back to where it was opened"),
+    bind(X::Roster, &[k('a')], C::AddPerson, "add someone (handle, name, contact, roles, on call)"),
+    bind(X::Roster, &[k('e'), code(KeyCode::Enter)], C::Edit, "edit the selected person"),
+    bind(X::Roster, &[k('o')], C::ToggleOnCall, "put the selected person on or off call"),
     // Help
     bind(X::Help, &[code(KeyCode::Esc), k('?'), k('q')], C::Back, "close help"),
     bind(X::Help, &[k('k'), code(KeyCode::Up)], C::Up, "scroll up"),
@@ -261,9 +268,13 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident | X::Evidence | X::Review | X::Messages | X::Watcher | X::Alerts => {
-            out.push(X::Navigation)
-        }
+        X::Incident
+        | X::Evidence
+        | X::Review
+        | X::Messages
+        | X::Watcher
+        | X::Alerts
+        | X::Roster => out.push(X::Navigation),
         X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
@@ -368,6 +379,7 @@ mod tests {
             X::ComposeSent,
             X::Watcher,
             X::Alerts,
+            X::Roster,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

@@ -13,7 +13,7 @@ use crate::tui::action::Action;
 use crate::tui::records::RecordsEffect;
 use crate::tui::reply::Reply;
 use crate::tui::screens::incident::state::TIMELINE_LIMIT;
-use crate::tui::screens::{evidence, incident, messages, metrics, review};
+use crate::tui::screens::{evidence, incident, messages, metrics, review, roster};
 
 pub struct Worker {
     last_version: Option<i64>,
@@ -60,6 +60,9 @@ impl Worker {
             return;
         };
         let Some(effect) = incident::report_io::run(store, effect, &r) else {
+            return;
+        };
+        let Some(effect) = roster::io::run(store, effect, &r) else {
             return;
         };
         match effect {

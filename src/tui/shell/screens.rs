@@ -23,6 +23,10 @@ use crate::tui::screens::nav::{Nav, Target};
 
 /// A command for the screen on top.
 pub fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>) -> Nav {
+    // Bound on the board and the incident view alike.
+    if cmd == Command::OpenRoster {
+        return Nav::Open(Target::Roster);
+    }
     match app.stack.screen() {
         Screen::Incident => incident_command(app, cmd, now, fx),
         Screen::Board => {
@@ -157,7 +161,7 @@ macro_rules! listed_arms {
             #[allow(unused_imports)]
             use crate::tui::screens::ctx::Screen;
             #[allow(unused_imports)]
-            use crate::tui::screens::{alerts::state::*, compose::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
+            use crate::tui::screens::{alerts::state::*, compose::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, roster::state::*, watcher::state::*};
 
             pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
                 let c = ctx(app, now);

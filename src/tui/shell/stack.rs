@@ -11,6 +11,7 @@ use crate::tui::screens::incident::state::{IncidentState, Pane};
 use crate::tui::screens::messages::state::MessagesState;
 use crate::tui::screens::metrics::state::MetricsState;
 use crate::tui::screens::review::state::ReviewState;
+use crate::tui::screens::roster::state::RosterState;
 use crate::tui::screens::watcher::state::WatcherScreen;
 
 /// THE LIST of the screens that take a [`Ctx`](crate::tui::screens::ctx::Ctx)
@@ -36,6 +37,8 @@ macro_rules! screen_list {
             Alerts(AlertsState) feed(alerts.log);
             /// The message composer, over the incident view.
             Compose(Box<Composer>) feed(comms);
+            /// The roster: the people roles can be handed to.
+            Roster(RosterState);
         }
     };
 }

@@ -104,6 +104,12 @@ pub fn loaded(app: &mut App, r: RecordsLoaded, now: DateTime<Utc>, fx: &mut Vec<
                 app.modal = Some(Modal::Fields(d));
             }
         }
+        RecordsLoaded::Roster(r) => {
+            let free = app.modal.is_none();
+            let (stack, c) = crate::tui::shell::lend::split(app, now);
+            let out = crate::tui::screens::roster::handle::loaded(stack.find_mut(), r, &c, free);
+            crate::tui::shell::lend::apply(app, out, fx);
+        }
         RecordsLoaded::CloseFailed { id, message } => {
             if !crate::tui::screens::review::handle::override_failed(
                 fields_dialog(app),
