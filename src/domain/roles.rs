@@ -122,7 +122,7 @@ impl Person {
         self.roles.is_empty() || self.roles.contains(&role)
     }
 
-    /// The entry in one line: "Grace Hopper, grace@example.org, any role, on call".
+    /// The entry in one line: "Grace Hopper, grace@example.org, any role, not on call".
     pub fn summary(&self) -> String {
         let contact = if self.contact.is_empty() {
             "no contact"
@@ -134,8 +134,12 @@ impl Person {
         } else {
             roles_text(&self.roles)
         };
-        let on_call = if self.on_call { ", on call" } else { "" };
-        format!("{}, {contact}, {roles}{on_call}", self.name)
+        let on_call = if self.on_call {
+            "on call"
+        } else {
+            "not on call"
+        };
+        format!("{}, {contact}, {roles}, {on_call}", self.name)
     }
 }
 

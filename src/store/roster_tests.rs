@@ -77,11 +77,11 @@ fn a_stale_roster_edit_is_refused_naming_who_changed_it_and_theirs_stays() {
     );
     assert_eq!(
         c.theirs.old.as_deref(),
-        Some("Grace Hopper, grace@example.org, any role")
+        Some("Grace Hopper, grace@example.org, any role, not on call")
     );
     assert_eq!(
         c.mine.as_deref(),
-        Some("Grace Hopper, grace@example.org, commander")
+        Some("Grace Hopper, grace@example.org, commander, not on call")
     );
     // The base is the event that wrote what bob saw, before alice's.
     assert!(c.base.0 > 0 && c.base.0 < c.theirs.seq, "{c:?}");

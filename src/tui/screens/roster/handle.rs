@@ -163,6 +163,7 @@ pub fn loaded(
         } => {
             let note = vec![
                 format!("Not saved: {message}."),
+                // In full: the message cuts long values.
                 format!(
                     "Now: {}",
                     current
