@@ -105,7 +105,7 @@ pub enum RecordsEffect {
         id: IncidentId,
     },
     /// The roster screen's reads and saves.
-    Roster(crate::tui::screens::roster::state::RosterEffect),
+    Roster(crate::tui::screens::roster::work::RosterEffect),
     /// Reloads what the open screen shows if another process wrote.
     Poll {
         evidence: Option<IncidentId>,
@@ -174,7 +174,7 @@ pub enum RecordsLoaded {
         id: IncidentId,
         message: String,
     },
-    Roster(crate::tui::screens::roster::state::RosterLoaded),
+    Roster(crate::tui::screens::roster::work::RosterLoaded),
 }
 
 /// `~/x` is taken from $HOME, as a shell would.

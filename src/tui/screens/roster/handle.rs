@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::state::*;
+use super::work::{RosterEffect, RosterLoaded};
 use crate::domain::roles::Person;
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::effect;

@@ -3,7 +3,7 @@
 //! the one shown. The roster read goes to the whole console (the role
 //! pickers use it too) before the screen's own answer.
 
-use super::state::{RosterEffect, RosterLoaded};
+use super::work::{RosterEffect, RosterLoaded};
 use crate::store::{Store, StoreError};
 use crate::tui::action::Action;
 use crate::tui::records::{RecordsEffect, RecordsLoaded};

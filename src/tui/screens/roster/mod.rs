@@ -9,6 +9,7 @@ pub mod handle;
 pub mod io;
 pub mod state;
 pub mod view;
+pub mod work;
 
 #[cfg(test)]
 mod tests;

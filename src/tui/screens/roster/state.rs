@@ -1,5 +1,5 @@
-//! The roster screen: its state, its dialog's purpose, the store work it
-//! asks for and the answers; pure helpers. Nothing here imports the app.
+//! The roster screen: its state and its dialog's purpose (the store work
+//! and its answers are in `work`); pure helpers. Nothing here imports the app.
 
 use crate::domain::IncidentId;
 use crate::domain::roles::{Person, Role, parse_roles, roles_text, validate_handle};
@@ -35,45 +35,6 @@ impl Purpose for RosterAsk {
             RosterAsk::Edit { .. } => "save",
         }
     }
-}
-
-/// The roster's store work (run by `io` on the store worker).
-#[derive(Debug, Clone, PartialEq)]
-pub enum RosterEffect {
-    /// Reads the roster unless the database is unchanged since `since`.
-    Load { since: Option<i64> },
-    /// Saves `person` based on the entry shown (`None`: an addition);
-    /// `typed`: it came from the dialog, whose values a refusal returns.
-    Save {
-        person: Person,
-        based_on: Option<Person>,
-        typed: bool,
-    },
-}
-
-/// What the store worker answers (the roster itself goes to the whole
-/// console as `Action::PeopleLoaded`, before these).
-#[derive(Debug, Clone, PartialEq)]
-pub enum RosterLoaded {
-    /// The roster was read at this `data_version`.
-    Read {
-        version: Option<i64>,
-    },
-    Saved {
-        handle: String,
-        typed: bool,
-    },
-    /// Someone else changed the entry: the store's words, and the entry
-    /// as it is now.
-    Conflict {
-        message: String,
-        current: Option<Person>,
-        typed: bool,
-    },
-    Failed {
-        message: String,
-        typed: bool,
-    },
 }
 
 /// The field dialog names no incident; its id is never read here.

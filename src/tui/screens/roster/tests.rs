@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::handle::{loaded, submit};
 use super::state::*;
+use super::work::{RosterEffect, RosterLoaded};
 use crate::domain::Policy;
 use crate::domain::roles::{Person, Role};
 use crate::tui::command::Command;
