@@ -176,6 +176,38 @@ fn an_edit_over_a_change_made_meanwhile_comes_back_with_the_typed_values() {
 }
 
 #[test]
+fn a_typed_name_opens_the_roster_with_it_in_the_add_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    roster(&mut store);
+    let mut app = App::new("carol", Policy::builtin(), true);
+    let mut fx = Vec::new();
+    let target = warroom::tui::screens::nav::Target::RosterAdd("Grace Hopper".into());
+    warroom::tui::shell::screens::open(&mut app, target, now(), &mut fx);
+    assert_eq!(app.stack.screen(), Screen::Roster);
+    work(&mut app, &mut store, fx);
+    let Some(Modal::Fields(d)) = &app.modal else {
+        panic!("no add dialog");
+    };
+    assert_eq!((d.text(0), d.text(1)), ("grace.hopper", "Grace Hopper"));
+    // The contact is typed; on call and roles left as they are.
+    typed(&mut app, "grace@example.org");
+    let fx = key(&mut app, Command::Submit);
+    work(&mut app, &mut store, fx);
+    assert!(app.modal.is_none());
+    let grace = store
+        .people()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.handle == "grace.hopper")
+        .unwrap();
+    assert_eq!(grace.contact, "grace@example.org");
+    assert!(grace.roles.is_empty() && !grace.on_call);
+    // The cursor is on them.
+    assert!(draw(&app, 80, 24).contains("▶ grace.hopper"));
+}
+
+#[test]
 fn the_roster_opens_from_the_board_and_adds_someone_with_a_contact() {
     let sb = Env::new();
     sb.ok(&["roster", "add", "ada", "--name", "Ada Lovelace"]);
@@ -211,4 +243,50 @@ fn the_roster_opens_from_the_board_and_adds_someone_with_a_contact() {
     assert_eq!(grace["contact"], "grace@example.org");
     assert_eq!(grace["roles"], serde_json::json!(["commander", "ops"]));
     assert_eq!(grace["on_call"], true);
+}
+
+#[test]
+fn p_opens_the_roster_from_the_board_and_the_incident_view_and_esc_goes_back() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use warroom::domain::{Playbook, Severity};
+    use warroom::store::NewIncident;
+    use warroom::tui::action::{Context, resolve};
+    let p = KeyEvent::from(KeyCode::Char('P'));
+    for ctx in [
+        Context::Board,
+        Context::Incident,
+        Context::Checklist,
+        Context::Roles,
+        Context::Timeline,
+    ] {
+        assert!(
+            matches!(resolve(ctx, p), Some(Action::Command(Command::OpenRoster))),
+            "P in {ctx:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let i = store
+        .create_incident(
+            &NewIncident::new("Phishing wave", Severity::P2),
+            &Playbook::builtin(),
+            "alice",
+            now(),
+        )
+        .unwrap();
+    let mut app = App::new("carol", Policy::builtin(), true);
+    update(
+        &mut app,
+        Action::BoardLoaded(store.board(false).unwrap()),
+        now(),
+    );
+    key(&mut app, Command::Open);
+    let detail = store.detail(&i.id, None).unwrap();
+    update(&mut app, Action::DetailLoaded(Box::new(detail)), now());
+    assert_eq!(app.stack.screen(), Screen::Incident);
+    let fx = key(&mut app, Command::OpenRoster);
+    assert_eq!(app.stack.screen(), Screen::Roster);
+    work(&mut app, &mut store, fx);
+    key(&mut app, Command::Back);
+    assert_eq!(app.stack.screen(), Screen::Incident);
 }
