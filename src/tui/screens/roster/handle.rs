@@ -150,6 +150,8 @@ pub fn loaded(
                 s.cursor = i;
             }
             let text = match ctx.people.iter().find(|p| p.handle == handle) {
+                Some(p) if !typed && p.on_call => format!("{handle} is on call"),
+                Some(_) if !typed => format!("{handle} is off call"),
                 Some(p) if p.contact.is_empty() => {
                     format!("{handle} saved, without a contact: escalations cannot reach them")
                 }

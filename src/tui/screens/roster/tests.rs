@@ -166,6 +166,21 @@ fn o_puts_the_selected_person_on_or_off_call() {
     let (person, _, _) = save_of(&key(&mut s, &ps, Command::ToggleOnCall));
     assert_eq!(person.handle, "bob");
     assert!(person.on_call);
+    // Stored: said as what it is now.
+    let mut after = ps.clone();
+    after[1].on_call = true;
+    let out = with_ctx(&after, |c| {
+        loaded(
+            Some(&mut s),
+            RosterLoaded::Saved {
+                handle: "bob".into(),
+                typed: false,
+            },
+            c,
+            true,
+        )
+    });
+    assert_eq!(out.message, Some(("bob is on call".into(), false)));
     // Nothing to toggle on an empty roster.
     let mut empty = RosterState::default();
     assert!(
