@@ -268,13 +268,10 @@ pub fn chain(focus: Context) -> Vec<Context> {
     match focus {
         X::Board => out.push(X::Navigation),
         X::Checklist | X::Roles | X::Timeline => out.extend([X::Incident, X::Navigation]),
-        X::Incident
-        | X::Evidence
-        | X::Review
-        | X::Messages
-        | X::Watcher
-        | X::Alerts
-        | X::Roster => out.push(X::Navigation),
+        X::Incident | X::Evidence | X::Review | X::Messages | X::Watcher | X::Alerts => {
+            out.push(X::Navigation)
+        }
+        X::Roster => out.push(X::Navigation),
         X::ComposeEdit | X::ComposeView => out.push(X::Compose),
         _ => {}
     }
