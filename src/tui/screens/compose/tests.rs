@@ -216,6 +216,16 @@ fn a_command_sink_reaches_someone_and_the_question_has_no_warning() {
         s.chosen = false;
     }
     assert!(c.reach_warning(&env).is_some());
+
+    // To customers with none named in comms.toml: the command gets the
+    // text without a To address, and the question says so.
+    let mut c = editing(&f, &env, Audience::Customers, CLEAN);
+    c.handle(Command::Send, &ctx(&f, &env));
+    let w = c.reach_warning(&env).unwrap();
+    assert!(
+        w.starts_with("No recipients are configured for customers"),
+        "{w}"
+    );
 }
 
 #[test]
