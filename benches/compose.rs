@@ -181,6 +181,7 @@ fn bench_composer() {
             audience: Audience::Customers,
             rendered: Some(Ok(String::new())),
             last: Ok(Some(last)),
+            internal: Ok(Vec::new()),
         })),
         t0(),
     );

@@ -534,6 +534,7 @@ fn compose_loaded(store: &Store, app: &App, last: Option<SentMessage>) -> Action
         audience: c.audience,
         rendered,
         last: Ok(last),
+        internal: warroom::tui::screens::compose::io::internal(store, &c.id, c.audience),
     }))
 }
 
@@ -580,6 +581,7 @@ fn composer_views() -> Vec<(&'static str, App, TempDir)> {
                 "/home/alice/.config/warroom/templates/customer.txt:3: syntax error: unexpected `}`, expected end of variable block".into(),
             )),
             last: Ok(None),
+            internal: Ok(Vec::new()),
         })),
         now(),
     );

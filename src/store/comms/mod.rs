@@ -13,7 +13,8 @@
 //! message's outcomes and retries), `alerts` (raised once by key),
 //! `alert_deliveries` (an alert through sinks, cancelled once acknowledged),
 //! `lease` (the claim both kinds of delivery take before a retry),
-//! `migrations` (this room's schema steps).
+//! `migrations` (this room's schema steps), `recency` (when customers were
+//! last told).
 
 mod alert_deliveries;
 mod alerts;
@@ -21,6 +22,7 @@ mod deliveries;
 mod lease;
 mod messages;
 mod migrations;
+mod recency;
 
 pub use alert_deliveries::{AlertClaim, AlertDelivery, AlertDeliveryState};
 pub(super) use alerts::take_alert;

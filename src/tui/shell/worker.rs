@@ -17,6 +17,7 @@ use crate::store::Store;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::screens::alerts::io::Feed;
+use crate::tui::screens::compose::io as compose_io;
 use crate::tui::screens::compose::state::{ComposeLoaded, SendReport};
 use crate::tui::screens::incident::state::{Origins, TIMELINE_LIMIT};
 
@@ -158,11 +159,13 @@ pub fn worker_loop(
             } => {
                 let last = store.last_message(&id, audience).map_err(|e| e.to_string());
                 let Some(name) = template else {
+                    let internal = compose_io::internal(&store, &id, audience);
                     send(Action::ComposeLoaded(Box::new(ComposeLoaded {
                         id,
                         audience,
                         rendered: None,
                         last,
+                        internal,
                     })));
                     continue;
                 };
@@ -171,13 +174,21 @@ pub fn worker_loop(
                 match store.detail(&id, None) {
                     Ok(d) => {
                         let fields = MessageFields::for_config(&d, &env.policy, &env.comms, now);
-                        render_off_worker(&env.templates, name, fields, id, audience, last, &to_ui);
+                        let base = ComposeLoaded {
+                            internal: compose_io::internal_of(&store, &d, audience),
+                            id,
+                            audience,
+                            rendered: None,
+                            last,
+                        };
+                        render_off_worker(&env.templates, name, fields, base, &to_ui);
                     }
                     Err(e) => send(Action::ComposeLoaded(Box::new(ComposeLoaded {
                         id,
                         audience,
                         rendered: Some(Err(e.to_string())),
                         last,
+                        internal: Err(e.to_string()),
                     }))),
                 }
                 continue;
@@ -408,9 +419,7 @@ fn render_off_worker(
     templates: &Arc<Templates>,
     name: String,
     fields: MessageFields,
-    id: IncidentId,
-    audience: crate::comms::Audience,
-    last: Result<Option<crate::store::SentMessage>, String>,
+    mut loaded: ComposeLoaded,
     to_ui: &mpsc::UnboundedSender<Action>,
 ) {
     let templates = Arc::clone(templates);
@@ -419,12 +428,8 @@ fn render_off_worker(
         .name("warroom-render".into())
         .spawn(move || {
             let rendered = templates.render(&name, &fields).map_err(|e| e.to_string());
-            let _ = to_ui.send(Action::ComposeLoaded(Box::new(ComposeLoaded {
-                id,
-                audience,
-                rendered: Some(rendered),
-                last,
-            })));
+            loaded.rendered = Some(rendered);
+            let _ = to_ui.send(Action::ComposeLoaded(Box::new(loaded)));
         });
     if let Err(e) = spawned {
         tracing::warn!("cannot start a render thread: {e}");

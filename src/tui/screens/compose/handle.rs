@@ -63,6 +63,9 @@ pub fn open(ctx: &Cx) -> (Option<Box<Composer>>, Outcome) {
         sinks: Vec::new(),
         sink_cursor: 0,
         sent: None,
+        internal: Ok(Vec::new()),
+        leak: None,
+        leak_stale: false,
     });
     (Some(c), Outcome::stay())
 }
@@ -191,6 +194,7 @@ pub fn loaded(c: &mut Composer, l: ComposeLoaded) {
         Ok(None) => LastSent::Nothing,
         Err(e) => LastSent::Failed(e),
     };
+    c.internal = l.internal;
     match l.rendered {
         Some(Ok(text)) if c.stage == Stage::Loading => {
             c.editor = Editor::new(&text, (0, 0));
@@ -212,6 +216,8 @@ pub fn loaded(c: &mut Composer, l: ComposeLoaded) {
         }
         _ => {}
     }
+    // Once per load, so a continued draft is checked before any key.
+    c.check_leak();
 }
 
 fn edit_command(ctx: &Cx, c: &mut Composer, cmd: Command, out: &mut Outcome) -> bool {
@@ -247,6 +253,7 @@ fn edit_command(ctx: &Cx, c: &mut Composer, cmd: Command, out: &mut Outcome) -> 
             c.view = View::Edit;
             if changed {
                 c.dirty = true;
+                c.leak_stale = true;
                 c.error = None;
             }
         }
@@ -273,6 +280,8 @@ fn edit_command(ctx: &Cx, c: &mut Composer, cmd: Command, out: &mut Outcome) -> 
             Err(e) => c.error = Some(format!("not sent: {e}")),
             Ok(()) => {
                 c.error = None;
+                // The question shows the warning for the text as sent.
+                c.check_leak();
                 c.sinks = sink_choices(&ctx.feed.sinks, c.audience);
                 c.sink_cursor = 0;
                 c.stage = Stage::Confirm;
@@ -426,6 +435,7 @@ pub fn input(c: &mut Composer, key: KeyEvent) {
     if changed {
         c.error = None;
         c.notice = None;
+        c.leak_stale = true;
     }
     if changed || c.editor.cursor() != cursor {
         c.dirty = true;
@@ -439,6 +449,7 @@ pub fn paste(c: &mut Composer, text: &str) {
     }
     c.view = View::Edit;
     c.notice = None;
+    c.leak_stale = true;
     if c.editor.paste(text) {
         c.error = Some(format!(
             "the paste was cut: a message holds at most {} characters",
@@ -465,9 +476,14 @@ pub fn draft_not_saved(c: &mut Composer, key: &str) {
     }
 }
 
-/// Each tick, wherever it is on the stack: autosave a changed draft every
-/// [`AUTOSAVE_TICKS`].
+/// Each tick, wherever it is on the stack: check a changed body for
+/// internal-only text (once a tick, not on every key: a long message
+/// against many internal texts takes a while), and autosave a changed
+/// draft every [`AUTOSAVE_TICKS`].
 pub fn tick(c: &mut Composer, now: DateTime<Utc>) -> Option<Effect> {
+    if c.leak_stale && matches!(c.stage, Stage::Edit | Stage::Confirm) {
+        c.check_leak();
+    }
     if !c.dirty {
         return None;
     }

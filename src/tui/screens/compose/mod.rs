@@ -7,5 +7,9 @@
 //! The composer sits over the incident view, which keeps loading
 //! underneath, so the clocks are current when it closes.
 pub mod handle;
+pub mod io;
 pub mod state;
 pub mod view;
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use similar::{ChangeTag, TextDiff};
 
+use crate::comms::leak::{InternalText, internal_quotes, warning};
+use crate::comms::reach::Reach;
 use crate::comms::{Audience, CommsConfig, PLACEHOLDER, SinkConfig, TemplateInfo, Templates};
 use crate::domain::IncidentId;
 use crate::store::{DeliveryState, SentMessage};
@@ -145,6 +147,15 @@ pub struct Composer {
     pub sink_cursor: usize,
     /// The message once recorded, with its deliveries.
     pub sent: Option<Box<SentMessage>>,
+    /// What a customer message must not quote (loaded with the message;
+    /// empty for other audiences), or why it could not be read.
+    pub internal: Result<Vec<InternalText>, String>,
+    /// The warning for the body as last checked: the internal-only text
+    /// it quotes, or why that could not be checked.
+    pub leak: Option<String>,
+    /// The body changed since that check: checked again on the next tick
+    /// (or before the send question), not on every key.
+    pub leak_stale: bool,
 }
 
 impl Composer {
@@ -176,6 +187,35 @@ impl Composer {
         }
     }
 
+    /// Checks the body against the internal-only texts now: a customer
+    /// message quoting one gets `comms::leak::warning`'s line.
+    pub fn check_leak(&mut self) {
+        self.leak_stale = false;
+        if self.audience != Audience::Customers {
+            self.leak = None;
+            return;
+        }
+        self.leak = match &self.internal {
+            Ok(texts) => warning(&internal_quotes(texts, &self.editor.text())),
+            Err(e) => Some(format!(
+                "This customer message could not be checked for internal-only text: {e}"
+            )),
+        };
+    }
+
+    /// What the confirm step must say plainly when the chosen sinks would
+    /// reach nobody (only an outbox or a clipboard, or no sink at all), or
+    /// a command sink would have no customer to send to.
+    pub fn reach_warning(&self, env: &ComposeEnv) -> Option<String> {
+        let chosen: Vec<SinkConfig> = env
+            .sinks
+            .iter()
+            .filter(|s| self.sinks.iter().any(|c| c.chosen && c.name == s.name))
+            .cloned()
+            .collect();
+        Reach::of(&chosen, self.audience, &env.config).warning()
+    }
+
     /// The selected picker row.
     pub fn picked<'a>(&self, env: &'a ComposeEnv) -> Option<&'a TemplateInfo> {
         env.templates.get(self.pick)
@@ -191,6 +231,9 @@ pub struct ComposeLoaded {
     /// template error (`TEMPLATE:LINE: problem`).
     pub rendered: Option<Result<String, String>>,
     pub last: Result<Option<SentMessage>, String>,
+    /// The incident's internal-only texts for a customer message (none
+    /// for other audiences), or why they could not be read.
+    pub internal: Result<Vec<InternalText>, String>,
 }
 
 /// The result of a send or a retry, from the store worker.

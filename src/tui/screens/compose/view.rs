@@ -34,14 +34,18 @@ pub fn render(
     if area.height < 3 || area.width < 10 {
         return;
     }
-    let [bar, note, main] = Layout::vertical([
+    let leak = leak_lines(ctx, c, area.width);
+    let leak_rows = u16::try_from(leak.len()).unwrap_or(u16::MAX);
+    let [bar, note, warn, main] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
+        Constraint::Length(leak_rows),
         Constraint::Min(1),
     ])
     .areas(area);
     render_bar(ctx, c, frame, bar, now);
     render_note(ctx, c, frame, note);
+    frame.render_widget(Paragraph::new(leak), warn);
     match c.stage {
         Stage::Pick | Stage::Loading => render_picker(ctx, c, frame, main),
         Stage::Edit | Stage::Confirm | Stage::Sending => match c.view {
@@ -125,6 +129,37 @@ fn render_note(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, area: Rec
         (None, None) => Line::from(""),
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The warning that a customer message quotes internal-only text, wrapped
+/// to `width` over at most three rows (nothing past the picker).
+fn leak_lines(ctx: &Ctx<ComposeEnv>, c: &Composer, width: u16) -> Vec<Line<'static>> {
+    let t = Theme::new(ctx.no_color);
+    let Some(w) = c.leak.as_ref().filter(|_| c.stage != Stage::Pick) else {
+        return Vec::new();
+    };
+    let mut rows = marked(w, usize::from(width));
+    if rows.len() > 3 {
+        rows.truncate(3);
+        if let Some(last) = rows.last_mut() {
+            last.pop();
+            last.push('…');
+        }
+    }
+    rows.into_iter()
+        .map(|r| Line::styled(r, t.error()))
+        .collect()
+}
+
+/// A warning made safe and wrapped to `width` columns behind a " ⚠ " mark,
+/// its following rows indented under the text.
+fn marked(text: &str, width: usize) -> Vec<String> {
+    let rows =
+        crate::tui::kit::layout::wrap(&[display_safe(text).into_owned()], width.saturating_sub(3));
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| format!("{}{r}", if i == 0 { " ⚠ " } else { "   " }))
+        .collect()
 }
 
 fn render_picker(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, area: Rect) {
@@ -367,10 +402,19 @@ fn render_confirm(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, main: 
         ]);
         lines.push(if here { line.style(t.selected()) } else { line });
     }
-    if !c.sinks.iter().any(|s| s.chosen) {
+    // Said plainly before anything is sent: an outbox file or a clipboard
+    // copy reaches nobody.
+    // Wrapped here so the box's height counts its rows exactly.
+    let inner = usize::from(main.width.min(76).saturating_sub(2)).max(1);
+    if let Some(w) = c.reach_warning(ctx.feed) {
+        for row in marked(&w, inner) {
+            lines.push(Line::styled(row, t.soon()));
+        }
+    }
+    if c.leak.is_some() {
         lines.push(Line::styled(
-            " No sink chosen: the message is only recorded.",
-            t.soon(),
+            " ⚠ It quotes internal-only text (see the warning above).",
+            t.error(),
         ));
     }
     lines.push(Line::from(""));
@@ -386,7 +430,9 @@ fn render_confirm(ctx: &Ctx<ComposeEnv>, c: &Composer, frame: &mut Frame, main: 
         Span::styled("Esc", t.key()),
         Span::raw(" back"),
     ]));
-    let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    // Rows as wrapped inside the box's borders.
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let h = u16::try_from(rows + 2).unwrap_or(u16::MAX);
     let area = centered(main, 76, h);
     frame.render_widget(Clear, area);
     frame.render_widget(

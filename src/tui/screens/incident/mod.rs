@@ -5,8 +5,10 @@
 pub mod clocks;
 pub mod dialogs;
 pub mod dialogs_view;
+pub mod glance;
 pub mod handle;
 pub mod report;
 pub mod report_io;
+pub mod sources;
 pub mod state;
 pub mod view;

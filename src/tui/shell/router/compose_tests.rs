@@ -66,6 +66,7 @@ fn answer(store: &Store, fx: &[Effect]) -> Action {
         audience: *audience,
         rendered,
         last: store.last_message(id, *audience).map_err(|e| e.to_string()),
+        internal: crate::tui::screens::compose::io::internal(store, id, *audience),
     }))
 }
 
@@ -222,6 +223,7 @@ fn a_template_that_fails_to_render_shows_its_error_in_the_picker() {
             audience: Audience::Customers,
             rendered: Some(Err(broken.clone())),
             last: Ok(None),
+            internal: Ok(Vec::new()),
         })),
         now(),
     );

@@ -1,0 +1,195 @@
+//! The incident view's "at a glance" lines: who else is looking at this
+//! incident, how long ago it was detected, when customers were last told,
+//! and the latest change with who made it. Pure: `now` and the width are
+//! parameters; every name and detail is shown through `display_safe`.
+//!
+//! Meant to be drawn at the top of the incident view, under its title and
+//! above the clocks: `draw(frame, area, &glance, now, no_color)` into a
+//! `Rect` of [`HEIGHT`] rows, or `lines(..)` placed by the view itself.
+//! The view loads what it needs beside the detail: the presence rows the
+//! console already polls (`Action::PresenceLoaded`'s `present` and `me`)
+//! and `Store::last_customer_update(&id)` read with the detail (the
+//! detail's timeline is cut to its newest events, so it may not reach the
+//! last customer message).
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use crate::domain::event::Event;
+use crate::store::{IncidentDetail, Presence};
+use crate::text::display_safe;
+use crate::tui::kit::theme::Theme;
+
+/// The rows `lines` gives and `draw` fills.
+pub const HEIGHT: u16 = 4;
+
+/// What the glance is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Glance<'a> {
+    pub detail: &'a IncidentDetail,
+    /// Every console seen recently (`Store::present`), this one included.
+    pub present: &'a [Presence],
+    /// This console's id (`ConsoleId`), left out of "viewing".
+    pub me: &'a str,
+    /// `Store::last_customer_update` for this incident.
+    pub last_customer_update: Option<DateTime<Utc>>,
+}
+
+/// How long before `now` `then` was: "just now", "23 min ago",
+/// "3 h 5 min ago", "2 d 4 h ago"; "in the future" for a time after `now`
+/// (a skewed clock), never a negative count.
+pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - then).num_seconds();
+    if secs < 0 {
+        return "in the future".into();
+    }
+    let mins = secs / 60;
+    let (hours, days) = (mins / 60, mins / (60 * 24));
+    if mins == 0 {
+        "just now".into()
+    } else if hours == 0 {
+        format!("{mins} min ago")
+    } else if days == 0 {
+        match mins % 60 {
+            0 => format!("{hours} h ago"),
+            m => format!("{hours} h {m} min ago"),
+        }
+    } else {
+        match hours % 24 {
+            0 => format!("{days} d ago"),
+            h => format!("{days} d {h} h ago"),
+        }
+    }
+}
+
+/// The other users viewing incident `id`, each once, in the order the
+/// store lists them (this console left out; the same user on another
+/// console counts).
+pub fn viewers(present: &[Presence], me: &str, id: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for p in present
+        .iter()
+        .filter(|p| p.console_id != me && p.incident.as_deref() == Some(id))
+    {
+        if !names.contains(&p.actor) {
+            names.push(p.actor.clone());
+        }
+    }
+    names
+}
+
+/// After "viewing: ": the names while they fit in `width` columns, then
+/// as many as fit with "+N more", then a count.
+pub fn viewing_text(viewers: &[String], width: usize) -> String {
+    if viewers.is_empty() {
+        return "only you".into();
+    }
+    let names: Vec<String> = viewers
+        .iter()
+        .map(|n| display_safe(n).into_owned())
+        .collect();
+    let all = names.join(", ");
+    if all.width() <= width {
+        return all;
+    }
+    for shown in (1..names.len()).rev() {
+        let text = format!(
+            "{} +{} more",
+            names[..shown].join(", "),
+            names.len() - shown
+        );
+        if text.width() <= width {
+            return text;
+        }
+    }
+    match names.len() {
+        1 => "1 other".into(),
+        n => format!("{n} others"),
+    }
+}
+
+/// The newest event of a timeline held newest first: its detail (made
+/// safe and cut so the rest fits in `width` columns), "by" its actor and
+/// how long ago.
+pub fn latest_text(timeline: &[Event], now: DateTime<Utc>, width: usize) -> String {
+    let Some(e) = timeline.first() else {
+        return "nothing recorded yet".into();
+    };
+    let tail = format!(" by {} {}", display_safe(&e.actor), ago(e.at, now));
+    let room = width.saturating_sub(tail.width());
+    format!("{}{tail}", cut(&display_safe(&e.detail), room))
+}
+
+/// `text` cut to `width` columns, ending in "…" when cut.
+pub fn cut(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// The [`HEIGHT`] glance lines for a `width`-column area, each within it.
+pub fn lines(g: &Glance, now: DateTime<Utc>, width: u16, no_color: bool) -> Vec<Line<'static>> {
+    let t = Theme::new(no_color);
+    let width = usize::from(width);
+    let i = &g.detail.incident;
+    let row = |label: &'static str, value: String, warn: bool| -> Line<'static> {
+        let label = cut(label, width);
+        let value = cut(&value, width.saturating_sub(label.width()));
+        let style = if warn { t.soon() } else { t.bold() };
+        Line::from(vec![
+            Span::styled(label, t.dim()),
+            Span::styled(value, style),
+        ])
+    };
+    let who = viewers(g.present, g.me, i.id.as_str());
+    let detected = ago(i.detected_at, now);
+    let skewed = i.detected_at > now;
+    vec![
+        row(
+            "viewing: ",
+            viewing_text(&who, width.saturating_sub("viewing: ".len())),
+            false,
+        ),
+        row("detected ", detected, skewed),
+        match g.last_customer_update {
+            Some(at) => row("last customer update ", ago(at, now), at > now),
+            None => row("", "no customer update yet".into(), false),
+        },
+        row(
+            "latest: ",
+            latest_text(
+                &g.detail.timeline,
+                now,
+                width.saturating_sub("latest: ".len()),
+            ),
+            false,
+        ),
+    ]
+}
+
+/// Draws the glance into `area` (its first [`HEIGHT`] rows).
+pub fn draw(frame: &mut Frame, area: Rect, g: &Glance, now: DateTime<Utc>, no_color: bool) {
+    frame.render_widget(Paragraph::new(lines(g, now, area.width, no_color)), area);
+}
+
+#[cfg(test)]
+#[path = "glance_tests.rs"]
+mod tests;
