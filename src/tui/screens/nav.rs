@@ -18,6 +18,9 @@ pub enum Target {
     Alerts,
     /// The rule watcher, opened from the board wherever it was asked for.
     Watcher,
+    /// The new-incident form, over whatever is shown (continuing a saved
+    /// draft of it).
+    NewIncident,
 }
 
 /// What a screen's key handling asks of the shell after its own changes.

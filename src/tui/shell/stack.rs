@@ -6,8 +6,9 @@ use crate::tui::command::Context;
 use crate::tui::screens::alerts::state::AlertsState;
 use crate::tui::screens::compose::state::Composer;
 use crate::tui::screens::ctx::Screen as _;
+use crate::tui::screens::declare::state::NewIncidentForm;
 use crate::tui::screens::evidence::state::EvidenceState;
-use crate::tui::screens::incident::state::{IncidentState, Pane};
+use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::messages::state::MessagesState;
 use crate::tui::screens::metrics::state::MetricsState;
 use crate::tui::screens::review::state::ReviewState;
@@ -21,6 +22,11 @@ use crate::tui::screens::watcher::state::WatcherScreen;
 macro_rules! screen_list {
     ($then:ident) => {
         $then! {
+            /// An incident: summary, clocks, checklist, roles, timeline,
+            /// and its dialogs.
+            Incident(Box<IncidentState>);
+            /// The new-incident form, floating over whatever was shown.
+            Declare(NewIncidentForm);
             /// An incident's evidence and chain of custody.
             Evidence(EvidenceState);
             /// An incident's post-incident review.
@@ -41,8 +47,7 @@ macro_rules! screen_list {
 }
 pub(crate) use screen_list;
 
-/// The kinds and entries: the screens still handled through the app
-/// first, then the list.
+/// The kinds and entries, from the list.
 macro_rules! stack_types {
     ($($(#[$doc:meta])* $v:ident($t:ty) $(feed($($f:ident).+))?;)*) => {
         /// Which screen is shown: the kind of the stack's top (the board
@@ -50,7 +55,6 @@ macro_rules! stack_types {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Screen {
             Board,
-            Incident,
             $($(#[$doc])* $v,)*
         }
 
@@ -58,14 +62,12 @@ macro_rules! stack_types {
         /// and is not an entry: its state lives with the rows it orders.
         #[derive(Debug, Clone)]
         pub enum ScreenState {
-            Incident(IncidentState),
             $($(#[$doc])* $v($t),)*
         }
 
         impl ScreenState {
             pub fn kind(&self) -> Screen {
                 match self {
-                    ScreenState::Incident(_) => Screen::Incident,
                     $(ScreenState::$v(_) => Screen::$v,)*
                 }
             }
@@ -73,13 +75,21 @@ macro_rules! stack_types {
             /// Where keys go when this screen is on top (and no dialog is open).
             pub fn context(&self) -> Context {
                 match self {
-                    ScreenState::Incident(i) => match i.pane {
-                        Pane::Checklist => Context::Checklist,
-                        Pane::Roles => Context::Roles,
-                        Pane::Timeline => Context::Timeline,
-                        Pane::Summary | Pane::Clocks => Context::Incident,
-                    },
                     $(ScreenState::$v(s) => s.context(),)*
+                }
+            }
+
+            /// Typed text not saved as a draft yet.
+            pub fn unsaved(&self) -> bool {
+                match self {
+                    $(ScreenState::$v(s) => s.unsaved(),)*
+                }
+            }
+
+            /// Drawn over the screen under it, which stays in view.
+            pub fn floats(&self) -> bool {
+                match self {
+                    $(ScreenState::$v(s) => s.floats(),)*
                 }
             }
         }
@@ -140,7 +150,6 @@ macro_rules! accessors {
 pub struct Stack(Vec<ScreenState>);
 
 accessors! {
-    incident, incident_mut, Incident, IncidentState;
     evidence, evidence_mut, Evidence, EvidenceState;
     review, review_mut, Review, ReviewState;
     metrics, metrics_mut, Metrics, MetricsState;
@@ -179,6 +188,20 @@ impl Stack {
     /// Closes every screen: back to the board. Returns what was open.
     pub fn clear(&mut self) -> Vec<ScreenState> {
         std::mem::take(&mut self.0)
+    }
+
+    pub fn incident(&self) -> Option<&IncidentState> {
+        self.find::<Box<IncidentState>>().map(|i| &**i)
+    }
+
+    pub fn incident_mut(&mut self) -> Option<&mut IncidentState> {
+        self.find_mut::<Box<IncidentState>>().map(|i| &mut **i)
+    }
+
+    /// The entry under the top one, if any (what a floating top is drawn
+    /// over).
+    pub fn under_top(&self) -> Option<&ScreenState> {
+        self.0.len().checked_sub(2).and_then(|i| self.0.get(i))
     }
 
     pub fn compose(&self) -> Option<&Composer> {

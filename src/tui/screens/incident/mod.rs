@@ -1,6 +1,5 @@
-//! The incident view and its dialogs: the new-incident form, the severity
-//! and status pickers, one-field edits, role assignment and the clock
-//! corrections.
+//! The incident view and its dialogs: the severity and status pickers,
+//! one-field edits, role assignment, the clock corrections and the report.
 
 pub mod clocks;
 pub mod dialogs;
