@@ -181,9 +181,6 @@ macro_rules! listed_arms {
         mod listed {
             use super::*;
             use crate::tui::screens::ctx::Screen;
-            use crate::tui::screens::declare::state::*;
-            use crate::tui::screens::incident::state::*;
-            use crate::tui::screens::{alerts::state::*, evidence::state::*, messages::state::*, metrics::state::*, review::state::*, watcher::state::*};
 
             pub fn handle(top: &mut ScreenState, app: &App, cmd: Command, now: DateTime<Utc>) -> Outcome {
                 let c = ctx(app, now);

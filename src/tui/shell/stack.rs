@@ -6,7 +6,6 @@ use crate::tui::command::Context;
 use crate::tui::screens::alerts::state::AlertsState;
 use crate::tui::screens::compose::state::Composer;
 use crate::tui::screens::ctx::Screen as _;
-use crate::tui::screens::declare::state::NewIncidentForm;
 use crate::tui::screens::evidence::state::EvidenceState;
 use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::messages::state::MessagesState;
@@ -16,32 +15,34 @@ use crate::tui::screens::watcher::state::WatcherScreen;
 
 /// THE LIST of the screens that take a [`Ctx`](crate::tui::screens::ctx::Ctx)
 /// and give an `Outcome` (their `Screen` impl): one line each, the stack
-/// entry's name, its state, and what of the app it is lent as its feed
-/// (nothing: `()`). The kinds, the stack entries, where keys go, and the
-/// shell's key, tick, view and open arms for them are all made from it.
+/// entry's name, its state (by its whole path, so no file that expands
+/// the list needs an import per screen), and what of the app it is lent
+/// as its feed (nothing: `()`). The kinds, the stack entries, where keys
+/// go, and the shell's key, tick, view, typing and open arms for them are
+/// all made from it.
 macro_rules! screen_list {
     ($then:ident) => {
         $then! {
             /// An incident: summary, clocks, checklist, roles, timeline,
             /// and its dialogs.
-            Incident(Box<IncidentState>);
+            Incident(Box<crate::tui::screens::incident::state::IncidentState>);
             /// The new-incident form, floating over whatever was shown.
-            Declare(NewIncidentForm);
+            Declare(crate::tui::screens::declare::state::NewIncidentForm);
             /// An incident's evidence and chain of custody.
-            Evidence(EvidenceState);
+            Evidence(crate::tui::screens::evidence::state::EvidenceState);
             /// An incident's post-incident review.
-            Review(ReviewState);
+            Review(crate::tui::screens::review::state::ReviewState);
             /// Metrics over every incident.
-            Metrics(MetricsState);
+            Metrics(crate::tui::screens::metrics::state::MetricsState);
             /// An incident's sent messages and their deliveries, with retry.
-            Messages(MessagesState);
+            Messages(crate::tui::screens::messages::state::MessagesState);
             /// The rule watcher: what it shows is fed by its thread whatever
             /// is shown, so it lives in the app; the entry holds the scroll.
-            Watcher(WatcherScreen) feed(watcher);
+            Watcher(crate::tui::screens::watcher::state::WatcherScreen) feed(watcher);
             /// Every alert this console has seen, newest first.
-            Alerts(AlertsState) feed(alerts.log);
+            Alerts(crate::tui::screens::alerts::state::AlertsState) feed(alerts.log);
             /// The message composer, over the incident view.
-            Compose(Box<Composer>) feed(comms);
+            Compose(Box<crate::tui::screens::compose::state::Composer>) feed(comms);
         }
     };
 }
