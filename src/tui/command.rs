@@ -108,6 +108,8 @@ pub enum Context {
     Picker,
     TextDialog,
     AssignDialog,
+    /// "Not on the roster: add NAME?" in the assign dialog.
+    AssignAsk,
     Confirm,
     Help,
     Evidence,
@@ -162,6 +164,7 @@ impl Context {
             Context::Picker => "Choice",
             Context::TextDialog => "Text edit",
             Context::AssignDialog => "Assign role",
+            Context::AssignAsk => "Add to the roster?",
             Context::Confirm => "Question",
             Context::Help => "Help",
             Context::Watcher => "Rule watcher",

@@ -171,6 +171,9 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::AssignDialog, &[code(KeyCode::BackTab)], C::ChoicePrev, "previous role"),
     bind(X::AssignDialog, &[code(KeyCode::Enter)], C::Submit, "assign (selected person, or the typed name)"),
     bind(X::AssignDialog, &[code(KeyCode::Esc)], C::Cancel, "cancel"),
+    bind(X::AssignAsk, &[k('y')], C::ConfirmYes, "add to the roster (no contact yet) and assign"),
+    bind(X::AssignAsk, &[k('n')], C::ConfirmNo, "assign without adding to the roster"),
+    bind(X::AssignAsk, &[code(KeyCode::Esc)], C::Cancel, "back to the name"),
     // Evidence view
     bind(X::Evidence, &[code(KeyCode::Esc)], C::Back, "back to the incident"),
     bind(X::Evidence, &[k('a')], C::AddEvidence, "add a note, log excerpt or file"),
@@ -354,6 +357,7 @@ mod tests {
             X::Picker,
             X::TextDialog,
             X::AssignDialog,
+            X::AssignAsk,
             X::Confirm,
             X::Help,
             X::Evidence,

@@ -6,7 +6,7 @@
 use crate::domain::IncidentId;
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::ItemState;
-use crate::domain::roles::{Assignment, Role};
+use crate::domain::roles::{Assignment, Person, Role};
 use crate::domain::sla::clocks;
 use crate::domain::{Severity, Status};
 use crate::store::IncidentPatch;
@@ -17,7 +17,7 @@ use crate::tui::kit::input::LineInput;
 use crate::tui::screens::ctx::{Ctx, Outcome};
 use crate::tui::screens::incident::state::{
     AssignDialog, IncidentDialog, IncidentState, Picker, PickerKind, TextDialog, TextKind,
-    roster_matches,
+    handle_for, on_roster, roster_matches,
 };
 
 /// A command while dialog `d` (taken out of `s`) has the focus.
@@ -62,9 +62,36 @@ fn assign_command(
     ctx: &Ctx,
     out: &mut Outcome,
 ) {
+    if let Some((handle, name)) = a.ask_add.take() {
+        match cmd {
+            Command::ConfirmYes => {
+                assign(s, &a, handle.clone(), ctx, out);
+                let said = no_contact_note(&handle);
+                out.say(said.clone(), false);
+                let person = Person {
+                    handle,
+                    name,
+                    contact: String::new(),
+                    roles: Vec::new(),
+                    on_call: false,
+                };
+                out.push(Effect::AddPerson {
+                    person: Box::new(person),
+                    said,
+                });
+                return;
+            }
+            Command::ConfirmNo => return assign(s, &a, name, ctx, out),
+            // Esc goes back to the name; other keys keep asking.
+            Command::Cancel => {}
+            _ => a.ask_add = Some((handle, name)),
+        }
+        s.dialog = Some(IncidentDialog::Assign(a));
+        return;
+    }
     match cmd {
         Command::Up | Command::Down => {
-            let n = roster_matches(ctx.people, a.input.text()).len();
+            let n = roster_matches(ctx.people, a.input.text(), ctx.actor).len();
             a.selected = match (a.selected, cmd) {
                 (_, _) if n == 0 => None,
                 (None, Command::Down) => Some(0),
@@ -77,11 +104,12 @@ fn assign_command(
             a.role = step_in(&Role::ALL, a.role, cmd == Command::ChoiceNext);
         }
         Command::Submit => {
-            let matches = roster_matches(ctx.people, a.input.text());
-            let person = match a.selected.and_then(|i| matches.get(i)) {
-                Some(p) => p.handle.clone(),
-                None => a.input.text().trim().to_string(),
+            let matches = roster_matches(ctx.people, a.input.text(), ctx.actor);
+            let (person, typed) = match a.selected.and_then(|i| matches.get(i)) {
+                Some(p) => (p.handle.clone(), false),
+                None => (a.input.text().trim().to_string(), true),
             };
+            let handle = handle_for(&person);
             if person.is_empty() {
                 a.error = Some("type a name or choose someone from the roster".into());
             } else if s
@@ -91,33 +119,51 @@ fn assign_command(
                 .is_some_and(|h| h.person == person)
             {
                 a.error = Some(format!("{person} already holds this role"));
+            } else if typed
+                && on_roster(ctx.people, &person).is_none()
+                && !handle.is_empty()
+                && on_roster(ctx.people, &handle).is_none()
+            {
+                // Someone escalations could never reach: offer the roster.
+                a.ask_add = Some((handle, person));
             } else {
-                if let Some(d) = s.detail.as_mut() {
-                    for held in d.assignments.iter_mut() {
-                        if held.role == a.role && held.until.is_none() {
-                            held.until = Some(ctx.now);
-                        }
-                    }
-                    d.assignments.push(Assignment {
-                        role: a.role,
-                        person: person.clone(),
-                        since: ctx.now,
-                        until: None,
-                        assigned_by: ctx.actor.to_string(),
-                    });
-                }
-                out.push(Effect::Assign {
-                    id: a.id,
-                    role: a.role,
-                    person,
-                });
-                return;
+                return assign(s, &a, person, ctx, out);
             }
         }
         Command::Cancel => return,
         _ => {}
     }
     s.dialog = Some(IncidentDialog::Assign(a));
+}
+
+/// What is said when a name is added to the roster from the console.
+pub fn no_contact_note(handle: &str) -> String {
+    format!(
+        "{handle} added to the roster with no contact: escalations cannot reach them until one is set (warroom roster add)"
+    )
+}
+
+/// Hands `a`'s role to `person`: shown at once, written by the store.
+fn assign(s: &mut IncidentState, a: &AssignDialog, person: String, ctx: &Ctx, out: &mut Outcome) {
+    if let Some(d) = s.detail.as_mut() {
+        for held in d.assignments.iter_mut() {
+            if held.role == a.role && held.until.is_none() {
+                held.until = Some(ctx.now);
+            }
+        }
+        d.assignments.push(Assignment {
+            role: a.role,
+            person: person.clone(),
+            since: ctx.now,
+            until: None,
+            assigned_by: ctx.actor.to_string(),
+        });
+    }
+    out.push(Effect::Assign {
+        id: a.id.clone(),
+        role: a.role,
+        person,
+    });
 }
 
 /// The text the open dialog types into, if it has one.
@@ -139,7 +185,7 @@ pub fn text_changed(s: &mut IncidentState, ctx: &Ctx) {
         }
         Some(IncidentDialog::Assign(a)) => {
             a.error = None;
-            let none = roster_matches(ctx.people, a.input.text()).is_empty();
+            let none = roster_matches(ctx.people, a.input.text(), ctx.actor).is_empty();
             a.selected = if none { None } else { Some(0) };
         }
         _ => {}

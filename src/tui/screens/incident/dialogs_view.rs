@@ -131,13 +131,34 @@ fn assign(s: &IncidentState, a: &AssignDialog, ctx: &Ctx, frame: &mut Frame, bod
     if let Some(e) = &a.error {
         lines.push(Line::styled(format!(" ✗ {}", display_safe(e)), t.error()));
     }
-    let matches = roster_matches(ctx.people, a.input.text());
+    if let Some((handle, name)) = &a.ask_add {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            format!(" Not in the roster: add {}?", display_safe(name)),
+            t.bold(),
+        ));
+        lines.push(Line::from(format!(
+            " As {}, with no contact yet:",
+            display_safe(handle)
+        )));
+        lines.push(Line::from(
+            " escalations cannot reach them until one is set.",
+        ));
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            " y add and assign · n assign without adding · Esc back",
+            t.dim(),
+        ));
+        frame_box(frame, area, " Assign role ".into(), lines);
+        return;
+    }
+    let matches = roster_matches(ctx.people, a.input.text(), ctx.actor);
     if matches.is_empty() {
         lines.push(Line::styled(
             if ctx.people.is_empty() {
                 " (the roster is empty: type a name)"
             } else {
-                " (no one on the roster matches: Enter uses the typed name)"
+                " (no one on the roster matches: Enter offers to add the name)"
             },
             t.dim(),
         ));

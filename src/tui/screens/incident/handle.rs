@@ -44,6 +44,7 @@ impl Screen for IncidentState {
         match (&self.dialog, self.pane) {
             (Some(IncidentDialog::Picker(_)), _) => Context::Picker,
             (Some(IncidentDialog::Text(_)), _) => Context::TextDialog,
+            (Some(IncidentDialog::Assign(a)), _) if a.ask_add.is_some() => Context::AssignAsk,
             (Some(IncidentDialog::Assign(_)), _) => Context::AssignDialog,
             (None, Pane::Checklist) => Context::Checklist,
             (None, Pane::Roles) => Context::Roles,
@@ -199,6 +200,7 @@ fn incident_command(state: &mut IncidentState, cmd: Command, ctx: &Ctx) -> Outco
                 input: LineInput::default(),
                 selected: (!ctx.people.is_empty()).then_some(0),
                 error: None,
+                ask_add: None,
             }));
         }
         Command::Acknowledge => out.push(Effect::Acknowledge(id)),

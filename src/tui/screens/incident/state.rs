@@ -183,20 +183,54 @@ pub struct AssignDialog {
     /// Position among the roster matches; `None` = use the typed name.
     pub selected: Option<usize>,
     pub error: Option<String>,
+    /// A typed name that is not on the roster, asked whether to add it
+    /// (its handle, its name) before it is assigned.
+    pub ask_add: Option<(String, String)>,
 }
 
-/// Roster entries matching the typed text (handle or name, any case).
+/// Roster entries matching the typed text (handle or name, any case),
+/// `me` (the console's user) first when on the roster.
 pub fn roster_matches<'a>(
     people: &'a [crate::domain::Person],
     typed: &str,
+    me: &str,
 ) -> Vec<&'a crate::domain::Person> {
     let t = typed.trim().to_lowercase();
-    people
+    let mut found: Vec<&crate::domain::Person> = people
         .iter()
         .filter(|p| {
             t.is_empty()
                 || p.handle.to_lowercase().contains(&t)
                 || p.name.to_lowercase().contains(&t)
         })
-        .collect()
+        .collect();
+    // Stable: the rest keep the roster's order.
+    found.sort_by_key(|p| p.handle != me);
+    found
+}
+
+/// The roster entry a typed name is, by handle or name (any case).
+pub fn on_roster<'a>(
+    people: &'a [crate::domain::Person],
+    typed: &str,
+) -> Option<&'a crate::domain::Person> {
+    let t = typed.trim().to_lowercase();
+    people
+        .iter()
+        .find(|p| p.handle.to_lowercase() == t || p.name.to_lowercase() == t)
+}
+
+/// A roster handle for a typed name: itself when it is a valid handle,
+/// else lower case with runs of other characters as one '.'.
+pub fn handle_for(name: &str) -> String {
+    let mut h = String::new();
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() || matches!(c, '-' | '_' | '@') {
+            h.push(c);
+        } else if !h.is_empty() && !h.ends_with('.') {
+            h.push('.');
+        }
+    }
+    let h = h.trim_end_matches('.');
+    h.chars().take(64).collect()
 }

@@ -161,7 +161,10 @@ fn assign_from_the_roster_or_by_typed_name() {
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::Assign);
     typed(&mut app, "Zoë External");
-    let fx = cmd(&mut app, Command::Submit);
+    // Not on the roster: asked first; n assigns the name as typed.
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    assert_eq!(app.focus(), crate::tui::command::Context::AssignAsk);
+    let fx = cmd(&mut app, Command::ConfirmNo);
     assert!(matches!(
         &fx[..],
         [Effect::Assign { role: Role::Ops, person, .. }] if person == "Zoë External"
@@ -321,4 +324,86 @@ fn back_closes_the_top_screen_only_and_the_watcher_opens_from_the_board() {
     cmd(&mut app, Command::Back);
     assert_eq!(app.stack.screen(), Screen::Board);
     assert!(app.stack.incident().is_none());
+}
+
+fn person(handle: &str, name: &str) -> crate::domain::Person {
+    crate::domain::Person {
+        handle: handle.into(),
+        name: name.into(),
+        contact: String::new(),
+        roles: Vec::new(),
+        on_call: false,
+    }
+}
+
+#[test]
+fn the_role_picker_offers_me_first_when_i_am_on_the_roster() {
+    let (mut app, _dir) = with_incident_open();
+    app.people = vec![
+        person("alex", "Alex Park"),
+        person("alice", "Alice Chen"),
+        person("bob", "Bob Okafor"),
+    ];
+    cmd(&mut app, Command::Assign);
+    // Enter at once takes the first offered: alice, the console's user.
+    let fx = cmd(&mut app, Command::Submit);
+    assert!(
+        matches!(&fx[..], [Effect::Assign { person, .. }] if person == "alice"),
+        "{fx:?}"
+    );
+    // Not on the roster: the roster's order.
+    app.actor = "zed".into();
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Assign);
+    let fx = cmd(&mut app, Command::Submit);
+    assert!(
+        matches!(&fx[..], [Effect::Assign { person, .. }] if person == "alex"),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_typed_name_not_on_the_roster_can_be_added_with_no_contact() {
+    let (mut app, _dir) = with_incident_open();
+    app.people = vec![person("bob", "Bob Okafor")];
+    cmd(&mut app, Command::Assign);
+    typed(&mut app, "Zoë External");
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    // Esc goes back to the name, as typed; asked again on Enter.
+    cmd(&mut app, Command::Cancel);
+    assert_eq!(app.focus(), crate::tui::command::Context::AssignDialog);
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    let fx = cmd(&mut app, Command::ConfirmYes);
+    match &fx[..] {
+        [
+            Effect::Assign { person: held, .. },
+            Effect::AddPerson { person, said },
+        ] => {
+            assert_eq!(held, "zoë.external");
+            assert_eq!(person.handle, "zoë.external");
+            assert_eq!(person.name, "Zoë External");
+            assert!(person.contact.is_empty());
+            assert!(said.contains("escalations cannot reach"), "{said}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let said = app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("no contact"), "{said}");
+    assert!(dialog(&app).is_none());
+    // A roster name typed in full is not asked about.
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Assign);
+    typed(&mut app, "Bob Okafor");
+    cmd(&mut app, Command::Up);
+    let fx = cmd(&mut app, Command::Submit);
+    assert!(
+        matches!(&fx[..], [Effect::Assign { person, .. }] if person == "Bob Okafor"),
+        "{fx:?}"
+    );
 }

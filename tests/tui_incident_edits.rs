@@ -1,0 +1,94 @@
+//! Snapshots of the incident view's edits that go beyond one line: the
+//! assign dialog asking to add a typed name to the roster.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tempfile::TempDir;
+
+use warroom::domain::{Person, Playbook, Policy, Severity};
+use warroom::store::{NewIncident, Store};
+use warroom::tui::action::{Action, Command};
+use warroom::tui::shell::app::App;
+use warroom::tui::shell::render::render;
+use warroom::tui::shell::router::update;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 18, 30, 0).unwrap()
+}
+
+/// A P1 declared ten minutes ago, and a roster of two.
+fn fixture() -> (TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("w.db")).unwrap();
+    let at = now() - Duration::minutes(10);
+    for (handle, name) in [("alice", "Alice Chen"), ("bob", "Bob Okafor")] {
+        let p = Person {
+            handle: handle.into(),
+            name: name.into(),
+            contact: String::new(),
+            roles: Vec::new(),
+            on_call: false,
+        };
+        store.upsert_person(&p, "setup", at).unwrap();
+    }
+    let new = NewIncident::new("Customer database exfiltration", Severity::P1);
+    store
+        .create_incident(&new, &Playbook::builtin(), "alice", at)
+        .unwrap();
+    (dir, store)
+}
+
+/// The console as alice, the incident open.
+fn incident_app(store: &Store) -> App {
+    let mut app = App::new("alice", Policy::builtin(), true);
+    update(
+        &mut app,
+        Action::BoardLoaded(store.board(false).unwrap()),
+        now(),
+    );
+    update(
+        &mut app,
+        Action::PeopleLoaded(store.people().unwrap()),
+        now(),
+    );
+    cmd(&mut app, Command::Open);
+    let id = app.stack.incident().unwrap().id.clone();
+    let detail = store.detail(&id, None).unwrap();
+    update(&mut app, Action::DetailLoaded(Box::new(detail)), now());
+    app
+}
+
+fn cmd(app: &mut App, c: Command) {
+    update(app, Action::Command(c), now());
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        update(app, Action::Input(KeyEvent::from(KeyCode::Char(c))), now());
+    }
+}
+
+fn draw(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(app, f, now())).unwrap();
+    t.backend().to_string()
+}
+
+#[test]
+fn a_name_not_on_the_roster_is_asked_about_at_80x24_and_120x40() {
+    let (_dir, store) = fixture();
+    let mut app = incident_app(&store);
+    cmd(&mut app, Command::Assign);
+    typed(&mut app, "Zoë External");
+    cmd(&mut app, Command::Submit);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = draw(&app, w, h);
+        assert!(
+            screen.contains("Not in the roster: add Zoë External?"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("assign_add_to_roster_{w}x{h}"), screen);
+    }
+}
