@@ -1,5 +1,6 @@
-//! Snapshots of the incident view's edits that go beyond one line: the
-//! assign dialog asking to add a typed name to the roster.
+//! Snapshots of the incident view's edits beyond the one-line ones: the
+//! assign dialog asking to add a typed name to the roster, the impact
+//! dialog confirming personal data, and the customer-facing summary.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -90,5 +91,31 @@ fn a_name_not_on_the_roster_is_asked_about_at_80x24_and_120x40() {
             "{screen}"
         );
         insta::assert_snapshot!(format!("assign_add_to_roster_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn the_impact_and_customer_summary_dialogs_at_80x24_and_120x40() {
+    let (_dir, store) = fixture();
+    let mut impact = incident_app(&store);
+    cmd(&mut impact, Command::EditImpact);
+    typed(&mut impact, "customer-db (eu-west-1)");
+    for _ in 0..5 {
+        cmd(&mut impact, Command::NextField);
+    }
+    cmd(&mut impact, Command::ChoiceNext);
+    cmd(&mut impact, Command::Submit);
+    let mut summary = incident_app(&store);
+    cmd(&mut summary, Command::EditCustomerSummary);
+    typed(&mut summary, "Some customer records may have been copied.");
+    for (name, app, expect) in [
+        ("impact_personal_data", &impact, "Enter to confirm"),
+        ("customer_summary", &summary, "For customers"),
+    ] {
+        for (w, h) in [(80, 24), (120, 40)] {
+            let screen = draw(app, w, h);
+            assert!(screen.contains(expect), "{name}: {screen}");
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+        }
     }
 }

@@ -36,6 +36,10 @@ pub enum Command {
     SetStatus,
     EditTitle,
     EditSummary,
+    /// Affected services, C/I/A impact, customer impact, personal data.
+    EditImpact,
+    /// What customers are told (the customer-facing summary).
+    EditCustomerSummary,
     AddNote,
     // Evidence, review, report, metrics:
     OpenEvidence,

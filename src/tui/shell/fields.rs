@@ -8,6 +8,7 @@ use crate::tui::effect::Effect;
 use crate::tui::kit::fields::state::{FieldsDialog, autosave};
 use crate::tui::screens::evidence::state::EvidenceAsk;
 use crate::tui::screens::incident::clocks::DetectedAsk;
+use crate::tui::screens::incident::edits::EditAsk;
 use crate::tui::screens::incident::report::ReportAsk;
 use crate::tui::screens::review::state::ReviewAsk;
 use crate::tui::shell::app::{App, Modal};
@@ -81,6 +82,12 @@ fn submit(
     }
     if d.purpose::<ReportAsk>().is_some() {
         let out = crate::tui::screens::incident::report::submit(d, &app.policy)?;
+        crate::tui::shell::lend::apply(app, out, fx);
+        return Ok(());
+    }
+    if let Some(ask) = d.purpose::<EditAsk>() {
+        let current = app.detail().map(|x| &x.incident);
+        let out = crate::tui::screens::incident::edits::submit(ask, d, current)?;
         crate::tui::shell::lend::apply(app, out, fx);
         return Ok(());
     }

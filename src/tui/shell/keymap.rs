@@ -146,6 +146,8 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Incident, &[k('R')], C::WriteReport, "write the report to a file (md, html, json)"),
     bind(X::Incident, &[k('c')], C::Compose, "write a message to customers, staff or a regulator"),
     bind(X::Incident, &[k('S')], C::OpenMessages, "messages sent and their delivery per sink (retry)"),
+    bind(X::Incident, &[k('i')], C::EditImpact, "impact: affected, C/I/A, customers, personal data"),
+    bind(X::Incident, &[k('C')], C::EditCustomerSummary, "what customers are told (not the internal summary)"),
     bind(X::Checklist, &[k(' ')], C::ToggleItem, "toggle the item done / open"),
     bind(X::Checklist, &[k('x')], C::MarkNotApplicable, "mark not applicable (asks why)"),
     bind(X::Roles, &[code(KeyCode::Enter)], C::Assign, "assign the selected role"),

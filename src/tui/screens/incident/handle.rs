@@ -236,6 +236,14 @@ fn incident_command(state: &mut IncidentState, cmd: Command, ctx: &Ctx) -> Outco
         Command::OpenReview => return Outcome::go(Nav::Open(Target::Review(id))),
         Command::OpenMessages => return Outcome::go(Nav::Open(Target::Messages(id))),
         Command::WriteReport => out.dialog = Some(super::report::dialog(id)),
+        Command::EditImpact | Command::EditCustomerSummary => {
+            if let Some(d) = state.detail.as_ref() {
+                out.dialog = Some(match cmd {
+                    Command::EditImpact => super::edits::impact_dialog(&d.incident),
+                    _ => super::edits::customer_summary_dialog(&d.incident),
+                });
+            }
+        }
         _ => {}
     }
     out

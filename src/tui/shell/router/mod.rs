@@ -258,6 +258,8 @@ mod clock_tests;
 #[cfg(test)]
 mod compose_tests;
 #[cfg(test)]
+mod edit_tests;
+#[cfg(test)]
 mod gate_tests;
 #[cfg(test)]
 mod records_tests;
