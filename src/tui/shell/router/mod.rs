@@ -105,13 +105,22 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 discard_draft(app, NEW_INCIDENT_DRAFT, &mut fx);
             }
             say(app, format!("{} declared", incident.id), false);
-            // The new incident is opened from the board; a composer open
-            // meanwhile stays on top of it, as typed.
+            // The new incident is opened from the board; a composer or a
+            // second form opened meanwhile stays on top of it, as typed
+            // (the form's draft saved again: the first one's was its key).
+            let form = match app.stack.top() {
+                Some(ScreenState::Declare(_)) => app.stack.pop(),
+                _ => None,
+            };
             let composer = app.stack.take_compose();
             crate::tui::shell::screens::home(app);
             crate::tui::shell::screens::open(app, Target::Incident(incident.id), now, &mut fx);
             if let Some(c) = composer {
                 app.stack.push(ScreenState::Compose(c));
+            }
+            if let Some(ScreenState::Declare(mut f)) = form {
+                f.dirty = !f.is_blank();
+                app.stack.push(ScreenState::Declare(f));
             }
         }
         Action::Saved(text) => say(app, text, false),
