@@ -1,6 +1,7 @@
 //! Snapshots of the incident view's edits beyond the one-line ones: the
 //! assign dialog asking to add a typed name to the roster, the impact
-//! dialog confirming personal data, and the customer-facing summary.
+//! dialog confirming personal data, and the customer-facing summary (its
+//! dialog, and the incident view showing it apart from the internal one).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent};
@@ -9,7 +10,7 @@ use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 
 use warroom::domain::{Person, Playbook, Policy, Severity};
-use warroom::store::{NewIncident, Store};
+use warroom::store::{IncidentPatch, NewIncident, Store};
 use warroom::tui::action::{Action, Command};
 use warroom::tui::shell::app::App;
 use warroom::tui::shell::render::render;
@@ -117,5 +118,29 @@ fn the_impact_and_customer_summary_dialogs_at_80x24_and_120x40() {
             assert!(screen.contains(expect), "{name}: {screen}");
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
         }
+    }
+}
+
+#[test]
+fn the_customer_summary_is_shown_apart_at_80x24_and_120x40() {
+    let (_dir, mut store) = fixture();
+    let id = store.board(false).unwrap()[0].incident.id.clone();
+    let patch = IncidentPatch {
+        summary: Some("Egress of 40 GB from replica db-7 to AS64500.".into()),
+        customer_summary: Some("Some customer records may have been copied.".into()),
+        ..IncidentPatch::default()
+    };
+    store.update_incident(&id, &patch, "alice", now()).unwrap();
+    let app = incident_app(&store);
+    // At 80x24 the summary pane is scrolled to it.
+    let mut scrolled = app.clone();
+    cmd(&mut scrolled, Command::PrevPane);
+    for _ in 0..8 {
+        cmd(&mut scrolled, Command::Down);
+    }
+    for (w, h, app) in [(80, 24, &scrolled), (120, 40, &app)] {
+        let screen = draw(app, w, h);
+        assert!(screen.contains("For customers"), "{screen}");
+        insta::assert_snapshot!(format!("incident_customer_summary_{w}x{h}"), screen);
     }
 }

@@ -143,6 +143,15 @@ fn render_summary(
         summary.first().cloned().unwrap_or_default(),
     ));
     lines.extend(summary.into_iter().skip(1).map(Line::from));
+    // What customers are told, apart from the internal summary above.
+    if !i.customer_summary.is_empty() {
+        let told = display_safe_lines(&i.customer_summary);
+        lines.push(field(
+            "For customers",
+            told.first().cloned().unwrap_or_default(),
+        ));
+        lines.extend(told.into_iter().skip(1).map(Line::from));
+    }
     let scroll = u16::try_from(state.summary_scroll).unwrap_or(u16::MAX);
     frame.render_widget(
         Paragraph::new(lines)
