@@ -62,6 +62,9 @@ fn naming_the_first_commander_in_the_console_says_it_acknowledged() {
     c.wait_text("Assign");
     c.type_text("dana");
     c.key_enter();
+    // Not on the roster: assigned as typed, without adding.
+    c.wait_text("Not in the roster");
+    c.type_text("n");
     c.wait_text("this acknowledged");
     c.type_text("q");
     c.wait_exit(Duration::from_secs(10));

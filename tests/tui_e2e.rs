@@ -85,11 +85,14 @@ fn declare_assign_tick_watch_the_clock_and_quit() {
         "{screen}"
     );
 
-    // Assign a commander by typing a name (the roster is empty).
+    // Assign a commander by typing a name (the roster is empty): asked
+    // whether to add it to the roster, n assigns it as typed.
     c.type_text("a");
     c.wait_text("Assign role");
     c.type_text("alice");
     c.key_enter();
+    c.wait_text("Not in the roster: add alice?");
+    c.type_text("n");
     c.wait_text("commander assigned: alice");
 
     // Tick the first checklist item.

@@ -36,6 +36,10 @@ pub enum Command {
     SetStatus,
     EditTitle,
     EditSummary,
+    /// Affected services, C/I/A impact, customer impact, personal data.
+    EditImpact,
+    /// What customers are told (the customer-facing summary).
+    EditCustomerSummary,
     AddNote,
     // Evidence, review, report, metrics:
     OpenEvidence,
@@ -113,6 +117,8 @@ pub enum Context {
     Picker,
     TextDialog,
     AssignDialog,
+    /// "Not on the roster: add NAME?" in the assign dialog.
+    AssignAsk,
     Confirm,
     Help,
     Evidence,
@@ -169,6 +175,7 @@ impl Context {
             Context::Picker => "Choice",
             Context::TextDialog => "Text edit",
             Context::AssignDialog => "Assign role",
+            Context::AssignAsk => "Add to the roster?",
             Context::Confirm => "Question",
             Context::Help => "Help",
             Context::Watcher => "Rule watcher",

@@ -35,6 +35,12 @@ pub enum Effect {
         id: IncidentId,
         text: String,
     },
+    /// Add someone to the roster (a name typed where a role is handed
+    /// out); `said` is shown once it is written.
+    AddPerson {
+        person: Box<crate::domain::roles::Person>,
+        said: String,
+    },
     /// Record `incident.acknowledged` (nothing new if it already was).
     Acknowledge(IncidentId),
     /// The recorded, reasoned correction of the detection time.

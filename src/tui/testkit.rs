@@ -8,9 +8,12 @@ use crate::domain::{IncidentId, Playbook};
 use crate::store::{NewIncident, Store};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
+use crate::tui::screens::declare::state::NewIncidentForm;
+use crate::tui::screens::incident::state::IncidentDialog;
 use crate::tui::shell::app::App;
 use crate::tui::shell::keymap::Command;
 use crate::tui::shell::router::update;
+use crate::tui::shell::stack::ScreenState;
 
 /// The tests' "now": 2026-11-22 18:00 UTC.
 pub fn now() -> DateTime<Utc> {
@@ -19,6 +22,19 @@ pub fn now() -> DateTime<Utc> {
 
 pub fn cmd(app: &mut App, c: Command) -> Vec<Effect> {
     update(app, Action::Command(c), now())
+}
+
+/// The new-incident form, when it is open (on top).
+pub fn form(app: &App) -> Option<&NewIncidentForm> {
+    match app.stack.top() {
+        Some(ScreenState::Declare(f)) => Some(f),
+        _ => None,
+    }
+}
+
+/// The incident view's open dialog, if any.
+pub fn dialog(app: &App) -> Option<&IncidentDialog> {
+    app.stack.incident().and_then(|i| i.dialog.as_ref())
 }
 
 /// Types `text` key by key; returns every effect it caused.

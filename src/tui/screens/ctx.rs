@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
@@ -131,6 +132,37 @@ pub trait Screen {
     fn tick(&mut self, _ctx: &Ctx<Self::Feed>) -> Outcome {
         Outcome::stay()
     }
+
+    /// A key typed while it is on top and its context takes text.
+    fn input(&mut self, _key: KeyEvent, _ctx: &Ctx<Self::Feed>) -> Outcome {
+        Outcome::stay()
+    }
+
+    /// Text pasted while it is on top.
+    fn paste(&mut self, _text: &str, _ctx: &Ctx<Self::Feed>) -> Outcome {
+        Outcome::stay()
+    }
+
+    /// Saves (or deletes) the draft of what is being typed, if changed
+    /// since the last save: on the tick and on the way out.
+    fn autosave(&mut self, _ctx: &Ctx<Self::Feed>) -> Outcome {
+        Outcome::stay()
+    }
+
+    /// Typed text not saved as a draft yet (quitting asks first).
+    fn unsaved(&self) -> bool {
+        false
+    }
+
+    /// Drawn over the screen under it (which stays in view and keeps
+    /// ticking), like a dialog, rather than in its place.
+    fn floats(&self) -> bool {
+        false
+    }
+
+    /// Its open dialog, drawn over everything else in the body (after the
+    /// toasts), so a dialog is never hidden.
+    fn dialog_view(&self, _ctx: &Ctx<Self::Feed>, _frame: &mut Frame, _area: Rect) {}
 }
 
 /// A boxed screen (a large state kept small on the stack) is the screen.
@@ -155,5 +187,29 @@ impl<S: Screen> Screen for Box<S> {
 
     fn tick(&mut self, ctx: &Ctx<Self::Feed>) -> Outcome {
         (**self).tick(ctx)
+    }
+
+    fn input(&mut self, key: KeyEvent, ctx: &Ctx<Self::Feed>) -> Outcome {
+        (**self).input(key, ctx)
+    }
+
+    fn paste(&mut self, text: &str, ctx: &Ctx<Self::Feed>) -> Outcome {
+        (**self).paste(text, ctx)
+    }
+
+    fn autosave(&mut self, ctx: &Ctx<Self::Feed>) -> Outcome {
+        (**self).autosave(ctx)
+    }
+
+    fn unsaved(&self) -> bool {
+        (**self).unsaved()
+    }
+
+    fn floats(&self) -> bool {
+        (**self).floats()
+    }
+
+    fn dialog_view(&self, ctx: &Ctx<Self::Feed>, frame: &mut Frame, area: Rect) {
+        (**self).dialog_view(ctx, frame, area)
     }
 }

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod board;
 pub mod compose;
 pub mod ctx;
+pub mod declare;
 pub mod evidence;
 pub mod incident;
 pub mod messages;

@@ -22,6 +22,9 @@ pub enum Target {
     Roster,
     /// The roster with its add dialog filled in with a typed name.
     RosterAdd(String),
+    /// The new-incident form, over whatever is shown (continuing a saved
+    /// draft of it).
+    NewIncident,
 }
 
 /// What a screen's key handling asks of the shell after its own changes.

@@ -13,22 +13,18 @@ use crate::domain::roles::Person;
 use crate::store::{BoardRow, IncidentDetail};
 use crate::tui::screens::board::state::BoardState;
 use crate::tui::screens::ctx::Screen as _;
-use crate::tui::screens::incident::state::{
-    AssignDialog, NEW_INCIDENT_DRAFT, NewIncidentForm, Picker, TextDialog,
-};
+use crate::tui::screens::declare::state::NewIncidentForm;
 
-/// Dialogs over the board or incident view; one at a time.
+/// The shell's overlays over any screen; one at a time. A screen's own
+/// dialogs are part of its state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
     Help {
         scroll: usize,
         under: Context,
     },
-    NewIncident(NewIncidentForm),
-    Picker(Picker),
-    Text(TextDialog),
-    Assign(AssignDialog),
-    /// A dialog of a few fields (evidence, review, report, closing gate).
+    /// A dialog of a few fields (evidence, review, report, closing gate),
+    /// asked for through a screen's `Outcome`.
     Fields(crate::tui::kit::fields::state::FieldsDialog),
 }
 
@@ -115,10 +111,6 @@ impl App {
         }
         match &self.modal {
             Some(Modal::Help { .. }) => return Context::Help,
-            Some(Modal::NewIncident(_)) => return Context::Form,
-            Some(Modal::Picker(_)) => return Context::Picker,
-            Some(Modal::Text(_)) => return Context::TextDialog,
-            Some(Modal::Assign(_)) => return Context::AssignDialog,
             Some(Modal::Fields(_)) => return Context::Fields,
             None => {}
         }
@@ -126,6 +118,14 @@ impl App {
             Some(top) => top.context(),
             None => self.board.context(),
         }
+    }
+
+    /// Whether a dialog (the shell's, a screen's, or the new-incident
+    /// form) is open: nothing else is opened over it unasked.
+    pub fn dialog_open(&self) -> bool {
+        self.modal.is_some()
+            || self.stack.top().is_some_and(|s| s.floats())
+            || self.stack.incident().is_some_and(|i| i.dialog.is_some())
     }
 
     pub fn selected_row(&self) -> Option<&BoardRow> {
@@ -139,9 +139,8 @@ impl App {
     /// Drafts of forms and edits that are open and changed since saved.
     pub fn has_unsaved_form(&self) -> bool {
         match &self.modal {
-            Some(Modal::NewIncident(f)) => !f.is_blank(),
-            Some(Modal::Text(t)) => !t.input.is_blank() && t.dirty,
             Some(Modal::Fields(f)) => f.has_unsaved(),
+            _ if self.stack.top().is_some_and(|s| s.unsaved()) => true,
             _ => self.stack.compose().is_some_and(|c| c.dirty),
         }
     }
@@ -170,16 +169,4 @@ pub fn say(app: &mut App, text: impl Into<String>, error: bool) {
         error,
         age: 0,
     });
-}
-
-/// The new-incident form, continuing a saved draft when there is one.
-pub fn new_incident_form(app: &App) -> NewIncidentForm {
-    match app.drafts.get(NEW_INCIDENT_DRAFT) {
-        Some(body) => {
-            let mut f = NewIncidentForm::from_draft(body);
-            f.restored = Some("continuing your saved draft".into());
-            f
-        }
-        None => NewIncidentForm::default(),
-    }
 }

@@ -8,6 +8,7 @@ use crate::tui::effect::Effect;
 use crate::tui::kit::fields::state::{FieldsDialog, autosave};
 use crate::tui::screens::evidence::state::EvidenceAsk;
 use crate::tui::screens::incident::clocks::DetectedAsk;
+use crate::tui::screens::incident::edits::EditAsk;
 use crate::tui::screens::incident::report::ReportAsk;
 use crate::tui::screens::review::state::ReviewAsk;
 use crate::tui::screens::roster::state::RosterAsk;
@@ -88,6 +89,12 @@ fn submit(
     if d.purpose::<RosterAsk>().is_some() {
         let (stack, c) = crate::tui::shell::lend::split(app, now);
         let out = crate::tui::screens::roster::handle::submit(stack.find_mut(), d, &c)?;
+        crate::tui::shell::lend::apply(app, out, fx);
+        return Ok(());
+    }
+    if let Some(ask) = d.purpose::<EditAsk>() {
+        let current = app.detail().map(|x| &x.incident);
+        let out = crate::tui::screens::incident::edits::submit(ask, d, current)?;
         crate::tui::shell::lend::apply(app, out, fx);
         return Ok(());
     }

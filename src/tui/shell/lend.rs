@@ -38,6 +38,18 @@ pub fn apply(app: &mut App, out: Outcome, fx: &mut Vec<Effect>) -> Nav {
             Effect::DeleteDraft { key } => {
                 app.drafts.remove(key);
             }
+            // The board row follows a severity or status change at once,
+            // until the store's reload arrives.
+            Effect::Update(id, patch) => {
+                if let Some(row) = app.rows.iter_mut().find(|r| r.incident.id == *id) {
+                    if let Some(s) = patch.severity {
+                        row.incident.severity = s;
+                    }
+                    if let Some(s) = patch.status {
+                        row.incident.status = s;
+                    }
+                }
+            }
             _ => {}
         }
     }

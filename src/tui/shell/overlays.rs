@@ -4,10 +4,21 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::app::App;
-use super::keymap::{Context, help_for};
+use super::app::{App, Modal};
+use super::keymap::{Command, Context, help_for};
 use crate::tui::kit::layout::{centered, frame_box};
 use crate::tui::kit::theme::Theme;
+
+/// A key while the help is open: it scrolls, or closes (`None`).
+pub fn help_command(scroll: usize, under: Context, cmd: Command) -> Option<Modal> {
+    let scroll = match cmd {
+        Command::Back => return None,
+        Command::Up => scroll.saturating_sub(1),
+        Command::Down => scroll + 1,
+        _ => scroll,
+    };
+    Some(Modal::Help { scroll, under })
+}
 
 pub fn help(app: &App, scroll: usize, under: Context, frame: &mut Frame, body: Rect) {
     let t = Theme::new(app.no_color);

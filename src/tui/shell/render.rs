@@ -30,21 +30,10 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
     super::screens::render(app, frame, body, now);
     crate::tui::shell::alerts::view::toast(app, frame, body);
     render_footer(app, frame, footer);
+    super::screens::render_dialog(app, frame, body, now);
     match &app.modal {
         Some(Modal::Help { scroll, under }) => {
             super::overlays::help(app, *scroll, *under, frame, body)
-        }
-        Some(Modal::NewIncident(form)) => {
-            crate::tui::screens::incident::dialogs_view::new_incident(app, form, frame, body)
-        }
-        Some(Modal::Picker(p)) => {
-            crate::tui::screens::incident::dialogs_view::picker(app, p, frame, body)
-        }
-        Some(Modal::Text(t)) => {
-            crate::tui::screens::incident::dialogs_view::text(app, t, frame, body)
-        }
-        Some(Modal::Assign(a)) => {
-            crate::tui::screens::incident::dialogs_view::assign(app, a, frame, body)
         }
         Some(Modal::Fields(d)) => {
             crate::tui::kit::fields::view::render(app.no_color, d, frame, body)

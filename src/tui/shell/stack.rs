@@ -7,7 +7,7 @@ use crate::tui::screens::alerts::state::AlertsState;
 use crate::tui::screens::compose::state::Composer;
 use crate::tui::screens::ctx::Screen as _;
 use crate::tui::screens::evidence::state::EvidenceState;
-use crate::tui::screens::incident::state::{IncidentState, Pane};
+use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::messages::state::MessagesState;
 use crate::tui::screens::metrics::state::MetricsState;
 use crate::tui::screens::review::state::ReviewState;
@@ -16,36 +16,42 @@ use crate::tui::screens::watcher::state::WatcherScreen;
 
 /// THE LIST of the screens that take a [`Ctx`](crate::tui::screens::ctx::Ctx)
 /// and give an `Outcome` (their `Screen` impl): one line each, the stack
-/// entry's name, its state, and what of the app it is lent as its feed
-/// (nothing: `()`). The kinds, the stack entries, where keys go, and the
-/// shell's key, tick, view and open arms for them are all made from it.
+/// entry's name, its state (by its whole path, so no file that expands
+/// the list needs an import per screen), and what of the app it is lent
+/// as its feed (nothing: `()`). The kinds, the stack entries, where keys
+/// go, and the shell's key, tick, view, typing and open arms for them are
+/// all made from it.
 macro_rules! screen_list {
     ($then:ident) => {
         $then! {
+            /// An incident: summary, clocks, checklist, roles, timeline,
+            /// and its dialogs.
+            Incident(Box<crate::tui::screens::incident::state::IncidentState>);
+            /// The new-incident form, floating over whatever was shown.
+            Declare(crate::tui::screens::declare::state::NewIncidentForm);
             /// An incident's evidence and chain of custody.
-            Evidence(EvidenceState);
+            Evidence(crate::tui::screens::evidence::state::EvidenceState);
             /// An incident's post-incident review.
-            Review(ReviewState);
+            Review(crate::tui::screens::review::state::ReviewState);
             /// Metrics over every incident.
-            Metrics(MetricsState);
+            Metrics(crate::tui::screens::metrics::state::MetricsState);
             /// An incident's sent messages and their deliveries, with retry.
-            Messages(MessagesState);
+            Messages(crate::tui::screens::messages::state::MessagesState);
             /// The rule watcher: what it shows is fed by its thread whatever
             /// is shown, so it lives in the app; the entry holds the scroll.
-            Watcher(WatcherScreen) feed(watcher);
+            Watcher(crate::tui::screens::watcher::state::WatcherScreen) feed(watcher);
             /// Every alert this console has seen, newest first.
-            Alerts(AlertsState) feed(alerts.log);
+            Alerts(crate::tui::screens::alerts::state::AlertsState) feed(alerts.log);
             /// The message composer, over the incident view.
-            Compose(Box<Composer>) feed(comms);
+            Compose(Box<crate::tui::screens::compose::state::Composer>) feed(comms);
             /// The roster: the people roles can be handed to.
-            Roster(RosterState);
+            Roster(crate::tui::screens::roster::state::RosterState);
         }
     };
 }
 pub(crate) use screen_list;
 
-/// The kinds and entries: the screens still handled through the app
-/// first, then the list.
+/// The kinds and entries, from the list.
 macro_rules! stack_types {
     ($($(#[$doc:meta])* $v:ident($t:ty) $(feed($($f:ident).+))?;)*) => {
         /// Which screen is shown: the kind of the stack's top (the board
@@ -53,7 +59,6 @@ macro_rules! stack_types {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Screen {
             Board,
-            Incident,
             $($(#[$doc])* $v,)*
         }
 
@@ -61,14 +66,12 @@ macro_rules! stack_types {
         /// and is not an entry: its state lives with the rows it orders.
         #[derive(Debug, Clone)]
         pub enum ScreenState {
-            Incident(IncidentState),
             $($(#[$doc])* $v($t),)*
         }
 
         impl ScreenState {
             pub fn kind(&self) -> Screen {
                 match self {
-                    ScreenState::Incident(_) => Screen::Incident,
                     $(ScreenState::$v(_) => Screen::$v,)*
                 }
             }
@@ -76,13 +79,21 @@ macro_rules! stack_types {
             /// Where keys go when this screen is on top (and no dialog is open).
             pub fn context(&self) -> Context {
                 match self {
-                    ScreenState::Incident(i) => match i.pane {
-                        Pane::Checklist => Context::Checklist,
-                        Pane::Roles => Context::Roles,
-                        Pane::Timeline => Context::Timeline,
-                        Pane::Summary | Pane::Clocks => Context::Incident,
-                    },
                     $(ScreenState::$v(s) => s.context(),)*
+                }
+            }
+
+            /// Typed text not saved as a draft yet.
+            pub fn unsaved(&self) -> bool {
+                match self {
+                    $(ScreenState::$v(s) => s.unsaved(),)*
+                }
+            }
+
+            /// Drawn over the screen under it, which stays in view.
+            pub fn floats(&self) -> bool {
+                match self {
+                    $(ScreenState::$v(s) => s.floats(),)*
                 }
             }
         }
@@ -143,7 +154,6 @@ macro_rules! accessors {
 pub struct Stack(Vec<ScreenState>);
 
 accessors! {
-    incident, incident_mut, Incident, IncidentState;
     evidence, evidence_mut, Evidence, EvidenceState;
     review, review_mut, Review, ReviewState;
     metrics, metrics_mut, Metrics, MetricsState;
@@ -182,6 +192,20 @@ impl Stack {
     /// Closes every screen: back to the board. Returns what was open.
     pub fn clear(&mut self) -> Vec<ScreenState> {
         std::mem::take(&mut self.0)
+    }
+
+    pub fn incident(&self) -> Option<&IncidentState> {
+        self.find::<Box<IncidentState>>().map(|i| &**i)
+    }
+
+    pub fn incident_mut(&mut self) -> Option<&mut IncidentState> {
+        self.find_mut::<Box<IncidentState>>().map(|i| &mut **i)
+    }
+
+    /// The entry under the top one, if any (what a floating top is drawn
+    /// over).
+    pub fn under_top(&self) -> Option<&ScreenState> {
+        self.0.len().checked_sub(2).and_then(|i| self.0.get(i))
     }
 
     pub fn compose(&self) -> Option<&Composer> {

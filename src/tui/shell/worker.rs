@@ -282,6 +282,18 @@ pub fn worker_loop(
                 // The runtime handles these itself; never sent here.
                 continue;
             }
+            Effect::AddPerson { person, said } => {
+                match store.upsert_person(&person, actor, now) {
+                    Ok(_) => {
+                        if let Ok(people) = store.people() {
+                            send(Action::PeopleLoaded(people));
+                        }
+                        send(Action::Saved(said));
+                    }
+                    Err(e) => send(Action::StoreFailed(e.to_string())),
+                }
+                continue;
+            }
             Effect::Create(new) => match store.create_incident(&new, &env.playbook, actor, now) {
                 Ok(incident) => {
                     let id = incident.id.clone();

@@ -12,7 +12,7 @@ use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::kit::editor::{Editor, Found};
 use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
-use crate::tui::screens::nav::Nav;
+use crate::tui::screens::nav::{Nav, Target};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
@@ -20,9 +20,9 @@ use ratatui::layout::Rect;
 pub type Cx<'a> = Ctx<'a, ComposeEnv>;
 
 /// `c` in the incident view: the picker, on the newest saved draft's
-/// audience if there is one, else on the customer notification.
-/// Opened by an arm of its own in the shell: while the incident loads it
-/// opens nothing and says so, which `Screen::open` cannot.
+/// audience if there is one, else on the customer notification. While
+/// the incident loads it opens nothing and says so (the incident view
+/// asks only once loaded).
 pub fn open(ctx: &Cx) -> (Option<Box<Composer>>, Outcome) {
     let Some(detail) = ctx.detail else {
         return (None, Outcome::said("the incident is still loading", true));
@@ -94,6 +94,14 @@ impl Screen for Composer {
 
     fn context(&self) -> Context {
         self.focus()
+    }
+
+    fn open(target: &Target, ctx: &Cx) -> Option<(Self, Outcome)> {
+        if *target != Target::Compose {
+            return None;
+        }
+        let (c, out) = open(ctx);
+        c.map(|c| (*c, out))
     }
 }
 

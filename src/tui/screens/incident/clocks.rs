@@ -7,7 +7,6 @@ use crate::domain::IncidentId;
 use crate::domain::clock_history::parse_detected;
 use crate::tui::effect::Effect;
 use crate::tui::kit::fields::state::{Field, FieldsDialog, Purpose};
-use crate::tui::shell::app::{App, Modal};
 
 /// The detection-time dialog's tag: detection time, reason.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,9 +19,9 @@ impl Purpose for DetectedAsk {
 }
 
 /// The dialog correcting `id`'s detection time, now `at`.
-pub fn open_detected(app: &mut App, id: IncidentId, at: DateTime<Utc>) {
+pub fn detected_dialog(id: IncidentId, at: DateTime<Utc>) -> FieldsDialog {
     let current = at.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let d = FieldsDialog::new(
+    FieldsDialog::new(
         DetectedAsk,
         id.clone(),
         &format!("When was {id} detected?"),
@@ -33,8 +32,7 @@ pub fn open_detected(app: &mut App, id: IncidentId, at: DateTime<Utc>) {
     )
     .with_note(vec![
         "The clocks count from detection; a breach under the old time stays.".into(),
-    ]);
-    app.modal = Some(Modal::Fields(d));
+    ])
 }
 
 /// Checks the typed time (never in the future) and the reason; an error

@@ -1,452 +1,361 @@
-//! Keys in the dialogs over the board and incident view: help, the
-//! new-incident form, pickers, one-field edits, role assignment, and the
-//! field dialogs.
+//! Keys in the incident view's dialogs: the severity and status pickers,
+//! one-field edits (title, summary, note, reasons) and role assignment.
+//! Each dialog is taken out of the state while its key is handled and put
+//! back unless the key closes it.
 
-use chrono::{DateTime, Utc};
-
+use crate::domain::IncidentId;
 use crate::domain::incident::validate_title;
 use crate::domain::playbook::ItemState;
-use crate::domain::roles::{Assignment, Role};
+use crate::domain::roles::{Assignment, Person, Role};
 use crate::domain::sla::clocks;
-use crate::domain::{Severity, Source, Status};
-use crate::store::{IncidentPatch, NewIncident};
+use crate::domain::{Severity, Status};
+use crate::store::IncidentPatch;
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
-use crate::tui::kit::cursor::move_cursor;
+use crate::tui::kit::cursor::{move_cursor, step_in};
+use crate::tui::kit::input::LineInput;
+use crate::tui::screens::ctx::{Ctx, Outcome};
 use crate::tui::screens::incident::state::{
-    FormField, NEW_INCIDENT_DRAFT, NewIncidentForm, Picker, PickerKind, TextDialog, TextKind,
+    AssignDialog, IncidentDialog, IncidentState, Picker, PickerKind, TextDialog, TextKind,
+    handle_for, on_roster, roster_matches,
 };
-use crate::tui::shell::app::{App, Modal, say};
-use crate::tui::shell::router::drafts::{autosave, discard_draft, save_or_delete};
 
-/// On a choice field, a typed digit or initial picks the choice.
-pub fn pick_by_key(f: &mut NewIncidentForm, c: char) -> bool {
-    match f.focus {
-        FormField::Severity => {
-            if let Ok(s) = c.to_string().parse::<Severity>() {
-                f.severity = Some(s);
-                f.errors.retain(|(field, _)| *field != FormField::Severity);
-                f.dirty = true;
-            }
-            true
-        }
-        FormField::Source => {
-            let c = c.to_ascii_lowercase();
-            if let Some(s) = Source::ALL.iter().find(|s| s.as_str().starts_with(c)) {
-                f.source = *s;
-                f.dirty = true;
-            }
-            true
-        }
-        FormField::Title | FormField::Summary | FormField::Detected => false,
-    }
-}
-
-pub fn modal_command(
-    app: &mut App,
-    modal: Modal,
-    cmd: Command,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) {
-    // Each arm puts the modal back unless the command closes it.
-    match modal {
-        Modal::Help { scroll, under } => match cmd {
-            Command::Back => {}
-            Command::Up => {
-                app.modal = Some(Modal::Help {
-                    scroll: scroll.saturating_sub(1),
-                    under,
-                })
-            }
-            Command::Down => {
-                app.modal = Some(Modal::Help {
-                    scroll: scroll + 1,
-                    under,
-                })
-            }
-            _ => app.modal = Some(Modal::Help { scroll, under }),
-        },
-        Modal::NewIncident(form) => form_command(app, form, cmd, now, fx),
-        Modal::Fields(d) => crate::tui::shell::fields::command(app, d, cmd, now, fx),
-        Modal::Picker(mut p) => match cmd {
+/// A command while dialog `d` (taken out of `s`) has the focus.
+pub fn command(s: &mut IncidentState, d: IncidentDialog, cmd: Command, ctx: &Ctx) -> Outcome {
+    let mut out = Outcome::stay();
+    match d {
+        IncidentDialog::Picker(mut p) => match cmd {
             Command::Up | Command::Down => {
                 p.selected = move_cursor(p.selected, p.len(), cmd);
-                app.modal = Some(Modal::Picker(p));
+                s.dialog = Some(IncidentDialog::Picker(p));
             }
-            Command::Submit => apply_picker(app, &p, now, fx),
+            Command::Submit => apply_picker(s, &p, ctx, &mut out),
             Command::Cancel => {}
-            _ => app.modal = Some(Modal::Picker(p)),
+            _ => s.dialog = Some(IncidentDialog::Picker(p)),
         },
-        Modal::Text(mut t) => match cmd {
-            Command::Submit => {
-                if let Err(e) = submit_text(app, &t, now, fx) {
+        IncidentDialog::Text(mut t) => match cmd {
+            Command::Submit => match submit_text(s, &t, ctx, &mut out) {
+                Err(e) => {
                     t.error = Some(e);
-                    app.modal = Some(Modal::Text(t));
-                } else {
-                    discard_draft(app, &t.draft_key(), fx);
+                    s.dialog = Some(IncidentDialog::Text(t));
                 }
-            }
-            Command::Cancel => {
-                // Kept as a draft unless nothing was typed.
-                app.modal = Some(Modal::Text(t));
-                fx.extend(autosave(app));
-                app.modal = None;
-            }
-            _ => app.modal = Some(Modal::Text(t)),
-        },
-        Modal::Assign(mut a) => match cmd {
-            Command::Up | Command::Down => {
-                let n = crate::tui::screens::incident::state::roster_matches(
-                    &app.people,
-                    a.input.text(),
-                )
-                .len();
-                a.selected = match (a.selected, cmd) {
-                    (_, _) if n == 0 => None,
-                    (None, Command::Down) => Some(0),
-                    (None, _) => None,
-                    (Some(0), Command::Up) => None,
-                    (Some(i), _) => Some(move_cursor(i, n, cmd)),
-                };
-                app.modal = Some(Modal::Assign(a));
-            }
-            Command::ChoiceNext | Command::ChoicePrev => {
-                let forward = cmd == Command::ChoiceNext;
-                a.role = crate::tui::kit::cursor::step_in(&Role::ALL, a.role, forward);
-                app.modal = Some(Modal::Assign(a));
-            }
-            Command::Submit => {
-                let matches = crate::tui::screens::incident::state::roster_matches(
-                    &app.people,
-                    a.input.text(),
-                );
-                let person = match a.selected.and_then(|i| matches.get(i)) {
-                    Some(p) => p.handle.clone(),
-                    None => a.input.text().trim().to_string(),
-                };
-                if person.is_empty() {
-                    a.error = Some("type a name or choose someone from the roster".into());
-                    app.modal = Some(Modal::Assign(a));
-                    return;
-                }
-                let holder = app
-                    .detail()
-                    .and_then(|d| d.holder(a.role))
-                    .map(|h| h.person.clone());
-                if holder.as_deref() == Some(person.as_str()) {
-                    a.error = Some(format!("{person} already holds this role"));
-                    app.modal = Some(Modal::Assign(a));
-                    return;
-                }
-                if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
-                    for held in d.assignments.iter_mut() {
-                        if held.role == a.role && held.until.is_none() {
-                            held.until = Some(now);
-                        }
+                Ok(()) => {
+                    let key = t.draft_key();
+                    if ctx.drafts.contains_key(&key) {
+                        out.push(Effect::DeleteDraft { key });
                     }
-                    d.assignments.push(Assignment {
-                        role: a.role,
-                        person: person.clone(),
-                        since: now,
-                        until: None,
-                        assigned_by: app.actor.clone(),
-                    });
                 }
-                fx.push(Effect::Assign {
-                    id: a.id,
-                    role: a.role,
-                    person,
-                });
-            }
-            Command::Cancel => {}
-            _ => app.modal = Some(Modal::Assign(a)),
+            },
+            // Kept as a draft unless nothing was typed.
+            Command::Cancel => out.effects.extend(autosave(&mut t)),
+            _ => s.dialog = Some(IncidentDialog::Text(t)),
         },
+        IncidentDialog::Assign(a) => assign_command(s, a, cmd, ctx, &mut out),
+    }
+    out
+}
+
+fn assign_command(
+    s: &mut IncidentState,
+    mut a: AssignDialog,
+    cmd: Command,
+    ctx: &Ctx,
+    out: &mut Outcome,
+) {
+    if let Some((handle, name)) = a.ask_add.take() {
+        match cmd {
+            Command::ConfirmYes => {
+                assign(s, &a, handle.clone(), ctx, out);
+                let said = no_contact_note(&handle);
+                out.say(said.clone(), false);
+                let person = Person {
+                    handle,
+                    name,
+                    contact: String::new(),
+                    roles: Vec::new(),
+                    on_call: false,
+                };
+                out.push(Effect::AddPerson {
+                    person: Box::new(person),
+                    said,
+                });
+                return;
+            }
+            Command::ConfirmNo => return assign(s, &a, name, ctx, out),
+            // Esc goes back to the name; other keys keep asking.
+            Command::Cancel => {}
+            _ => a.ask_add = Some((handle, name)),
+        }
+        s.dialog = Some(IncidentDialog::Assign(a));
+        return;
+    }
+    match cmd {
+        Command::Up | Command::Down => {
+            let n = roster_matches(ctx.people, a.input.text(), ctx.actor).len();
+            a.selected = match (a.selected, cmd) {
+                (_, _) if n == 0 => None,
+                (None, Command::Down) => Some(0),
+                (None, _) => None,
+                (Some(0), Command::Up) => None,
+                (Some(i), _) => Some(move_cursor(i, n, cmd)),
+            };
+        }
+        Command::ChoiceNext | Command::ChoicePrev => {
+            a.role = step_in(&Role::ALL, a.role, cmd == Command::ChoiceNext);
+        }
+        Command::Submit => {
+            let matches = roster_matches(ctx.people, a.input.text(), ctx.actor);
+            let (person, typed) = match a.selected.and_then(|i| matches.get(i)) {
+                Some(p) => (p.handle.clone(), false),
+                None => (a.input.text().trim().to_string(), true),
+            };
+            let handle = handle_for(&person);
+            if person.is_empty() {
+                a.error = Some("type a name or choose someone from the roster".into());
+            } else if s
+                .detail
+                .as_ref()
+                .and_then(|d| d.holder(a.role))
+                .is_some_and(|h| h.person == person)
+            {
+                a.error = Some(format!("{person} already holds this role"));
+            } else if typed
+                && on_roster(ctx.people, &person).is_none()
+                && !handle.is_empty()
+                && on_roster(ctx.people, &handle).is_none()
+            {
+                // Someone escalations could never reach: offer the roster.
+                a.ask_add = Some((handle, person));
+            } else {
+                return assign(s, &a, person, ctx, out);
+            }
+        }
+        Command::Cancel => return,
+        _ => {}
+    }
+    s.dialog = Some(IncidentDialog::Assign(a));
+}
+
+/// What is said when a name is added to the roster from the console.
+pub fn no_contact_note(handle: &str) -> String {
+    format!(
+        "{handle} added to the roster with no contact: escalations cannot reach them until one is set (warroom roster add)"
+    )
+}
+
+/// Hands `a`'s role to `person`: shown at once, written by the store.
+fn assign(s: &mut IncidentState, a: &AssignDialog, person: String, ctx: &Ctx, out: &mut Outcome) {
+    if let Some(d) = s.detail.as_mut() {
+        for held in d.assignments.iter_mut() {
+            if held.role == a.role && held.until.is_none() {
+                held.until = Some(ctx.now);
+            }
+        }
+        d.assignments.push(Assignment {
+            role: a.role,
+            person: person.clone(),
+            since: ctx.now,
+            until: None,
+            assigned_by: ctx.actor.to_string(),
+        });
+    }
+    out.push(Effect::Assign {
+        id: a.id.clone(),
+        role: a.role,
+        person,
+    });
+}
+
+/// The text the open dialog types into, if it has one.
+pub fn input_of(d: &mut IncidentDialog) -> Option<&mut LineInput> {
+    match d {
+        IncidentDialog::Text(t) => Some(&mut t.input),
+        IncidentDialog::Assign(a) => Some(&mut a.input),
+        IncidentDialog::Picker(_) => None,
     }
 }
 
-fn apply_picker(app: &mut App, p: &Picker, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
-    let policy = &app.policy;
-    let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) else {
+/// What a change to the typed text marks: the edit changed (its error
+/// cleared), or the roster matches chosen afresh.
+pub fn text_changed(s: &mut IncidentState, ctx: &Ctx) {
+    match &mut s.dialog {
+        Some(IncidentDialog::Text(t)) => {
+            t.dirty = true;
+            t.error = None;
+        }
+        Some(IncidentDialog::Assign(a)) => {
+            a.error = None;
+            let none = roster_matches(ctx.people, a.input.text(), ctx.actor).is_empty();
+            a.selected = if none { None } else { Some(0) };
+        }
+        _ => {}
+    }
+}
+
+/// The draft save (or delete, when emptied) of an edit changed since the
+/// last save.
+pub fn autosave(t: &mut TextDialog) -> Option<Effect> {
+    if !t.dirty {
+        return None;
+    }
+    t.dirty = false;
+    let key = t.draft_key();
+    Some(if t.input.is_blank() {
+        Effect::DeleteDraft { key }
+    } else {
+        let body = serde_json::json!({ "text": t.input.text() }).to_string();
+        Effect::SaveDraft { key, body }
+    })
+}
+
+fn apply_picker(s: &mut IncidentState, p: &Picker, ctx: &Ctx, out: &mut Outcome) {
+    let Some(d) = s.detail.as_mut() else {
         return;
     };
     let mut patch = IncidentPatch::default();
     match p.kind {
         PickerKind::Severity => {
-            let Some(s) = Severity::ALL.get(p.selected).copied() else {
+            let Some(to) = Severity::ALL.get(p.selected).copied() else {
                 return;
             };
-            if s == d.incident.severity {
+            if to == d.incident.severity {
                 return;
             }
-            if s > d.incident.severity
-                && clocks(&d.incident, policy, now)
+            if to > d.incident.severity
+                && clocks(&d.incident, ctx.policy, ctx.now)
                     .iter()
                     .any(|c| c.breached_at.is_some())
             {
                 // The store wants a reason; ask before sending anything.
                 let id = d.incident.id.clone();
-                open_downgrade_reason(app, id, s, None);
+                ask_downgrade_reason(s, ctx, id, to, None);
                 return;
             }
-            d.incident.severity = s;
-            patch.severity = Some(s);
+            d.incident.severity = to;
+            patch.severity = Some(to);
         }
         PickerKind::Status => {
-            let Some(s) = Status::ALL.get(p.selected).copied() else {
+            let Some(to) = Status::ALL.get(p.selected).copied() else {
                 return;
             };
-            if s == d.incident.status {
+            if to == d.incident.status {
                 return;
             }
-            if s == Status::Closed {
+            if to == Status::Closed {
                 // Through the closing gate: a refusal offers the override.
-                fx.push(crate::tui::effect::close(d.incident.id.clone(), None));
+                out.push(crate::tui::effect::close(d.incident.id.clone(), None));
                 return;
             }
-            d.incident.status = s;
-            patch.status = Some(s);
+            d.incident.status = to;
+            patch.status = Some(to);
         }
     }
-    let id = d.incident.id.clone();
-    // Keep the board row in step until the store's reload arrives.
-    if let Some(row) = app.rows.iter_mut().find(|r| r.incident.id == id) {
-        if let Some(s) = patch.severity {
-            row.incident.severity = s;
-        }
-        if let Some(s) = patch.status {
-            row.incident.status = s;
-        }
-    }
-    fx.push(Effect::Update(id, Box::new(patch)));
+    // The shell keeps the board row in step until the store's reload.
+    out.push(Effect::Update(d.incident.id.clone(), Box::new(patch)));
 }
 
 /// The reason dialog for lowering `id` to `to` after a breach (continuing
 /// a saved draft of it); `error` is the store's refusal, if it refused.
-pub fn open_downgrade_reason(
-    app: &mut App,
-    id: crate::domain::IncidentId,
+pub fn ask_downgrade_reason(
+    s: &mut IncidentState,
+    ctx: &Ctx,
+    id: IncidentId,
     to: Severity,
     error: Option<String>,
 ) {
-    let mut d = TextDialog {
-        kind: TextKind::DowngradeReason { to },
-        id,
-        input: crate::tui::kit::input::LineInput::default(),
-        error,
-        dirty: false,
-        restored: false,
-    };
-    if let Some(body) = app.drafts.get(&d.draft_key()) {
-        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-        if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
-            d.input = crate::tui::kit::input::LineInput::new(text);
-            d.restored = true;
-        }
-    }
-    app.modal = Some(Modal::Text(d));
+    let mut d = text_dialog(ctx, id, TextKind::DowngradeReason { to }, "");
+    d.error = error;
+    s.dialog = Some(IncidentDialog::Text(d));
 }
 
 fn submit_text(
-    app: &mut App,
+    s: &mut IncidentState,
     t: &TextDialog,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
+    ctx: &Ctx,
+    out: &mut Outcome,
 ) -> Result<(), String> {
     let text = t.input.text().trim().to_string();
     let id = t.id.clone();
-    match &t.kind {
+    let detail = s.detail.as_mut();
+    let patch = match &t.kind {
         TextKind::Title => {
             let title = validate_title(&text)?;
-            if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
+            if let Some(d) = detail {
                 d.incident.title = title.clone();
             }
-            fx.push(Effect::Update(
-                id,
-                Box::new(IncidentPatch {
-                    title: Some(title),
-                    ..IncidentPatch::default()
-                }),
-            ));
+            IncidentPatch {
+                title: Some(title),
+                ..IncidentPatch::default()
+            }
         }
         TextKind::Summary => {
-            if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
+            if let Some(d) = detail {
                 d.incident.summary = text.clone();
             }
-            fx.push(Effect::Update(
-                id,
-                Box::new(IncidentPatch {
-                    summary: Some(text),
-                    ..IncidentPatch::default()
-                }),
-            ));
+            IncidentPatch {
+                summary: Some(text),
+                ..IncidentPatch::default()
+            }
         }
         TextKind::Note => {
             if text.is_empty() {
                 return Err("a note needs some text".into());
             }
-            fx.push(Effect::AddNote { id, text });
+            out.push(Effect::AddNote { id, text });
+            return Ok(());
         }
         TextKind::DowngradeReason { to } => {
             if text.is_empty() {
                 return Err("a clock breached: say why the severity is lowered".into());
             }
-            if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
+            if let Some(d) = detail {
                 d.incident.severity = *to;
             }
-            if let Some(row) = app.rows.iter_mut().find(|r| r.incident.id == id) {
-                row.incident.severity = *to;
+            IncidentPatch {
+                severity: Some(*to),
+                reason: Some(text),
+                ..IncidentPatch::default()
             }
-            fx.push(Effect::Update(
-                id,
-                Box::new(IncidentPatch {
-                    severity: Some(*to),
-                    reason: Some(text),
-                    ..IncidentPatch::default()
-                }),
-            ));
         }
         TextKind::NotApplicable { item, .. } => {
             if text.is_empty() {
                 return Err("say why the item does not apply".into());
             }
-            let actor = app.actor.clone();
-            if let Some(c) = app
-                .stack
-                .incident_mut()
-                .and_then(|i| i.detail.as_mut())
-                .and_then(|d| d.checklist.iter_mut().find(|c| &c.id == item))
-            {
+            if let Some(c) = detail.and_then(|d| d.checklist.iter_mut().find(|c| &c.id == item)) {
                 c.state = ItemState::NotApplicable;
                 c.reason = Some(text.clone());
-                c.by = Some(actor);
-                c.at = Some(now);
+                c.by = Some(ctx.actor.to_string());
+                c.at = Some(ctx.now);
             }
-            fx.push(Effect::SetItem {
+            out.push(Effect::SetItem {
                 id,
                 item: item.clone(),
                 state: ItemState::NotApplicable,
                 reason: Some(text),
             });
+            return Ok(());
         }
-    }
+    };
+    out.push(Effect::Update(id, Box::new(patch)));
     Ok(())
 }
 
-/// Inline validation; returns the new incident or the errors by field.
-/// The detection time is checked against `now` (never in the future).
-pub fn validate_form(
-    form: &NewIncidentForm,
-    now: DateTime<Utc>,
-) -> Result<NewIncident, Vec<(FormField, String)>> {
-    let mut errors = Vec::new();
-    let title = validate_title(form.title.text()).map_err(|e| errors.push((FormField::Title, e)));
-    if form.severity.is_none() {
-        errors.push((
-            FormField::Severity,
-            "choose a severity with ←/→ (P1 critical … P4 low)".into(),
-        ));
-    }
-    if form.summary.text().chars().count() > 4000 {
-        errors.push((FormField::Summary, "summary is over 4000 characters".into()));
-    }
-    let detected = match form.detected.text().trim() {
-        "" => None,
-        typed => crate::domain::clock_history::parse_detected(typed, now)
-            .map_err(|e| errors.push((FormField::Detected, e)))
-            .ok(),
+/// A text dialog, continuing a saved draft of the same edit if there is one.
+pub fn text_dialog(ctx: &Ctx, id: IncidentId, kind: TextKind, current: &str) -> TextDialog {
+    let mut d = TextDialog {
+        kind,
+        id,
+        input: LineInput::new(current),
+        error: None,
+        dirty: false,
+        restored: false,
     };
-    match (title, form.severity) {
-        (Ok(title), Some(severity)) if errors.is_empty() => {
-            let mut new = NewIncident::new(title, severity);
-            new.summary = form.summary.text().trim().to_string();
-            new.source = form.source;
-            new.detected_at = detected;
-            Ok(new)
+    if let Some(body) = ctx.drafts.get(&d.draft_key()) {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
+            d.input = LineInput::new(text);
+            d.restored = true;
         }
-        _ => Err(errors),
     }
-}
-
-fn form_command(
-    app: &mut App,
-    mut form: NewIncidentForm,
-    cmd: Command,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) {
-    let fields = FormField::ALL;
-    let at = fields.iter().position(|f| *f == form.focus).unwrap_or(0);
-    match cmd {
-        Command::NextField => form.focus = fields[(at + 1) % fields.len()],
-        Command::PrevField => form.focus = fields[(at + fields.len() - 1) % fields.len()],
-        Command::ChoiceNext | Command::ChoicePrev => {
-            let forward = cmd == Command::ChoiceNext;
-            match form.focus {
-                FormField::Severity => {
-                    form.severity = Some(match form.severity {
-                        None if forward => Severity::P1,
-                        None => Severity::P4,
-                        Some(s) => crate::tui::kit::cursor::step_in(&Severity::ALL, s, forward),
-                    });
-                    form.errors.retain(|(f, _)| *f != FormField::Severity);
-                    form.dirty = true;
-                }
-                FormField::Source => {
-                    form.source =
-                        crate::tui::kit::cursor::step_in(Source::ALL, form.source, forward);
-                    form.dirty = true;
-                }
-                // In text fields the arrows move the cursor.
-                FormField::Title | FormField::Summary | FormField::Detected => {
-                    let code = if forward {
-                        crossterm::event::KeyCode::Right
-                    } else {
-                        crossterm::event::KeyCode::Left
-                    };
-                    let key = crossterm::event::KeyEvent::from(code);
-                    match form.focus {
-                        FormField::Title => form.title.handle_key(key),
-                        FormField::Summary => form.summary.handle_key(key),
-                        _ => form.detected.handle_key(key),
-                    };
-                }
-            }
-        }
-        Command::Submit => match validate_form(&form, now) {
-            Ok(new) => {
-                fx.push(Effect::Create(Box::new(new)));
-                // Save the draft as it stands; it is deleted once the store
-                // confirms the incident, and the form comes back on failure.
-                if !form.is_blank() {
-                    fx.push(save_or_delete(
-                        &mut app.drafts,
-                        NEW_INCIDENT_DRAFT.into(),
-                        Some(form.to_draft()),
-                    ));
-                }
-                form.dirty = false;
-                app.pending_form = Some(form);
-                return;
-            }
-            Err(errors) => {
-                if let Some((first, _)) = errors.first() {
-                    form.focus = *first;
-                }
-                form.errors = errors;
-            }
-        },
-        Command::Cancel => {
-            app.modal = Some(Modal::NewIncident(form));
-            fx.extend(autosave(app));
-            let kept = app.drafts.contains_key(NEW_INCIDENT_DRAFT);
-            app.modal = None;
-            if kept {
-                say(app, "form kept as a draft: press n to continue it", false);
-            }
-            return;
-        }
-        _ => {}
-    }
-    app.modal = Some(Modal::NewIncident(form));
+    d
 }

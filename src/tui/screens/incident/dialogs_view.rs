@@ -1,102 +1,36 @@
-//! Dialogs drawn over the board or incident: new-incident form, pickers,
-//! text edits, role assignment.
+//! The incident view's dialogs, drawn over it: pickers, text edits, role
+//! assignment.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::domain::roles::Role;
 use crate::domain::{Severity, Status};
 use crate::text::display_safe;
 use crate::tui::kit::layout::{centered, frame_box, input_line};
 use crate::tui::kit::theme::Theme;
+use crate::tui::screens::ctx::Ctx;
 use crate::tui::screens::incident::state::{
-    AssignDialog, FormField, NewIncidentForm, Picker, PickerKind, TextDialog, TextKind,
+    AssignDialog, IncidentDialog, IncidentState, Picker, PickerKind, TextDialog, TextKind,
     roster_matches,
 };
-use crate::tui::shell::app::App;
 
-fn error_line(t: &Theme, e: &str) -> Line<'static> {
-    Line::from(vec![
-        Span::raw("         "),
-        Span::styled(format!("✗ {}", display_safe(e)), t.error()),
-    ])
+/// The open dialog `d` of `s`.
+pub fn render(s: &IncidentState, d: &IncidentDialog, ctx: &Ctx, frame: &mut Frame, body: Rect) {
+    match d {
+        IncidentDialog::Picker(p) => picker(s, p, ctx, frame, body),
+        IncidentDialog::Text(t) => text(t, ctx, frame, body),
+        IncidentDialog::Assign(a) => assign(s, a, ctx, frame, body),
+    }
 }
 
-pub fn new_incident(app: &App, form: &NewIncidentForm, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app.no_color);
-    let area = centered(body, 76, 18);
-    let field_w = area.width.saturating_sub(13);
-    let mut lines = Vec::new();
-    if let Some(note) = &form.restored {
-        lines.push(Line::styled(format!(" ({note})"), t.dim()));
-    }
-    lines.push(Line::from(""));
-    for field in FormField::ALL {
-        let focused = form.focus == field;
-        let label = format!("{}{:<9}", if focused { "▶" } else { " " }, field.label());
-        let mut spans = vec![Span::styled(
-            label,
-            if focused { t.bold() } else { t.dim() },
-        )];
-        let arrows = |s: String| {
-            if focused { format!("◀ {s} ▶") } else { s }
-        };
-        match field {
-            FormField::Title => spans.extend(input_line(&form.title, field_w, focused).spans),
-            FormField::Summary => spans.extend(input_line(&form.summary, field_w, focused).spans),
-            FormField::Severity => {
-                let text = match form.severity {
-                    Some(s) => {
-                        let level = app.policy.level(s);
-                        format!(
-                            "{s} {} — {}",
-                            display_safe(&level.label),
-                            display_safe(&level.criteria)
-                        )
-                    }
-                    None => "(choose: ←/→ or 1-4)".into(),
-                };
-                let style = form.severity.map_or(t.dim(), |s| t.severity(s));
-                spans.push(Span::styled(arrows(text), style));
-            }
-            FormField::Source => spans.push(Span::raw(arrows(form.source.to_string()))),
-            FormField::Detected if form.detected.is_blank() && !focused => spans.push(
-                Span::styled("now (or e.g. -15m, 2026-03-01T14:30:00Z)", t.dim()),
-            ),
-            FormField::Detected => spans.extend(input_line(&form.detected, field_w, focused).spans),
-        }
-        lines.push(Line::from(spans));
-        match form.error(field) {
-            Some(e) => lines.push(error_line(&t, e)),
-            None => lines.push(Line::from("")),
-        }
-    }
-    lines.push(Line::from(""));
-    lines.push(Line::from(vec![
-        Span::styled(" Enter", t.key()),
-        Span::raw(" declare  "),
-        Span::styled("Tab", t.key()),
-        Span::raw(" next field  "),
-        Span::styled("←/→", t.key()),
-        Span::raw(" choose  "),
-        Span::styled("Esc", t.key()),
-        Span::raw(" close (kept as draft)"),
-    ]));
-    lines.push(Line::styled(
-        " Drafts autosave every second and survive a dropped connection.",
-        t.dim(),
-    ));
-    frame_box(frame, area, " New incident ".into(), lines);
-}
-
-pub fn picker(app: &App, p: &Picker, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app.no_color);
+fn picker(s: &IncidentState, p: &Picker, ctx: &Ctx, frame: &mut Frame, body: Rect) {
+    let t = Theme::new(ctx.no_color);
     let choices: Vec<(String, ratatui::style::Style)> = match p.kind {
         PickerKind::Severity => Severity::ALL
             .iter()
             .map(|s| {
-                let l = app.policy.level(*s);
+                let l = ctx.policy.level(*s);
                 (
                     format!(
                         "{s} {} — {}",
@@ -112,7 +46,7 @@ pub fn picker(app: &App, p: &Picker, frame: &mut Frame, body: Rect) {
             .map(|s| (s.to_string(), ratatui::style::Style::new()))
             .collect(),
     };
-    let current = app.detail().map(|d| match p.kind {
+    let current = s.detail.as_ref().map(|d| match p.kind {
         PickerKind::Severity => d.incident.severity.to_string(),
         PickerKind::Status => d.incident.status.to_string(),
     });
@@ -139,8 +73,8 @@ pub fn picker(app: &App, p: &Picker, frame: &mut Frame, body: Rect) {
     frame_box(frame, centered(body, 60, h), title.into(), lines);
 }
 
-pub fn text(app: &App, d: &TextDialog, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app.no_color);
+fn text(d: &TextDialog, ctx: &Ctx, frame: &mut Frame, body: Rect) {
+    let t = Theme::new(ctx.no_color);
     let area = centered(body, 76, 9);
     let mut lines = Vec::new();
     if let TextKind::NotApplicable { text, .. } = &d.kind {
@@ -164,13 +98,17 @@ pub fn text(app: &App, d: &TextDialog, frame: &mut Frame, body: Rect) {
     frame_box(frame, area, format!(" {} ", d.heading()), lines);
 }
 
-pub fn assign(app: &App, a: &AssignDialog, frame: &mut Frame, body: Rect) {
-    let t = Theme::new(app.no_color);
+fn assign(s: &IncidentState, a: &AssignDialog, ctx: &Ctx, frame: &mut Frame, body: Rect) {
+    let t = Theme::new(ctx.no_color);
     let area = centered(body, 64, 16);
-    let holder = app.detail().and_then(|d| d.holder(a.role)).map_or_else(
-        || "nobody".to_string(),
-        |h| display_safe(&h.person).into_owned(),
-    );
+    let holder = s
+        .detail
+        .as_ref()
+        .and_then(|d| d.holder(a.role))
+        .map_or_else(
+            || "nobody".to_string(),
+            |h| display_safe(&h.person).into_owned(),
+        );
     let mut lines = vec![
         Line::from(vec![
             Span::raw(" Role: "),
@@ -193,13 +131,34 @@ pub fn assign(app: &App, a: &AssignDialog, frame: &mut Frame, body: Rect) {
     if let Some(e) = &a.error {
         lines.push(Line::styled(format!(" ✗ {}", display_safe(e)), t.error()));
     }
-    let matches = roster_matches(&app.people, a.input.text());
+    if let Some((handle, name)) = &a.ask_add {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            format!(" Not in the roster: add {}?", display_safe(name)),
+            t.bold(),
+        ));
+        lines.push(Line::from(format!(
+            " As {}, with no contact yet:",
+            display_safe(handle)
+        )));
+        lines.push(Line::from(
+            " escalations cannot reach them until one is set.",
+        ));
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            " y add and assign · n assign without adding · Esc back",
+            t.dim(),
+        ));
+        frame_box(frame, area, " Assign role ".into(), lines);
+        return;
+    }
+    let matches = roster_matches(ctx.people, a.input.text(), ctx.actor);
     if matches.is_empty() {
         lines.push(Line::styled(
-            if app.people.is_empty() {
+            if ctx.people.is_empty() {
                 " (the roster is empty: type a name)"
             } else {
-                " (no one on the roster matches: Enter uses the typed name)"
+                " (no one on the roster matches: Enter offers to add the name)"
             },
             t.dim(),
         ));
@@ -225,5 +184,4 @@ pub fn assign(app: &App, a: &AssignDialog, frame: &mut Frame, body: Rect) {
     }
     lines.push(Line::styled(" Enter assign · Esc cancel", t.dim()));
     frame_box(frame, area, " Assign role ".into(), lines);
-    let _ = Role::ALL;
 }

@@ -1,37 +1,111 @@
 //! Keys on the incident view: panes, checklist, roles, edits, and the
-//! screens opened from it.
+//! screens opened from it. Its dialogs' keys are in `dialogs.rs`.
 
-use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
 
+use super::dialogs::{self, text_dialog};
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::Role;
-use crate::domain::{IncidentId, Severity, Status};
+use crate::domain::{Severity, Status};
 use crate::store::IncidentPatch;
-use crate::tui::command::Command;
+use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::kit::cursor::move_cursor;
 use crate::tui::kit::input::LineInput;
+use crate::tui::screens::ctx::{Ctx, Outcome, Screen};
 use crate::tui::screens::incident::state::{
-    AssignDialog, Pane, Picker, PickerKind, TextDialog, TextKind,
+    AssignDialog, IncidentDialog, IncidentState, Pane, Picker, PickerKind, TextKind,
 };
 use crate::tui::screens::nav::{Nav, Target};
-use crate::tui::shell::app::{App, Modal, say};
 
-pub fn incident_command(
-    app: &mut App,
-    cmd: Command,
-    now: DateTime<Utc>,
-    fx: &mut Vec<Effect>,
-) -> Nav {
-    let Some(state) = app.stack.incident_mut() else {
-        return Nav::Stay;
-    };
+impl Screen for IncidentState {
+    type Feed = ();
+
+    fn handle(&mut self, cmd: Command, ctx: &Ctx) -> Outcome {
+        match self.dialog.take() {
+            Some(d) => dialogs::command(self, d, cmd, ctx),
+            None => incident_command(self, cmd, ctx),
+        }
+    }
+
+    fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        super::view::render(self, ctx, frame, area)
+    }
+
+    fn dialog_view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        if let Some(d) = &self.dialog {
+            super::dialogs_view::render(self, d, ctx, frame, area)
+        }
+    }
+
+    fn context(&self) -> Context {
+        match (&self.dialog, self.pane) {
+            (Some(IncidentDialog::Picker(_)), _) => Context::Picker,
+            (Some(IncidentDialog::Text(_)), _) => Context::TextDialog,
+            (Some(IncidentDialog::Assign(a)), _) if a.ask_add.is_some() => Context::AssignAsk,
+            (Some(IncidentDialog::Assign(_)), _) => Context::AssignDialog,
+            (None, Pane::Checklist) => Context::Checklist,
+            (None, Pane::Roles) => Context::Roles,
+            (None, Pane::Timeline) => Context::Timeline,
+            (None, Pane::Summary | Pane::Clocks) => Context::Incident,
+        }
+    }
+
+    /// The incident, loading.
+    fn open(target: &Target, _ctx: &Ctx) -> Option<(Self, Outcome)> {
+        let Target::Incident(id) = target else {
+            return None;
+        };
+        let mut out = Outcome::stay();
+        out.push(Effect::LoadDetail(id.clone()));
+        Some((IncidentState::new(id.clone()), out))
+    }
+
+    fn input(&mut self, key: KeyEvent, ctx: &Ctx) -> Outcome {
+        if let Some(input) = self.dialog.as_mut().and_then(dialogs::input_of)
+            && input.handle_key(key)
+        {
+            dialogs::text_changed(self, ctx);
+        }
+        Outcome::stay()
+    }
+
+    fn paste(&mut self, text: &str, ctx: &Ctx) -> Outcome {
+        // One-line fields: newlines become spaces; display_safe shows the rest.
+        let text = text.replace(['\r', '\n'], " ");
+        if let Some(input) = self.dialog.as_mut().and_then(dialogs::input_of) {
+            input.insert_str(&text);
+            dialogs::text_changed(self, ctx);
+        }
+        Outcome::stay()
+    }
+
+    fn autosave(&mut self, _ctx: &Ctx) -> Outcome {
+        let mut out = Outcome::stay();
+        if let Some(IncidentDialog::Text(t)) = &mut self.dialog {
+            out.effects.extend(dialogs::autosave(t));
+        }
+        out
+    }
+
+    fn unsaved(&self) -> bool {
+        matches!(&self.dialog, Some(IncidentDialog::Text(t)) if !t.input.is_blank() && t.dirty)
+    }
+}
+
+fn incident_command(state: &mut IncidentState, cmd: Command, ctx: &Ctx) -> Outcome {
+    let mut out = Outcome::stay();
     let id = state.id.clone();
     let checklist_len = state.detail.as_ref().map_or(0, |d| d.checklist.len());
     let timeline_len = state.detail.as_ref().map_or(0, |d| d.timeline.len());
     match cmd {
-        Command::Back => return Nav::Back,
-        Command::Compose => return Nav::Open(Target::Compose),
+        Command::Back => return Outcome::go(Nav::Back),
+        Command::Compose if state.detail.is_none() => {
+            out.say("the incident is still loading", true)
+        }
+        Command::Compose => return Outcome::go(Nav::Open(Target::Compose)),
         Command::NextPane => state.pane = state.pane.next(),
         Command::PrevPane => state.pane = state.pane.prev(),
         Command::Up
@@ -52,7 +126,6 @@ pub fn incident_command(
         },
         Command::ToggleItem => {
             let cursor = state.checklist_cursor;
-            let actor = app.actor.clone();
             if let Some(item) = state
                 .detail
                 .as_mut()
@@ -65,9 +138,9 @@ pub fn incident_command(
                 // Shown at once; the store's answer replaces it on reload.
                 item.state = to;
                 item.reason = None;
-                item.by = Some(actor);
-                item.at = Some(now);
-                fx.push(Effect::SetItem {
+                item.by = Some(ctx.actor.to_string());
+                item.at = Some(ctx.now);
+                out.push(Effect::SetItem {
                     id,
                     item: item.id.clone(),
                     state: to,
@@ -76,12 +149,17 @@ pub fn incident_command(
             }
         }
         Command::MarkNotApplicable => {
-            if let Some(item) = app.checklist_item(checklist_cursor(app)) {
+            let item = state
+                .detail
+                .as_ref()
+                .and_then(|d| d.checklist.get(state.checklist_cursor));
+            if let Some(item) = item {
                 let kind = TextKind::NotApplicable {
                     item: item.id.clone(),
                     text: item.text.clone(),
                 };
-                app.modal = Some(Modal::Text(text_dialog(app, id, kind, "")));
+                let d = text_dialog(ctx, id, kind, "");
+                state.dialog = Some(IncidentDialog::Text(d));
             }
         }
         Command::AdvancePhase | Command::StepBackPhase => {
@@ -95,7 +173,7 @@ pub fn incident_command(
                 match to {
                     Some(to) => {
                         detail.incident.phase = to;
-                        fx.push(Effect::Update(
+                        out.push(Effect::Update(
                             id,
                             Box::new(IncidentPatch {
                                 phase: Some(to),
@@ -103,7 +181,7 @@ pub fn incident_command(
                             }),
                         ));
                     }
-                    None => say(app, "no phase that way", true),
+                    None => out.say("no phase that way", true),
                 }
             }
         }
@@ -116,18 +194,19 @@ pub fn incident_command(
             } else {
                 Role::Commander
             };
-            app.modal = Some(Modal::Assign(AssignDialog {
+            state.dialog = Some(IncidentDialog::Assign(AssignDialog {
                 id,
                 role,
                 input: LineInput::default(),
-                selected: (!app.people.is_empty()).then_some(0),
+                selected: (!ctx.people.is_empty()).then_some(0),
                 error: None,
+                ask_add: None,
             }));
         }
-        Command::Acknowledge => fx.push(Effect::Acknowledge(id)),
+        Command::Acknowledge => out.push(Effect::Acknowledge(id)),
         Command::SetDetected => {
             if let Some(at) = state.detail.as_ref().map(|d| d.incident.detected_at) {
-                crate::tui::screens::incident::clocks::open_detected(app, id, at);
+                out.dialog = Some(super::clocks::detected_dialog(id, at));
             }
         }
         Command::SetSeverity | Command::SetStatus => {
@@ -139,7 +218,7 @@ pub fn incident_command(
                     let at = Status::ALL.iter().position(|s| *s == d.incident.status);
                     (PickerKind::Status, at.unwrap_or(0))
                 };
-                app.modal = Some(Modal::Picker(Picker { kind, selected }));
+                state.dialog = Some(IncidentDialog::Picker(Picker { kind, selected }));
             }
         }
         Command::EditTitle | Command::EditSummary | Command::AddNote => {
@@ -149,38 +228,23 @@ pub fn incident_command(
                     Command::EditSummary => (TextKind::Summary, d.incident.summary.clone()),
                     _ => (TextKind::Note, String::new()),
                 };
-                app.modal = Some(Modal::Text(text_dialog(app, id, kind, &current)));
+                let d = text_dialog(ctx, id, kind, &current);
+                state.dialog = Some(IncidentDialog::Text(d));
             }
         }
-        Command::OpenEvidence => return Nav::Open(Target::Evidence(id)),
-        Command::OpenReview => return Nav::Open(Target::Review(id)),
-        Command::OpenMessages => return Nav::Open(Target::Messages(id)),
-        Command::WriteReport => app.modal = Some(Modal::Fields(super::report::dialog(id))),
+        Command::OpenEvidence => return Outcome::go(Nav::Open(Target::Evidence(id))),
+        Command::OpenReview => return Outcome::go(Nav::Open(Target::Review(id))),
+        Command::OpenMessages => return Outcome::go(Nav::Open(Target::Messages(id))),
+        Command::WriteReport => out.dialog = Some(super::report::dialog(id)),
+        Command::EditImpact | Command::EditCustomerSummary => {
+            if let Some(d) = state.detail.as_ref() {
+                out.dialog = Some(match cmd {
+                    Command::EditImpact => super::edits::impact_dialog(&d.incident),
+                    _ => super::edits::customer_summary_dialog(&d.incident),
+                });
+            }
+        }
         _ => {}
     }
-    Nav::Stay
-}
-
-fn checklist_cursor(app: &App) -> usize {
-    app.stack.incident().map_or(0, |i| i.checklist_cursor)
-}
-
-/// A text dialog, continuing a saved draft of the same edit if there is one.
-fn text_dialog(app: &App, id: IncidentId, kind: TextKind, current: &str) -> TextDialog {
-    let mut d = TextDialog {
-        kind,
-        id,
-        input: LineInput::new(current),
-        error: None,
-        dirty: false,
-        restored: false,
-    };
-    if let Some(body) = app.drafts.get(&d.draft_key()) {
-        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-        if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
-            d.input = LineInput::new(text);
-            d.restored = true;
-        }
-    }
-    d
+    out
 }

@@ -1,10 +1,11 @@
-//! The incident view and its dialogs: the new-incident form, the severity
-//! and status pickers, one-field edits, role assignment and the clock
-//! corrections.
+//! The incident view and its dialogs: the severity and status pickers,
+//! one-field edits, role assignment, the impact and customer-facing
+//! summary, the clock corrections and the report.
 
 pub mod clocks;
 pub mod dialogs;
 pub mod dialogs_view;
+pub mod edits;
 pub mod glance;
 pub mod handle;
 pub mod report;

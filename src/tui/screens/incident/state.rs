@@ -1,14 +1,11 @@
-//! The incident view's state and its dialogs' (the new-incident form,
-//! pickers, one-field edits, role assignment); nothing here does I/O.
+//! The incident view's state and its dialogs' (pickers, one-field edits,
+//! role assignment); nothing here does I/O.
 
 use crate::domain::roles::Role;
-use crate::domain::{IncidentId, Severity, Source, Status};
+use crate::domain::{IncidentId, Severity, Status};
 use crate::store::IncidentDetail;
 use crate::tui::kit::cursor::step_in;
 use crate::tui::kit::input::LineInput;
-
-/// Draft key of the new-incident form.
-pub const NEW_INCIDENT_DRAFT: &str = "new-incident";
 
 /// How many timeline events the incident view loads.
 pub const TIMELINE_LIMIT: usize = 1000;
@@ -63,6 +60,19 @@ pub struct IncidentState {
     /// Where its detections came from: the tools whose alerts opened or
     /// joined it, and the keys (addresses, users) of its detections.
     pub origins: Origins,
+    /// The dialog open over the view, which has the keys while open.
+    pub dialog: Option<IncidentDialog>,
+}
+
+/// The incident view's own dialogs (the field dialogs, such as the
+/// detection time and the report, are the shell's, through `Outcome`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncidentDialog {
+    /// Severity or status.
+    Picker(Picker),
+    /// One line of text: title, summary, note, N/A or downgrade reason.
+    Text(TextDialog),
+    Assign(AssignDialog),
 }
 
 /// An incident's origins, loaded beside its detail.
@@ -84,112 +94,7 @@ impl IncidentState {
             timeline_scroll: 0,
             summary_scroll: 0,
             origins: Origins::default(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormField {
-    Title,
-    Severity,
-    Summary,
-    Source,
-    /// When it was detected (empty: now).
-    Detected,
-}
-
-impl FormField {
-    pub const ALL: [FormField; 5] = [
-        FormField::Title,
-        FormField::Severity,
-        FormField::Summary,
-        FormField::Source,
-        FormField::Detected,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            FormField::Title => "Title",
-            FormField::Severity => "Severity",
-            FormField::Summary => "Summary",
-            FormField::Source => "Source",
-            FormField::Detected => "Detected",
-        }
-    }
-}
-
-/// The new-incident form. Errors are shown inline once the user tries to
-/// submit (or leaves a field that is wrong).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewIncidentForm {
-    pub title: LineInput,
-    pub severity: Option<Severity>,
-    pub summary: LineInput,
-    pub source: Source,
-    /// As typed: RFC 3339 or relative (`-15m`); empty means now.
-    pub detected: LineInput,
-    pub focus: FormField,
-    pub errors: Vec<(FormField, String)>,
-    /// Changed since the last autosave.
-    pub dirty: bool,
-    /// Restored from a draft saved at this time.
-    pub restored: Option<String>,
-}
-
-impl Default for NewIncidentForm {
-    fn default() -> Self {
-        NewIncidentForm {
-            title: LineInput::default(),
-            severity: None,
-            summary: LineInput::default(),
-            source: Source::Manual,
-            detected: LineInput::default(),
-            focus: FormField::Title,
-            errors: Vec::new(),
-            dirty: false,
-            restored: None,
-        }
-    }
-}
-
-impl NewIncidentForm {
-    pub fn is_blank(&self) -> bool {
-        self.title.is_blank()
-            && self.summary.is_blank()
-            && self.severity.is_none()
-            && self.source == Source::Manual
-            && self.detected.is_blank()
-    }
-
-    pub fn error(&self, field: FormField) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, e)| e.as_str())
-    }
-
-    pub fn to_draft(&self) -> String {
-        serde_json::json!({
-            "title": self.title.text(),
-            "severity": self.severity.map(|s| s.as_str()),
-            "summary": self.summary.text(),
-            "source": self.source.as_str(),
-            "detected": self.detected.text(),
-        })
-        .to_string()
-    }
-
-    /// A form from a saved draft; a damaged draft gives an empty form.
-    pub fn from_draft(body: &str) -> NewIncidentForm {
-        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
-        NewIncidentForm {
-            title: LineInput::new(&text("title")),
-            severity: text("severity").parse().ok(),
-            summary: LineInput::new(&text("summary")),
-            source: text("source").parse().unwrap_or(Source::Manual),
-            detected: LineInput::new(&text("detected")),
-            ..NewIncidentForm::default()
+            dialog: None,
         }
     }
 }
@@ -278,20 +183,54 @@ pub struct AssignDialog {
     /// Position among the roster matches; `None` = use the typed name.
     pub selected: Option<usize>,
     pub error: Option<String>,
+    /// A typed name that is not on the roster, asked whether to add it
+    /// (its handle, its name) before it is assigned.
+    pub ask_add: Option<(String, String)>,
 }
 
-/// Roster entries matching the typed text (handle or name, any case).
+/// Roster entries matching the typed text (handle or name, any case),
+/// `me` (the console's user) first when on the roster.
 pub fn roster_matches<'a>(
     people: &'a [crate::domain::Person],
     typed: &str,
+    me: &str,
 ) -> Vec<&'a crate::domain::Person> {
     let t = typed.trim().to_lowercase();
-    people
+    let mut found: Vec<&crate::domain::Person> = people
         .iter()
         .filter(|p| {
             t.is_empty()
                 || p.handle.to_lowercase().contains(&t)
                 || p.name.to_lowercase().contains(&t)
         })
-        .collect()
+        .collect();
+    // Stable: the rest keep the roster's order.
+    found.sort_by_key(|p| p.handle != me);
+    found
+}
+
+/// The roster entry a typed name is, by handle or name (any case).
+pub fn on_roster<'a>(
+    people: &'a [crate::domain::Person],
+    typed: &str,
+) -> Option<&'a crate::domain::Person> {
+    let t = typed.trim().to_lowercase();
+    people
+        .iter()
+        .find(|p| p.handle.to_lowercase() == t || p.name.to_lowercase() == t)
+}
+
+/// A roster handle for a typed name: itself when it is a valid handle,
+/// else lower case with runs of other characters as one '.'.
+pub fn handle_for(name: &str) -> String {
+    let mut h = String::new();
+    for c in name.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() || matches!(c, '-' | '_' | '@') {
+            h.push(c);
+        } else if !h.is_empty() && !h.ends_with('.') {
+            h.push('.');
+        }
+    }
+    let h = h.trim_end_matches('.');
+    h.chars().take(64).collect()
 }

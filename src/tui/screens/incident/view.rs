@@ -15,10 +15,11 @@ use crate::store::IncidentDetail;
 use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::layout::short_time;
 use crate::tui::kit::theme::{Theme, Urgency, earlier_breach, state_word};
+use crate::tui::screens::ctx::Ctx;
 use crate::tui::screens::incident::state::{IncidentState, Origins, Pane};
-use crate::tui::shell::app::App;
 
-pub fn render(app: &App, state: &IncidentState, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+pub fn render(state: &IncidentState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let now = ctx.now;
     let Some(detail) = state.detail.as_ref() else {
         let text = format!("Loading {}…", state.id);
         frame.render_widget(Paragraph::new(text).block(Block::bordered()), area);
@@ -40,15 +41,15 @@ pub fn render(app: &App, state: &IncidentState, frame: &mut Frame, area: Rect, n
     .areas(top);
     let [checklist, roles] =
         Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(middle);
-    render_summary(app, state, detail, frame, summary);
-    render_clocks(app, state, detail, frame, clocks_area, now);
-    render_checklist(app, state, detail, frame, checklist, now);
-    render_roles(app, state, detail, frame, roles, now);
-    render_timeline(app, state, detail, frame, bottom, now);
+    render_summary(ctx, state, detail, frame, summary);
+    render_clocks(ctx, state, detail, frame, clocks_area, now);
+    render_checklist(ctx, state, detail, frame, checklist, now);
+    render_roles(ctx, state, detail, frame, roles, now);
+    render_timeline(ctx, state, detail, frame, bottom, now);
 }
 
-fn pane_block(app: &App, state: &IncidentState, pane: Pane, extra: String) -> Block<'static> {
-    let t = Theme::new(app.no_color);
+fn pane_block(ctx: &Ctx, state: &IncidentState, pane: Pane, extra: String) -> Block<'static> {
+    let t = Theme::new(ctx.no_color);
     let focused = state.pane == pane;
     let title = if focused {
         format!("▶ {}{extra} ", pane.title())
@@ -64,15 +65,15 @@ fn pane_block(app: &App, state: &IncidentState, pane: Pane, extra: String) -> Bl
 }
 
 fn render_summary(
-    app: &App,
+    ctx: &Ctx,
     state: &IncidentState,
     d: &IncidentDetail,
     frame: &mut Frame,
     area: Rect,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let i = &d.incident;
-    let level = app.policy.level(i.severity);
+    let level = ctx.policy.level(i.severity);
     let mut head = vec![
         Span::styled(format!("{} ", i.id), t.bold()),
         Span::styled(i.severity.as_str(), t.severity(i.severity)),
@@ -142,10 +143,19 @@ fn render_summary(
         summary.first().cloned().unwrap_or_default(),
     ));
     lines.extend(summary.into_iter().skip(1).map(Line::from));
+    // What customers are told, apart from the internal summary above.
+    if !i.customer_summary.is_empty() {
+        let told = display_safe_lines(&i.customer_summary);
+        lines.push(field(
+            "For customers",
+            told.first().cloned().unwrap_or_default(),
+        ));
+        lines.extend(told.into_iter().skip(1).map(Line::from));
+    }
     let scroll = u16::try_from(state.summary_scroll).unwrap_or(u16::MAX);
     frame.render_widget(
         Paragraph::new(lines)
-            .block(pane_block(app, state, Pane::Summary, String::new()))
+            .block(pane_block(ctx, state, Pane::Summary, String::new()))
             .wrap(Wrap { trim: false })
             .scroll((scroll, 0)),
         area,
@@ -153,17 +163,17 @@ fn render_summary(
 }
 
 fn render_clocks(
-    app: &App,
+    ctx: &Ctx,
     state: &IncidentState,
     d: &IncidentDetail,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let narrow = area.width < 50;
     let mut notes: Vec<Line> = Vec::new();
-    let rows: Vec<Row> = clocks(&d.incident, &app.policy, now)
+    let rows: Vec<Row> = clocks(&d.incident, ctx.policy, now)
         .into_iter()
         .map(|c| {
             let u = Urgency::of(&c, now);
@@ -219,7 +229,7 @@ fn render_clocks(
     )
     .header(Row::new(vec!["CLOCK", "DUE (UTC)", "LEFT", "STATE"]).style(t.bold()))
     .column_spacing(1);
-    let block = pane_block(app, state, Pane::Clocks, String::new());
+    let block = pane_block(ctx, state, Pane::Clocks, String::new());
     let inner = block.inner(area);
     frame.render_widget(block, area);
     // Breaches under an earlier severity stay said below the table.
@@ -238,14 +248,14 @@ fn item_marker(s: ItemState) -> &'static str {
 }
 
 fn render_checklist(
-    app: &App,
+    ctx: &Ctx,
     state: &IncidentState,
     d: &IncidentDetail,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let current = d.incident.phase;
     let focused = state.pane == Pane::Checklist;
     let mut lines: Vec<Line> = Vec::new();
@@ -311,21 +321,21 @@ fn render_checklist(
     let extra = format!(" {done}/{} done", d.checklist.len());
     frame.render_widget(
         Paragraph::new(lines)
-            .block(pane_block(app, state, Pane::Checklist, extra))
+            .block(pane_block(ctx, state, Pane::Checklist, extra))
             .scroll((u16::try_from(offset).unwrap_or(0), 0)),
         area,
     );
 }
 
 fn render_roles(
-    app: &App,
+    ctx: &Ctx,
     state: &IncidentState,
     d: &IncidentDetail,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let focused = state.pane == Pane::Roles;
     let wide = area.width >= 50;
     let rows: Vec<Row> = Role::ALL
@@ -368,19 +378,19 @@ fn render_roles(
         ],
     )
     .column_spacing(1)
-    .block(pane_block(app, state, Pane::Roles, String::new()));
+    .block(pane_block(ctx, state, Pane::Roles, String::new()));
     frame.render_widget(table, area);
 }
 
 fn render_timeline(
-    app: &App,
+    ctx: &Ctx,
     state: &IncidentState,
     d: &IncidentDetail,
     frame: &mut Frame,
     area: Rect,
     now: DateTime<Utc>,
 ) {
-    let t = Theme::new(app.no_color);
+    let t = Theme::new(ctx.no_color);
     let inner_h = usize::from(area.height.saturating_sub(2));
     let start = state
         .timeline_scroll
@@ -413,7 +423,7 @@ fn render_timeline(
         )
     };
     frame.render_widget(
-        Paragraph::new(lines).block(pane_block(app, state, Pane::Timeline, extra)),
+        Paragraph::new(lines).block(pane_block(ctx, state, Pane::Timeline, extra)),
         area,
     );
 }

@@ -8,8 +8,9 @@ use super::*;
 use crate::domain::{Policy, Severity};
 use crate::store::NewIncident;
 use crate::tui::kit::input::LineInput;
-use crate::tui::screens::incident::state::{FormField, TextKind};
-use crate::tui::testkit::{cmd, now, typed};
+use crate::tui::screens::declare::state::FormField;
+use crate::tui::screens::incident::state::{IncidentDialog, TextKind};
+use crate::tui::testkit::{cmd, dialog, form as open_form, now, typed};
 
 /// A P1 declared two hours before `now()` (its response clock breached),
 /// open in the incident view.
@@ -52,8 +53,8 @@ fn lowering_after_a_breach_asks_why_and_sends_the_reason() {
     // P1 -> P3: nothing is written yet, the reason dialog opens.
     let fx = choose_severity(&mut app, 2);
     assert!(fx.is_empty(), "{fx:?}");
-    let Some(Modal::Text(t)) = &app.modal else {
-        panic!("no reason dialog: {:?}", app.modal)
+    let Some(IncidentDialog::Text(t)) = dialog(&app) else {
+        panic!("no reason dialog: {:?}", dialog(&app))
     };
     assert_eq!(t.kind, TextKind::DowngradeReason { to: Severity::P3 });
     assert_eq!(app.detail().unwrap().incident.severity, Severity::P1);
@@ -61,7 +62,7 @@ fn lowering_after_a_breach_asks_why_and_sends_the_reason() {
     // An empty reason is refused in the dialog, which stays open.
     let fx = cmd(&mut app, Command::Submit);
     assert!(fx.is_empty());
-    assert!(matches!(&app.modal, Some(Modal::Text(t)) if t.error.is_some()));
+    assert!(matches!(dialog(&app), Some(IncidentDialog::Text(t)) if t.error.is_some()));
 
     typed(&mut app, "scope was one test host");
     let fx = cmd(&mut app, Command::Submit);
@@ -92,7 +93,7 @@ fn raising_after_a_breach_needs_no_reason() {
         matches!(&fx[..], [Effect::Update(_, p)] if p.severity == Some(Severity::P1) && p.reason.is_none()),
         "{fx:?}"
     );
-    assert!(app.modal.is_none());
+    assert!(app.modal.is_none() && dialog(&app).is_none());
 }
 
 #[test]
@@ -108,8 +109,8 @@ fn a_refused_downgrade_comes_back_in_the_reason_dialog() {
         },
         now(),
     );
-    let Some(Modal::Text(t)) = &app.modal else {
-        panic!("choice lost: {:?}", app.modal)
+    let Some(IncidentDialog::Text(t)) = dialog(&app) else {
+        panic!("choice lost: {:?}", dialog(&app))
     };
     assert_eq!(t.kind, TextKind::DowngradeReason { to: Severity::P4 });
     assert_eq!(t.id, id);
@@ -126,7 +127,7 @@ fn form_with_detected(app: &mut App, detected: &str) -> Vec<Effect> {
     typed(app, "Phishing wave");
     cmd(app, Command::NextField);
     typed(app, "2");
-    while !matches!(&app.modal, Some(Modal::NewIncident(f)) if f.focus == FormField::Detected) {
+    while !open_form(app).is_some_and(|f| f.focus == FormField::Detected) {
         cmd(app, Command::NextField);
     }
     typed(app, detected);
@@ -158,7 +159,7 @@ fn a_future_or_unreadable_detection_time_keeps_the_form_open() {
             !fx.iter().any(|e| matches!(e, Effect::Create(_))),
             "{typed_time}: {fx:?}"
         );
-        let Some(Modal::NewIncident(form)) = &app.modal else {
+        let Some(form) = open_form(&app) else {
             panic!("{typed_time}: form closed")
         };
         assert!(form.error(FormField::Detected).is_some(), "{typed_time}");

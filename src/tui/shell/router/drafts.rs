@@ -3,42 +3,15 @@
 
 use super::*;
 
-/// A draft save (or delete) for the form or edit in progress, if it changed.
-pub fn autosave(app: &mut App) -> Option<Effect> {
+/// The draft save (or delete) of the dialog or screen being typed in, if
+/// it changed.
+pub fn autosave(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     match &mut app.modal {
-        Some(Modal::NewIncident(f)) if f.dirty => {
-            f.dirty = false;
-            Some(save_or_delete(
-                &mut app.drafts,
-                NEW_INCIDENT_DRAFT.to_string(),
-                (!f.is_blank()).then(|| f.to_draft()),
-            ))
+        Some(Modal::Fields(d)) => {
+            fx.extend(crate::tui::kit::fields::state::autosave(d, &mut app.drafts))
         }
-        Some(Modal::Text(t)) if t.dirty => {
-            t.dirty = false;
-            let body = (!t.input.is_blank())
-                .then(|| serde_json::json!({ "text": t.input.text() }).to_string());
-            Some(save_or_delete(&mut app.drafts, t.draft_key(), body))
-        }
-        Some(Modal::Fields(d)) => crate::tui::kit::fields::state::autosave(d, &mut app.drafts),
-        _ => None,
-    }
-}
-
-pub fn save_or_delete(
-    drafts: &mut std::collections::HashMap<String, String>,
-    key: String,
-    body: Option<String>,
-) -> Effect {
-    match body {
-        Some(body) => {
-            drafts.insert(key.clone(), body.clone());
-            Effect::SaveDraft { key, body }
-        }
-        None => {
-            drafts.remove(&key);
-            Effect::DeleteDraft { key }
-        }
+        Some(_) => {}
+        None => crate::tui::shell::screens::autosave(app, now, fx),
     }
 }
 

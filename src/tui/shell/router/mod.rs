@@ -8,9 +8,8 @@ use crate::domain::IncidentId;
 use crate::domain::playbook::ItemState;
 use crate::tui::action::Action;
 use crate::tui::kit::cursor::clamp;
-use crate::tui::kit::input::LineInput;
-use crate::tui::screens::compose::handle as compose;
-use crate::tui::screens::incident::state::{FormField, NEW_INCIDENT_DRAFT, NewIncidentForm};
+use crate::tui::screens::declare::state::{NEW_INCIDENT_DRAFT, NewIncidentForm};
+use crate::tui::screens::incident::state::IncidentDialog;
 use crate::tui::screens::nav::Target;
 use crate::tui::shell::alerts::handle as alerts;
 use crate::tui::shell::app::{App, Modal};
@@ -23,64 +22,15 @@ pub mod drafts;
 mod typing;
 
 pub use crate::tui::effect::Effect;
-use crate::tui::screens::incident::dialogs::{modal_command, pick_by_key};
-use crate::tui::shell::app::{new_incident_form, say};
+use crate::tui::shell::app::say;
 use drafts::{autosave, discard_draft};
-use typing::{focused_input, text_changed};
 
 pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> {
     let mut fx = Vec::new();
     match action {
         Action::Command(cmd) => command(app, cmd, now, &mut fx),
-        Action::Input(key) => {
-            if app.modal.is_none()
-                && !app.confirm_quit
-                && let Some(c) = app.stack.compose_mut()
-            {
-                compose::input(c, key);
-                return fx;
-            }
-            if let Some(Modal::NewIncident(f)) = &mut app.modal
-                && let crossterm::event::KeyCode::Char(c) = key.code
-                && pick_by_key(f, c)
-            {
-                return fx;
-            }
-            if let Some(Modal::Fields(d)) = &mut app.modal
-                && let crossterm::event::KeyCode::Char(c) = key.code
-                && crate::tui::kit::fields::state::pick_by_key(d, c)
-            {
-                return fx;
-            }
-            if let Some(input) = focused_input(app)
-                && input.handle_key(key)
-            {
-                text_changed(app, now);
-            }
-        }
-        Action::Paste(text) => {
-            if let Some(Modal::Fields(_)) = &app.modal {
-                // Marked changed first: the paste may leave a note (cut).
-                text_changed(app, now);
-                if let Some(Modal::Fields(d)) = &mut app.modal {
-                    crate::tui::kit::fields::state::paste(d, &text);
-                }
-                return fx;
-            }
-            if app.modal.is_none()
-                && !app.confirm_quit
-                && let Some(c) = app.stack.compose_mut()
-            {
-                compose::paste(c, &text);
-                return fx;
-            }
-            // One line fields: newlines become spaces; display_safe shows the rest.
-            let text = text.replace(['\r', '\n'], " ");
-            if let Some(input) = focused_input(app) {
-                input.insert_str(&text);
-                text_changed(app, now);
-            }
-        }
+        Action::Input(key) => typing::input(app, key, now, &mut fx),
+        Action::Paste(text) => typing::paste(app, &text, now, &mut fx),
         Action::Tick => {
             if let Some(m) = app.message.as_mut() {
                 m.age = m.age.saturating_add(1);
@@ -89,9 +39,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                     app.message = None;
                 }
             }
-            if let Some(e) = autosave(app) {
-                fx.push(e);
-            }
+            autosave(app, now, &mut fx);
             composer_io::tick(app, now, &mut fx);
             fx.extend(alerts::tick(app, now));
             fx.push(Effect::Poll {
@@ -144,12 +92,12 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             for d in drafts {
                 app.drafts.insert(d.key, d.body);
             }
-            if app.modal.is_none()
+            if !app.dialog_open()
                 && let Some(body) = app.drafts.get(NEW_INCIDENT_DRAFT)
             {
                 let mut form = NewIncidentForm::from_draft(body);
                 form.restored = Some("restored your unsaved draft".into());
-                app.modal = Some(Modal::NewIncident(form));
+                app.stack.push(ScreenState::Declare(form));
             }
         }
         Action::Created(incident) => {
@@ -157,34 +105,45 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
                 discard_draft(app, NEW_INCIDENT_DRAFT, &mut fx);
             }
             say(app, format!("{} declared", incident.id), false);
-            // The new incident is opened from the board; a composer open
-            // meanwhile stays on top of it, as typed.
+            // The new incident is opened from the board; a composer or a
+            // second form opened meanwhile stays on top of it, as typed
+            // (the form's draft saved again: the first one's was its key).
+            let form = match app.stack.top() {
+                Some(ScreenState::Declare(_)) => app.stack.pop(),
+                _ => None,
+            };
             let composer = app.stack.take_compose();
             crate::tui::shell::screens::home(app);
             crate::tui::shell::screens::open(app, Target::Incident(incident.id), now, &mut fx);
             if let Some(c) = composer {
                 app.stack.push(ScreenState::Compose(c));
             }
+            if let Some(ScreenState::Declare(mut f)) = form {
+                f.dirty = !f.is_blank();
+                app.stack.push(ScreenState::Declare(f));
+            }
         }
         Action::Saved(text) => say(app, text, false),
         Action::DowngradeRefused { id, to, message } => {
-            if app.modal.is_none() {
-                crate::tui::screens::incident::dialogs::open_downgrade_reason(
-                    app,
-                    id,
-                    to,
-                    Some(message.clone()),
-                );
+            if !app.dialog_open() {
+                let (stack, c) = crate::tui::shell::lend::split(app, now);
+                if let Some(s) = stack.incident_mut().filter(|s| s.id == id) {
+                    let error = Some(message.clone());
+                    crate::tui::screens::incident::dialogs::ask_downgrade_reason(
+                        s, &c, id, to, error,
+                    );
+                }
             }
             say(app, message, true);
         }
         Action::StoreFailed(text) => {
             // A declaration that failed goes back on screen, as typed.
             if let Some(mut form) = app.pending_form.take()
-                && app.modal.is_none()
+                && !app.dialog_open()
             {
                 form.restored = Some(format!("not declared: {text}"));
-                app.modal = Some(Modal::NewIncident(form));
+                form.submitted = false;
+                app.stack.push(ScreenState::Declare(form));
             }
             say(app, text, true);
         }
@@ -208,7 +167,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             say(app, text, true);
         }
         Action::Terminate => {
-            fx.extend(autosave(app));
+            autosave(app, now, &mut fx);
             composer_io::save(app, now, &mut fx);
             fx.push(Effect::Quit);
             app.quit = true;
@@ -232,10 +191,7 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
                 for key in keys {
                     discard_draft(app, &key, fx);
                 }
-                if let Some(Modal::NewIncident(_) | Modal::Text(_) | Modal::Fields(_)) = app.modal {
-                    app.modal = None;
-                }
-                app.stack.take_compose();
+                close_drafts(app);
                 quit(app, now, fx);
             }
             Command::ConfirmNo | Command::Cancel => app.confirm_quit = false,
@@ -261,7 +217,9 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
                 let under = app.focus();
                 app.modal = Some(Modal::Help { scroll: 0, under });
             }
-            Command::NewIncident => app.modal = Some(Modal::NewIncident(new_incident_form(app))),
+            Command::NewIncident => {
+                crate::tui::shell::screens::open(app, Target::NewIncident, now, fx)
+            }
             _ => {
                 let nav = crate::tui::shell::screens::command(app, cmd, now, fx);
                 crate::tui::shell::screens::go(app, nav, now, fx);
@@ -269,12 +227,34 @@ fn command(app: &mut App, cmd: Command, now: DateTime<Utc>, fx: &mut Vec<Effect>
         }
         return;
     };
-    modal_command(app, modal, cmd, now, fx);
+    match modal {
+        Modal::Help { scroll, under } => {
+            app.modal = crate::tui::shell::overlays::help_command(scroll, under, cmd)
+        }
+        Modal::Fields(d) => crate::tui::shell::fields::command(app, d, cmd, now, fx),
+    }
+}
+
+/// Closes what holds a draft (the drafts are discarded): the field
+/// dialog, the incident's text edit, the form, the composer.
+fn close_drafts(app: &mut App) {
+    if let Some(Modal::Fields(_)) = app.modal {
+        app.modal = None;
+    }
+    if let Some(i) = app.stack.incident_mut()
+        && matches!(i.dialog, Some(IncidentDialog::Text(_)))
+    {
+        i.dialog = None;
+    }
+    if matches!(app.stack.top(), Some(ScreenState::Declare(_))) {
+        app.stack.pop();
+    }
+    app.stack.take_compose();
 }
 
 fn quit(app: &mut App, now: DateTime<Utc>, fx: &mut Vec<Effect>) {
     app.confirm_quit = false;
-    fx.extend(autosave(app));
+    autosave(app, now, fx);
     composer_io::save(app, now, fx);
     fx.push(Effect::Quit);
     app.quit = true;
@@ -286,6 +266,8 @@ mod alert_list_tests;
 mod clock_tests;
 #[cfg(test)]
 mod compose_tests;
+#[cfg(test)]
+mod edit_tests;
 #[cfg(test)]
 mod gate_tests;
 #[cfg(test)]

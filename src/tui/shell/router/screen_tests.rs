@@ -74,3 +74,66 @@ fn what_a_screen_says_and_asks_for_is_done_by_the_shell() {
         Some(ScreenState::Metrics(m)) if m.include_drills
     ));
 }
+
+#[test]
+fn the_form_floats_over_the_screen_it_was_opened_on_which_keeps_ticking() {
+    use crate::domain::Severity;
+    use crate::store::NewIncident;
+    use crate::tui::effect::Effect;
+    let new = NewIncident::new("DB down", Severity::P2);
+    let app = App::new("alice", Policy::builtin(), true);
+    let (mut app, _store, _id, _dir) = crate::tui::testkit::with_incident(&new, now(), app);
+    cmd(&mut app, Command::OpenEvidence);
+    cmd(&mut app, Command::NewIncident);
+    assert_eq!(app.stack.screen(), Screen::Declare);
+    assert_eq!(app.focus(), crate::tui::command::Context::Form);
+    // The evidence under the form still polls for other processes' changes.
+    let fx = update(&mut app, Action::Tick, now());
+    let polls = |fx: &[Effect]| fx.iter().any(|e| matches!(e, Effect::Records(_)));
+    assert!(polls(&fx), "{fx:?}");
+    // Typed text goes to the form, not to a screen under it.
+    crate::tui::testkit::typed(&mut app, "Second incident");
+    let title = crate::tui::testkit::form(&app).map(|f| f.title.text().to_string());
+    assert_eq!(title.as_deref(), Some("Second incident"));
+    // Closed, the screen under it has the keys again; the text is kept.
+    let fx = cmd(&mut app, Command::Cancel);
+    assert!(matches!(&fx[..], [Effect::SaveDraft { .. }]), "{fx:?}");
+    assert_eq!(app.stack.screen(), Screen::Evidence);
+    assert!(app.drafts.contains_key("new-incident"));
+}
+
+#[test]
+fn a_second_form_opened_while_the_first_is_declared_stays_open_as_typed() {
+    use crate::tui::effect::Effect;
+    use crate::tui::testkit::{form, typed};
+    let mut app = App::new("alice", Policy::builtin(), true);
+    cmd(&mut app, Command::NewIncident);
+    typed(&mut app, "First");
+    cmd(&mut app, Command::NextField);
+    typed(&mut app, "2");
+    cmd(&mut app, Command::Submit);
+    cmd(&mut app, Command::NewIncident);
+    typed(&mut app, " second");
+    update(&mut app, Action::Tick, now());
+    let typed_in = form(&app).map(|f| f.title.text().to_string());
+    // The first is declared while the second form is open.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = crate::store::Store::open(&dir.path().join("w.db")).unwrap();
+    let new = crate::store::NewIncident::new("First", crate::domain::Severity::P2);
+    let first = store
+        .create_incident(&new, &crate::domain::Playbook::builtin(), "alice", now())
+        .unwrap();
+    update(&mut app, Action::Created(Box::new(first.clone())), now());
+    assert_eq!(form(&app).map(|f| f.title.text().to_string()), typed_in);
+    assert_eq!(
+        app.stack.under_top().map(|s| s.kind()),
+        Some(Screen::Incident)
+    );
+    // Its draft, deleted as the first one's, is saved again.
+    let fx = update(&mut app, Action::Tick, now());
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::SaveDraft { body, .. } if body.contains(" second"))),
+        "{fx:?}"
+    );
+}

@@ -6,7 +6,8 @@ use crate::domain::roles::Role;
 use crate::domain::{Severity, Source};
 use crate::store::NewIncident;
 use crate::tui::kit::input::LineInput;
-use crate::tui::screens::incident::state::{FormField, NEW_INCIDENT_DRAFT, NewIncidentForm};
+use crate::tui::screens::declare::state::{FormField, NEW_INCIDENT_DRAFT, NewIncidentForm};
+use crate::tui::screens::incident::state::IncidentDialog;
 use crate::tui::shell::stack::Screen;
 
 /// An app with one incident ("DB down", P2) open in the incident view.
@@ -18,7 +19,7 @@ fn with_incident_open() -> (App, tempfile::TempDir) {
 }
 use crate::domain::{Playbook, Policy};
 use crate::store::Store;
-use crate::tui::testkit::{cmd, now, typed};
+use crate::tui::testkit::{cmd, dialog, form as open_form, now, typed};
 
 #[test]
 fn create_validates_inline_then_emits_create_and_drops_the_draft() {
@@ -28,7 +29,7 @@ fn create_validates_inline_then_emits_create_and_drops_the_draft() {
     // Empty submit: errors on title and severity, nothing written.
     let fx = cmd(&mut app, Command::Submit);
     assert!(fx.is_empty());
-    let Some(Modal::NewIncident(form)) = &app.modal else {
+    let Some(form) = open_form(&app) else {
         panic!("form closed")
     };
     assert!(form.error(FormField::Title).is_some());
@@ -57,7 +58,7 @@ fn create_validates_inline_then_emits_create_and_drops_the_draft() {
     assert_eq!(new.severity, Severity::P1);
     assert_eq!(new.summary, "EDR flagged mass renames");
     assert_eq!(new.source, Source::Siem);
-    assert!(app.modal.is_none());
+    assert!(app.modal.is_none() && open_form(&app).is_none());
     assert!(app.pending_form.is_some());
 
     // The store's answer opens the new incident.
@@ -83,14 +84,14 @@ fn a_failed_declaration_brings_the_form_back() {
     typed(&mut app, "2");
     let fx = cmd(&mut app, Command::Submit);
     assert!(fx.iter().any(|e| matches!(e, Effect::Create(_))));
-    assert!(app.modal.is_none());
+    assert!(app.modal.is_none() && open_form(&app).is_none());
     update(
         &mut app,
         Action::StoreFailed("database is locked".into()),
         now(),
     );
-    match &app.modal {
-        Some(Modal::NewIncident(f)) => assert_eq!(f.title.text(), "Disk full on db-3"),
+    match open_form(&app) {
+        Some(f) => assert_eq!(f.title.text(), "Disk full on db-3"),
         other => panic!("{other:?}"),
     }
 }
@@ -160,7 +161,10 @@ fn assign_from_the_roster_or_by_typed_name() {
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::Assign);
     typed(&mut app, "Zoë External");
-    let fx = cmd(&mut app, Command::Submit);
+    // Not on the roster: asked first; n assigns the name as typed.
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    assert_eq!(app.focus(), crate::tui::command::Context::AssignAsk);
+    let fx = cmd(&mut app, Command::ConfirmNo);
     assert!(matches!(
         &fx[..],
         [Effect::Assign { role: Role::Ops, person, .. }] if person == "Zoë External"
@@ -169,7 +173,7 @@ fn assign_from_the_roster_or_by_typed_name() {
     cmd(&mut app, Command::PrevPane);
     cmd(&mut app, Command::Assign);
     assert!(cmd(&mut app, Command::Submit).is_empty());
-    assert!(matches!(&app.modal, Some(Modal::Assign(a)) if a.error.is_some()));
+    assert!(matches!(dialog(&app), Some(IncidentDialog::Assign(a)) if a.error.is_some()));
 }
 
 #[test]
@@ -222,8 +226,8 @@ fn a_saved_draft_reopens_the_form_at_start() {
         updated_at: now(),
     };
     update(&mut app, Action::DraftsLoaded(vec![draft]), now());
-    match &app.modal {
-        Some(Modal::NewIncident(f)) => {
+    match open_form(&app) {
+        Some(f) => {
             assert_eq!(f.title.text(), "from last time");
             assert_eq!(f.severity, Some(Severity::P3));
         }
@@ -295,11 +299,15 @@ fn n_on_the_watcher_continues_the_saved_draft_over_the_watcher() {
     cmd(&mut app, Command::OpenWatcher);
     cmd(&mut app, Command::NewIncident);
     // A blank form here would autosave over the draft.
-    let Some(Modal::NewIncident(form)) = &app.modal else {
+    let Some(form) = open_form(&app) else {
         panic!("no form")
     };
     assert_eq!(form.title.text(), "half-typed title");
-    assert_eq!(app.stack.screen(), Screen::Watcher);
+    // Over the watcher, which stays in view under it.
+    assert_eq!(
+        app.stack.under_top().map(|s| s.kind()),
+        Some(Screen::Watcher)
+    );
 }
 
 #[test]
@@ -316,4 +324,86 @@ fn back_closes_the_top_screen_only_and_the_watcher_opens_from_the_board() {
     cmd(&mut app, Command::Back);
     assert_eq!(app.stack.screen(), Screen::Board);
     assert!(app.stack.incident().is_none());
+}
+
+fn person(handle: &str, name: &str) -> crate::domain::Person {
+    crate::domain::Person {
+        handle: handle.into(),
+        name: name.into(),
+        contact: String::new(),
+        roles: Vec::new(),
+        on_call: false,
+    }
+}
+
+#[test]
+fn the_role_picker_offers_me_first_when_i_am_on_the_roster() {
+    let (mut app, _dir) = with_incident_open();
+    app.people = vec![
+        person("alex", "Alex Park"),
+        person("alice", "Alice Chen"),
+        person("bob", "Bob Okafor"),
+    ];
+    cmd(&mut app, Command::Assign);
+    // Enter at once takes the first offered: alice, the console's user.
+    let fx = cmd(&mut app, Command::Submit);
+    assert!(
+        matches!(&fx[..], [Effect::Assign { person, .. }] if person == "alice"),
+        "{fx:?}"
+    );
+    // Not on the roster: the roster's order.
+    app.actor = "zed".into();
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Assign);
+    let fx = cmd(&mut app, Command::Submit);
+    assert!(
+        matches!(&fx[..], [Effect::Assign { person, .. }] if person == "alex"),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_typed_name_not_on_the_roster_can_be_added_with_no_contact() {
+    let (mut app, _dir) = with_incident_open();
+    app.people = vec![person("bob", "Bob Okafor")];
+    cmd(&mut app, Command::Assign);
+    typed(&mut app, "Zoë External");
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    // Esc goes back to the name, as typed; asked again on Enter.
+    cmd(&mut app, Command::Cancel);
+    assert_eq!(app.focus(), crate::tui::command::Context::AssignDialog);
+    assert!(cmd(&mut app, Command::Submit).is_empty());
+    let fx = cmd(&mut app, Command::ConfirmYes);
+    match &fx[..] {
+        [
+            Effect::Assign { person: held, .. },
+            Effect::AddPerson { person, said },
+        ] => {
+            assert_eq!(held, "zoë.external");
+            assert_eq!(person.handle, "zoë.external");
+            assert_eq!(person.name, "Zoë External");
+            assert!(person.contact.is_empty());
+            assert!(said.contains("escalations cannot reach"), "{said}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let said = app
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("no contact"), "{said}");
+    assert!(dialog(&app).is_none());
+    // A roster name typed in full is not asked about.
+    cmd(&mut app, Command::NextPane);
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Assign);
+    typed(&mut app, "Bob Okafor");
+    cmd(&mut app, Command::Up);
+    let fx = cmd(&mut app, Command::Submit);
+    assert!(
+        matches!(&fx[..], [Effect::Assign { person, .. }] if person == "Bob Okafor"),
+        "{fx:?}"
+    );
 }
