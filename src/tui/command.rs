@@ -89,6 +89,13 @@ pub enum Command {
     ConfirmYes,
     ConfirmNo,
     ConfirmDiscard,
+    // In the conflict dialog (an edit met another made meanwhile):
+    /// Send my edit again, over theirs.
+    KeepMine,
+    /// Drop my edit; theirs stands.
+    TakeTheirs,
+    /// Edit my text with theirs shown, then send it over theirs.
+    MergeByHand,
 }
 
 /// Where keys are looked up: the innermost thing that has focus.
@@ -132,6 +139,10 @@ pub enum Context {
     Watcher,
     /// The alert list.
     Alerts,
+    /// An edit met another made meanwhile: keep mine, take theirs, merge.
+    Conflict,
+    /// Merging the two texts by hand (typing).
+    ConflictMerge,
 }
 
 impl Context {
@@ -145,6 +156,7 @@ impl Context {
                 | Context::AssignDialog
                 | Context::Fields
                 | Context::ComposeEdit
+                | Context::ConflictMerge
         )
     }
 
@@ -177,6 +189,8 @@ impl Context {
             Context::ComposeView => "Message preview and diff",
             Context::ComposeConfirm => "Send the message?",
             Context::ComposeSent => "Message sent",
+            Context::Conflict => "Changed meanwhile by someone else",
+            Context::ConflictMerge => "Merging by hand",
         }
     }
 

@@ -249,6 +249,12 @@ pub static KEYMAP: &[Binding] = &[
     // Alert list
     bind(X::Alerts, &[code(KeyCode::Enter)], C::Open, "open the alert's incident"),
     bind(X::Alerts, &[code(KeyCode::Esc)], C::Back, "back to where it was opened"),
+    // Conflict: an edit met another made meanwhile
+    bind(X::Conflict, &[k('k')], C::KeepMine, "keep mine (sent again, over theirs)"),
+    bind(X::Conflict, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "take theirs (Esc too: my edit is dropped)"),
+    bind(X::Conflict, &[k('m')], C::MergeByHand, "merge by hand (texts: edit mine, theirs shown)"),
+    bind(X::ConflictMerge, &[code(KeyCode::Enter)], C::Submit, "save the merged text (over theirs)"),
+    bind(X::ConflictMerge, &[code(KeyCode::Esc)], C::Cancel, "back to keep / take / merge"),
     // Help
     bind(X::Help, &[code(KeyCode::Esc), k('?'), k('q')], C::Back, "close help"),
     bind(X::Help, &[k('k'), code(KeyCode::Up)], C::Up, "scroll up"),
@@ -368,6 +374,8 @@ mod tests {
             X::ComposeSent,
             X::Watcher,
             X::Alerts,
+            X::Conflict,
+            X::ConflictMerge,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod conflict;
 pub mod fields;
 pub mod keymap;
 pub mod lend;

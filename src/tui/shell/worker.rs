@@ -92,6 +92,10 @@ pub fn worker_loop(
     };
     while let Ok(effect) = effects.recv() {
         let now = Utc::now();
+        // A based edit runs with the store's check; on a conflict the
+        // edit comes back to the console as it was asked for.
+        let (effect, base) = effect.unbased();
+        let refused = base.map(|_| effect.clone());
         let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
             Effect::Quit => break,
             Effect::Records(e) => {
@@ -267,6 +271,8 @@ pub fn worker_loop(
                 }
                 continue;
             }
+            // Unwrapped above.
+            Effect::Based { .. } => continue,
             Effect::Bell | Effect::Clipboard(_) | Effect::DesktopNotify { .. } => {
                 // The runtime handles these itself; never sent here.
                 continue;
@@ -279,28 +285,30 @@ pub fn worker_loop(
                 }
                 Err(e) => Err(e),
             },
-            Effect::Update(id, patch) => match store.update_incident(&id, &patch, actor, now) {
-                Ok(_) => Ok((id.clone(), format!("{id} updated"))),
-                Err(e) => match refused_downgrade(&store, &id, &patch, &env.policy, &e, now) {
-                    Some(to) => {
-                        send(Action::DowngradeRefused {
-                            id: id.clone(),
-                            to,
-                            message: e.to_string(),
-                        });
-                        reload(&store, include_closed, Some(&id));
-                        continue;
-                    }
-                    None => Err(e),
-                },
-            },
+            Effect::Update(id, patch) => {
+                match store.update_incident_based(&id, &patch, base, actor, now) {
+                    Ok(_) => Ok((id.clone(), format!("{id} updated"))),
+                    Err(e) => match refused_downgrade(&store, &id, &patch, &env.policy, &e, now) {
+                        Some(to) => {
+                            send(Action::DowngradeRefused {
+                                id: id.clone(),
+                                to,
+                                message: e.to_string(),
+                            });
+                            reload(&store, include_closed, Some(&id));
+                            continue;
+                        }
+                        None => Err(e),
+                    },
+                }
+            }
             Effect::SetItem {
                 id,
                 item,
                 state,
                 reason,
             } => store
-                .set_checklist_item(&id, &item, state, reason.as_deref(), actor, now)
+                .set_checklist_item_based(&id, &item, state, reason.as_deref(), base, actor, now)
                 .map(|c| {
                     (
                         id.clone(),
@@ -308,7 +316,7 @@ pub fn worker_loop(
                     )
                 }),
             Effect::Assign { id, role, person } => store
-                .assign_role_acknowledging(&id, role, &person, actor, now)
+                .assign_role_based(&id, role, &person, base, actor, now)
                 .map(|(a, acknowledged)| {
                     let mut said = format!("{id}: {} is {}", a.person, a.role);
                     if acknowledged {
@@ -319,12 +327,12 @@ pub fn worker_loop(
                     }
                     (id.clone(), said)
                 }),
-            Effect::SetDetected { id, at, reason } => {
-                store.set_detected(&id, at, &reason, actor, now).map(|i| {
+            Effect::SetDetected { id, at, reason } => store
+                .set_detected_based(&id, at, &reason, base, actor, now)
+                .map(|i| {
                     let at = i.detected_at.format("%Y-%m-%d %H:%M UTC");
                     (id.clone(), format!("{id}: detected at {at} (recorded)"))
-                })
-            }
+                }),
             Effect::Acknowledge(id) => {
                 acknowledge(&mut store, &id, actor, now).map(|said| (id.clone(), said))
             }
@@ -336,6 +344,14 @@ pub fn worker_loop(
             Ok((id, message)) => {
                 send(Action::Saved(message));
                 reload(&store, include_closed, Some(&id));
+            }
+            Err(crate::store::StoreError::Conflict(c)) if refused.is_some() => {
+                tracing::info!("edit refused: {c}");
+                let id = c.incident.parse::<IncidentId>().ok();
+                if let Some(mine) = refused {
+                    send(Action::Conflict(c, Box::new(mine)));
+                }
+                reload(&store, include_closed, id.as_ref());
             }
             Err(e) => {
                 tracing::warn!("store write failed: {e}");
@@ -530,3 +546,7 @@ mod tests {
         assert_eq!(i.severity, Severity::P3);
     }
 }
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod conflict_tests;

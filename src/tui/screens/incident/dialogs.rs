@@ -153,11 +153,15 @@ pub fn modal_command(
                         assigned_by: app.actor.clone(),
                     });
                 }
-                fx.push(Effect::Assign {
-                    id: a.id,
-                    role: a.role,
-                    person,
-                });
+                let base = crate::tui::shell::conflict::base_for(app, &a.id);
+                fx.push(Effect::based(
+                    base,
+                    Effect::Assign {
+                        id: a.id,
+                        role: a.role,
+                        person,
+                    },
+                ));
             }
             Command::Cancel => {}
             _ => app.modal = Some(Modal::Assign(a)),
@@ -218,7 +222,8 @@ fn apply_picker(app: &mut App, p: &Picker, now: DateTime<Utc>, fx: &mut Vec<Effe
             row.incident.status = s;
         }
     }
-    fx.push(Effect::Update(id, Box::new(patch)));
+    let base = crate::tui::shell::conflict::base_for(app, &id);
+    fx.push(Effect::based(base, Effect::Update(id, Box::new(patch))));
 }
 
 /// The reason dialog for lowering `id` to `to` after a breach (continuing
@@ -255,30 +260,38 @@ fn submit_text(
 ) -> Result<(), String> {
     let text = t.input.text().trim().to_string();
     let id = t.id.clone();
+    // Based on the version the dialog was opened at.
+    let base = crate::tui::shell::conflict::base_for(app, &id);
     match &t.kind {
         TextKind::Title => {
             let title = validate_title(&text)?;
             if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
                 d.incident.title = title.clone();
             }
-            fx.push(Effect::Update(
-                id,
-                Box::new(IncidentPatch {
-                    title: Some(title),
-                    ..IncidentPatch::default()
-                }),
+            fx.push(Effect::based(
+                base,
+                Effect::Update(
+                    id,
+                    Box::new(IncidentPatch {
+                        title: Some(title),
+                        ..IncidentPatch::default()
+                    }),
+                ),
             ));
         }
         TextKind::Summary => {
             if let Some(d) = app.stack.incident_mut().and_then(|i| i.detail.as_mut()) {
                 d.incident.summary = text.clone();
             }
-            fx.push(Effect::Update(
-                id,
-                Box::new(IncidentPatch {
-                    summary: Some(text),
-                    ..IncidentPatch::default()
-                }),
+            fx.push(Effect::based(
+                base,
+                Effect::Update(
+                    id,
+                    Box::new(IncidentPatch {
+                        summary: Some(text),
+                        ..IncidentPatch::default()
+                    }),
+                ),
             ));
         }
         TextKind::Note => {
@@ -297,13 +310,16 @@ fn submit_text(
             if let Some(row) = app.rows.iter_mut().find(|r| r.incident.id == id) {
                 row.incident.severity = *to;
             }
-            fx.push(Effect::Update(
-                id,
-                Box::new(IncidentPatch {
-                    severity: Some(*to),
-                    reason: Some(text),
-                    ..IncidentPatch::default()
-                }),
+            fx.push(Effect::based(
+                base,
+                Effect::Update(
+                    id,
+                    Box::new(IncidentPatch {
+                        severity: Some(*to),
+                        reason: Some(text),
+                        ..IncidentPatch::default()
+                    }),
+                ),
             ));
         }
         TextKind::NotApplicable { item, .. } => {
@@ -322,12 +338,15 @@ fn submit_text(
                 c.by = Some(actor);
                 c.at = Some(now);
             }
-            fx.push(Effect::SetItem {
-                id,
-                item: item.clone(),
-                state: ItemState::NotApplicable,
-                reason: Some(text),
-            });
+            fx.push(Effect::based(
+                base,
+                Effect::SetItem {
+                    id,
+                    item: item.clone(),
+                    state: ItemState::NotApplicable,
+                    reason: Some(text),
+                },
+            ));
         }
     }
     Ok(())

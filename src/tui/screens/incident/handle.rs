@@ -29,6 +29,7 @@ pub fn incident_command(
     let id = state.id.clone();
     let checklist_len = state.detail.as_ref().map_or(0, |d| d.checklist.len());
     let timeline_len = state.detail.as_ref().map_or(0, |d| d.timeline.len());
+    let base = state.detail.as_ref().map(|d| d.version);
     match cmd {
         Command::Back => return Nav::Back,
         Command::Compose => return Nav::Open(Target::Compose),
@@ -67,12 +68,13 @@ pub fn incident_command(
                 item.reason = None;
                 item.by = Some(actor);
                 item.at = Some(now);
-                fx.push(Effect::SetItem {
+                let e = Effect::SetItem {
                     id,
                     item: item.id.clone(),
                     state: to,
                     reason: None,
-                });
+                };
+                fx.push(Effect::based(base, e));
             }
         }
         Command::MarkNotApplicable => {
@@ -95,13 +97,14 @@ pub fn incident_command(
                 match to {
                     Some(to) => {
                         detail.incident.phase = to;
-                        fx.push(Effect::Update(
+                        let e = Effect::Update(
                             id,
                             Box::new(IncidentPatch {
                                 phase: Some(to),
                                 ..IncidentPatch::default()
                             }),
-                        ));
+                        );
+                        fx.push(Effect::based(base, e));
                     }
                     None => say(app, "no phase that way", true),
                 }

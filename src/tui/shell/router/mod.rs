@@ -14,6 +14,7 @@ use crate::tui::screens::incident::state::{FormField, NEW_INCIDENT_DRAFT, NewInc
 use crate::tui::screens::nav::Target;
 use crate::tui::shell::alerts::handle as alerts;
 use crate::tui::shell::app::{App, Modal};
+use crate::tui::shell::conflict;
 use crate::tui::shell::keymap::Command;
 use crate::tui::shell::stack::ScreenState;
 
@@ -31,8 +32,17 @@ use typing::{focused_input, text_changed};
 pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> {
     let mut fx = Vec::new();
     match action {
-        Action::Command(cmd) => command(app, cmd, now, &mut fx),
+        Action::Command(cmd) => {
+            if !conflict::command(app, cmd, &mut fx) {
+                let none_was_open = app.modal.is_none();
+                command(app, cmd, now, &mut fx);
+                conflict::after_command(app, none_was_open);
+            }
+        }
         Action::Input(key) => {
+            if conflict::input(app, key) {
+                return fx;
+            }
             if app.modal.is_none()
                 && !app.confirm_quit
                 && let Some(c) = app.stack.compose_mut()
@@ -59,6 +69,9 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Paste(text) => {
+            if conflict::paste(app, &text) {
+                return fx;
+            }
             if let Some(Modal::Fields(_)) = &app.modal {
                 // Marked changed first: the paste may leave a note (cut).
                 text_changed(app, now);
@@ -167,6 +180,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Saved(text) => say(app, text, false),
+        Action::Conflict(c, mine) => conflict::arrived(app, *c, *mine),
         Action::DowngradeRefused { id, to, message } => {
             if app.modal.is_none() {
                 crate::tui::screens::incident::dialogs::open_downgrade_reason(
