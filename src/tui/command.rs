@@ -139,8 +139,13 @@ pub enum Context {
     Watcher,
     /// The alert list.
     Alerts,
-    /// An edit met another made meanwhile: keep mine, take theirs, merge.
+    /// A text edit met another made meanwhile: keep mine, take theirs, merge.
     Conflict,
+    /// A one-value edit (severity, status, phase, checklist) met another:
+    /// keep mine or take theirs.
+    ConflictPick,
+    /// A role handover over a holder changed meanwhile: hand it over anyway?
+    ConflictHandover,
     /// Merging the two texts by hand (typing).
     ConflictMerge,
 }
@@ -189,7 +194,8 @@ impl Context {
             Context::ComposeView => "Message preview and diff",
             Context::ComposeConfirm => "Send the message?",
             Context::ComposeSent => "Message sent",
-            Context::Conflict => "Changed meanwhile by someone else",
+            Context::Conflict | Context::ConflictPick => "Changed meanwhile by someone else",
+            Context::ConflictHandover => "Role handed over meanwhile",
             Context::ConflictMerge => "Merging by hand",
         }
     }

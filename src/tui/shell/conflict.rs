@@ -129,3 +129,7 @@ pub fn render(app: &App, frame: &mut Frame, body: Rect) {
         crate::tui::kit::conflict::view::render(d, app.no_color, frame, body);
     }
 }
+
+#[cfg(test)]
+#[path = "conflict_tests.rs"]
+mod tests;

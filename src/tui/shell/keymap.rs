@@ -253,6 +253,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Conflict, &[k('k')], C::KeepMine, "keep mine (sent again, over theirs)"),
     bind(X::Conflict, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "take theirs (Esc too: my edit is dropped)"),
     bind(X::Conflict, &[k('m')], C::MergeByHand, "merge by hand (texts: edit mine, theirs shown)"),
+    bind(X::ConflictPick, &[k('k')], C::KeepMine, "keep mine (sent again, over theirs)"),
+    bind(X::ConflictPick, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "take theirs (Esc too: my edit is dropped)"),
+    bind(X::ConflictHandover, &[k('k')], C::KeepMine, "yes, hand it over anyway"),
+    bind(X::ConflictHandover, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "no, leave it with the new holder"),
     bind(X::ConflictMerge, &[code(KeyCode::Enter)], C::Submit, "save the merged text (over theirs)"),
     bind(X::ConflictMerge, &[code(KeyCode::Esc)], C::Cancel, "back to keep / take / merge"),
     // Help
@@ -375,6 +379,8 @@ mod tests {
             X::Watcher,
             X::Alerts,
             X::Conflict,
+            X::ConflictPick,
+            X::ConflictHandover,
             X::ConflictMerge,
         ] {
             let mut seen: Vec<Key> = Vec::new();

@@ -61,8 +61,12 @@ impl ConflictDialog {
     pub fn context(&self) -> Context {
         if self.merge.is_some() {
             Context::ConflictMerge
-        } else {
+        } else if self.is_handover() {
+            Context::ConflictHandover
+        } else if self.my_text().is_some() {
             Context::Conflict
+        } else {
+            Context::ConflictPick
         }
     }
 

@@ -127,6 +127,7 @@ fn a_role_handover_asks_first_and_is_not_merged() {
         mine,
     );
     assert!(d.is_handover());
+    assert_eq!(d.context(), Context::ConflictHandover);
     assert!(matches!(d.command(Command::MergeByHand), Choice::Stay));
     assert!(d.merge.is_none());
     assert!(d.error.is_some());
@@ -176,4 +177,33 @@ fn hostile_names_and_values_are_shown_inert() {
     assert!(!shown.contains('\u{7}'), "{shown:?}");
     assert!(!shown.contains('\u{202e}'), "{shown:?}");
     assert!(shown.contains("eve␛[2J"), "{shown}");
+}
+
+#[test]
+fn a_one_value_edit_is_kept_or_dropped_not_merged() {
+    let mine = Effect::SetItem {
+        id: id(),
+        item: "detect.siem".into(),
+        state: crate::domain::playbook::ItemState::Done,
+        reason: None,
+    };
+    let mut d = ConflictDialog::new(
+        conflict(
+            "checklist:detect.siem",
+            "checklist item detect.siem",
+            "not_applicable (no SIEM)",
+            "done",
+            "alice",
+        ),
+        mine,
+    );
+    assert_eq!(d.context(), Context::ConflictPick);
+    assert!(matches!(d.command(Command::MergeByHand), Choice::Stay));
+    assert!(d.merge.is_none());
+    let shown = text(&super::view::lines(&d, &Theme::new(true), 100));
+    assert!(!shown.contains("merge by hand"), "{shown}");
+    assert!(matches!(
+        d.command(Command::KeepMine),
+        Choice::Send(Effect::Based { .. })
+    ));
 }
