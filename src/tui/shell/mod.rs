@@ -12,6 +12,7 @@ pub mod fields;
 pub mod keymap;
 pub mod lend;
 mod overlays;
+mod own_writes;
 pub mod presence;
 pub mod record_work;
 pub mod render;

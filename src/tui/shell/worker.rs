@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::comms::{CommsConfig, MessageFields, Templates};
 use crate::domain::IncidentId;
+use crate::domain::version::Version;
 use crate::domain::{Playbook, Policy};
 use crate::store::Store;
 use crate::tui::action::Action;
@@ -90,12 +91,20 @@ pub fn worker_loop(
             Err(e) => tracing::warn!("alerts not read: {e}"),
         }
     };
-    while let Ok(effect) = effects.recv() {
+    let mut own = super::own_writes::OwnWrites::default();
+    // An edit refused only by this console's own earlier one, sent again.
+    let mut again: Option<Effect> = None;
+    loop {
+        let Some(effect) = again.take().or_else(|| effects.recv().ok()) else {
+            break;
+        };
         let now = Utc::now();
         // A based edit runs with the store's check; on a conflict the
         // edit comes back to the console as it was asked for.
         let (effect, base) = effect.unbased();
         let refused = base.map(|_| effect.clone());
+        let before = super::own_writes::target(&effect)
+            .and_then(|id| Some((id.clone(), store.version(id).ok()?)));
         let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
             Effect::Quit => break,
             Effect::Records(e) => {
@@ -342,15 +351,24 @@ pub fn worker_loop(
         };
         match written {
             Ok((id, message)) => {
+                if let Some((edited, v)) = &before
+                    && let Ok(after) = store.version(edited)
+                {
+                    own.record(edited, *v, after);
+                }
                 send(Action::Saved(message));
                 reload(&store, include_closed, Some(&id));
             }
             Err(crate::store::StoreError::Conflict(c)) if refused.is_some() => {
+                let Some(mine) = refused else { continue };
+                if own.wrote(&c, actor) {
+                    // This console's own earlier edit: mine goes after it.
+                    again = Some(Effect::based(Version(c.theirs.seq), mine));
+                    continue;
+                }
                 tracing::info!("edit refused: {c}");
                 let id = c.incident.parse::<IncidentId>().ok();
-                if let Some(mine) = refused {
-                    send(Action::Conflict(c, Box::new(mine)));
-                }
+                send(Action::Conflict(c, Box::new(mine)));
                 reload(&store, include_closed, id.as_ref());
             }
             Err(e) => {

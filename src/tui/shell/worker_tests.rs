@@ -186,3 +186,54 @@ fn a_handover_over_a_holder_changed_meanwhile_is_asked_about_first() {
         Some("bob")
     );
 }
+
+#[test]
+fn a_second_key_sent_before_the_first_reload_follows_this_consoles_own_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut other = Store::open(&db).unwrap();
+    let i = other
+        .create_incident(
+            &NewIncident::new("DB down", Severity::P2),
+            &Playbook::builtin(),
+            "bob",
+            now(),
+        )
+        .unwrap();
+    let seen = other.version(&i.id).unwrap();
+    let item = |state| Effect::SetItem {
+        id: i.id.clone(),
+        item: "detect.siem".into(),
+        state,
+        reason: None,
+    };
+    // Space twice: both built on the same view.
+    let answered = run(
+        dir.path(),
+        &db,
+        "bob",
+        vec![
+            Effect::based(seen, item(crate::domain::playbook::ItemState::Done)),
+            Effect::based(seen, item(crate::domain::playbook::ItemState::Open)),
+        ],
+    );
+    assert!(conflicts(&answered).is_empty(), "{answered:?}");
+    let d = other.detail(&i.id, None).unwrap();
+    let siem = d.checklist.iter().find(|c| c.id == "detect.siem").unwrap();
+    assert_eq!(siem.state, crate::domain::playbook::ItemState::Open);
+
+    // The same user's change from another console is still a conflict.
+    let seen = other.version(&i.id).unwrap();
+    let patch = IncidentPatch {
+        title: Some("DB down (bob, laptop)".into()),
+        ..IncidentPatch::default()
+    };
+    other.update_incident(&i.id, &patch, "bob", now()).unwrap();
+    let answered = run(
+        dir.path(),
+        &db,
+        "bob",
+        vec![Effect::based(seen, title(&i.id, "DB down (bob, desk)"))],
+    );
+    assert_eq!(conflicts(&answered).len(), 1, "{answered:?}");
+}
