@@ -94,10 +94,7 @@ pub fn worker_loop(
     let mut own = super::own_writes::OwnWrites::default();
     // An edit refused only by this console's own earlier one, sent again.
     let mut again: Option<Effect> = None;
-    loop {
-        let Some(effect) = again.take().or_else(|| effects.recv().ok()) else {
-            break;
-        };
+    while let Some(effect) = again.take().or_else(|| effects.recv().ok()) {
         let now = Utc::now();
         // A based edit runs with the store's check; on a conflict the
         // edit comes back to the console as it was asked for.
