@@ -124,6 +124,23 @@ pub fn base_for(app: &App, id: &IncidentId) -> Option<Version> {
         .map(|d| d.version)
 }
 
+/// Bases the review's edits in `fx` (its texts, an action's status) on
+/// the version its dialog was opened at, or the view's: the review screen
+/// knows the review, not the incident's version.
+pub fn base_review_edits(app: &App, fx: &mut [Effect]) {
+    use crate::tui::records::RecordsEffect as R;
+    for e in fx.iter_mut() {
+        let Effect::Records(r) = e else { continue };
+        let (R::UpdateReview { id, .. } | R::SetActionStatus { id, .. }) = r.as_ref() else {
+            continue;
+        };
+        if let Some(base) = base_for(app, id) {
+            let unbased = std::mem::replace(e, Effect::Quit);
+            *e = Effect::based(base, unbased);
+        }
+    }
+}
+
 pub fn render(app: &App, frame: &mut Frame, body: Rect) {
     if let Some(d) = app.conflict.shown() {
         crate::tui::kit::conflict::view::render(d, app.no_color, frame, body);

@@ -134,3 +134,47 @@ fn merging_by_hand_types_into_the_dialog_and_sends_the_merge() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_review_edit_is_based_on_the_version_its_dialog_was_opened_at() {
+    use crate::tui::records::{RecordsEffect, RecordsLoaded};
+    let (mut app, mut store, id, _dir) = opened();
+    cmd(&mut app, Command::OpenReview);
+    let review = store.review(&id).unwrap();
+    update(
+        &mut app,
+        Action::Records(Box::new(RecordsLoaded::Review {
+            id: id.clone(),
+            review,
+        })),
+        now(),
+    );
+    let before = store.version(&id).unwrap();
+    cmd(&mut app, Command::Edit);
+    // Someone renames the incident meanwhile; the view under the review
+    // reloads.
+    retitle(&mut store, &id, "DB down (alice)", "alice");
+    let d = store.detail(&id, None).unwrap();
+    update(&mut app, Action::DetailLoaded(Box::new(d)), now());
+    typed(&mut app, "Shell uploaded via plugin");
+    let fx = cmd(&mut app, Command::Submit);
+    let based: Vec<_> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Based { base, effect } => match effect.as_ref() {
+                Effect::Records(r) => match r.as_ref() {
+                    RecordsEffect::UpdateReview { patch, .. } => Some((*base, patch.clone())),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(based.len(), 1, "{fx:?}");
+    assert_eq!(based[0].0, before);
+    assert_eq!(
+        based[0].1.statement.as_deref(),
+        Some("Shell uploaded via plugin")
+    );
+}

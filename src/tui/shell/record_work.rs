@@ -41,6 +41,7 @@ impl Worker {
         &mut self,
         store: &mut Store,
         effect: RecordsEffect,
+        base: Option<crate::domain::version::Version>,
         actor: &str,
         include_closed: bool,
         now: DateTime<Utc>,
@@ -52,6 +53,7 @@ impl Worker {
             now,
             timeline: TIMELINE_LIMIT,
             send,
+            base,
         };
         let Some(effect) = evidence::io::run(store, effect, &r) else {
             return;

@@ -105,7 +105,7 @@ pub fn worker_loop(
         let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
             Effect::Quit => break,
             Effect::Records(e) => {
-                records.perform(&mut store, *e, actor, include_closed, now, &send);
+                records.perform(&mut store, *e, base, actor, include_closed, now, &send);
                 continue;
             }
             Effect::LoadBoard { include_closed: c } => {

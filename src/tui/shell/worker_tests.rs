@@ -237,3 +237,51 @@ fn a_second_key_sent_before_the_first_reload_follows_this_consoles_own_edit() {
     );
     assert_eq!(conflicts(&answered).len(), 1, "{answered:?}");
 }
+
+#[test]
+fn a_review_text_changed_meanwhile_comes_back_as_a_conflict_with_its_draft() {
+    use crate::store::ReviewPatch;
+    use crate::tui::records::RecordsEffect;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut alice = Store::open(&db).unwrap();
+    let i = alice
+        .create_incident(
+            &NewIncident::new("DB down", Severity::P2),
+            &Playbook::builtin(),
+            "alice",
+            now(),
+        )
+        .unwrap();
+    let seen = alice.version(&i.id).unwrap();
+    let theirs = ReviewPatch {
+        root_cause: Some("expired certificate".into()),
+        ..ReviewPatch::default()
+    };
+    alice.update_review(&i.id, &theirs, "alice", now()).unwrap();
+    let mine = RecordsEffect::UpdateReview {
+        id: i.id.clone(),
+        patch: ReviewPatch {
+            root_cause: Some("a full disk".into()),
+            ..ReviewPatch::default()
+        },
+        draft: Some("review:root_cause".into()),
+    };
+    let answered = run(
+        dir.path(),
+        &db,
+        "bob",
+        vec![Effect::based(seen, crate::tui::effect::boxed(mine))],
+    );
+    let found = conflicts(&answered);
+    assert_eq!(found.len(), 1, "{answered:?}");
+    let (c, back) = found[0];
+    assert_eq!(c.field, "review:root_cause");
+    assert_eq!(c.theirs.actor, "alice");
+    assert!(matches!(back, Effect::Records(r) if matches!(r.as_ref(),
+        RecordsEffect::UpdateReview { draft: Some(d), .. } if d == "review:root_cause")));
+    assert!(!answered.iter().any(|a| matches!(a, Action::Records(r)
+        if matches!(r.as_ref(), crate::tui::records::RecordsLoaded::Done { .. }))));
+    let review = alice.review(&i.id).unwrap();
+    assert_eq!(review.root_cause, "expired certificate");
+}

@@ -2,9 +2,11 @@
 
 use crate::domain::incident::validate_title;
 use crate::domain::version::{Conflict, Version};
+use crate::store::ReviewPatch;
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::kit::input::LineInput;
+use crate::tui::records::RecordsEffect;
 
 /// An edit refused by the store, and what the user is doing about it.
 #[derive(Debug, Clone)]
@@ -54,6 +56,12 @@ impl ConflictDialog {
         match (&self.mine, self.conflict.field.as_str()) {
             (Effect::Update(_, p), "title") => p.title.as_deref(),
             (Effect::Update(_, p), "summary") => p.summary.as_deref(),
+            (Effect::Records(r), field) => match (r.as_ref(), field.strip_prefix("review:")) {
+                (RecordsEffect::UpdateReview { patch, .. }, Some(name)) => {
+                    review_text(patch, name)?.as_deref()
+                }
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -132,15 +140,54 @@ impl ConflictDialog {
 
     /// My edit with `text` in place of my text.
     fn with_text(&self, text: String) -> Result<Effect, String> {
-        let Effect::Update(id, patch) = &self.mine else {
-            return Err("only texts are merged by hand".into());
-        };
-        let mut patch = patch.clone();
-        match self.conflict.field.as_str() {
-            "title" => patch.title = Some(validate_title(&text)?),
-            "summary" => patch.summary = Some(text),
-            _ => return Err("only texts are merged by hand".into()),
+        let not_text = || "only texts are merged by hand".to_string();
+        match (&self.mine, self.conflict.field.as_str()) {
+            (Effect::Update(id, patch), field) => {
+                let mut patch = patch.clone();
+                match field {
+                    "title" => patch.title = Some(validate_title(&text)?),
+                    "summary" => patch.summary = Some(text),
+                    _ => return Err(not_text()),
+                }
+                Ok(Effect::Update(id.clone(), patch))
+            }
+            (Effect::Records(r), field) => {
+                let RecordsEffect::UpdateReview { id, patch, draft } = r.as_ref() else {
+                    return Err(not_text());
+                };
+                let mut patch = patch.clone();
+                let name = field.strip_prefix("review:").ok_or_else(not_text)?;
+                *review_text_mut(&mut patch, name).ok_or_else(not_text)? = Some(text);
+                Ok(Effect::Records(Box::new(RecordsEffect::UpdateReview {
+                    id: id.clone(),
+                    patch,
+                    draft: draft.clone(),
+                })))
+            }
+            _ => Err(not_text()),
         }
-        Ok(Effect::Update(id.clone(), patch))
+    }
+}
+
+/// A review text of a patch by its stored name (the ones merged by hand).
+fn review_text<'a>(p: &'a ReviewPatch, name: &str) -> Option<&'a Option<String>> {
+    match name {
+        "statement" => Some(&p.statement),
+        "root_cause" => Some(&p.root_cause),
+        "lessons" => Some(&p.lessons),
+        "went_well" => Some(&p.went_well),
+        "went_badly" => Some(&p.went_badly),
+        _ => None,
+    }
+}
+
+fn review_text_mut<'a>(p: &'a mut ReviewPatch, name: &str) -> Option<&'a mut Option<String>> {
+    match name {
+        "statement" => Some(&mut p.statement),
+        "root_cause" => Some(&mut p.root_cause),
+        "lessons" => Some(&mut p.lessons),
+        "went_well" => Some(&mut p.went_well),
+        "went_badly" => Some(&mut p.went_badly),
+        _ => None,
     }
 }

@@ -207,3 +207,47 @@ fn a_one_value_edit_is_kept_or_dropped_not_merged() {
         Choice::Send(Effect::Based { .. })
     ));
 }
+
+#[test]
+fn a_review_text_is_merged_by_hand_and_keeps_its_draft_key() {
+    use crate::store::ReviewPatch;
+    use crate::tui::records::RecordsEffect;
+    let mine = Effect::Records(Box::new(RecordsEffect::UpdateReview {
+        id: id(),
+        patch: ReviewPatch {
+            root_cause: Some("a full disk".into()),
+            ..ReviewPatch::default()
+        },
+        draft: Some("review-draft".into()),
+    }));
+    let mut d = ConflictDialog::new(
+        conflict(
+            "review:root_cause",
+            "review root cause",
+            "expired certificate",
+            "a full disk",
+            "alice",
+        ),
+        mine,
+    );
+    assert_eq!(d.context(), Context::Conflict);
+    d.command(Command::MergeByHand);
+    let input = d.input_mut().expect("merging");
+    assert_eq!(input.text(), "a full disk");
+    input.insert_str(" after an expired certificate");
+    let Choice::Send(Effect::Based { base, effect }) = d.command(Command::Submit) else {
+        panic!("the merge is sent");
+    };
+    assert_eq!(base, Version(57));
+    let Effect::Records(r) = *effect else {
+        panic!("a review edit")
+    };
+    let RecordsEffect::UpdateReview { patch, draft, .. } = *r else {
+        panic!("a review edit")
+    };
+    assert_eq!(
+        patch.root_cause.as_deref(),
+        Some("a full disk after an expired certificate")
+    );
+    assert_eq!(draft.as_deref(), Some("review-draft"));
+}

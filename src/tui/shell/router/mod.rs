@@ -36,6 +36,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             if !conflict::command(app, cmd, &mut fx) {
                 let none_was_open = app.modal.is_none();
                 command(app, cmd, now, &mut fx);
+                conflict::base_review_edits(app, &mut fx);
                 conflict::after_command(app, none_was_open);
             }
         }
