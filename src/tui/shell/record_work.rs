@@ -35,8 +35,10 @@ impl Worker {
         self
     }
 
-    /// Runs one effect. `include_closed` is the board's setting, for the
-    /// board reload that follows a write.
+    /// Runs one effect; `base` is the version a view's edit was based on.
+    /// `include_closed` is the board's setting, for the board reload that
+    /// follows a write.
+    #[allow(clippy::too_many_arguments)]
     pub fn perform(
         &mut self,
         store: &mut Store,
