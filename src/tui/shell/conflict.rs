@@ -124,14 +124,17 @@ pub fn base_for(app: &App, id: &IncidentId) -> Option<Version> {
         .map(|d| d.version)
 }
 
-/// Bases the review's edits in `fx` (its texts, an action's status) on
+/// Bases the review's edits in `fx` (its texts, an action's status, the
+/// close) on
 /// the version its dialog was opened at, or the view's: the review screen
 /// knows the review, not the incident's version.
 pub fn base_review_edits(app: &App, fx: &mut [Effect]) {
     use crate::tui::records::RecordsEffect as R;
     for e in fx.iter_mut() {
         let Effect::Records(r) = e else { continue };
-        let (R::UpdateReview { id, .. } | R::SetActionStatus { id, .. }) = r.as_ref() else {
+        let (R::UpdateReview { id, .. } | R::SetActionStatus { id, .. } | R::Close { id, .. }) =
+            r.as_ref()
+        else {
             continue;
         };
         if let Some(base) = base_for(app, id) {

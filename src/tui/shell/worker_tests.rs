@@ -285,3 +285,37 @@ fn a_review_text_changed_meanwhile_comes_back_as_a_conflict_with_its_draft() {
     let review = alice.review(&i.id).unwrap();
     assert_eq!(review.root_cause, "expired certificate");
 }
+
+#[test]
+fn closing_over_a_status_changed_meanwhile_comes_back_as_a_conflict() {
+    use crate::domain::Status;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut alice = Store::open(&db).unwrap();
+    let i = alice
+        .create_incident(
+            &NewIncident::new("DB down", Severity::P2),
+            &Playbook::builtin(),
+            "alice",
+            now(),
+        )
+        .unwrap();
+    // Bob commands: his override passes the gate; the status check remains.
+    alice
+        .assign_role(&i.id, Role::Commander, "bob", "alice", now())
+        .unwrap();
+    let seen = alice.version(&i.id).unwrap();
+    let patch = IncidentPatch {
+        status: Some(Status::Contained),
+        ..IncidentPatch::default()
+    };
+    alice
+        .update_incident(&i.id, &patch, "alice", now())
+        .unwrap();
+    let close = crate::tui::effect::close(i.id.clone(), Some("drill, nothing to review".into()));
+    let answered = run(dir.path(), &db, "bob", vec![Effect::based(seen, close)]);
+    let found = conflicts(&answered);
+    assert_eq!(found.len(), 1, "{answered:?}");
+    assert_eq!(found[0].0.field, "status");
+    assert_eq!(alice.incident(&i.id).unwrap().status, Status::Contained);
+}

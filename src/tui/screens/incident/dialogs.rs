@@ -205,6 +205,7 @@ fn apply_picker(app: &mut App, p: &Picker, now: DateTime<Utc>, fx: &mut Vec<Effe
             }
             if s == Status::Closed {
                 // Through the closing gate: a refusal offers the override.
+                // Based by the shell, as the review's edits are.
                 fx.push(crate::tui::effect::close(d.incident.id.clone(), None));
                 return;
             }

@@ -94,10 +94,10 @@ pub fn run(store: &mut Store, effect: RecordsEffect, r: &Reply) -> Option<Record
                 .map(|b| b.gate());
             let patch = IncidentPatch {
                 status: Some(Status::Closed),
-                close_override: override_reason,
+                close_override: override_reason.clone(),
                 ..IncidentPatch::default()
             };
-            match store.update_incident(&id, &patch, r.actor, r.now) {
+            match store.update_incident_based(&id, &patch, r.base, r.actor, r.now) {
                 Ok(_) => r.out(RecordsLoaded::Closed {
                     id: id.clone(),
                     message: if let Some(gate) = overridden {
@@ -106,6 +106,13 @@ pub fn run(store: &mut Store, effect: RecordsEffect, r: &Reply) -> Option<Record
                         format!("{id} closed")
                     },
                 }),
+                Err(StoreError::Conflict(c)) => {
+                    let mine = RecordsEffect::Close {
+                        id: id.clone(),
+                        override_reason,
+                    };
+                    r.conflict(c, mine);
+                }
                 Err(e) => {
                     // Refused by the gate (an incomplete review or open
                     // checklist items): offer the override; anything else
