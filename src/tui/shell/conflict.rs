@@ -39,14 +39,18 @@ pub fn arrived(app: &mut App, conflict: Conflict, mine: Effect) {
 }
 
 /// A command while a conflict is shown; false when none is (or the quit
-/// question or Quit itself comes first).
+/// question comes first). Quitting with an edit still refused asks first.
 pub fn command(app: &mut App, cmd: Command, fx: &mut Vec<Effect>) -> bool {
-    if app.confirm_quit || cmd == Command::Quit {
+    if app.confirm_quit {
         return false;
     }
     let Some(d) = app.conflict.waiting.first_mut() else {
         return false;
     };
+    if cmd == Command::Quit {
+        app.confirm_quit = true;
+        return true;
+    }
     let choice = d.command(cmd);
     let what = d.conflict.what.clone();
     let id = d.conflict.incident.clone();
@@ -142,6 +146,15 @@ pub fn base_review_edits(app: &App, fx: &mut [Effect]) {
             *e = Effect::based(base, unbased);
         }
     }
+}
+
+/// What the quit question says about an edit still waiting here.
+pub fn unsaved(app: &App) -> Option<String> {
+    let c = &app.conflict.shown()?.conflict;
+    Some(format!(
+        "Your {} edit met {}'s change and is not saved.",
+        c.what, c.theirs.actor
+    ))
 }
 
 pub fn render(app: &App, frame: &mut Frame, body: Rect) {

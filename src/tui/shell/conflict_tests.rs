@@ -178,3 +178,21 @@ fn a_review_edit_is_based_on_the_version_its_dialog_was_opened_at() {
         Some("Shell uploaded via plugin")
     );
 }
+
+#[test]
+fn quitting_with_a_refused_edit_waiting_asks_first() {
+    let (mut app, mut store, id, _dir) = opened();
+    let sent = bobs_late_title(&mut app, &mut store, &id);
+    let (c, mine) = refused(&mut store, sent);
+    update(
+        &mut app,
+        Action::Conflict(Box::new(c), Box::new(mine)),
+        now(),
+    );
+    assert!(cmd(&mut app, Command::Quit).is_empty());
+    assert!(app.confirm_quit && !app.quit);
+    assert!(unsaved(&app).is_some_and(|s| s.contains("title edit met alice's change")));
+    // No: the dialog is still there.
+    cmd(&mut app, Command::ConfirmNo);
+    assert_eq!(app.focus(), Context::Conflict);
+}
