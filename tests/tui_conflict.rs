@@ -119,6 +119,27 @@ fn take_theirs_leaves_the_first_edit_and_writes_nothing() {
 }
 
 #[test]
+fn merge_by_hand_writes_the_merged_title_after_theirs() {
+    let env = Env::new();
+    let id = env.new_incident(TITLE, "P2");
+    let (_alice, mut bob) = two_consoles_editing_the_title(&env);
+    bob.send(b"m");
+    bob.wait_text("Merged");
+    bob.type_text(" and alice");
+    bob.key_enter();
+    wait_until("the merged title", || {
+        env.show_json(&id)["title"] == "Replica lag (bob) and alice"
+    });
+    assert_eq!(
+        title_changes(&env, &id),
+        vec![
+            ("alice".to_string(), "Replica lag (alice)".to_string()),
+            ("bob".to_string(), "Replica lag (bob) and alice".to_string()),
+        ]
+    );
+}
+
+#[test]
 fn a_handover_over_a_holder_changed_meanwhile_asks_first() {
     let env = Env::new();
     let id = env.new_incident(TITLE, "P2");
