@@ -47,6 +47,13 @@ pub enum Action {
         to: crate::domain::Severity,
         message: String,
     },
+    /// The store refused an edit: the same thing was changed after the
+    /// version it was based on. The refused effect (unwrapped) comes back
+    /// so the user can keep it, drop it or merge.
+    Conflict(
+        Box<crate::domain::version::Conflict>,
+        Box<crate::tui::effect::Effect>,
+    ),
     /// Evidence, review, report and metrics results.
     Records(Box<crate::tui::records::RecordsLoaded>),
     /// An autosave of this draft key failed (the error is reported too):

@@ -98,6 +98,13 @@ pub enum Command {
     ConfirmYes,
     ConfirmNo,
     ConfirmDiscard,
+    // In the conflict dialog (an edit met another made meanwhile):
+    /// Send my edit again, over theirs.
+    KeepMine,
+    /// Drop my edit; theirs stands.
+    TakeTheirs,
+    /// Edit my text with theirs shown, then send it over theirs.
+    MergeByHand,
 }
 
 /// Where keys are looked up: the innermost thing that has focus.
@@ -145,6 +152,15 @@ pub enum Context {
     Alerts,
     /// The roster.
     Roster,
+    /// A text edit met another made meanwhile: keep mine, take theirs, merge.
+    Conflict,
+    /// A one-value edit (severity, status, phase, checklist) met another:
+    /// keep mine or take theirs.
+    ConflictPick,
+    /// A role handover over a holder changed meanwhile: hand it over anyway?
+    ConflictHandover,
+    /// Merging the two texts by hand (typing).
+    ConflictMerge,
 }
 
 impl Context {
@@ -158,6 +174,7 @@ impl Context {
                 | Context::AssignDialog
                 | Context::Fields
                 | Context::ComposeEdit
+                | Context::ConflictMerge
         )
     }
 
@@ -192,6 +209,9 @@ impl Context {
             Context::ComposeView => "Message preview and diff",
             Context::ComposeConfirm => "Send the message?",
             Context::ComposeSent => "Message sent",
+            Context::Conflict | Context::ConflictPick => "Changed meanwhile by someone else",
+            Context::ConflictHandover => "Role handed over meanwhile",
+            Context::ConflictMerge => "Merging by hand",
         }
     }
 

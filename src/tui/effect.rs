@@ -4,6 +4,7 @@
 use crate::domain::IncidentId;
 use crate::domain::playbook::ItemState;
 use crate::domain::roles::Role;
+use crate::domain::version::Version;
 use crate::store::{IncidentPatch, NewIncident};
 
 /// I/O the runtime performs on `update`'s behalf.
@@ -91,6 +92,35 @@ pub enum Effect {
         urgent: bool,
     },
     Quit,
+    /// `effect`, made from a view read at `base`: the worker runs it with
+    /// the store's `*_based` call, so an edit of something changed since
+    /// is refused (and answered with `Action::Conflict`), never lost.
+    /// Effects with no based form run as if unwrapped.
+    Based {
+        base: Version,
+        effect: Box<Effect>,
+    },
+}
+
+impl Effect {
+    /// `effect` based on `base` (a version, or none: then unchanged).
+    pub fn based(base: impl Into<Option<Version>>, effect: Effect) -> Effect {
+        match base.into() {
+            Some(base) => Effect::Based {
+                base,
+                effect: Box::new(effect),
+            },
+            None => effect,
+        }
+    }
+
+    /// The effect and the version it was based on, if any.
+    pub fn unbased(self) -> (Effect, Option<Version>) {
+        match self {
+            Effect::Based { base, effect } => (effect.unbased().0, Some(base)),
+            other => (other, None),
+        }
+    }
 }
 
 /// A records effect, boxed into an [`Effect`].

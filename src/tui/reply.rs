@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::IncidentId;
 use crate::store::{Store, StoreError};
 use crate::tui::action::Action;
-use crate::tui::records::RecordsLoaded;
+use crate::tui::records::{RecordsEffect, RecordsLoaded};
 
 /// Who acts, when, the board's closed setting and the timeline's length
 /// (for the reload after a write), and where answers go.
@@ -19,6 +19,8 @@ pub struct Reply<'a> {
     /// How much of the timeline an incident's reload reads.
     pub timeline: usize,
     pub send: &'a dyn Fn(Action),
+    /// The version the effect was based on (a view's edit), if any.
+    pub base: Option<crate::domain::version::Version>,
 }
 
 impl Reply<'_> {
@@ -47,6 +49,13 @@ impl Reply<'_> {
             e.to_string()
         };
         (self.send)(Action::StoreFailed(text));
+    }
+
+    /// A based write refused as a conflict: `mine` goes back to the
+    /// console's conflict dialog (its draft, if any, stays).
+    pub fn conflict(&self, c: Box<crate::domain::version::Conflict>, mine: RecordsEffect) {
+        let mine = crate::tui::effect::Effect::Records(Box::new(mine));
+        (self.send)(Action::Conflict(c, Box::new(mine)));
     }
 
     pub fn drop_draft(&self, store: &mut Store, key: Option<&str>) {

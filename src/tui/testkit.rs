@@ -37,6 +37,28 @@ pub fn dialog(app: &App) -> Option<&IncidentDialog> {
     app.stack.incident().and_then(|i| i.dialog.as_ref())
 }
 
+/// The effects with their bases taken off, after checking that every
+/// edit among them was based on a version (no edit may overwrite blind).
+pub fn unbased(fx: Vec<Effect>) -> Vec<Effect> {
+    fx.into_iter()
+        .map(|e| {
+            let (e, base) = e.unbased();
+            let edit = matches!(
+                e,
+                Effect::Update(..)
+                    | Effect::SetItem { .. }
+                    | Effect::Assign { .. }
+                    | Effect::SetDetected { .. }
+            );
+            assert!(
+                !edit || base.is_some(),
+                "an edit sent with no version: {e:?}"
+            );
+            e
+        })
+        .collect()
+}
+
 /// Types `text` key by key; returns every effect it caused.
 pub fn typed(app: &mut App, text: &str) -> Vec<Effect> {
     let mut fx = Vec::new();

@@ -2,6 +2,7 @@
 //! arithmetic, layout and wrapping, the theme. Nothing here imports a
 //! screen, the app or the views.
 
+pub mod conflict;
 pub mod cursor;
 pub mod editor;
 pub mod fields;

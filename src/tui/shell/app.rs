@@ -75,6 +75,8 @@ pub struct App {
     /// Every console open on this database, this one (`console_id`) too.
     pub present: Vec<crate::store::Presence>,
     pub console_id: String,
+    /// Edits refused as conflicts, waiting for a choice (over any screen).
+    pub conflict: super::conflict::Conflicts,
 }
 
 impl App {
@@ -101,6 +103,7 @@ impl App {
             watcher_kept: Default::default(),
             present: Vec::new(),
             console_id: String::new(),
+            conflict: Default::default(),
         }
     }
 
@@ -108,6 +111,9 @@ impl App {
     pub fn focus(&self) -> Context {
         if self.confirm_quit {
             return Context::Confirm;
+        }
+        if let Some(c) = self.conflict.shown() {
+            return c.context();
         }
         match &self.modal {
             Some(Modal::Help { .. }) => return Context::Help,

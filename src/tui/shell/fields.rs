@@ -99,7 +99,8 @@ fn submit(
         return Ok(());
     }
     if d.purpose::<DetectedAsk>().is_some() {
-        return crate::tui::screens::incident::clocks::submit_detected(d, now, fx);
+        let base = crate::tui::shell::conflict::base_for(app, &d.id);
+        return crate::tui::screens::incident::clocks::submit_detected(d, base, now, fx);
     }
     Ok(())
 }

@@ -261,6 +261,16 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Roster, &[k('a')], C::AddPerson, "add someone (handle, name, contact, roles, on call)"),
     bind(X::Roster, &[k('e'), code(KeyCode::Enter)], C::Edit, "edit the selected person"),
     bind(X::Roster, &[k('o')], C::ToggleOnCall, "put the selected person on or off call"),
+    // Conflict: an edit met another made meanwhile
+    bind(X::Conflict, &[k('k')], C::KeepMine, "keep mine (sent again, over theirs)"),
+    bind(X::Conflict, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "take theirs (Esc too: my edit is dropped)"),
+    bind(X::Conflict, &[k('m')], C::MergeByHand, "merge by hand (texts: edit mine, theirs shown)"),
+    bind(X::ConflictPick, &[k('k')], C::KeepMine, "keep mine (sent again, over theirs)"),
+    bind(X::ConflictPick, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "take theirs (Esc too: my edit is dropped)"),
+    bind(X::ConflictHandover, &[k('k')], C::KeepMine, "yes, hand it over anyway"),
+    bind(X::ConflictHandover, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "no, leave it with the new holder"),
+    bind(X::ConflictMerge, &[code(KeyCode::Enter)], C::Submit, "save the merged text (over theirs)"),
+    bind(X::ConflictMerge, &[code(KeyCode::Esc)], C::Cancel, "back to keep / take / merge"),
     // Help
     bind(X::Help, &[code(KeyCode::Esc), k('?'), k('q')], C::Back, "close help"),
     bind(X::Help, &[k('k'), code(KeyCode::Up)], C::Up, "scroll up"),
@@ -383,6 +393,10 @@ mod tests {
             X::Watcher,
             X::Alerts,
             X::Roster,
+            X::Conflict,
+            X::ConflictPick,
+            X::ConflictHandover,
+            X::ConflictMerge,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

@@ -7,10 +7,12 @@
 
 pub mod alerts;
 pub mod app;
+pub mod conflict;
 pub mod fields;
 pub mod keymap;
 pub mod lend;
 mod overlays;
+mod own_writes;
 pub mod presence;
 pub mod record_work;
 pub mod render;

@@ -27,7 +27,9 @@ pub fn help(app: &App, scroll: usize, under: Context, frame: &mut Frame, body: R
 
 pub fn confirm_quit(app: &App, frame: &mut Frame, body: Rect) {
     let t = Theme::new(app.no_color);
-    let why = if app.has_unsaved_form() {
+    let why = if let Some(edit) = super::conflict::unsaved(app) {
+        crate::text::display_safe(&edit).into_owned()
+    } else if app.has_unsaved_form() {
         "The form in progress is kept as a draft and restored next time.".to_string()
     } else {
         match app.drafts.len() {

@@ -35,12 +35,15 @@ impl Worker {
         self
     }
 
-    /// Runs one effect. `include_closed` is the board's setting, for the
-    /// board reload that follows a write.
+    /// Runs one effect; `base` is the version a view's edit was based on.
+    /// `include_closed` is the board's setting, for the board reload that
+    /// follows a write.
+    #[allow(clippy::too_many_arguments)]
     pub fn perform(
         &mut self,
         store: &mut Store,
         effect: RecordsEffect,
+        base: Option<crate::domain::version::Version>,
         actor: &str,
         include_closed: bool,
         now: DateTime<Utc>,
@@ -52,6 +55,7 @@ impl Worker {
             now,
             timeline: TIMELINE_LIMIT,
             send,
+            base,
         };
         let Some(effect) = evidence::io::run(store, effect, &r) else {
             return;

@@ -40,6 +40,7 @@ pub fn render(app: &App, frame: &mut Frame, now: DateTime<Utc>) {
         }
         None => {}
     }
+    super::conflict::render(app, frame, body);
     if app.confirm_quit {
         super::overlays::confirm_quit(app, frame, body);
     }

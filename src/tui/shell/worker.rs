@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::comms::{CommsConfig, MessageFields, Templates};
 use crate::domain::IncidentId;
+use crate::domain::version::Version;
 use crate::domain::{Playbook, Policy};
 use crate::store::Store;
 use crate::tui::action::Action;
@@ -91,12 +92,21 @@ pub fn worker_loop(
             Err(e) => tracing::warn!("alerts not read: {e}"),
         }
     };
-    while let Ok(effect) = effects.recv() {
+    let mut own = super::own_writes::OwnWrites::default();
+    // An edit refused only by this console's own earlier one, sent again.
+    let mut again: Option<Effect> = None;
+    while let Some(effect) = again.take().or_else(|| effects.recv().ok()) {
         let now = Utc::now();
+        // A based edit runs with the store's check; on a conflict the
+        // edit comes back to the console as it was asked for.
+        let (effect, base) = effect.unbased();
+        let refused = base.map(|_| effect.clone());
+        let before = super::own_writes::target(&effect)
+            .and_then(|id| Some((id.clone(), store.version(id).ok()?)));
         let written: Result<(IncidentId, String), crate::store::StoreError> = match effect {
             Effect::Quit => break,
             Effect::Records(e) => {
-                records.perform(&mut store, *e, actor, include_closed, now, &send);
+                records.perform(&mut store, *e, base, actor, include_closed, now, &send);
                 continue;
             }
             Effect::LoadBoard { include_closed: c } => {
@@ -278,6 +288,8 @@ pub fn worker_loop(
                 }
                 continue;
             }
+            // Unwrapped above.
+            Effect::Based { .. } => continue,
             Effect::Bell | Effect::Clipboard(_) | Effect::DesktopNotify { .. } => {
                 // The runtime handles these itself; never sent here.
                 continue;
@@ -302,28 +314,30 @@ pub fn worker_loop(
                 }
                 Err(e) => Err(e),
             },
-            Effect::Update(id, patch) => match store.update_incident(&id, &patch, actor, now) {
-                Ok(_) => Ok((id.clone(), format!("{id} updated"))),
-                Err(e) => match refused_downgrade(&store, &id, &patch, &env.policy, &e, now) {
-                    Some(to) => {
-                        send(Action::DowngradeRefused {
-                            id: id.clone(),
-                            to,
-                            message: e.to_string(),
-                        });
-                        reload(&store, include_closed, Some(&id));
-                        continue;
-                    }
-                    None => Err(e),
-                },
-            },
+            Effect::Update(id, patch) => {
+                match store.update_incident_based(&id, &patch, base, actor, now) {
+                    Ok(_) => Ok((id.clone(), format!("{id} updated"))),
+                    Err(e) => match refused_downgrade(&store, &id, &patch, &env.policy, &e, now) {
+                        Some(to) => {
+                            send(Action::DowngradeRefused {
+                                id: id.clone(),
+                                to,
+                                message: e.to_string(),
+                            });
+                            reload(&store, include_closed, Some(&id));
+                            continue;
+                        }
+                        None => Err(e),
+                    },
+                }
+            }
             Effect::SetItem {
                 id,
                 item,
                 state,
                 reason,
             } => store
-                .set_checklist_item(&id, &item, state, reason.as_deref(), actor, now)
+                .set_checklist_item_based(&id, &item, state, reason.as_deref(), base, actor, now)
                 .map(|c| {
                     (
                         id.clone(),
@@ -331,7 +345,7 @@ pub fn worker_loop(
                     )
                 }),
             Effect::Assign { id, role, person } => store
-                .assign_role_acknowledging(&id, role, &person, actor, now)
+                .assign_role_based(&id, role, &person, base, actor, now)
                 .map(|(a, acknowledged)| {
                     let mut said = format!("{id}: {} is {}", a.person, a.role);
                     if acknowledged {
@@ -342,12 +356,12 @@ pub fn worker_loop(
                     }
                     (id.clone(), said)
                 }),
-            Effect::SetDetected { id, at, reason } => {
-                store.set_detected(&id, at, &reason, actor, now).map(|i| {
+            Effect::SetDetected { id, at, reason } => store
+                .set_detected_based(&id, at, &reason, base, actor, now)
+                .map(|i| {
                     let at = i.detected_at.format("%Y-%m-%d %H:%M UTC");
                     (id.clone(), format!("{id}: detected at {at} (recorded)"))
-                })
-            }
+                }),
             Effect::Acknowledge(id) => {
                 acknowledge(&mut store, &id, actor, now).map(|said| (id.clone(), said))
             }
@@ -357,8 +371,25 @@ pub fn worker_loop(
         };
         match written {
             Ok((id, message)) => {
+                if let Some((edited, v)) = &before
+                    && let Ok(after) = store.version(edited)
+                {
+                    own.record(edited, *v, after);
+                }
                 send(Action::Saved(message));
                 reload(&store, include_closed, Some(&id));
+            }
+            Err(crate::store::StoreError::Conflict(c)) if refused.is_some() => {
+                let Some(mine) = refused else { continue };
+                if own.wrote(&c, actor) {
+                    // This console's own earlier edit: mine goes after it.
+                    again = Some(Effect::based(Version(c.theirs.seq), mine));
+                    continue;
+                }
+                tracing::info!("edit refused: {c}");
+                let id = c.incident.parse::<IncidentId>().ok();
+                send(Action::Conflict(c, Box::new(mine)));
+                reload(&store, include_closed, id.as_ref());
             }
             Err(e) => {
                 tracing::warn!("store write failed: {e}");
@@ -547,3 +578,7 @@ mod tests {
         assert_eq!(i.severity, Severity::P3);
     }
 }
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod conflict_tests;

@@ -39,6 +39,7 @@ pub fn detected_dialog(id: IncidentId, at: DateTime<Utc>) -> FieldsDialog {
 /// keeps the dialog open with what was typed.
 pub fn submit_detected(
     d: &FieldsDialog,
+    base: Option<crate::domain::version::Version>,
     now: DateTime<Utc>,
     fx: &mut Vec<Effect>,
 ) -> Result<(), String> {
@@ -47,10 +48,11 @@ pub fn submit_detected(
     if reason.is_empty() {
         return Err("say why the detection time changes".into());
     }
-    fx.push(Effect::SetDetected {
+    let e = Effect::SetDetected {
         id: d.id.clone(),
         at,
         reason: reason.to_string(),
-    });
+    };
+    fx.push(Effect::based(base, e));
     Ok(())
 }

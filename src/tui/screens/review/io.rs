@@ -12,12 +12,17 @@ pub fn run(store: &mut Store, effect: RecordsEffect, r: &Reply) -> Option<Record
     match effect {
         RecordsEffect::LoadReview { id } => load(store, &id, r),
         RecordsEffect::UpdateReview { id, patch, draft } => {
-            match store.update_review(&id, &patch, r.actor, r.now) {
+            match store.update_review_based(&id, &patch, r.base, r.actor, r.now) {
                 Ok(_) => {
                     r.drop_draft(store, draft.as_deref());
                     r.done(format!("{id}: review saved"), draft);
                     load(store, &id, r);
                     r.reload_incident(store, &id);
+                }
+                Err(StoreError::Conflict(c)) => {
+                    load(store, &id, r);
+                    r.reload_incident(store, &id);
+                    r.conflict(c, RecordsEffect::UpdateReview { id, patch, draft });
                 }
                 Err(e) => {
                     r.kept(&e, draft.is_some());
@@ -45,13 +50,32 @@ pub fn run(store: &mut Store, effect: RecordsEffect, r: &Reply) -> Option<Record
             status,
             reason,
         } => {
-            match store.set_action_status(&id, action, status, reason.as_deref(), r.actor, r.now) {
+            let set = store.set_action_status_based(
+                &id,
+                action,
+                status,
+                reason.as_deref(),
+                r.base,
+                r.actor,
+                r.now,
+            );
+            match set {
                 Ok(a) => {
                     r.done(
                         format!("{id}: corrective action #{} is {}", a.id, a.status),
                         None,
                     );
                     r.reload_incident(store, &id);
+                }
+                Err(StoreError::Conflict(c)) => {
+                    r.reload_incident(store, &id);
+                    let mine = RecordsEffect::SetActionStatus {
+                        id: id.clone(),
+                        action,
+                        status,
+                        reason,
+                    };
+                    r.conflict(c, mine);
                 }
                 Err(e) => r.fail(&e),
             }
@@ -70,10 +94,10 @@ pub fn run(store: &mut Store, effect: RecordsEffect, r: &Reply) -> Option<Record
                 .map(|b| b.gate());
             let patch = IncidentPatch {
                 status: Some(Status::Closed),
-                close_override: override_reason,
+                close_override: override_reason.clone(),
                 ..IncidentPatch::default()
             };
-            match store.update_incident(&id, &patch, r.actor, r.now) {
+            match store.update_incident_based(&id, &patch, r.base, r.actor, r.now) {
                 Ok(_) => r.out(RecordsLoaded::Closed {
                     id: id.clone(),
                     message: if let Some(gate) = overridden {
@@ -82,6 +106,13 @@ pub fn run(store: &mut Store, effect: RecordsEffect, r: &Reply) -> Option<Record
                         format!("{id} closed")
                     },
                 }),
+                Err(StoreError::Conflict(c)) => {
+                    let mine = RecordsEffect::Close {
+                        id: id.clone(),
+                        override_reason,
+                    };
+                    r.conflict(c, mine);
+                }
                 Err(e) => {
                     // Refused by the gate (an incomplete review or open
                     // checklist items): offer the override; anything else

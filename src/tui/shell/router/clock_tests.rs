@@ -10,7 +10,7 @@ use crate::store::NewIncident;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::declare::state::FormField;
 use crate::tui::screens::incident::state::{IncidentDialog, TextKind};
-use crate::tui::testkit::{cmd, dialog, form as open_form, now, typed};
+use crate::tui::testkit::{cmd, dialog, form as open_form, now, typed, unbased};
 
 /// A P1 declared two hours before `now()` (its response clock breached),
 /// open in the incident view.
@@ -60,12 +60,12 @@ fn lowering_after_a_breach_asks_why_and_sends_the_reason() {
     assert_eq!(app.detail().unwrap().incident.severity, Severity::P1);
 
     // An empty reason is refused in the dialog, which stays open.
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(fx.is_empty());
     assert!(matches!(dialog(&app), Some(IncidentDialog::Text(t)) if t.error.is_some()));
 
     typed(&mut app, "scope was one test host");
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     let patch = fx
         .iter()
         .find_map(|e| match e {
@@ -88,7 +88,7 @@ fn raising_after_a_breach_needs_no_reason() {
     );
     cmd(&mut app, Command::SetSeverity);
     cmd(&mut app, Command::Up);
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(
         matches!(&fx[..], [Effect::Update(_, p)] if p.severity == Some(Severity::P1) && p.reason.is_none()),
         "{fx:?}"
@@ -116,7 +116,7 @@ fn a_refused_downgrade_comes_back_in_the_reason_dialog() {
     assert_eq!(t.id, id);
     assert_eq!(t.error.as_deref(), Some("lowering needs a reason"));
     typed(&mut app, "false positive");
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(fx.iter().any(|e| matches!(e, Effect::Update(_, p)
         if p.severity == Some(Severity::P4) && p.reason.as_deref() == Some("false positive"))));
 }
@@ -188,7 +188,7 @@ fn correcting_the_detection_time_needs_a_valid_time_and_a_reason() {
     assert!(cmd(&mut app, Command::Submit).is_empty());
     assert!(matches!(&app.modal, Some(Modal::Fields(d)) if d.error.is_some()));
     set(&mut app, 0, "-3h");
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(
         matches!(&fx[..], [.., Effect::SetDetected { id: i, at, reason }]
             if *i == id && *at == now() - Duration::hours(3) && reason == "the SIEM alert came earlier"),

@@ -13,6 +13,7 @@ use crate::tui::screens::incident::state::IncidentDialog;
 use crate::tui::screens::nav::Target;
 use crate::tui::shell::alerts::handle as alerts;
 use crate::tui::shell::app::{App, Modal};
+use crate::tui::shell::conflict;
 use crate::tui::shell::keymap::Command;
 use crate::tui::shell::stack::ScreenState;
 
@@ -28,9 +29,24 @@ use drafts::{autosave, discard_draft};
 pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> {
     let mut fx = Vec::new();
     match action {
-        Action::Command(cmd) => command(app, cmd, now, &mut fx),
-        Action::Input(key) => typing::input(app, key, now, &mut fx),
-        Action::Paste(text) => typing::paste(app, &text, now, &mut fx),
+        Action::Command(cmd) => {
+            if !conflict::command(app, cmd, &mut fx) {
+                let none_was_open = !conflict::dialog_open(app);
+                command(app, cmd, now, &mut fx);
+                conflict::base_edits(app, &mut fx);
+                conflict::after_command(app, none_was_open);
+            }
+        }
+        Action::Input(key) => {
+            if !conflict::input(app, key) {
+                typing::input(app, key, now, &mut fx);
+            }
+        }
+        Action::Paste(text) => {
+            if !conflict::paste(app, &text) {
+                typing::paste(app, &text, now, &mut fx);
+            }
+        }
         Action::Tick => {
             if let Some(m) = app.message.as_mut() {
                 m.age = m.age.saturating_add(1);
@@ -124,6 +140,7 @@ pub fn update(app: &mut App, action: Action, now: DateTime<Utc>) -> Vec<Effect> 
             }
         }
         Action::Saved(text) => say(app, text, false),
+        Action::Conflict(c, mine) => conflict::arrived(app, *c, *mine),
         Action::DowngradeRefused { id, to, message } => {
             if !app.dialog_open() {
                 let (stack, c) = crate::tui::shell::lend::split(app, now);

@@ -26,11 +26,15 @@ pub(super) fn records(app: &mut App, r: RecordsLoaded) -> Vec<Effect> {
     update(app, Action::Records(Box::new(r)), now())
 }
 
-/// The records effects among `fx`.
+/// The records effects among `fx` (a review edit's base taken off).
 pub(super) fn recs(fx: &[Effect]) -> Vec<&RecordsEffect> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Records(r) => Some(r.as_ref()),
+            Effect::Based { effect, .. } => match effect.as_ref() {
+                Effect::Records(r) => Some(r.as_ref()),
+                _ => None,
+            },
             _ => None,
         })
         .collect()

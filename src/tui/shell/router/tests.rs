@@ -19,7 +19,7 @@ fn with_incident_open() -> (App, tempfile::TempDir) {
 }
 use crate::domain::{Playbook, Policy};
 use crate::store::Store;
-use crate::tui::testkit::{cmd, dialog, form as open_form, now, typed};
+use crate::tui::testkit::{cmd, dialog, form as open_form, now, typed, unbased};
 
 #[test]
 fn create_validates_inline_then_emits_create_and_drops_the_draft() {
@@ -101,7 +101,7 @@ fn space_ticks_the_selected_checklist_item() {
     let (mut app, _dir) = with_incident_open();
     assert_eq!(app.focus(), crate::tui::shell::keymap::Context::Checklist);
     cmd(&mut app, Command::Down);
-    let fx = cmd(&mut app, Command::ToggleItem);
+    let fx = unbased(cmd(&mut app, Command::ToggleItem));
     let item = app.checklist_item(1).unwrap().clone();
     assert_eq!(item.state, ItemState::Done);
     assert_eq!(item.by.as_deref(), Some("alice"));
@@ -110,7 +110,7 @@ fn space_ticks_the_selected_checklist_item() {
         [Effect::SetItem { item: id, state: ItemState::Done, reason: None, .. }] if *id == item.id
     ));
     // Again: open.
-    let fx = cmd(&mut app, Command::ToggleItem);
+    let fx = unbased(cmd(&mut app, Command::ToggleItem));
     assert!(matches!(
         &fx[..],
         [Effect::SetItem {
@@ -123,7 +123,7 @@ fn space_ticks_the_selected_checklist_item() {
     cmd(&mut app, Command::MarkNotApplicable);
     assert!(cmd(&mut app, Command::Submit).is_empty());
     typed(&mut app, "no SIEM here");
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::SetItem { state: ItemState::NotApplicable, reason: Some(r), .. } if r == "no SIEM here"
@@ -141,7 +141,7 @@ fn assign_from_the_roster_or_by_typed_name() {
         on_call: false,
     }];
     cmd(&mut app, Command::Assign);
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(matches!(
         &fx[..],
         [Effect::Assign { role: Role::Commander, person, .. }] if person == "bob"
@@ -164,7 +164,7 @@ fn assign_from_the_roster_or_by_typed_name() {
     // Not on the roster: asked first; n assigns the name as typed.
     assert!(cmd(&mut app, Command::Submit).is_empty());
     assert_eq!(app.focus(), crate::tui::command::Context::AssignAsk);
-    let fx = cmd(&mut app, Command::ConfirmNo);
+    let fx = unbased(cmd(&mut app, Command::ConfirmNo));
     assert!(matches!(
         &fx[..],
         [Effect::Assign { role: Role::Ops, person, .. }] if person == "Zoë External"
@@ -182,7 +182,7 @@ fn severity_change_patches_only_severity_and_updates_the_board_row() {
     cmd(&mut app, Command::SetSeverity);
     // P2 is preselected; one up is P1.
     cmd(&mut app, Command::Up);
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     match &fx[..] {
         [Effect::Update(_, patch)] => {
             assert_eq!(patch.severity, Some(Severity::P1));
