@@ -146,16 +146,16 @@ pub fn base_edits(app: &App, fx: &mut [Effect]) {
             Effect::Update(id, _)
             | Effect::SetItem { id, .. }
             | Effect::Assign { id, .. }
-            | Effect::SetDetected { id, .. } => id,
+            | Effect::SetDetected { id, .. } => id.clone(),
             Effect::Records(r) => match r.as_ref() {
                 R::UpdateReview { id, .. } | R::SetActionStatus { id, .. } | R::Close { id, .. } => {
-                    id
+                    id.clone()
                 }
                 _ => continue,
             },
             _ => continue,
         };
-        if let Some(base) = base_for(app, id) {
+        if let Some(base) = base_for(app, &id) {
             let unbased = std::mem::replace(e, Effect::Quit);
             *e = Effect::based(base, unbased);
         }

@@ -11,7 +11,6 @@ use crate::tui::screens::incident::state::IncidentState;
 use crate::tui::screens::messages::state::MessagesState;
 use crate::tui::screens::metrics::state::MetricsState;
 use crate::tui::screens::review::state::ReviewState;
-use crate::tui::screens::roster::state::RosterState;
 use crate::tui::screens::watcher::state::WatcherScreen;
 
 /// THE LIST of the screens that take a [`Ctx`](crate::tui::screens::ctx::Ctx)
