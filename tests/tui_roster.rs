@@ -65,6 +65,7 @@ fn work(app: &mut App, store: &mut Store, fx: Vec<Effect>) {
         now: now(),
         timeline: 50,
         send: &send,
+        base: None,
     };
     for e in fx {
         if let Effect::Records(e) = e {

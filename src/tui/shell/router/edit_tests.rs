@@ -6,7 +6,7 @@ use super::*;
 use crate::domain::incident::Impact;
 use crate::domain::{Policy, Severity};
 use crate::store::NewIncident;
-use crate::tui::testkit::{cmd, now, typed};
+use crate::tui::testkit::{cmd, now, typed, unbased};
 
 fn open() -> (App, tempfile::TempDir) {
     let new = NewIncident::new("Customer DB exfiltration", Severity::P1);
@@ -38,7 +38,7 @@ fn the_impact_dialog_sends_only_what_changed() {
     cmd(&mut app, Command::NextField);
     cmd(&mut app, Command::ChoiceNext);
     cmd(&mut app, Command::ChoiceNext);
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     let patch = update_of(&fx).expect("an update");
     assert_eq!(patch.affected.as_deref(), Some("db-prod-2"));
     let cia = patch.cia.expect("cia");
@@ -51,7 +51,7 @@ fn the_impact_dialog_sends_only_what_changed() {
     if let Some(Modal::Fields(d)) = &mut app.modal {
         *d.input_mut(0).expect("text") = crate::tui::kit::input::LineInput::new("");
     }
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(update_of(&fx).is_none(), "{fx:?}");
     let said = app.message.as_ref().map(|m| m.text.as_str());
     assert_eq!(said, Some("nothing changed"));
@@ -66,7 +66,7 @@ fn marking_personal_data_asks_first_since_it_starts_the_regulatory_clocks() {
     }
     cmd(&mut app, Command::ChoiceNext);
     // The first Enter only says what it starts.
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(update_of(&fx).is_none(), "{fx:?}");
     assert!(
         dialog_note(&app).contains("regulatory clocks"),
@@ -78,7 +78,7 @@ fn marking_personal_data_asks_first_since_it_starts_the_regulatory_clocks() {
     let mut asked = app.clone();
     assert!(update_of(&cmd(&mut asked, Command::Cancel)).is_none());
     // Enter again confirms.
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     let patch = update_of(&fx).expect("an update");
     assert_eq!(patch.personal_data_breach, Some(true));
     assert!(app.modal.is_none());
@@ -89,7 +89,7 @@ fn the_customer_summary_is_edited_apart_from_the_internal_one() {
     let (mut app, _dir) = open();
     cmd(&mut app, Command::EditCustomerSummary);
     typed(&mut app, "Some customers could not log in.");
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     let patch = update_of(&fx).expect("an update");
     assert_eq!(
         patch.customer_summary.as_deref(),

@@ -346,7 +346,7 @@ fn the_role_picker_offers_me_first_when_i_am_on_the_roster() {
     ];
     cmd(&mut app, Command::Assign);
     // Enter at once takes the first offered: alice, the console's user.
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(
         matches!(&fx[..], [Effect::Assign { person, .. }] if person == "alice"),
         "{fx:?}"
@@ -356,7 +356,7 @@ fn the_role_picker_offers_me_first_when_i_am_on_the_roster() {
     cmd(&mut app, Command::NextPane);
     cmd(&mut app, Command::Down);
     cmd(&mut app, Command::Assign);
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(
         matches!(&fx[..], [Effect::Assign { person, .. }] if person == "alex"),
         "{fx:?}"
@@ -374,7 +374,7 @@ fn a_typed_name_not_on_the_roster_can_be_added_with_no_contact() {
     cmd(&mut app, Command::Cancel);
     assert_eq!(app.focus(), crate::tui::command::Context::AssignDialog);
     assert!(cmd(&mut app, Command::Submit).is_empty());
-    let fx = cmd(&mut app, Command::ConfirmYes);
+    let fx = unbased(cmd(&mut app, Command::ConfirmYes));
     match &fx[..] {
         [
             Effect::Assign { person: held, .. },
@@ -401,7 +401,7 @@ fn a_typed_name_not_on_the_roster_can_be_added_with_no_contact() {
     cmd(&mut app, Command::Assign);
     typed(&mut app, "Bob Okafor");
     cmd(&mut app, Command::Up);
-    let fx = cmd(&mut app, Command::Submit);
+    let fx = unbased(cmd(&mut app, Command::Submit));
     assert!(
         matches!(&fx[..], [Effect::Assign { person, .. }] if person == "Bob Okafor"),
         "{fx:?}"
