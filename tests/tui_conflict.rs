@@ -168,6 +168,9 @@ fn a_handover_over_a_holder_changed_meanwhile_asks_first() {
     ]);
     erin.type_text("dave");
     erin.key_enter();
+    // dave is not on the roster: assigned as typed, without adding.
+    erin.wait_text("Not in the roster: add dave?");
+    erin.send(b"n");
     erin.wait_text("commander was handed to bob by carol");
     erin.wait_text("hand it to dave anyway?");
     assert_eq!(env.show_json(&id)["roles"]["commander"]["person"], "bob");
