@@ -219,7 +219,7 @@ impl Follower {
             ));
         }
         t.cur = Some(Open {
-            reader: LineReader::with_buffer(Guarded { file: f, fp }, offset, READ_BUFFER),
+            reader: LineReader::with_buffer(Guarded::new(f, fp, offset)?, offset, READ_BUFFER),
             id,
             years: YearInference::new((self.sink.clock)()).in_zone(self.config.zone_for(&t.path)),
             rotated_at: None,
@@ -233,6 +233,7 @@ impl Follower {
     /// Reads the current file of path `i` (at most one round of lines),
     /// handling a truncation found on the way.
     pub(super) fn read_current(&mut self, i: usize) -> io::Result<bool> {
+        self.unread_copies(i)?;
         let mut n = 0u64;
         loop {
             let t = &mut self.files[i];
