@@ -117,3 +117,20 @@ fn a_restart_after_the_copy_of_an_unread_file_was_read_reads_it_once() {
     drop(f);
     assert_eq!(stored_counts(&s), once(0, 25));
 }
+
+#[test]
+fn a_restart_from_an_empty_file_checkpoint_reads_the_copy_of_what_it_held_while_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, "");
+    let mut f = reading_from_start(&log);
+    commit(&mut f, &mut s);
+    drop(f);
+    // While stopped: filled, copied and cut, and written again.
+    append(&log, &lines(0, 5));
+    copy_and_truncate(&log, &dir.path().join("app.log.1"));
+    append(&log, &lines(5, 8));
+    resumed(&log, &mut s);
+    assert_eq!(stored_counts(&s), once(0, 8));
+}

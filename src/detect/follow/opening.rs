@@ -137,7 +137,21 @@ impl Follower {
         if id_of(m) == (c.dev, c.inode) && m.len() >= c.offset {
             let (f, _) = self.config.access.open(&path)?;
             if matches_checkpoint(&f, c)? {
-                return self.open_at(i, m, c.offset);
+                self.open_at(i, m, c.offset)?;
+                if c.fp_len == 0 {
+                    // Empty at the checkpoint: it may have been filled,
+                    // copied and cut while we were down. Its copies are
+                    // younger than it (its birth time, where the file
+                    // system keeps one).
+                    let born = m.created().ok().and_then(|t| {
+                        let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+                        Some((d.as_secs() as i64, i64::from(d.subsec_nanos())))
+                    });
+                    if let Some(open) = self.files[i].cur.as_mut() {
+                        open.reader.get_mut().unread_since = born;
+                    }
+                }
+                return Ok(());
             }
         }
         // Rotated by rename (the file under another name), or truncated
