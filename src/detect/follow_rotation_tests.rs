@@ -134,3 +134,21 @@ fn a_restart_from_an_empty_file_checkpoint_reads_the_copy_of_what_it_held_while_
     resumed(&log, &mut s);
     assert_eq!(stored_counts(&s), once(0, 8));
 }
+
+#[test]
+fn a_new_file_caught_in_its_first_half_line_does_not_hide_the_files_rotated_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &lines(0, 5));
+    let mut f = reading_from_start(&log);
+    append(&log, &lines(5, 10));
+    fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append(&log, &lines(10, 15));
+    fs::rename(&log, dir.path().join("app.log.2")).unwrap();
+    // Its writer has put down half a line: "line 1" begins app.log.2 too.
+    append(&log, "line 1");
+    poll_all(&mut f);
+    append(&log, "5\n");
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 16));
+}

@@ -187,6 +187,13 @@ pub(super) fn literal_prefix(p: &Path) -> PathBuf {
     out
 }
 
+/// Do these first bytes tell one file from another: a whole first line
+/// (or all the bytes a fingerprint takes)? Half a first line does not:
+/// "line " begins every file of a log whose lines do.
+pub(super) fn telling(head: &[u8]) -> bool {
+    head.len() >= FINGERPRINT_BYTES || head.contains(&b'\n')
+}
+
 /// Is one of the two a prefix of the other (and not empty)?
 pub(super) fn head_matches(a: &[u8], b: &[u8]) -> bool {
     let n = a.len().min(b.len());

@@ -209,7 +209,8 @@ impl Follower {
     }
 
     pub(super) fn remember_head(&mut self, head: &[u8]) {
-        if !head.is_empty() && !self.read_heads.iter().any(|h| h == head) {
+        // Half a line would pass every file starting the same way as read.
+        if telling(head) && !self.read_heads.iter().any(|h| h == head) {
             if self.read_heads.len() >= 1024 {
                 self.read_heads.pop_front();
             }
@@ -313,11 +314,14 @@ impl Follower {
             let head = read_prefix(&f, FINGERPRINT_BYTES)?;
             if head.is_empty()
                 || head.starts_with(&sources::GZIP_MAGIC)
-                || head_matches(&head, done_fp)
+                || (telling(done_fp) && head_matches(&head, done_fp))
                 || self.head_read(&head)
+                // A file at the path caught in its first half line (its
+                // writer just opened it) is not what older files are
+                // copies of.
                 || pinned
                     .as_ref()
-                    .is_some_and(|(_, fp)| head_matches(&head, fp))
+                    .is_some_and(|(_, fp)| telling(fp) && head_matches(&head, fp))
             {
                 continue;
             }
