@@ -94,7 +94,7 @@ impl Follower {
         let meta = g.file.metadata()?;
         let head = read_prefix(&g.file, FINGERPRINT_BYTES)?;
         // Half a first line does not tell one file from another yet.
-        if head.len() < FINGERPRINT_BYTES && !head.contains(&b'\n') {
+        if !telling(&head) {
             return Ok(());
         }
         g.unread_since = None;
