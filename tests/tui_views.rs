@@ -1091,10 +1091,11 @@ fn the_incident_view_says_where_its_alerts_and_sources_came_from() {
             source("192.0.2.1", 5),
             source("192.0.2.2", 1),
         ],
+        last_customer_update: None,
     };
     update(
         &mut app,
-        Action::OriginsLoaded(id, Box::new(origins)),
+        Action::OriginsLoaded(id.clone(), Box::new(origins)),
         now(),
     );
     let screen = draw(&app, 160, 40);
@@ -1109,6 +1110,52 @@ fn the_incident_view_says_where_its_alerts_and_sources_came_from() {
     assert!(
         !screen.contains('\u{1b}'),
         "keys come from logs: shown inert"
+    );
+    // A campaign's sources table shares the bottom with the timeline.
+    assert!(screen.contains("4 sources, 358 hits"), "{screen}");
+    assert!(screen.contains("192.0.2.2"), "{screen}");
+    // Who else views it, and when customers were last told.
+    let seen = |console: &str, actor: &str, on: Option<&str>| warroom::store::Presence {
+        console_id: console.into(),
+        actor: actor.into(),
+        pid: 1,
+        host: "bastion".into(),
+        incident: on.map(str::to_string),
+        started_at: now(),
+        seen_at: now(),
+    };
+    update(
+        &mut app,
+        Action::PresenceLoaded {
+            me: "me".into(),
+            present: vec![
+                seen("me", "alice", Some(id.as_str())),
+                seen("c2", "bob", Some(id.as_str())),
+                seen("c3", "carol", None),
+            ],
+        },
+        now(),
+    );
+    let mut told = app.stack.incident().unwrap().origins.clone();
+    told.last_customer_update = Some(now() - chrono::Duration::minutes(12));
+    update(
+        &mut app,
+        Action::OriginsLoaded(id.clone(), Box::new(told)),
+        now(),
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("campaign_incident_{w}x{h}"), draw(&app, w, h));
+    }
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("last customer update 12 min ago"),
+        "{screen}"
+    );
+    let glance = screen.lines().find(|l| l.contains("viewing:")).unwrap();
+    assert!(glance.contains("viewing: bob ·"), "{glance}");
+    assert!(
+        !glance.contains("carol"),
+        "carol is on the board, not here: {glance}"
     );
     for w in 0..=90 {
         for h in [0, 1, 5, 19, 24] {

@@ -35,6 +35,10 @@ pub struct Ctx<'a, F: ?Sized = ()> {
     pub drafts: &'a HashMap<String, String>,
     /// The incident open under (or as) this screen, once loaded.
     pub detail: Option<&'a IncidentDetail>,
+    /// Every console open on this database, this one too.
+    pub present: &'a [crate::store::Presence],
+    /// This console's id among them.
+    pub console: &'a str,
     pub feed: &'a F,
 }
 
@@ -50,6 +54,8 @@ impl<'a, F: ?Sized> Ctx<'a, F> {
             people: self.people,
             drafts: self.drafts,
             detail: self.detail,
+            present: self.present,
+            console: self.console,
             feed,
         }
     }

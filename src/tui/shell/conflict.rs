@@ -148,9 +148,9 @@ pub fn base_edits(app: &App, fx: &mut [Effect]) {
             | Effect::Assign { id, .. }
             | Effect::SetDetected { id, .. } => id.clone(),
             Effect::Records(r) => match r.as_ref() {
-                R::UpdateReview { id, .. } | R::SetActionStatus { id, .. } | R::Close { id, .. } => {
-                    id.clone()
-                }
+                R::UpdateReview { id, .. }
+                | R::SetActionStatus { id, .. }
+                | R::Close { id, .. } => id.clone(),
                 _ => continue,
             },
             _ => continue,

@@ -23,6 +23,8 @@ pub fn ctx(app: &App, now: DateTime<Utc>) -> Ctx<'_> {
         people: &app.people,
         drafts: &app.drafts,
         detail: app.detail(),
+        present: &app.present,
+        console: &app.console_id,
         feed: &(),
     }
 }
@@ -76,6 +78,8 @@ pub fn split(app: &mut App, now: DateTime<Utc>) -> (&mut Stack, Ctx<'_>) {
         people: &app.people,
         drafts: &app.drafts,
         detail: None,
+        present: &app.present,
+        console: &app.console_id,
         feed: &(),
     };
     (&mut app.stack, c)
@@ -92,6 +96,8 @@ pub fn split_compose(app: &mut App, now: DateTime<Utc>) -> (&mut Stack, Ctx<'_, 
         people: &app.people,
         drafts: &app.drafts,
         detail: None,
+        present: &app.present,
+        console: &app.console_id,
         feed: &app.comms,
     };
     (&mut app.stack, c)
@@ -109,6 +115,8 @@ pub fn board(app: &mut App, now: DateTime<Utc>) -> (&mut BoardState, Ctx<'_, Boa
         people: &app.people,
         drafts: &app.drafts,
         detail: None,
+        present: &app.present,
+        console: &app.console_id,
         feed: &app.board_feed,
     };
     (&mut app.board, c)

@@ -527,6 +527,7 @@ fn send_origins(store: &Store, id: &IncidentId, send: &impl Fn(Action)) {
         Ok(Origins {
             intake,
             sources: store.incident_sources(id)?,
+            last_customer_update: store.last_customer_update(id)?,
         })
     });
     match origins {

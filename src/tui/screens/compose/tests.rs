@@ -86,6 +86,8 @@ fn ctx<'a>(f: &'a Fixture, env: &'a ComposeEnv) -> Cx<'a> {
         people: &[],
         drafts: &f.drafts,
         detail: Some(&f.detail),
+        present: &[],
+        console: "",
         feed: env,
     }
 }

@@ -185,6 +185,54 @@ pub fn lines(g: &Glance, now: DateTime<Utc>, width: u16, no_color: bool) -> Vec<
     ]
 }
 
+/// The glance as one line for the top of the incident view: how long ago
+/// it was detected and customers were told, who else is viewing it, and
+/// the latest change, cut to `width` (the latest change gives way first).
+pub fn strip(g: &Glance, now: DateTime<Utc>, width: u16, no_color: bool) -> Line<'static> {
+    let t = Theme::new(no_color);
+    let width = usize::from(width);
+    let i = &g.detail.incident;
+    let mut parts: Vec<(String, bool)> = vec![(
+        format!("detected {}", ago(i.detected_at, now)),
+        i.detected_at > now,
+    )];
+    parts.push(match g.last_customer_update {
+        Some(at) => (format!("last customer update {}", ago(at, now)), at > now),
+        None => ("no customer update yet".into(), false),
+    });
+    let who = viewers(g.present, g.me, i.id.as_str());
+    if !who.is_empty() {
+        parts.push((format!("viewing: {}", viewing_text(&who, width / 3)), false));
+    }
+    let sep = " · ";
+    let used: usize = parts.iter().map(|(p, _)| p.width() + sep.width()).sum();
+    let room = width.saturating_sub(used + "latest: ".len());
+    if room >= 12 {
+        parts.push((
+            format!("latest: {}", latest_text(&g.detail.timeline, now, room)),
+            false,
+        ));
+    }
+    let mut spans = Vec::new();
+    let mut left = width;
+    for (n, (text, warn)) in parts.into_iter().enumerate() {
+        if n > 0 {
+            if left <= sep.width() {
+                break;
+            }
+            spans.push(Span::styled(sep, t.dim()));
+            left -= sep.width();
+        }
+        let text = cut(&text, left);
+        left = left.saturating_sub(text.width());
+        spans.push(Span::styled(text, if warn { t.soon() } else { t.dim() }));
+        if left == 0 {
+            break;
+        }
+    }
+    Line::from(spans)
+}
+
 /// Draws the glance into `area` (its first [`HEIGHT`] rows).
 pub fn draw(frame: &mut Frame, area: Rect, g: &Glance, now: DateTime<Utc>, no_color: bool) {
     frame.render_widget(Paragraph::new(lines(g, now, area.width, no_color)), area);

@@ -49,7 +49,7 @@ impl Screen for IncidentState {
             (None, Pane::Checklist) => Context::Checklist,
             (None, Pane::Roles) => Context::Roles,
             (None, Pane::Timeline) => Context::Timeline,
-            (None, Pane::Summary | Pane::Clocks) => Context::Incident,
+            (None, Pane::Summary | Pane::Clocks | Pane::Sources) => Context::Incident,
         }
     }
 
@@ -106,8 +106,15 @@ fn incident_command(state: &mut IncidentState, cmd: Command, ctx: &Ctx) -> Outco
             out.say("the incident is still loading", true)
         }
         Command::Compose => return Outcome::go(Nav::Open(Target::Compose)),
-        Command::NextPane => state.pane = state.pane.next(),
-        Command::PrevPane => state.pane = state.pane.prev(),
+        Command::NextPane | Command::PrevPane => {
+            let forward = cmd == Command::NextPane;
+            let step = |p: Pane| if forward { p.next() } else { p.prev() };
+            state.pane = step(state.pane);
+            // Only a campaign (two sources or more) has a sources table.
+            if state.pane == Pane::Sources && state.origins.sources.len() < 2 {
+                state.pane = step(state.pane);
+            }
+        }
         Command::Up
         | Command::Down
         | Command::Top
@@ -122,6 +129,10 @@ fn incident_command(state: &mut IncidentState, cmd: Command, ctx: &Ctx) -> Outco
                 state.timeline_scroll = move_cursor(state.timeline_scroll, timeline_len, cmd)
             }
             Pane::Summary => state.summary_scroll = move_cursor(state.summary_scroll, 50, cmd),
+            Pane::Sources => {
+                let n = state.origins.sources.len();
+                state.sources_scroll = move_cursor(state.sources_scroll, n, cmd)
+            }
             Pane::Clocks => {}
         },
         Command::ToggleItem => {

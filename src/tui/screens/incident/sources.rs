@@ -96,23 +96,33 @@ pub fn lines(
         .map(|s| thousands(s.count))
         .collect();
     let count_w = counts.iter().map(|c| c.len()).max().unwrap_or(0).max(5);
-    let fixed = count_w + 2 * (TIME_WIDTH + GAP.len()) + GAP.len();
     // As wide as the longest key shown (an IPv4 address at least), so the
-    // counts stay near their keys on a wide screen.
+    // counts stay near their keys on a wide screen; on a narrow one the
+    // first-seen column goes first, then the last-seen one, before a key
+    // is cut below an address's width.
     let longest = sources[offset..offset + shown]
         .iter()
         .map(|s| display_safe(&s.key).width())
         .max()
         .unwrap_or(0)
         .max(KEY_MIN);
-    let key_w = width.saturating_sub(fixed).max(3).min(longest);
+    let fixed = |times: usize| count_w + GAP.len() + times * (TIME_WIDTH + GAP.len());
+    let times = (0..=2)
+        .rev()
+        .find(|&n| width >= fixed(n) + KEY_MIN.min(longest))
+        .unwrap_or(0);
+    let key_w = width.saturating_sub(fixed(times)).max(3).min(longest);
     let row = |key: &str, count: &str, first: &str, last: &str| {
         let key = cut(key, key_w);
         let pad = key_w.saturating_sub(key.width());
-        format!(
-            "{key}{:pad$}{GAP}{count:>count_w$}{GAP}{first:<TIME_WIDTH$}{GAP}{last:<TIME_WIDTH$}",
-            ""
-        )
+        let mut line = format!("{key}{:pad$}{GAP}{count:>count_w$}", "");
+        if times == 2 {
+            line.push_str(&format!("{GAP}{first:<TIME_WIDTH$}"));
+        }
+        if times >= 1 {
+            line.push_str(&format!("{GAP}{last:<TIME_WIDTH$}"));
+        }
+        line
     };
     out.push(Line::styled(
         cut(&row("key", "count", "first seen", "last seen"), width),

@@ -17,15 +17,19 @@ pub enum Pane {
     Roles,
     Clocks,
     Timeline,
+    /// A campaign's sources table, beside the timeline; skipped when the
+    /// incident has fewer than two sources.
+    Sources,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Summary,
         Pane::Checklist,
         Pane::Roles,
         Pane::Clocks,
         Pane::Timeline,
+        Pane::Sources,
     ];
 
     pub fn title(self) -> &'static str {
@@ -35,6 +39,7 @@ impl Pane {
             Pane::Roles => "Roles",
             Pane::Clocks => "Clocks",
             Pane::Timeline => "Timeline",
+            Pane::Sources => "Sources",
         }
     }
 
@@ -57,6 +62,8 @@ pub struct IncidentState {
     pub role_cursor: usize,
     pub timeline_scroll: usize,
     pub summary_scroll: usize,
+    /// The first row of the sources table shown.
+    pub sources_scroll: usize,
     /// Where its detections came from: the tools whose alerts opened or
     /// joined it, and the keys (addresses, users) of its detections.
     pub origins: Origins,
@@ -81,6 +88,9 @@ pub struct Origins {
     pub intake: Vec<crate::store::IncidentIntake>,
     /// Busiest first.
     pub sources: Vec<crate::store::IncidentSource>,
+    /// When customers were last told (the detail's timeline is cut, so
+    /// it is read apart).
+    pub last_customer_update: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl IncidentState {
@@ -93,6 +103,7 @@ impl IncidentState {
             role_cursor: 0,
             timeline_scroll: 0,
             summary_scroll: 0,
+            sources_scroll: 0,
             origins: Origins::default(),
             dialog: None,
         }

@@ -16,6 +16,7 @@ use crate::text::{display_safe, display_safe_lines};
 use crate::tui::kit::layout::short_time;
 use crate::tui::kit::theme::{Theme, Urgency, earlier_breach, state_word};
 use crate::tui::screens::ctx::Ctx;
+use crate::tui::screens::incident::glance::{Glance, strip};
 use crate::tui::screens::incident::state::{IncidentState, Origins, Pane};
 
 pub fn render(state: &IncidentState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
@@ -27,7 +28,8 @@ pub fn render(state: &IncidentState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
     };
     let top_h = if area.height >= 30 { 10 } else { 8 };
     let timeline_h = (area.height * 3 / 10).max(5);
-    let [top, middle, bottom] = Layout::vertical([
+    let [glance_row, top, middle, bottom] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(top_h),
         Constraint::Min(7),
         Constraint::Length(timeline_h),
@@ -45,7 +47,38 @@ pub fn render(state: &IncidentState, ctx: &Ctx, frame: &mut Frame, area: Rect) {
     render_clocks(ctx, state, detail, frame, clocks_area, now);
     render_checklist(ctx, state, detail, frame, checklist, now);
     render_roles(ctx, state, detail, frame, roles, now);
-    render_timeline(ctx, state, detail, frame, bottom, now);
+    let glance = Glance {
+        detail,
+        present: ctx.present,
+        me: ctx.console,
+        last_customer_update: state.origins.last_customer_update,
+    };
+    frame.render_widget(
+        Paragraph::new(strip(&glance, now, glance_row.width, ctx.no_color)),
+        glance_row,
+    );
+    // A campaign's sources table shares the bottom with the timeline.
+    if state.origins.sources.len() >= 2 {
+        let [timeline, sources] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(bottom);
+        render_timeline(ctx, state, detail, frame, timeline, now);
+        render_sources(ctx, state, frame, sources);
+    } else {
+        render_timeline(ctx, state, detail, frame, bottom, now);
+    }
+}
+
+/// A campaign's sources: every key with its count, first and last seen.
+fn render_sources(ctx: &Ctx, state: &IncidentState, frame: &mut Frame, area: Rect) {
+    let block = pane_block(ctx, state, Pane::Sources, String::new());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let sources = &state.origins.sources;
+    let offset = state
+        .sources_scroll
+        .min(super::sources::max_offset(sources.len(), inner.height));
+    super::sources::draw(frame, inner, sources, offset, ctx.no_color);
 }
 
 fn pane_block(ctx: &Ctx, state: &IncidentState, pane: Pane, extra: String) -> Block<'static> {

@@ -42,6 +42,8 @@ fn with_ctx<T>(people: &[Person], f: impl FnOnce(&Ctx) -> T) -> T {
         people,
         drafts: &drafts,
         detail: None,
+        present: &[],
+        console: "",
         feed: &(),
     };
     f(&ctx)
