@@ -10,6 +10,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use super::campaigns;
+use super::campaigns::lines::{KEPT_BY_CAMPAIGN, keeps_lines, seed};
 use super::comms::{NewAlert, take_alert};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::create_in_tx;
@@ -280,6 +281,10 @@ fn open_detection(
         // An excerpt made before the transaction (an imported alert's) is
         // its evidence now; the watcher's is written by the first report.
         let reported = excerpt.is_some().then_some(ctx.now);
+        // A campaign keeps its first and latest lines on its own row.
+        let lines = grouping
+            .is_campaign()
+            .then(|| seed(&d.new_lines, &d.latest_lines, f.evidence_lines));
         campaigns::register(
             tx,
             &created.id,
@@ -291,6 +296,7 @@ fn open_detection(
             },
             &d.sources,
             reported,
+            lines,
         )?;
         Some(created.id)
     } else {
@@ -303,10 +309,25 @@ fn open_detection(
             && f.incident.is_campaign()
             && f.alert
             && campaigns::open_alert(tx, &f.rule)?);
-    let all_lines: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let latest = bounded_latest(&[], &d.latest_lines, lines_kept(d).min(f.evidence_lines));
+    // A key joining a campaign that keeps its lines, or a notify-only
+    // campaign's quiet join (no excerpt, its alert names the first key):
+    // the row is the key's count and times, its lines are not kept here.
+    let campaign_keeps = match &joined {
+        Some(inc) => keeps_lines(tx, inc.as_str())?,
+        None => false,
+    };
+    let on_campaign = campaign_keeps || (quiet_join && incident.is_none());
+    let (all_lines, latest) = if on_campaign {
+        (KEPT_BY_CAMPAIGN.to_string(), KEPT_BY_CAMPAIGN.to_string())
+    } else {
+        let first: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
+        (
+            serde_json::to_string(&first).unwrap_or_else(|_| "[]".into()),
+            bounded_latest(&[], &d.latest_lines, lines_kept(d).min(f.evidence_lines)),
+        )
+    };
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -324,7 +345,7 @@ fn open_detection(
             to_i64(d.count),
             format_time(d.first_seen),
             format_time(d.last_seen),
-            serde_json::to_string(&all_lines).unwrap_or_else(|_| "[]".into()),
+            all_lines,
             incident.as_ref().map(|i| i.as_str()),
             alert_key,
             ctx.origin,
@@ -341,6 +362,13 @@ fn open_detection(
             d.last_seen,
             Some(&d.key),
             &d.sources,
+        );
+        tally.add_lines(
+            inc.as_str(),
+            f.evidence_lines,
+            &d.new_lines,
+            &d.latest_lines,
+            d.last_seen,
         );
     }
     let describe = if f.group_by == "global" {
@@ -491,15 +519,24 @@ fn attach(
             ))
         },
     )?;
-    let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
-    let room = lines_kept(d).saturating_sub(kept.len());
-    kept.extend(new_lines.iter().take(room).cloned());
-    let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
-    let latest = bounded_latest(
-        &latest,
-        &d.latest_lines,
-        lines_kept(d).min(d.facts.evidence_lines),
-    );
+    // A joined key's lines are its campaign's (added with the tally below).
+    let (lines, latest) = if lines == KEPT_BY_CAMPAIGN {
+        (lines, latest)
+    } else {
+        let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
+        let room = lines_kept(d).saturating_sub(kept.len());
+        kept.extend(new_lines.iter().take(room).cloned());
+        let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
+        let latest = bounded_latest(
+            &latest,
+            &d.latest_lines,
+            lines_kept(d).min(d.facts.evidence_lines),
+        );
+        (
+            serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
+            latest,
+        )
+    };
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
@@ -512,7 +549,7 @@ fn attach(
             to_i64(count),
             first,
             last,
-            serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
+            lines,
             format_time(ctx.now),
             latest
         ],
@@ -532,6 +569,15 @@ fn attach(
             None,
             &d.sources,
         );
+        if d.facts.incident.is_campaign() {
+            tally.add_lines(
+                &incident_id,
+                d.facts.evidence_lines,
+                new_lines,
+                &d.latest_lines,
+                d.last_seen,
+            );
+        }
         return Ok(());
     };
     let mut inc = load_in_tx(tx, &incident_id)?;
