@@ -227,6 +227,22 @@ impl Store {
         now: DateTime<Utc>,
         flush: bool,
     ) -> Result<usize> {
+        let reported = self.report_due(actor, host, now, flush)?;
+        // The watcher's last word: what a flood freed goes back to the file
+        // system (an empty last batch commits nothing, so it is done here).
+        if flush && let Err(e) = self.reclaim_free_pages(true) {
+            tracing::warn!("giving free pages back failed: {e}");
+        }
+        Ok(reported)
+    }
+
+    fn report_due(
+        &mut self,
+        actor: &str,
+        host: &str,
+        now: DateTime<Utc>,
+        flush: bool,
+    ) -> Result<usize> {
         let until = if flush {
             "9999".to_string()
         } else {

@@ -406,18 +406,22 @@ impl Store {
             }
             tracing::warn!("reporting detections to their incidents failed, retrying later: {e}");
         }
-        if let Err(e) = self.reclaim_free_pages(batch.flush) {
+        // (A flush gave free pages back with its report.)
+        if !batch.flush
+            && let Err(e) = self.reclaim_free_pages(false)
+        {
             tracing::warn!("giving free pages back failed, retrying later: {e}");
         }
         Ok(outcome)
     }
 
     /// Gives free pages back to the file system (a file created with
-    /// incremental auto-vacuum; on others this does nothing): when the
-    /// watcher stops, or when half the file is free. A flood frees pages
-    /// (windows dropped as they fire, rows rewritten) that its next
-    /// commits mostly reuse, so not after every commit.
-    fn reclaim_free_pages(&self, flush: bool) -> Result<()> {
+    /// incremental auto-vacuum; on others this does nothing): on a flush
+    /// (the watcher stops, a replay ends), or when half the file is free.
+    /// A flood frees pages (windows dropped as they fire, rows rewritten)
+    /// that a running watcher's next commits mostly reuse, so not after
+    /// every commit.
+    pub(super) fn reclaim_free_pages(&self, flush: bool) -> Result<()> {
         let (free, pages): (i64, i64) = self
             .conn
             .query_row(
