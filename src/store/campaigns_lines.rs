@@ -15,7 +15,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::super::migration::Migration;
-use super::super::watch_batch::CAMPAIGN_DETECTION_LINES;
+use super::super::watch_batch::{
+    CAMPAIGN_DETECTION_LINES, DetectionChange, bounded_latest, lines_kept,
+};
+use crate::domain::IncidentId;
 use crate::domain::campaign::EVIDENCE_LINES_LIMIT;
 
 /// 18: the campaign's lines on its incident's row.
@@ -152,6 +155,60 @@ pub(in crate::store) fn seed(first: &[String], latest: &[String], keep: usize) -
     (to_json(&a.first), to_json(&latest))
 }
 
+/// A new detection row's `lines` and `latest`: none for a key joining a
+/// campaign that keeps its lines (`joined`), or for a notify-only
+/// campaign's quiet join (`quiet`: no excerpt, its alert names the first
+/// key); otherwise its first lines and its bounded latest, as JSON.
+pub(in crate::store) fn opened_lines(
+    c: &Connection,
+    joined: Option<&IncidentId>,
+    quiet: bool,
+    d: &DetectionChange,
+) -> rusqlite::Result<(String, String)> {
+    let campaign_keeps = match joined {
+        Some(inc) => keeps_lines(c, inc.as_str())?,
+        None => false,
+    };
+    if campaign_keeps || quiet {
+        return Ok((KEPT_BY_CAMPAIGN.to_string(), KEPT_BY_CAMPAIGN.to_string()));
+    }
+    let first: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
+    Ok((
+        serde_json::to_string(&first).unwrap_or_else(|_| "[]".into()),
+        bounded_latest(
+            &[],
+            &d.latest_lines,
+            lines_kept(d).min(d.facts.evidence_lines),
+        ),
+    ))
+}
+
+/// A detection row's `lines` and `latest` after `new_lines` attached: a
+/// joined key's stay its campaign's (the tally adds them there).
+pub(in crate::store) fn attached_lines(
+    lines: String,
+    latest: String,
+    d: &DetectionChange,
+    new_lines: &[String],
+) -> (String, String) {
+    if lines == KEPT_BY_CAMPAIGN {
+        return (lines, latest);
+    }
+    let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
+    let room = lines_kept(d).saturating_sub(kept.len());
+    kept.extend(new_lines.iter().take(room).cloned());
+    let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
+    let latest = bounded_latest(
+        &latest,
+        &d.latest_lines,
+        lines_kept(d).min(d.facts.evidence_lines),
+    );
+    (
+        serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
+        latest,
+    )
+}
+
 /// A campaign's first and latest lines, if it keeps them itself (None: its
 /// detections hold them).
 pub(in crate::store) fn read(
@@ -174,7 +231,7 @@ pub(in crate::store) fn read(
 }
 
 /// Whether the open campaign `incident` keeps its lines itself.
-pub(in crate::store) fn keeps_lines(c: &Connection, incident: &str) -> rusqlite::Result<bool> {
+fn keeps_lines(c: &Connection, incident: &str) -> rusqlite::Result<bool> {
     Ok(c.prepare_cached(
         "SELECT first_lines IS NOT NULL FROM watch_incidents WHERE incident_id = ?1",
     )?

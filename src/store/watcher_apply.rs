@@ -10,15 +10,15 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use super::campaigns;
-use super::campaigns::lines::{KEPT_BY_CAMPAIGN, keeps_lines, seed};
+use super::campaigns::lines::{attached_lines, opened_lines, seed};
 use super::comms::{NewAlert, take_alert};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::create_in_tx;
 use super::incidents::{load_in_tx, record_change};
 use super::timeline::{NewEvent, append};
 use super::watch_batch::{
-    CommitOutcome, Ctx, DetectionChange, OpenedDetection, Shown, bounded_latest, cut_title, exec,
-    incident_title, kinds, lines_kept, one, to_i64, window_text,
+    CommitOutcome, Ctx, DetectionChange, OpenedDetection, Shown, cut_title, exec, incident_title,
+    kinds, one, to_i64, window_text,
 };
 use super::watcher_tally::Tally;
 use super::{NewEvidence, NewIncident, WriteError};
@@ -311,23 +311,8 @@ fn open_detection(
             && campaigns::open_alert(tx, &f.rule)?);
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    // A key joining a campaign that keeps its lines, or a notify-only
-    // campaign's quiet join (no excerpt, its alert names the first key):
-    // the row is the key's count and times, its lines are not kept here.
-    let campaign_keeps = match &joined {
-        Some(inc) => keeps_lines(tx, inc.as_str())?,
-        None => false,
-    };
-    let on_campaign = campaign_keeps || (quiet_join && incident.is_none());
-    let (all_lines, latest) = if on_campaign {
-        (KEPT_BY_CAMPAIGN.to_string(), KEPT_BY_CAMPAIGN.to_string())
-    } else {
-        let first: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
-        (
-            serde_json::to_string(&first).unwrap_or_else(|_| "[]".into()),
-            bounded_latest(&[], &d.latest_lines, lines_kept(d).min(f.evidence_lines)),
-        )
-    };
+    let (all_lines, latest) =
+        opened_lines(tx, joined.as_ref(), quiet_join && incident.is_none(), d)?;
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -363,13 +348,7 @@ fn open_detection(
             Some(&d.key),
             &d.sources,
         );
-        tally.add_lines(
-            inc.as_str(),
-            f.evidence_lines,
-            &d.new_lines,
-            &d.latest_lines,
-            d.last_seen,
-        );
+        tally.add_lines(inc.as_str(), d, &d.new_lines);
     }
     let describe = if f.group_by == "global" {
         format!("rule \"{}\" fired", f.rule)
@@ -519,24 +498,7 @@ fn attach(
             ))
         },
     )?;
-    // A joined key's lines are its campaign's (added with the tally below).
-    let (lines, latest) = if lines == KEPT_BY_CAMPAIGN {
-        (lines, latest)
-    } else {
-        let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
-        let room = lines_kept(d).saturating_sub(kept.len());
-        kept.extend(new_lines.iter().take(room).cloned());
-        let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
-        let latest = bounded_latest(
-            &latest,
-            &d.latest_lines,
-            lines_kept(d).min(d.facts.evidence_lines),
-        );
-        (
-            serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
-            latest,
-        )
-    };
+    let (lines, latest) = attached_lines(lines, latest, d, new_lines);
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
@@ -570,13 +532,7 @@ fn attach(
             &d.sources,
         );
         if d.facts.incident.is_campaign() {
-            tally.add_lines(
-                &incident_id,
-                d.facts.evidence_lines,
-                new_lines,
-                &d.latest_lines,
-                d.last_seen,
-            );
+            tally.add_lines(&incident_id, d, new_lines);
         }
         return Ok(());
     };

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::campaigns::lines::Pending as PendingLines;
-use super::watch_batch::{exec, one, to_i64};
+use super::watch_batch::{DetectionChange, exec, one, to_i64};
 use crate::domain::event::format_time;
 
 /// Keys named in one `detect.updated` event, at most (the rest counted).
@@ -102,17 +102,17 @@ impl Tally {
         }
     }
 
-    /// A detection of `incident` gained these first and latest lines (kept
-    /// on the incident's row if it is a campaign that keeps its own).
-    pub(super) fn add_lines(
-        &mut self,
-        incident: &str,
-        keep: usize,
-        first: &[String],
-        latest: &[String],
-        last_seen: DateTime<Utc>,
-    ) {
-        self.lines.add(incident, keep, first, latest, last_seen);
+    /// Detection change `d` of `incident` gained these `first` lines and
+    /// its latest (kept on the incident's row if it is a campaign that
+    /// keeps its own).
+    pub(super) fn add_lines(&mut self, incident: &str, d: &DetectionChange, first: &[String]) {
+        self.lines.add(
+            incident,
+            d.facts.evidence_lines,
+            first,
+            &d.latest_lines,
+            d.last_seen,
+        );
     }
 
     /// Writes every incident's sum (one read and one update each).
