@@ -29,9 +29,6 @@ use crate::domain::campaign::{
 use crate::domain::event::format_time;
 use crate::domain::incident::validate_title;
 
-#[path = "campaigns_lines.rs"]
-pub(super) mod lines;
-
 /// 13: detections' latest lines, and the watcher's incidents: campaign
 /// scope and what is not reported yet.
 pub(super) const MIGRATION: Migration = Migration {
@@ -131,22 +128,18 @@ pub(super) struct Grouped<'a> {
 
 /// Records an incident the watcher opened for its first detection.
 /// `reported`: its evidence is written already (nothing to report yet).
-/// `lines`: a campaign's first and latest lines (`lines::seed`), kept on
-/// its row from now on.
 pub(super) fn register(
     tx: &Transaction<'_>,
     incident: &IncidentId,
     g: &Grouped<'_>,
     sources: &[String],
     reported: Option<DateTime<Utc>>,
-    lines: Option<(String, String)>,
 ) -> rusqlite::Result<()> {
-    let (first_lines, latest_lines) = lines.unzip();
     exec(
         tx,
         "INSERT INTO watch_incidents (incident_id, rule, grouping, scope, group_by, keys,
-            titled_keys, reported_at, due, sources, first_lines, latest_lines)
-         VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?8, ?9, ?10)",
+            titled_keys, reported_at, due, sources)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?7, ?8)",
         params![
             incident.as_str(),
             g.rule,
@@ -155,9 +148,7 @@ pub(super) fn register(
             g.group_by,
             reported.map(format_time).unwrap_or_default(),
             reported.is_none(),
-            merge_sources("[]", sources).unwrap_or_else(|| "[]".into()),
-            first_lines,
-            latest_lines
+            merge_sources("[]", sources).unwrap_or_else(|| "[]".into())
         ],
     )?;
     Ok(())
@@ -227,22 +218,6 @@ impl Store {
         now: DateTime<Utc>,
         flush: bool,
     ) -> Result<usize> {
-        let reported = self.report_due(actor, host, now, flush)?;
-        // The watcher's last word: what a flood freed goes back to the file
-        // system (an empty last batch commits nothing, so it is done here).
-        if flush && let Err(e) = self.reclaim_free_pages(true) {
-            tracing::warn!("giving free pages back failed: {e}");
-        }
-        Ok(reported)
-    }
-
-    fn report_due(
-        &mut self,
-        actor: &str,
-        host: &str,
-        now: DateTime<Utc>,
-        flush: bool,
-    ) -> Result<usize> {
         let until = if flush {
             "9999".to_string()
         } else {
@@ -299,22 +274,17 @@ impl Store {
         host: &str,
     ) -> Result<Option<(StoredContent, NewEvidence)>> {
         let keep = self.evidence_lines_of(incident)?;
-        let kept = lines::read(&self.conn, incident).map_err(|e| self.err(e))?;
         let firsts: Vec<(String, String)> = self.query_all(
             "SELECT lines, rule FROM detections WHERE incident_id = ?1 ORDER BY id LIMIT ?2",
-            params![incident, if kept.is_some() { 1 } else { keep as i64 }],
+            params![incident, keep as i64],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let latests: Vec<(String, String)> = if kept.is_some() {
-            Vec::new()
-        } else {
-            self.query_all(
-                "SELECT latest, last_seen FROM detections WHERE incident_id = ?1
-                 ORDER BY last_seen DESC, id DESC LIMIT ?2",
-                params![incident, keep as i64],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?
-        };
+        let latests: Vec<(String, String)> = self.query_all(
+            "SELECT latest, last_seen FROM detections WHERE incident_id = ?1
+             ORDER BY last_seen DESC, id DESC LIMIT ?2",
+            params![incident, keep as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let total: i64 = self
             .conn
             .prepare_cached("SELECT coalesce(sum(count), 0) FROM detections WHERE incident_id = ?1")
@@ -330,12 +300,8 @@ impl Store {
             .map_err(|e| self.err(e))?
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
-        // A campaign keeping its lines has them on its row; otherwise its
-        // detections hold them.
-        let on_row = kept.is_some();
-        let (mut first, mut latest) = kept.unwrap_or_default();
-        first.truncate(keep);
-        for (lines, _) in firsts.iter().filter(|_| !on_row) {
+        let mut first: Vec<String> = Vec::new();
+        for (lines, _) in &firsts {
             let lines: Vec<String> = serde_json::from_str(lines).unwrap_or_default();
             for l in lines {
                 if first.len() < keep {
@@ -343,6 +309,7 @@ impl Store {
                 }
             }
         }
+        let mut latest: Vec<String> = Vec::new();
         // Newest detections first; each one's lines oldest first.
         for (lines, _) in latests.iter().rev() {
             let lines: Vec<String> = serde_json::from_str(lines).unwrap_or_default();

@@ -10,9 +10,8 @@
 //! 13 the watcher's lookup indexes (`store/watch_indexes.rs`), 14 campaigns and
 //! reports of the watcher's incidents (`store/campaigns.rs`), 15 presence
 //! (`store/presence.rs`), 16 the customer summary and delivery handovers
-//! (`store/comms`), 17 the roster's roles and on-call (`store/roster.rs`),
-//! 18 a campaign's lines on its incident's row (`store/campaigns_lines.rs`);
-//! next free: 19.
+//! (`store/comms`), 17 the roster's roles and on-call (`store/roster.rs`);
+//! next free: 18.
 
 /// `PRAGMA application_id` of a warroom database ("WRRM"), so we refuse to
 /// write into somebody else's SQLite file.
@@ -38,7 +37,6 @@ pub const MIGRATIONS: &[Migration] = &[
     super::presence::MIGRATION,
     super::comms::MIGRATION_CUSTOMER,
     super::roster::MIGRATION,
-    super::campaigns::lines::MIGRATION,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

@@ -10,15 +10,14 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 
 use super::campaigns;
-use super::campaigns::lines::{attached_lines, opened_lines, seed};
 use super::comms::{NewAlert, take_alert};
 use super::evidence::{StoredContent, insert_evidence_in_tx};
 use super::incidents::create_in_tx;
 use super::incidents::{load_in_tx, record_change};
 use super::timeline::{NewEvent, append};
 use super::watch_batch::{
-    CommitOutcome, Ctx, DetectionChange, OpenedDetection, Shown, cut_title, exec, incident_title,
-    kinds, one, to_i64, window_text,
+    CommitOutcome, Ctx, DetectionChange, OpenedDetection, Shown, bounded_latest, cut_title, exec,
+    incident_title, kinds, lines_kept, one, to_i64, window_text,
 };
 use super::watcher_tally::Tally;
 use super::{NewEvidence, NewIncident, WriteError};
@@ -281,10 +280,6 @@ fn open_detection(
         // An excerpt made before the transaction (an imported alert's) is
         // its evidence now; the watcher's is written by the first report.
         let reported = excerpt.is_some().then_some(ctx.now);
-        // A campaign keeps its first and latest lines on its own row.
-        let lines = grouping
-            .is_campaign()
-            .then(|| seed(&d.new_lines, &d.latest_lines, f.evidence_lines));
         campaigns::register(
             tx,
             &created.id,
@@ -296,7 +291,6 @@ fn open_detection(
             },
             &d.sources,
             reported,
-            lines,
         )?;
         Some(created.id)
     } else {
@@ -309,10 +303,10 @@ fn open_detection(
             && f.incident.is_campaign()
             && f.alert
             && campaigns::open_alert(tx, &f.rule)?);
+    let all_lines: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let (all_lines, latest) =
-        opened_lines(tx, joined.as_ref(), quiet_join && incident.is_none(), d)?;
+    let latest = bounded_latest(&[], &d.latest_lines, lines_kept(d).min(f.evidence_lines));
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -330,7 +324,7 @@ fn open_detection(
             to_i64(d.count),
             format_time(d.first_seen),
             format_time(d.last_seen),
-            all_lines,
+            serde_json::to_string(&all_lines).unwrap_or_else(|_| "[]".into()),
             incident.as_ref().map(|i| i.as_str()),
             alert_key,
             ctx.origin,
@@ -348,7 +342,6 @@ fn open_detection(
             Some(&d.key),
             &d.sources,
         );
-        tally.add_lines(inc.as_str(), d, &d.new_lines);
     }
     let describe = if f.group_by == "global" {
         format!("rule \"{}\" fired", f.rule)
@@ -498,7 +491,15 @@ fn attach(
             ))
         },
     )?;
-    let (lines, latest) = attached_lines(lines, latest, d, new_lines);
+    let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
+    let room = lines_kept(d).saturating_sub(kept.len());
+    kept.extend(new_lines.iter().take(room).cloned());
+    let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
+    let latest = bounded_latest(
+        &latest,
+        &d.latest_lines,
+        lines_kept(d).min(d.facts.evidence_lines),
+    );
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
@@ -511,7 +512,7 @@ fn attach(
             to_i64(count),
             first,
             last,
-            lines,
+            serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
             format_time(ctx.now),
             latest
         ],
@@ -531,9 +532,6 @@ fn attach(
             None,
             &d.sources,
         );
-        if d.facts.incident.is_campaign() {
-            tally.add_lines(&incident_id, d, new_lines);
-        }
         return Ok(());
     };
     let mut inc = load_in_tx(tx, &incident_id)?;

@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::campaigns::lines::Pending as PendingLines;
-use super::watch_batch::{DetectionChange, exec, one, to_i64};
+use super::watch_batch::{exec, one, to_i64};
 use crate::domain::event::format_time;
 
 /// Keys named in one `detect.updated` event, at most (the rest counted).
@@ -51,8 +50,6 @@ struct Sum {
 pub(super) struct Tally {
     sums: Vec<(String, Sum)>,
     at: HashMap<String, usize>,
-    /// Lines for the campaigns that keep their own.
-    lines: PendingLines,
 }
 
 impl Tally {
@@ -102,25 +99,12 @@ impl Tally {
         }
     }
 
-    /// Detection change `d` of `incident` gained these `first` lines and
-    /// its latest (kept on the incident's row if it is a campaign that
-    /// keeps its own).
-    pub(super) fn add_lines(&mut self, incident: &str, d: &DetectionChange, first: &[String]) {
-        self.lines.add(
-            incident,
-            d.facts.evidence_lines,
-            first,
-            &d.latest_lines,
-            d.last_seen,
-        );
-    }
-
     /// Writes every incident's sum (one read and one update each).
     pub(super) fn write(self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         for (incident, s) in &self.sums {
             write_sum(tx, incident, s)?;
         }
-        self.lines.write(tx)
+        Ok(())
     }
 }
 
