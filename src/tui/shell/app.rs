@@ -76,7 +76,7 @@ pub struct App {
     pub present: Vec<crate::store::Presence>,
     pub console_id: String,
     /// Edits refused as conflicts, waiting for a choice (over any screen).
-    pub conflict: super::conflict::Conflicts,
+    pub conflict: crate::tui::kit::conflict::state::Conflicts,
 }
 
 impl App {

@@ -16,20 +16,6 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::kit::conflict::state::{Choice, ConflictDialog};
 
-/// The refused edits waiting for a choice (the first is shown), and the
-/// version of the incident the open dialog was opened at.
-#[derive(Debug, Clone, Default)]
-pub struct Conflicts {
-    pub waiting: Vec<ConflictDialog>,
-    pub dialog_base: Option<(IncidentId, Version)>,
-}
-
-impl Conflicts {
-    pub fn shown(&self) -> Option<&ConflictDialog> {
-        self.waiting.first()
-    }
-}
-
 /// The store refused `mine`: ask what to do.
 pub fn arrived(app: &mut App, conflict: Conflict, mine: Effect) {
     tracing::info!("conflict shown: {conflict}");

@@ -191,3 +191,17 @@ fn review_text_mut<'a>(p: &'a mut ReviewPatch, name: &str) -> Option<&'a mut Opt
         _ => None,
     }
 }
+
+/// The refused edits waiting for a choice (the first is shown), and the
+/// version of the incident the open dialog was opened at.
+#[derive(Debug, Clone, Default)]
+pub struct Conflicts {
+    pub waiting: Vec<ConflictDialog>,
+    pub dialog_base: Option<(crate::domain::IncidentId, Version)>,
+}
+
+impl Conflicts {
+    pub fn shown(&self) -> Option<&ConflictDialog> {
+        self.waiting.first()
+    }
+}
