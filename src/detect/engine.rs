@@ -218,29 +218,27 @@ impl Engine {
         out: &mut Vec<Change>,
     ) {
         let count = count.max(1);
-        // Every pattern, in as many passes as its size took (sized when
-        // the rules were loaded; never an empty set).
+        // The patterns the line may match (sized when the rules were
+        // loaded; a prefilter leaves out those whose literals are absent).
         self.rules
             .patterns
-            .matches(text, &mut self.matched_patterns);
+            .candidates(text, &mut self.matched_patterns);
         if !self.matched_patterns.is_empty() {
             self.matched_events.clear();
             for i in 0..self.matched_patterns.len() {
                 let p = self.matched_patterns[i];
                 let (event, pattern) = self.rules.pattern_owners[p];
                 // One match per event: its first matching pattern.
-                if self.matched_events.contains(&event) {
-                    continue;
-                }
-                self.matched_events.push(event);
-                let rules = self.by_event[event].clone();
-                if rules.is_empty() {
+                if self.matched_events.contains(&event) || self.by_event[event].is_empty() {
                     continue;
                 }
                 let regex = &self.rules.events[event].patterns[pattern];
+                // A candidate the prefilter let through may not match.
                 let Some(caps) = regex.captures(text) else {
                     continue;
                 };
+                self.matched_events.push(event);
+                let rules = self.by_event[event].clone();
                 for (ri, then) in rules {
                     let key = match &self.rules.rules[ri].group_by {
                         GroupBy::Global => GLOBAL_KEY,

@@ -5,7 +5,13 @@
 //! the patterns are split into as many sets as it takes, and a pattern too
 //! large to share a set is matched on its own: never an empty set, never a
 //! pattern silently left out.
+//!
+//! Beside the sets, a literal prefilter: a pattern with literals every
+//! match must contain (see `literals.rs`) is tried only on lines that hold
+//! one of them, found for all patterns in one Aho-Corasick pass; the
+//! patterns without are matched by sets as above.
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet};
 
 use super::problem::{Position, Problem};
@@ -40,6 +46,16 @@ pub struct PatternSets {
     /// Patterns matched one by one (each too large to share a set).
     alone: Vec<(Regex, usize)>,
     total: usize,
+    filter: Option<Box<Filter>>,
+}
+
+/// The prefilter: literal number to pattern number, and the patterns it
+/// cannot rule out (no certain literal), grouped in sets of their own.
+#[derive(Debug, Clone)]
+struct Filter {
+    literals: AhoCorasick,
+    owner: Vec<usize>,
+    rest: PatternSets,
 }
 
 impl PatternSets {
@@ -47,12 +63,41 @@ impl PatternSets {
     /// fit the size limit: the whole list if it fits, else halves, and so
     /// on down to single patterns, which are then matched alone.
     pub fn build(patterns: &[Regex]) -> PatternSets {
+        let all: Vec<usize> = (0..patterns.len()).collect();
+        let mut out = PatternSets::grouped(patterns, &all);
+        let mut literals = Vec::new();
+        let mut owner = Vec::new();
+        let mut rest = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match super::literals::required(p.as_str()) {
+                Some(set) => {
+                    owner.extend(std::iter::repeat_n(i, set.len()));
+                    literals.extend(set);
+                }
+                None => rest.push(i),
+            }
+        }
+        if !literals.is_empty()
+            && let Ok(ac) = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(&literals)
+        {
+            out.filter = Some(Box::new(Filter {
+                literals: ac,
+                owner,
+                rest: PatternSets::grouped(patterns, &rest),
+            }));
+        }
+        out
+    }
+
+    /// `members` of `patterns` in sets (no prefilter).
+    fn grouped(patterns: &[Regex], members: &[usize]) -> PatternSets {
         let mut out = PatternSets {
             total: patterns.len(),
             ..PatternSets::default()
         };
-        let all: Vec<usize> = (0..patterns.len()).collect();
-        out.split(patterns, &all);
+        out.split(patterns, members);
         out
     }
 
@@ -91,6 +136,24 @@ impl PatternSets {
         if self.sets.len() + self.alone.len() > 1 {
             out.sort_unstable();
         }
+    }
+
+    /// Pattern numbers that may match `text`, ascending, into `out`
+    /// (cleared first): every matching pattern is among them, but those
+    /// the prefilter let through are not tried yet (the caller's own
+    /// search decides). Without a prefilter, exactly [`Self::matches`].
+    pub fn candidates(&self, text: &str, out: &mut Vec<usize>) {
+        let Some(f) = &self.filter else {
+            return self.matches(text, out);
+        };
+        f.rest.matches(text, out);
+        match f.literals.try_find_overlapping_iter(text) {
+            Ok(found) => out.extend(found.map(|m| f.owner[m.pattern().as_usize()])),
+            // Never for a standard automaton; if it were, try them all.
+            Err(_) => out.extend(f.owner.iter().copied()),
+        }
+        out.sort_unstable();
+        out.dedup();
     }
 
     /// All patterns fit one set: one pass per line.
@@ -272,6 +335,91 @@ mod tests {
             );
             assert_eq!(fired(&mut e, &line, 3), [format!("r{i}")]);
         }
+    }
+
+    fn custom(text: &str) -> Engine {
+        let mut set = RuleSet::default();
+        set.add_texts(&[(PathBuf::from("custom.yml"), text.to_string())]);
+        assert_eq!(set.problems, vec![]);
+        Engine::new(Arc::new(set), 100)
+    }
+
+    #[test]
+    fn the_prefilter_drops_lines_without_a_literal_and_keeps_every_spelling() {
+        let rules = "events:\n  refused:\n    match: '(?i)login refused for (?P<user>\\S+)'\n  bad:\n    match: '(?:Bad|Wrong) (?:key|token) from (?P<src>\\S+)'\nrules:\n  - rule: refused\n    condition: refused\n  - rule: bad\n    condition: bad\n";
+        // A fresh engine per line: each line opens its own detection.
+        let fires = |line: &str| fired(&mut custom(rules), line, 1);
+        // Case-insensitive: any spelling, even the long s that folds to s.
+        for line in [
+            "LOGIN REFUSED FOR a",
+            "Login Refused for b",
+            "login refu\u{17f}ed for c",
+        ] {
+            assert_eq!(fires(line), ["refused"], "{line}");
+        }
+        // Alternations: every branch.
+        for line in [
+            "Bad key from 1.1.1.1",
+            "Wrong token from 2.2.2.2",
+            "Bad token from 3.3.3.3",
+        ] {
+            assert_eq!(fires(line), ["bad"], "{line}");
+        }
+        for line in [
+            "login accepted for d",
+            "Bad thing from 4.4.4.4",
+            "Wrong keys to 5.5.5.5",
+        ] {
+            assert_eq!(fires(line), Vec::<String>::new(), "{line}");
+        }
+        let e = custom(rules);
+        // The prefilter is what left them out: no literal, not a candidate.
+        let mut out = Vec::new();
+        e.rules()
+            .patterns
+            .candidates("login accepted for d", &mut out);
+        assert_eq!(out, Vec::<usize>::new());
+        e.rules()
+            .patterns
+            .candidates("LOGIN REFUSED FOR x", &mut out);
+        assert_eq!(out, [0]);
+    }
+
+    #[test]
+    fn the_shipped_patterns_all_have_literals_and_lose_no_match() {
+        let set = RuleSet::builtin();
+        let lines = [
+            SSHD,
+            "Dec 10 08:24:35 h sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2",
+            "Dec 10 08:24:35 h sshd-session[1]: Failed publickey for invalid user x from ::ffff:10.0.0.1 port 22 ssh2: RSA SHA256:x",
+            "Dec 10 08:24:35 h sshd[1]: Invalid user admin from 10.0.0.2 port 22",
+            "Dec 10 08:24:35 h sshd[1]: Accepted password for root from 10.0.0.3 port 22 ssh2",
+            "Dec 10 08:24:35 h sshd[1]: error: PAM: Authentication failure for root from h.example",
+            "Dec 10 08:24:35 h sudo:   bob : 3 incorrect password attempts ; TTY=pts/0",
+            "Dec 10 08:24:35 h kernel: [UFW BLOCK] IN=eth0 SRC=10.0.0.4 DST=10.0.0.5",
+            "Dec 10 08:24:35 h kernel: IPTables-Dropped: IN=eth0 SRC=10.0.0.6",
+            "Dec 10 08:24:35 h dropbear[1]: Bad password attempt for 'root' from 10.0.0.7:22",
+            "Dec 10 08:24:35 h useradd[1]: new user: name=evil, UID=0",
+            "Dec 10 08:24:35 h cron[1]: (root) CMD (true)",
+        ];
+        let mut matched = Vec::new();
+        let mut candidates = Vec::new();
+        let mut seen = 0;
+        for line in lines {
+            set.patterns.matches(line, &mut matched);
+            set.patterns.candidates(line, &mut candidates);
+            assert!(
+                matched.iter().all(|p| candidates.contains(p)),
+                "{line}: {matched:?} not all in {candidates:?}"
+            );
+            seen += matched.len();
+        }
+        assert!(seen >= 10, "the sample lines match: {seen}");
+        let rest =
+            set.patterns.filter.as_ref().map(|f| {
+                f.rest.sets.iter().map(|(_, m)| m.len()).sum::<usize>() + f.rest.alone.len()
+            });
+        assert_eq!(rest, Some(0), "every shipped pattern has literals");
     }
 
     #[test]
