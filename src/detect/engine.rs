@@ -224,6 +224,7 @@ impl Engine {
             .patterns
             .candidates(text, &mut self.matched_patterns);
         if !self.matched_patterns.is_empty() {
+            let ascii = text.is_ascii();
             self.matched_events.clear();
             for i in 0..self.matched_patterns.len() {
                 let p = self.matched_patterns[i];
@@ -234,7 +235,7 @@ impl Engine {
                 }
                 let regex = &self.rules.events[event].patterns[pattern];
                 // A candidate the prefilter let through may not match.
-                let Some(caps) = regex.captures(text) else {
+                let Some(caps) = self.rules.patterns.captures(p, regex, text, ascii) else {
                     continue;
                 };
                 self.matched_events.push(event);
@@ -243,20 +244,20 @@ impl Engine {
                     let key = match &self.rules.rules[ri].group_by {
                         GroupBy::Global => GLOBAL_KEY,
                         GroupBy::Capture(name) => match caps.name(name) {
-                            Some(m) => m.as_str(),
+                            Some(m) => m,
                             None if name == super::logline::HOST_KEY => {
                                 super::logline::host_of(text).unwrap_or(GLOBAL_KEY)
                             }
                             None => GLOBAL_KEY,
                         },
                     };
-                    if self.allowlisted(ri, key, caps.name("src").map(|m| m.as_str()), text) {
+                    if self.allowlisted(ri, key, caps.name("src"), text) {
                         self.hits[ri] += u64::from(count);
                         self.ignored[ri] += u64::from(count);
                         continue;
                     }
                     let value = match &self.rules.rules[ri].counted {
-                        Counted::Distinct(field) => caps.name(field).map(|m| m.as_str()),
+                        Counted::Distinct(field) => caps.name(field),
                         _ => None,
                     };
                     let key = key.to_string();

@@ -10,6 +10,12 @@
 //! match must contain (see `literals.rs`) is tried only on lines that hold
 //! one of them, found for all patterns in one Aho-Corasick pass; the
 //! patterns without are matched by sets as above.
+//!
+//! And for captures on an ASCII line (nearly every log line), each pattern
+//! has a build without Unicode classes: on ASCII text `\d`, `\s`, `\w`,
+//! `.`, `\b` and case folding mean exactly what their Unicode forms do
+//! there, and the automaton is a fraction of the size (the bounded
+//! backtracker that finds the groups was most of a line's cost).
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{Regex, RegexSet};
@@ -47,6 +53,26 @@ pub struct PatternSets {
     alone: Vec<(Regex, usize)>,
     total: usize,
     filter: Option<Box<Filter>>,
+    /// Per pattern: its build without Unicode, for ASCII lines (None: it
+    /// needs Unicode, e.g. `\p{Greek}`; the Unicode build is used).
+    ascii: Vec<Option<regex::bytes::Regex>>,
+}
+
+/// A pattern's groups in a line, from whichever build searched it.
+pub enum Captures<'t> {
+    Unicode(regex::Captures<'t>),
+    Ascii(regex::bytes::Captures<'t>, &'t str),
+}
+
+impl<'t> Captures<'t> {
+    /// The text of group `name`, if it took part in the match.
+    pub fn name(&self, name: &str) -> Option<&'t str> {
+        match self {
+            Captures::Unicode(c) => c.name(name).map(|m| m.as_str()),
+            // The line is ASCII: every offset is a character boundary.
+            Captures::Ascii(c, text) => c.name(name).and_then(|m| text.get(m.range())),
+        }
+    }
 }
 
 /// The prefilter: literal number to pattern number, and the patterns it
@@ -65,6 +91,15 @@ impl PatternSets {
     pub fn build(patterns: &[Regex]) -> PatternSets {
         let all: Vec<usize> = (0..patterns.len()).collect();
         let mut out = PatternSets::grouped(patterns, &all);
+        out.ascii = patterns
+            .iter()
+            .map(|p| {
+                regex::bytes::RegexBuilder::new(p.as_str())
+                    .unicode(false)
+                    .build()
+                    .ok()
+            })
+            .collect();
         let mut literals = Vec::new();
         let mut owner = Vec::new();
         let mut rest = Vec::new();
@@ -154,6 +189,23 @@ impl PatternSets {
         }
         out.sort_unstable();
         out.dedup();
+    }
+
+    /// The groups of pattern number `p` (compiled as `regex`) in `text`;
+    /// `ascii` says the text is ASCII (its ASCII build then searches).
+    pub fn captures<'t>(
+        &self,
+        p: usize,
+        regex: &Regex,
+        text: &'t str,
+        ascii: bool,
+    ) -> Option<Captures<'t>> {
+        match self.ascii.get(p) {
+            Some(Some(fast)) if ascii => fast
+                .captures(text.as_bytes())
+                .map(|c| Captures::Ascii(c, text)),
+            _ => regex.captures(text).map(Captures::Unicode),
+        }
     }
 
     /// All patterns fit one set: one pass per line.
@@ -415,11 +467,55 @@ mod tests {
             seen += matched.len();
         }
         assert!(seen >= 10, "the sample lines match: {seen}");
+        // The ASCII builds find the same groups as the Unicode ones.
+        let flat: Vec<&Regex> = set.events.iter().flat_map(|e| &e.patterns).collect();
+        for line in lines {
+            for (p, regex) in flat.iter().enumerate() {
+                let unicode = regex.captures(line);
+                let ascii = set.patterns.captures(p, regex, line, true);
+                assert!(matches!(ascii, Some(Captures::Ascii(..)) | None));
+                assert_eq!(unicode.is_some(), ascii.is_some(), "{p}: {line}");
+                if let (Some(u), Some(a)) = (unicode, ascii) {
+                    for name in regex.capture_names().flatten() {
+                        assert_eq!(
+                            u.name(name).map(|m| m.as_str()),
+                            a.name(name),
+                            "{name}: {line}"
+                        );
+                    }
+                }
+            }
+        }
+
         let rest =
             set.patterns.filter.as_ref().map(|f| {
                 f.rest.sets.iter().map(|(_, m)| m.len()).sum::<usize>() + f.rest.alone.len()
             });
         assert_eq!(rest, Some(0), "every shipped pattern has literals");
+    }
+
+    #[test]
+    fn a_line_with_unicode_is_searched_by_the_unicode_build() {
+        let e = custom(
+            "events:\n  who:\n    match: 'user (?P<user>\\w+) from (?P<src>\\S+)'\nrules:\n  - rule: who\n    condition: who\n",
+        );
+        let p = &e.rules().patterns;
+        let regex = &e.rules().events[0].patterns[0];
+        // `\w` takes the accented letters on a non-ASCII line.
+        let line = "user jos\u{e9}\u{e9} from 10.0.0.1";
+        let caps = p.captures(0, regex, line, line.is_ascii());
+        assert!(matches!(caps, Some(Captures::Unicode(_))));
+        assert_eq!(caps.and_then(|c| c.name("user")), Some("jos\u{e9}\u{e9}"));
+        let caps = p.captures(0, regex, "user jose from 10.0.0.1", true);
+        assert!(matches!(caps, Some(Captures::Ascii(..))));
+        assert_eq!(caps.and_then(|c| c.name("src")), Some("10.0.0.1"));
+        // A pattern that needs Unicode has no ASCII build.
+        let e = custom(
+            "events:\n  greek:\n    match: '(?P<w>\\p{Greek}+)|x'\nrules:\n  - rule: greek\n    condition: greek\n",
+        );
+        let regex = &e.rules().events[0].patterns[0];
+        let caps = e.rules().patterns.captures(0, regex, "x", true);
+        assert!(matches!(caps, Some(Captures::Unicode(_))));
     }
 
     #[test]
