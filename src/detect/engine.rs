@@ -239,8 +239,8 @@ impl Engine {
                     continue;
                 };
                 self.matched_events.push(event);
-                let rules = self.by_event[event].clone();
-                for (ri, then) in rules {
+                for k in 0..self.by_event[event].len() {
+                    let (ri, then) = self.by_event[event][k];
                     let key = match &self.rules.rules[ri].group_by {
                         GroupBy::Global => GLOBAL_KEY,
                         GroupBy::Capture(name) => match caps.name(name) {
@@ -260,7 +260,6 @@ impl Engine {
                         Counted::Distinct(field) => caps.name(field),
                         _ => None,
                     };
-                    let key = key.to_string();
                     if then {
                         self.then_hit(ri, key, raw, count, at, out);
                     } else {
@@ -279,7 +278,7 @@ impl Engine {
                 self.hits[ri] += u64::from(count);
                 self.ignored[ri] += u64::from(count);
             } else if fires {
-                self.hit(ri, GLOBAL_KEY.to_string(), None, raw, count, at, out);
+                self.hit(ri, GLOBAL_KEY, None, raw, count, at, out);
             }
         }
     }
@@ -342,7 +341,7 @@ impl Engine {
     fn hit(
         &mut self,
         ri: usize,
-        key: String,
+        key: &str,
         value: Option<&str>,
         raw: &str,
         count: u32,
@@ -350,9 +349,11 @@ impl Engine {
         out: &mut Vec<Change>,
     ) {
         self.hits[ri] += u64::from(count);
-        if self.attach(ri, &key, raw, count, at, out) {
+        if self.attach(ri, key, raw, count, at, out) {
             return;
         }
+        // Owned only now: most hits of a flood attach.
+        let key = key.to_string();
         let state = &mut self.state[ri];
         let rule = &self.rules.rules[ri];
         let Some(threshold) = rule.threshold else {
@@ -445,14 +446,14 @@ impl Engine {
     fn then_hit(
         &mut self,
         ri: usize,
-        key: String,
+        key: &str,
         raw: &str,
         count: u32,
         at: DateTime<Utc>,
         out: &mut Vec<Change>,
     ) {
         self.hits[ri] += u64::from(count);
-        if self.attach(ri, &key, raw, count, at, out) {
+        if self.attach(ri, key, raw, count, at, out) {
             return;
         }
         let Counted::Then { within, .. } = self.rules.rules[ri].counted else {
@@ -460,9 +461,10 @@ impl Engine {
         };
         let within_ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
         let at_ms = at.timestamp_millis();
-        let Some(w) = self.state[ri].windows.remove(&key) else {
+        let Some(w) = self.state[ri].windows.remove(key) else {
             return;
         };
+        let key = key.to_string();
         if self.track_dirty {
             self.dirty.dropped.insert((ri, key.clone()));
         }
