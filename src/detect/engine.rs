@@ -225,6 +225,8 @@ impl Engine {
             .candidates(text, &mut self.matched_patterns);
         if !self.matched_patterns.is_empty() {
             let ascii = text.is_ascii();
+            // Borrowed apart from `self`, which the hits change.
+            let rules = Arc::clone(&self.rules);
             self.matched_events.clear();
             for i in 0..self.matched_patterns.len() {
                 let p = self.matched_patterns[i];
@@ -233,9 +235,9 @@ impl Engine {
                 if self.matched_events.contains(&event) || self.by_event[event].is_empty() {
                     continue;
                 }
-                let regex = &self.rules.events[event].patterns[pattern];
+                let regex = &rules.events[event].patterns[pattern];
                 // A candidate the prefilter let through may not match.
-                let Some(caps) = self.rules.patterns.captures(p, regex, text, ascii) else {
+                let Some(caps) = rules.patterns.captures(p, regex, text, ascii) else {
                     continue;
                 };
                 self.matched_events.push(event);
@@ -251,7 +253,7 @@ impl Engine {
                             None => GLOBAL_KEY,
                         },
                     };
-                    if self.allowlisted(ri, key, caps.name("src"), text) {
+                    if self.any_allowlist(ri) && self.allowlisted(ri, key, caps.name("src"), text) {
                         self.hits[ri] += u64::from(count);
                         self.ignored[ri] += u64::from(count);
                         continue;
@@ -281,6 +283,14 @@ impl Engine {
                 self.hit(ri, GLOBAL_KEY, None, raw, count, at, out);
             }
         }
+    }
+
+    /// Whether any allowlist applies to rule `ri` (most rule sets have
+    /// none: a hit then needs no `src`).
+    fn any_allowlist(&self, ri: usize) -> bool {
+        !self.rules.ignore.is_empty()
+            || !self.rules.rules[ri].ignore.is_empty()
+            || !self.ignore.is_empty()
     }
 
     /// Whether the global or the rule's allowlist covers a hit.

@@ -17,7 +17,7 @@
 //! there, and the automaton is a fraction of the size (the bounded
 //! backtracker that finds the groups was most of a line's cost).
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
 
 use super::problem::{Position, Problem};
@@ -56,22 +56,36 @@ pub struct PatternSets {
     /// Per pattern: its build without Unicode, for ASCII lines (None: it
     /// needs Unicode, e.g. `\p{Greek}`; the Unicode build is used).
     ascii: Vec<Option<regex::bytes::Regex>>,
+    /// Per pattern: its named groups and their numbers (a handful: a
+    /// scan is cheaper than the regex's own name map, hashed per call).
+    names: Vec<Vec<(Box<str>, usize)>>,
 }
 
 /// A pattern's groups in a line, from whichever build searched it.
-pub enum Captures<'t> {
+pub struct Captures<'t, 'p> {
+    found: Found<'t>,
+    names: &'p [(Box<str>, usize)],
+}
+
+enum Found<'t> {
     Unicode(regex::Captures<'t>),
     Ascii(regex::bytes::Captures<'t>, &'t str),
 }
 
-impl<'t> Captures<'t> {
+impl<'t> Captures<'t, '_> {
     /// The text of group `name`, if it took part in the match.
     pub fn name(&self, name: &str) -> Option<&'t str> {
-        match self {
-            Captures::Unicode(c) => c.name(name).map(|m| m.as_str()),
+        let i = self.names.iter().find(|(n, _)| &**n == name)?.1;
+        match &self.found {
+            Found::Unicode(c) => c.get(i).map(|m| m.as_str()),
             // The line is ASCII: every offset is a character boundary.
-            Captures::Ascii(c, text) => c.name(name).and_then(|m| text.get(m.range())),
+            Found::Ascii(c, text) => c.get(i).and_then(|m| text.get(m.range())),
         }
+    }
+
+    /// Whether the ASCII build found them.
+    pub fn is_ascii_build(&self) -> bool {
+        matches!(self.found, Found::Ascii(..))
     }
 }
 
@@ -100,6 +114,15 @@ impl PatternSets {
                     .ok()
             })
             .collect();
+        out.names = patterns
+            .iter()
+            .map(|p| {
+                p.capture_names()
+                    .enumerate()
+                    .filter_map(|(i, n)| n.map(|n| (n.into(), i)))
+                    .collect()
+            })
+            .collect();
         let mut literals = Vec::new();
         let mut owner = Vec::new();
         let mut rest = Vec::new();
@@ -115,6 +138,9 @@ impl PatternSets {
         if !literals.is_empty()
             && let Ok(ac) = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                // A few hundred literals at most: the DFA's memory is
+                // small and its overlapping search the fastest.
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&literals)
         {
             out.filter = Some(Box::new(Filter {
@@ -199,13 +225,13 @@ impl PatternSets {
         regex: &Regex,
         text: &'t str,
         ascii: bool,
-    ) -> Option<Captures<'t>> {
-        match self.ascii.get(p) {
-            Some(Some(fast)) if ascii => fast
-                .captures(text.as_bytes())
-                .map(|c| Captures::Ascii(c, text)),
-            _ => regex.captures(text).map(Captures::Unicode),
-        }
+    ) -> Option<Captures<'t, '_>> {
+        let found = match self.ascii.get(p) {
+            Some(Some(fast)) if ascii => Found::Ascii(fast.captures(text.as_bytes())?, text),
+            _ => Found::Unicode(regex.captures(text)?),
+        };
+        let names = self.names.get(p).map_or(&[][..], Vec::as_slice);
+        Some(Captures { found, names })
     }
 
     /// All patterns fit one set: one pass per line.
@@ -473,7 +499,7 @@ mod tests {
             for (p, regex) in flat.iter().enumerate() {
                 let unicode = regex.captures(line);
                 let ascii = set.patterns.captures(p, regex, line, true);
-                assert!(matches!(ascii, Some(Captures::Ascii(..)) | None));
+                assert!(ascii.as_ref().is_none_or(Captures::is_ascii_build));
                 assert_eq!(unicode.is_some(), ascii.is_some(), "{p}: {line}");
                 if let (Some(u), Some(a)) = (unicode, ascii) {
                     for name in regex.capture_names().flatten() {
@@ -504,10 +530,10 @@ mod tests {
         // `\w` takes the accented letters on a non-ASCII line.
         let line = "user jos\u{e9}\u{e9} from 10.0.0.1";
         let caps = p.captures(0, regex, line, line.is_ascii());
-        assert!(matches!(caps, Some(Captures::Unicode(_))));
+        assert!(caps.as_ref().is_some_and(|c| !c.is_ascii_build()));
         assert_eq!(caps.and_then(|c| c.name("user")), Some("jos\u{e9}\u{e9}"));
         let caps = p.captures(0, regex, "user jose from 10.0.0.1", true);
-        assert!(matches!(caps, Some(Captures::Ascii(..))));
+        assert!(caps.as_ref().is_some_and(Captures::is_ascii_build));
         assert_eq!(caps.and_then(|c| c.name("src")), Some("10.0.0.1"));
         // A pattern that needs Unicode has no ASCII build.
         let e = custom(
@@ -515,7 +541,7 @@ mod tests {
         );
         let regex = &e.rules().events[0].patterns[0];
         let caps = e.rules().patterns.captures(0, regex, "x", true);
-        assert!(matches!(caps, Some(Captures::Unicode(_))));
+        assert!(caps.is_some_and(|c| !c.is_ascii_build()));
     }
 
     #[test]
