@@ -41,7 +41,12 @@ pub fn prepare<'a>(bytes: &'a [u8], years: &mut YearInference) -> LogLine<'a> {
         bytes
     };
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    let raw = String::from_utf8_lossy(bytes);
+    // Valid UTF-8 (nearly every line) is checked by the fast validator;
+    // only a line that fails it is decoded piece by piece.
+    let raw = match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     // A character cut in two by the length limit shows as one U+FFFD but is
     // not bad input; anything else that needed replacing is.
     let lossy = matches!(raw, Cow::Owned(_))
