@@ -219,7 +219,7 @@ impl Engine {
     ) {
         let count = count.max(1);
         // The patterns the line may match (sized when the rules were
-        // loaded; a prefilter leaves out those whose literals are absent).
+        // loaded; a line without any pattern's literal skips the sets).
         self.rules
             .patterns
             .candidates(text, &mut self.matched_patterns);
@@ -236,7 +236,7 @@ impl Engine {
                     continue;
                 }
                 let regex = &rules.events[event].patterns[pattern];
-                // A candidate the prefilter let through may not match.
+                // The set said it matches: the groups are there.
                 let Some(caps) = rules.patterns.captures(p, regex, text, ascii) else {
                     continue;
                 };

@@ -6,10 +6,13 @@
 //! large to share a set is matched on its own: never an empty set, never a
 //! pattern silently left out.
 //!
-//! Beside the sets, a literal prefilter: a pattern with literals every
-//! match must contain (see `literals.rs`) is tried only on lines that hold
-//! one of them, found for all patterns in one Aho-Corasick pass; the
-//! patterns without are matched by sets as above.
+//! Beside the sets, a literal gate: each pattern with literals every match
+//! must contain (see `literals.rs`) can match only a line holding one of
+//! them. A line holding none of any pattern's literals (most lines of a
+//! log) is tried only against the patterns without literals; any other
+//! line goes through the sets as above, which tell exactly which patterns
+//! match (cheaper, measured on a flood, than trying each literal's
+//! patterns one by one).
 //!
 //! And for captures on an ASCII line (nearly every log line), each pattern
 //! has a build without Unicode classes: on ASCII text `\d`, `\s`, `\w`,
@@ -89,12 +92,11 @@ impl<'t> Captures<'t, '_> {
     }
 }
 
-/// The prefilter: literal number to pattern number, and the patterns it
-/// cannot rule out (no certain literal), grouped in sets of their own.
+/// The gate: every pattern's literals, and the patterns it cannot rule
+/// out (no certain literal), grouped in sets of their own.
 #[derive(Debug, Clone)]
 struct Filter {
     literals: AhoCorasick,
-    owner: Vec<usize>,
     rest: PatternSets,
 }
 
@@ -124,14 +126,10 @@ impl PatternSets {
             })
             .collect();
         let mut literals = Vec::new();
-        let mut owner = Vec::new();
         let mut rest = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             match super::literals::required(p.as_str()) {
-                Some(set) => {
-                    owner.extend(std::iter::repeat_n(i, set.len()));
-                    literals.extend(set);
-                }
+                Some(set) => literals.extend(set),
                 None => rest.push(i),
             }
         }
@@ -139,13 +137,12 @@ impl PatternSets {
             && let Ok(ac) = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 // A few hundred literals at most: the DFA's memory is
-                // small and its overlapping search the fastest.
+                // small and its search the fastest.
                 .kind(Some(AhoCorasickKind::DFA))
                 .build(&literals)
         {
             out.filter = Some(Box::new(Filter {
                 literals: ac,
-                owner,
                 rest: PatternSets::grouped(patterns, &rest),
             }));
         }
@@ -199,22 +196,14 @@ impl PatternSets {
         }
     }
 
-    /// Pattern numbers that may match `text`, ascending, into `out`
-    /// (cleared first): every matching pattern is among them, but those
-    /// the prefilter let through are not tried yet (the caller's own
-    /// search decides). Without a prefilter, exactly [`Self::matches`].
+    /// The pattern numbers matching `text`, like [`Self::matches`], but
+    /// a line without any pattern's literal is tried only against the
+    /// patterns that have none.
     pub fn candidates(&self, text: &str, out: &mut Vec<usize>) {
-        let Some(f) = &self.filter else {
-            return self.matches(text, out);
-        };
-        f.rest.matches(text, out);
-        match f.literals.try_find_overlapping_iter(text) {
-            Ok(found) => out.extend(found.map(|m| f.owner[m.pattern().as_usize()])),
-            // Never for a standard automaton; if it were, try them all.
-            Err(_) => out.extend(f.owner.iter().copied()),
+        match &self.filter {
+            Some(f) if !f.literals.is_match(text) => f.rest.matches(text, out),
+            _ => self.matches(text, out),
         }
-        out.sort_unstable();
-        out.dedup();
     }
 
     /// The groups of pattern number `p` (compiled as `regex`) in `text`;
