@@ -412,7 +412,7 @@ mod tests {
     }
 
     #[test]
-    fn the_prefilter_drops_lines_without_a_literal_and_keeps_every_spelling() {
+    fn the_literal_gate_drops_lines_without_a_literal_and_keeps_every_spelling() {
         let rules = "events:\n  refused:\n    match: '(?i)login refused for (?P<user>\\S+)'\n  bad:\n    match: '(?:Bad|Wrong) (?:key|token) from (?P<src>\\S+)'\nrules:\n  - rule: refused\n    condition: refused\n  - rule: bad\n    condition: bad\n";
         // A fresh engine per line: each line opens its own detection.
         let fires = |line: &str| fired(&mut custom(rules), line, 1);
@@ -440,7 +440,12 @@ mod tests {
             assert_eq!(fires(line), Vec::<String>::new(), "{line}");
         }
         let e = custom(rules);
-        // The prefilter is what left them out: no literal, not a candidate.
+        // The gate is on (both patterns have literals) and a line without
+        // them reaches no set: nothing left to try.
+        let gate = e.rules().patterns.filter.as_ref();
+        assert!(gate.is_some_and(|f| f.rest.sets.is_empty() && f.rest.alone.is_empty()));
+        assert!(gate.is_some_and(|f| !f.literals.is_match("login accepted for d")));
+        assert!(gate.is_some_and(|f| f.literals.is_match("lOgIn ReFuSeD fOr x")));
         let mut out = Vec::new();
         e.rules()
             .patterns
