@@ -218,50 +218,50 @@ impl Engine {
         out: &mut Vec<Change>,
     ) {
         let count = count.max(1);
-        // Every pattern, in as many passes as its size took (sized when
-        // the rules were loaded; never an empty set).
+        // The patterns the line may match (sized when the rules were
+        // loaded; a line without any pattern's literal skips the sets).
         self.rules
             .patterns
-            .matches(text, &mut self.matched_patterns);
+            .candidates(text, &mut self.matched_patterns);
         if !self.matched_patterns.is_empty() {
+            let ascii = text.is_ascii();
+            // Borrowed apart from `self`, which the hits change.
+            let rules = Arc::clone(&self.rules);
             self.matched_events.clear();
             for i in 0..self.matched_patterns.len() {
                 let p = self.matched_patterns[i];
                 let (event, pattern) = self.rules.pattern_owners[p];
                 // One match per event: its first matching pattern.
-                if self.matched_events.contains(&event) {
+                if self.matched_events.contains(&event) || self.by_event[event].is_empty() {
                     continue;
                 }
-                self.matched_events.push(event);
-                let rules = self.by_event[event].clone();
-                if rules.is_empty() {
-                    continue;
-                }
-                let regex = &self.rules.events[event].patterns[pattern];
-                let Some(caps) = regex.captures(text) else {
+                let regex = &rules.events[event].patterns[pattern];
+                // The set said it matches: the groups are there.
+                let Some(caps) = rules.patterns.captures(p, regex, text, ascii) else {
                     continue;
                 };
-                for (ri, then) in rules {
+                self.matched_events.push(event);
+                for k in 0..self.by_event[event].len() {
+                    let (ri, then) = self.by_event[event][k];
                     let key = match &self.rules.rules[ri].group_by {
                         GroupBy::Global => GLOBAL_KEY,
                         GroupBy::Capture(name) => match caps.name(name) {
-                            Some(m) => m.as_str(),
+                            Some(m) => m,
                             None if name == super::logline::HOST_KEY => {
                                 super::logline::host_of(text).unwrap_or(GLOBAL_KEY)
                             }
                             None => GLOBAL_KEY,
                         },
                     };
-                    if self.allowlisted(ri, key, caps.name("src").map(|m| m.as_str()), text) {
+                    if self.any_allowlist(ri) && self.allowlisted(ri, key, caps.name("src"), text) {
                         self.hits[ri] += u64::from(count);
                         self.ignored[ri] += u64::from(count);
                         continue;
                     }
                     let value = match &self.rules.rules[ri].counted {
-                        Counted::Distinct(field) => caps.name(field).map(|m| m.as_str()),
+                        Counted::Distinct(field) => caps.name(field),
                         _ => None,
                     };
-                    let key = key.to_string();
                     if then {
                         self.then_hit(ri, key, raw, count, at, out);
                     } else {
@@ -280,9 +280,17 @@ impl Engine {
                 self.hits[ri] += u64::from(count);
                 self.ignored[ri] += u64::from(count);
             } else if fires {
-                self.hit(ri, GLOBAL_KEY.to_string(), None, raw, count, at, out);
+                self.hit(ri, GLOBAL_KEY, None, raw, count, at, out);
             }
         }
+    }
+
+    /// Whether any allowlist applies to rule `ri` (most rule sets have
+    /// none: a hit then needs no `src`).
+    fn any_allowlist(&self, ri: usize) -> bool {
+        !self.rules.ignore.is_empty()
+            || !self.rules.rules[ri].ignore.is_empty()
+            || !self.ignore.is_empty()
     }
 
     /// Whether the global or the rule's allowlist covers a hit.
@@ -343,7 +351,7 @@ impl Engine {
     fn hit(
         &mut self,
         ri: usize,
-        key: String,
+        key: &str,
         value: Option<&str>,
         raw: &str,
         count: u32,
@@ -351,9 +359,11 @@ impl Engine {
         out: &mut Vec<Change>,
     ) {
         self.hits[ri] += u64::from(count);
-        if self.attach(ri, &key, raw, count, at, out) {
+        if self.attach(ri, key, raw, count, at, out) {
             return;
         }
+        // Owned only now: most hits of a flood attach.
+        let key = key.to_string();
         let state = &mut self.state[ri];
         let rule = &self.rules.rules[ri];
         let Some(threshold) = rule.threshold else {
@@ -446,14 +456,14 @@ impl Engine {
     fn then_hit(
         &mut self,
         ri: usize,
-        key: String,
+        key: &str,
         raw: &str,
         count: u32,
         at: DateTime<Utc>,
         out: &mut Vec<Change>,
     ) {
         self.hits[ri] += u64::from(count);
-        if self.attach(ri, &key, raw, count, at, out) {
+        if self.attach(ri, key, raw, count, at, out) {
             return;
         }
         let Counted::Then { within, .. } = self.rules.rules[ri].counted else {
@@ -461,9 +471,10 @@ impl Engine {
         };
         let within_ms = i64::try_from(within.as_millis()).unwrap_or(i64::MAX);
         let at_ms = at.timestamp_millis();
-        let Some(w) = self.state[ri].windows.remove(&key) else {
+        let Some(w) = self.state[ri].windows.remove(key) else {
             return;
         };
+        let key = key.to_string();
         if self.track_dirty {
             self.dirty.dropped.insert((ri, key.clone()));
         }

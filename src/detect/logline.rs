@@ -41,7 +41,12 @@ pub fn prepare<'a>(bytes: &'a [u8], years: &mut YearInference) -> LogLine<'a> {
         bytes
     };
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-    let raw = String::from_utf8_lossy(bytes);
+    // Valid UTF-8 (nearly every line) is checked by the fast validator;
+    // only a line that fails it is decoded piece by piece.
+    let raw = match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     // A character cut in two by the length limit shows as one U+FFFD but is
     // not bad input; anything else that needed replacing is.
     let lossy = matches!(raw, Cow::Owned(_))
@@ -120,7 +125,15 @@ pub struct YearInference {
     zone: LogZone,
     /// The last zone-less stamp read (decides a repeated DST hour).
     previous: Option<DateTime<Utc>>,
+    /// The last syslog stamp read (a line's first [`STAMP_KEY`] bytes, no
+    /// fraction) and its time, while nothing else changed the state: a
+    /// line with the same first bytes has the same time (a flood repeats
+    /// each second's stamp thousands of times).
+    last: Option<([u8; STAMP_KEY], DateTime<Utc>)>,
 }
+
+/// Bytes that hold a syslog stamp and the place of its fraction's dot.
+const STAMP_KEY: usize = 16;
 
 impl YearInference {
     pub fn new(reference: DateTime<Utc>) -> YearInference {
@@ -130,23 +143,27 @@ impl YearInference {
             last_month: 0,
             zone: LogZone::Utc,
             previous: None,
+            last: None,
         }
     }
 
     /// Zone-less stamps are read in `zone`.
     pub fn in_zone(mut self, zone: LogZone) -> YearInference {
         self.zone = zone;
+        self.last = None;
         self
     }
 
     /// A wall-clock time in the log's zone, as UTC.
     fn local(&mut self, t: chrono::NaiveDateTime) -> Option<DateTime<Utc>> {
+        self.last = None;
         let at = self.zone.resolve(t, self.previous)?;
         self.previous = Some(at);
         Some(at)
     }
 
     fn year_for(&mut self, month: u32, day: u32) -> i32 {
+        self.last = None;
         let year = match self.year {
             None => {
                 let y = self.reference.year();
@@ -175,7 +192,23 @@ impl YearInference {
 pub fn parse_timestamp(line: &str, years: &mut YearInference) -> Option<DateTime<Utc>> {
     let b = line.as_bytes();
     if b.len() >= 15 && b[0].is_ascii_uppercase() && b[3] == b' ' {
-        return parse_syslog(line, years);
+        // The same stamp as the line before, read in the same state, is
+        // the same time (its year and zone state stay as they were).
+        if let (Some(key), Some((last, at))) = (b.get(..STAMP_KEY), &years.last)
+            && key == last
+        {
+            return Some(*at);
+        }
+        let at = parse_syslog(line, years);
+        // Only a stamp without a fraction: its dot (byte 14 or 15) is then
+        // not in the key, so an equal key means an equal stamp.
+        if let (Some(t), Some(key)) = (at, b.get(..STAMP_KEY))
+            && !key[14..].contains(&b'.')
+            && let Ok(key) = <[u8; STAMP_KEY]>::try_from(key)
+        {
+            years.last = Some((key, t));
+        }
+        return at;
     }
     if b.len() >= 19 && b[0].is_ascii_digit() && b[4] == b'-' {
         return parse_iso(line, years);
@@ -338,6 +371,43 @@ mod tests {
         assert_eq!(parse_timestamp("Foo 10 06:55:46 x", &mut y), None);
         assert_eq!(parse_timestamp("Dec 99 06:55:46 x", &mut y), None);
         assert_eq!(parse_timestamp("2026-13-40T99:00:00Z", &mut y), None);
+    }
+
+    #[test]
+    fn a_repeated_stamp_reads_as_if_read_afresh() {
+        let zone = LogZone::parse("Europe/Berlin").unwrap();
+        let lines = [
+            "Dec 31 23:59:59 h a",
+            "Dec 31 23:59:59 h b",
+            "Jan  1 00:00:00 h c",
+            "Jan  1 00:00:00 h d",
+            "Dec 31 23:59:59 h e",
+            "Oct 25 02:30:00 h f",
+            "Oct 25 02:59:59 h g",
+            "Oct 25 02:30:00 h h",
+            "Oct 25 02:30:00 h i",
+            "Oct 25 02:30:00.5 h j",
+            "Oct 25 02:30:00.7 h k",
+            "2026-10-25T02:10:00 h l",
+            "Oct 25 02:30:00 h m",
+            "Oct 5 02:30:00 h n",
+            "Oct 5 02:30:00.25 h o",
+            "Oct 5 02:30:00 h p",
+        ];
+        let reference = at(2026, 12, 31, 0, 0, 0);
+        let mut cached = YearInference::new(reference).in_zone(zone);
+        let mut fresh = YearInference::new(reference).in_zone(zone);
+        let mut hits = 0;
+        for line in lines {
+            hits += usize::from(cached.last.is_some_and(|(k, _)| line.as_bytes()[..16] == k));
+            fresh.last = None;
+            assert_eq!(
+                parse_timestamp(line, &mut cached),
+                parse_timestamp(line, &mut fresh),
+                "{line}"
+            );
+        }
+        assert!(hits >= 3, "the cache was used: {hits}");
     }
 
     #[test]

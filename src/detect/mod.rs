@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod follow;
 pub mod journal;
+mod literals;
 pub mod logfile;
 pub mod logline;
 pub mod patterns;

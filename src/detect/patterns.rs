@@ -5,7 +5,22 @@
 //! the patterns are split into as many sets as it takes, and a pattern too
 //! large to share a set is matched on its own: never an empty set, never a
 //! pattern silently left out.
+//!
+//! Beside the sets, a literal gate: each pattern with literals every match
+//! must contain (see `literals.rs`) can match only a line holding one of
+//! them. A line holding none of any pattern's literals (most lines of a
+//! log) is tried only against the patterns without literals; any other
+//! line goes through the sets as above, which tell exactly which patterns
+//! match (cheaper, measured on a flood, than trying each literal's
+//! patterns one by one).
+//!
+//! And for captures on an ASCII line (nearly every log line), each pattern
+//! has a build without Unicode classes: on ASCII text `\d`, `\s`, `\w`,
+//! `.`, `\b` and case folding mean exactly what their Unicode forms do
+//! there, and the automaton is a fraction of the size (the bounded
+//! backtracker that finds the groups was most of a line's cost).
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet};
 
 use super::problem::{Position, Problem};
@@ -40,6 +55,49 @@ pub struct PatternSets {
     /// Patterns matched one by one (each too large to share a set).
     alone: Vec<(Regex, usize)>,
     total: usize,
+    filter: Option<Box<Filter>>,
+    /// Per pattern: its build without Unicode, for ASCII lines (None: it
+    /// needs Unicode, e.g. `\p{Greek}`; the Unicode build is used).
+    ascii: Vec<Option<regex::bytes::Regex>>,
+    /// Per pattern: its named groups and their numbers (a handful: a
+    /// scan is cheaper than the regex's own name map, hashed per call).
+    names: Vec<Vec<(Box<str>, usize)>>,
+}
+
+/// A pattern's groups in a line, from whichever build searched it.
+pub struct Captures<'t, 'p> {
+    found: Found<'t>,
+    names: &'p [(Box<str>, usize)],
+}
+
+enum Found<'t> {
+    Unicode(regex::Captures<'t>),
+    Ascii(regex::bytes::Captures<'t>, &'t str),
+}
+
+impl<'t> Captures<'t, '_> {
+    /// The text of group `name`, if it took part in the match.
+    pub fn name(&self, name: &str) -> Option<&'t str> {
+        let i = self.names.iter().find(|(n, _)| &**n == name)?.1;
+        match &self.found {
+            Found::Unicode(c) => c.get(i).map(|m| m.as_str()),
+            // The line is ASCII: every offset is a character boundary.
+            Found::Ascii(c, text) => c.get(i).and_then(|m| text.get(m.range())),
+        }
+    }
+
+    /// Whether the ASCII build found them.
+    pub fn is_ascii_build(&self) -> bool {
+        matches!(self.found, Found::Ascii(..))
+    }
+}
+
+/// The gate: every pattern's literals, and the patterns it cannot rule
+/// out (no certain literal), grouped in sets of their own.
+#[derive(Debug, Clone)]
+struct Filter {
+    literals: AhoCorasick,
+    rest: PatternSets,
 }
 
 impl PatternSets {
@@ -47,12 +105,57 @@ impl PatternSets {
     /// fit the size limit: the whole list if it fits, else halves, and so
     /// on down to single patterns, which are then matched alone.
     pub fn build(patterns: &[Regex]) -> PatternSets {
+        let all: Vec<usize> = (0..patterns.len()).collect();
+        let mut out = PatternSets::grouped(patterns, &all);
+        out.ascii = patterns
+            .iter()
+            .map(|p| {
+                regex::bytes::RegexBuilder::new(p.as_str())
+                    .unicode(false)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        out.names = patterns
+            .iter()
+            .map(|p| {
+                p.capture_names()
+                    .enumerate()
+                    .filter_map(|(i, n)| n.map(|n| (n.into(), i)))
+                    .collect()
+            })
+            .collect();
+        let mut literals = Vec::new();
+        let mut rest = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match super::literals::required(p.as_str()) {
+                Some(set) => literals.extend(set),
+                None => rest.push(i),
+            }
+        }
+        if !literals.is_empty()
+            && let Ok(ac) = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                // A few hundred literals at most: the DFA's memory is
+                // small and its search the fastest.
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&literals)
+        {
+            out.filter = Some(Box::new(Filter {
+                literals: ac,
+                rest: PatternSets::grouped(patterns, &rest),
+            }));
+        }
+        out
+    }
+
+    /// `members` of `patterns` in sets (no prefilter).
+    fn grouped(patterns: &[Regex], members: &[usize]) -> PatternSets {
         let mut out = PatternSets {
             total: patterns.len(),
             ..PatternSets::default()
         };
-        let all: Vec<usize> = (0..patterns.len()).collect();
-        out.split(patterns, &all);
+        out.split(patterns, members);
         out
     }
 
@@ -91,6 +194,33 @@ impl PatternSets {
         if self.sets.len() + self.alone.len() > 1 {
             out.sort_unstable();
         }
+    }
+
+    /// The pattern numbers matching `text`, like [`Self::matches`], but
+    /// a line without any pattern's literal is tried only against the
+    /// patterns that have none.
+    pub fn candidates(&self, text: &str, out: &mut Vec<usize>) {
+        match &self.filter {
+            Some(f) if !f.literals.is_match(text) => f.rest.matches(text, out),
+            _ => self.matches(text, out),
+        }
+    }
+
+    /// The groups of pattern number `p` (compiled as `regex`) in `text`;
+    /// `ascii` says the text is ASCII (its ASCII build then searches).
+    pub fn captures<'t>(
+        &self,
+        p: usize,
+        regex: &Regex,
+        text: &'t str,
+        ascii: bool,
+    ) -> Option<Captures<'t, '_>> {
+        let found = match self.ascii.get(p) {
+            Some(Some(fast)) if ascii => Found::Ascii(fast.captures(text.as_bytes())?, text),
+            _ => Found::Unicode(regex.captures(text)?),
+        };
+        let names = self.names.get(p).map_or(&[][..], Vec::as_slice);
+        Some(Captures { found, names })
     }
 
     /// All patterns fit one set: one pass per line.
@@ -272,6 +402,140 @@ mod tests {
             );
             assert_eq!(fired(&mut e, &line, 3), [format!("r{i}")]);
         }
+    }
+
+    fn custom(text: &str) -> Engine {
+        let mut set = RuleSet::default();
+        set.add_texts(&[(PathBuf::from("custom.yml"), text.to_string())]);
+        assert_eq!(set.problems, vec![]);
+        Engine::new(Arc::new(set), 100)
+    }
+
+    #[test]
+    fn the_literal_gate_drops_lines_without_a_literal_and_keeps_every_spelling() {
+        let rules = "events:\n  refused:\n    match: '(?i)login refused for (?P<user>\\S+)'\n  bad:\n    match: '(?:Bad|Wrong) (?:key|token) from (?P<src>\\S+)'\nrules:\n  - rule: refused\n    condition: refused\n  - rule: bad\n    condition: bad\n";
+        // A fresh engine per line: each line opens its own detection.
+        let fires = |line: &str| fired(&mut custom(rules), line, 1);
+        // Case-insensitive: any spelling, even the long s that folds to s.
+        for line in [
+            "LOGIN REFUSED FOR a",
+            "Login Refused for b",
+            "login refu\u{17f}ed for c",
+        ] {
+            assert_eq!(fires(line), ["refused"], "{line}");
+        }
+        // Alternations: every branch.
+        for line in [
+            "Bad key from 1.1.1.1",
+            "Wrong token from 2.2.2.2",
+            "Bad token from 3.3.3.3",
+        ] {
+            assert_eq!(fires(line), ["bad"], "{line}");
+        }
+        for line in [
+            "login accepted for d",
+            "Bad thing from 4.4.4.4",
+            "Wrong keys to 5.5.5.5",
+        ] {
+            assert_eq!(fires(line), Vec::<String>::new(), "{line}");
+        }
+        let e = custom(rules);
+        // The gate is on (both patterns have literals) and a line without
+        // them reaches no set: nothing left to try.
+        let gate = e.rules().patterns.filter.as_ref();
+        assert!(gate.is_some_and(|f| f.rest.sets.is_empty() && f.rest.alone.is_empty()));
+        assert!(gate.is_some_and(|f| !f.literals.is_match("login accepted for d")));
+        assert!(gate.is_some_and(|f| f.literals.is_match("lOgIn ReFuSeD fOr x")));
+        let mut out = Vec::new();
+        e.rules()
+            .patterns
+            .candidates("login accepted for d", &mut out);
+        assert_eq!(out, Vec::<usize>::new());
+        e.rules()
+            .patterns
+            .candidates("LOGIN REFUSED FOR x", &mut out);
+        assert_eq!(out, [0]);
+    }
+
+    #[test]
+    fn the_shipped_patterns_all_have_literals_and_lose_no_match() {
+        let set = RuleSet::builtin();
+        let lines = [
+            SSHD,
+            "Dec 10 08:24:35 h sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2",
+            "Dec 10 08:24:35 h sshd-session[1]: Failed publickey for invalid user x from ::ffff:10.0.0.1 port 22 ssh2: RSA SHA256:x",
+            "Dec 10 08:24:35 h sshd[1]: Invalid user admin from 10.0.0.2 port 22",
+            "Dec 10 08:24:35 h sshd[1]: Accepted password for root from 10.0.0.3 port 22 ssh2",
+            "Dec 10 08:24:35 h sshd[1]: error: PAM: Authentication failure for root from h.example",
+            "Dec 10 08:24:35 h sudo:   bob : 3 incorrect password attempts ; TTY=pts/0",
+            "Dec 10 08:24:35 h kernel: [UFW BLOCK] IN=eth0 SRC=10.0.0.4 DST=10.0.0.5",
+            "Dec 10 08:24:35 h kernel: IPTables-Dropped: IN=eth0 SRC=10.0.0.6",
+            "Dec 10 08:24:35 h dropbear[1]: Bad password attempt for 'root' from 10.0.0.7:22",
+            "Dec 10 08:24:35 h useradd[1]: new user: name=evil, UID=0",
+            "Dec 10 08:24:35 h cron[1]: (root) CMD (true)",
+        ];
+        let mut matched = Vec::new();
+        let mut candidates = Vec::new();
+        let mut seen = 0;
+        for line in lines {
+            set.patterns.matches(line, &mut matched);
+            set.patterns.candidates(line, &mut candidates);
+            assert!(
+                matched.iter().all(|p| candidates.contains(p)),
+                "{line}: {matched:?} not all in {candidates:?}"
+            );
+            seen += matched.len();
+        }
+        assert!(seen >= 10, "the sample lines match: {seen}");
+        // The ASCII builds find the same groups as the Unicode ones.
+        let flat: Vec<&Regex> = set.events.iter().flat_map(|e| &e.patterns).collect();
+        for line in lines {
+            for (p, regex) in flat.iter().enumerate() {
+                let unicode = regex.captures(line);
+                let ascii = set.patterns.captures(p, regex, line, true);
+                assert!(ascii.as_ref().is_none_or(Captures::is_ascii_build));
+                assert_eq!(unicode.is_some(), ascii.is_some(), "{p}: {line}");
+                if let (Some(u), Some(a)) = (unicode, ascii) {
+                    for name in regex.capture_names().flatten() {
+                        assert_eq!(
+                            u.name(name).map(|m| m.as_str()),
+                            a.name(name),
+                            "{name}: {line}"
+                        );
+                    }
+                }
+            }
+        }
+
+        let rest =
+            set.patterns.filter.as_ref().map(|f| {
+                f.rest.sets.iter().map(|(_, m)| m.len()).sum::<usize>() + f.rest.alone.len()
+            });
+        assert_eq!(rest, Some(0), "every shipped pattern has literals");
+    }
+
+    #[test]
+    fn a_line_with_unicode_is_searched_by_the_unicode_build() {
+        let e = custom(
+            "events:\n  who:\n    match: 'user (?P<user>\\w+) from (?P<src>\\S+)'\nrules:\n  - rule: who\n    condition: who\n",
+        );
+        let p = &e.rules().patterns;
+        let regex = &e.rules().events[0].patterns[0];
+        // `\w` takes the accented letters on a non-ASCII line.
+        let line = "user jos\u{e9}\u{e9} from 10.0.0.1";
+        let caps = p.captures(0, regex, line, line.is_ascii());
+        assert!(caps.as_ref().is_some_and(|c| !c.is_ascii_build()));
+        assert_eq!(caps.and_then(|c| c.name("user")), Some("jos\u{e9}\u{e9}"));
+        let caps = p.captures(0, regex, "user jose from 10.0.0.1", true);
+        assert!(caps.as_ref().is_some_and(Captures::is_ascii_build));
+        assert_eq!(caps.and_then(|c| c.name("src")), Some("10.0.0.1"));
+        // A pattern that needs Unicode has no ASCII build.
+        let e = custom(
+            "events:\n  greek:\n    match: '(?P<w>\\p{Greek}+)|x'\nrules:\n  - rule: greek\n    condition: greek\n",
+        );
+        let regex = &e.rules().events[0].patterns[0];
+        let caps = e.rules().patterns.captures(0, regex, "x", true);
+        assert!(caps.is_some_and(|c| !c.is_ascii_build()));
     }
 
     #[test]
