@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::Env;
 use common::pty::{Console, find_id, path_str};
 
