@@ -104,13 +104,13 @@ fn evidence_review_and_report_from_the_console() {
     c.key_enter();
     c.wait_text("Incident statement (");
     c.type_text("Web shell uploaded through a CMS plugin");
-    c.key_enter();
+    c.send(b"\x13"); // Ctrl-S: review texts take several lines
     c.wait_text("review saved");
     c.type_text("j");
     c.key_enter();
     c.wait_text("Why 1 (");
     c.type_text("The plugin was two years out of date");
-    c.key_enter();
+    c.send(b"\x13"); // Ctrl-S
     c.wait_for("the why", Duration::from_secs(10), |s| {
         s.contains("Why 1:") && s.contains("two years out of date")
     });

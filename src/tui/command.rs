@@ -135,6 +135,9 @@ pub enum Context {
     Messages,
     /// A dialog of fields (evidence, review, report, closing gate).
     Fields,
+    /// A text of several lines in a dialog (summary, reason, review text):
+    /// Enter is a newline, so saving is Ctrl-S.
+    Lines,
     /// The composer's template and audience picker.
     ComposePick,
     /// Keys shared by the composer's editor and its preview and diff.
@@ -173,6 +176,7 @@ impl Context {
                 | Context::TextDialog
                 | Context::AssignDialog
                 | Context::Fields
+                | Context::Lines
                 | Context::ComposeEdit
                 | Context::ConflictMerge
         )
@@ -203,6 +207,7 @@ impl Context {
             Context::Metrics => "Metrics",
             Context::Messages => "Messages sent",
             Context::Fields => "Dialog",
+            Context::Lines => "Text of several lines",
             Context::ComposePick => "Message: template and audience",
             Context::Compose => "Message",
             Context::ComposeEdit => "Message editor",
@@ -233,6 +238,14 @@ impl Context {
                     "delete to the line's end / the word before (one undo brings it back)",
                 ),
                 ("(wrap)", "long lines wrap on screen at word boundaries"),
+            ],
+            Context::Lines => &[
+                ("typing", "inserts text; Enter starts a new line"),
+                ("↑/↓", "up / down a line of the text"),
+                ("←/→", "move; Home/End too"),
+                ("Backspace/Del", "delete a character"),
+                ("(paste)", "newlines are kept"),
+                ("(wrap)", "long lines wrap; the box scrolls with the cursor"),
             ],
             _ => &[],
         }

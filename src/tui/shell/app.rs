@@ -117,6 +117,7 @@ impl App {
         }
         match &self.modal {
             Some(Modal::Help { .. }) => return Context::Help,
+            Some(Modal::Fields(f)) if f.focused_is_lines() => return Context::Lines,
             Some(Modal::Fields(_)) => return Context::Fields,
             None => {}
         }

@@ -214,6 +214,13 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::Fields, &[code(KeyCode::Left)], C::ChoicePrev, "previous choice (in text: cursor left)"),
     bind(X::Fields, &[code(KeyCode::Enter)], C::Submit, "save"),
     bind(X::Fields, &[code(KeyCode::Esc)], C::Cancel, "close (long texts are kept as a draft)"),
+    // A text of several lines in a dialog (Enter is a newline there)
+    bind(X::Lines, &[ctrl('s')], C::Submit, "save"),
+    bind(X::Lines, &[code(KeyCode::Tab)], C::NextField, "next field"),
+    bind(X::Lines, &[code(KeyCode::BackTab)], C::PrevField, "previous field"),
+    bind(X::Lines, &[ctrl('z'), ctrl('u')], C::Undo, "undo"),
+    bind(X::Lines, &[ctrl('y'), ctrl('r')], C::Redo, "redo"),
+    bind(X::Lines, &[code(KeyCode::Esc)], C::Cancel, "close (kept as a draft)"),
     // Questions
     bind(X::Confirm, &[k('y')], C::ConfirmYes, "yes"),
     bind(X::Confirm, &[k('n'), code(KeyCode::Esc)], C::ConfirmNo, "no"),
@@ -385,6 +392,7 @@ mod tests {
             X::Metrics,
             X::Messages,
             X::Fields,
+            X::Lines,
             X::ComposePick,
             X::ComposeEdit,
             X::ComposeView,
@@ -414,6 +422,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn in_a_text_of_several_lines_enter_types_and_ctrl_s_saves() {
+        let enter = KeyEvent::from(KeyCode::Enter);
+        let ctrl_s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert!(Context::Lines.takes_text());
+        assert_eq!(lookup(Context::Lines, &enter), None, "Enter is a newline");
+        assert_eq!(lookup(Context::Lines, &ctrl_s), Some(Command::Submit));
+        assert_eq!(lookup(Context::Fields, &enter), Some(Command::Submit));
+        let esc = KeyEvent::from(KeyCode::Esc);
+        assert_eq!(lookup(Context::Lines, &esc), Some(Command::Cancel));
+        assert_eq!(lookup(Context::Lines, &key('q')), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::state::*;
 use crate::domain::IncidentId;
 use crate::tui::command::Command;
 use crate::tui::kit::cursor::cycle;
+use crate::tui::kit::fields::lines::Lines;
 use crate::tui::kit::input::LineInput;
 
 impl FieldsDialog {
@@ -18,7 +19,7 @@ impl FieldsDialog {
     ) -> FieldsDialog {
         let focus = fields
             .iter()
-            .position(|f| matches!(f.value, FieldValue::Text(_)))
+            .position(|f| matches!(f.value, FieldValue::Text(_) | FieldValue::Lines(_)))
             .unwrap_or(0);
         FieldsDialog {
             purpose: Tag(Box::new(purpose)),
@@ -82,7 +83,19 @@ impl FieldsDialog {
                         };
                         input.handle_key(crossterm::event::KeyEvent::from(code));
                     }
-                    None => {}
+                    Some(FieldValue::Lines(_)) | None => {}
+                }
+            }
+            Command::Undo | Command::Redo => {
+                if let Some(FieldValue::Lines(l)) =
+                    self.fields.get_mut(self.focus).map(|f| &mut f.value)
+                {
+                    let changed = if cmd == Command::Undo {
+                        l.undo()
+                    } else {
+                        l.redo()
+                    };
+                    self.dirty |= changed;
                 }
             }
             _ => return false,
@@ -92,10 +105,29 @@ impl FieldsDialog {
 
     /// The text of field `i` ("" for a choice or a missing field).
     pub fn text(&self, i: usize) -> &str {
+        self.fields.get(i).and_then(Field::typed).unwrap_or("")
+    }
+
+    /// A typed key for the focused text field (one line or several);
+    /// whether the text changed. A change clears the last error.
+    pub fn key(&mut self, key: crossterm::event::KeyEvent) -> bool {
+        let changed = match self.fields.get_mut(self.focus).map(|f| &mut f.value) {
+            Some(FieldValue::Text(input)) => input.handle_key(key),
+            Some(FieldValue::Lines(l)) => l.key(key),
+            _ => false,
+        };
+        if changed {
+            self.dirty = true;
+            self.error = None;
+        }
+        changed
+    }
+
+    /// The focus is on a text of several lines (Enter is a newline there).
+    pub fn focused_is_lines(&self) -> bool {
         self.fields
-            .get(i)
-            .and_then(Field::input)
-            .map_or("", LineInput::text)
+            .get(self.focus)
+            .is_some_and(|f| matches!(f.value, FieldValue::Lines(_)))
     }
 
     /// The option chosen in field `i` (0 for a text or missing field).
@@ -126,8 +158,8 @@ impl FieldsDialog {
     pub fn is_blank(&self) -> bool {
         self.fields
             .iter()
-            .filter_map(Field::input)
-            .all(LineInput::is_blank)
+            .filter_map(Field::typed)
+            .all(|t| t.trim().is_empty())
     }
 
     /// A draft: every field's text or choice, by position.
@@ -137,6 +169,7 @@ impl FieldsDialog {
             .iter()
             .map(|f| match &f.value {
                 FieldValue::Text(i) => serde_json::Value::String(i.text().to_string()),
+                FieldValue::Lines(l) => serde_json::Value::String(l.text().to_string()),
                 FieldValue::Choice { selected, .. } => serde_json::json!(selected),
             })
             .collect();
@@ -152,6 +185,7 @@ impl FieldsDialog {
         for (f, v) in self.fields.iter_mut().zip(values) {
             match (&mut f.value, v) {
                 (FieldValue::Text(i), serde_json::Value::String(s)) => *i = LineInput::new(s),
+                (FieldValue::Lines(l), serde_json::Value::String(s)) => *l = Lines::new(s),
                 (FieldValue::Choice { options, selected }, v) => {
                     if let Some(n) = v.as_u64().and_then(|n| usize::try_from(n).ok())
                         && n < options.len()
@@ -218,6 +252,45 @@ mod tests {
         let mut f = e.clone();
         f.restore("{not json");
         assert_eq!(f.text(1), "x.md");
+    }
+
+    #[test]
+    fn a_lines_field_types_newlines_and_its_draft_keeps_them() {
+        use crossterm::event::{KeyCode, KeyEvent};
+        let mut d = FieldsDialog::new(
+            Tag,
+            IncidentId::new(2026, 1),
+            "t",
+            vec![Field::text("One", "", ""), Field::lines("Many", "", "")],
+        );
+        assert!(!d.focused_is_lines());
+        assert!(d.key(KeyEvent::from(KeyCode::Char('a'))));
+        assert!(
+            !d.key(KeyEvent::from(KeyCode::Enter)),
+            "a one-line field has no newline"
+        );
+        d.navigate(Command::NextField);
+        assert!(d.focused_is_lines());
+        for k in [KeyCode::Char('x'), KeyCode::Enter, KeyCode::Char('y')] {
+            assert!(d.key(KeyEvent::from(k)));
+        }
+        assert_eq!(d.text(1), "x\ny");
+        assert!(d.dirty);
+        paste(&mut d, "\r\nz");
+        assert_eq!(d.text(1), "x\ny\nz");
+        d.navigate(Command::Undo);
+        assert_eq!(d.text(1), "x\ny", "the paste is one undo step");
+        let body = d.to_draft();
+        let mut e = FieldsDialog::new(
+            Tag,
+            IncidentId::new(2026, 1),
+            "t",
+            vec![Field::text("One", "", ""), Field::lines("Many", "", "")],
+        );
+        e.restore(&body);
+        assert_eq!(e.text(0), "a");
+        assert_eq!(e.text(1), "x\ny");
+        assert!(!e.is_blank());
     }
 
     #[test]

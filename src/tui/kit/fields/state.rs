@@ -5,12 +5,15 @@ use std::fmt::Debug;
 
 use crate::domain::IncidentId;
 use crate::tui::effect::Effect;
+use crate::tui::kit::fields::lines::Lines;
 use crate::tui::kit::input::LineInput;
 
 /// What a field holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldValue {
     Text(LineInput),
+    /// Text of several lines: Enter is a newline, Ctrl-S saves.
+    Lines(Lines),
     /// One of a few options, chosen with ←/→ (or a typed initial).
     Choice {
         options: Vec<String>,
@@ -38,6 +41,16 @@ impl Field {
         }
     }
 
+    /// A text of several lines (a summary, a reason, a review text).
+    pub fn lines(label: &str, value: &str, hint: &str) -> Field {
+        Field {
+            label: label.to_string(),
+            value: FieldValue::Lines(Lines::new(value)),
+            hint: hint.to_string(),
+            multiline: true,
+        }
+    }
+
     pub fn choice(label: &str, options: &[&str], selected: usize) -> Field {
         Field {
             label: label.to_string(),
@@ -53,6 +66,15 @@ impl Field {
     pub fn input(&self) -> Option<&LineInput> {
         match &self.value {
             FieldValue::Text(i) => Some(i),
+            FieldValue::Lines(_) | FieldValue::Choice { .. } => None,
+        }
+    }
+
+    /// The text typed, one line or several (None for a choice).
+    pub fn typed(&self) -> Option<&str> {
+        match &self.value {
+            FieldValue::Text(i) => Some(i.text()),
+            FieldValue::Lines(l) => Some(l.text()),
             FieldValue::Choice { .. } => None,
         }
     }
@@ -177,6 +199,15 @@ pub fn paste(d: &mut FieldsDialog, text: &str) {
             "the paste was cut at {} KiB; for more, use `warroom evidence add --excerpt-file`",
             MAX_PASTE / 1024
         ));
+    }
+    if let Some(FieldValue::Lines(l)) = d.fields.get_mut(d.focus).map(|f| &mut f.value) {
+        if l.paste(text) {
+            d.error = Some(format!(
+                "the paste was cut at {} characters",
+                crate::tui::kit::editor::MAX_CHARS
+            ));
+        }
+        return;
     }
     let multiline = d.focused_is_multiline();
     if let Some(input) = d.focused_input() {

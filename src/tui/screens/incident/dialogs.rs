@@ -13,6 +13,7 @@ use crate::store::IncidentPatch;
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::kit::cursor::{move_cursor, step_in};
+use crate::tui::kit::fields::lines::Lines;
 use crate::tui::kit::input::LineInput;
 use crate::tui::screens::ctx::{Ctx, Outcome};
 use crate::tui::screens::incident::state::{
@@ -48,6 +49,17 @@ pub fn command(s: &mut IncidentState, d: IncidentDialog, cmd: Command, ctx: &Ctx
             },
             // Kept as a draft unless nothing was typed.
             Command::Cancel => out.effects.extend(autosave(&mut t)),
+            Command::Undo | Command::Redo => {
+                if let Some(l) = t.lines.as_mut() {
+                    let changed = if cmd == Command::Undo {
+                        l.undo()
+                    } else {
+                        l.redo()
+                    };
+                    t.dirty |= changed;
+                }
+                s.dialog = Some(IncidentDialog::Text(t));
+            }
             _ => s.dialog = Some(IncidentDialog::Text(t)),
         },
         IncidentDialog::Assign(a) => assign_command(s, a, cmd, ctx, &mut out),
@@ -169,6 +181,7 @@ fn assign(s: &mut IncidentState, a: &AssignDialog, person: String, ctx: &Ctx, ou
 /// The text the open dialog types into, if it has one.
 pub fn input_of(d: &mut IncidentDialog) -> Option<&mut LineInput> {
     match d {
+        IncidentDialog::Text(t) if t.lines.is_some() => None,
         IncidentDialog::Text(t) => Some(&mut t.input),
         IncidentDialog::Assign(a) => Some(&mut a.input),
         IncidentDialog::Picker(_) => None,
@@ -200,10 +213,10 @@ pub fn autosave(t: &mut TextDialog) -> Option<Effect> {
     }
     t.dirty = false;
     let key = t.draft_key();
-    Some(if t.input.is_blank() {
+    Some(if t.is_blank() {
         Effect::DeleteDraft { key }
     } else {
-        let body = serde_json::json!({ "text": t.input.text() }).to_string();
+        let body = serde_json::json!({ "text": t.text() }).to_string();
         Effect::SaveDraft { key, body }
     })
 }
@@ -274,7 +287,7 @@ fn submit_text(
     ctx: &Ctx,
     out: &mut Outcome,
 ) -> Result<(), String> {
-    let text = t.input.text().trim().to_string();
+    let text = t.text().trim().to_string();
     let id = t.id.clone();
     let detail = s.detail.as_mut();
     let patch = match &t.kind {
@@ -342,10 +355,12 @@ fn submit_text(
 
 /// A text dialog, continuing a saved draft of the same edit if there is one.
 pub fn text_dialog(ctx: &Ctx, id: IncidentId, kind: TextKind, current: &str) -> TextDialog {
+    let lines = TextDialog::takes_lines(&kind);
     let mut d = TextDialog {
         kind,
         id,
         input: LineInput::new(current),
+        lines: lines.then(|| Lines::new(current)),
         error: None,
         dirty: false,
         restored: false,
@@ -354,6 +369,7 @@ pub fn text_dialog(ctx: &Ctx, id: IncidentId, kind: TextKind, current: &str) -> 
         let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
         if let Some(text) = v.get("text").and_then(|t| t.as_str()) {
             d.input = LineInput::new(text);
+            d.lines = lines.then(|| Lines::new(text));
             d.restored = true;
         }
     }

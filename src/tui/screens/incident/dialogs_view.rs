@@ -7,6 +7,8 @@ use ratatui::text::{Line, Span};
 
 use crate::domain::{Severity, Status};
 use crate::text::display_safe;
+use crate::tui::kit::fields::lines::{Lines, ROWS};
+use crate::tui::kit::fields::view::lines_rows;
 use crate::tui::kit::layout::{centered, frame_box, input_line};
 use crate::tui::kit::theme::Theme;
 use crate::tui::screens::ctx::Ctx;
@@ -84,6 +86,9 @@ fn text(d: &TextDialog, ctx: &Ctx, frame: &mut Frame, body: Rect) {
     } else {
         lines.push(Line::from(""));
     }
+    if let Some(l) = &d.lines {
+        return text_lines(d, l, lines, ctx, frame, body);
+    }
     let mut input = vec![Span::raw(" ")];
     input.extend(input_line(&d.input, area.width.saturating_sub(4), true).spans);
     lines.push(Line::from(input));
@@ -96,6 +101,43 @@ fn text(d: &TextDialog, ctx: &Ctx, frame: &mut Frame, body: Rect) {
         t.dim(),
     ));
     frame_box(frame, area, format!(" {} ", d.heading()), lines);
+}
+
+/// A text of several lines (summary, not-applicable reason): a box of
+/// rows scrolling with the cursor; Enter is a newline, Ctrl-S saves.
+fn text_lines(
+    d: &TextDialog,
+    l: &Lines,
+    mut lines: Vec<Line<'static>>,
+    ctx: &Ctx,
+    frame: &mut Frame,
+    body: Rect,
+) {
+    let t = Theme::new(ctx.no_color);
+    let width = body.width.min(76);
+    let rows = lines_rows(l, width.saturating_sub(6), true);
+    for i in 0..usize::from(ROWS) {
+        let mut row = vec![Span::styled(" │ ", t.dim())];
+        row.extend(rows.get(i).cloned().unwrap_or_default());
+        lines.push(Line::from(row));
+    }
+    match &d.error {
+        Some(e) => lines.push(Line::styled(format!(" ✗ {}", display_safe(e)), t.error())),
+        None => lines.push(Line::from("")),
+    }
+    lines.push(Line::styled(
+        " Ctrl-S save · Enter new line · Esc close (kept as a draft)",
+        t.dim(),
+    ));
+    let h = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    frame_box(
+        frame,
+        centered(body, width, h),
+        format!(" {} ", d.heading()),
+        lines,
+    );
 }
 
 fn assign(s: &IncidentState, a: &AssignDialog, ctx: &Ctx, frame: &mut Frame, body: Rect) {

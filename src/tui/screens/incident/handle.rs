@@ -43,6 +43,7 @@ impl Screen for IncidentState {
     fn context(&self) -> Context {
         match (&self.dialog, self.pane) {
             (Some(IncidentDialog::Picker(_)), _) => Context::Picker,
+            (Some(IncidentDialog::Text(t)), _) if t.lines.is_some() => Context::Lines,
             (Some(IncidentDialog::Text(_)), _) => Context::TextDialog,
             (Some(IncidentDialog::Assign(a)), _) if a.ask_add.is_some() => Context::AssignAsk,
             (Some(IncidentDialog::Assign(_)), _) => Context::AssignDialog,
@@ -64,6 +65,14 @@ impl Screen for IncidentState {
     }
 
     fn input(&mut self, key: KeyEvent, ctx: &Ctx) -> Outcome {
+        if let Some(IncidentDialog::Text(t)) = &mut self.dialog
+            && let Some(l) = t.lines.as_mut()
+        {
+            if l.key(key) {
+                dialogs::text_changed(self, ctx);
+            }
+            return Outcome::stay();
+        }
         if let Some(input) = self.dialog.as_mut().and_then(dialogs::input_of)
             && input.handle_key(key)
         {
@@ -73,6 +82,17 @@ impl Screen for IncidentState {
     }
 
     fn paste(&mut self, text: &str, ctx: &Ctx) -> Outcome {
+        // A text of several lines keeps the newlines.
+        if let Some(IncidentDialog::Text(t)) = &mut self.dialog
+            && let Some(l) = t.lines.as_mut()
+        {
+            if l.paste(text) {
+                t.error = Some("the paste was cut: the text is at its longest".into());
+            } else {
+                dialogs::text_changed(self, ctx);
+            }
+            return Outcome::stay();
+        }
         // One-line fields: newlines become spaces; display_safe shows the rest.
         let text = text.replace(['\r', '\n'], " ");
         if let Some(input) = self.dialog.as_mut().and_then(dialogs::input_of) {
@@ -91,7 +111,7 @@ impl Screen for IncidentState {
     }
 
     fn unsaved(&self) -> bool {
-        matches!(&self.dialog, Some(IncidentDialog::Text(t)) if !t.input.is_blank() && t.dirty)
+        matches!(&self.dialog, Some(IncidentDialog::Text(t)) if !t.is_blank() && t.dirty)
     }
 }
 

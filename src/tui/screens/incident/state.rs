@@ -5,6 +5,7 @@ use crate::domain::roles::Role;
 use crate::domain::{IncidentId, Severity, Status};
 use crate::store::IncidentDetail;
 use crate::tui::kit::cursor::step_in;
+use crate::tui::kit::fields::lines::Lines;
 use crate::tui::kit::input::LineInput;
 
 /// How many timeline events the incident view loads.
@@ -77,7 +78,8 @@ pub struct IncidentState {
 pub enum IncidentDialog {
     /// Severity or status.
     Picker(Picker),
-    /// One line of text: title, summary, note, N/A or downgrade reason.
+    /// A text: title, note or downgrade reason (one line), summary or
+    /// N/A reason (several lines).
     Text(TextDialog),
     Assign(AssignDialog),
 }
@@ -155,13 +157,34 @@ pub enum TextKind {
 pub struct TextDialog {
     pub kind: TextKind,
     pub id: IncidentId,
+    /// The text of a one-line edit (title, note, downgrade reason).
     pub input: LineInput,
+    /// The text when it takes several lines (summary, not-applicable
+    /// reason); then `input` is unused.
+    pub lines: Option<Lines>,
     pub error: Option<String>,
     pub dirty: bool,
     pub restored: bool,
 }
 
 impl TextDialog {
+    /// Whether `kind` is written over several lines.
+    pub fn takes_lines(kind: &TextKind) -> bool {
+        matches!(kind, TextKind::Summary | TextKind::NotApplicable { .. })
+    }
+
+    /// The text typed, one line or several.
+    pub fn text(&self) -> &str {
+        match &self.lines {
+            Some(l) => l.text(),
+            None => self.input.text(),
+        }
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.text().trim().is_empty()
+    }
+
     pub fn draft_key(&self) -> String {
         match &self.kind {
             TextKind::Title => format!("edit:{}:title", self.id),

@@ -93,7 +93,7 @@ fn command(state: &mut ReviewState, cmd: Command, ctx: &Ctx) -> Outcome {
                     ReviewAsk::ReviewText { field },
                     id.clone(),
                     &format!("{} ({id})", field.label()),
-                    vec![Field::text(&field.label(), &current, hint(field))],
+                    vec![Field::lines(&field.label(), &current, hint(field))],
                 )
                 .with_note(vec![note(field).into()])
                 .with_draft(draft_key(&id, &field.key()), ctx.drafts);

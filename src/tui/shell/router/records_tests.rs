@@ -300,14 +300,13 @@ fn the_five_whys_are_edited_one_field_at_a_time() {
     assert_eq!(review::rows(&r).len(), 1 + 2 + 4 + 1);
     // Emptying a why removes it.
     cmd(&mut app, Command::Edit);
-    update(
-        &mut app,
-        Action::Input(KeyEvent::new(
-            KeyCode::Char('u'),
-            crossterm::event::KeyModifiers::CONTROL,
-        )),
-        now(),
-    );
+    for _ in "plugin unpatched".chars() {
+        update(
+            &mut app,
+            Action::Input(KeyEvent::from(KeyCode::Backspace)),
+            now(),
+        );
+    }
     let fx = cmd(&mut app, Command::Submit);
     assert_eq!(patch_of(&fx).whys, Some(vec![]));
     // "No action" (the last row): empty clears it, text sets it.
@@ -326,6 +325,49 @@ fn the_five_whys_are_edited_one_field_at_a_time() {
         Some(Some("one-off misconfiguration, fixed".into()))
     );
     let _ = id;
+}
+
+/// A key as the console resolves it: through the keymap where the focus is.
+fn press(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    match crate::tui::action::resolve(app.focus(), key) {
+        Some(a) => update(app, a, now()),
+        None => Vec::new(),
+    }
+}
+
+#[test]
+fn a_review_text_takes_several_lines_enter_a_newline_ctrl_s_saves() {
+    let (mut app, _store, id, _dir) = review_app();
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Down); // Root cause
+    cmd(&mut app, Command::Edit);
+    assert_eq!(app.focus(), Context::Lines);
+    typed(&mut app, "no limit");
+    assert!(press(&mut app, KeyEvent::from(KeyCode::Enter)).is_empty());
+    typed(&mut app, "no alert");
+    assert_eq!(
+        dialog(&app).text(0),
+        "no limit\nno alert",
+        "Enter made a line"
+    );
+    // Esc keeps the draft, newlines and all; it comes back whole.
+    let fx = press(&mut app, KeyEvent::from(KeyCode::Esc));
+    let key = format!("review:{id}:root-cause");
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::SaveDraft { key: k, body } if *k == key && body.contains("no limit\\nno alert"))
+    ));
+    assert!(app.modal.is_none());
+    cmd(&mut app, Command::Edit);
+    assert_eq!(dialog(&app).text(0), "no limit\nno alert");
+    typed(&mut app, ".");
+    let ctrl_s = KeyEvent::new(KeyCode::Char('s'), crossterm::event::KeyModifiers::CONTROL);
+    let fx = press(&mut app, ctrl_s);
+    assert_eq!(
+        patch_of(&fx).root_cause.as_deref(),
+        Some("no limit\nno alert."),
+        "Ctrl-S saved the text with its newline"
+    );
+    assert!(app.modal.is_none());
 }
 
 #[test]

@@ -22,12 +22,7 @@ pub(super) fn input(
         {
             return;
         }
-        if let Some(input) = d.focused_input()
-            && input.handle_key(key)
-        {
-            d.dirty = true;
-            d.error = None;
-        }
+        d.key(key);
         return;
     }
     if app.modal.is_some() {
