@@ -164,6 +164,8 @@ pub enum Context {
     ConflictHandover,
     /// Merging the two texts by hand (typing).
     ConflictMerge,
+    /// Merging a text of several lines by hand (Enter is a new line).
+    ConflictMergeLines,
 }
 
 impl Context {
@@ -179,6 +181,7 @@ impl Context {
                 | Context::Lines
                 | Context::ComposeEdit
                 | Context::ConflictMerge
+                | Context::ConflictMergeLines
         )
     }
 
@@ -217,6 +220,7 @@ impl Context {
             Context::Conflict | Context::ConflictPick => "Changed meanwhile by someone else",
             Context::ConflictHandover => "Role handed over meanwhile",
             Context::ConflictMerge => "Merging by hand",
+            Context::ConflictMergeLines => "Merging a text of several lines by hand",
         }
     }
 
@@ -239,7 +243,7 @@ impl Context {
                 ),
                 ("(wrap)", "long lines wrap on screen at word boundaries"),
             ],
-            Context::Lines => &[
+            Context::Lines | Context::ConflictMergeLines => &[
                 ("typing", "inserts text; Enter starts a new line"),
                 ("↑/↓", "up / down a line of the text"),
                 ("←/→", "move; Home/End too"),

@@ -73,11 +73,14 @@ pub fn input(app: &mut App, key: KeyEvent) -> bool {
     if let Some(input) = d.input_mut() {
         input.handle_key(key);
         d.error = None;
+    } else if let Some(lines) = d.lines_mut() {
+        lines.key(key);
+        d.error = None;
     }
     true
 }
 
-/// Pasted text while a conflict is shown (one line: newlines as spaces).
+/// Pasted text while a conflict is shown (a title's newlines as spaces).
 pub fn paste(app: &mut App, text: &str) -> bool {
     if app.confirm_quit {
         return false;
@@ -87,6 +90,8 @@ pub fn paste(app: &mut App, text: &str) -> bool {
     };
     if let Some(input) = d.input_mut() {
         input.insert_str(&text.replace(['\r', '\n'], " "));
+    } else if let Some(lines) = d.lines_mut() {
+        lines.paste(text);
     }
     true
 }

@@ -278,6 +278,10 @@ pub static KEYMAP: &[Binding] = &[
     bind(X::ConflictHandover, &[k('t'), code(KeyCode::Esc)], C::TakeTheirs, "no, leave it with the new holder"),
     bind(X::ConflictMerge, &[code(KeyCode::Enter)], C::Submit, "save the merged text (over theirs)"),
     bind(X::ConflictMerge, &[code(KeyCode::Esc)], C::Cancel, "back to keep / take / merge"),
+    bind(X::ConflictMergeLines, &[ctrl('s')], C::Submit, "save the merged text (over theirs)"),
+    bind(X::ConflictMergeLines, &[ctrl('z'), ctrl('u')], C::Undo, "undo"),
+    bind(X::ConflictMergeLines, &[ctrl('y'), ctrl('r')], C::Redo, "redo"),
+    bind(X::ConflictMergeLines, &[code(KeyCode::Esc)], C::Cancel, "back to keep / take / merge"),
     // Help
     bind(X::Help, &[code(KeyCode::Esc), k('?'), k('q')], C::Back, "close help"),
     bind(X::Help, &[k('k'), code(KeyCode::Up)], C::Up, "scroll up"),
@@ -405,6 +409,7 @@ mod tests {
             X::ConflictPick,
             X::ConflictHandover,
             X::ConflictMerge,
+            X::ConflictMergeLines,
         ] {
             let mut seen: Vec<Key> = Vec::new();
             for ctx in chain(focus) {

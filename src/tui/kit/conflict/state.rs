@@ -5,6 +5,7 @@ use crate::domain::version::{Conflict, Version};
 use crate::store::ReviewPatch;
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
+use crate::tui::kit::fields::lines::Lines;
 use crate::tui::kit::input::LineInput;
 use crate::tui::records::RecordsEffect;
 
@@ -14,8 +15,10 @@ pub struct ConflictDialog {
     pub conflict: Conflict,
     /// My edit as it was asked for (not based).
     pub mine: Effect,
-    /// While merging by hand: the text, prefilled with mine.
+    /// While merging a title by hand: the text, prefilled with mine.
     pub merge: Option<LineInput>,
+    /// While merging a text of several lines (summary, review texts).
+    pub merge_lines: Option<Lines>,
     pub error: Option<String>,
 }
 
@@ -36,6 +39,7 @@ impl ConflictDialog {
             conflict,
             mine,
             merge: None,
+            merge_lines: None,
             error: None,
         }
     }
@@ -69,6 +73,8 @@ impl ConflictDialog {
     pub fn context(&self) -> Context {
         if self.merge.is_some() {
             Context::ConflictMerge
+        } else if self.merge_lines.is_some() {
+            Context::ConflictMergeLines
         } else if self.is_handover() {
             Context::ConflictHandover
         } else if self.my_text().is_some() {
@@ -83,9 +89,18 @@ impl ConflictDialog {
         self.merge.as_mut()
     }
 
+    /// The merge text of several lines while merging one.
+    pub fn lines_mut(&mut self) -> Option<&mut Lines> {
+        self.merge_lines.as_mut()
+    }
+
+    pub fn merging(&self) -> bool {
+        self.merge.is_some() || self.merge_lines.is_some()
+    }
+
     /// What `cmd` does.
     pub fn command(&mut self, cmd: Command) -> Choice {
-        if self.merge.is_some() {
+        if self.merging() {
             return self.merge_command(cmd);
         }
         match cmd {
@@ -95,8 +110,13 @@ impl ConflictDialog {
             Command::TakeTheirs => Choice::TakeTheirs,
             Command::MergeByHand => {
                 match self.my_text() {
-                    Some(text) => {
+                    // A title is one line; the others may have several.
+                    Some(text) if self.conflict.field == "title" => {
                         self.merge = Some(LineInput::new(text));
+                        self.error = None;
+                    }
+                    Some(text) => {
+                        self.merge_lines = Some(Lines::new(text));
                         self.error = None;
                     }
                     None => {
@@ -115,12 +135,12 @@ impl ConflictDialog {
     fn merge_command(&mut self, cmd: Command) -> Choice {
         match cmd {
             Command::Submit => {
-                let text = self
-                    .merge
-                    .as_ref()
-                    .map_or("", |i| i.text())
-                    .trim()
-                    .to_string();
+                let text = match (&self.merge, &self.merge_lines) {
+                    (Some(i), _) => i.text(),
+                    (None, Some(l)) => l.text(),
+                    (None, None) => "",
+                };
+                let text = text.trim().to_string();
                 match self.with_text(text) {
                     Ok(e) => Choice::Send(Effect::based(self.theirs_version(), e)),
                     Err(e) => {
@@ -131,7 +151,20 @@ impl ConflictDialog {
             }
             Command::Cancel => {
                 self.merge = None;
+                self.merge_lines = None;
                 self.error = None;
+                Choice::Stay
+            }
+            Command::Undo => {
+                if let Some(l) = self.merge_lines.as_mut() {
+                    l.undo();
+                }
+                Choice::Stay
+            }
+            Command::Redo => {
+                if let Some(l) = self.merge_lines.as_mut() {
+                    l.redo();
+                }
                 Choice::Stay
             }
             _ => Choice::Stay,

@@ -232,9 +232,11 @@ fn a_review_text_is_merged_by_hand_and_keeps_its_draft_key() {
     );
     assert_eq!(d.context(), Context::Conflict);
     d.command(Command::MergeByHand);
-    let input = d.input_mut().expect("merging");
+    // Review texts may have several lines: merged in the editor for them.
+    assert_eq!(d.context(), Context::ConflictMergeLines);
+    let input = d.lines_mut().expect("merging");
     assert_eq!(input.text(), "a full disk");
-    input.insert_str(" after an expired certificate");
+    input.paste(" after an expired certificate");
     let Choice::Send(Effect::Based { base, effect }) = d.command(Command::Submit) else {
         panic!("the merge is sent");
     };
@@ -250,4 +252,54 @@ fn a_review_text_is_merged_by_hand_and_keeps_its_draft_key() {
         Some("a full disk after an expired certificate")
     );
     assert_eq!(draft.as_deref(), Some("review-draft"));
+}
+
+#[test]
+fn a_summary_is_merged_in_an_editor_of_several_lines_and_keeps_its_newlines() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mine = Effect::Update(
+        id(),
+        Box::new(IncidentPatch {
+            summary: Some("Egress seen.\nBlocked at fw-2.".into()),
+            ..IncidentPatch::default()
+        }),
+    );
+    let mut d = ConflictDialog::new(
+        conflict(
+            "summary",
+            "summary",
+            "Egress seen.",
+            "Egress seen.",
+            "alice",
+        ),
+        mine,
+    );
+    assert!(matches!(d.command(Command::MergeByHand), Choice::Stay));
+    assert_eq!(d.context(), Context::ConflictMergeLines);
+    let lines = d.lines_mut().expect("an editor of several lines");
+    assert_eq!(lines.text(), "Egress seen.\nBlocked at fw-2.");
+    // Enter is a new line here, not a save.
+    lines.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    for c in "Owner told.".chars() {
+        lines.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    let drawn = text(&super::view::lines(&d, &Theme::new(true), 60));
+    assert!(drawn.contains("Owner told."), "{drawn}");
+    match d.command(Command::Submit) {
+        Choice::Send(Effect::Based { base, effect }) => {
+            assert_eq!(base, Version(57));
+            let Effect::Update(_, p) = *effect else {
+                panic!("not an update")
+            };
+            assert_eq!(
+                p.summary.as_deref(),
+                Some("Egress seen.\nBlocked at fw-2.\nOwner told.")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Esc from the editor goes back to the choice, the editor dropped.
+    let mut again = d.clone();
+    again.command(Command::Cancel);
+    assert_eq!(again.context(), Context::Conflict);
 }

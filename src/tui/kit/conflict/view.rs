@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 
 use super::state::ConflictDialog;
 use crate::text::display_safe;
+use crate::tui::kit::fields::view::lines_rows;
 use crate::tui::kit::layout::{centered, frame_box, input_line, wrap};
 use crate::tui::kit::theme::Theme;
 
@@ -82,7 +83,18 @@ pub fn lines(d: &ConflictDialog, t: &Theme, width: usize) -> Vec<Line<'static>> 
             spans.extend(input_line(input, room, true).spans);
             out.push(Line::from(spans));
         }
-        None => labelled(&mut out, "Mine", value(&c.mine)),
+        None => match &d.merge_lines {
+            Some(lines) => {
+                out.push(Line::from(" Merged (Enter is a new line)".to_string()));
+                let room = u16::try_from(width.saturating_sub(2)).unwrap_or(u16::MAX);
+                for row in lines_rows(lines, room, true) {
+                    let mut spans = vec![Span::raw(" ")];
+                    spans.extend(row);
+                    out.push(Line::from(spans));
+                }
+            }
+            None => labelled(&mut out, "Mine", value(&c.mine)),
+        },
     }
     out.push(Line::from(""));
     if let Some(e) = &d.error {
@@ -93,7 +105,12 @@ pub fn lines(d: &ConflictDialog, t: &Theme, width: usize) -> Vec<Line<'static>> 
 }
 
 fn keys_line(d: &ConflictDialog, t: &Theme) -> Line<'static> {
-    let keys: Vec<(&str, String)> = if d.merge.is_some() {
+    let keys: Vec<(&str, String)> = if d.merge_lines.is_some() {
+        vec![
+            ("Ctrl-S", "save the merged text over theirs".into()),
+            ("Esc", "back".into()),
+        ]
+    } else if d.merge.is_some() {
         vec![
             ("Enter", "save the merged text over theirs".into()),
             ("Esc", "back".into()),
