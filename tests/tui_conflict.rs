@@ -291,4 +291,25 @@ fn the_conflict_dialog_at_80x24_and_120x40() {
         insta::assert_snapshot!(format!("conflict_handover_{w}x{h}"), draw(&role, w, h));
     }
     insta::assert_snapshot!("conflict_merge_80x24", draw(&merging, 80, 24));
+    // A summary is merged in the editor of several lines.
+    let (mut summary, _dir4) = refused(
+        "summary",
+        "summary",
+        "Lag since 10:05.",
+        "Lag since 10:05.\nFailover to replica-2 started.",
+        Effect::Update(
+            "INC-2026-001".parse().unwrap(),
+            Box::new(IncidentPatch {
+                summary: Some("Lag since 10:05.\nFailover to replica-2 started.".into()),
+                ..IncidentPatch::default()
+            }),
+        ),
+    );
+    update(&mut summary, Action::Command(Command::MergeByHand), at);
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(
+            format!("conflict_merge_lines_{w}x{h}"),
+            draw(&summary, w, h)
+        );
+    }
 }

@@ -691,6 +691,10 @@ fn dialogs_at_80x24() {
         ) {
             insta::assert_snapshot!(format!("{name}_80x24"), draw(&app, 80, 24));
         }
+        // The review text's editor of several lines, at the larger size too.
+        if name == "review_edit" {
+            insta::assert_snapshot!(format!("{name}_120x40"), draw(&app, 120, 40));
+        }
     }
 }
 
