@@ -1,16 +1,13 @@
 //! Campaign incidents and coalesced reports on real SQLite files.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::campaign::IncidentGrouping;
 use crate::domain::{Playbook, Severity, Status};
+use crate::store::test_fixtures::t0;
 use crate::store::watch_batch::{CommitOutcome, DetectionChange, RuleFacts};
 use crate::store::watcher::WatchBatch;
 use crate::store::{IncidentPatch, Store};
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
-}
 
 fn facts(grouping: IncidentGrouping) -> RuleFacts {
     RuleFacts {

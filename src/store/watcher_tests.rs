@@ -1,22 +1,13 @@
 //! The watcher's store on real SQLite files: one transaction per batch,
 //! incidents from detections, suppression, replays recorded once.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 use crate::domain::{IncidentId, Playbook, Severity, Status};
+use crate::store::test_fixtures::{open_temp, t0};
 use crate::store::watch_batch::*;
 use crate::store::{IncidentPatch, NewAlert, Store, StoreError};
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap()
-}
-
-fn open_temp() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("w.db")).unwrap();
-    (dir, store)
-}
 
 fn brute_facts() -> RuleFacts {
     RuleFacts {
