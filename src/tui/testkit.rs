@@ -95,3 +95,17 @@ pub fn with_incident(
     update(&mut app, Action::DetailLoaded(Box::new(detail)), now());
     (app, store, i.id, dir)
 }
+
+/// Drawn lines as plain text, one row per line.
+pub fn lines_text(lines: &[ratatui::text::Line<'_>]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            l.spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -133,19 +133,7 @@ mod tests {
     use super::*;
     use crate::tui::command::Context;
     use crate::tui::shell::keymap::help_for;
-
-    fn text(lines: &[Line]) -> String {
-        lines
-            .iter()
-            .map(|l| {
-                l.spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
+    use crate::tui::testkit::lines_text as text;
 
     /// Every word of every description, in order, in the lines.
     fn nothing_cut(sections: &Sections, lines: &[Line]) {

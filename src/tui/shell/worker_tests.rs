@@ -2,7 +2,7 @@
 //! another connection has moved past comes back as a conflict, not a
 //! silent overwrite; keeping mine over their version then goes through.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::domain::Severity;
@@ -37,6 +37,23 @@ fn run(dir: &Path, db: &Path, actor: &str, effects: Vec<Effect>) -> Vec<Action> 
     out
 }
 
+/// A P2 "DB down" declared by `by` in a new database file: its directory,
+/// its path, `by`'s connection and the incident.
+fn declared(by: &str) -> (tempfile::TempDir, PathBuf, Store, crate::domain::Incident) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut store = Store::open(&db).unwrap();
+    let i = store
+        .create_incident(
+            &NewIncident::new("DB down", Severity::P2),
+            &Playbook::builtin(),
+            by,
+            now(),
+        )
+        .unwrap();
+    (dir, db, store, i)
+}
+
 fn title(id: &IncidentId, t: &str) -> Effect {
     Effect::Update(
         id.clone(),
@@ -59,17 +76,7 @@ fn conflicts(actions: &[Action]) -> Vec<(&crate::domain::version::Conflict, &Eff
 
 #[test]
 fn a_based_edit_over_a_stale_version_comes_back_as_a_conflict_and_keep_mine_wins() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut alice = Store::open(&db).unwrap();
-    let i = alice
-        .create_incident(
-            &NewIncident::new("DB down", Severity::P2),
-            &Playbook::builtin(),
-            "alice",
-            now(),
-        )
-        .unwrap();
+    let (dir, db, mut alice, i) = declared("alice");
     // Bob's console read the incident here...
     let seen = alice.version(&i.id).unwrap();
     // ...then alice renamed it from another connection.
@@ -114,17 +121,7 @@ fn a_based_edit_over_a_stale_version_comes_back_as_a_conflict_and_keep_mine_wins
 
 #[test]
 fn a_based_edit_of_something_else_changed_meanwhile_goes_through() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut alice = Store::open(&db).unwrap();
-    let i = alice
-        .create_incident(
-            &NewIncident::new("DB down", Severity::P2),
-            &Playbook::builtin(),
-            "alice",
-            now(),
-        )
-        .unwrap();
+    let (dir, db, mut alice, i) = declared("alice");
     let seen = alice.version(&i.id).unwrap();
     let patch = IncidentPatch {
         severity: Some(Severity::P1),
@@ -149,17 +146,7 @@ fn a_based_edit_of_something_else_changed_meanwhile_goes_through() {
 
 #[test]
 fn a_handover_over_a_holder_changed_meanwhile_is_asked_about_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut carol = Store::open(&db).unwrap();
-    let i = carol
-        .create_incident(
-            &NewIncident::new("DB down", Severity::P2),
-            &Playbook::builtin(),
-            "carol",
-            now(),
-        )
-        .unwrap();
+    let (dir, db, mut carol, i) = declared("carol");
     carol
         .assign_role(&i.id, Role::Commander, "carol", "carol", now())
         .unwrap();
@@ -189,17 +176,7 @@ fn a_handover_over_a_holder_changed_meanwhile_is_asked_about_first() {
 
 #[test]
 fn a_second_key_sent_before_the_first_reload_follows_this_consoles_own_edit() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut other = Store::open(&db).unwrap();
-    let i = other
-        .create_incident(
-            &NewIncident::new("DB down", Severity::P2),
-            &Playbook::builtin(),
-            "bob",
-            now(),
-        )
-        .unwrap();
+    let (dir, db, mut other, i) = declared("bob");
     let seen = other.version(&i.id).unwrap();
     let item = |state| Effect::SetItem {
         id: i.id.clone(),
@@ -242,17 +219,7 @@ fn a_second_key_sent_before_the_first_reload_follows_this_consoles_own_edit() {
 fn a_review_text_changed_meanwhile_comes_back_as_a_conflict_with_its_draft() {
     use crate::store::ReviewPatch;
     use crate::tui::records::RecordsEffect;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut alice = Store::open(&db).unwrap();
-    let i = alice
-        .create_incident(
-            &NewIncident::new("DB down", Severity::P2),
-            &Playbook::builtin(),
-            "alice",
-            now(),
-        )
-        .unwrap();
+    let (dir, db, mut alice, i) = declared("alice");
     let seen = alice.version(&i.id).unwrap();
     let theirs = ReviewPatch {
         root_cause: Some("expired certificate".into()),
@@ -289,17 +256,7 @@ fn a_review_text_changed_meanwhile_comes_back_as_a_conflict_with_its_draft() {
 #[test]
 fn closing_over_a_status_changed_meanwhile_comes_back_as_a_conflict() {
     use crate::domain::Status;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("w.db");
-    let mut alice = Store::open(&db).unwrap();
-    let i = alice
-        .create_incident(
-            &NewIncident::new("DB down", Severity::P2),
-            &Playbook::builtin(),
-            "alice",
-            now(),
-        )
-        .unwrap();
+    let (dir, db, mut alice, i) = declared("alice");
     // Bob commands: his override passes the gate; the status check remains.
     alice
         .assign_role(&i.id, Role::Commander, "bob", "alice", now())

@@ -8,6 +8,7 @@ use crate::store::IncidentPatch;
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::kit::theme::Theme;
+use crate::tui::testkit::lines_text as text;
 
 fn id() -> IncidentId {
     "INC-2026-001".parse().unwrap()
@@ -61,19 +62,6 @@ fn sent_title(choice: Choice) -> (Version, String) {
         panic!("expected an update");
     };
     (base, patch.title.unwrap_or_default())
-}
-
-fn text(lines: &[ratatui::text::Line<'_>]) -> String {
-    lines
-        .iter()
-        .map(|l| {
-            l.spans
-                .iter()
-                .map(|s| s.content.as_ref())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
