@@ -1,31 +1,23 @@
-//! The incident view's "at a glance" lines: who else is looking at this
+//! The incident view's "at a glance" line: who else is looking at this
 //! incident, how long ago it was detected, when customers were last told,
 //! and the latest change with who made it. Pure: `now` and the width are
 //! parameters; every name and detail is shown through `display_safe`.
 //!
-//! Meant to be drawn at the top of the incident view, under its title and
-//! above the clocks: `draw(frame, area, &glance, now, no_color)` into a
-//! `Rect` of [`HEIGHT`] rows, or `lines(..)` placed by the view itself.
-//! The view loads what it needs beside the detail: the presence rows the
+//! Drawn as one row over the incident view's panes ([`strip`]). The view
+//! loads what it needs beside the detail: the presence rows the
 //! console already polls (`Action::PresenceLoaded`'s `present` and `me`)
 //! and `Store::last_customer_update(&id)` read with the detail (the
 //! detail's timeline is cut to its newest events, so it may not reach the
 //! last customer message).
 
 use chrono::{DateTime, Utc};
-use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::domain::event::Event;
 use crate::store::{IncidentDetail, Presence};
 use crate::text::display_safe;
 use crate::tui::kit::theme::Theme;
-
-/// The rows `lines` gives and `draw` fills.
-pub const HEIGHT: u16 = 4;
 
 /// What the glance is made from.
 #[derive(Debug, Clone, Copy)]
@@ -145,46 +137,6 @@ pub fn cut(text: &str, width: usize) -> String {
     out
 }
 
-/// The [`HEIGHT`] glance lines for a `width`-column area, each within it.
-pub fn lines(g: &Glance, now: DateTime<Utc>, width: u16, no_color: bool) -> Vec<Line<'static>> {
-    let t = Theme::new(no_color);
-    let width = usize::from(width);
-    let i = &g.detail.incident;
-    let row = |label: &'static str, value: String, warn: bool| -> Line<'static> {
-        let label = cut(label, width);
-        let value = cut(&value, width.saturating_sub(label.width()));
-        let style = if warn { t.soon() } else { t.bold() };
-        Line::from(vec![
-            Span::styled(label, t.dim()),
-            Span::styled(value, style),
-        ])
-    };
-    let who = viewers(g.present, g.me, i.id.as_str());
-    let detected = ago(i.detected_at, now);
-    let skewed = i.detected_at > now;
-    vec![
-        row(
-            "viewing: ",
-            viewing_text(&who, width.saturating_sub("viewing: ".len())),
-            false,
-        ),
-        row("detected ", detected, skewed),
-        match g.last_customer_update {
-            Some(at) => row("last customer update ", ago(at, now), at > now),
-            None => row("", "no customer update yet".into(), false),
-        },
-        row(
-            "latest: ",
-            latest_text(
-                &g.detail.timeline,
-                now,
-                width.saturating_sub("latest: ".len()),
-            ),
-            false,
-        ),
-    ]
-}
-
 /// The glance as one line for the top of the incident view: how long ago
 /// it was detected and customers were told, who else is viewing it, and
 /// the latest change, cut to `width` (the latest change gives way first).
@@ -200,12 +152,17 @@ pub fn strip(g: &Glance, now: DateTime<Utc>, width: u16, no_color: bool) -> Line
         Some(at) => (format!("last customer update {}", ago(at, now)), at > now),
         None => ("no customer update yet".into(), false),
     });
-    let who = viewers(g.present, g.me, i.id.as_str());
-    if !who.is_empty() {
-        parts.push((format!("viewing: {}", viewing_text(&who, width / 3)), false));
-    }
     let sep = " · ";
-    let used: usize = parts.iter().map(|(p, _)| p.width() + sep.width()).sum();
+    let used = |parts: &[(String, bool)]| -> usize {
+        parts.iter().map(|(p, _)| p.width() + sep.width()).sum()
+    };
+    // Who else views it, in the room left (names, then a count).
+    let who = viewers(g.present, g.me, i.id.as_str());
+    let room = width.saturating_sub(used(&parts) + "viewing: ".len());
+    if !who.is_empty() && room >= "9 others".len() {
+        parts.push((format!("viewing: {}", viewing_text(&who, room)), false));
+    }
+    let used = used(&parts);
     let room = width.saturating_sub(used + "latest: ".len());
     if room >= 12 {
         parts.push((
@@ -231,11 +188,6 @@ pub fn strip(g: &Glance, now: DateTime<Utc>, width: u16, no_color: bool) -> Line
         }
     }
     Line::from(spans)
-}
-
-/// Draws the glance into `area` (its first [`HEIGHT`] rows).
-pub fn draw(frame: &mut Frame, area: Rect, g: &Glance, now: DateTime<Utc>, no_color: bool) {
-    frame.render_widget(Paragraph::new(lines(g, now, area.width, no_color)), area);
 }
 
 #[cfg(test)]
