@@ -20,10 +20,7 @@
 //! - copy-and-truncate and plain truncation (same inode, shorter, or other
 //!   first bytes): what we had not read yet is read from the copy (found
 //!   beside the file by its first bytes), then the file from its start;
-//! - deletion and re-creation: like rename, without a copy to find;
-//! - a file opened empty has no first bytes to tell a truncation by: once
-//!   it has a line, copies of it made since it was opened are read first
-//!   (it may have been filled, copied and cut before we read any of it).
+//! - deletion and re-creation: like rename, without a copy to find.
 //!
 //! A last line without its newline is held until the newline arrives.
 //! Lines without a timestamp take the arrival time from the injected clock.

@@ -563,6 +563,3 @@ fn a_fifo_or_directory_at_a_followed_path_is_an_error_not_a_silent_wait() {
         "{problems:?}"
     );
 }
-
-#[path = "follow_rotation_tests.rs"]
-mod between_polls;

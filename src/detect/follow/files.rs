@@ -1,8 +1,6 @@
 //! Files as the follower reads them: a guarded reader that notices a file
 //! replaced under it, the open file of a path, and path and identity helpers.
 
-use std::borrow::Cow;
-
 use super::*;
 
 /// The file vanished or was replaced under a read (its first bytes changed).
@@ -48,58 +46,12 @@ pub(super) fn sha_hex(bytes: &[u8]) -> String {
 pub(super) struct Guarded {
     pub(super) file: File,
     pub(super) fp: Vec<u8>,
-    /// Where the next read starts.
-    pos: u64,
-    /// Opened empty at its start: its modification time then. With no
-    /// first bytes, a truncation cannot be told by them, so copies of it
-    /// made since are looked for once it has some (`unread_copies`).
-    pub(super) unread_since: Option<(i64, i64)>,
 }
 
 impl Guarded {
-    /// `file`, positioned at `pos`, whose first bytes are `fp`.
-    pub(super) fn new(file: File, fp: Vec<u8>, pos: u64) -> io::Result<Guarded> {
-        let unread_since = if fp.is_empty() && pos == 0 {
-            let m = file.metadata()?;
-            Some((m.mtime(), m.mtime_nsec()))
-        } else {
-            None
-        };
-        Ok(Guarded {
-            file,
-            fp,
-            pos,
-            unread_since,
-        })
-    }
-
-    /// Checks bytes just read at `self.pos`: the first bytes they fall in
-    /// must agree with what is known, and the file's first bytes now with
-    /// both. Those read are taken as they came, not read again, so a file
-    /// cut and refilled between the read and the check cannot lend its new
-    /// first bytes to the old ones.
-    fn check(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let mut expect = Cow::Borrowed(&self.fp[..]);
-        let from = self.pos as usize;
-        if self.pos <= self.fp.len() as u64 && self.fp.len() < FINGERPRINT_BYTES {
-            let overlap = (self.fp.len() - from).min(bytes.len());
-            let take = (bytes.len() - overlap).min(FINGERPRINT_BYTES - self.fp.len());
-            if bytes[..overlap] != self.fp[from..from + overlap] {
-                return Err(io::Error::other(Replaced));
-            }
-            if take > 0 {
-                let mut e = self.fp.clone();
-                e.extend_from_slice(&bytes[overlap..overlap + take]);
-                expect = Cow::Owned(e);
-            }
-        }
+    pub(super) fn verify(&mut self) -> io::Result<()> {
         let now = read_prefix(&self.file, FINGERPRINT_BYTES)?;
-        if now.len() < expect.len() || now[..expect.len()] != expect[..] {
-            if self.fp.is_empty() {
-                // Nothing was known: what this read saw is the best
-                // guess of what the file held (to find its copy by).
-                self.fp = expect.into_owned();
-            }
+        if now.len() < self.fp.len() || now[..self.fp.len()] != self.fp[..] {
             return Err(io::Error::other(Replaced));
         }
         if now.len() > self.fp.len() {
@@ -113,8 +65,7 @@ impl Read for Guarded {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.file.read(buf)?;
         if n > 0 {
-            self.check(&buf[..n])?;
-            self.pos += n as u64;
+            self.verify()?;
         }
         Ok(n)
     }
@@ -185,13 +136,6 @@ pub(super) fn literal_prefix(p: &Path) -> PathBuf {
         out.pop();
     }
     out
-}
-
-/// Do these first bytes tell one file from another: a whole first line
-/// (or all the bytes a fingerprint takes)? Half a first line does not:
-/// "line " begins every file of a log whose lines do.
-pub(super) fn telling(head: &[u8]) -> bool {
-    head.len() >= FINGERPRINT_BYTES || head.contains(&b'\n')
 }
 
 /// Is one of the two a prefix of the other (and not empty)?

@@ -137,21 +137,7 @@ impl Follower {
         if id_of(m) == (c.dev, c.inode) && m.len() >= c.offset {
             let (f, _) = self.config.access.open(&path)?;
             if matches_checkpoint(&f, c)? {
-                self.open_at(i, m, c.offset)?;
-                if c.fp_len == 0 {
-                    // Empty at the checkpoint: it may have been filled,
-                    // copied and cut while we were down. Its copies are
-                    // younger than it (its birth time, where the file
-                    // system keeps one).
-                    let born = m.created().ok().and_then(|t| {
-                        let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-                        Some((d.as_secs() as i64, i64::from(d.subsec_nanos())))
-                    });
-                    if let Some(open) = self.files[i].cur.as_mut() {
-                        open.reader.get_mut().unread_since = born;
-                    }
-                }
-                return Ok(());
+                return self.open_at(i, m, c.offset);
             }
         }
         // Rotated by rename (the file under another name), or truncated
@@ -233,7 +219,7 @@ impl Follower {
             ));
         }
         t.cur = Some(Open {
-            reader: LineReader::with_buffer(Guarded::new(f, fp, offset)?, offset, READ_BUFFER),
+            reader: LineReader::with_buffer(Guarded { file: f, fp }, offset, READ_BUFFER),
             id,
             years: YearInference::new((self.sink.clock)()).in_zone(self.config.zone_for(&t.path)),
             rotated_at: None,
@@ -247,7 +233,6 @@ impl Follower {
     /// Reads the current file of path `i` (at most one round of lines),
     /// handling a truncation found on the way.
     pub(super) fn read_current(&mut self, i: usize) -> io::Result<bool> {
-        self.unread_copies(i)?;
         let mut n = 0u64;
         loop {
             let t = &mut self.files[i];

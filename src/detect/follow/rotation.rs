@@ -13,13 +13,13 @@ impl Follower {
             return Ok(());
         };
         let pos = open.reader.resume_offset();
-        let Guarded { mut file, fp, .. } = open.reader.into_inner();
+        let Guarded { mut file, fp } = open.reader.into_inner();
         self.recover_truncation(i, open.id, &fp, pos)?;
         file.seek(SeekFrom::Start(0))?;
         let fp = read_prefix(&file, FINGERPRINT_BYTES)?;
         let t = &mut self.files[i];
         t.cur = Some(Open {
-            reader: LineReader::with_buffer(Guarded::new(file, fp, 0)?, 0, READ_BUFFER),
+            reader: LineReader::with_buffer(Guarded { file, fp }, 0, READ_BUFFER),
             id: open.id,
             years: open.years,
             rotated_at: None,
@@ -76,70 +76,10 @@ impl Follower {
         Ok(())
     }
 
-    /// The current file of path `i` was opened empty at its start, so it
-    /// had no first bytes to tell a truncation by: if it was filled, copied
-    /// and cut before we read any of it, what it held is only in the copy.
-    /// Once it has a first line, the copies of it made since it was opened
-    /// (and not after its last change, when later files' copies come) are
-    /// read, oldest first, before it.
-    pub(super) fn unread_copies(&mut self, i: usize) -> io::Result<()> {
-        let Some(open) = self.files[i].cur.as_mut() else {
-            return Ok(());
-        };
-        let id = open.id;
-        let g = open.reader.get_mut();
-        let Some(since) = g.unread_since else {
-            return Ok(());
-        };
-        let meta = g.file.metadata()?;
-        let head = read_prefix(&g.file, FINGERPRINT_BYTES)?;
-        // Half a first line does not tell one file from another yet.
-        if !telling(&head) {
-            return Ok(());
-        }
-        g.unread_since = None;
-        if g.fp.is_empty() {
-            // Read from here on against these bytes, so a cut after this
-            // look is seen as one.
-            g.fp = head.clone();
-        }
-        let until = (meta.mtime(), meta.mtime_nsec());
-        let path = self.files[i].path.clone();
-        let mut copies: Vec<(PathBuf, Metadata)> = siblings(&path)
-            .into_iter()
-            .filter(|(_, m)| {
-                let t = (m.mtime(), m.mtime_nsec());
-                t >= since && t <= until && id_of(m) != id && !self.finished.contains(&id_of(m))
-            })
-            .collect();
-        copies.sort_by_key(|(_, m)| (m.mtime(), m.mtime_nsec()));
-        for (p, _) in copies {
-            let Ok((f, _)) = self.config.access.open(&p) else {
-                continue;
-            };
-            let copy_head = read_prefix(&f, FINGERPRINT_BYTES)?;
-            if copy_head.is_empty()
-                || copy_head.starts_with(&sources::GZIP_MAGIC)
-                || head_matches(&copy_head, &head)
-                || self.head_read(&copy_head)
-            {
-                continue;
-            }
-            tracing::info!(
-                "{}: filled, copied and cut before it was read; reading its copy {} first",
-                shown(&path),
-                shown(&p)
-            );
-            self.drain(i, f, &p, 0)?;
-        }
-        Ok(())
-    }
-
     /// The current file of path `i` was rotated away: read it to its end,
     /// its last line even without newline. Returns it (metadata and first
     /// bytes) for catching up on the files rotated after it.
     pub(super) fn finish_current(&mut self, i: usize) -> io::Result<Option<(Metadata, Vec<u8>)>> {
-        self.unread_copies(i)?;
         let t = &mut self.files[i];
         let Some(open) = t.cur.take() else {
             return Ok(None);
@@ -170,11 +110,11 @@ impl Follower {
                     // of what we were reading is in the copy, then this
                     // file's new content from its start.
                     let pos = reader.resume_offset();
-                    let Guarded { mut file, fp, .. } = reader.into_inner();
+                    let Guarded { mut file, fp } = reader.into_inner();
                     self.recover_truncation(i, id, &fp, pos)?;
                     file.seek(SeekFrom::Start(0))?;
                     let fp = read_prefix(&file, FINGERPRINT_BYTES)?;
-                    reader = LineReader::with_buffer(Guarded::new(file, fp, 0)?, 0, READ_BUFFER);
+                    reader = LineReader::with_buffer(Guarded { file, fp }, 0, READ_BUFFER);
                 }
                 Err(e) => {
                     result = Err(e);
@@ -209,8 +149,7 @@ impl Follower {
     }
 
     pub(super) fn remember_head(&mut self, head: &[u8]) {
-        // Half a line would pass every file starting the same way as read.
-        if telling(head) && !self.read_heads.iter().any(|h| h == head) {
+        if !head.is_empty() && !self.read_heads.iter().any(|h| h == head) {
             if self.read_heads.len() >= 1024 {
                 self.read_heads.pop_front();
             }
@@ -314,14 +253,11 @@ impl Follower {
             let head = read_prefix(&f, FINGERPRINT_BYTES)?;
             if head.is_empty()
                 || head.starts_with(&sources::GZIP_MAGIC)
-                || (telling(done_fp) && head_matches(&head, done_fp))
+                || head_matches(&head, done_fp)
                 || self.head_read(&head)
-                // A file at the path caught in its first half line (its
-                // writer just opened it) is not what older files are
-                // copies of.
                 || pinned
                     .as_ref()
-                    .is_some_and(|(_, fp)| telling(fp) && head_matches(&head, fp))
+                    .is_some_and(|(_, fp)| head_matches(&head, fp))
             {
                 continue;
             }
