@@ -115,6 +115,7 @@ fn rotation_torture_every_line_is_seen_exactly_once() {
     let mut rng = Rng::new();
     if std::env::var_os("WARROOM_TEST_TRACE").is_some() {
         let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
             .with_writer(std::io::stderr)
             .try_init();
     }
@@ -217,6 +218,7 @@ fn rotation_torture_every_line_is_seen_exactly_once() {
         pending.drain(..cut);
         if rotations < ROTATIONS && next >= every * (rotations + 1) && pending.is_empty() {
             rotations += 1;
+            eprintln!("rotation {rotations} before line {next}");
             if rotations % 2 == 1 {
                 fs::rename(&log, dir.path().join(format!("app.log.r{rotations}"))).unwrap();
                 out = open();
@@ -251,9 +253,9 @@ fn rotation_torture_every_line_is_seen_exactly_once() {
         .collect();
     assert!(
         missing.is_empty() && repeated.is_empty(),
-        "{} lines never read (e.g. {:?}), {} read more than once (e.g. {:?})",
+        "{} lines never read ({}), {} read more than once (e.g. {:?})",
         missing.len(),
-        &missing[..missing.len().min(10)],
+        ranges(&missing),
         repeated.len(),
         &repeated[..repeated.len().min(10)]
     );
@@ -820,4 +822,23 @@ rules:
         store.watch_leases().unwrap().is_empty(),
         "the lease was not given back"
     );
+}
+
+/// `[3, 4, 5, 9]` as "3-5, 9": the lines a follower lost, by stretch.
+fn ranges(numbers: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        while i + 1 < numbers.len() && numbers[i + 1] == numbers[i] + 1 {
+            i += 1;
+        }
+        out.push(if numbers[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", numbers[i])
+        });
+        i += 1;
+    }
+    out.join(", ")
 }

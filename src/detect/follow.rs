@@ -20,7 +20,11 @@
 //! - copy-and-truncate and plain truncation (same inode, shorter, or other
 //!   first bytes): what we had not read yet is read from the copy (found
 //!   beside the file by its first bytes), then the file from its start;
-//! - deletion and re-creation: like rename, without a copy to find.
+//! - deletion and re-creation: like rename, without a copy to find;
+//! - a file opened before it held a whole line (just created by a
+//!   rotation) has no first bytes to tell it by: when it gains its first
+//!   whole line, the copies made of it since it was opened (a
+//!   copytruncate before our first read) are read first.
 //!
 //! A last line without its newline is held until the newline arrives.
 //! Lines without a timestamp take the arrival time from the injected clock.

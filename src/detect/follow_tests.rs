@@ -191,6 +191,99 @@ fn copy_and_truncate_reads_the_unread_rest_from_the_copy() {
 }
 
 #[test]
+fn a_file_filled_copied_and_truncated_before_its_first_read_is_read_from_the_copy() {
+    // Opened empty (as after a rename rotation), then filled, copied and
+    // truncated and refilled before the follower read a byte of it: the
+    // first bytes it had are unknown, so the copy made since it was
+    // opened holds the first lines.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, "");
+    let mut f = reading_from_start(&log);
+    assert!(seen(&f).is_empty());
+    append(&log, &lines(0, 10));
+    copy_and_truncate(&log, &dir.path().join("app.log.1"));
+    append(&log, &lines(10, 20));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 20));
+    // And the copy is not read again when the next rotation catches up.
+    append(&log, &lines(20, 25));
+    fs::rename(&log, dir.path().join("app.log.2")).unwrap();
+    append(&log, &lines(25, 30));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 30));
+}
+
+#[test]
+fn the_same_before_the_file_is_renamed_away_is_read_in_full_too() {
+    // As above, and then renamed away with a new file at the path before
+    // the follower looks again: the copy, then the renamed file, then the
+    // new one.
+    // Modification times a second apart, as on a host where the writes
+    // are not all in one clock tick.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let ago = |s: u64| std::time::SystemTime::now() - Duration::from_secs(s);
+    let touch = |p: &Path, s: u64| {
+        fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(ago(s))
+            .unwrap()
+    };
+    append(&log, "");
+    touch(&log, 30);
+    let mut f = reading_from_start(&log);
+    append(&log, &lines(0, 10));
+    let copy = dir.path().join("app.log.c1");
+    copy_and_truncate(&log, &copy);
+    touch(&copy, 20);
+    append(&log, &lines(10, 20));
+    touch(&log, 10);
+    fs::rename(&log, dir.path().join("app.log.r2")).unwrap();
+    append(&log, &lines(20, 30));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(0, 30));
+}
+
+#[test]
+fn part_of_a_first_line_does_not_pass_a_refill_off_as_the_same_file() {
+    // The follower first saw "line 1" (no newline): a refill starting
+    // "line 12" begins with the same bytes, yet is another file's content.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, "line 1");
+    let mut f = reading_from_start(&log);
+    assert!(seen(&f).is_empty(), "no whole line yet");
+    append(&log, "0\nline 11\n");
+    copy_and_truncate(&log, &dir.path().join("app.log.1"));
+    append(&log, &lines(12, 20));
+    poll_all(&mut f);
+    assert_eq!(seen(&f), once(10, 20));
+}
+
+#[test]
+fn a_followed_neighbour_is_never_taken_for_a_copy() {
+    // app.log.extra is followed under its own name and written while
+    // app.log waits for its first line: it is not a rotated copy of
+    // app.log, so app.log does not read it.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let extra = dir.path().join("app.log.extra");
+    append(&log, "");
+    append(&extra, "");
+    let mut f = follower(&[&log, &extra], &WatchState::default(), true);
+    poll_all(&mut f);
+    append(&extra, &lines(100, 110));
+    append(&log, &lines(0, 10));
+    poll_all(&mut f);
+    let mut want = once(0, 10);
+    want.extend(once(100, 110));
+    assert_eq!(seen(&f), want);
+}
+
+#[test]
 fn plain_truncation_starts_over_and_deletion_waits_for_the_new_file() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");

@@ -19,6 +19,36 @@ pub(super) fn is_replaced(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|i| i.is::<Replaced>())
 }
 
+/// A file opened before it held a whole line now holds one: before its
+/// lines are read, the copies made of it meanwhile must be (see
+/// [`Guarded::since`]).
+#[derive(Debug)]
+pub(super) struct Unconfirmed;
+
+impl std::fmt::Display for Unconfirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("file gained its first whole line")
+    }
+}
+
+impl std::error::Error for Unconfirmed {}
+
+pub(super) fn is_unconfirmed(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<Unconfirmed>())
+}
+
+/// First bytes that cannot tell a file from its refill: no whole line
+/// yet. Every line of a log may start alike ("Dec  3 14:4"), so a part of
+/// one says nothing.
+pub(super) fn weak(head: &[u8]) -> bool {
+    head.len() < FINGERPRINT_BYTES && !head.contains(&b'\n')
+}
+
+/// A file's modification time, to the nanosecond.
+pub(super) fn mtime_of(m: &Metadata) -> (i64, i64) {
+    (m.mtime(), m.mtime_nsec())
+}
+
 /// Reads up to `len` bytes from the start of `file` (without moving its
 /// position).
 pub(super) fn read_prefix(file: &File, len: usize) -> io::Result<Vec<u8>> {
@@ -46,13 +76,31 @@ pub(super) fn sha_hex(bytes: &[u8]) -> String {
 pub(super) struct Guarded {
     pub(super) file: File,
     pub(super) fp: Vec<u8>,
+    /// While the first bytes are [`weak`], the file's modification time
+    /// when it was opened: it may be filled, copied and truncated before
+    /// we read a whole line of it (copytruncate soon after a rotation),
+    /// and only the copies made since then hold what it had.
+    pub(super) since: Option<(i64, i64)>,
 }
 
 impl Guarded {
+    /// `file`, whose first bytes are `fp`.
+    pub(super) fn new(file: File, fp: Vec<u8>) -> io::Result<Guarded> {
+        let since = if weak(&fp) {
+            Some(mtime_of(&file.metadata()?))
+        } else {
+            None
+        };
+        Ok(Guarded { file, fp, since })
+    }
+
     pub(super) fn verify(&mut self) -> io::Result<()> {
         let now = read_prefix(&self.file, FINGERPRINT_BYTES)?;
         if now.len() < self.fp.len() || now[..self.fp.len()] != self.fp[..] {
             return Err(io::Error::other(Replaced));
+        }
+        if self.since.is_some() && !weak(&now) {
+            return Err(io::Error::other(Unconfirmed));
         }
         if now.len() > self.fp.len() {
             self.fp = now;

@@ -112,7 +112,7 @@ impl Follower {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap_or_default();
             let since = (since.as_secs() as i64, i64::from(since.subsec_nanos()));
-            return self.catch_up_since(i, since, &[], &[]);
+            return self.catch_up_since(i, since, None, &[], &[]);
         }
         let offset = if t.known || t.new_file || self.config.from_beginning {
             0
@@ -218,8 +218,13 @@ impl Follower {
                 "gzip-compressed: a finished rotation, not followed (replay it with scan)",
             ));
         }
+        tracing::debug!(
+            "{}: open {id:?} at {offset} (first bytes {})",
+            shown(&t.path),
+            fp.len()
+        );
         t.cur = Some(Open {
-            reader: LineReader::with_buffer(Guarded { file: f, fp }, offset, READ_BUFFER),
+            reader: LineReader::with_buffer(Guarded::new(f, fp)?, offset, READ_BUFFER),
             id,
             years: YearInference::new((self.sink.clock)()).in_zone(self.config.zone_for(&t.path)),
             rotated_at: None,
@@ -261,6 +266,7 @@ impl Follower {
                     }
                     return Ok(false);
                 }
+                Err(e) if is_unconfirmed(&e) => self.confirm(i)?,
                 Err(e) if is_replaced(&e) => {
                     self.truncated(i)?;
                 }

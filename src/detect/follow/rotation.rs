@@ -9,23 +9,93 @@ impl Follower {
     /// is one beside it, then start the file over.
     pub(super) fn truncated(&mut self, i: usize) -> io::Result<()> {
         let t = &mut self.files[i];
+        if t.cur
+            .as_ref()
+            .is_some_and(|o| o.reader.get_ref().since.is_some())
+        {
+            // Nothing whole was read from it yet: the copies tell.
+            return self.confirm(i);
+        }
         let Some(open) = t.cur.take() else {
             return Ok(());
         };
         let pos = open.reader.resume_offset();
-        let Guarded { mut file, fp } = open.reader.into_inner();
+        let Guarded { mut file, fp, .. } = open.reader.into_inner();
+        tracing::debug!(
+            "{}: truncated {:?} at {pos} (first bytes {})",
+            shown(&self.files[i].path),
+            open.id,
+            fp.len()
+        );
         self.recover_truncation(i, open.id, &fp, pos)?;
         file.seek(SeekFrom::Start(0))?;
         let fp = read_prefix(&file, FINGERPRINT_BYTES)?;
         let t = &mut self.files[i];
         t.cur = Some(Open {
-            reader: LineReader::with_buffer(Guarded { file, fp }, 0, READ_BUFFER),
+            reader: LineReader::with_buffer(Guarded::new(file, fp)?, 0, READ_BUFFER),
             id: open.id,
             years: open.years,
             rotated_at: None,
         });
         t.status.offset = 0;
         Ok(())
+    }
+
+    /// The current file of path `i` was opened before it held a whole line
+    /// and now holds one (or changed): see [`Self::confirmed`].
+    pub(super) fn confirm(&mut self, i: usize) -> io::Result<()> {
+        let Some(open) = self.files[i].cur.take() else {
+            return Ok(());
+        };
+        let Open {
+            reader,
+            id,
+            years,
+            rotated_at,
+        } = open;
+        let reader = self.confirmed(i, reader.into_inner(), id)?;
+        let t = &mut self.files[i];
+        t.cur = Some(Open {
+            reader,
+            id,
+            years,
+            rotated_at,
+        });
+        t.status.offset = 0;
+        Ok(())
+    }
+
+    /// File `id` of path `i` was opened before it held a whole line (`g`'s
+    /// `since`) and now holds one, or changed under us. It may have been
+    /// filled, copied and truncated meanwhile: the copies made since it
+    /// was opened are read first, oldest first, then it is read from its
+    /// start (nothing whole was read from it yet).
+    pub(super) fn confirmed(
+        &mut self,
+        i: usize,
+        g: Guarded,
+        id: FileId,
+    ) -> io::Result<LineReader<Guarded>> {
+        let Guarded {
+            mut file, since, ..
+        } = g;
+        file.seek(SeekFrom::Start(0))?;
+        let head = read_prefix(&file, FINGERPRINT_BYTES)?;
+        let until = mtime_of(&file.metadata()?);
+        let strong = !weak(&head);
+        if strong && let Some(since) = since {
+            self.catch_up_since(i, since, Some(until), &head, &[Some(id)])?;
+        }
+        let since = if strong { None } else { since };
+        Ok(LineReader::with_buffer(
+            Guarded {
+                file,
+                fp: head,
+                since,
+            },
+            0,
+            READ_BUFFER,
+        ))
     }
 
     /// File `id` of path `i`, which started with `fp`, was truncated after
@@ -93,6 +163,7 @@ impl Follower {
         } = open;
         let mut result = Ok(());
         loop {
+            let unconfirmed = reader.get_ref().since.is_some();
             match reader.next_line() {
                 Ok(Some(line)) => {
                     let t = &mut self.files[i];
@@ -105,16 +176,19 @@ impl Follower {
                     );
                 }
                 Ok(None) => break,
+                Err(e) if is_unconfirmed(&e) || (is_replaced(&e) && unconfirmed) => {
+                    reader = self.confirmed(i, reader.into_inner(), id)?;
+                }
                 Err(e) if is_replaced(&e) => {
                     // Copied and truncated before it was renamed: the rest
                     // of what we were reading is in the copy, then this
                     // file's new content from its start.
                     let pos = reader.resume_offset();
-                    let Guarded { mut file, fp } = reader.into_inner();
+                    let Guarded { mut file, fp, .. } = reader.into_inner();
                     self.recover_truncation(i, id, &fp, pos)?;
                     file.seek(SeekFrom::Start(0))?;
                     let fp = read_prefix(&file, FINGERPRINT_BYTES)?;
-                    reader = LineReader::with_buffer(Guarded { file, fp }, 0, READ_BUFFER);
+                    reader = LineReader::with_buffer(Guarded::new(file, fp)?, 0, READ_BUFFER);
                 }
                 Err(e) => {
                     result = Err(e);
@@ -130,6 +204,11 @@ impl Follower {
         }
         let read_to = reader.resume_offset();
         let guarded = reader.into_inner();
+        tracing::debug!(
+            "{}: finished {id:?} at {read_to} (first bytes {})",
+            shown(&self.files[i].path),
+            guarded.fp.len()
+        );
         let meta = guarded.file.metadata()?;
         self.finished_reads
             .push(file_read(id, &guarded.fp, read_to));
@@ -149,7 +228,8 @@ impl Follower {
     }
 
     pub(super) fn remember_head(&mut self, head: &[u8]) {
-        if !head.is_empty() && !self.read_heads.iter().any(|h| h == head) {
+        // Part of a line would pass any file starting alike as read.
+        if !weak(head) && !self.read_heads.iter().any(|h| h == head) {
             if self.read_heads.len() >= 1024 {
                 self.read_heads.pop_front();
             }
@@ -198,6 +278,12 @@ impl Follower {
             self.sink
                 .line(&bytes, cut, &mut years, &source, &mut t.status);
         }
+        tracing::debug!(
+            "{}: drained {id:?} from {offset} to {} (first bytes {})",
+            shown(path),
+            reader.resume_offset(),
+            head.len()
+        );
         self.finished_reads
             .push(file_read(id, &head, reader.resume_offset()));
         self.remember_finished(id, &head);
@@ -215,18 +301,20 @@ impl Follower {
     ) -> io::Result<()> {
         let since = (done.mtime(), done.mtime_nsec());
         let done_id = id_of(done);
-        self.catch_up_since(i, since, done_fp, &[Some(done_id), skip])
+        self.catch_up_since(i, since, None, done_fp, &[Some(done_id), skip])
     }
 
-    /// Reads whole the siblings modified since `since` (files rotated while
-    /// we were behind), oldest first: not the ones in `skip`, nor files or
-    /// copies already read, nor the file now open at the path or a copy of
-    /// it (that one is read next, and if it was truncated meanwhile, its
-    /// copy is found then).
+    /// Reads whole the siblings modified since `since` (and not after
+    /// `until`): files rotated while we were behind, oldest first. Not the
+    /// ones in `skip`, nor files or copies already read, nor the file now
+    /// open at the path or a copy of it (that one is read next, and if it
+    /// was truncated meanwhile, its copy is found then), nor a file we
+    /// follow under its own name.
     pub(super) fn catch_up_since(
         &mut self,
         i: usize,
         since: (i64, i64),
+        until: Option<(i64, i64)>,
         done_fp: &[u8],
         skip: &[Option<FileId>],
     ) -> io::Result<()> {
@@ -235,17 +323,30 @@ impl Follower {
             .cur
             .as_ref()
             .map(|o| (o.id, o.reader.get_ref().fp.clone()));
+        let followed: Vec<FileId> = self
+            .files
+            .iter()
+            .filter_map(|t| t.cur.as_ref().map(|o| o.id))
+            .collect();
         let mut later: Vec<(PathBuf, Metadata)> = siblings(&path)
             .into_iter()
-            .filter(|(_, m)| {
+            .filter(|(p, m)| {
                 let id = id_of(m);
-                (m.mtime(), m.mtime_nsec()) >= since
+                mtime_of(m) >= since
+                    && until.is_none_or(|u| mtime_of(m) <= u)
                     && !skip.contains(&Some(id))
+                    && !followed.contains(&id)
+                    && !self.files.iter().any(|t| &t.path == p)
                     && pinned.as_ref().is_none_or(|p| p.0 != id)
                     && !self.finished.contains(&id)
             })
             .collect();
         later.sort_by_key(|(_, m)| (m.mtime(), m.mtime_nsec()));
+        tracing::debug!(
+            "{}: catching up since {since:?}: {:?}",
+            shown(&path),
+            later.iter().map(|(p, _)| shown(p)).collect::<Vec<_>>()
+        );
         for (p, _) in later {
             let Ok((f, _)) = self.config.access.open(&p) else {
                 continue;
@@ -259,6 +360,13 @@ impl Follower {
                     .as_ref()
                     .is_some_and(|(_, fp)| head_matches(&head, fp))
             {
+                tracing::debug!(
+                    "{}: skipping {} (first bytes {}, read {})",
+                    shown(&path),
+                    shown(&p),
+                    head.len(),
+                    self.head_read(&head)
+                );
                 continue;
             }
             tracing::info!(
