@@ -10,6 +10,7 @@
 # and watch beside their wall time (on a machine shared with other work the
 # wall time moves with the load; the CPU time much less).
 #   usage: benches/flood.sh [LINES] [ADDRESSES]   (fail2ban: apt-get install fail2ban)
+# FLOOD_KEEP_DB=PATH copies the watcher's database there after the run.
 # Figures go into BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +92,12 @@ db=$(du -cb "$work/w/db"/w.db* | tail -1 | cut -f1)
 printf 'growth: %.2f MB in all (database files %.2f MB: %s)\n' \
   "$(echo "($after - $before) / 1048576" | bc -l)" "$(echo "$db / 1048576" | bc -l)" \
   "$(cd "$work/w/db" && du -b w.db* | tr '\t\n' '= ' )"
+# Where the database's bytes are: each table and index, and free pages.
+sqlite3 "$work/w/db/w.db" "SELECT printf('  %-34s %8.2f MB', name, sum(pgsize) / 1048576.0)
+    FROM dbstat GROUP BY name HAVING sum(pgsize) >= 65536 ORDER BY sum(pgsize) DESC;
+  SELECT printf('  %-34s %8.2f MB', '(free pages)', freelist_count * page_size / 1048576.0)
+    FROM pragma_freelist_count, pragma_page_size;"
+if [ -n "${FLOOD_KEEP_DB:-}" ]; then cp "$work/w/db/w.db" "$FLOOD_KEEP_DB"; fi
 sqlite3 "$work/w/db/w.db" "SELECT 'incidents', count(*) FROM incidents;
   SELECT 'detections', count(*) FROM detections;
   SELECT 'events', count(*) FROM events;

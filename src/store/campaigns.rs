@@ -116,6 +116,30 @@ pub(super) fn open_campaign(
     Ok(id.and_then(|i| i.parse().ok()))
 }
 
+/// Does a key joining campaign `incident` keep lines on its detection row?
+/// Only the campaign's first `first` detections do (its excerpt's first
+/// lines come from them): a flood's thousands of later keys keep their
+/// count and times and only their latest line. Decided by how many joined
+/// before it, so it does not depend on how lines were grouped into
+/// commits or on a restart in between.
+pub(super) fn joined_keeps_lines(
+    tx: &Transaction<'_>,
+    incident: &IncidentId,
+    first: usize,
+) -> rusqlite::Result<bool> {
+    let Some(skip) = first.checked_sub(1) else {
+        return Ok(false);
+    };
+    let full: Option<i64> = one(
+        tx,
+        "SELECT 1 FROM detections WHERE incident_id = ?1 LIMIT 1 OFFSET ?2",
+        params![incident.as_str(), i64::try_from(skip).unwrap_or(i64::MAX)],
+        |r| r.get(0),
+    )
+    .optional()?;
+    Ok(full.is_none())
+}
+
 /// Which incidents a rule's detections share: its name, grouping, scope
 /// (the host of a per-host campaign, the key of a per-key incident) and
 /// what its keys are.
@@ -212,6 +236,22 @@ impl Store {
     /// a minute or more ago (all of them when `flush`): their `detect.updated`
     /// event, title and bounded evidence excerpt. Returns how many.
     pub fn report_watch_incidents(
+        &mut self,
+        actor: &str,
+        host: &str,
+        now: DateTime<Utc>,
+        flush: bool,
+    ) -> Result<usize> {
+        let reported = self.report_due(actor, host, now, flush)?;
+        // The watcher's last word: what a flood freed goes back to the file
+        // system (an empty last batch commits nothing, so it is done here).
+        if flush && let Err(e) = self.reclaim_free_pages(true) {
+            tracing::warn!("giving free pages back failed: {e}");
+        }
+        Ok(reported)
+    }
+
+    fn report_due(
         &mut self,
         actor: &str,
         host: &str,

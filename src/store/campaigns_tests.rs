@@ -219,3 +219,101 @@ fn a_per_host_campaign_is_one_incident_per_host() {
         ]
     );
 }
+
+/// The rows (key, count, lines, latest) of a campaign's detections, and
+/// its newest excerpt.
+fn campaign_state(s: &Store) -> (Vec<(String, i64, String, String)>, String) {
+    let mut stmt = s
+        .conn
+        .prepare("SELECT key, count, lines, latest FROM detections ORDER BY id")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .unwrap();
+    let incident = s.incidents(true).unwrap()[0].id.clone();
+    let excerpt = s
+        .evidence(&incident)
+        .unwrap()
+        .last()
+        .and_then(|e| e.content.clone())
+        .unwrap();
+    (rows, excerpt)
+}
+
+#[test]
+fn a_campaigns_later_keys_keep_only_their_latest_line_however_commits_were_grouped() {
+    let f = facts(IncidentGrouping::PerRule);
+    let keep = f.evidence_lines;
+    let keys: Vec<String> = (0..3 * keep).map(|i| format!("10.0.0.{i}")).collect();
+    let line =
+        |key: &str, n: u64| format!("Mar  1 10:00:00 h sshd[1]: Failed password from {key} #{n}");
+    // Each key fires with three lines, then two more come.
+    let fired = |key: &str| DetectionChange {
+        new_lines: (1..=3).map(|n| line(key, n)).collect(),
+        latest_lines: (1..=3).map(|n| line(key, n)).collect(),
+        ..hit(&f, key, 3, 3, true, "h")
+    };
+    let more = |key: &str| DetectionChange {
+        latest_lines: (4..=5).map(|n| line(key, n)).collect(),
+        ..hit(&f, key, 5, 2, false, "h")
+    };
+    // All at once, or one change a commit: the same rows and excerpt.
+    let dir = tempfile::tempdir().unwrap();
+    let mut whole = Store::open(&dir.path().join("a.db")).unwrap();
+    commit(
+        &mut whole,
+        keys.iter().map(|k| fired(k)).collect(),
+        t0(),
+        false,
+    );
+    commit(
+        &mut whole,
+        keys.iter().map(|k| more(k)).collect(),
+        t0(),
+        false,
+    );
+    commit(&mut whole, Vec::new(), t0(), true);
+    let mut apart = Store::open(&dir.path().join("b.db")).unwrap();
+    for k in &keys {
+        commit(&mut apart, vec![fired(k)], t0(), false);
+    }
+    for k in &keys {
+        commit(&mut apart, vec![more(k)], t0(), false);
+    }
+    commit(&mut apart, Vec::new(), t0(), true);
+    let (rows, excerpt) = campaign_state(&whole);
+    assert_eq!((rows.clone(), excerpt.clone()), campaign_state(&apart));
+
+    assert_eq!(rows.len(), keys.len());
+    for (i, (key, count, lines, latest)) in rows.iter().enumerate() {
+        assert_eq!(*count, 5, "{key}");
+        let latest: Vec<String> = serde_json::from_str(latest).unwrap();
+        if i < keep {
+            // The first keys: their first lines (as many as a campaign's
+            // detection keeps) and latest ones.
+            let first: Vec<String> = serde_json::from_str(lines).unwrap();
+            assert_eq!(first, vec![line(key, 1), line(key, 2)], "{key}");
+            assert_eq!(latest, vec![line(key, 4), line(key, 5)], "{key}");
+        } else {
+            assert_eq!(lines, "", "{key} keeps no first lines");
+            assert_eq!(latest, vec![line(key, 5)], "{key} keeps its latest line");
+        }
+    }
+    // The excerpt: the first keys' first lines and the latest of the last
+    // keys seen, the rest counted.
+    let shown: Vec<&str> = excerpt.lines().filter(|l| l.contains("sshd[1]")).collect();
+    assert_eq!(shown.len(), 2 * keep, "{excerpt}");
+    assert_eq!(shown[0], line(&keys[0], 1), "{excerpt}");
+    assert_eq!(
+        *shown.last().unwrap(),
+        line(keys.last().unwrap(), 5),
+        "{excerpt}"
+    );
+    let total = 5 * keys.len();
+    assert!(
+        excerpt.contains(&format!("[... {} more", total - 2 * keep)),
+        "{excerpt}"
+    );
+}

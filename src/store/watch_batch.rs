@@ -195,6 +195,44 @@ pub(super) fn lines_kept(d: &DetectionChange) -> usize {
     }
 }
 
+/// The `lines` of a campaign detection row that keeps no lines (see
+/// `campaigns::joined_keeps_lines`); its `latest` keeps
+/// [`JOINED_LATEST_LINES`].
+pub(super) const LINES_NOT_KEPT: &str = "";
+
+/// Latest lines a campaign detection row without first lines keeps.
+pub(super) const JOINED_LATEST_LINES: usize = 1;
+
+/// A detection row's `lines` and `latest` (JSON) after `new_lines` (its
+/// first lines, while there is room) and the change's latest lines, from
+/// what the row held (`""` and `"[]"` for a new row). A campaign row that
+/// keeps no lines stays so, with its latest line only.
+pub(super) fn row_lines(
+    d: &DetectionChange,
+    keeps_lines: bool,
+    lines: &str,
+    latest: &str,
+    new_lines: &[String],
+) -> (String, String) {
+    let latest: Vec<String> = serde_json::from_str(latest).unwrap_or_default();
+    if !keeps_lines {
+        let latest = bounded_latest(&latest, &d.latest_lines, JOINED_LATEST_LINES);
+        return (LINES_NOT_KEPT.to_string(), latest);
+    }
+    let mut kept: Vec<String> = serde_json::from_str(lines).unwrap_or_default();
+    let room = lines_kept(d).saturating_sub(kept.len());
+    kept.extend(new_lines.iter().take(room).cloned());
+    let latest = bounded_latest(
+        &latest,
+        &d.latest_lines,
+        lines_kept(d).min(d.facts.evidence_lines),
+    );
+    (
+        serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
+        latest,
+    )
+}
+
 /// A detection's latest lines after `added` (JSON, at most `keep`: its
 /// rule's `evidence_lines`, fewer for a campaign's detections).
 pub(super) fn bounded_latest(before: &[String], added: &[String], keep: usize) -> String {

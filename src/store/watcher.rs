@@ -406,9 +406,48 @@ impl Store {
             }
             tracing::warn!("reporting detections to their incidents failed, retrying later: {e}");
         }
+        // (A flush gave free pages back with its report.)
+        if !batch.flush
+            && let Err(e) = self.reclaim_free_pages(false)
+        {
+            tracing::warn!("giving free pages back failed, retrying later: {e}");
+        }
         Ok(outcome)
     }
+
+    /// Gives free pages back to the file system (a file created with
+    /// incremental auto-vacuum; on others this does nothing): on a flush
+    /// (the watcher stops, a replay ends), or when half the file is free.
+    /// A flood frees pages (windows dropped as they fire, rows rewritten)
+    /// that a running watcher's next commits mostly reuse, so not after
+    /// every commit.
+    pub(super) fn reclaim_free_pages(&self, flush: bool) -> Result<()> {
+        let (free, pages): (i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT freelist_count FROM pragma_freelist_count),
+                        (SELECT page_count FROM pragma_page_count)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        if free >= RECLAIM_FROM_PAGES && (flush || free * 2 > pages) {
+            // One row per page given back: stepped to the end, or only the
+            // first page goes.
+            let vacuum = || -> rusqlite::Result<()> {
+                let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+                let mut rows = stmt.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            };
+            vacuum().map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
 }
+
+/// Free pages worth giving back (1 MB of 4 KB pages).
+const RECLAIM_FROM_PAGES: i64 = 256;
 
 fn save_checkpoints(
     tx: &Transaction<'_>,

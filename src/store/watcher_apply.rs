@@ -16,8 +16,8 @@ use super::incidents::create_in_tx;
 use super::incidents::{load_in_tx, record_change};
 use super::timeline::{NewEvent, append};
 use super::watch_batch::{
-    CommitOutcome, Ctx, DetectionChange, OpenedDetection, Shown, bounded_latest, cut_title, exec,
-    incident_title, kinds, lines_kept, one, to_i64, window_text,
+    CommitOutcome, Ctx, DetectionChange, LINES_NOT_KEPT, OpenedDetection, Shown, cut_title, exec,
+    incident_title, kinds, one, row_lines, to_i64, window_text,
 };
 use super::watcher_tally::Tally;
 use super::{NewEvidence, NewIncident, WriteError};
@@ -303,10 +303,13 @@ fn open_detection(
             && f.incident.is_campaign()
             && f.alert
             && campaigns::open_alert(tx, &f.rule)?);
-    let all_lines: Vec<&String> = d.new_lines.iter().take(lines_kept(d)).collect();
+    let keeps_lines = match &joined {
+        Some(inc) => campaigns::joined_keeps_lines(tx, inc, f.evidence_lines)?,
+        None => true,
+    };
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let latest = bounded_latest(&[], &d.latest_lines, lines_kept(d).min(f.evidence_lines));
+    let (lines, latest) = row_lines(d, keeps_lines, "", "[]", &d.new_lines);
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -324,7 +327,7 @@ fn open_detection(
             to_i64(d.count),
             format_time(d.first_seen),
             format_time(d.last_seen),
-            serde_json::to_string(&all_lines).unwrap_or_else(|_| "[]".into()),
+            lines,
             incident.as_ref().map(|i| i.as_str()),
             alert_key,
             ctx.origin,
@@ -491,15 +494,7 @@ fn attach(
             ))
         },
     )?;
-    let mut kept: Vec<String> = serde_json::from_str(&lines).unwrap_or_default();
-    let room = lines_kept(d).saturating_sub(kept.len());
-    kept.extend(new_lines.iter().take(room).cloned());
-    let latest: Vec<String> = serde_json::from_str(&latest).unwrap_or_default();
-    let latest = bounded_latest(
-        &latest,
-        &d.latest_lines,
-        lines_kept(d).min(d.facts.evidence_lines),
-    );
+    let (lines, latest) = row_lines(d, lines != LINES_NOT_KEPT, &lines, &latest, new_lines);
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
@@ -512,7 +507,7 @@ fn attach(
             to_i64(count),
             first,
             last,
-            serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()),
+            lines,
             format_time(ctx.now),
             latest
         ],
