@@ -317,3 +317,44 @@ fn a_campaigns_later_keys_keep_only_their_latest_line_however_commits_were_group
         "{excerpt}"
     );
 }
+
+#[test]
+fn an_alert_only_campaigns_later_keys_keep_only_their_latest_line() {
+    let f = RuleFacts {
+        create_incident: false,
+        ..facts(IncidentGrouping::PerRule)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let out = commit(
+        &mut s,
+        vec![
+            hit(&f, "10.0.0.1", 4, 4, true, "h"),
+            hit(&f, "10.0.0.2", 4, 4, true, "h"),
+        ],
+        t0(),
+        false,
+    );
+    assert_eq!(
+        out.opened.iter().filter(|o| o.alert.is_some()).count(),
+        1,
+        "one alert for the campaign"
+    );
+    let rows: Vec<(String, String, String)> = s
+        .conn
+        .prepare("SELECT key, lines, latest FROM detections ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let line = |k: &str| format!("Mar  1 10:00:00 h sshd[1]: Failed password for root from {k} #4");
+    let json = |k: &str| serde_json::to_string(&[line(k)]).unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            ("10.0.0.1".into(), json("10.0.0.1"), json("10.0.0.1")),
+            ("10.0.0.2".into(), String::new(), json("10.0.0.2")),
+        ]
+    );
+}

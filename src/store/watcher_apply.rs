@@ -305,7 +305,8 @@ fn open_detection(
             && campaigns::open_alert(tx, &f.rule)?);
     let keeps_lines = match &joined {
         Some(inc) => campaigns::joined_keeps_lines(tx, inc, f.evidence_lines)?,
-        None => true,
+        // An alert-only campaign's later keys: its alert names the first.
+        None => !quiet_join,
     };
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
