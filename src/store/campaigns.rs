@@ -140,6 +140,26 @@ pub(super) fn joined_keeps_lines(
     Ok(full.is_none())
 }
 
+/// Drops the latest line of campaign `incident`'s rows that keep no first
+/// lines and are not among its `keep` most recently seen: the excerpt
+/// takes its latest lines from those. A row comes back among them only
+/// with a new hit, which brings its latest line again, so what is kept
+/// does not depend on how lines were grouped into commits.
+pub(super) fn drop_stale_latest(
+    tx: &Transaction<'_>,
+    incident: &str,
+    keep: usize,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE detections SET latest = '[]'
+         WHERE incident_id = ?1 AND lines = '' AND latest <> '[]'
+           AND id NOT IN (SELECT id FROM detections WHERE incident_id = ?1
+                          ORDER BY last_seen DESC, id DESC LIMIT ?2)",
+    )?
+    .execute(params![incident, i64::try_from(keep).unwrap_or(i64::MAX)])?;
+    Ok(())
+}
+
 /// Which incidents a rule's detections share: its name, grouping, scope
 /// (the host of a per-host campaign, the key of a per-key incident) and
 /// what its keys are.

@@ -296,9 +296,14 @@ fn a_campaigns_later_keys_keep_only_their_latest_line_however_commits_were_group
             let first: Vec<String> = serde_json::from_str(lines).unwrap();
             assert_eq!(first, vec![line(key, 1), line(key, 2)], "{key}");
             assert_eq!(latest, vec![line(key, 4), line(key, 5)], "{key}");
-        } else {
+        } else if i >= keys.len() - keep {
+            // Among the latest seen (all alike here, so the last to join):
+            // the excerpt's latest lines come from these.
             assert_eq!(lines, "", "{key} keeps no first lines");
             assert_eq!(latest, vec![line(key, 5)], "{key} keeps its latest line");
+        } else {
+            assert_eq!(lines, "", "{key} keeps no first lines");
+            assert!(latest.is_empty(), "{key} is not among the latest seen");
         }
     }
     // The excerpt: the first keys' first lines and the latest of the last
@@ -319,7 +324,7 @@ fn a_campaigns_later_keys_keep_only_their_latest_line_however_commits_were_group
 }
 
 #[test]
-fn an_alert_only_campaigns_later_keys_keep_only_their_latest_line() {
+fn an_alert_only_campaigns_later_keys_keep_no_lines() {
     let f = RuleFacts {
         create_incident: false,
         ..facts(IncidentGrouping::PerRule)
@@ -354,7 +359,39 @@ fn an_alert_only_campaigns_later_keys_keep_only_their_latest_line() {
         rows,
         vec![
             ("10.0.0.1".into(), json("10.0.0.1"), json("10.0.0.1")),
-            ("10.0.0.2".into(), String::new(), json("10.0.0.2")),
+            ("10.0.0.2".into(), String::new(), "[]".into()),
         ]
     );
+}
+
+#[test]
+fn a_key_seen_again_among_the_latest_gets_its_latest_line_back() {
+    let f = facts(IncidentGrouping::PerRule);
+    let keep = f.evidence_lines;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open(&dir.path().join("w.db")).unwrap();
+    let at = |key: &str, count: u64, new: bool, secs: i64| DetectionChange {
+        last_seen: t0() + Duration::seconds(secs),
+        ..hit(&f, key, count, if new { count } else { 1 }, new, "h")
+    };
+    // 3 * keep keys, each seen at its own second.
+    let keys: Vec<String> = (0..3 * keep).map(|i| format!("10.0.1.{i}")).collect();
+    for (i, k) in keys.iter().enumerate() {
+        commit(&mut s, vec![at(k, 4, true, i as i64)], t0(), false);
+    }
+    let latest_of = |s: &Store, key: &str| -> String {
+        s.conn
+            .query_row("SELECT latest FROM detections WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    // keys[keep] joined after the first keep (no first lines) and is no
+    // longer among the keep latest seen.
+    assert_eq!(latest_of(&s, &keys[keep]), "[]");
+    // Seen again, last of all: its latest line is back.
+    commit(&mut s, vec![at(&keys[keep], 5, false, 1000)], t0(), false);
+    let back: Vec<String> = serde_json::from_str(&latest_of(&s, &keys[keep])).unwrap();
+    assert_eq!(back.len(), 1);
+    assert!(back[0].ends_with("#5"), "{back:?}");
 }

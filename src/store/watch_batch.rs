@@ -197,27 +197,35 @@ pub(super) fn lines_kept(d: &DetectionChange) -> usize {
 
 /// The `lines` of a campaign detection row that keeps no lines (see
 /// `campaigns::joined_keeps_lines`); its `latest` keeps
-/// [`JOINED_LATEST_LINES`].
+/// [`joined_latest_lines`].
 pub(super) const LINES_NOT_KEPT: &str = "";
 
-/// Latest lines a campaign detection row without first lines keeps.
-pub(super) const JOINED_LATEST_LINES: usize = 1;
+/// Latest lines a campaign detection row without first lines keeps (one
+/// with an incident: its excerpt may show it; an alert-only campaign's
+/// rows make no excerpt and keep none).
+pub(super) fn joined_latest_lines(has_incident: bool) -> usize {
+    usize::from(has_incident)
+}
 
 /// A detection row's `lines` and `latest` (JSON) after `new_lines` (its
 /// first lines, while there is room) and the change's latest lines, from
 /// what the row held (`""` and `"[]"` for a new row). A campaign row that
-/// keeps no lines stays so, with its latest line only.
+/// keeps no lines stays so, with at most its latest line
+/// ([`joined_latest_lines`]).
 pub(super) fn row_lines(
     d: &DetectionChange,
     keeps_lines: bool,
-    lines: &str,
-    latest: &str,
+    has_incident: bool,
+    (lines, latest): (&str, &str),
     new_lines: &[String],
 ) -> (String, String) {
     let latest: Vec<String> = serde_json::from_str(latest).unwrap_or_default();
     if !keeps_lines {
-        let latest = bounded_latest(&latest, &d.latest_lines, JOINED_LATEST_LINES);
-        return (LINES_NOT_KEPT.to_string(), latest);
+        let keep = joined_latest_lines(has_incident);
+        return (
+            LINES_NOT_KEPT.to_string(),
+            bounded_latest(&latest, &d.latest_lines, keep),
+        );
     }
     let mut kept: Vec<String> = serde_json::from_str(lines).unwrap_or_default();
     let room = lines_kept(d).saturating_sub(kept.len());

@@ -310,7 +310,7 @@ fn open_detection(
     };
     let alert_key =
         (f.alert && !quiet_join).then(|| format!("detect:{}:{}:{number}", f.rule, d.key));
-    let (lines, latest) = row_lines(d, keeps_lines, "", "[]", &d.new_lines);
+    let (lines, latest) = row_lines(d, keeps_lines, incident.is_some(), ("", "[]"), &d.new_lines);
     let id: i64 = one(
         tx,
         "INSERT INTO detections (rule, key, number, severity, group_by, window_seconds, count,
@@ -346,6 +346,7 @@ fn open_detection(
             Some(&d.key),
             &d.sources,
         );
+        tally.campaign(inc.as_str(), f.evidence_lines);
     }
     let describe = if f.group_by == "global" {
         format!("rule \"{}\" fired", f.rule)
@@ -495,7 +496,13 @@ fn attach(
             ))
         },
     )?;
-    let (lines, latest) = row_lines(d, lines != LINES_NOT_KEPT, &lines, &latest, new_lines);
+    let (lines, latest) = row_lines(
+        d,
+        lines != LINES_NOT_KEPT,
+        incident.is_some(),
+        (&lines, &latest),
+        new_lines,
+    );
     let count = u64::try_from(count).unwrap_or(0).saturating_add(added);
     let first = first.min(format_time(d.first_seen));
     let last = last.max(format_time(d.last_seen));
@@ -528,6 +535,9 @@ fn attach(
             None,
             &d.sources,
         );
+        if d.facts.incident.is_campaign() {
+            tally.campaign(&incident_id, d.facts.evidence_lines);
+        }
         return Ok(());
     };
     let mut inc = load_in_tx(tx, &incident_id)?;
