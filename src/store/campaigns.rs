@@ -143,13 +143,10 @@ pub(super) fn joined_keeps_lines(
 /// Drops the latest line of campaign `incident`'s rows that keep no first
 /// lines and are not among its `keep` most recently seen: the excerpt
 /// takes its latest lines from those. A row comes back among them only
-/// with a new hit, which brings its latest line again, so what is kept
-/// does not depend on how lines were grouped into commits.
-pub(super) fn drop_stale_latest(
-    tx: &Transaction<'_>,
-    incident: &str,
-    keep: usize,
-) -> rusqlite::Result<()> {
+/// with a new hit, which brings its latest line again, so the excerpt does
+/// not depend on when this runs (with each report: once a minute, and at
+/// the stop) nor on how lines were grouped into commits.
+fn drop_stale_latest(tx: &Transaction<'_>, incident: &str, keep: usize) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "UPDATE detections SET latest = '[]'
          WHERE incident_id = ?1 AND lines = '' AND latest <> '[]'
@@ -228,6 +225,8 @@ pub(super) fn open_alert(tx: &Transaction<'_>, rule: &str) -> rusqlite::Result<b
 struct Due {
     incident: String,
     excerpt: Option<(StoredContent, NewEvidence)>,
+    /// Its rule's `evidence_lines`.
+    keep: usize,
 }
 
 impl Store {
@@ -294,8 +293,13 @@ impl Store {
         }
         let mut due = Vec::with_capacity(ids.len());
         for incident in ids {
-            let excerpt = self.excerpt_of(&incident, host)?;
-            due.push(Due { incident, excerpt });
+            let keep = self.evidence_lines_of(&incident)?;
+            let excerpt = self.excerpt_of(&incident, host, keep)?;
+            due.push(Due {
+                incident,
+                excerpt,
+                keep,
+            });
         }
         self.write(|tx| {
             for d in &due {
@@ -326,14 +330,15 @@ impl Store {
             .unwrap_or(DEFAULT_EVIDENCE_LINES))
     }
 
-    /// The bounded excerpt of an incident's matching lines, copied into the
-    /// evidence store unless the incident holds the same excerpt already.
+    /// The bounded excerpt of an incident's matching lines (`keep` first
+    /// and latest), copied into the evidence store unless the incident
+    /// holds the same excerpt already.
     fn excerpt_of(
         &self,
         incident: &str,
         host: &str,
+        keep: usize,
     ) -> Result<Option<(StoredContent, NewEvidence)>> {
-        let keep = self.evidence_lines_of(incident)?;
         let firsts: Vec<(String, String)> = self.query_all(
             "SELECT lines, rule FROM detections WHERE incident_id = ?1 ORDER BY id LIMIT ?2",
             params![incident, keep as i64],
@@ -473,6 +478,9 @@ fn report_one(
         return Ok(());
     };
     let grouping = IncidentGrouping::parse(&grouping).unwrap_or_default();
+    if grouping.is_campaign() {
+        drop_stale_latest(tx, &d.incident, d.keep)?;
+    }
     let mut inc = load_in_tx(tx, &d.incident)?;
     let keys_u = u64::try_from(keys).unwrap_or(0);
     if grouping.is_campaign() && keys != titled {

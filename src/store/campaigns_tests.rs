@@ -387,11 +387,15 @@ fn a_key_seen_again_among_the_latest_gets_its_latest_line_back() {
             .unwrap()
     };
     // keys[keep] joined after the first keep (no first lines) and is no
-    // longer among the keep latest seen.
+    // longer among the keep latest seen: the report drops its line.
+    assert_ne!(latest_of(&s, &keys[keep]), "[]", "kept until a report");
+    commit(&mut s, Vec::new(), t0(), true);
     assert_eq!(latest_of(&s, &keys[keep]), "[]");
-    // Seen again, last of all: its latest line is back.
-    commit(&mut s, vec![at(&keys[keep], 5, false, 1000)], t0(), false);
+    // Seen again, last of all: its latest line is back, and a report
+    // keeps it.
+    commit(&mut s, vec![at(&keys[keep], 5, false, 1000)], t0(), true);
     let back: Vec<String> = serde_json::from_str(&latest_of(&s, &keys[keep])).unwrap();
     assert_eq!(back.len(), 1);
     assert!(back[0].ends_with("#5"), "{back:?}");
+    assert_eq!(latest_of(&s, &keys[keep + 1]), "[]");
 }

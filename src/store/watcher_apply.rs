@@ -346,7 +346,6 @@ fn open_detection(
             Some(&d.key),
             &d.sources,
         );
-        tally.campaign(inc.as_str(), f.evidence_lines);
     }
     let describe = if f.group_by == "global" {
         format!("rule \"{}\" fired", f.rule)
@@ -535,9 +534,6 @@ fn attach(
             None,
             &d.sources,
         );
-        if d.facts.incident.is_campaign() {
-            tally.campaign(&incident_id, d.facts.evidence_lines);
-        }
         return Ok(());
     };
     let mut inc = load_in_tx(tx, &incident_id)?;

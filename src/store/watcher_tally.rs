@@ -43,9 +43,6 @@ struct Sum {
     joined: u64,
     /// Files its lines came from, in order, no repeats (bounded).
     sources: Vec<String>,
-    /// A campaign's `evidence_lines`: its rows' latest lines beyond the
-    /// most recently seen ones are dropped after the batch.
-    campaign: Option<usize>,
 }
 
 /// Hits per incident, in the order incidents were first touched.
@@ -79,7 +76,6 @@ impl Tally {
                         keys: Vec::new(),
                         joined: 0,
                         sources: Vec::new(),
-                        campaign: None,
                     },
                 ));
                 self.at.insert(incident.to_string(), self.sums.len() - 1);
@@ -103,21 +99,10 @@ impl Tally {
         }
     }
 
-    /// `incident` (touched by [`Tally::add`]) is a campaign whose excerpt
-    /// shows `keep` latest lines.
-    pub(super) fn campaign(&mut self, incident: &str, keep: usize) {
-        if let Some(&i) = self.at.get(incident) {
-            self.sums[i].1.campaign = Some(keep);
-        }
-    }
-
     /// Writes every incident's sum (one read and one update each).
     pub(super) fn write(self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
         for (incident, s) in &self.sums {
             write_sum(tx, incident, s)?;
-            if let Some(keep) = s.campaign {
-                super::campaigns::drop_stale_latest(tx, incident, keep)?;
-            }
         }
         Ok(())
     }
