@@ -4,7 +4,8 @@
 //! count among its sources, a bounded number of evidence items and
 //! `detect.*` events, one alert per campaign, and a timeline that
 //! verifies; a watcher killed with SIGKILL in the middle and started
-//! again ends with the same record.
+//! again ends with the same record; the flood's windows are given up once
+//! the log has moved past them.
 
 mod common;
 
@@ -273,4 +274,34 @@ fn a_flood_makes_one_campaign_with_every_source_counted_and_a_kill_changes_nothi
     let got = record(&crashed);
     check_flood(&got);
     assert_eq!(got, expected);
+
+    // The flood's windows (an armed "brute force that worked" and a user
+    // count per address) stay saved while they can count, and go once the
+    // log has moved past their reach: a restarted watcher drops them when
+    // a line an hour later is read.
+    let windows = || {
+        Store::open(&crashed.db())
+            .unwrap()
+            .load_watch_state("default")
+            .unwrap()
+            .windows
+            .len()
+    };
+    assert!(windows() >= 2 * ADDRESSES, "{} windows saved", windows());
+    let child = spawn_watch(&crashed, &log);
+    let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"Mar  1 11:00:00 bastion-1 systemd[1]: Started Daily apt download activities.\n")
+        .unwrap();
+    wait_caught_up(&crashed.db(), &log);
+    let started = Instant::now();
+    while windows() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{} expired windows still saved",
+            windows()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(child);
+    assert_eq!(record(&crashed).detections, expected.detections);
 }

@@ -28,6 +28,11 @@ pub const GLOBAL_KEY: &str = "*";
 /// with a new alert. Incidents close detections when they are resolved.
 pub const QUIET_CLOSE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
+/// How long past its rule's reach a window is kept before it is dropped
+/// as expired ([`Engine::drop_expired`]): the newest log time read comes
+/// from every followed source, and one can lag behind the others.
+pub const EXPIRY_GRACE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
 /// A detection: a rule that fired for a key, with what it saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detection {

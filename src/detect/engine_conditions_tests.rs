@@ -208,6 +208,39 @@ fn sequence_state_is_bounded_and_survives_a_restart() {
     assert_eq!((old.armed_ms, old.entries[0].value.clone()), (None, None));
 }
 
+#[test]
+fn expired_windows_are_dropped_only_when_nothing_in_them_can_count() {
+    let reach = 600 + EXPIRY_GRACE.as_secs() as i64;
+    // Armed at 4 s; a login up to 604 s fires, even one that comes in
+    // behind a sweep at the newest time read (a lagging source).
+    let mut e = engine(SEQUENCE);
+    for s in 0..5 {
+        feed(&mut e, FAIL, t(s));
+    }
+    e.take_dirty();
+    e.drop_expired(t(4 + reach));
+    assert!(e.window(0, "1.2.3.4").is_some());
+    assert!(e.take_dirty().dropped.is_empty());
+    assert_eq!(opened(&feed(&mut e, OK, t(604))).len(), 1);
+    // A second later it is gone, and its saved row goes with the commit.
+    let mut e = engine(SEQUENCE);
+    for s in 0..5 {
+        feed(&mut e, FAIL, t(s));
+    }
+    e.drop_expired(t(5 + reach));
+    assert!(e.window(0, "1.2.3.4").is_none());
+    let dirty = e.take_dirty();
+    assert!(dirty.windows.is_empty(), "{:?}", dirty.windows);
+    assert_eq!(
+        dirty.dropped.into_iter().collect::<Vec<_>>(),
+        [(0, "1.2.3.4".to_string())]
+    );
+    // A key seen again starts afresh, and is saved again.
+    feed(&mut e, FAIL, t(6 + reach));
+    assert_eq!(e.window(0, "1.2.3.4").unwrap().total, 1);
+    assert_eq!(e.take_dirty().windows, [(0, "1.2.3.4".to_string())]);
+}
+
 const DISTINCT: &str = r#"
 events:
   fail:

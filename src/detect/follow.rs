@@ -485,14 +485,16 @@ impl Follower {
         more
     }
 
-    /// Closes detections without incident that went quiet (by the newest
-    /// log time read), freeing their memory. Runs about once a second, and
+    /// Closes detections without incident that went quiet, and drops
+    /// expired windows (by the newest log time read), freeing their memory
+    /// and their saved rows. Runs about once a second, and
     /// once more before the last commit of a run.
     pub fn sweep(&mut self) {
         self.last_quiet_sweep = Some(Instant::now());
         if let Some(h) = self.sink.high_water {
             let mut closed = Vec::new();
             self.sink.engine.close_quiet(h, &mut closed);
+            self.sink.engine.drop_expired(h);
             for c in &closed {
                 self.sink.recorder.note(c, "");
             }

@@ -20,7 +20,7 @@ fn windows(n: usize) -> WatchBatch {
             .map(|i| SavedWindow {
                 rule: "Wide".into(),
                 key: format!("10.0.{}.{}", i / 256, i % 256),
-                state: "x".repeat(900 + i % 7),
+                state: vec![b'x'; 900 + i % 7],
             })
             .collect(),
         ..WatchBatch::default()

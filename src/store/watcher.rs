@@ -120,8 +120,9 @@ pub struct FileCheckpoint {
 pub struct SavedWindow {
     pub rule: String,
     pub key: String,
-    /// JSON, opaque to the store.
-    pub state: String,
+    /// Opaque to the store: written as a blob (older versions wrote JSON
+    /// text, read back as its bytes).
+    pub state: Vec<u8>,
 }
 
 /// Everything one commit writes, atomically.
@@ -238,7 +239,7 @@ impl Store {
                     Ok(SavedWindow {
                         rule: r.get(0)?,
                         key: r.get(1)?,
-                        state: r.get(2)?,
+                        state: r.get_ref(2)?.as_bytes()?.to_vec(),
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

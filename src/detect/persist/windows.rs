@@ -27,44 +27,55 @@ pub(super) fn evidence_lines(engine: &Engine, ri: usize) -> usize {
     }
 }
 
-/// Saved text shorter than this stays JSON. A window of one or two lines
-/// hardly shrinks once base64 is added back, and each attempt costs a
-/// compressor reset (its tables cleared): tried on every window of a
-/// 100,000-address flood, it doubled the watcher's CPU time. Windows of
-/// several lines (an armed sequence window keeps five) halve.
-const COMPRESS_FROM: usize = 400;
+/// Saved windows shorter than this (in bytes) are not deflated: a window
+/// of one or two lines hardly shrinks, and each attempt costs a compressor
+/// reset (its tables cleared): tried on every window of a 100,000-address
+/// flood, it doubled the watcher's CPU time. Windows of several lines (an
+/// armed sequence window keeps five) shrink to about a third.
+const COMPRESS_FROM: usize = 300;
 
-/// What marks a saved window as deflated JSON in base64 (JSON starts with
-/// `{`).
-const DEFLATED: char = '~';
+/// The first byte of a saved window: its form. Older versions saved JSON
+/// text, starting with `{`, or `~` and base64 of it deflated.
+const PLAIN: u8 = 3;
+const DEFLATED: u8 = 4;
+const OLD_DEFLATED: u8 = b'~';
 
 /// The most a saved window may inflate to (it holds at most
 /// `MAX_EVIDENCE_LINES` lines); more is a damaged row, not a window.
 const MAX_INFLATED: u64 = 16 << 20;
 
-/// A window as saved: entry times as differences from the one before (the
+/// A window as saved, in postcard (variable-length integers, strings as
+/// length and bytes): entry times as differences from the one before (the
 /// first's from the epoch) with their counts, the `distinct` values if the
 /// rule counts them, and the lines of only the first entries, as many as a
 /// detection keeps: a flood's windows are rewritten by every commit until
-/// they fire, and their lines were most of what was written. Longer ones
-/// are deflated (see [`DEFLATED`]): the lines of one key differ only in
-/// times, ports and pids, so an armed sequence window takes less than half
-/// its bytes.
+/// they fire, and their lines were most of what was written.
 #[derive(Debug, Serialize, Deserialize)]
 struct Saved<'a> {
-    v: u8,
     /// (ms after the entry before, count)
     e: Vec<(i64, u32)>,
-    #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
-    l: Vec<Option<Cow<'a, str>>>,
-    #[serde(default, borrow, skip_serializing_if = "Vec::is_empty")]
-    d: Vec<Option<Cow<'a, str>>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(borrow)]
+    l: Vec<Option<&'a str>>,
+    #[serde(borrow)]
+    d: Vec<Option<&'a str>>,
     a: Option<i64>,
 }
 
-/// A window's saved text, keeping the lines of its first `lines` entries.
-pub fn encode_window(w: &Window, lines: usize) -> String {
+/// The same, as older versions saved it (JSON, `"v": 2`).
+#[derive(Debug, Deserialize)]
+struct SavedJson<'a> {
+    v: u8,
+    e: Vec<(i64, u32)>,
+    #[serde(default, borrow)]
+    l: Vec<Option<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    d: Vec<Option<Cow<'a, str>>>,
+    #[serde(default)]
+    a: Option<i64>,
+}
+
+/// A window's saved form, keeping the lines of its first `lines` entries.
+pub fn encode_window(w: &Window, lines: usize) -> Vec<u8> {
     let mut prev = 0i64;
     let e = w
         .entries
@@ -79,30 +90,30 @@ pub fn encode_window(w: &Window, lines: usize) -> String {
         .entries
         .iter()
         .take(lines)
-        .map(|x| x.line.as_deref().map(Cow::Borrowed))
+        .map(|x| x.line.as_deref())
         .collect();
     let d = if w.entries.iter().any(|x| x.value.is_some()) {
-        w.entries
-            .iter()
-            .map(|x| x.value.as_deref().map(Cow::Borrowed))
-            .collect()
+        w.entries.iter().map(|x| x.value.as_deref()).collect()
     } else {
         Vec::new()
     };
     let saved = Saved {
-        v: 2,
         e,
         l,
         d,
         a: w.armed_ms,
     };
-    let json = serde_json::to_string(&saved).unwrap_or_default();
-    if json.len() < COMPRESS_FROM {
-        return json;
+    // Writing into a Vec only fails on a serializer bug; a form that
+    // restores as no window then, rather than a stopped watcher.
+    let Ok(out) = postcard::to_extend(&saved, vec![PLAIN]) else {
+        return vec![PLAIN];
+    };
+    if out.len() < COMPRESS_FROM {
+        return out;
     }
-    match deflate(&json) {
-        Some(z) if z.len() < json.len() => z,
-        _ => json,
+    match deflate(&out[1..]) {
+        Some(z) if z.len() < out.len() => z,
+        _ => out,
     }
 }
 
@@ -113,69 +124,84 @@ thread_local! {
     static DEFLATER: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
 }
 
-/// `json` deflated, in base64 after the [`DEFLATED`] mark.
-fn deflate(json: &str) -> Option<String> {
-    let bytes = DEFLATER.with(|c| {
+/// `body` deflated, after the [`DEFLATED`] mark.
+fn deflate(body: &[u8]) -> Option<Vec<u8>> {
+    DEFLATER.with(|c| {
         let mut c = c.try_borrow_mut().ok()?;
         c.reset();
         // Room for stored blocks if it does not compress (then unused).
-        let mut bytes = Vec::with_capacity(json.len() + json.len() / 1024 * 5 + 64);
-        match c.compress_vec(json.as_bytes(), &mut bytes, FlushCompress::Finish) {
+        let mut bytes = Vec::with_capacity(body.len() + body.len() / 1024 * 5 + 64);
+        bytes.push(DEFLATED);
+        match c.compress_vec(body, &mut bytes, FlushCompress::Finish) {
             Ok(Status::StreamEnd) => Some(bytes),
             _ => None,
         }
-    })?;
-    let mut out = String::with_capacity(1 + bytes.len() * 4 / 3 + 4);
-    out.push(DEFLATED);
-    STANDARD_NO_PAD.encode_string(bytes, &mut out);
+    })
+}
+
+/// Deflated bytes inflated; None if they do not inflate.
+fn inflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    DeflateDecoder::new(bytes)
+        .take(MAX_INFLATED)
+        .read_to_end(&mut out)
+        .ok()?;
     Some(out)
 }
 
-/// The JSON of a deflated window; None if it does not inflate.
-fn inflate(b64: &str) -> Option<String> {
-    let bytes = STANDARD_NO_PAD.decode(b64).ok()?;
-    let mut json = String::new();
-    DeflateDecoder::new(bytes.as_slice())
-        .take(MAX_INFLATED)
-        .read_to_string(&mut json)
-        .ok()?;
-    Some(json)
-}
-
-/// A window from its saved text (this form, deflated or not, or the JSON
-/// of the whole window that older versions saved). None if it is neither.
-pub fn decode_window(text: &str) -> Option<Window> {
-    match text.strip_prefix(DEFLATED) {
-        Some(b64) => decode_json(&inflate(b64)?),
-        None => decode_json(text),
+/// A window from its saved form (this one, deflated or not, or the JSON
+/// older versions saved). None if it is none of them.
+pub fn decode_window(saved: &[u8]) -> Option<Window> {
+    match *saved.first()? {
+        PLAIN => decode_postcard(&saved[1..]),
+        DEFLATED => decode_postcard(&inflate(&saved[1..])?),
+        OLD_DEFLATED => {
+            let bytes = STANDARD_NO_PAD.decode(&saved[1..]).ok()?;
+            decode_json(std::str::from_utf8(&inflate(&bytes)?).ok()?)
+        }
+        _ => decode_json(std::str::from_utf8(saved).ok()?),
     }
 }
 
+fn decode_postcard(body: &[u8]) -> Option<Window> {
+    let saved: Saved<'_> = postcard::from_bytes(body).ok()?;
+    Some(window_of(saved.e, saved.l, saved.d, saved.a))
+}
+
 fn decode_json(text: &str) -> Option<Window> {
-    let Ok(saved) = serde_json::from_str::<Saved<'_>>(text) else {
+    let Ok(saved) = serde_json::from_str::<SavedJson<'_>>(text) else {
         return serde_json::from_str::<Window>(text).ok();
     };
     if saved.v != 2 {
         return None;
     }
+    Some(window_of(saved.e, saved.l, saved.d, saved.a))
+}
+
+fn window_of<S: AsRef<str>>(
+    e: Vec<(i64, u32)>,
+    l: Vec<Option<S>>,
+    d: Vec<Option<S>>,
+    armed_ms: Option<i64>,
+) -> Window {
     let mut at = 0i64;
-    let mut lines = saved.l.into_iter();
-    let mut values = saved.d.into_iter();
+    let mut lines = l.into_iter();
+    let mut values = d.into_iter();
     let mut w = Window {
-        armed_ms: saved.a,
+        armed_ms,
         ..Window::default()
     };
-    for (delta, count) in saved.e {
+    for (delta, count) in e {
         at = at.saturating_add(delta);
         w.total += u64::from(count);
         w.entries.push_back(WindowEntry {
             at_ms: at,
             count,
-            line: lines.next().flatten().map(Cow::into_owned),
-            value: values.next().flatten().map(Cow::into_owned),
+            line: lines.next().flatten().map(|s| s.as_ref().to_string()),
+            value: values.next().flatten().map(|s| s.as_ref().to_string()),
         });
     }
-    Some(w)
+    w
 }
 
 #[cfg(test)]
@@ -205,7 +231,7 @@ mod tests {
             dirty: true,
         };
         let text = encode_window(&w, 2);
-        assert!(!text.contains("\"c\""), "{text}");
+        assert_eq!(text[0], PLAIN);
         let back = decode_window(&text).unwrap();
         assert_eq!(back.total, 5);
         assert_eq!(back.armed_ms, w.armed_ms);
@@ -257,9 +283,9 @@ mod tests {
         };
         let text = encode_window(&w, 50);
         let raw: usize = lines.iter().map(String::len).sum();
-        assert!(text.starts_with('~'), "{text}");
+        assert_eq!(text[0], DEFLATED);
         assert!(
-            text.len() * 10 < raw * 6,
+            text.len() * 5 < raw * 2,
             "{} bytes for {raw} of lines",
             text.len()
         );
@@ -284,10 +310,7 @@ mod tests {
             dirty: false,
         };
         let short = encode_window(&one, 1);
-        assert!(
-            short.starts_with('{') && short.len() < COMPRESS_FROM,
-            "{short}"
-        );
+        assert!(short[0] == PLAIN && short.len() < 16, "{short:?}");
         // So do a campaign window's two sshd lines: not worth a compressor
         // reset at every save of a 100,000-address flood.
         let two = Window {
@@ -297,20 +320,45 @@ mod tests {
             dirty: true,
         };
         let two = encode_window(&two, 2);
-        assert!(two.starts_with('{'), "{two}");
+        assert_eq!(two[0], PLAIN);
         assert!(decode_window(&two).is_some());
         // A damaged row is no window, not a panic.
         assert!(decode_window(&text[..text.len() / 2]).is_none());
-        assert!(decode_window("~AAAA").is_none());
-        assert!(decode_window("~not base64!").is_none());
+        assert!(decode_window(&[DEFLATED, 0, 0, 0]).is_none());
+        assert!(decode_window(&[PLAIN, 0xff]).is_none());
+        assert!(decode_window(&[]).is_none());
     }
 
     #[test]
-    fn windows_saved_whole_by_older_versions_still_load_and_junk_does_not() {
-        let old = r#"{"entries":[{"at_ms":5,"count":2,"line":"x"}],"total":2}"#;
+    fn windows_saved_by_older_versions_still_load_and_junk_does_not() {
+        // The whole window as JSON.
+        let old = br#"{"entries":[{"at_ms":5,"count":2,"line":"x"}],"total":2}"#;
         let w = decode_window(old).unwrap();
         assert_eq!((w.total, w.entries[0].line.as_deref()), (2, Some("x")));
-        assert!(decode_window("{\"v\":3,\"e\":[]}").is_none());
-        assert!(decode_window("not json").is_none());
+        // The compact JSON form, plain and deflated in base64.
+        let json = r#"{"v":2,"e":[[1700000000000,2],[5000,1]],"l":["a","b"],"d":["root",null],"a":1700000005000}"#;
+        let plain = decode_window(json.as_bytes()).unwrap();
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), Compression::fast());
+        std::io::Write::write_all(&mut z, json.as_bytes()).unwrap();
+        let deflated = format!("~{}", STANDARD_NO_PAD.encode(z.finish().unwrap()));
+        let from_deflated = decode_window(deflated.as_bytes()).unwrap();
+        for w in [&plain, &from_deflated] {
+            let got: Vec<_> = w
+                .entries
+                .iter()
+                .map(|e| (e.at_ms, e.count, e.line.as_deref(), e.value.as_deref()))
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    (1_700_000_000_000, 2, Some("a"), Some("root")),
+                    (1_700_000_005_000, 1, Some("b"), None)
+                ]
+            );
+            assert_eq!((w.total, w.armed_ms), (3, Some(1_700_000_005_000)));
+        }
+        assert!(decode_window(b"{\"v\":3,\"e\":[]}").is_none());
+        assert!(decode_window(b"not json").is_none());
+        assert!(decode_window(b"~not base64!").is_none());
     }
 }
