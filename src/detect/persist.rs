@@ -4,6 +4,7 @@
 //! Used by `scan --commit` and by the follow driver.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use super::engine::{Change, Detection, Engine, window_of};
 use crate::domain::campaign::EVIDENCE_LINES_LIMIT;
@@ -213,6 +214,8 @@ impl Recorder {
     /// of the store).
     pub fn take_changes(&mut self, engine: &Engine) -> Vec<DetectionChange> {
         let mut out = Vec::with_capacity(self.pending.len());
+        // Each rule's facts made once per commit, shared by its changes.
+        let mut facts_of: Vec<Option<Arc<RuleFacts>>> = vec![None; engine.rules().rules.len()];
         for m in &mut self.current {
             m.clear();
         }
@@ -229,7 +232,13 @@ impl Recorder {
             let before = p.before.unwrap_or_default();
             let lines_before = before.lines.min(d.lines.len());
             out.push(DetectionChange {
-                facts: facts(engine, p.rule),
+                facts: facts_of
+                    .get_mut(p.rule)
+                    .map(|f| {
+                        f.get_or_insert_with(|| Arc::new(facts(engine, p.rule)))
+                            .clone()
+                    })
+                    .unwrap_or_else(|| Arc::new(facts(engine, p.rule))),
                 key: p.key.clone(),
                 count: d.count,
                 first_seen: d.first_seen,

@@ -30,7 +30,7 @@ fn hit(f: &RuleFacts, key: &str, count: u64, added: u64, new: bool, host: &str) 
     let line =
         format!("Mar  1 10:00:00 {host} sshd[1]: Failed password for root from {key} #{count}");
     DetectionChange {
-        facts: f.clone(),
+        facts: f.clone().into(),
         key: key.into(),
         count,
         first_seen: t0(),

@@ -44,7 +44,7 @@ fn digest_rule() -> DigestRule {
 fn new_key(f: &RuleFacts, key: &str, at: DateTime<Utc>) -> DetectionChange {
     let line = format!("Mar  1 10:00:00 h sshd[1]: Failed password for root from {key}");
     DetectionChange {
-        facts: f.clone(),
+        facts: f.clone().into(),
         key: key.into(),
         count: 4,
         first_seen: at,

@@ -345,7 +345,7 @@ fn fire(
     )?
     .execute(params![batch.intake, a.key, format_time(ctx.now)])?;
     let d = DetectionChange {
-        facts: RuleFacts {
+        facts: std::sync::Arc::new(RuleFacts {
             rule: batch.intake.clone(),
             description: a.summary.clone(),
             why: String::new(),
@@ -358,7 +358,7 @@ fn fire(
             notify: a.notify.clone(),
             incident: crate::domain::campaign::IncidentGrouping::PerKey,
             evidence_lines: crate::domain::campaign::DEFAULT_EVIDENCE_LINES,
-        },
+        }),
         key: a.key.clone(),
         count: 1,
         first_seen: a.starts_at,

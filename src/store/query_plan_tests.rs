@@ -56,7 +56,7 @@ fn facts() -> RuleFacts {
 
 fn change(key: &str, count: u64, new: bool) -> DetectionChange {
     DetectionChange {
-        facts: facts(),
+        facts: facts().into(),
         key: key.into(),
         count,
         first_seen: t0(),
@@ -137,8 +137,9 @@ fn no_statement_on_a_detection_or_delivery_path_scans_a_big_table() {
         .unwrap();
     // A notify-only campaign rule: its second key joins the first's alert.
     let mut burst = change("5.5.5.5", 4, true);
-    burst.facts.rule = "burst".into();
-    burst.facts.create_incident = false;
+    let f = std::sync::Arc::make_mut(&mut burst.facts);
+    f.rule = "burst".into();
+    f.create_incident = false;
     let mut burst2 = burst.clone();
     burst2.key = "5.5.5.6".into();
     s.commit_watch_batch(&batch(vec![burst, burst2], 550), &pb, "w", "h", now)

@@ -4,6 +4,8 @@
 //! detection writes (`watcher_apply.rs`), campaigns and intake, so they all
 //! import it and not one another.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{Row, Transaction};
 
@@ -63,7 +65,8 @@ pub struct RuleFacts {
 /// what was added since the last commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DetectionChange {
-    pub facts: RuleFacts,
+    /// Shared by the rule's changes: a flood's commit carries thousands.
+    pub facts: Arc<RuleFacts>,
     pub key: String,
     pub count: u64,
     pub first_seen: DateTime<Utc>,

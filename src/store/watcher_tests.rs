@@ -28,7 +28,7 @@ fn brute_facts() -> RuleFacts {
 
 fn change(facts: RuleFacts, key: &str, count: u64, new: bool, lines: &[&str]) -> DetectionChange {
     DetectionChange {
-        facts,
+        facts: facts.into(),
         key: key.into(),
         count,
         first_seen: t0(),
