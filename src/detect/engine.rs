@@ -88,6 +88,10 @@ pub struct Window {
     /// listed once per batch, not hashed again for every hit).
     #[serde(skip)]
     pub dirty: bool,
+    /// The source whose line last added to it ([`Engine::set_source`]);
+    /// None when restored, or the driver names no sources.
+    #[serde(skip)]
+    pub source: Option<u16>,
 }
 
 impl Window {
@@ -139,6 +143,13 @@ pub struct Engine {
     matched_events: Vec<usize>,
     /// An allowlist for every rule besides the rule set's (watch.toml's).
     ignore: Allowlist,
+    /// The source of the lines being processed ([`Engine::set_source`]),
+    /// and the newest log time of each source (ms), so windows expire by
+    /// their own source's clock.
+    source: Option<u16>,
+    source_high: Vec<i64>,
+    /// The driver names its sources ([`Engine::by_source`]).
+    by_source: bool,
 }
 
 impl Engine {
@@ -194,8 +205,32 @@ impl Engine {
             ignored: vec![0; n],
             matched_events: Vec::new(),
             ignore: Allowlist::default(),
+            source: None,
+            source_high: Vec::new(),
+            by_source: false,
             rules,
         }
+    }
+
+    /// The lines processed next come from source `id` (a driver's small
+    /// number for a file or journal): windows are expired by the newest
+    /// time of the source that last added to them, so one whose times run
+    /// behind the others (a host's clock, a file caught up late) keeps
+    /// its windows as long as its own lines need them.
+    /// The driver will name the source of its lines ([`Engine::set_source`])
+    /// before it processes them: until one has been read, restored windows
+    /// are kept.
+    pub fn by_source(&mut self) {
+        self.by_source = true;
+    }
+
+    pub fn set_source(&mut self, id: u16) {
+        self.by_source = true;
+        let i = usize::from(id);
+        if self.source_high.len() <= i {
+            self.source_high.resize(i + 1, i64::MIN);
+        }
+        self.source = Some(id);
     }
 
     /// Adds an allowlist for every rule (watch.toml's `[ignore]`); its
@@ -223,6 +258,10 @@ impl Engine {
         out: &mut Vec<Change>,
     ) {
         let count = count.max(1);
+        if let Some(s) = self.source {
+            let high = &mut self.source_high[usize::from(s)];
+            *high = (*high).max(at.timestamp_millis());
+        }
         // The patterns the line may match (sized when the rules were
         // loaded; a line without any pattern's literal skips the sets).
         self.rules
@@ -396,6 +435,7 @@ impl Engine {
         let track = self.track_dirty;
         let w = state.windows.entry(key.clone()).or_default();
         let first_touch = track && !std::mem::replace(&mut w.dirty, true);
+        w.source = self.source;
         // Keep entries within the window, inclusive: t - e <= window.
         while let Some(front) = w.entries.front() {
             if at_ms.saturating_sub(front.at_ms) > window_ms {

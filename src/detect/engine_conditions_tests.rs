@@ -241,6 +241,56 @@ fn expired_windows_are_dropped_only_when_nothing_in_them_can_count() {
     assert_eq!(e.take_dirty().windows, [(0, "1.2.3.4".to_string())]);
 }
 
+#[test]
+fn windows_expire_by_their_own_sources_clock() {
+    let reach = 600 + EXPIRY_GRACE.as_secs() as i64;
+    let mut e = engine(SEQUENCE);
+    // Source 0 (a host whose clock runs an hour behind) arms the window.
+    e.set_source(0);
+    for s in 0..5 {
+        feed(&mut e, FAIL, t(s));
+    }
+    // Source 1 is far ahead: the newest time read is no reason to drop it.
+    e.set_source(1);
+    feed(&mut e, "unrelated", t(3600));
+    e.drop_expired(t(3600));
+    assert!(e.window(0, "1.2.3.4").is_some());
+    e.set_source(0);
+    assert_eq!(opened(&feed(&mut e, OK, t(604))).len(), 1);
+    // Its own lines moving past it do.
+    let mut e = engine(SEQUENCE);
+    e.set_source(0);
+    for s in 0..5 {
+        feed(&mut e, FAIL, t(s));
+    }
+    feed(&mut e, "unrelated", t(5 + reach));
+    e.drop_expired(t(5 + reach));
+    assert!(e.window(0, "1.2.3.4").is_none());
+    // A restored window (its source unknown) goes by the oldest source
+    // read since the restart.
+    let saved = {
+        let mut e = engine(SEQUENCE);
+        for s in 0..5 {
+            feed(&mut e, FAIL, t(s));
+        }
+        e.window(0, "1.2.3.4").unwrap().clone()
+    };
+    let mut e = engine(SEQUENCE);
+    e.by_source();
+    e.restore_window(0, "1.2.3.4".into(), saved);
+    e.drop_expired(t(3600));
+    assert!(e.window(0, "1.2.3.4").is_some(), "no source read yet");
+    e.set_source(0);
+    feed(&mut e, "unrelated", t(3600));
+    e.set_source(1);
+    feed(&mut e, "unrelated", t(10));
+    e.drop_expired(t(3600));
+    assert!(e.window(0, "1.2.3.4").is_some(), "source 1 is not past it");
+    feed(&mut e, "unrelated", t(5 + reach));
+    e.drop_expired(t(3600));
+    assert!(e.window(0, "1.2.3.4").is_none());
+}
+
 const DISTINCT: &str = r#"
 events:
   fail:

@@ -45,22 +45,33 @@ impl Engine {
         }
     }
 
-    /// Drops the windows that can no longer count anything at `now` (log
-    /// time: the newest line seen): their last entry is further back than
-    /// their rule's reach (its window, or a sequence's `within`), with
-    /// [`EXPIRY_GRACE`] for a source whose lines come in behind the others.
-    /// A hit after that would have emptied them anyway. Without this a
-    /// flood's windows stayed saved until the cap pushed them out: 10,000
-    /// rows kept for the 5,000 addresses of one flood.
+    /// Drops the windows that can no longer count anything: their last
+    /// entry is further back than their rule's reach (its window, or a
+    /// sequence's `within`) plus [`EXPIRY_GRACE`] (lines a little out of
+    /// order), by the newest log time of the source that last added to
+    /// them. A restored window goes by the oldest of the sources read
+    /// since (kept while none has been); with a driver that names no
+    /// sources, windows go by `now`. A hit
+    /// after that would have emptied them anyway. Without this a flood's
+    /// windows stayed saved until the cap pushed them out: 10,000 rows kept
+    /// for the 5,000 addresses of one flood.
     pub fn drop_expired(&mut self, now: DateTime<Utc>) {
         let now_ms = now.timestamp_millis();
         let grace = i64::try_from(EXPIRY_GRACE.as_millis()).unwrap_or(i64::MAX);
         let track = self.track_dirty;
+        let highs = &self.source_high;
+        let by_source = self.by_source;
+        let oldest = highs.iter().copied().filter(|&h| h != i64::MIN).min();
         for (ri, state) in self.state.iter_mut().enumerate() {
             let reach = self.keep_ms[ri].saturating_add(grace);
             let dropped = &mut self.dirty.dropped;
             state.windows.retain(|key, w| {
-                let live = now_ms.saturating_sub(w.last_ms()) <= reach;
+                let clock = match w.source {
+                    Some(s) => highs.get(usize::from(s)).copied().unwrap_or(i64::MIN),
+                    None if by_source => oldest.unwrap_or(i64::MIN),
+                    None => now_ms,
+                };
+                let live = clock.saturating_sub(w.last_ms()) <= reach;
                 if !live && track {
                     dropped.insert((ri, key.clone()));
                 }

@@ -183,6 +183,10 @@ struct Sink {
     tap: Option<LineTap>,
     /// Alert files: their lines go there instead of the engine.
     intake: intake::IntakeLines,
+    /// The sources lines came from, numbered for the engine (its windows
+    /// expire by their own source's clock), and the last one's number.
+    sources: Vec<String>,
+    source: usize,
 }
 
 /// Sees every line the follower reads, with the file it came from (for
@@ -220,6 +224,17 @@ impl Sink {
     /// A line already decoded and timed (a journal entry's, or a file's).
     fn feed(&mut self, l: &super::logline::LogLine<'_>, at: DateTime<Utc>, source: &str) {
         self.lines += 1;
+        if self.sources.get(self.source).is_none_or(|s| s != source) {
+            self.source = match self.sources.iter().position(|s| s == source) {
+                Some(i) => i,
+                None => {
+                    self.sources.push(source.to_string());
+                    self.sources.len() - 1
+                }
+            };
+            self.engine
+                .set_source(u16::try_from(self.source).unwrap_or(u16::MAX));
+        }
         if self.high_water.is_none_or(|h| at > h) {
             self.high_water = Some(at);
         }
@@ -303,6 +318,7 @@ impl Follower {
     ) -> Follower {
         let config = intake::with_intake_paths(config);
         engine.add_ignore(&config.ignore);
+        engine.by_source();
         let mut recorder = Recorder::default();
         let (w, d) = restore(&mut engine, &mut recorder, state);
         // Restored windows are already committed.
@@ -318,6 +334,8 @@ impl Follower {
                 high_water: state.high_water,
                 lines: 0,
                 tap: None,
+                sources: Vec::new(),
+                source: 0,
                 intake: intake::IntakeLines::new(&config.intake),
             },
             files: Vec::new(),

@@ -232,6 +232,7 @@ mod tests {
             total: 5,
             armed_ms: Some(1_700_000_009_999),
             dirty: true,
+            source: None,
         };
         let text = encode_window(&w, 2);
         assert_eq!(text[0], PLAIN);
@@ -283,6 +284,7 @@ mod tests {
             total: 5,
             armed_ms: Some(1_700_000_020_000),
             dirty: true,
+            source: None,
         };
         let text = encode_window(&w, 50);
         let raw: usize = lines.iter().map(String::len).sum();
@@ -311,6 +313,7 @@ mod tests {
             total: 1,
             armed_ms: None,
             dirty: false,
+            source: None,
         };
         let short = encode_window(&one, 1);
         assert!(short[0] == PLAIN && short.len() < 16, "{short:?}");
@@ -320,6 +323,7 @@ mod tests {
             total: n as u64,
             armed_ms: None,
             dirty: true,
+            source: None,
         };
         let one = encode_window(&window_of(1), 2);
         assert_eq!(one[0], PLAIN);
