@@ -656,3 +656,25 @@ fn a_fifo_or_directory_at_a_followed_path_is_an_error_not_a_silent_wait() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn a_file_whose_clock_runs_behind_keeps_its_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (behind, ahead) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    append(&behind, &(failed_password(0) + &failed_password(1)));
+    append(&ahead, "2026-03-01T11:30:00Z cron[2]: (root) CMD (true)\n");
+    let mut f = follower(&[&behind, &ahead], &WatchState::default(), true);
+    poll_all(&mut f);
+    // The newest time read is 11:30; the window's own file is at 10:00.
+    f.sweep();
+    assert!(f.engine().window(1, "7.7.7.7").is_some());
+    append(&behind, &failed_password(30));
+    poll_all(&mut f);
+    assert_eq!(f.engine().detection(1, "7.7.7.7").map(|d| d.count), Some(3));
+    // Its own file moving past the window's reach drops it.
+    append(&behind, &failed_password(31).replace("7.7.7.7", "8.8.8.8"));
+    append(&behind, "2026-03-01T10:30:00Z cron[2]: (root) CMD (true)\n");
+    poll_all(&mut f);
+    f.sweep();
+    assert!(f.engine().window(1, "8.8.8.8").is_none());
+}
