@@ -29,8 +29,8 @@ pub const GLOBAL_KEY: &str = "*";
 pub const QUIET_CLOSE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// How long past its rule's reach a window is kept before it is dropped
-/// as expired ([`Engine::drop_expired`]): the newest log time read comes
-/// from every followed source, and one can lag behind the others.
+/// as expired ([`Engine::drop_expired`]): a source's lines can come a
+/// little out of order (several processes writing one file).
 pub const EXPIRY_GRACE: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// A detection: a rule that fired for a key, with what it saw.
@@ -212,11 +212,6 @@ impl Engine {
         }
     }
 
-    /// The lines processed next come from source `id` (a driver's small
-    /// number for a file or journal): windows are expired by the newest
-    /// time of the source that last added to them, so one whose times run
-    /// behind the others (a host's clock, a file caught up late) keeps
-    /// its windows as long as its own lines need them.
     /// The driver will name the source of its lines ([`Engine::set_source`])
     /// before it processes them: until one has been read, restored windows
     /// are kept.
@@ -224,6 +219,11 @@ impl Engine {
         self.by_source = true;
     }
 
+    /// The lines processed next come from source `id` (a driver's small
+    /// number for a file or journal): windows are expired by the newest
+    /// time of the source that last added to them, so one whose times run
+    /// behind the others (a host's clock, a file caught up late) keeps
+    /// its windows as long as its own lines need them.
     pub fn set_source(&mut self, id: u16) {
         self.by_source = true;
         let i = usize::from(id);

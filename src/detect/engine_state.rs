@@ -51,10 +51,10 @@ impl Engine {
     /// order), by the newest log time of the source that last added to
     /// them. A restored window goes by the oldest of the sources read
     /// since (kept while none has been); with a driver that names no
-    /// sources, windows go by `now`. A hit
-    /// after that would have emptied them anyway. Without this a flood's
-    /// windows stayed saved until the cap pushed them out: 10,000 rows kept
-    /// for the 5,000 addresses of one flood.
+    /// sources, windows go by `now`. A hit after that would have emptied
+    /// them anyway. Without this a flood's windows stayed saved until the
+    /// cap pushed them out: 10,000 rows kept for the 5,000 addresses of one
+    /// flood.
     pub fn drop_expired(&mut self, now: DateTime<Utc>) {
         let now_ms = now.timestamp_millis();
         let grace = i64::try_from(EXPIRY_GRACE.as_millis()).unwrap_or(i64::MAX);

@@ -503,9 +503,9 @@ impl Follower {
         more
     }
 
-    /// Closes detections without incident that went quiet, and drops
-    /// expired windows (by the newest log time read), freeing their memory
-    /// and their saved rows. Runs about once a second, and
+    /// Closes detections without incident that went quiet (by the newest
+    /// log time read) and drops expired windows (by their own source's),
+    /// freeing their memory and their saved rows. Runs about once a second, and
     /// once more before the last commit of a run.
     pub fn sweep(&mut self) {
         self.last_quiet_sweep = Some(Instant::now());
