@@ -341,7 +341,7 @@ fn fire(
                        AND i.status NOT IN ('resolved', 'closed')
                      ORDER BY d.number DESC LIMIT 1)
            AND open = 0
-           AND NOT EXISTS (SELECT 1 FROM detections WHERE rule = ?1 AND key = ?2 AND open = 1)",
+           AND NOT EXISTS (SELECT 1 FROM detections WHERE rule = ?1 AND key = ?2 AND +open = 1)",
     )?
     .execute(params![batch.intake, a.key, format_time(ctx.now)])?;
     let d = DetectionChange {

@@ -198,6 +198,28 @@ fn no_statement_on_a_detection_or_delivery_path_scans_a_big_table() {
         .unwrap();
 
     let mut statements: Vec<String> = seen.lock().unwrap().clone();
+    // The triggers' conditions run with every detection inserted or
+    // reopened, but are not traced as statements of their own.
+    let triggers: Vec<String> = s
+        .conn
+        .prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'detections'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(!triggers.is_empty());
+    for t in triggers {
+        let start = t.find("SELECT 1 FROM").unwrap();
+        let end = start + t[start..].find(")\nBEGIN").unwrap();
+        statements.push(
+            t[start..end]
+                .replace("NEW.", "?")
+                .replace("?rule", "?1")
+                .replace("?key", "?2")
+                .replace("?id", "?3"),
+        );
+    }
     statements.sort();
     statements.dedup();
     let mut checked = 0;
@@ -224,6 +246,11 @@ fn no_statement_on_a_detection_or_delivery_path_scans_a_big_table() {
             details.push(r.get::<_, String>(3).unwrap());
         }
         for d in details {
+            // A lookup by key that the planner answers from the (open, id)
+            // index reads every open detection: a scan in all but name.
+            if d.contains("(open=?)") && sql.contains("key =") {
+                scans.push(format!("{d}\n    in: {sql}"));
+            }
             let Some(rest) = d.strip_prefix("SCAN ") else {
                 continue;
             };

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     super::presence::MIGRATION,
     super::comms::MIGRATION_CUSTOMER,
     super::roster::MIGRATION,
+    super::watch_indexes::MIGRATION_ONE_OPEN,
 ];
 
 /// 1: incidents, checklist, roles, roster, the hash-chained timeline.

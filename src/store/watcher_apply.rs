@@ -48,9 +48,10 @@ fn target_row(tx: &Transaction<'_>, replay: bool, d: &DetectionChange) -> rusqli
             });
         }
     }
+    // `+open`: by (rule, key), never by `open` (every open detection).
     let open: Option<i64> = one(
         tx,
-        "SELECT id FROM detections WHERE rule = ?1 AND key = ?2 AND open = 1",
+        "SELECT id FROM detections WHERE rule = ?1 AND key = ?2 AND +open = 1",
         params![d.facts.rule, d.key],
         |r| r.get(0),
     )

@@ -548,3 +548,42 @@ fn a_commit_under_a_lost_lease_writes_nothing() {
     assert_eq!(cps[0].offset, 200);
     assert_eq!(store.detections(false).unwrap(), before);
 }
+
+#[test]
+fn a_rule_and_key_never_have_two_open_detections() {
+    let (_d, mut s) = open_temp();
+    let batch = WatchBatch {
+        watcher: "default".into(),
+        detections: vec![change(brute_facts(), "1.2.3.4", 11, true, &["a"])],
+        ..WatchBatch::default()
+    };
+    commit(&mut s, &batch, t0());
+    let insert = |s: &Store, number: i64, open: i64| {
+        s.conn.execute(
+            "INSERT INTO detections (rule, key, number, severity, group_by, count, first_seen,
+                 last_seen, lines, origin, open, created_at, updated_at)
+             SELECT rule, key, ?1, severity, group_by, count, first_seen, last_seen, lines,
+                 origin, ?2, created_at, updated_at FROM detections WHERE number = 1",
+            rusqlite::params![number, open],
+        )
+    };
+    let err = insert(&s, 2, 1).unwrap_err().to_string();
+    assert!(err.contains("one open detection per rule and key"), "{err}");
+    // A closed one beside it is fine; reopening it while the first is open
+    // is not; once the first is closed it is.
+    insert(&s, 2, 0).unwrap();
+    let reopen = |s: &Store, number: i64| {
+        s.conn
+            .execute("UPDATE detections SET open = 1 WHERE number = ?1", [number])
+    };
+    assert!(reopen(&s, 2).is_err());
+    s.conn
+        .execute("UPDATE detections SET open = 0 WHERE number = 1", [])
+        .unwrap();
+    reopen(&s, 2).unwrap();
+    // Another key is another detection.
+    s.conn
+        .execute("UPDATE detections SET key = '5.6.7.8' WHERE number = 1", [])
+        .unwrap();
+    reopen(&s, 1).unwrap();
+}
