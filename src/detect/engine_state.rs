@@ -1,6 +1,7 @@
 //! The engine's open detections and windows as the watcher sees them
 //! between commits: read, closed when quiet, restored after a restart, and
-//! the changed windows each commit saves.
+//! the changed windows each commit saves, and windows dropped: over the
+//! key cap, or expired by their source's clock.
 
 use super::*;
 
@@ -41,6 +42,59 @@ impl Engine {
                         detection,
                     });
                 }
+            }
+        }
+    }
+
+    /// The driver will name the source of its lines ([`Engine::set_source`])
+    /// before it processes them: until one has been read, restored windows
+    /// are kept.
+    pub fn by_source(&mut self) {
+        self.by_source = true;
+    }
+
+    /// The lines processed next come from source `id` (a driver's small
+    /// number for a file or journal): windows are expired by the newest
+    /// time of the source that last added to them, so one whose times run
+    /// behind the others (a host's clock, a file caught up late) keeps
+    /// its windows as long as its own lines need them.
+    pub fn set_source(&mut self, id: u16) {
+        self.by_source = true;
+        let i = usize::from(id);
+        if self.source_high.len() <= i {
+            self.source_high.resize(i + 1, i64::MIN);
+        }
+        self.source = Some(id);
+    }
+
+    /// Keeps a rule's window map under the cap: first drop windows that
+    /// have expired, then the least recently seen tenth.
+    pub(super) fn evict(&mut self, ri: usize, now_ms: i64, window_ms: i64) {
+        let state = &mut self.state[ri];
+        let mut gone: Vec<String> = state
+            .windows
+            .iter()
+            .filter(|(_, w)| now_ms.saturating_sub(w.last_ms()) > window_ms)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let target = self.max_keys - self.max_keys / 10;
+        if state.windows.len() - gone.len() > target {
+            let mut by_age: Vec<(i64, &String)> = state
+                .windows
+                .iter()
+                .filter(|(_, w)| now_ms.saturating_sub(w.last_ms()) <= window_ms)
+                .map(|(k, w)| (w.last_ms(), k))
+                .collect();
+            let excess = state.windows.len() - gone.len() - target;
+            if excess < by_age.len() {
+                by_age.select_nth_unstable(excess);
+            }
+            gone.extend(by_age.into_iter().take(excess).map(|(_, k)| k.clone()));
+        }
+        for k in gone {
+            state.windows.remove(&k);
+            if self.track_dirty {
+                self.dirty.dropped.insert((ri, k));
             }
         }
     }
