@@ -212,6 +212,14 @@ mod tests {
     use super::*;
     use std::collections::VecDeque;
 
+    /// Each entry's time, count, line and value.
+    fn fields(w: &Window) -> Vec<(i64, u32, Option<&str>, Option<&str>)> {
+        w.entries
+            .iter()
+            .map(|e| (e.at_ms, e.count, e.line.as_deref(), e.value.as_deref()))
+            .collect()
+    }
+
     fn entry(at_ms: i64, count: u32, line: &str, value: Option<&str>) -> WindowEntry {
         WindowEntry {
             at_ms,
@@ -240,13 +248,8 @@ mod tests {
         assert_eq!(back.total, 5);
         assert_eq!(back.armed_ms, w.armed_ms);
         assert!(!back.dirty);
-        let got: Vec<_> = back
-            .entries
-            .iter()
-            .map(|e| (e.at_ms, e.count, e.line.as_deref(), e.value.as_deref()))
-            .collect();
         assert_eq!(
-            got,
+            fields(&back),
             [
                 (
                     1_700_000_000_000,
@@ -368,13 +371,8 @@ mod tests {
         let deflated = format!("~{}", STANDARD_NO_PAD.encode(z.finish().unwrap()));
         let from_deflated = decode_window(deflated.as_bytes()).unwrap();
         for w in [&plain, &from_deflated] {
-            let got: Vec<_> = w
-                .entries
-                .iter()
-                .map(|e| (e.at_ms, e.count, e.line.as_deref(), e.value.as_deref()))
-                .collect();
             assert_eq!(
-                got,
+                fields(w),
                 [
                     (1_700_000_000_000, 2, Some("a"), Some("root")),
                     (1_700_000_005_000, 1, Some("b"), None)
